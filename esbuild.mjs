@@ -1,0 +1,76 @@
+// Builds the three bundles: the extension host (node, cjs, `vscode` external), the
+// dashboard webview (browser) and the headless CLI (node, with a shebang).
+// esbuild does not type-check: `npm run typecheck` (tsc --noEmit) does.
+import * as esbuild from 'esbuild';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+// Optional native add-ons of ws and ssh2: both fall back to pure JS when they are absent.
+const optionalNative = ['bufferutil', 'utf-8-validate', 'cpu-features', '*.node'];
+
+/** Prints errors in the form the `$esbuild-watch` problem matcher understands. */
+const problemMatcher = {
+  name: 'problem-matcher',
+  setup(build) {
+    build.onStart(() => console.log('[watch] build started'));
+    build.onEnd((result) => {
+      for (const { text, location } of result.errors) {
+        console.error(`✘ [ERROR] ${text}`);
+        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+      }
+      console.log('[watch] build finished');
+    });
+  },
+};
+
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  logLevel: 'warning',
+  plugins: watch ? [problemMatcher] : [],
+};
+
+const nodeCommon = {
+  ...common,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // playwright-core is shipped beside the bundle: it loads its own files at run time.
+  external: ['vscode', 'playwright-core', ...optionalNative],
+};
+
+const builds = [
+  { ...nodeCommon, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+  {
+    ...nodeCommon,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    ...common,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview.js',
+  },
+  // Integration tests run inside the real VS Code's extension host; mocha stays external
+  // because it loads its reporters dynamically.
+  {
+    ...nodeCommon,
+    entryPoints: ['test/integration/suite/index.ts'],
+    outfile: 'out/test/integration/suite/index.js',
+    external: [...nodeCommon.external, 'mocha'],
+  },
+];
+
+if (watch) {
+  const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));
+  await Promise.all(contexts.map((context) => context.watch()));
+} else {
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+}

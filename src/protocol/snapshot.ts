@@ -1,0 +1,184 @@
+// The complete state of a run, published once a second by the engine to every face (CLI
+// table, NDJSON, VS Code webview, Kubernetes shard merger). Always complete, never a delta:
+// a listener that missed messages (a hidden webview, a restarted shard reader) is correct
+// again after the next one. Plain JSON only (no Maps, no Dates, no functions).
+
+export type StageName = 'prepare' | 'ssh' | 'pty' | 'apps' | 'dashboard' | 'cleanup';
+
+/** Traffic stages, in timeline order. */
+export const TRAFFIC_STAGES = ['ssh', 'pty', 'apps', 'dashboard'] as const;
+export type TrafficStageName = (typeof TRAFFIC_STAGES)[number];
+
+export const STAGE_TITLES: Record<StageName, string> = {
+  prepare: 'Prepare',
+  ssh: 'SSH',
+  pty: 'Web terminal',
+  apps: 'Workspace apps',
+  dashboard: 'Dashboard',
+  cleanup: 'Cleanup',
+};
+
+/** pending: not decided yet; pass/fail: decided; skipped: not run (disabled or aborted before). */
+export type Verdict = 'pending' | 'pass' | 'fail' | 'skipped';
+
+export type RunStatus = 'starting' | 'preparing' | 'running' | 'cleaning' | 'finished' | 'aborted' | 'error';
+
+/** Latency figures in milliseconds; all zero while count is 0. */
+export interface LatencySummary {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface StageSnapshot {
+  name: StageName;
+  title: string;
+  state: 'waiting' | 'running' | 'stopping' | 'done' | 'skipped';
+  /** Planned window as offsets from the start of the traffic timeline (ms); prepare/cleanup have none. */
+  plannedStartMs?: number;
+  plannedEndMs?: number;
+  /** Wall-clock epoch ms. */
+  startedAt?: number;
+  endedAt?: number;
+  connections: { active: number; target: number };
+  /** Round trips (or page loads, or build durations for prepare) since the stage began. */
+  latency: LatencySummary;
+  /** Round trips recorded during the last snapshot interval only. */
+  recentLatency: LatencySummary;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Ticks (or actions) sent and echoes (or completions) matched. */
+  sent: number;
+  completed: number;
+  /** Echoed content that did not match what was sent. */
+  mismatches: number;
+  disconnects: number;
+  reconnects: number;
+  errors: Record<string, number>;
+  /** Prepare and cleanup: items done / total / failed. */
+  progress?: { done: number; total: number; failed: number };
+  verdict: Verdict;
+  reason?: string;
+}
+
+export interface ThresholdSnapshot {
+  /** As written in the plan, e.g. `pty.rtt.p95 < 300ms`. */
+  expression: string;
+  metric: string;
+  /** Observed value in the metric's base unit (ms for durations, ratio 0..1 for %), null if no data yet. */
+  observed: number | null;
+  /** Observed value formatted like the expression (e.g. `212ms`, `0.4%`). */
+  observedText: string;
+  verdict: Verdict;
+  abortOnFail: boolean;
+  reason?: string;
+}
+
+export interface ApiClassSnapshot {
+  requests: number;
+  errors4xx: number;
+  errors5xx: number;
+  networkErrors: number;
+  latency: LatencySummary;
+}
+
+export interface DeploymentSnapshot {
+  url: string;
+  version?: string;
+  healthy: boolean;
+  restarts: number;
+  healthLatencyMs?: number;
+  lastError?: string;
+  /** From GET /api/v2/deployment/stats. */
+  stats?: {
+    workspacesRunning: number;
+    workspacesBuilding: number;
+    workspacesFailed: number;
+    sessionsSsh: number;
+    sessionsReconnectingPty: number;
+    sessionsVscode: number;
+    sessionsJetbrains: number;
+  };
+  /** From the deployment's Prometheus endpoint, when the plan names one. */
+  prometheus?: {
+    cpuCores?: number;
+    residentMemoryBytes?: number;
+    apiRequestsPerSecond?: number;
+    apiLatencyP95Ms?: number;
+    concurrentRequests?: number;
+    concurrentWebsockets?: number;
+    startTimeSeconds?: number;
+    scrapeError?: string;
+  };
+}
+
+export interface RunnerSnapshot {
+  cpuPercent: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  eventLoopLagP99Ms: number;
+  /** True when the runner itself is likely the bottleneck (CPU or event-loop lag). */
+  overloaded: boolean;
+  warning?: string;
+}
+
+/** One point of the run's history, kept bounded by the engine (downsampled when long). */
+export interface HistoryPoint {
+  /** ms since run start */
+  t: number;
+  stages: Partial<
+    Record<
+      StageName,
+      {
+        p50: number;
+        p95: number;
+        p99: number;
+        active: number;
+        target: number;
+        bytesPerSecond: number;
+        errors: number;
+        disconnects: number;
+      }
+    >
+  >;
+  apiP95Ms: number;
+  apiRequestsPerSecond: number;
+  runnerCpuPercent: number;
+  eventLoopLagMs: number;
+  deploymentHealthy: boolean;
+  deploymentCpuCores?: number;
+  deploymentWebsockets?: number;
+}
+
+export interface RunSnapshot {
+  schemaVersion: 1;
+  runId: string;
+  planName: string;
+  deploymentUrl: string;
+  status: RunStatus;
+  /** Epoch ms. */
+  startedAt: number;
+  now: number;
+  /** Epoch ms at which traffic T0 began, once it has. */
+  timelineStartedAt?: number;
+  /** Length of the traffic timeline (T0..Tn), ms. */
+  timelineMs: number;
+  slotMs: number;
+  currentStage?: StageName;
+  stages: StageSnapshot[];
+  thresholds: ThresholdSnapshot[];
+  api: { total: ApiClassSnapshot; byClass: Record<string, ApiClassSnapshot> };
+  deployment: DeploymentSnapshot;
+  runner: RunnerSnapshot;
+  history: HistoryPoint[];
+  verdict: Verdict;
+  /** Why the run failed or was aborted, in one sentence. */
+  reason?: string;
+  /** Where the reports are (or will be) written. */
+  reportDir?: string;
+}

@@ -1,0 +1,25 @@
+// Fault injection for the simulated deployment, loaded from a JSON file (`sim --faults FILE`).
+// Every knob is optional; an empty object means a healthy deployment. The control-plane
+// owner documents and validates each knob (docs/faults.md); this is the shared shape.
+
+/** Endpoint classes used for latency and error injection. */
+export type EndpointClass = 'auth' | 'users' | 'templates' | 'workspaces' | 'builds' | 'stats' | 'health' | 'dashboard' | 'apps' | 'pty' | 'other';
+
+export interface FaultsConfig {
+  /** Added latency per endpoint class (ms), plus uniform jitter (± ms). */
+  latency?: Partial<Record<EndpointClass | 'all', { ms: number; jitterMs?: number }>>;
+  /** Fraction (0..1) of requests answered 500 per endpoint class. */
+  errorRates?: Partial<Record<EndpointClass | 'all', number>>;
+  /** Drop a fraction of PTY / SSH / app connections after a delay. */
+  dropConnections?: Partial<Record<'pty' | 'ssh' | 'apps', { fraction: number; afterMs: number }>>;
+  /** Fraction (0..1) of workspace builds that fail. */
+  failBuilds?: number;
+  /** Fraction (0..1) of agents that never connect. */
+  agentsNeverConnect?: number;
+  /** A simulated coderd restart: health check down and all connections reset. */
+  restart?: { atMs: number; downForMs: number };
+  /** Build duration (ms) from pending to succeeded. */
+  buildDurationMs?: number;
+  /** Time (ms) from build success until the agent connects. */
+  agentConnectDelayMs?: number;
+}

@@ -1,0 +1,2 @@
+// Placeholder; the integration harness replaces it.
+export async function run(): Promise<void> {}
