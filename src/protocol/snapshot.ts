@@ -55,6 +55,8 @@ export interface StageSnapshot {
   /** Ticks (or actions) sent and echoes (or completions) matched. */
   sent: number;
   completed: number;
+  /** Echo stages: ticks the schedule called for so far (target connections × elapsed / interval); throughput = completed / expected. */
+  expected?: number;
   /** Echoed content that did not match what was sent. */
   mismatches: number;
   disconnects: number;

@@ -1,0 +1,133 @@
+// Latency in HDR histograms (memory flat however long the run) and per-stage counters.
+import * as hdr from 'hdr-histogram-js';
+import type { LatencySummary, StageName, StageSnapshot } from '../protocol/snapshot';
+
+/** Histograms store microseconds (integers) so sub-millisecond loopback round trips keep their precision. */
+const MICROS_PER_MS = 1000;
+
+export const EMPTY_LATENCY: LatencySummary = { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
+
+function newHistogram(): hdr.Histogram {
+  return hdr.build({ bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
+}
+
+function summarize(histogram: hdr.Histogram): LatencySummary {
+  if (histogram.totalCount === 0) return { ...EMPTY_LATENCY };
+  const ms = (micros: number) => Math.round((micros / MICROS_PER_MS) * 1000) / 1000;
+  return {
+    count: histogram.totalCount,
+    min: ms(histogram.minNonZeroValue),
+    mean: ms(histogram.mean),
+    p50: ms(histogram.getValueAtPercentile(50)),
+    p90: ms(histogram.getValueAtPercentile(90)),
+    p95: ms(histogram.getValueAtPercentile(95)),
+    p99: ms(histogram.getValueAtPercentile(99)),
+    max: ms(histogram.maxValue),
+  };
+}
+
+/** A latency recorder with a whole-run histogram and an interval histogram (reset each snapshot). */
+export class LatencyRecorder {
+  private readonly total = newHistogram();
+  private readonly interval = newHistogram();
+
+  record(ms: number): void {
+    const micros = Math.max(1, Math.round(ms * MICROS_PER_MS));
+    this.total.recordValue(micros);
+    this.interval.recordValue(micros);
+  }
+
+  summary(): LatencySummary {
+    return summarize(this.total);
+  }
+
+  /** Summary of the values since the last call, then starts a new interval. */
+  takeInterval(): LatencySummary {
+    const summary = summarize(this.interval);
+    this.interval.reset();
+    return summary;
+  }
+
+  /** Compressed base64 HDR encoding of the whole-run histogram (values in microseconds). */
+  encode(): string {
+    return hdr.encodeIntoCompressedBase64(this.total);
+  }
+
+  addTo(other: LatencyRecorder): void {
+    other.total.add(this.total);
+  }
+}
+
+/** Decodes a histogram written by LatencyRecorder.encode (for report readers and shard merging). */
+export function decodeLatency(base64: string): LatencySummary {
+  return summarize(hdr.decodeFromCompressedBase64(base64));
+}
+
+/** Live counters and latency of one stage; `snapshot()` turns them into the shared shape. */
+export class StageMetrics {
+  state: StageSnapshot['state'] = 'waiting';
+  startedAt?: number;
+  endedAt?: number;
+  activeConnections = 0;
+  targetConnections = 0;
+  bytesSent = 0;
+  bytesReceived = 0;
+  sent = 0;
+  completed = 0;
+  expected = 0;
+  mismatches = 0;
+  disconnects = 0;
+  reconnects = 0;
+  readonly errors: Record<string, number> = {};
+  progress?: { done: number; total: number; failed: number };
+  verdict: StageSnapshot['verdict'] = 'pending';
+  reason?: string;
+  readonly latency = new LatencyRecorder();
+  private lastRecent: LatencySummary = { ...EMPTY_LATENCY };
+
+  constructor(
+    readonly name: StageName,
+    readonly title: string,
+    readonly planned?: { startMs: number; endMs: number },
+  ) {}
+
+  countError(kind: string): void {
+    this.errors[kind] = (this.errors[kind] ?? 0) + 1;
+  }
+
+  errorTotal(): number {
+    return Object.values(this.errors).reduce((total, n) => total + n, 0);
+  }
+
+  /** Call once per snapshot interval: closes the recent-latency window. */
+  rollInterval(): void {
+    this.lastRecent = this.latency.takeInterval();
+  }
+
+  snapshot(): StageSnapshot {
+    return {
+      name: this.name,
+      title: this.title,
+      state: this.state,
+      plannedStartMs: this.planned?.startMs,
+      plannedEndMs: this.planned?.endMs,
+      startedAt: this.startedAt,
+      endedAt: this.endedAt,
+      connections: { active: this.activeConnections, target: this.targetConnections },
+      latency: this.latency.summary(),
+      recentLatency: this.lastRecent,
+      bytesSent: this.bytesSent,
+      bytesReceived: this.bytesReceived,
+      sent: this.sent,
+      completed: this.completed,
+      expected: this.expected || undefined,
+      mismatches: this.mismatches,
+      disconnects: this.disconnects,
+      reconnects: this.reconnects,
+      errors: { ...this.errors },
+      progress: this.progress ? { ...this.progress } : undefined,
+      verdict: this.verdict,
+      reason: this.reason,
+    };
+  }
+}

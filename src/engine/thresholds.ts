@@ -1,0 +1,226 @@
+// Readable pass criteria: `<metric> <op> <value><unit?>`, e.g. `pty.rtt.p95 < 300ms`,
+// `ssh.disconnects <= 1%`, `api.errors_5xx == 0`. Thresholds are evaluated on a RunSnapshot,
+// the same complete state every face sees, so a live view, the final verdict and a merged
+// shard snapshot all agree.
+import type { LatencySummary, RunSnapshot, StageName, StageSnapshot, ThresholdSnapshot, Verdict } from '../protocol/snapshot';
+
+export type Op = '<' | '<=' | '>' | '>=' | '==' | '!=';
+type Unit = 'ms' | 's' | '%' | '';
+/** duration: ms; count: a number, or with % a share of its base; ratio: always %. */
+type MetricKind = 'duration' | 'count' | 'ratio';
+
+export interface ParsedThreshold {
+  expression: string;
+  metric: string;
+  op: Op;
+  /** Limit in the metric's base unit: ms for durations, 0..1 for %, a number for counts. */
+  limit: number;
+  unit: Unit;
+  kind: MetricKind;
+}
+
+interface MetricDefinition {
+  kind: MetricKind;
+  /** Value in base units, null when there is no data yet. */
+  read(snapshot: RunSnapshot): number | null;
+  /** For counts: the base a `%` limit refers to (e.g. connections for disconnects). */
+  percentBase?(snapshot: RunSnapshot): number;
+  /** Stage whose skip makes the threshold not applicable. */
+  stage?: StageName;
+}
+
+const ECHO_STAGES = ['ssh', 'pty', 'apps'] as const;
+const LATENCY_STAGES = ['ssh', 'pty', 'apps', 'dashboard', 'prepare'] as const;
+const STATS = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'max'] as const;
+const API_CLASSES = ['auth', 'users', 'templates', 'workspaces', 'builds', 'stats', 'health', 'dashboard', 'apps', 'pty', 'other'];
+
+const latencyValue = (latency: LatencySummary | undefined, stat: (typeof STATS)[number]): number | null =>
+  latency && latency.count > 0 ? latency[stat] : null;
+
+const stageOf = (snapshot: RunSnapshot, name: StageName): StageSnapshot | undefined =>
+  snapshot.stages.find((stage) => stage.name === name);
+
+const sumErrors = (stage: StageSnapshot | undefined): number =>
+  stage ? Object.values(stage.errors).reduce((total, n) => total + n, 0) : 0;
+
+/** The metric catalogue, resolved by name. */
+function lookupMetric(name: string): MetricDefinition | undefined {
+  const parts = name.split('.');
+  const [head] = parts;
+  if ((LATENCY_STAGES as readonly string[]).includes(head)) {
+    const stage = head as StageName;
+    if (parts.length === 3 && (parts[1] === 'rtt' || parts[1] === 'latency') && (STATS as readonly string[]).includes(parts[2])) {
+      const stat = parts[2] as (typeof STATS)[number];
+      return { kind: 'duration', stage, read: (s) => latencyValue(stageOf(s, stage)?.latency, stat) };
+    }
+    if (parts.length === 2) {
+      const field = parts[1];
+      const sentBase = (s: RunSnapshot) => stageOf(s, stage)?.sent ?? 0;
+      const connectionBase = (s: RunSnapshot) => stageOf(s, stage)?.connections.target ?? 0;
+      if (field === 'disconnects' || field === 'reconnects') {
+        return { kind: 'count', stage, read: (s) => stageOf(s, stage)?.[field] ?? 0, percentBase: connectionBase };
+      }
+      if (field === 'mismatches') {
+        return { kind: 'count', stage, read: (s) => stageOf(s, stage)?.mismatches ?? 0, percentBase: sentBase };
+      }
+      if (field === 'errors') return { kind: 'count', stage, read: (s) => sumErrors(stageOf(s, stage)), percentBase: sentBase };
+      if (field === 'throughput' && (ECHO_STAGES as readonly string[]).includes(stage)) {
+        return {
+          kind: 'ratio',
+          stage,
+          read: (s) => {
+            const snap = stageOf(s, stage);
+            return snap?.expected ? Math.min(1, snap.completed / snap.expected) : null;
+          },
+        };
+      }
+      if (field === 'failures' && stage === 'prepare') {
+        return {
+          kind: 'count',
+          stage,
+          read: (s) => stageOf(s, 'prepare')?.progress?.failed ?? 0,
+          percentBase: (s) => stageOf(s, 'prepare')?.progress?.total ?? 0,
+        };
+      }
+    }
+    return undefined;
+  }
+  if (name === 'cleanup.failures') {
+    return {
+      kind: 'count',
+      stage: 'cleanup',
+      read: (s) => stageOf(s, 'cleanup')?.progress?.failed ?? 0,
+      percentBase: (s) => stageOf(s, 'cleanup')?.progress?.total ?? 0,
+    };
+  }
+  if (head === 'api') {
+    const requests = (s: RunSnapshot) => s.api.total.requests;
+    if (name === 'api.errors_5xx') return { kind: 'count', read: (s) => s.api.total.errors5xx, percentBase: requests };
+    if (name === 'api.errors_4xx') return { kind: 'count', read: (s) => s.api.total.errors4xx, percentBase: requests };
+    if (name === 'api.network_errors') return { kind: 'count', read: (s) => s.api.total.networkErrors, percentBase: requests };
+    if (parts.length === 3 && parts[1] === 'latency' && (STATS as readonly string[]).includes(parts[2])) {
+      const stat = parts[2] as (typeof STATS)[number];
+      return { kind: 'duration', read: (s) => latencyValue(s.api.total.latency, stat) };
+    }
+    if (parts.length === 4 && parts[1] === 'latency' && API_CLASSES.includes(parts[2]) && (STATS as readonly string[]).includes(parts[3])) {
+      const [, , endpointClass, stat] = parts as [string, string, string, (typeof STATS)[number]];
+      return { kind: 'duration', read: (s) => latencyValue(s.api.byClass[endpointClass]?.latency, stat) };
+    }
+    return undefined;
+  }
+  if (name === 'deployment.restarts') return { kind: 'count', read: (s) => s.deployment.restarts };
+  if (name === 'runner.cpu') return { kind: 'ratio', read: (s) => s.runner.cpuPercent / 100 };
+  if (name === 'runner.event_loop_lag') return { kind: 'duration', read: (s) => s.runner.eventLoopLagP99Ms };
+  return undefined;
+}
+
+/** Every metric name, for error messages and documentation. */
+export const METRIC_CATALOGUE: string[] = [
+  ...LATENCY_STAGES.map((stage) => `${stage}.rtt.<min|mean|p50|p90|p95|p99|max>`),
+  ...['ssh', 'pty', 'apps', 'dashboard'].map((stage) => `${stage}.<disconnects|reconnects|errors|mismatches>`),
+  ...ECHO_STAGES.map((stage) => `${stage}.throughput`),
+  'prepare.failures',
+  'cleanup.failures',
+  'api.errors_5xx',
+  'api.errors_4xx',
+  'api.network_errors',
+  'api.latency.<stat>',
+  `api.latency.<${API_CLASSES.join('|')}>.<stat>`,
+  'deployment.restarts',
+  'runner.cpu',
+  'runner.event_loop_lag',
+];
+
+const SYNTAX = /^\s*([A-Za-z0-9_.]+)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*(ms|s|%)?\s*$/;
+
+/** Parses an expression; throws an Error whose message says what is wrong and how to write it. */
+export function parseThreshold(expression: string): ParsedThreshold {
+  const match = SYNTAX.exec(expression);
+  if (!match) {
+    throw new Error(
+      `cannot read "${expression}": write <metric> <op> <value><unit>, e.g. "pty.rtt.p95 < 300ms" ` +
+        '(ops: < <= > >= == !=; units: ms, s, %, or none)',
+    );
+  }
+  const [, metric, op, rawValue, rawUnit] = match;
+  const unit = (rawUnit ?? '') as Unit;
+  const definition = lookupMetric(metric);
+  if (!definition) throw new Error(`unknown metric "${metric}"; known metrics: ${METRIC_CATALOGUE.join(', ')}`);
+  const value = Number(rawValue);
+  let limit: number;
+  switch (definition.kind) {
+    case 'duration':
+      if (unit === '%') throw new Error(`"${metric}" is a duration: give the limit in ms or s (e.g. 300ms), not %`);
+      limit = unit === 's' ? value * 1000 : value;
+      break;
+    case 'ratio':
+      if (unit !== '%') throw new Error(`"${metric}" is a percentage: write the limit with %, e.g. "${metric} >= 90%"`);
+      limit = value / 100;
+      break;
+    case 'count':
+      if (unit === 'ms' || unit === 's') throw new Error(`"${metric}" is a count: give a number (e.g. 0) or a share (e.g. 1%), not ${unit}`);
+      if (unit === '%' && !definition.percentBase) throw new Error(`"${metric}" is a plain count: % is not defined for it`);
+      limit = unit === '%' ? value / 100 : value;
+      break;
+  }
+  return { expression, metric, op: op as Op, limit, unit, kind: definition.kind };
+}
+
+function compare(observed: number, op: Op, limit: number): boolean {
+  const epsilon = 1e-9;
+  switch (op) {
+    case '<':
+      return observed < limit;
+    case '<=':
+      return observed <= limit + epsilon;
+    case '>':
+      return observed > limit;
+    case '>=':
+      return observed >= limit - epsilon;
+    case '==':
+      return Math.abs(observed - limit) <= epsilon;
+    case '!=':
+      return Math.abs(observed - limit) > epsilon;
+  }
+}
+
+export function formatObserved(threshold: ParsedThreshold, observed: number | null): string {
+  if (observed === null) return 'no data';
+  if (threshold.unit === '%') return `${(observed * 100).toFixed(observed < 0.1 ? 2 : 1)}%`;
+  if (threshold.kind === 'duration') return threshold.unit === 's' ? `${(observed / 1000).toFixed(2)}s` : `${Math.round(observed)}ms`;
+  return String(Math.round(observed * 100) / 100);
+}
+
+/**
+ * Evaluates one threshold on a snapshot. Live (`final` false), a missing value is pending; at
+ * the end it fails (a stage that ran but produced no samples must not pass silently), unless
+ * the stage was skipped.
+ */
+export function evaluateThreshold(
+  threshold: ParsedThreshold,
+  snapshot: RunSnapshot,
+  final: boolean,
+): Pick<ThresholdSnapshot, 'observed' | 'observedText' | 'verdict' | 'reason'> {
+  const definition = lookupMetric(threshold.metric)!;
+  const stage = definition.stage ? stageOf(snapshot, definition.stage) : undefined;
+  if (stage?.state === 'skipped') {
+    return { observed: null, observedText: 'not run', verdict: 'skipped', reason: `${stage.title} stage did not run` };
+  }
+  let observed = definition.read(snapshot);
+  if (observed !== null && threshold.unit === '%' && definition.kind === 'count') {
+    const base = definition.percentBase!(snapshot);
+    observed = base > 0 ? observed / base : null;
+  }
+  const observedText = formatObserved(threshold, observed);
+  if (observed === null) {
+    const verdict: Verdict = final ? 'fail' : 'pending';
+    return { observed, observedText, verdict, reason: final ? `no data for ${threshold.metric}` : undefined };
+  }
+  const ok = compare(observed, threshold.op, threshold.limit);
+  return {
+    observed,
+    observedText,
+    verdict: ok ? 'pass' : 'fail',
+    reason: ok ? undefined : `${threshold.metric} was ${observedText}, required ${threshold.expression.replace(threshold.metric, '').trim()}`,
+  };
+}
