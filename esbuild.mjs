@@ -2,6 +2,7 @@
 // dashboard webview (browser) and the headless CLI (node, with a shebang).
 // esbuild does not type-check: `npm run typecheck` (tsc --noEmit) does.
 import * as esbuild from 'esbuild';
+import { readdirSync, rmSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -42,6 +43,8 @@ const nodeCommon = {
   external: ['vscode', 'playwright-core', ...optionalNative],
 };
 
+const integrationSuiteDir = 'test/integration/suite';
+
 const builds = [
   { ...nodeCommon, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
   {
@@ -58,12 +61,15 @@ const builds = [
     entryPoints: ['webview/main.ts'],
     outfile: 'dist/webview.js',
   },
-  // Integration tests run inside the real VS Code's extension host; mocha stays external
-  // because it loads its reporters dynamically.
+  // Integration tests run inside the real VS Code's extension host: the index and each
+  // *.test.ts of the suite folder become their own file, which the index hands to mocha.
+  // mocha stays external because it loads its reporters dynamically.
   {
     ...nodeCommon,
-    entryPoints: ['test/integration/suite/index.ts'],
-    outfile: 'out/test/integration/suite/index.js',
+    entryPoints: readdirSync(integrationSuiteDir)
+      .filter((file) => file === 'index.ts' || file.endsWith('.test.ts'))
+      .map((file) => `${integrationSuiteDir}/${file}`),
+    outdir: 'out/test/integration/suite',
     external: [...nodeCommon.external, 'mocha'],
   },
 ];
@@ -72,5 +78,7 @@ if (watch) {
   const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));
   await Promise.all(contexts.map((context) => context.watch()));
 } else {
+  // A test whose source was deleted must not keep running from a stale bundle.
+  rmSync('out/test/integration/suite', { recursive: true, force: true });
   await Promise.all(builds.map((options) => esbuild.build(options)));
 }

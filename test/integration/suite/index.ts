@@ -1,2 +1,21 @@
-// Placeholder; the integration harness replaces it.
-export async function run(): Promise<void> {}
+// Test index loaded by VS Code's extension host (extensionTestsPath). Runs mocha over every
+// bundled *.test.js beside it; esbuild.mjs bundles each test/integration/suite/*.test.ts as
+// its own entry. Tests that need long (small plan runs take minutes) call this.timeout().
+import * as fs from 'fs';
+import * as path from 'path';
+import { format } from 'util';
+import Mocha = require('mocha');
+import ResultsReporter = require('../../support/resultsReporter');
+import { MOCHA_OUTPUT_PREFIX } from '../workbenchBridge';
+
+const DEFAULT_TEST_TIMEOUT_MS = 120_000;
+
+export async function run(): Promise<void> {
+  Mocha.reporters.Base.consoleLog = (...args: unknown[]) => console.log(`${MOCHA_OUTPUT_PREFIX} ${format(...args)}`);
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: DEFAULT_TEST_TIMEOUT_MS, reporter: ResultsReporter });
+  const testFiles = fs.readdirSync(__dirname).filter((file) => file.endsWith('.test.js')).sort();
+  if (testFiles.length === 0) throw new Error(`no *.test.js files in ${__dirname}: run \`npm run build\``);
+  for (const file of testFiles) mocha.addFile(path.join(__dirname, file));
+  const failures = await new Promise<number>((resolve) => mocha.run(resolve));
+  if (failures > 0) throw new Error(`${failures} integration test(s) failed`);
+}

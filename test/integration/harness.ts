@@ -1,0 +1,230 @@
+// Runner-side harness for tests in a real VS Code: code-server (a VS Code server with the web
+// workbench) driven in Debian's Chromium through playwright-core. scripts/setup.mjs installs
+// the code-server versions and records them in .cache/vscode-routes.json.
+//
+// Every process started here is killed when its session is disposed, and again (by process
+// group) when this process exits, so a failed or timed-out test leaks nothing.
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+import { TEST_OUTPUT_ENV } from '../support/testResults';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const TEST_RESULTS_DIR = path.join(ROOT, 'test-results');
+const ROUTES_FILE = path.join(ROOT, '.cache', 'vscode-routes.json');
+const CHROMIUM_PATH = process.env.CODER_SCALETEST_CHROMIUM || '/usr/bin/chromium';
+// Without the networking flags Chromium floods the closed network with refused connections.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** One installed VS Code version (written by scripts/setup.mjs). */
+export interface VsCodeRoute {
+  name: string;
+  vscode: string;
+  codeServer: string;
+  /** The Node binary that runs this code-server (and so its extension host). */
+  node: string;
+  /** code-server's entry script. */
+  entry: string;
+  /** 4.139.x needs `--vscode-option enable-smoke-test-driver` to accept the test payload. */
+  smokeTestDriver: boolean;
+}
+
+export function readRoutes(): VsCodeRoute[] {
+  if (!fs.existsSync(ROUTES_FILE)) {
+    throw new Error(`${ROUTES_FILE} is missing: run \`node scripts/setup.mjs\` (or \`npm test\`) to install code-server first.`);
+  }
+  const routes = JSON.parse(fs.readFileSync(ROUTES_FILE, 'utf8')) as VsCodeRoute[];
+  const wanted = process.env.CODER_SCALETEST_ROUTES?.split(',').filter(Boolean);
+  return wanted ? routes.filter((route) => wanted.includes(route.name)) : routes;
+}
+
+export function findRoute(name: string): VsCodeRoute {
+  const route = readRoutes().find((candidate) => candidate.name === name);
+  if (!route) throw new Error(`unknown VS Code route "${name}"; known: ${readRoutes().map((r) => r.name).join(', ')}`);
+  return route;
+}
+
+/** Separate HOME, TMPDIR and XDG dirs, so nothing touches (or is touched by) the user's own. */
+function isolatedEnv(base: string): NodeJS.ProcessEnv {
+  const dirs = { HOME: 'home', TMPDIR: 'tmp', XDG_CONFIG_HOME: 'config', XDG_CACHE_HOME: 'cache', XDG_DATA_HOME: 'data', XDG_RUNTIME_DIR: 'runtime' };
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [name, dir] of Object.entries(dirs)) {
+    env[name] = path.join(base, dir);
+    fs.mkdirSync(env[name]!, { recursive: true, mode: 0o700 });
+  }
+  return env;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const liveProcessGroups = new Set<number>();
+process.once('exit', () => {
+  for (const pid of liveProcessGroups) killGroup(pid);
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => process.exit(130));
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+  liveProcessGroups.delete(pid);
+}
+
+export interface WorkbenchOptions {
+  route: VsCodeRoute;
+  /** Name of this session's folder under test-results/ (screenshots, logs, test output). */
+  outputName: string;
+  /** Extra environment for code-server, which passes it on to the extension host. */
+  env?: Record<string, string>;
+  /** Install this .vsix into the session's fresh extensions dir before starting. */
+  installVsix?: string;
+}
+
+/** A running code-server plus a Chromium page, disposed together. */
+export class WorkbenchSession {
+  private constructor(
+    readonly route: VsCodeRoute,
+    readonly baseUrl: string,
+    readonly workspaceDir: string,
+    readonly extensionsDir: string,
+    readonly outputDir: string,
+    private readonly server: ChildProcess,
+    private readonly browser: Browser,
+    readonly page: Page,
+    private readonly tempDir: string,
+  ) {}
+
+  static async start(options: WorkbenchOptions): Promise<WorkbenchSession> {
+    const { route } = options;
+    const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), `coder-scaletest-${route.name}-`));
+    const outputDir = path.join(TEST_RESULTS_DIR, options.outputName);
+    fs.rmSync(outputDir, { recursive: true, force: true });
+    fs.mkdirSync(outputDir, { recursive: true });
+    const workspaceDir = path.join(tempDir, 'workspace');
+    const extensionsDir = path.join(tempDir, 'extensions');
+    const userDataDir = path.join(tempDir, 'user-data');
+    for (const dir of [workspaceDir, extensionsDir, userDataDir]) fs.mkdirSync(dir, { recursive: true });
+    const env = { ...isolatedEnv(path.join(tempDir, 'server')), [TEST_OUTPUT_ENV]: outputDir, ...options.env };
+    const dirArgs = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
+
+    if (options.installVsix) {
+      const install = spawnSync(route.node, [route.entry, ...dirArgs, '--install-extension', options.installVsix], {
+        env,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      if (install.status !== 0) {
+        throw new Error(`code-server --install-extension ${options.installVsix} failed: ${install.stderr || install.stdout}`);
+      }
+    }
+
+    const port = await freePort();
+    const logFile = fs.openSync(path.join(outputDir, 'code-server.log'), 'w');
+    const server = spawn(
+      route.node,
+      [
+        route.entry,
+        '--bind-addr', `127.0.0.1:${port}`,
+        '--auth', 'none',
+        '--disable-telemetry',
+        '--disable-update-check',
+        '--disable-workspace-trust',
+        ...dirArgs,
+        ...(route.smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
+        workspaceDir,
+      ],
+      // Own process group, so the extension host and other children die with it.
+      { env, detached: true, stdio: ['ignore', logFile, logFile] },
+    );
+    fs.closeSync(logFile);
+    if (server.pid === undefined) throw new Error(`could not start code-server ${route.codeServer} with ${route.node}`);
+    liveProcessGroups.add(server.pid);
+
+    let browser: Browser | undefined;
+    try {
+      const baseUrl = `http://127.0.0.1:${port}`;
+      await waitForHealth(baseUrl, server, 60_000);
+      browser = await chromium.launch({
+        executablePath: CHROMIUM_PATH,
+        args: CHROMIUM_ARGS,
+        env: isolatedEnv(path.join(tempDir, 'browser')),
+      });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      return new WorkbenchSession(route, baseUrl, workspaceDir, extensionsDir, outputDir, server, browser, page, tempDir);
+    } catch (error) {
+      await browser?.close().catch(() => undefined);
+      killGroup(server.pid);
+      fs.rmSync(tempDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** URL of the workbench on this session's workspace, optionally with a test payload. */
+  workbenchUrl(payload?: [string, string][]): string {
+    const query = new URLSearchParams({ folder: this.workspaceDir });
+    if (payload) query.set('payload', JSON.stringify(payload));
+    return `${this.baseUrl}/?${query.toString()}`;
+  }
+
+  /** A `vscode-remote://` URI for a path on this machine, as the test payload wants it. */
+  remoteUri(localPath: string): string {
+    return `vscode-remote://${new URL(this.baseUrl).host}${localPath}`;
+  }
+
+  /** The document inside the active webview (VS Code nests it in two iframes). */
+  activeWebview(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  }
+
+  /** Saves a screenshot of the whole workbench as <outputDir>/<name>.png and returns its path. */
+  async screenshot(name: string): Promise<string> {
+    const file = path.join(this.outputDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  async dispose(): Promise<void> {
+    await this.browser.close().catch(() => undefined);
+    if (this.server.pid !== undefined) killGroup(this.server.pid);
+    fs.rmSync(this.tempDir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+async function waitForHealth(baseUrl: string, server: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`code-server exited with ${server.exitCode} before it was healthy; see code-server.log`);
+    try {
+      const response = await fetch(`${baseUrl}/healthz`);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`code-server did not answer ${baseUrl}/healthz within ${timeoutMs} ms`);
+}

@@ -1,0 +1,100 @@
+// Runs the in-host integration suite (out/test/integration/suite/index.js, built by
+// esbuild.mjs) inside a real VS Code for one route:
+//   node --import tsx test/integration/runSuite.ts <minimum|latest>
+// Writes test-results/integration-<route>/results.json and exits non-zero on any failure.
+import * as fs from 'fs';
+import * as path from 'path';
+import { format } from 'util';
+import { BRIDGE_DIR, BRIDGE_PREFIX, MOCHA_OUTPUT_PREFIX, type BridgeReply, type BridgeRequest } from './workbenchBridge';
+import { ROOT, WorkbenchSession, findRoute } from './harness';
+import { RESULTS_FILE_ENV, type TestResults } from '../support/testResults';
+
+const SUITE_INDEX = path.join(ROOT, 'out', 'test', 'integration', 'suite', 'index.js');
+const SUITE_TIMEOUT_MS = Number(process.env.CODER_SCALETEST_SUITE_TIMEOUT_MS) || 20 * 60_000;
+
+async function main(routeName: string | undefined): Promise<number> {
+  if (!routeName) throw new Error('usage: runSuite.ts <route> (a route name from .cache/vscode-routes.json)');
+  if (!fs.existsSync(SUITE_INDEX)) throw new Error(`${SUITE_INDEX} is missing: run \`npm run build\` first.`);
+  const route = findRoute(routeName);
+  const outputName = `integration-${route.name}`;
+  const resultsFile = path.join(ROOT, 'test-results', outputName, 'results.json');
+  console.log(`[integration] VS Code ${route.vscode} (code-server ${route.codeServer}, Node from ${route.node})`);
+
+  const session = await WorkbenchSession.start({ route, outputName, env: { [RESULTS_FILE_ENV]: resultsFile } });
+  try {
+    const exitCode = new Promise<number>((resolve) => {
+      void session.page.exposeFunction('codeAutomationExit', (code: number) => resolve(code));
+    });
+    // Mocha's output is shown; the rest of the workbench's console (gallery lookups that
+    // fail offline and the like) goes to workbench.log.
+    const workbenchLog = fs.createWriteStream(path.join(session.outputDir, 'workbench.log'));
+    await session.page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
+      const line = format(...args);
+      const bridged = bridgeRequest(line);
+      if (bridged) void answer(session, bridged);
+      else if (line.startsWith(MOCHA_OUTPUT_PREFIX)) console.log(`  ${line.slice(MOCHA_OUTPUT_PREFIX.length + 1)}`);
+      else workbenchLog.write(`[${type}] ${line}\n`);
+    });
+    await session.page.goto(
+      session.workbenchUrl([
+        ['extensionDevelopmentPath', session.remoteUri(ROOT)],
+        ['extensionTestsPath', session.remoteUri(SUITE_INDEX)],
+        ['skipWelcome', 'true'],
+      ]),
+    );
+    const timeout = new Promise<number>((resolve) => setTimeout(() => resolve(-1), SUITE_TIMEOUT_MS).unref());
+    const code = await Promise.race([exitCode, timeout]);
+    await session.screenshot('workbench-at-end').catch(() => undefined);
+    if (code === -1) {
+      console.error(`[integration] the suite did not finish within ${SUITE_TIMEOUT_MS} ms`);
+      return 1;
+    }
+    if (!fs.existsSync(resultsFile)) {
+      console.error(`[integration] the suite exited with ${code} but wrote no results (did the test index load? see ${session.outputDir}/code-server.log)`);
+      return 1;
+    }
+    const results = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as TestResults;
+    return code === 0 && results.failures === 0 && results.passes > 0 ? 0 : 1;
+  } finally {
+    await session.dispose();
+  }
+}
+
+function bridgeRequest(line: string): BridgeRequest | undefined {
+  const at = line.indexOf(BRIDGE_PREFIX);
+  if (at < 0) return undefined;
+  return JSON.parse(line.slice(at + BRIDGE_PREFIX.length)) as BridgeRequest;
+}
+
+async function answer(session: WorkbenchSession, request: BridgeRequest): Promise<void> {
+  let reply: BridgeReply;
+  try {
+    switch (request.kind) {
+      case 'webviewText': {
+        const element = session.activeWebview().locator(request.selector).first();
+        await element.waitFor({ state: 'attached', timeout: request.timeoutMs });
+        reply = { ok: true, text: (await element.textContent()) ?? '' };
+        break;
+      }
+      case 'screenshot':
+        reply = { ok: true, path: await session.screenshot(request.name) };
+        break;
+    }
+  } catch (error) {
+    reply = { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+  const dir = path.join(session.outputDir, BRIDGE_DIR);
+  fs.mkdirSync(dir, { recursive: true });
+  // Written under a temporary name and renamed, so the poller never reads half a file.
+  const file = path.join(dir, `${request.id}.json`);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(reply));
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+main(process.argv[2]).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`[integration] ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
