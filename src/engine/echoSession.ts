@@ -1,0 +1,246 @@
+// One echo connection of a traffic stage (SSH, web terminal, app). Ticks follow a fixed
+// schedule (t0 + n × interval): a late timer sends every overdue tick at once, each keeping its
+// scheduled time, and ticks due while the connection is down wait and go out after the
+// reconnect. The round trip is measured from the SCHEDULED send time, so a stall shows up as
+// latency instead of as fewer samples (coordinated omission corrected, as in wrk2).
+//
+// Payload per tick: `<seq, 8 base36 digits>:<random alphanumerics>\n`, bytesPerTick long. The
+// echo is read as lines (`\r` dropped: a terminal echoes `\n` as `\r\n`), matched to the pending
+// tick by its sequence number and compared byte for byte. Lines of already finished ticks are
+// ignored: a reattached web terminal replays its recent output.
+import { performance } from 'perf_hooks';
+import type { StageMetrics } from './metrics';
+
+/** The transport as the stage sees it; src/coder/echo.ts channels satisfy it. */
+export interface EchoTransport {
+  send(data: Buffer): void;
+  onData(listener: (data: Buffer) => void): void;
+  onClose(listener: (info: { expected: boolean; code?: number; reason?: string }) => void): void;
+  close(): void | Promise<void>;
+}
+
+export interface EchoSessionOptions {
+  /** Opens the connection; `attempt` > 0 is a reconnect (the web terminal reuses its id). */
+  open(attempt: number): Promise<EchoTransport>;
+  bytesPerTick: number;
+  tickIntervalMs: number;
+  /** A tick whose echo has not arrived after this long is lost. */
+  echoTimeoutMs: number;
+  metrics: StageMetrics;
+  random: () => number;
+  /** Called with a short description of connection errors (no secrets). */
+  onProblem?: (message: string) => void;
+}
+
+const SEQ_DIGITS = 8;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const RECONNECT_DELAY_MS = 250;
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+interface PendingTick {
+  scheduledAt: number;
+  payload: Buffer;
+}
+
+export class EchoSession {
+  private transport?: EchoTransport;
+  private connected = false;
+  private stopped = false;
+  private attempt = 0;
+  private startAt = 0;
+  private nextSeq = 0;
+  private timer?: NodeJS.Timeout;
+  /** Ticks whose time has come but that could not be sent yet (connection down). */
+  private readonly unsent: PendingTick[] = [];
+  private readonly pending = new Map<number, PendingTick>();
+  private lineParts: Buffer[] = [];
+  private lineLength = 0;
+  private drained?: () => void;
+  private readonly listening = new WeakSet<EchoTransport>();
+
+  constructor(private readonly options: EchoSessionOptions) {}
+
+  /** Opens the connection and starts the schedule. Rejects when the first open fails. */
+  async start(): Promise<void> {
+    await this.connect();
+    this.startAt = performance.now();
+    this.scheduleNext();
+  }
+
+  /** Stops the schedule, waits (bounded) for outstanding echoes, then closes. */
+  async stop(drainTimeoutMs = 2000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.pending.size > 0 && this.connected) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        setTimeout(resolve, Math.min(drainTimeoutMs, this.options.echoTimeoutMs)).unref();
+      });
+    }
+    this.expireAll('lost');
+    if (this.connected) this.options.metrics.activeConnections--;
+    this.connected = false;
+    const transport = this.transport;
+    this.transport = undefined;
+    await transport?.close();
+  }
+
+  private async connect(): Promise<void> {
+    const transport = await this.options.open(this.attempt);
+    if (this.stopped) {
+      await transport.close();
+      return;
+    }
+    this.transport = transport;
+    this.connected = true;
+    this.options.metrics.activeConnections++;
+    // A web terminal reconnects the same channel object, which keeps its listeners.
+    if (this.listening.has(transport)) {
+      this.flushUnsent();
+      return;
+    }
+    this.listening.add(transport);
+    transport.onData((data) => this.receive(data));
+    transport.onClose((info) => {
+      if (this.transport !== transport) return;
+      this.transport = undefined;
+      if (this.connected) this.options.metrics.activeConnections--;
+      this.connected = false;
+      if (info.expected || this.stopped) return;
+      this.options.metrics.disconnects++;
+      this.options.onProblem?.(`connection closed unexpectedly${info.code ? ` (code ${info.code})` : ''}${info.reason ? `: ${info.reason}` : ''}`);
+      this.reconnectSoon();
+    });
+    this.flushUnsent();
+  }
+
+  private reconnectSoon(): void {
+    setTimeout(() => {
+      if (this.stopped) return;
+      this.attempt++;
+      this.connect().then(
+        () => {
+          if (!this.stopped) this.options.metrics.reconnects++;
+        },
+        (error: Error) => {
+          this.options.metrics.countError('reconnect');
+          this.options.onProblem?.(`reconnect failed: ${error.message}`);
+          this.reconnectSoon();
+        },
+      );
+    }, RECONNECT_DELAY_MS).unref();
+  }
+
+  private scheduleNext(): void {
+    if (this.stopped) return;
+    const due = this.startAt + this.nextSeq * this.options.tickIntervalMs;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, due - performance.now()));
+  }
+
+  private onTimer(): void {
+    const now = performance.now();
+    // Every tick whose time has come goes out now, each keeping its own scheduled time.
+    while (this.startAt + this.nextSeq * this.options.tickIntervalMs <= now) {
+      const scheduledAt = this.startAt + this.nextSeq * this.options.tickIntervalMs;
+      this.unsent.push({ scheduledAt, payload: this.makePayload(this.nextSeq) });
+      this.options.metrics.expected++;
+      this.nextSeq++;
+    }
+    this.expireOld(now);
+    this.flushUnsent();
+    this.scheduleNext();
+  }
+
+  private makePayload(seq: number): Buffer {
+    const size = this.options.bytesPerTick;
+    const payload = Buffer.alloc(size);
+    const header = seq.toString(36).padStart(SEQ_DIGITS, '0').slice(-SEQ_DIGITS) + ':';
+    payload.write(header.slice(0, size - 1), 'latin1');
+    for (let i = header.length; i < size - 1; i++) {
+      payload[i] = ALPHABET.charCodeAt(Math.floor(this.options.random() * ALPHABET.length));
+    }
+    payload[size - 1] = NEWLINE;
+    return payload;
+  }
+
+  private flushUnsent(): void {
+    if (!this.connected || !this.transport) return;
+    for (const tick of this.unsent.splice(0)) {
+      const seq = parseInt(tick.payload.subarray(0, SEQ_DIGITS).toString('latin1'), 36);
+      this.pending.set(seq, tick);
+      this.transport.send(tick.payload);
+      this.options.metrics.sent++;
+      this.options.metrics.bytesSent += tick.payload.length;
+    }
+  }
+
+  private receive(data: Buffer): void {
+    this.options.metrics.bytesReceived += data.length;
+    let start = 0;
+    for (let i = 0; i < data.length; i++) {
+      if (data[i] !== NEWLINE) continue;
+      this.appendLinePart(data.subarray(start, i));
+      this.finishLine();
+      start = i + 1;
+    }
+    if (start < data.length) this.appendLinePart(data.subarray(start));
+    if (this.lineLength > this.options.bytesPerTick * 4) {
+      // No newline where one was due: the stream is not what was sent.
+      this.options.metrics.mismatches++;
+      this.lineParts = [];
+      this.lineLength = 0;
+    }
+  }
+
+  private appendLinePart(part: Buffer): void {
+    if (part.length === 0) return;
+    this.lineParts.push(part);
+    this.lineLength += part.length;
+  }
+
+  private finishLine(): void {
+    const raw = this.lineParts.length === 1 ? this.lineParts[0] : Buffer.concat(this.lineParts, this.lineLength);
+    this.lineParts = [];
+    this.lineLength = 0;
+    const line = raw.includes(CARRIAGE_RETURN) ? Buffer.from(raw.filter((byte) => byte !== CARRIAGE_RETURN)) : raw;
+    if (line.length === 0) return;
+    const seq = parseInt(line.subarray(0, SEQ_DIGITS).toString('latin1'), 36);
+    const tick = Number.isNaN(seq) ? undefined : this.pending.get(seq);
+    if (!tick) {
+      // A replayed line of a finished tick is expected after a reattach; anything else is not.
+      if (Number.isNaN(seq) || seq >= this.nextSeq || line[SEQ_DIGITS] !== 0x3a) this.options.metrics.mismatches++;
+      return;
+    }
+    this.pending.delete(seq);
+    const expectedLine = tick.payload.subarray(0, tick.payload.length - 1);
+    if (!line.equals(expectedLine)) {
+      this.options.metrics.mismatches++;
+      return;
+    }
+    this.options.metrics.completed++;
+    this.options.metrics.latency.record(performance.now() - tick.scheduledAt);
+    if (this.drained && this.pending.size === 0) this.drained();
+  }
+
+  private expireOld(now: number): void {
+    const cutoff = now - this.options.echoTimeoutMs;
+    for (const [seq, tick] of this.pending) {
+      if (tick.scheduledAt > cutoff) break; // insertion order = schedule order
+      this.pending.delete(seq);
+      this.options.metrics.countError('echo_timeout');
+    }
+    while (this.unsent.length > 0 && this.unsent[0].scheduledAt <= cutoff) {
+      this.unsent.shift();
+      this.options.metrics.countError('not_sent');
+    }
+  }
+
+  private expireAll(kind: string): void {
+    const lost = this.pending.size + this.unsent.length;
+    for (let i = 0; i < lost; i++) this.options.metrics.countError(kind);
+    this.pending.clear();
+    this.unsent.length = 0;
+  }
+}
