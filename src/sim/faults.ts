@@ -2,8 +2,10 @@
 // Every knob is optional; an empty object means a healthy deployment. The control-plane
 // owner documents and validates each knob (docs/faults.md); this is the shared shape.
 
-/** Endpoint classes used for latency and error injection. */
-export type EndpointClass = 'auth' | 'users' | 'templates' | 'workspaces' | 'builds' | 'stats' | 'health' | 'dashboard' | 'apps' | 'pty' | 'other';
+import type { EndpointClass } from '../coder/endpointClass';
+
+/** Endpoint classes used for latency and error injection (defined with the client's routes). */
+export type { EndpointClass };
 
 export interface FaultsConfig {
   /** Added latency per endpoint class (ms), plus uniform jitter (± ms). */

@@ -1,0 +1,543 @@
+// REST + WebSocket client for coderd's API v2. Every response is checked against the project's
+// schemas; every request (failures and retries included) is reported through `onRequest`, which
+// the engine turns into API latency per endpoint class and 4xx/5xx counts.
+import * as http from 'http';
+import * as https from 'https';
+import WebSocket from 'ws';
+import type { TSchema, Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import { tlsRequestOptions, type DeploymentConnection } from './connection';
+import type { EndpointClass } from './endpointClass';
+import { apiRoutes, routePath, routeTemplate, type RouteName } from './routes';
+import * as S from './schemas';
+import { parseAs } from './validate';
+import { BuildFailedError, CoderApiError, DeploymentUnreachableError, RequestTimeoutError } from './errors';
+
+export interface RequestInfo {
+  method: string;
+  /** Templated route, e.g. /api/v2/workspaces/{workspace}. */
+  route: string;
+  endpointClass: EndpointClass;
+  /** HTTP status; absent when no response arrived (network error, timeout). */
+  status?: number;
+  durationMs: number;
+  error?: string;
+  /** 1 for the first try, 2 for the first retry, ... */
+  attempt: number;
+}
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  retries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface CoderClientOptions {
+  /** Per-request timeout (whole response), ms. Default 30 000. */
+  timeoutMs?: number;
+  /**
+   * Retries with exponential backoff and full jitter. Only safe cases are retried: reads (GET)
+   * on 429, 503 or a network error; writes only on 429 (coderd's rate limiter rejects before
+   * the handler runs). Default 3 retries, 250 ms base, 5 s cap.
+   */
+  retry?: Partial<RetryPolicy>;
+  /** Send `X-Coder-Bypass-Ratelimit: true` (honoured for owners only). */
+  bypassRateLimit?: boolean;
+  onRequest?(info: RequestInfo): void;
+}
+
+export interface WaitForBuildOptions {
+  signal?: AbortSignal;
+  onLog?(log: S.ProvisionerJobLog): void;
+  /** Poll interval while the job is pending (reference: 500 ms). */
+  pollMs?: number;
+}
+
+export interface WaitForAgentsOptions {
+  signal?: AbortSignal;
+  /** Give up after this long. Default 10 minutes. */
+  timeoutMs?: number;
+  /** Poll interval (reference: 1 s). */
+  pollMs?: number;
+}
+
+interface CallOptions {
+  params?: Record<string, string | number>;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+const defaultRetry: RetryPolicy = { retries: 3, baseDelayMs: 250, maxDelayMs: 5000 };
+const terminalJobStatuses = new Set(['succeeded', 'failed', 'canceled']);
+const TemplateList = Type.Array(S.Template);
+const OrganizationList = Type.Array(S.Organization);
+const BuildLogList = Type.Array(S.ProvisionerJobLog);
+
+export class CoderClient {
+  readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly agent: http.Agent;
+  /** Read once: the CA file is not re-read for every request. */
+  private readonly trust: ReturnType<typeof tlsTrust>;
+
+  constructor(
+    readonly connection: DeploymentConnection,
+    private readonly options: CoderClientOptions = {},
+    sharedAgent?: http.Agent,
+  ) {
+    let parsed: URL;
+    try {
+      parsed = new URL(connection.url);
+    } catch {
+      throw new Error(`"${connection.url}" is not a valid deployment URL; expected e.g. https://coder.example.com`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new Error(`deployment URL must start with http:// or https://, got "${connection.url}"`);
+    }
+    this.baseUrl = parsed.origin + parsed.pathname.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.retry = { ...defaultRetry, ...options.retry };
+    this.trust = tlsTrust(connection);
+    this.agent =
+      sharedAgent ??
+      (parsed.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, ...this.trust })
+        : new http.Agent({ keepAlive: true }));
+  }
+
+  /** A client acting as another user (e.g. a scale-test user), sharing options and connections. */
+  withToken(token: string): CoderClient {
+    return new CoderClient({ ...this.connection, token }, this.options, this.agent);
+  }
+
+  /** Releases pooled keep-alive sockets. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  // ---- authentication and identity ----
+
+  /** POST /users/login (201); returns the session token. */
+  async login(email: string, password: string): Promise<string> {
+    const body: S.LoginWithPasswordRequest = { email, password };
+    const response = await this.call('login', S.LoginWithPasswordResponse, { body });
+    return response.session_token;
+  }
+
+  buildInfo(): Promise<S.BuildInfoResponse> {
+    return this.call('buildInfo', S.BuildInfoResponse);
+  }
+
+  me(): Promise<S.User> {
+    return this.call('getUser', S.User, { params: { user: 'me' } });
+  }
+
+  /** Resolves with the current user when it has the site-wide `owner` role. */
+  async requireOwner(): Promise<S.User> {
+    const user = await this.me();
+    if (!(user.roles ?? []).some((role) => role.name === 'owner' && !role.organization_id)) {
+      throw new Error(`user ${user.username} lacks the owner role; scale tests need an owner (log in as a Coder owner).`);
+    }
+    return user;
+  }
+
+  createApiKey(user: string, request: S.CreateTokenRequest): Promise<S.GenerateAPIKeyResponse> {
+    return this.call('createToken', S.GenerateAPIKeyResponse, { params: { user }, body: request });
+  }
+
+  // ---- users ----
+
+  createUser(request: S.CreateUserRequestWithOrgs): Promise<S.User> {
+    return this.call('createUser', S.User, { body: request });
+  }
+
+  listUsers(query: { q?: string; offset?: number; limit?: number } = {}): Promise<S.GetUsersResponse> {
+    return this.call('listUsers', S.GetUsersResponse, { query });
+  }
+
+  getUser(user: string): Promise<S.User> {
+    return this.call('getUser', S.User, { params: { user } });
+  }
+
+  async deleteUser(user: string): Promise<void> {
+    await this.call('deleteUser', undefined, { params: { user } });
+  }
+
+  // ---- organizations and templates ----
+
+  organizations(): Promise<S.Organization[]> {
+    return this.call('listOrganizations', OrganizationList);
+  }
+
+  templates(organizationId: string): Promise<S.Template[]> {
+    return this.call('listTemplates', TemplateList, { params: { organization: organizationId } });
+  }
+
+  templateByName(organizationId: string, name: string): Promise<S.Template> {
+    return this.call('getTemplateByName', S.Template, { params: { organization: organizationId, templatename: name } });
+  }
+
+  // ---- workspaces and builds ----
+
+  /** `user` is a username, user id or `me`. */
+  createWorkspace(organizationId: string, user: string, request: S.CreateWorkspaceRequest): Promise<S.Workspace> {
+    return this.call('createWorkspace', S.Workspace, { params: { organization: organizationId, user }, body: request });
+  }
+
+  getWorkspace(id: string, options: { includeDeleted?: boolean; signal?: AbortSignal } = {}): Promise<S.Workspace> {
+    return this.call('getWorkspace', S.Workspace, {
+      params: { workspace: id },
+      query: { include_deleted: options.includeDeleted ? true : undefined },
+      signal: options.signal,
+    });
+  }
+
+  workspaceByOwnerAndName(owner: string, name: string): Promise<S.Workspace> {
+    return this.call('getWorkspaceByOwnerAndName', S.Workspace, { params: { user: owner, workspacename: name } });
+  }
+
+  /** `q` uses coderd's search syntax, e.g. `name:"scaletest-" owner:me`. */
+  listWorkspaces(query: { q?: string; offset?: number; limit?: number } = {}): Promise<S.WorkspacesResponse> {
+    return this.call('listWorkspaces', S.WorkspacesResponse, { query });
+  }
+
+  getBuild(id: string, signal?: AbortSignal): Promise<S.WorkspaceBuild> {
+    return this.call('getBuild', S.WorkspaceBuild, { params: { workspacebuild: id }, signal });
+  }
+
+  createBuild(workspaceId: string, request: S.CreateWorkspaceBuildRequest): Promise<S.WorkspaceBuild> {
+    return this.call('createBuild', S.WorkspaceBuild, { params: { workspace: workspaceId }, body: request });
+  }
+
+  cancelBuild(id: string): Promise<S.Response> {
+    return this.call('cancelBuild', S.Response, { params: { workspacebuild: id } });
+  }
+
+  /**
+   * Follows a build's logs over WebSocket (one ProvisionerJobLog JSON per text frame) until the
+   * server closes the socket (the job finished) or `signal` aborts.
+   */
+  followBuildLogs(buildId: string, onLog: (log: S.ProvisionerJobLog) => void, signal?: AbortSignal): Promise<void> {
+    const routeName: RouteName = 'buildLogs';
+    const route = routeTemplate(routeName);
+    const url = this.wsUrl(routePath(routeName, { workspacebuild: buildId }) + '?follow=true');
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(abortError(signal));
+      const started = performance.now();
+      let opened = false;
+      const socket = new WebSocket(url, { ...this.wsOptions() });
+      const report = (status: number | undefined, error?: string) =>
+        this.report({ method: 'GET', route, endpointClass: 'builds', status, durationMs: performance.now() - started, error, attempt: 1 });
+      const onAbort = () => socket.terminate();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const finish = (error?: Error) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (signal?.aborted) return reject(abortError(signal));
+        if (error) reject(error);
+        else resolve();
+      };
+      socket.on('upgrade', () => {
+        opened = true;
+        report(101);
+      });
+      socket.on('unexpected-response', (_request, response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => {
+          const error = this.apiError(response.statusCode ?? 0, 'GET', route, body);
+          report(response.statusCode, error.message);
+          socket.terminate();
+          finish(error);
+        });
+      });
+      socket.on('message', (data, isBinary) => {
+        if (isBinary) return;
+        try {
+          onLog(parseAs(S.ProvisionerJobLog, JSON.parse(data.toString('utf8')), `GET ${route} (log frame)`));
+        } catch (error) {
+          socket.terminate();
+          finish(error as Error);
+        }
+      });
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        if (!opened) report(undefined, error.message);
+        finish(this.networkError(error));
+      });
+      socket.on('close', () => finish());
+    });
+  }
+
+  /**
+   * Waits for a build to finish, the reference way: poll every 500 ms while the job is pending,
+   * follow the logs until the socket closes, then read the build again (polling on if the
+   * socket closed early). Resolves with the succeeded build; throws BuildFailedError otherwise.
+   */
+  async waitForBuild(buildId: string, options: WaitForBuildOptions = {}): Promise<S.WorkspaceBuild> {
+    const { signal, onLog } = options;
+    const pollMs = options.pollMs ?? 500;
+    let build = await this.getBuild(buildId, signal);
+    while (build.job.status === 'pending') {
+      await sleep(pollMs, signal);
+      build = await this.getBuild(buildId, signal);
+    }
+    if (!terminalJobStatuses.has(build.job.status)) {
+      await this.followBuildLogs(buildId, (log) => onLog?.(log), signal).catch((error: Error) => {
+        // Logs are a convenience; the build's own status decides the outcome.
+        if (signal?.aborted) throw error;
+      });
+      build = await this.getBuild(buildId, signal);
+      while (!terminalJobStatuses.has(build.job.status)) {
+        await sleep(pollMs, signal);
+        build = await this.getBuild(buildId, signal);
+      }
+    }
+    if (build.job.status !== 'succeeded') throw new BuildFailedError(buildId, build.job.status, build.job.error);
+    return build;
+  }
+
+  /** Polls the workspace until every agent of its latest build is connected. */
+  async waitForAgents(workspaceId: string, options: WaitForAgentsOptions = {}): Promise<S.Workspace> {
+    const { signal } = options;
+    const timeoutMs = options.timeoutMs ?? 600_000;
+    const pollMs = options.pollMs ?? 1000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const workspace = await this.getWorkspace(workspaceId, { signal });
+      const agents = (workspace.latest_build.resources ?? []).flatMap((resource) => resource.agents ?? []);
+      const broken = agents.find((agent) => agent.status === 'timeout' || agent.status === 'disconnected');
+      if (broken) {
+        throw new Error(`agent "${broken.name}" of workspace ${workspace.owner_name}/${workspace.name} is ${broken.status}`);
+      }
+      if (agents.every((agent) => agent.status === 'connected')) return workspace;
+      if (Date.now() + pollMs > deadline) {
+        const states = agents.map((agent) => `${agent.name}: ${agent.status}`).join(', ');
+        throw new Error(
+          `agents of workspace ${workspace.owner_name}/${workspace.name} not connected after ${Math.round(timeoutMs / 1000)} s (${states})`,
+        );
+      }
+      await sleep(pollMs, signal);
+    }
+  }
+
+  // ---- deployment ----
+
+  deploymentStats(): Promise<S.DeploymentStats> {
+    return this.call('deploymentStats', S.DeploymentStats);
+  }
+
+  appHost(): Promise<S.AppHostResponse> {
+    return this.call('appHost', S.AppHostResponse);
+  }
+
+  /** GET /healthz (outside /api/v2, no auth): "OK" when coderd is healthy. Not retried. */
+  async healthz(signal?: AbortSignal): Promise<string> {
+    const route = '/healthz';
+    const response = await this.attempt('GET', route, route, 'health', undefined, 1, signal);
+    if (response.status !== 200) throw this.apiError(response.status, 'GET', route, response.body);
+    return response.body;
+  }
+
+  // ---- plumbing ----
+
+  private async call<T extends TSchema>(name: RouteName, schema: T, options?: CallOptions): Promise<Static<T>>;
+  private async call(name: RouteName, schema: undefined, options?: CallOptions): Promise<void>;
+  private async call(name: RouteName, schema: TSchema | undefined, options: CallOptions = {}): Promise<unknown> {
+    const route = apiRoutes[name];
+    const template = routeTemplate(name);
+    let path = routePath(name, options.params);
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined && value !== '') search.set(key, String(value));
+    }
+    if ([...search.keys()].length) path += `?${search}`;
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+
+    for (let attempt = 1; ; attempt++) {
+      let response: RawResponse;
+      try {
+        response = await this.attempt(route.method, template, path, route.endpointClass, body, attempt, options.signal);
+      } catch (error) {
+        if (error instanceof DeploymentUnreachableError && route.method === 'GET' && attempt <= this.retry.retries) {
+          await sleep(this.backoffMs(attempt), options.signal);
+          continue;
+        }
+        throw error;
+      }
+      const retryable = response.status === 429 || (route.method === 'GET' && response.status === 503);
+      if (retryable && attempt <= this.retry.retries) {
+        await sleep(this.backoffMs(attempt, response.headers['retry-after']), options.signal);
+        continue;
+      }
+      if (response.status < 200 || response.status >= 300) {
+        throw this.apiError(response.status, route.method, template, response.body);
+      }
+      if (!schema) return undefined;
+      let json: unknown;
+      try {
+        json = JSON.parse(response.body);
+      } catch {
+        throw new Error(`${route.method} ${template}: the deployment answered ${response.status} with a body that is not JSON`);
+      }
+      return parseAs(schema, json, `${route.method} ${template}`);
+    }
+  }
+
+  /** One HTTP exchange; reports it through onRequest whatever happens. */
+  private attempt(
+    method: string,
+    route: string,
+    path: string,
+    endpointClass: EndpointClass,
+    body: string | undefined,
+    attempt: number,
+    signal: AbortSignal | undefined,
+  ): Promise<RawResponse> {
+    const started = performance.now();
+    const url = new URL(this.baseUrl + path);
+    const transport = url.protocol === 'https:' ? https : http;
+    const headers: http.OutgoingHttpHeaders = { Accept: 'application/json' };
+    if (this.connection.token) headers['Coder-Session-Token'] = this.connection.token;
+    if (this.options.bypassRateLimit) headers['X-Coder-Bypass-Ratelimit'] = 'true';
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = Buffer.byteLength(body);
+    }
+    return new Promise<RawResponse>((resolve, reject) => {
+      if (signal?.aborted) return reject(abortError(signal));
+      let settled = false;
+      // An HTTP error status still resolves (the caller decides on retries); it is reported as an error.
+      const settle = (status: number | undefined, error: Error | undefined, response?: RawResponse) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const reported = error ?? (response && response.status >= 400 ? this.apiError(response.status, method, route, response.body) : undefined);
+        this.report({ method, route, endpointClass, status, durationMs: performance.now() - started, error: reported?.message, attempt });
+        if (error) reject(error);
+        else resolve(response!);
+      };
+      const request = transport.request(
+        url,
+        { method, headers, agent: this.agent, ...this.trust },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            const status = response.statusCode ?? 0;
+            settle(status, undefined, { status, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') });
+          });
+          response.on('error', (error: NodeJS.ErrnoException) => settle(undefined, this.networkError(error)));
+        },
+      );
+      const timer = setTimeout(() => {
+        request.destroy();
+        settle(undefined, new RequestTimeoutError(method, route, this.timeoutMs));
+      }, this.timeoutMs);
+      const onAbort = () => {
+        request.destroy();
+        settle(undefined, abortError(signal!));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      request.on('error', (error: NodeJS.ErrnoException) => settle(undefined, this.networkError(error)));
+      request.end(body);
+    });
+  }
+
+  private report(info: RequestInfo): void {
+    try {
+      this.options.onRequest?.(info);
+    } catch {
+      // A faulty observer must not break requests.
+    }
+  }
+
+  /** Builds a CoderApiError from coderd's `{message, detail, validations}`, scrubbing the token. */
+  private apiError(status: number, method: string, route: string, body: string): CoderApiError {
+    let message = body.trim().slice(0, 300);
+    let detail: string | undefined;
+    let validations: S.ValidationError[] = [];
+    try {
+      const parsed = parseAs(S.Response, JSON.parse(body), `${method} ${route}`);
+      message = parsed.message;
+      detail = parsed.detail;
+      validations = parsed.validations ?? [];
+    } catch {
+      // Not coderd JSON (a proxy's page, plain text): keep the raw text.
+    }
+    return new CoderApiError(status, method, route, this.scrub(message), detail && this.scrub(detail), validations);
+  }
+
+  private scrub(text: string): string {
+    const token = this.connection.token;
+    return token ? text.split(token).join('[token]') : text;
+  }
+
+  private networkError(error: NodeJS.ErrnoException): Error {
+    if (error.name === 'AbortError') return error;
+    return new DeploymentUnreachableError(this.baseUrl, error.code ?? 'ERROR', this.scrub(error.message));
+  }
+
+  private backoffMs(attempt: number, retryAfter?: string | string[]): number {
+    const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+    if (Number.isFinite(seconds) && seconds > 0) return Math.min(seconds * 1000, this.retry.maxDelayMs);
+    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+    return Math.random() * ceiling;
+  }
+
+  private wsUrl(path: string): string {
+    return this.baseUrl.replace(/^http/, 'ws') + path;
+  }
+
+  /** Options for a `ws` WebSocket to this deployment: token header, TLS, handshake timeout. */
+  wsOptions(): WebSocket.ClientOptions {
+    const headers: Record<string, string> = {};
+    if (this.connection.token) headers['Coder-Session-Token'] = this.connection.token;
+    if (this.options.bypassRateLimit) headers['X-Coder-Bypass-Ratelimit'] = 'true';
+    return {
+      headers,
+      handshakeTimeout: this.timeoutMs,
+      perMessageDeflate: false,
+      ...this.trust,
+    };
+  }
+}
+
+/** The trust settings (extra CA, opt-in insecure) for HTTPS requests, agents and WebSockets. */
+function tlsTrust(connection: DeploymentConnection): { ca?: https.RequestOptions['ca']; rejectUnauthorized?: boolean } {
+  if (!connection.url.startsWith('https:')) return {};
+  const { ca, rejectUnauthorized } = tlsRequestOptions(connection.tls);
+  return { ...(ca ? { ca } : {}), ...(rejectUnauthorized === false ? { rejectUnauthorized } : {}) };
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  const error = new Error('aborted');
+  error.name = 'AbortError';
+  return error;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal!));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,354 @@
+// Schemas for the Coder API types this project uses, named after the definitions in Coder's
+// own spec (coderd/apidoc/swagger.json): each schema's `title` is the spec definition name.
+// Only fields we use or serve are listed, and each must exist in the spec with the same type
+// (`npm run check:swagger` enforces it). Objects stay open: coderd sends many more fields.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/** A string enum as a plain JSON-schema `enum`, so the spec check can compare value sets. */
+function StringEnum<const T extends readonly string[]>(values: T, options: { title?: string } = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+const Uuid = (options: Record<string, unknown> = {}) => Type.String({ format: 'uuid', ...options });
+const DateTime = () => Type.String({ format: 'date-time' });
+const Opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
+
+export const LoginType = StringEnum(['', 'password', 'github', 'oidc', 'token', 'none'], { title: 'codersdk.LoginType' });
+export const UserStatus = StringEnum(['active', 'dormant', 'suspended'], { title: 'codersdk.UserStatus' });
+export const WorkspaceStatus = StringEnum(
+  ['pending', 'starting', 'running', 'stopping', 'stopped', 'failed', 'canceling', 'canceled', 'deleting', 'deleted'],
+  { title: 'codersdk.WorkspaceStatus' },
+);
+export const WorkspaceTransition = StringEnum(['start', 'stop', 'delete'], { title: 'codersdk.WorkspaceTransition' });
+export const ProvisionerJobStatus = StringEnum(
+  ['pending', 'running', 'succeeded', 'canceling', 'canceled', 'failed', 'unknown'],
+  { title: 'codersdk.ProvisionerJobStatus' },
+);
+export const ProvisionerJobType = StringEnum(['template_version_import', 'workspace_build', 'template_version_dry_run'], {
+  title: 'codersdk.ProvisionerJobType',
+});
+export const LogSource = StringEnum(['provisioner_daemon', 'provisioner'], { title: 'codersdk.LogSource' });
+export const LogLevel = StringEnum(['trace', 'debug', 'info', 'warn', 'error'], { title: 'codersdk.LogLevel' });
+export const WorkspaceAgentStatus = StringEnum(['connecting', 'connected', 'disconnected', 'timeout'], {
+  title: 'codersdk.WorkspaceAgentStatus',
+});
+export const WorkspaceAgentLifecycle = StringEnum(
+  ['created', 'starting', 'start_timeout', 'start_error', 'ready', 'shutting_down', 'shutdown_timeout', 'shutdown_error', 'off'],
+  { title: 'codersdk.WorkspaceAgentLifecycle' },
+);
+export const WorkspaceAppSharingLevel = StringEnum(['owner', 'authenticated', 'organization', 'public'], {
+  title: 'codersdk.WorkspaceAppSharingLevel',
+});
+export const WorkspaceAppHealth = StringEnum(['disabled', 'initializing', 'healthy', 'unhealthy'], {
+  title: 'codersdk.WorkspaceAppHealth',
+});
+
+export const SlimRole = Type.Object(
+  { name: Type.String(), display_name: Opt(Type.String()), organization_id: Opt(Type.String()) },
+  { title: 'codersdk.SlimRole' },
+);
+
+export const User = Type.Object(
+  {
+    id: Uuid(),
+    username: Type.String(),
+    email: Type.String({ format: 'email' }),
+    name: Opt(Type.String()),
+    status: Opt(UserStatus),
+    login_type: Opt(LoginType),
+    organization_ids: Opt(Type.Array(Uuid())),
+    roles: Opt(Type.Array(SlimRole)),
+    created_at: DateTime(),
+  },
+  { title: 'codersdk.User' },
+);
+
+export const Organization = Type.Object(
+  {
+    id: Uuid(),
+    name: Type.String(),
+    display_name: Opt(Type.String()),
+    is_default: Type.Boolean(),
+    created_at: DateTime(),
+    updated_at: DateTime(),
+  },
+  { title: 'codersdk.Organization' },
+);
+
+export const Template = Type.Object(
+  {
+    id: Uuid(),
+    name: Type.String(),
+    display_name: Opt(Type.String()),
+    description: Opt(Type.String()),
+    organization_id: Uuid(),
+    active_version_id: Uuid(),
+    created_at: DateTime(),
+    updated_at: DateTime(),
+  },
+  { title: 'codersdk.Template' },
+);
+
+export const WorkspaceApp = Type.Object(
+  {
+    id: Uuid(),
+    slug: Type.String(),
+    display_name: Opt(Type.String()),
+    url: Opt(Type.String()),
+    subdomain: Opt(Type.Boolean()),
+    external: Opt(Type.Boolean()),
+    sharing_level: Opt(WorkspaceAppSharingLevel),
+    health: Opt(WorkspaceAppHealth),
+  },
+  { title: 'codersdk.WorkspaceApp' },
+);
+
+export const WorkspaceAgent = Type.Object(
+  {
+    id: Uuid(),
+    name: Type.String(),
+    status: WorkspaceAgentStatus,
+    lifecycle_state: Opt(WorkspaceAgentLifecycle),
+    resource_id: Opt(Uuid()),
+    apps: Opt(Type.Array(WorkspaceApp)),
+    operating_system: Opt(Type.String()),
+    architecture: Opt(Type.String()),
+    connection_timeout_seconds: Opt(Type.Integer()),
+    first_connected_at: Opt(DateTime()),
+    last_connected_at: Opt(DateTime()),
+    created_at: DateTime(),
+    updated_at: Opt(DateTime()),
+  },
+  { title: 'codersdk.WorkspaceAgent' },
+);
+
+export const WorkspaceResource = Type.Object(
+  {
+    id: Uuid(),
+    name: Type.String(),
+    type: Opt(Type.String()),
+    job_id: Opt(Uuid()),
+    workspace_transition: Opt(WorkspaceTransition),
+    agents: Opt(Type.Array(WorkspaceAgent)),
+    created_at: Opt(DateTime()),
+  },
+  { title: 'codersdk.WorkspaceResource' },
+);
+
+export const ProvisionerJob = Type.Object(
+  {
+    id: Uuid(),
+    status: ProvisionerJobStatus,
+    type: Opt(ProvisionerJobType),
+    error: Opt(Type.String()),
+    created_at: DateTime(),
+    started_at: Opt(DateTime()),
+    completed_at: Opt(DateTime()),
+    canceled_at: Opt(DateTime()),
+  },
+  { title: 'codersdk.ProvisionerJob' },
+);
+
+export const WorkspaceBuild = Type.Object(
+  {
+    id: Uuid(),
+    build_number: Type.Integer(),
+    workspace_id: Uuid(),
+    workspace_name: Opt(Type.String()),
+    workspace_owner_id: Opt(Uuid()),
+    workspace_owner_name: Opt(Type.String()),
+    template_version_id: Opt(Uuid()),
+    initiator_id: Opt(Uuid()),
+    transition: WorkspaceTransition,
+    status: WorkspaceStatus,
+    job: ProvisionerJob,
+    resources: Opt(Type.Array(WorkspaceResource)),
+    created_at: DateTime(),
+    updated_at: Opt(DateTime()),
+  },
+  { title: 'codersdk.WorkspaceBuild' },
+);
+
+export const Workspace = Type.Object(
+  {
+    id: Uuid(),
+    name: Type.String(),
+    owner_id: Uuid(),
+    owner_name: Type.String(),
+    organization_id: Uuid(),
+    template_id: Uuid(),
+    template_name: Opt(Type.String()),
+    latest_build: WorkspaceBuild,
+    created_at: DateTime(),
+    updated_at: Opt(DateTime()),
+  },
+  { title: 'codersdk.Workspace' },
+);
+
+export const ProvisionerJobLog = Type.Object(
+  {
+    id: Type.Integer(),
+    created_at: DateTime(),
+    log_source: Opt(LogSource),
+    log_level: Opt(LogLevel),
+    stage: Opt(Type.String()),
+    output: Type.String(),
+  },
+  { title: 'codersdk.ProvisionerJobLog' },
+);
+
+export const BuildInfoResponse = Type.Object(
+  {
+    version: Type.String(),
+    external_url: Opt(Type.String()),
+    dashboard_url: Opt(Type.String()),
+    deployment_id: Opt(Type.String()),
+    agent_api_version: Opt(Type.String()),
+  },
+  { title: 'codersdk.BuildInfoResponse' },
+);
+
+export const ValidationError = Type.Object(
+  { field: Type.String(), detail: Type.String() },
+  { title: 'codersdk.ValidationError' },
+);
+
+export const Response = Type.Object(
+  { message: Type.String(), detail: Opt(Type.String()), validations: Opt(Type.Array(ValidationError)) },
+  { title: 'codersdk.Response' },
+);
+
+export const LoginWithPasswordRequest = Type.Object(
+  { email: Type.String({ format: 'email' }), password: Type.String() },
+  { title: 'codersdk.LoginWithPasswordRequest' },
+);
+export const LoginWithPasswordResponse = Type.Object(
+  { session_token: Type.String() },
+  { title: 'codersdk.LoginWithPasswordResponse' },
+);
+
+/** `lifetime` is a Go time.Duration: nanoseconds. `scope` is left open: the spec's enum is long. */
+export const CreateTokenRequest = Type.Object(
+  { lifetime: Opt(Type.Integer()), scope: Opt(Type.String()), token_name: Opt(Type.String()) },
+  { title: 'codersdk.CreateTokenRequest' },
+);
+export const GenerateAPIKeyResponse = Type.Object({ key: Type.String() }, { title: 'codersdk.GenerateAPIKeyResponse' });
+
+export const AppHostResponse = Type.Object({ host: Type.String() }, { title: 'codersdk.AppHostResponse' });
+
+export const GetUsersResponse = Type.Object(
+  { users: Type.Array(User), count: Type.Integer() },
+  { title: 'codersdk.GetUsersResponse' },
+);
+export const WorkspacesResponse = Type.Object(
+  { workspaces: Type.Array(Workspace), count: Type.Integer() },
+  { title: 'codersdk.WorkspacesResponse' },
+);
+
+export const WorkspaceConnectionLatencyMS = Type.Object(
+  { p50: Type.Number(), p95: Type.Number() },
+  { title: 'codersdk.WorkspaceConnectionLatencyMS' },
+);
+export const WorkspaceDeploymentStats = Type.Object(
+  {
+    pending: Type.Integer(),
+    building: Type.Integer(),
+    running: Type.Integer(),
+    failed: Type.Integer(),
+    stopped: Type.Integer(),
+    connection_latency_ms: WorkspaceConnectionLatencyMS,
+    rx_bytes: Type.Integer(),
+    tx_bytes: Type.Integer(),
+  },
+  { title: 'codersdk.WorkspaceDeploymentStats' },
+);
+export const SessionCountDeploymentStats = Type.Object(
+  { vscode: Type.Integer(), ssh: Type.Integer(), jetbrains: Type.Integer(), reconnecting_pty: Type.Integer() },
+  { title: 'codersdk.SessionCountDeploymentStats' },
+);
+export const DeploymentStats = Type.Object(
+  {
+    aggregated_from: DateTime(),
+    collected_at: DateTime(),
+    next_update_at: DateTime(),
+    workspaces: WorkspaceDeploymentStats,
+    session_count: SessionCountDeploymentStats,
+  },
+  { title: 'codersdk.DeploymentStats' },
+);
+
+export const CreateUserRequestWithOrgs = Type.Object(
+  {
+    email: Type.String({ format: 'email' }),
+    username: Type.String(),
+    name: Opt(Type.String()),
+    password: Opt(Type.String()),
+    login_type: Opt(LoginType),
+    organization_ids: Opt(Type.Array(Uuid())),
+  },
+  { title: 'codersdk.CreateUserRequestWithOrgs' },
+);
+
+export const WorkspaceBuildParameter = Type.Object(
+  { name: Type.String(), value: Type.String() },
+  { title: 'codersdk.WorkspaceBuildParameter' },
+);
+
+export const CreateWorkspaceRequest = Type.Object(
+  {
+    name: Type.String(),
+    template_id: Opt(Uuid()),
+    template_version_id: Opt(Uuid()),
+    rich_parameter_values: Opt(Type.Array(WorkspaceBuildParameter)),
+  },
+  { title: 'codersdk.CreateWorkspaceRequest' },
+);
+
+export const CreateWorkspaceBuildRequest = Type.Object(
+  { transition: WorkspaceTransition, template_version_id: Opt(Uuid()), orphan: Opt(Type.Boolean()) },
+  { title: 'codersdk.CreateWorkspaceBuildRequest' },
+);
+
+/** Every named schema, for the spec check and the conformance test. */
+export const allSchemas: readonly TSchema[] = [
+  LoginType, UserStatus, WorkspaceStatus, WorkspaceTransition, ProvisionerJobStatus, ProvisionerJobType, LogSource,
+  LogLevel, WorkspaceAgentStatus, WorkspaceAgentLifecycle, WorkspaceAppSharingLevel, WorkspaceAppHealth, SlimRole, User,
+  Organization, Template, WorkspaceApp, WorkspaceAgent, WorkspaceResource, ProvisionerJob, WorkspaceBuild, Workspace,
+  ProvisionerJobLog, BuildInfoResponse, ValidationError, Response, LoginWithPasswordRequest, LoginWithPasswordResponse,
+  CreateTokenRequest, GenerateAPIKeyResponse, AppHostResponse, GetUsersResponse, WorkspacesResponse,
+  WorkspaceConnectionLatencyMS, WorkspaceDeploymentStats, SessionCountDeploymentStats, DeploymentStats,
+  CreateUserRequestWithOrgs, WorkspaceBuildParameter, CreateWorkspaceRequest, CreateWorkspaceBuildRequest,
+];
+
+export type LoginTypeValue = Static<typeof LoginType>;
+export type WorkspaceStatusValue = Static<typeof WorkspaceStatus>;
+export type WorkspaceTransitionValue = Static<typeof WorkspaceTransition>;
+export type ProvisionerJobStatusValue = Static<typeof ProvisionerJobStatus>;
+export type WorkspaceAgentStatusValue = Static<typeof WorkspaceAgentStatus>;
+export type WorkspaceAgentLifecycleValue = Static<typeof WorkspaceAgentLifecycle>;
+export type SlimRole = Static<typeof SlimRole>;
+export type User = Static<typeof User>;
+export type Organization = Static<typeof Organization>;
+export type Template = Static<typeof Template>;
+export type WorkspaceApp = Static<typeof WorkspaceApp>;
+export type WorkspaceAgent = Static<typeof WorkspaceAgent>;
+export type WorkspaceResource = Static<typeof WorkspaceResource>;
+export type ProvisionerJob = Static<typeof ProvisionerJob>;
+export type WorkspaceBuild = Static<typeof WorkspaceBuild>;
+export type Workspace = Static<typeof Workspace>;
+export type ProvisionerJobLog = Static<typeof ProvisionerJobLog>;
+export type BuildInfoResponse = Static<typeof BuildInfoResponse>;
+export type ValidationError = Static<typeof ValidationError>;
+export type Response = Static<typeof Response>;
+export type LoginWithPasswordRequest = Static<typeof LoginWithPasswordRequest>;
+export type LoginWithPasswordResponse = Static<typeof LoginWithPasswordResponse>;
+export type CreateTokenRequest = Static<typeof CreateTokenRequest>;
+export type GenerateAPIKeyResponse = Static<typeof GenerateAPIKeyResponse>;
+export type AppHostResponse = Static<typeof AppHostResponse>;
+export type GetUsersResponse = Static<typeof GetUsersResponse>;
+export type WorkspacesResponse = Static<typeof WorkspacesResponse>;
+export type DeploymentStats = Static<typeof DeploymentStats>;
+export type CreateUserRequestWithOrgs = Static<typeof CreateUserRequestWithOrgs>;
+export type WorkspaceBuildParameter = Static<typeof WorkspaceBuildParameter>;
+export type CreateWorkspaceRequest = Static<typeof CreateWorkspaceRequest>;
+export type CreateWorkspaceBuildRequest = Static<typeof CreateWorkspaceBuildRequest>;
