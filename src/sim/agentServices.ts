@@ -23,6 +23,8 @@ export interface AgentServicesOptions {
   onSessionChange(kind: SessionKind, delta: 1 | -1, agent: AgentRef): void;
   /** Resolves `<owner>/<workspace>` for the CLI shim's tunnel; undefined when unknown. */
   resolveWorkspace(owner: string, workspace: string): AgentRef | undefined;
+  /** How long a reconnecting-PTY session with no socket lives (default 5 min; shorter in tests). */
+  ptyDetachedTtlMs?: number;
 }
 
 export interface PtyParams {
@@ -40,11 +42,20 @@ export interface AgentServices {
   handleAppUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, agent: AgentRef, slug: string, rest: string): void;
   /** GET /bin/coder-<os>-<arch>[.exe]: the CLI shim, with ETag / If-None-Match. */
   handleCoderBinary(req: http.IncomingMessage, res: http.ServerResponse, fileName: string): void;
-  /** Upgrade on the simulator-only tunnel path (stand-in for tailnet; see the docs). */
+  /**
+   * Upgrade on the simulator-only tunnel path (stand-in for tailnet; see the docs). Like the
+   * WebSocket upgrades, the data plane writes the `101 Switching Protocols` response itself;
+   * the socket then carries the SSH byte stream.
+   */
   handleTunnelUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, agent: AgentRef): void;
   /** Reset every live connection (the "restart" fault). */
   resetAll(): void;
   /** Drop an agent's sessions (workspace deleted). */
   forgetAgent(agentId: string): void;
+  /**
+   * Also serve SSH directly on a TCP port (for the direct SSH transport); the SSH user name
+   * `<owner>/<workspace>` picks the agent. Resolves with the bound address.
+   */
+  listenDirectSsh(host?: string, port?: number): Promise<{ host: string; port: number }>;
   close(): Promise<void>;
 }

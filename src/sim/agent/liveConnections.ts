@@ -1,0 +1,72 @@
+// Every live data-plane connection of the simulated agents, in one place: session accounting
+// for deployment/stats, the connection-drop fault, the restart fault (resetAll) and
+// forgetting a deleted workspace's agent.
+import type { AgentRef, AgentServicesOptions, SessionKind } from '../agentServices';
+
+export type DropFaultKey = 'pty' | 'ssh' | 'apps';
+
+interface LiveConnection {
+  kind: SessionKind;
+  agent: AgentRef;
+  /** Cuts the connection abruptly, as a crash or network reset would. */
+  kill(): void;
+  dropTimer?: NodeJS.Timeout;
+}
+
+/**
+ * Picks which new connections the drop fault hits: connection n (0-based) is dropped when
+ * floor((n + 1) · fraction) grows, so exactly that fraction is dropped over any run of
+ * connections, deterministically (no randomness to make tests flaky).
+ */
+export class CountedSelector {
+  private seen = 0;
+
+  next(fraction: number): boolean {
+    const n = this.seen++;
+    const clamped = Math.min(1, Math.max(0, fraction));
+    return Math.floor((n + 1) * clamped + 1e-9) > Math.floor(n * clamped + 1e-9);
+  }
+}
+
+export class LiveConnections {
+  private readonly connections = new Set<LiveConnection>();
+  private readonly selectors: Record<DropFaultKey, CountedSelector> = {
+    pty: new CountedSelector(),
+    ssh: new CountedSelector(),
+    apps: new CountedSelector(),
+  };
+
+  constructor(private readonly options: AgentServicesOptions) {}
+
+  /**
+   * Registers a new connection, counts its session and applies the drop fault. Returns the
+   * release function to call exactly once when the connection ends (extra calls are no-ops).
+   */
+  add(kind: SessionKind, faultKey: DropFaultKey, agent: AgentRef, kill: () => void): () => void {
+    const connection: LiveConnection = { kind, agent, kill };
+    this.connections.add(connection);
+    this.options.onSessionChange(kind, 1, agent);
+    const drop = this.options.faults().dropConnections?.[faultKey];
+    if (drop && drop.fraction > 0 && this.selectors[faultKey].next(drop.fraction)) {
+      connection.dropTimer = setTimeout(() => connection.kill(), Math.max(0, drop.afterMs));
+    }
+    return () => {
+      if (!this.connections.delete(connection)) return;
+      clearTimeout(connection.dropTimer);
+      this.options.onSessionChange(kind, -1, agent);
+    };
+  }
+
+  /** Cuts every live connection (the restart fault). */
+  resetAll(): void {
+    for (const connection of [...this.connections]) connection.kill();
+  }
+
+  forgetAgent(agentId: string): void {
+    for (const connection of [...this.connections]) if (connection.agent.agentId === agentId) connection.kill();
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+}

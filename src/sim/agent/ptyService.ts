@@ -1,0 +1,200 @@
+// The simulated agent's reconnecting PTY, with coderd's wire behaviour in front of it:
+// - client → server frames must be binary (text → close 1003) and at most 32 KiB (→ 1009);
+//   they carry concatenated JSON objects {"data","height","width"} split anywhere;
+// - server → client frames are raw terminal output;
+// - a session is keyed by (agent, reconnect id) and outlives its sockets: a re-attach gets the
+//   last 64 KiB of output replayed; a session with no socket expires after a while (5 min).
+// The "terminal" is in cooked mode with echo: input comes back as typed with '\n' → '\r\n'
+// (onlcr), Ctrl-C echoes "^C" and ends the command. The command `dd ... of=/dev/null` (the
+// reference) discards what it reads, so only the echo returns; `cat` and
+// `dd ... of=/dev/stdout` print each completed line once more, as they would on a terminal.
+import type * as http from 'http';
+import type { Duplex } from 'stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { AgentRef, PtyParams } from '../agentServices';
+import { JsonObjectStream, JsonStreamError } from './jsonStream';
+import type { LiveConnections } from './liveConnections';
+
+export const PTY_MAX_FRAME_BYTES = 32 * 1024;
+export const PTY_REPLAY_BYTES = 64 * 1024;
+export const PTY_DETACHED_TTL_MS = 5 * 60 * 1000;
+
+const CLOSE_UNSUPPORTED_DATA = 1003;
+const CLOSE_NORMAL = 1000;
+const INTERRUPT = 0x03;
+
+export interface PtySessionInfo {
+  agentId: string;
+  reconnect: string;
+  height: number;
+  width: number;
+  attachedSockets: number;
+}
+
+class TerminalSession {
+  private output: Buffer = Buffer.alloc(0);
+  private readonly sockets = new Set<WebSocket>();
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private pendingLine: number[] = [];
+  private readonly printsLines: boolean;
+  width: number;
+  height: number;
+
+  constructor(
+    readonly key: string,
+    readonly agent: AgentRef,
+    readonly reconnect: string,
+    params: PtyParams,
+    private readonly onEnded: (session: TerminalSession) => void,
+  ) {
+    this.width = params.width;
+    this.height = params.height;
+    const command = params.command.trim();
+    this.printsLines = command === 'cat' || /^dd\b.*\bof=\/dev\/stdout\b/.test(command);
+  }
+
+  get attachedSockets(): number {
+    return this.sockets.size;
+  }
+
+  attach(socket: WebSocket): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.sockets.add(socket);
+    if (this.output.length > 0) socket.send(this.output, { binary: true });
+  }
+
+  detach(socket: WebSocket, ttlMs: number): void {
+    if (!this.sockets.delete(socket) || this.sockets.size > 0) return;
+    this.expiryTimer = setTimeout(() => this.end(), ttlMs);
+    this.expiryTimer.unref();
+  }
+
+  /** Feeds keyboard input to the terminal's line discipline. */
+  input(data: Buffer): void {
+    const echo: number[] = [];
+    for (const byte of data) {
+      if (byte === INTERRUPT) {
+        this.emit(Buffer.from([...echo, 0x5e, 0x43])); // "^C"
+        this.end();
+        return;
+      }
+      if (byte === 0x0a || byte === 0x0d) {
+        // icrnl on input, onlcr on output: either newline echoes as CRLF.
+        echo.push(0x0d, 0x0a);
+        if (this.printsLines) echo.push(...this.pendingLine, 0x0d, 0x0a);
+        this.pendingLine = [];
+        continue;
+      }
+      echo.push(byte);
+      if (this.printsLines) this.pendingLine.push(byte);
+    }
+    this.emit(Buffer.from(echo));
+  }
+
+  resize(height: number, width: number): void {
+    this.height = height;
+    this.width = width;
+  }
+
+  /** The command ended (or the session expired or the agent went away): EOF for every socket. */
+  end(terminate = false): void {
+    clearTimeout(this.expiryTimer);
+    for (const socket of this.sockets) {
+      if (terminate) socket.terminate();
+      else socket.close(CLOSE_NORMAL);
+    }
+    this.sockets.clear();
+    this.onEnded(this);
+  }
+
+  private emit(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    const joined = Buffer.concat([this.output, bytes]);
+    this.output = joined.length > PTY_REPLAY_BYTES ? Buffer.from(joined.subarray(joined.length - PTY_REPLAY_BYTES)) : joined;
+    for (const socket of this.sockets) if (socket.readyState === socket.OPEN) socket.send(bytes, { binary: true });
+  }
+}
+
+export class PtyService {
+  private readonly sessions = new Map<string, TerminalSession>();
+  private readonly server = new WebSocketServer({ noServer: true, maxPayload: PTY_MAX_FRAME_BYTES, perMessageDeflate: false });
+
+  constructor(
+    private readonly live: LiveConnections,
+    private readonly detachedTtlMs: number,
+  ) {}
+
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, agent: AgentRef, params: PtyParams): void {
+    this.server.handleUpgrade(req, socket, head, (ws) => this.serve(ws, agent, params));
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  forgetAgent(agentId: string): void {
+    for (const session of [...this.sessions.values()]) if (session.agent.agentId === agentId) session.end(true);
+  }
+
+  close(): void {
+    for (const session of [...this.sessions.values()]) session.end(true);
+    this.server.close();
+  }
+
+  private serve(ws: WebSocket, agent: AgentRef, params: PtyParams): void {
+    const key = `${agent.agentId}/${params.reconnect}`;
+    let session = this.sessions.get(key);
+    if (!session) {
+      session = new TerminalSession(key, agent, params.reconnect, params, (ended) => {
+        if (this.sessions.get(ended.key) === ended) this.sessions.delete(ended.key);
+      });
+      this.sessions.set(key, session);
+    }
+    const attached = session;
+    const release = this.live.add('reconnecting_pty', 'pty', agent, () => ws.terminate());
+    const input = new JsonObjectStream();
+    ws.on('error', () => {
+      // ws closes the socket itself (e.g. 1009 for an oversized frame); 'close' cleans up.
+    });
+    ws.on('close', () => {
+      release();
+      attached.detach(ws, this.detachedTtlMs);
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        ws.close(CLOSE_UNSUPPORTED_DATA, 'expected binary message');
+        return;
+      }
+      let requests: unknown[];
+      try {
+        requests = input.push(data);
+      } catch (error) {
+        if (!(error instanceof JsonStreamError)) throw error;
+        // The agent stops reading on a decode error and coderd closes the socket normally.
+        ws.close(CLOSE_NORMAL, `invalid input: ${error.message}`.slice(0, 120));
+        return;
+      }
+      for (const request of requests) this.apply(attached, request);
+    });
+    attached.attach(ws);
+  }
+
+  private apply(session: TerminalSession, request: unknown): void {
+    if (typeof request !== 'object' || request === null) return;
+    const { data, height, width } = request as { data?: unknown; height?: unknown; width?: unknown };
+    if (typeof height === 'number' && typeof width === 'number' && height > 0 && width > 0) session.resize(height, width);
+    if (typeof data === 'string' && data.length > 0) session.input(Buffer.from(data, 'utf8'));
+  }
+
+  /** What sessions exist, for inspection in tests and diagnostics. */
+  describeSessions(): PtySessionInfo[] {
+    return [...this.sessions.values()].map((session) => ({
+      agentId: session.agent.agentId,
+      reconnect: session.reconnect,
+      height: session.height,
+      width: session.width,
+      attachedSockets: session.attachedSockets,
+    }));
+  }
+}
