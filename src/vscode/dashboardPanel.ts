@@ -1,46 +1,178 @@
+// Host side of the dashboard webview: one panel, restored after a reload by a serializer.
+// It keeps only the newest state and sends it complete (never deltas) when the webview says
+// it is ready, when it becomes visible again and whenever a new snapshot arrives while it is
+// visible; a hidden webview would drop messages anyway.
+import * as crypto from 'crypto';
 import * as vscode from 'vscode';
-import type { HostToWebview, WebviewToHost } from '../protocol/messages';
+import {
+  dispatchMessage,
+  type DashboardCommand,
+  type DashboardState,
+  type HostToWebview,
+  type MessageHandlers,
+  type WebviewToHost,
+} from '../protocol/messages';
+import type { CommandId } from './commandIds';
 
-/** The single dashboard webview panel (created on demand, revealed when it exists). */
-export class DashboardPanel {
-  private static current: DashboardPanel | undefined;
+const VIEW_TYPE = 'coderScaletest.dashboard';
+const TITLE = 'Scale Test Dashboard';
 
-  static show(extensionUri: vscode.Uri): DashboardPanel {
-    if (DashboardPanel.current) {
-      DashboardPanel.current.panel.reveal();
-      return DashboardPanel.current;
+const COMMAND_FOR: Record<DashboardCommand, CommandId> = {
+  stopRun: 'coderScaletest.stopRun',
+  openReport: 'coderScaletest.openReportFile',
+  exportReport: 'coderScaletest.exportReport',
+  showLog: 'coderScaletest.showLog',
+};
+
+export interface RenderedReport {
+  charts: Record<string, number>;
+  title: string;
+}
+
+export class DashboardHost implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private panelDisposables: vscode.Disposable[] = [];
+  private latest: DashboardState = { type: 'empty', message: 'No run yet. Run a plan from the Plans view, or open a past run from the Runs view.' };
+  private pendingProbes: ((report: RenderedReport) => void)[] = [];
+  /** Test hook: every message posted to the webview, serialised, while recording. */
+  private recording: string[] | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly extensionUri: vscode.Uri) {
+    this.disposables.push(
+      vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
+          // The webview redraws its own saved state at once; the host adopts it as the newest
+          // unless a live run has published something since.
+          if (this.latest.type === 'empty' && isDashboardState(state)) this.latest = state;
+          this.attach(panel);
+        },
+      }),
+      vscode.window.onDidChangeActiveColorTheme(() => this.post({ type: 'theme' })),
+    );
+  }
+
+  /** The extra data a command from the webview refers to (the run being shown). */
+  shownRunDir(): string | undefined {
+    return this.latest.type === 'snapshot' ? this.latest.snapshot.reportDir : undefined;
+  }
+
+  show(): void {
+    if (this.panel) {
+      this.panel.reveal();
+      return;
     }
-    const panel = vscode.window.createWebviewPanel('coderScaletest.dashboard', 'Scale Test Dashboard', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      retainContextWhenHidden: false,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
-    });
-    DashboardPanel.current = new DashboardPanel(panel, extensionUri);
-    return DashboardPanel.current;
+    this.attach(vscode.window.createWebviewPanel(VIEW_TYPE, TITLE, vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false }));
   }
 
-  private constructor(private readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri) {
-    const nonce = randomNonce();
-    const script = panel.webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js'));
-    const csp = `default-src 'none'; style-src ${panel.webview.cspSource} 'nonce-${nonce}'; script-src 'nonce-${nonce}'; img-src ${panel.webview.cspSource} data:; font-src ${panel.webview.cspSource};`;
-    panel.webview.html = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0"><title>Scale Test Dashboard</title></head>
-<body><div id="app"></div><script nonce="${nonce}" src="${script}"></script></body></html>`;
-    panel.webview.onDidReceiveMessage((message: WebviewToHost) => {
-      if (message.type === 'ready') this.post({ type: 'empty', message: 'No run yet.' });
-    });
-    panel.onDidDispose(() => (DashboardPanel.current = undefined));
+  get isOpen(): boolean {
+    return this.panel !== undefined;
   }
 
-  post(message: HostToWebview): void {
+  /** Replaces what the dashboard shows; sent now if it is visible, else when it becomes visible. */
+  update(state: DashboardState): void {
+    this.latest = state;
+    if (this.panel?.visible) this.post(state);
+  }
+
+  /** Asks the webview what it rendered (integration tests). */
+  probe(timeoutMs = 10_000): Promise<RenderedReport> {
+    if (!this.panel) return Promise.reject(new Error('the dashboard is not open'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingProbes = this.pendingProbes.filter((pending) => pending !== answer);
+        reject(new Error(`the dashboard did not answer a probe within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const answer = (report: RenderedReport) => {
+        clearTimeout(timer);
+        resolve(report);
+      };
+      this.pendingProbes.push(answer);
+      this.post({ type: 'probe' });
+    });
+  }
+
+  /** Starts (or stops, returning what was seen) recording every message posted to the webview. */
+  recordPosts(on: boolean): string[] {
+    const seen = this.recording ?? [];
+    this.recording = on ? [] : undefined;
+    return seen;
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    const mediaRoot = vscode.Uri.joinPath(this.extensionUri, 'media');
+    const distRoot = vscode.Uri.joinPath(this.extensionUri, 'dist');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [distRoot, mediaRoot] };
+    panel.iconPath = vscode.Uri.joinPath(mediaRoot, 'scaletest.svg');
+    panel.webview.html = dashboardHtml(panel.webview, distRoot, mediaRoot);
+    const handlers: MessageHandlers<WebviewToHost> = {
+      ready: () => this.post(this.latest),
+      command: (message) => {
+        const runDir = this.shownRunDir();
+        void vscode.commands.executeCommand(COMMAND_FOR[message.command], runDir ? { runDir } : undefined);
+      },
+      rendered: (message) => {
+        const waiting = this.pendingProbes;
+        this.pendingProbes = [];
+        for (const answer of waiting) answer({ charts: message.charts, title: message.title });
+      },
+    };
+    this.panelDisposables.push(
+      panel.webview.onDidReceiveMessage((message: unknown) => dispatchMessage(handlers, message)),
+      panel.onDidChangeViewState(() => {
+        if (panel.visible) this.post(this.latest);
+      }),
+      panel.onDidDispose(() => {
+        this.panel = undefined;
+        for (const disposable of this.panelDisposables) disposable.dispose();
+        this.panelDisposables = [];
+      }),
+    );
+  }
+
+  private post(message: HostToWebview): void {
+    if (!this.panel) return;
+    this.recording?.push(JSON.stringify(message));
     void this.panel.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const disposable of this.disposables) disposable.dispose();
   }
 }
 
-function randomNonce(): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let nonce = '';
-  for (let i = 0; i < 32; i++) nonce += alphabet.charAt(Math.floor(Math.random() * alphabet.length));
-  return nonce;
+function isDashboardState(value: unknown): value is DashboardState {
+  const type = (value as { type?: unknown } | undefined)?.type;
+  return type === 'snapshot' || type === 'compare' || type === 'empty';
+}
+
+function dashboardHtml(webview: vscode.Webview, distRoot: vscode.Uri, mediaRoot: vscode.Uri): string {
+  const nonce = crypto.randomBytes(18).toString('base64');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(distRoot, 'webview.js'));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, 'dashboard.css'));
+  // chart.js sizes canvases through element.style (CSSOM), which CSP does not block, so no
+  // 'unsafe-inline' is needed.
+  const csp = [
+    "default-src 'none'",
+    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+    `script-src 'nonce-${nonce}'`,
+    `img-src ${webview.cspSource} data:`,
+    `font-src ${webview.cspSource}`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" nonce="${nonce}" href="${style}">
+<title>${TITLE}</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
 }

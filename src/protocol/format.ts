@@ -1,0 +1,82 @@
+// Number formatting shared by the extension host (tree, status bar, test messages) and the
+// dashboard webview, so the same figure reads the same everywhere.
+import type { RunSnapshot, StageSnapshot, Verdict } from './snapshot';
+
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '–';
+  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)}s`;
+  if (ms >= 100) return `${Math.round(ms)}ms`;
+  return `${ms.toFixed(1)}ms`;
+}
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  const seconds = Math.round(ms / 1000);
+  const minutes = Math.floor(seconds / 60);
+  if (minutes === 0) return `${seconds}s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours === 0) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return `${hours}h ${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return '–';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatCount(value: number): string {
+  return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–';
+}
+
+export function formatPercent(ratio: number): string {
+  return Number.isFinite(ratio) ? `${(ratio * 100).toFixed(1)}%` : '–';
+}
+
+export const VERDICT_LABELS: Record<Verdict, string> = {
+  pending: 'pending',
+  pass: 'passed',
+  fail: 'failed',
+  skipped: 'skipped',
+};
+
+export function totalErrors(stage: StageSnapshot): number {
+  return Object.values(stage.errors).reduce((sum, n) => sum + n, 0);
+}
+
+/** Stages that carry traffic or work in this run (not skipped). */
+export function activeStages(snapshot: RunSnapshot): StageSnapshot[] {
+  return snapshot.stages.filter((stage) => stage.state !== 'skipped');
+}
+
+/** Highest recent p95 over the traffic stages that are running (the number to watch). */
+export function worstRecentP95(snapshot: RunSnapshot): { stage: StageSnapshot; p95: number } | undefined {
+  let worst: { stage: StageSnapshot; p95: number } | undefined;
+  for (const stage of snapshot.stages) {
+    if (stage.name === 'prepare' || stage.name === 'cleanup') continue;
+    const summary = stage.state === 'running' && stage.recentLatency.count > 0 ? stage.recentLatency : stage.latency;
+    if (summary.count === 0) continue;
+    if (!worst || summary.p95 > worst.p95) worst = { stage, p95: summary.p95 };
+  }
+  return worst;
+}
+
+export function thresholdTally(snapshot: RunSnapshot): { pass: number; fail: number; pending: number } {
+  const tally = { pass: 0, fail: 0, pending: 0 };
+  for (const threshold of snapshot.thresholds) {
+    if (threshold.verdict === 'pass') tally.pass++;
+    else if (threshold.verdict === 'fail') tally.fail++;
+    else if (threshold.verdict === 'pending') tally.pending++;
+  }
+  return tally;
+}
+
+export function isFinished(snapshot: RunSnapshot): boolean {
+  return snapshot.status === 'finished' || snapshot.status === 'aborted' || snapshot.status === 'error';
+}

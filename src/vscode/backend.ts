@@ -1,0 +1,66 @@
+// What the extension needs from the engine, the Coder client and the simulated deployment,
+// in one narrow interface: commands and views depend on this, not on those modules, so tests
+// can see exactly what crosses the boundary. No vscode import here.
+import type { DeploymentConnection, TlsOptions } from '../coder/connection';
+import type { RunSnapshot } from '../protocol/snapshot';
+
+export interface DeploymentInfo {
+  version: string;
+  username: string;
+  isOwner: boolean;
+}
+
+export interface SimDeploymentHandle {
+  url: string;
+  /** Owner session token; goes to SecretStorage, never to logs or the webview. */
+  ownerToken: string;
+  ownerEmail: string;
+  close(): Promise<void>;
+}
+
+export interface RunRequest {
+  planText: string;
+  planSource: string;
+  connection: DeploymentConnection;
+  outDir: string;
+  signal: AbortSignal;
+  log(line: string): void;
+  chromiumPath?: string;
+  coderBinaryPath?: string;
+}
+
+export interface RunOutcome {
+  snapshot: RunSnapshot;
+  reportDir?: string;
+}
+
+export interface RunningTest {
+  runId: string;
+  latest(): RunSnapshot | undefined;
+  subscribe(listener: (snapshot: RunSnapshot) => void): () => void;
+  abort(): void;
+  done: Promise<RunOutcome>;
+}
+
+export interface CleanupRequest {
+  runId: string;
+  connection: DeploymentConnection;
+  signal: AbortSignal;
+  log(line: string): void;
+}
+
+export interface ScaleTestBackend {
+  /** Parses and validates plan text; throws an Error listing every problem. */
+  validatePlanText(text: string, source: string): { name: string; deploymentUrl?: string; stages: string[]; thresholds: string[] };
+  /** The default plan as pretty JSON (written by "New Plan"). */
+  defaultPlanText(): string;
+  /** Checks the deployment and the user behind the token. */
+  inspectDeployment(connection: DeploymentConnection): Promise<DeploymentInfo>;
+  /** Email + password login; returns a session token. */
+  login(url: string, email: string, password: string, tls?: TlsOptions): Promise<string>;
+  startRun(request: RunRequest): Promise<RunningTest>;
+  cleanupRun(request: CleanupRequest): Promise<string>;
+  /** The final snapshot of a finished run, from `<dir>/report.json`. */
+  readReport(dir: string): Promise<RunSnapshot>;
+  startSimDeployment(): Promise<SimDeploymentHandle>;
+}

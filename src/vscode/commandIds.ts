@@ -1,0 +1,26 @@
+// Every command the extension contributes, in one list: package.json's contributes.commands
+// must match it exactly (checked by a unit test) and every id must be registered at
+// activation (checked inside VS Code). No vscode import.
+export const COMMAND_IDS = [
+  'coderScaletest.connect',
+  'coderScaletest.logout',
+  'coderScaletest.refreshDeployments',
+  'coderScaletest.setDefaultDeployment',
+  'coderScaletest.startSimulatedDeployment',
+  'coderScaletest.stopSimulatedDeployment',
+  'coderScaletest.newPlan',
+  'coderScaletest.validatePlan',
+  'coderScaletest.runPlan',
+  'coderScaletest.openPlan',
+  'coderScaletest.stopRun',
+  'coderScaletest.cleanupRun',
+  'coderScaletest.showDashboard',
+  'coderScaletest.openRunInDashboard',
+  'coderScaletest.openReportFile',
+  'coderScaletest.exportReport',
+  'coderScaletest.compareRuns',
+  'coderScaletest.refreshRuns',
+  'coderScaletest.showLog',
+] as const;
+
+export type CommandId = (typeof COMMAND_IDS)[number];
