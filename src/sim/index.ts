@@ -1,0 +1,5 @@
+// The embedded simulated Coder deployment: control plane (this directory) and agents (./agent).
+export { startSimDeployment, SIM_BUILD_VERSION } from './server';
+export type { SimDeployment, SimDeploymentOptions, SimStats } from './server';
+export { loadFaultsFile, validateFaults } from './faultsFile';
+export type { FaultsConfig, EndpointClass } from './faults';

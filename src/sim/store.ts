@@ -1,0 +1,502 @@
+// The simulated deployment's state (coderd's database, in memory): users, tokens, the
+// organization and its template, workspaces and their builds, plus the build and agent
+// lifecycles that move them along over time. It renders Coder JSON shapes (src/coder/schemas).
+import * as crypto from 'crypto';
+import { EventEmitter } from 'events';
+import type * as S from '../coder/schemas';
+import type { AgentRef } from './agentServices';
+import type { FaultsConfig } from './faults';
+
+export interface SimUser {
+  id: string;
+  username: string;
+  email: string;
+  name: string;
+  passwordHash?: string;
+  loginType: S.LoginTypeValue;
+  owner: boolean;
+  createdAt: string;
+}
+
+interface SimJob {
+  id: string;
+  status: S.ProvisionerJobStatusValue;
+  error?: string;
+  createdAt: string;
+  startedAt?: string;
+  completedAt?: string;
+  canceledAt?: string;
+}
+
+export interface SimBuild {
+  id: string;
+  number: number;
+  workspace: SimWorkspace;
+  transition: S.WorkspaceTransitionValue;
+  status: S.WorkspaceStatusValue;
+  job: SimJob;
+  initiatorId: string;
+  logs: S.ProvisionerJobLog[];
+  createdAt: string;
+  updatedAt: string;
+  timers: NodeJS.Timeout[];
+}
+
+export interface SimAgent {
+  id: string;
+  name: string;
+  resourceId: string;
+  appId: string;
+  status: S.WorkspaceAgentStatusValue;
+  lifecycle: S.WorkspaceAgentLifecycleValue;
+  createdAt: string;
+  updatedAt: string;
+  firstConnectedAt?: string;
+  timers: NodeJS.Timeout[];
+}
+
+export interface SimWorkspace {
+  id: string;
+  name: string;
+  owner: SimUser;
+  createdAt: string;
+  updatedAt: string;
+  builds: SimBuild[];
+  agent: SimAgent;
+  deleted: boolean;
+}
+
+export interface StoreOptions {
+  faults(): FaultsConfig;
+  /** Default build duration when the faults do not set one. */
+  buildDurationMs: number;
+  agentConnectDelayMs: number;
+  /** A workspace was deleted: its agent's sessions must go. */
+  onAgentGone(agentId: string): void;
+}
+
+export const ORGANIZATION_NAME = 'coder';
+export const TEMPLATE_NAME = 'scaletest-docker';
+export const AGENT_NAME = 'main';
+export const APP_SLUG = 'wsec';
+/** coderd's default agent connection timeout (seconds), as templates set it. */
+const AGENT_CONNECTION_TIMEOUT_SECONDS = 120;
+
+const now = () => new Date().toISOString();
+
+export function hashSecret(secret: string): string {
+  return crypto.createHash('sha256').update(secret).digest('hex');
+}
+
+const ALPHANUMERIC = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+export function randomAlphanumeric(length: number): string {
+  const bytes = crypto.randomBytes(length);
+  let out = '';
+  for (let i = 0; i < length; i++) out += ALPHANUMERIC[bytes[i]! % ALPHANUMERIC.length];
+  return out;
+}
+
+export class SimStore {
+  readonly organization = {
+    id: crypto.randomUUID(),
+    name: ORGANIZATION_NAME,
+    display_name: 'Coder',
+    is_default: true,
+    created_at: now(),
+    updated_at: now(),
+  } satisfies S.Organization;
+  readonly template: S.Template;
+  readonly users = new Map<string, SimUser>();
+  private readonly tokens = new Map<string, { secretHash: string; userId: string; expiresAt: number }>();
+  readonly workspaces = new Map<string, SimWorkspace>();
+  private readonly builds = new Map<string, SimBuild>();
+  /** Emits `log:<buildId>` (ProvisionerJobLog) and `done:<buildId>`. */
+  readonly events = new EventEmitter();
+  private nextLogId = 1;
+
+  constructor(private readonly options: StoreOptions) {
+    this.events.setMaxListeners(0);
+    this.template = {
+      id: crypto.randomUUID(),
+      name: TEMPLATE_NAME,
+      display_name: 'Scale test (Docker)',
+      description: 'One agent per workspace, the wsec echo app and two metadata items.',
+      organization_id: this.organization.id,
+      active_version_id: crypto.randomUUID(),
+      created_at: now(),
+      updated_at: now(),
+    };
+  }
+
+  // ---- users and tokens ----
+
+  addUser(input: { username: string; email: string; name?: string; password?: string; loginType: S.LoginTypeValue; owner?: boolean }): SimUser {
+    const user: SimUser = {
+      id: crypto.randomUUID(),
+      username: input.username,
+      email: input.email,
+      name: input.name ?? '',
+      passwordHash: input.password === undefined ? undefined : hashSecret(input.password),
+      loginType: input.loginType,
+      owner: input.owner ?? false,
+      createdAt: now(),
+    };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  /** By id, username (case-insensitive) or `me` (resolved against `self`). */
+  findUser(ref: string, self?: SimUser): SimUser | undefined {
+    if (ref === 'me') return self;
+    const byId = this.users.get(ref);
+    if (byId) return byId;
+    const lower = ref.toLowerCase();
+    for (const user of this.users.values()) if (user.username.toLowerCase() === lower) return user;
+    return undefined;
+  }
+
+  findUserByEmail(email: string): SimUser | undefined {
+    const lower = email.toLowerCase();
+    for (const user of this.users.values()) if (user.email.toLowerCase() === lower) return user;
+    return undefined;
+  }
+
+  deleteUser(user: SimUser): void {
+    this.users.delete(user.id);
+    for (const [id, token] of this.tokens) if (token.userId === user.id) this.tokens.delete(id);
+  }
+
+  /** Issues a session token in coderd's `<10-char id>-<22-char secret>` format. */
+  issueToken(user: SimUser, lifetimeMs = 24 * 3600_000): string {
+    const id = randomAlphanumeric(10);
+    const secret = randomAlphanumeric(22);
+    this.tokens.set(id, { secretHash: hashSecret(secret), userId: user.id, expiresAt: Date.now() + lifetimeMs });
+    return `${id}-${secret}`;
+  }
+
+  userForToken(token: string): SimUser | undefined {
+    const match = /^([A-Za-z0-9]{10})-([A-Za-z0-9]{22})$/.exec(token);
+    if (!match) return undefined;
+    const stored = this.tokens.get(match[1]!);
+    if (!stored || stored.expiresAt < Date.now()) return undefined;
+    const given = Buffer.from(hashSecret(match[2]!));
+    if (!crypto.timingSafeEqual(given, Buffer.from(stored.secretHash))) return undefined;
+    return this.users.get(stored.userId);
+  }
+
+  userJson(user: SimUser): S.User {
+    return {
+      id: user.id,
+      username: user.username,
+      email: user.email,
+      name: user.name,
+      status: 'active',
+      login_type: user.loginType,
+      organization_ids: [this.organization.id],
+      roles: user.owner ? [{ name: 'owner', display_name: 'Owner', organization_id: '' }] : [],
+      created_at: user.createdAt,
+    };
+  }
+
+  // ---- workspaces ----
+
+  findWorkspace(owner: SimUser, name: string): SimWorkspace | undefined {
+    for (const workspace of this.workspaces.values()) {
+      if (!workspace.deleted && workspace.owner.id === owner.id && workspace.name.toLowerCase() === name.toLowerCase()) return workspace;
+    }
+    return undefined;
+  }
+
+  findAgent(agentId: string): SimWorkspace | undefined {
+    for (const workspace of this.workspaces.values()) if (workspace.agent.id === agentId && !workspace.deleted) return workspace;
+    return undefined;
+  }
+
+  findBuild(id: string): SimBuild | undefined {
+    return this.builds.get(id);
+  }
+
+  agentRef(workspace: SimWorkspace): AgentRef {
+    return {
+      agentId: workspace.agent.id,
+      agentName: workspace.agent.name,
+      workspaceId: workspace.id,
+      workspaceName: workspace.name,
+      ownerId: workspace.owner.id,
+      ownerName: workspace.owner.username,
+    };
+  }
+
+  createWorkspace(owner: SimUser, name: string, initiator: SimUser): SimWorkspace {
+    const created = now();
+    const workspace: SimWorkspace = {
+      id: crypto.randomUUID(),
+      name,
+      owner,
+      createdAt: created,
+      updatedAt: created,
+      builds: [],
+      deleted: false,
+      agent: {
+        id: crypto.randomUUID(),
+        name: AGENT_NAME,
+        resourceId: crypto.randomUUID(),
+        appId: crypto.randomUUID(),
+        status: 'connecting',
+        lifecycle: 'created',
+        createdAt: created,
+        updatedAt: created,
+        timers: [],
+      },
+    };
+    this.workspaces.set(workspace.id, workspace);
+    this.startBuild(workspace, 'start', initiator);
+    return workspace;
+  }
+
+  latestBuild(workspace: SimWorkspace): SimBuild {
+    return workspace.builds[workspace.builds.length - 1]!;
+  }
+
+  isActive(build: SimBuild): boolean {
+    return build.job.status === 'pending' || build.job.status === 'running' || build.job.status === 'canceling';
+  }
+
+  /**
+   * Runs a build: pending for the first fifth of its duration, then running with logs, then
+   * succeeded (or failed, per the `failBuilds` fault for start builds).
+   */
+  startBuild(workspace: SimWorkspace, transition: S.WorkspaceTransitionValue, initiator: SimUser): SimBuild {
+    const faults = this.options.faults();
+    const duration = Math.max(0, faults.buildDurationMs ?? this.options.buildDurationMs);
+    const created = now();
+    const build: SimBuild = {
+      id: crypto.randomUUID(),
+      number: workspace.builds.length + 1,
+      workspace,
+      transition,
+      status: 'pending',
+      job: { id: crypto.randomUUID(), status: 'pending', createdAt: created },
+      initiatorId: initiator.id,
+      logs: [],
+      createdAt: created,
+      updatedAt: created,
+      timers: [],
+    };
+    workspace.builds.push(build);
+    workspace.updatedAt = created;
+    this.builds.set(build.id, build);
+    if (transition === 'start') this.setAgent(workspace.agent, 'connecting', 'created');
+
+    const willFail = transition === 'start' && Math.random() < (faults.failBuilds ?? 0);
+    const stages =
+      transition === 'delete'
+        ? ['Planning infrastructure', 'Destroying workspace']
+        : ['Setting up', 'Planning infrastructure', 'Starting workspace'];
+    const pendingMs = duration / 5;
+    const stepMs = (duration - pendingMs) / (stages.length + 1);
+    build.timers.push(
+      setTimeout(() => {
+        build.job.status = 'running';
+        build.job.startedAt = now();
+        this.setBuildStatus(build, transition === 'delete' ? 'deleting' : transition === 'stop' ? 'stopping' : 'starting');
+      }, pendingMs),
+    );
+    stages.forEach((stage, index) => {
+      build.timers.push(
+        setTimeout(() => {
+          this.appendLog(build, stage, 'info', `${stage}...`);
+          if (stage === 'Starting workspace') this.appendLog(build, stage, 'info', `coder_agent.${AGENT_NAME}: Creation complete`);
+        }, pendingMs + stepMs * (index + 1)),
+      );
+    });
+    build.timers.push(setTimeout(() => this.finishBuild(build, willFail), duration));
+    return build;
+  }
+
+  cancelBuild(build: SimBuild): void {
+    for (const timer of build.timers) clearTimeout(timer);
+    build.job.status = 'canceling';
+    this.setBuildStatus(build, 'canceling');
+    this.appendLog(build, 'Canceling', 'warn', 'Job canceled by user');
+    build.timers = [
+      setTimeout(() => {
+        build.job.status = 'canceled';
+        build.job.canceledAt = build.job.completedAt = now();
+        this.setBuildStatus(build, 'canceled');
+        this.events.emit(`done:${build.id}`);
+      }, 50),
+    ];
+  }
+
+  private finishBuild(build: SimBuild, fail: boolean): void {
+    build.job.completedAt = now();
+    if (fail) {
+      build.job.status = 'failed';
+      build.job.error = 'simulated failure: terraform apply exited with code 1 (fault failBuilds)';
+      this.appendLog(build, 'Starting workspace', 'error', build.job.error);
+      this.setBuildStatus(build, 'failed');
+    } else {
+      build.job.status = 'succeeded';
+      this.appendLog(build, 'Cleaning Up', 'info', 'Build succeeded');
+      const workspace = build.workspace;
+      if (build.transition === 'delete') {
+        this.setBuildStatus(build, 'deleted');
+        workspace.deleted = true;
+        this.setAgent(workspace.agent, 'disconnected', 'off');
+        this.options.onAgentGone(workspace.agent.id);
+      } else if (build.transition === 'stop') {
+        this.setBuildStatus(build, 'stopped');
+        this.setAgent(workspace.agent, 'disconnected', 'off');
+      } else {
+        this.setBuildStatus(build, 'running');
+        this.scheduleAgentConnect(workspace.agent);
+      }
+    }
+    this.events.emit(`done:${build.id}`);
+  }
+
+  private scheduleAgentConnect(agent: SimAgent): void {
+    const faults = this.options.faults();
+    if (Math.random() < (faults.agentsNeverConnect ?? 0)) {
+      // Like coderd: an agent that does not connect within the template's timeout shows `timeout`.
+      agent.timers.push(setTimeout(() => this.setAgent(agent, 'timeout', 'created'), AGENT_CONNECTION_TIMEOUT_SECONDS * 1000));
+      return;
+    }
+    const delay = Math.max(0, faults.agentConnectDelayMs ?? this.options.agentConnectDelayMs);
+    agent.timers.push(
+      setTimeout(() => {
+        agent.firstConnectedAt ??= now();
+        this.setAgent(agent, 'connected', 'ready');
+      }, delay),
+    );
+  }
+
+  private setAgent(agent: SimAgent, status: S.WorkspaceAgentStatusValue, lifecycle: S.WorkspaceAgentLifecycleValue): void {
+    if (status !== 'connected') {
+      for (const timer of agent.timers) clearTimeout(timer);
+      agent.timers = [];
+    }
+    agent.status = status;
+    agent.lifecycle = lifecycle;
+    agent.updatedAt = now();
+  }
+
+  private setBuildStatus(build: SimBuild, status: S.WorkspaceStatusValue): void {
+    build.status = status;
+    build.updatedAt = now();
+    build.workspace.updatedAt = build.updatedAt;
+  }
+
+  private appendLog(build: SimBuild, stage: string, level: 'info' | 'warn' | 'error', output: string): void {
+    const log: S.ProvisionerJobLog = {
+      id: this.nextLogId++,
+      created_at: now(),
+      log_source: 'provisioner',
+      log_level: level,
+      stage,
+      output,
+    };
+    build.logs.push(log);
+    this.events.emit(`log:${build.id}`, log);
+  }
+
+  // ---- JSON views ----
+
+  buildJson(build: SimBuild): S.WorkspaceBuild {
+    const workspace = build.workspace;
+    const agent = workspace.agent;
+    const resources: S.WorkspaceResource[] =
+      build.transition === 'start'
+        ? [
+            {
+              id: agent.resourceId,
+              name: 'dev',
+              type: 'docker_container',
+              job_id: build.job.id,
+              workspace_transition: 'start',
+              created_at: build.createdAt,
+              agents: [this.agentJson(workspace)],
+            },
+          ]
+        : [];
+    return {
+      id: build.id,
+      build_number: build.number,
+      workspace_id: workspace.id,
+      workspace_name: workspace.name,
+      workspace_owner_id: workspace.owner.id,
+      workspace_owner_name: workspace.owner.username,
+      template_version_id: this.template.active_version_id,
+      initiator_id: build.initiatorId,
+      transition: build.transition,
+      status: build.status,
+      job: {
+        id: build.job.id,
+        status: build.job.status,
+        type: 'workspace_build',
+        created_at: build.job.createdAt,
+        ...(build.job.error ? { error: build.job.error } : {}),
+        ...(build.job.startedAt ? { started_at: build.job.startedAt } : {}),
+        ...(build.job.completedAt ? { completed_at: build.job.completedAt } : {}),
+        ...(build.job.canceledAt ? { canceled_at: build.job.canceledAt } : {}),
+      },
+      resources,
+      created_at: build.createdAt,
+      updated_at: build.updatedAt,
+    };
+  }
+
+  private agentJson(workspace: SimWorkspace): S.WorkspaceAgent {
+    const agent = workspace.agent;
+    return {
+      id: agent.id,
+      name: agent.name,
+      status: agent.status,
+      lifecycle_state: agent.lifecycle,
+      resource_id: agent.resourceId,
+      operating_system: 'linux',
+      architecture: 'amd64',
+      connection_timeout_seconds: AGENT_CONNECTION_TIMEOUT_SECONDS,
+      created_at: agent.createdAt,
+      updated_at: agent.updatedAt,
+      ...(agent.firstConnectedAt ? { first_connected_at: agent.firstConnectedAt, last_connected_at: agent.updatedAt } : {}),
+      apps: [
+        {
+          id: agent.appId,
+          slug: APP_SLUG,
+          display_name: 'WebSocket echo',
+          url: 'http://127.0.0.1:8080',
+          subdomain: false,
+          external: false,
+          sharing_level: 'owner',
+          health: 'disabled',
+        },
+      ],
+    };
+  }
+
+  workspaceJson(workspace: SimWorkspace): S.Workspace {
+    return {
+      id: workspace.id,
+      name: workspace.name,
+      owner_id: workspace.owner.id,
+      owner_name: workspace.owner.username,
+      organization_id: this.organization.id,
+      template_id: this.template.id,
+      template_name: this.template.name,
+      latest_build: this.buildJson(this.latestBuild(workspace)),
+      created_at: workspace.createdAt,
+      updated_at: workspace.updatedAt,
+    };
+  }
+
+  /** Stops every timer (the deployment is closing). */
+  dispose(): void {
+    for (const workspace of this.workspaces.values()) {
+      for (const timer of workspace.agent.timers) clearTimeout(timer);
+      for (const build of workspace.builds) for (const timer of build.timers) clearTimeout(timer);
+    }
+    this.events.removeAllListeners();
+  }
+}
