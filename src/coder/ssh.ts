@@ -1,0 +1,197 @@
+// SSH echo over ssh2, like the reference runner: exec (no PTY)
+// `dd if=/dev/stdin of=/dev/stdout bs=<bytesPerTick> status=none`, which echoes stdin byte for
+// byte. Two transports carry the SSH byte stream:
+// - the coder CLI: `coder ssh --stdio <owner>/<workspace>` with CODER_URL and
+//   CODER_SESSION_TOKEN in its environment (never on its command line); its stdin/stdout become
+//   ssh2's socket. This is how a client without tailnet reaches a real agent.
+// - direct TCP, for targets that expose SSH themselves.
+// Host keys are not checked: the CLI transport is already authenticated end to end by the
+// deployment (as `coder ssh` itself does), and a direct target is one the plan names.
+import { type ChildProcessWithoutNullStreams, spawn } from 'child_process';
+import type { Duplex } from 'stream';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { DeploymentConnection } from './connection';
+import type { EchoChannel, EchoCloseInfo } from './echo';
+import { JoinedDuplex } from './joinedStream';
+
+const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+const DEFAULT_READY_TIMEOUT_MS = 30_000;
+/** How much of the CLI's stderr is kept to explain a failure. */
+const STDERR_TAIL_BYTES = 4096;
+
+export type SshTransport =
+  | {
+      kind: 'cli';
+      /** Path of the coder binary (see ensureCoderBinary). */
+      binaryPath: string;
+      connection: DeploymentConnection;
+      owner: string;
+      workspace: string;
+    }
+  | {
+      kind: 'tcp';
+      host: string;
+      port: number;
+      /** Defaults to "coder"; the simulator's direct port reads `<owner>/<workspace>` from it. */
+      username?: string;
+    };
+
+export interface SshEchoChannelOptions {
+  transport: SshTransport;
+  bytesPerTick: number;
+  signal?: AbortSignal;
+  readyTimeoutMs?: number;
+  /** How long close() waits for the remote side after EOF + SIGHUP. Default 30 s. */
+  closeTimeoutMs?: number;
+}
+
+export class SshChannelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SshChannelError';
+  }
+}
+
+/** The reference echo command. */
+export function sshEchoCommand(bytesPerTick: number): string {
+  if (!Number.isInteger(bytesPerTick) || bytesPerTick < 1) throw new SshChannelError(`bytesPerTick must be a positive integer, got ${bytesPerTick}`);
+  return `dd if=/dev/stdin of=/dev/stdout bs=${bytesPerTick} status=none`;
+}
+
+/** A running `coder ssh --stdio`: its stdio as one Duplex, plus what it said on stderr. */
+export interface CliStdioTransport {
+  stream: Duplex;
+  child: ChildProcessWithoutNullStreams;
+  stderrTail(): string;
+}
+
+/** Spawns the coder CLI as the SSH transport. The token travels only in its environment. */
+export function spawnCoderSshStdio(binaryPath: string, connection: DeploymentConnection, owner: string, workspace: string): CliStdioTransport {
+  const env: NodeJS.ProcessEnv = { ...process.env, CODER_URL: connection.url };
+  if (connection.token) env.CODER_SESSION_TOKEN = connection.token;
+  // A Node-based CLI (the simulator's) trusts the same extra CA as we do.
+  if (connection.tls?.caFile) env.NODE_EXTRA_CA_CERTS = connection.tls.caFile;
+  const child = spawn(binaryPath, ['ssh', '--stdio', `${owner}/${workspace}`], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    stderr = (stderr + text).slice(-STDERR_TAIL_BYTES);
+  });
+  child.stdin.on('error', () => {
+    // EPIPE when the CLI exits first; the exit is reported instead.
+  });
+  const stream = new JoinedDuplex(child.stdout, child.stdin);
+  return { stream, child, stderrTail: () => redact(stderr.trim(), connection.token) };
+}
+
+function redact(text: string, secret: string | undefined): string {
+  return secret ? text.split(secret).join('[token]') : text;
+}
+
+/**
+ * An echo channel over SSH. onData delivers the command's stdout (the exact bytes sent);
+ * close() ends stdin and sends SIGHUP (the signal first: ssh2 cannot send a request on a
+ * channel whose stdin is already ended), then waits for the channel to close.
+ */
+export async function openSshEchoChannel(options: SshEchoChannelOptions): Promise<EchoChannel> {
+  const command = sshEchoCommand(options.bytesPerTick);
+  const { transport } = options;
+  const client = new Client();
+  const cli = transport.kind === 'cli' ? spawnCoderSshStdio(transport.binaryPath, transport.connection, transport.owner, transport.workspace) : undefined;
+  const describeTarget = transport.kind === 'cli' ? `${transport.owner}/${transport.workspace} via the coder CLI` : `${transport.host}:${transport.port}`;
+  const config: ConnectConfig = {
+    readyTimeout: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    hostVerifier: () => true,
+    keepaliveInterval: 0,
+  };
+  if (transport.kind === 'cli') {
+    config.sock = cli!.stream as unknown as ConnectConfig['sock'];
+    config.username = 'coder';
+  } else {
+    config.host = transport.host;
+    config.port = transport.port;
+    config.username = transport.username ?? 'coder';
+  }
+
+  const stream = await new Promise<ClientChannel>((resolve, reject) => {
+    let settled = false;
+    const fail = (reason: string) => {
+      if (settled) return;
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      client.end();
+      cli?.child.kill();
+      reject(new SshChannelError(`SSH to ${describeTarget} failed: ${reason}`));
+    };
+    const onAbort = () => fail('cancelled');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    cli?.child.once('exit', (code) => setImmediate(() => fail(`the coder CLI exited with code ${code}${cli.stderrTail() ? `: ${cli.stderrTail()}` : ''}`)));
+    cli?.child.once('error', (error) => fail(`cannot run the coder CLI: ${error.message}`));
+    client.on('error', (error) => fail(cli?.stderrTail() || error.message));
+    client.once('close', () => fail(cli?.stderrTail() || 'the connection closed during the handshake'));
+    client.once('ready', () => {
+      client.exec(command, (error, channel) => {
+        if (error) return fail(`exec refused: ${error.message}`);
+        if (settled) return void channel.close();
+        settled = true;
+        options.signal?.removeEventListener('abort', onAbort);
+        resolve(channel);
+      });
+    });
+    client.connect(config);
+  });
+
+  const dataListeners: Array<(chunk: Buffer) => void> = [];
+  const closeListeners: Array<(info: EchoCloseInfo) => void> = [];
+  let closing = false;
+  let closed = false;
+  let exitCode: number | undefined;
+  let exitSignal: string | undefined;
+  const remoteStderr: string[] = [];
+  stream.on('data', (chunk: Buffer) => {
+    for (const listener of dataListeners) listener(chunk);
+  });
+  stream.stderr.on('data', (chunk: Buffer) => remoteStderr.push(chunk.toString('utf8')));
+  stream.on('exit', (code: number | null, signalName?: string) => {
+    if (code !== null) exitCode = code;
+    if (signalName) exitSignal = signalName;
+  });
+  const finished = new Promise<void>((resolve) => {
+    let reported = false;
+    const report = (why: string) => {
+      if (reported) return;
+      reported = true;
+      closed = true;
+      const stderr = remoteStderr.join('').trim();
+      const reason = exitSignal ? `remote command ended by ${exitSignal.startsWith('SIG') ? exitSignal : `SIG${exitSignal}`}` : exitCode !== undefined ? `remote command exited with ${exitCode}${stderr ? `: ${stderr}` : ''}` : why;
+      client.end();
+      cli?.child.kill();
+      for (const listener of closeListeners) listener({ expected: closing, code: exitCode, reason });
+      resolve();
+    };
+    stream.on('close', () => report('channel closed'));
+    client.on('close', () => report(cli?.stderrTail() || 'SSH connection closed'));
+    client.on('error', (error) => report(`SSH connection failed: ${error.message}`));
+  });
+
+  return {
+    send: (payload) => {
+      if (closed || closing) throw new SshChannelError('The SSH channel is closed.');
+      stream.write(payload);
+    },
+    onData: (listener) => void dataListeners.push(listener),
+    onClose: (listener) => void closeListeners.push(listener),
+    close: async () => {
+      if (closed) return;
+      closing = true;
+      stream.signal('HUP');
+      stream.end();
+      const timer = setTimeout(() => {
+        client.end();
+        cli?.child.kill();
+      }, options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+      await finished;
+      clearTimeout(timer);
+    },
+  };
+}
