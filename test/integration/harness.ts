@@ -128,6 +128,7 @@ export class WorkbenchSession {
     const extensionsDir = path.join(tempDir, 'extensions');
     const userDataDir = path.join(tempDir, 'user-data');
     for (const dir of [workspaceDir, extensionsDir, userDataDir]) fs.mkdirSync(dir, { recursive: true });
+    writeUserSettings(userDataDir);
     const env = { ...isolatedEnv(path.join(tempDir, 'server')), [TEST_OUTPUT_ENV]: outputDir, ...options.env };
     const dirArgs = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
@@ -200,6 +201,30 @@ export class WorkbenchSession {
     return this.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
   }
 
+  /**
+   * Runs a command the way a person does: F1, type its title, Enter. Retried as a whole,
+   * because right after load the palette may not list extension commands yet.
+   */
+  async runFromCommandPalette(title: string, attempts = 10): Promise<void> {
+    const { page } = this;
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const input = page.locator('.quick-input-widget input');
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      try {
+        await input.waitFor({ state: 'visible', timeout: 5_000 });
+        await input.fill(`>${title}`);
+        await row.waitFor({ state: 'visible', timeout: 5_000 });
+        break;
+      } catch (error) {
+        if (attempt >= attempts) throw new Error(`the command palette never offered "${title}": ${String(error)}`);
+      }
+    }
+    await page.keyboard.press('Enter');
+  }
+
   /** Saves a screenshot of the whole workbench as <outputDir>/<name>.png and returns its path. */
   async screenshot(name: string): Promise<string> {
     const file = path.join(this.outputDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
@@ -212,6 +237,22 @@ export class WorkbenchSession {
     if (this.server.pid !== undefined) killGroup(this.server.pid);
     fs.rmSync(this.tempDir, { recursive: true, force: true, maxRetries: 3 });
   }
+}
+
+/** Settings that keep the workbench quiet and predictable for tests: no welcome page stealing focus. */
+function writeUserSettings(userDataDir: string): void {
+  const settings = {
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    // Newer versions open a chat side bar on start; it only narrows screenshots.
+    'chat.disableAIFeatures': true,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  };
+  fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
 }
 
 async function waitForHealth(baseUrl: string, server: ChildProcess, timeoutMs: number): Promise<void> {
