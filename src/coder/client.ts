@@ -4,11 +4,11 @@
 import * as http from 'http';
 import * as https from 'https';
 import WebSocket from 'ws';
-import type { TSchema, Static } from '@sinclair/typebox';
-import { Type } from '@sinclair/typebox';
+import type { TSchema } from '@sinclair/typebox';
 import { tlsRequestOptions, type DeploymentConnection } from './connection';
 import type { EndpointClass } from './endpointClass';
 import { apiRoutes, routePath, routeTemplate, type RouteName } from './routes';
+import { responseSchemas, type ResponseOf } from './routeSchemas';
 import * as S from './schemas';
 import { parseAs } from './validate';
 import { BuildFailedError, CoderApiError, DeploymentUnreachableError, RequestTimeoutError } from './errors';
@@ -77,9 +77,6 @@ interface RawResponse {
 
 const defaultRetry: RetryPolicy = { retries: 3, baseDelayMs: 250, maxDelayMs: 5000 };
 const terminalJobStatuses = new Set(['succeeded', 'failed', 'canceled']);
-const TemplateList = Type.Array(S.Template);
-const OrganizationList = Type.Array(S.Organization);
-const BuildLogList = Type.Array(S.ProvisionerJobLog);
 
 export class CoderClient {
   readonly baseUrl: string;
@@ -129,16 +126,16 @@ export class CoderClient {
   /** POST /users/login (201); returns the session token. */
   async login(email: string, password: string): Promise<string> {
     const body: S.LoginWithPasswordRequest = { email, password };
-    const response = await this.call('login', S.LoginWithPasswordResponse, { body });
+    const response = await this.call('login', { body });
     return response.session_token;
   }
 
   buildInfo(): Promise<S.BuildInfoResponse> {
-    return this.call('buildInfo', S.BuildInfoResponse);
+    return this.call('buildInfo');
   }
 
   me(): Promise<S.User> {
-    return this.call('getUser', S.User, { params: { user: 'me' } });
+    return this.call('getUser', { params: { user: 'me' } });
   }
 
   /** Resolves with the current user when it has the site-wide `owner` role. */
@@ -151,50 +148,50 @@ export class CoderClient {
   }
 
   createApiKey(user: string, request: S.CreateTokenRequest): Promise<S.GenerateAPIKeyResponse> {
-    return this.call('createToken', S.GenerateAPIKeyResponse, { params: { user }, body: request });
+    return this.call('createToken', { params: { user }, body: request });
   }
 
   // ---- users ----
 
   createUser(request: S.CreateUserRequestWithOrgs): Promise<S.User> {
-    return this.call('createUser', S.User, { body: request });
+    return this.call('createUser', { body: request });
   }
 
   listUsers(query: { q?: string; offset?: number; limit?: number } = {}): Promise<S.GetUsersResponse> {
-    return this.call('listUsers', S.GetUsersResponse, { query });
+    return this.call('listUsers', { query });
   }
 
   getUser(user: string): Promise<S.User> {
-    return this.call('getUser', S.User, { params: { user } });
+    return this.call('getUser', { params: { user } });
   }
 
   async deleteUser(user: string): Promise<void> {
-    await this.call('deleteUser', undefined, { params: { user } });
+    await this.call('deleteUser', { params: { user } });
   }
 
   // ---- organizations and templates ----
 
   organizations(): Promise<S.Organization[]> {
-    return this.call('listOrganizations', OrganizationList);
+    return this.call('listOrganizations');
   }
 
   templates(organizationId: string): Promise<S.Template[]> {
-    return this.call('listTemplates', TemplateList, { params: { organization: organizationId } });
+    return this.call('listTemplates', { params: { organization: organizationId } });
   }
 
   templateByName(organizationId: string, name: string): Promise<S.Template> {
-    return this.call('getTemplateByName', S.Template, { params: { organization: organizationId, templatename: name } });
+    return this.call('getTemplateByName', { params: { organization: organizationId, templatename: name } });
   }
 
   // ---- workspaces and builds ----
 
   /** `user` is a username, user id or `me`. */
   createWorkspace(organizationId: string, user: string, request: S.CreateWorkspaceRequest): Promise<S.Workspace> {
-    return this.call('createWorkspace', S.Workspace, { params: { organization: organizationId, user }, body: request });
+    return this.call('createWorkspace', { params: { organization: organizationId, user }, body: request });
   }
 
   getWorkspace(id: string, options: { includeDeleted?: boolean; signal?: AbortSignal } = {}): Promise<S.Workspace> {
-    return this.call('getWorkspace', S.Workspace, {
+    return this.call('getWorkspace', {
       params: { workspace: id },
       query: { include_deleted: options.includeDeleted ? true : undefined },
       signal: options.signal,
@@ -202,24 +199,24 @@ export class CoderClient {
   }
 
   workspaceByOwnerAndName(owner: string, name: string): Promise<S.Workspace> {
-    return this.call('getWorkspaceByOwnerAndName', S.Workspace, { params: { user: owner, workspacename: name } });
+    return this.call('getWorkspaceByOwnerAndName', { params: { user: owner, workspacename: name } });
   }
 
   /** `q` uses coderd's search syntax, e.g. `name:"scaletest-" owner:me`. */
   listWorkspaces(query: { q?: string; offset?: number; limit?: number } = {}): Promise<S.WorkspacesResponse> {
-    return this.call('listWorkspaces', S.WorkspacesResponse, { query });
+    return this.call('listWorkspaces', { query });
   }
 
   getBuild(id: string, signal?: AbortSignal): Promise<S.WorkspaceBuild> {
-    return this.call('getBuild', S.WorkspaceBuild, { params: { workspacebuild: id }, signal });
+    return this.call('getBuild', { params: { workspacebuild: id }, signal });
   }
 
   createBuild(workspaceId: string, request: S.CreateWorkspaceBuildRequest): Promise<S.WorkspaceBuild> {
-    return this.call('createBuild', S.WorkspaceBuild, { params: { workspace: workspaceId }, body: request });
+    return this.call('createBuild', { params: { workspace: workspaceId }, body: request });
   }
 
   cancelBuild(id: string): Promise<S.Response> {
-    return this.call('cancelBuild', S.Response, { params: { workspacebuild: id } });
+    return this.call('cancelBuild', { params: { workspacebuild: id } });
   }
 
   /**
@@ -332,11 +329,11 @@ export class CoderClient {
   // ---- deployment ----
 
   deploymentStats(): Promise<S.DeploymentStats> {
-    return this.call('deploymentStats', S.DeploymentStats);
+    return this.call('deploymentStats');
   }
 
   appHost(): Promise<S.AppHostResponse> {
-    return this.call('appHost', S.AppHostResponse);
+    return this.call('appHost');
   }
 
   /** GET /healthz (outside /api/v2, no auth): "OK" when coderd is healthy. Not retried. */
@@ -349,9 +346,8 @@ export class CoderClient {
 
   // ---- plumbing ----
 
-  private async call<T extends TSchema>(name: RouteName, schema: T, options?: CallOptions): Promise<Static<T>>;
-  private async call(name: RouteName, schema: undefined, options?: CallOptions): Promise<void>;
-  private async call(name: RouteName, schema: TSchema | undefined, options: CallOptions = {}): Promise<unknown> {
+  private async call<N extends RouteName>(name: N, options: CallOptions = {}): Promise<ResponseOf<N>> {
+    const schema: TSchema | null = responseSchemas[name];
     const route = apiRoutes[name];
     const template = routeTemplate(name);
     let path = routePath(name, options.params);
@@ -381,14 +377,14 @@ export class CoderClient {
       if (response.status < 200 || response.status >= 300) {
         throw this.apiError(response.status, route.method, template, response.body);
       }
-      if (!schema) return undefined;
+      if (!schema) return undefined as ResponseOf<N>;
       let json: unknown;
       try {
         json = JSON.parse(response.body);
       } catch {
         throw new Error(`${route.method} ${template}: the deployment answered ${response.status} with a body that is not JSON`);
       }
-      return parseAs(schema, json, `${route.method} ${template}`);
+      return parseAs(schema, json, `${route.method} ${template}`) as ResponseOf<N>;
     }
   }
 

@@ -3,6 +3,7 @@ export * from './connection';
 export * from './endpointClass';
 export * from './errors';
 export * from './routes';
+export * from './routeSchemas';
 export * from './client';
 export * as schemas from './schemas';
 export type {
