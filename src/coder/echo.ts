@@ -10,6 +10,7 @@
 // - SSH (openSshEchoChannel): `dd if=/dev/stdin of=/dev/stdout` echoes stdin byte for byte.
 // - Apps (openAppEchoChannel): the echo app returns each binary WebSocket frame as sent.
 // In every case chunk boundaries carry no meaning: onData may split or join payloads.
+import { ByteRing } from './byteRing';
 
 export interface EchoCloseInfo {
   /** True when close() asked for it; false for drops, resets and server-side closes. */
@@ -80,48 +81,38 @@ export class CrlfNormalizer {
  */
 export class ReplayDeduplicator {
   static readonly REPLAY_BYTES = 64 * 1024;
-  private tail: Buffer = Buffer.alloc(0);
-  private pending: Buffer | undefined;
-  private candidates: number[] | undefined;
+  private readonly recent = new ByteRing(ReplayDeduplicator.REPLAY_BYTES);
+  /** While a replay may be arriving: what was received before, the new bytes, the candidates. */
+  private replay: { tail: Buffer; pending: Buffer; candidates?: number[] } | undefined;
 
   /** Call before re-attaching: the next bytes may start with a replay. */
   expectReplay(): void {
-    this.pending = Buffer.alloc(0);
-    this.candidates = undefined;
+    this.replay = { tail: this.recent.contents(), pending: Buffer.alloc(0) };
   }
 
   /** Feeds raw bytes from the socket; returns the bytes not seen before. */
   push(chunk: Buffer): Buffer {
-    if (this.pending === undefined) {
-      this.remember(chunk);
+    if (this.replay === undefined) {
+      this.recent.write(chunk);
       return chunk;
     }
-    const previousLength = this.pending.length;
-    this.pending = Buffer.concat([this.pending, chunk]);
-    const pending = this.pending;
-    const tail = this.tail;
-    if (this.candidates === undefined) this.candidates = tail.length > 0 ? [...Array(tail.length).keys()] : [];
+    const { tail } = this.replay;
+    const checked = this.replay.pending.length;
+    const pending = Buffer.concat([this.replay.pending, chunk]);
+    this.replay.pending = pending;
     // A candidate start i in the tail claims tail[i..] == pending[0..tail.length-i].
-    this.candidates = this.candidates.filter((start) => {
-      const overlap = tail.length - start;
-      const end = Math.min(overlap, pending.length);
-      for (let k = Math.max(previousLength, 0); k < end; k++) if (tail[start + k] !== pending[k]) return false;
+    const candidates = (this.replay.candidates ?? Array.from({ length: tail.length }, (_, i) => i)).filter((start) => {
+      const end = Math.min(tail.length - start, pending.length);
+      for (let k = checked; k < end; k++) if (tail[start + k] !== pending[k]) return false;
       return true;
     });
-    const undecided = this.candidates.some((start) => tail.length - start > pending.length);
-    if (undecided) return Buffer.alloc(0);
-    const best = this.candidates.reduce((smallest, start) => Math.min(smallest, start), tail.length);
-    const overlap = tail.length - best;
-    this.pending = undefined;
-    this.candidates = undefined;
+    this.replay.candidates = candidates;
+    if (candidates.some((start) => tail.length - start > pending.length)) return Buffer.alloc(0);
+    // The longest overlap wins: the smallest surviving start (none: nothing was replayed twice).
+    const overlap = tail.length - candidates.reduce((smallest, start) => Math.min(smallest, start), tail.length);
+    this.replay = undefined;
     const fresh = pending.subarray(overlap);
-    this.remember(fresh);
+    this.recent.write(fresh);
     return fresh;
-  }
-
-  private remember(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    const joined = Buffer.concat([this.tail, chunk]);
-    this.tail = joined.length > ReplayDeduplicator.REPLAY_BYTES ? Buffer.from(joined.subarray(joined.length - ReplayDeduplicator.REPLAY_BYTES)) : joined;
   }
 }

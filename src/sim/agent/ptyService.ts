@@ -11,6 +11,7 @@
 import type * as http from 'http';
 import type { Duplex } from 'stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { ByteRing } from '../../coder/byteRing';
 import type { AgentRef, PtyParams } from '../agentServices';
 import { JsonObjectStream, JsonStreamError } from './jsonStream';
 import type { LiveConnections } from './liveConnections';
@@ -22,6 +23,10 @@ export const PTY_DETACHED_TTL_MS = 5 * 60 * 1000;
 const CLOSE_UNSUPPORTED_DATA = 1003;
 const CLOSE_NORMAL = 1000;
 const INTERRUPT = 0x03;
+const LF = 0x0a;
+const CR = 0x0d;
+const CRLF = Buffer.from('\r\n');
+const CTRL_C_ECHO = Buffer.from('^C');
 
 export interface PtySessionInfo {
   agentId: string;
@@ -32,10 +37,11 @@ export interface PtySessionInfo {
 }
 
 class TerminalSession {
-  private output: Buffer = Buffer.alloc(0);
+  private readonly output = new ByteRing(PTY_REPLAY_BYTES);
   private readonly sockets = new Set<WebSocket>();
   private expiryTimer: NodeJS.Timeout | undefined;
-  private pendingLine: number[] = [];
+  /** The line typed so far, for commands that print what they read. */
+  private pendingLine: Buffer[] = [];
   private readonly printsLines: boolean;
   width: number;
   height: number;
@@ -61,7 +67,7 @@ class TerminalSession {
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     this.sockets.add(socket);
-    if (this.output.length > 0) socket.send(this.output, { binary: true });
+    if (this.output.length > 0) socket.send(this.output.contents(), { binary: true });
   }
 
   detach(socket: WebSocket, ttlMs: number): void {
@@ -72,24 +78,30 @@ class TerminalSession {
 
   /** Feeds keyboard input to the terminal's line discipline. */
   input(data: Buffer): void {
-    const echo: number[] = [];
-    for (const byte of data) {
+    const echo: Buffer[] = [];
+    let start = 0;
+    for (let i = 0; i < data.length; i++) {
+      const byte = data[i];
+      if (byte !== LF && byte !== CR && byte !== INTERRUPT) continue;
+      echo.push(data.subarray(start, i));
       if (byte === INTERRUPT) {
-        this.emit(Buffer.from([...echo, 0x5e, 0x43])); // "^C"
+        echo.push(CTRL_C_ECHO);
+        this.emit(Buffer.concat(echo));
         this.end();
         return;
       }
-      if (byte === 0x0a || byte === 0x0d) {
-        // icrnl on input, onlcr on output: either newline echoes as CRLF.
-        echo.push(0x0d, 0x0a);
-        if (this.printsLines) echo.push(...this.pendingLine, 0x0d, 0x0a);
+      // icrnl on input, onlcr on output: either newline echoes as CRLF.
+      echo.push(CRLF);
+      if (this.printsLines) {
+        this.pendingLine.push(data.subarray(start, i));
+        echo.push(...this.pendingLine, CRLF);
         this.pendingLine = [];
-        continue;
       }
-      echo.push(byte);
-      if (this.printsLines) this.pendingLine.push(byte);
+      start = i + 1;
     }
-    this.emit(Buffer.from(echo));
+    echo.push(data.subarray(start));
+    if (this.printsLines) this.pendingLine.push(Buffer.from(data.subarray(start)));
+    this.emit(Buffer.concat(echo));
   }
 
   resize(height: number, width: number): void {
@@ -110,8 +122,7 @@ class TerminalSession {
 
   private emit(bytes: Buffer): void {
     if (bytes.length === 0) return;
-    const joined = Buffer.concat([this.output, bytes]);
-    this.output = joined.length > PTY_REPLAY_BYTES ? Buffer.from(joined.subarray(joined.length - PTY_REPLAY_BYTES)) : joined;
+    this.output.write(bytes);
     for (const socket of this.sockets) if (socket.readyState === socket.OPEN) socket.send(bytes, { binary: true });
   }
 }

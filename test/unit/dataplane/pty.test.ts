@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { randomBytes } from 'crypto';
 import WebSocket from 'ws';
+import { ByteRing } from '../../../src/coder/byteRing';
 import { CrlfNormalizer, ReplayDeduplicator } from '../../../src/coder/echo';
 import { chunkUtf8, openPtyEchoChannel, ReconnectingPtySocket, ptyPath } from '../../../src/coder/pty';
 import { WebSocketDialError } from '../../../src/coder/wsDial';
@@ -37,6 +38,19 @@ describe('data plane: echo helpers', () => {
     const normalizer = new CrlfNormalizer();
     const parts = ['ab\r', '\ncd\r\n', 'e\rf\r', '', 'g\r', '\r\n'].map((s) => normalizer.push(Buffer.from(s)).toString());
     assert.strictEqual(parts.join(''), 'ab\ncd\ne\rf\rg\r\n');
+  });
+
+  it('ByteRing keeps the last N bytes across wrap-around and oversized writes', () => {
+    const ring = new ByteRing(8);
+    ring.write(Buffer.from('abc'));
+    assert.strictEqual(ring.contents().toString(), 'abc');
+    ring.write(Buffer.from('defghij'));
+    assert.strictEqual(ring.contents().toString(), 'cdefghij');
+    ring.write(Buffer.from('kl'));
+    assert.strictEqual(ring.contents().toString(), 'efghijkl');
+    ring.write(Buffer.from('0123456789'));
+    assert.strictEqual(ring.contents().toString(), '23456789');
+    assert.strictEqual(ring.length, 8);
   });
 
   it('chunkUtf8 keeps pieces within 1024 bytes and never splits a character', () => {
@@ -90,6 +104,14 @@ describe('data plane: reconnecting PTY', () => {
     await waitFor(() => out.bytes.length >= sent.length, 'normalised echo');
     assert.deepStrictEqual(out.bytes, sent);
     await Promise.all([raw.close(), channel.close()]);
+  });
+
+  it('a command that prints what it reads (cat) shows each line twice, like a real terminal', async () => {
+    const { socket, out } = await rawSocket(harness, 'cat', 'cat');
+    socket.send(Buffer.from('{"data":"one\\ntw"}{"data":"o\\n"}'));
+    await waitFor(() => out.text.length >= 20, 'echo and output');
+    assert.strictEqual(out.text, 'one\r\none\r\ntwo\r\ntwo\r\n');
+    socket.terminate();
   });
 
   it('closes with 1003 on a text frame', async () => {
