@@ -50,7 +50,7 @@ export async function runSimCommand(argv: string[]): Promise<number> {
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify({ url: sim.url, token: sim.ownerToken })}\n`);
-  process.stderr.write(`owner: ${sim.ownerEmail}\nPrometheus metrics: ${sim.prometheusUrl}\nPress Ctrl+C to stop.\n`);
+  process.stderr.write(`owner: ${sim.ownerEmail}; Prometheus metrics: ${sim.prometheusUrl}\nPress Ctrl+C to stop.\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
