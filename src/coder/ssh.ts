@@ -69,8 +69,10 @@ export interface CliStdioTransport {
 export function spawnCoderSshStdio(binaryPath: string, connection: DeploymentConnection, owner: string, workspace: string): CliStdioTransport {
   const env: NodeJS.ProcessEnv = { ...process.env, CODER_URL: connection.url };
   if (connection.token) env.CODER_SESSION_TOKEN = connection.token;
-  // A Node-based CLI (the simulator's) trusts the same extra CA as we do.
+  // A Node-based CLI (the simulator's) follows our TLS options; a real coder CLI ignores these
+  // variables and needs the deployment's CA in the system trust store.
   if (connection.tls?.caFile) env.NODE_EXTRA_CA_CERTS = connection.tls.caFile;
+  if (connection.tls?.insecure) env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
   const child = spawn(binaryPath, ['ssh', '--stdio', `${owner}/${workspace}`], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
