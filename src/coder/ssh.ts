@@ -8,6 +8,7 @@
 // Host keys are not checked: the CLI transport is already authenticated end to end by the
 // deployment (as `coder ssh` itself does), and a direct target is one the plan names.
 import { type ChildProcessWithoutNullStreams, spawn } from 'child_process';
+import * as fs from 'fs';
 import type { Duplex } from 'stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { DeploymentConnection } from './connection';
@@ -128,7 +129,12 @@ export async function openSshEchoChannel(options: SshEchoChannelOptions): Promis
     const onAbort = () => fail('cancelled');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     cli?.child.once('exit', (code) => setImmediate(() => fail(`the coder CLI exited with code ${code}${cli.stderrTail() ? `: ${cli.stderrTail()}` : ''}`)));
-    cli?.child.once('error', (error) => fail(`cannot run the coder CLI: ${error.message}`));
+    cli?.child.once('error', (error: NodeJS.ErrnoException) => {
+      // ENOENT for a file that exists means its interpreter is missing: the simulator's CLI is
+      // a Node script (#!/usr/bin/env node), so `node` must be on PATH.
+      const hint = error.code === 'ENOENT' && transport.kind === 'cli' && fs.existsSync(transport.binaryPath) ? ' (its interpreter was not found; the simulated deployment\'s CLI needs `node` on PATH)' : '';
+      fail(`cannot run the coder CLI ${transport.kind === 'cli' ? transport.binaryPath : ''}: ${error.message}${hint}`);
+    });
     client.on('error', (error) => fail(cli?.stderrTail() || error.message));
     client.once('close', () => fail(cli?.stderrTail() || 'the connection closed during the handshake'));
     client.once('ready', () => {

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -82,6 +82,22 @@ describe('data plane: coder CLI cache', () => {
     assert.strictEqual((await pending).outcome, 'downloaded');
   });
 
+  it('the served CLI explains bad usage and unreachable deployments on stderr with exit 1', async () => {
+    const { path: cli } = await ensureCoderBinary({ connection: harness.connection, cacheDir });
+    const run = (args: string[], env: Record<string, string>) => {
+      const result = spawnSync(cli, args, { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 10_000 });
+      return [result.status, result.stderr.trim()];
+    };
+    const env = { CODER_URL: harness.url, CODER_SESSION_TOKEN: 'secret-token' };
+    assert.deepStrictEqual(run(['ssh', '--stdio', 'alice/alpha'], { CODER_SESSION_TOKEN: 'x' }), [1, 'coder: CODER_URL is not set: set it to the deployment URL']);
+    assert.deepStrictEqual(run(['ssh', '--stdio', 'alice/alpha'], { CODER_URL: harness.url }), [1, 'coder: CODER_SESSION_TOKEN is not set: set it to a session token']);
+    assert.deepStrictEqual(run(['ssh', '--stdio', 'alpha'], env), [1, 'coder: expected <owner>/<workspace>, got "alpha"']);
+    assert.deepStrictEqual(run(['login'], env), [1, 'coder: this simulated CLI only supports "coder ssh --stdio <owner>/<workspace>" and "coder --version"']);
+    const [status, stderr] = run(['ssh', '--stdio', 'alice/alpha'], { ...env, CODER_URL: 'http://127.0.0.1:1' });
+    assert.strictEqual(status, 1);
+    assert.match(String(stderr), /^coder: cannot reach http:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
+  });
+
   it('prefers a configured path and explains a bad one', async () => {
     const configured = path.join(cacheDir, 'my-coder');
     fs.writeFileSync(configured, '#!/bin/sh\n', { mode: 0o755 });
@@ -135,6 +151,14 @@ describe('data plane: SSH echo', () => {
       openSshEchoChannel({ transport: { kind: 'cli', binaryPath: binary.path, connection: harness.connection, owner: 'alice', workspace: 'nope' }, bytesPerTick: 64 }),
       /HTTP 404: Workspace not found/,
     );
+  });
+
+  it('says when the CLI cannot start (missing binary, or no node for the simulated CLI)', async () => {
+    const transport = (binaryPath: string): SshTransport => ({ kind: 'cli', binaryPath, connection: harness.connection, owner: 'alice', workspace: 'alpha' });
+    await assert.rejects(openSshEchoChannel({ transport: transport(path.join(cacheDir, 'missing-coder')), bytesPerTick: 64 }), /cannot run the coder CLI .*missing-coder: spawn .*ENOENT$/);
+    const noInterpreter = path.join(cacheDir, 'needs-interpreter');
+    fs.writeFileSync(noInterpreter, '#!/nonexistent/interpreter\n', { mode: 0o755 });
+    await assert.rejects(openSshEchoChannel({ transport: transport(noInterpreter), bytesPerTick: 64 }), /interpreter was not found/);
   });
 
   it('echoes over direct TCP, picking the agent from the user name', async () => {
