@@ -8,6 +8,11 @@ export const BRIDGE_PREFIX = '[coder-scaletest-bridge]';
 /** Marks mocha's own output among the workbench's console noise, so the runner can show just it. */
 export const MOCHA_OUTPUT_PREFIX = '[coder-scaletest-mocha]';
 export const BRIDGE_DIR = 'bridge';
+/**
+ * Put in the title of every in-host test that uses the bridge: runs without the code-server
+ * runner (F5, `npm run test:desktop`) leave those tests out.
+ */
+export const BROWSER_TAG = '@browser';
 
 export type BridgeRequest =
   | { id: string; kind: 'webviewText'; selector: string; timeoutMs: number }

@@ -2,6 +2,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as vscode from 'vscode';
+import { BROWSER_TAG } from '../workbenchBridge';
 import { screenshot, waitFor, webviewText } from './workbench';
 
 const EXTENSION_ID = 'coder-scaletest.coder-scaletest';
@@ -17,7 +18,7 @@ describe('foundation', () => {
     assert.ok(commands.includes(SHOW_DASHBOARD), `${SHOW_DASHBOARD} is not registered`);
   });
 
-  it('opens the dashboard in a webview that renders', async function () {
+  it(`opens the dashboard in a webview that renders ${BROWSER_TAG}`, async function () {
     this.timeout(90_000);
     await vscode.commands.executeCommand(SHOW_DASHBOARD);
     // The tab model reaches the extension host a moment after the panel is created.
