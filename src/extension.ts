@@ -4,7 +4,7 @@ import type { RunSnapshot } from './protocol/snapshot';
 import { COMMAND_IDS } from './vscode/commandIds';
 import { Commands } from './vscode/commands';
 import { DashboardHost, type RenderedReport } from './vscode/dashboardPanel';
-import { DeploymentStore, DeploymentsTreeProvider } from './vscode/deployments';
+import { DeploymentStore, DeploymentsTreeProvider, type DeploymentState, type KnownDeployment } from './vscode/deployments';
 import { createEngineBackend } from './vscode/engineBackend';
 import { PlanIndex, PlansTreeProvider } from './vscode/plans';
 import { SecretRedactor } from './vscode/redact';
@@ -19,6 +19,8 @@ export interface ScaleTestExtensionApi {
   resultsFolder(): string;
   currentRun(): RunSnapshot | undefined;
   lastError(): string | undefined;
+  /** Known deployments with their connection state. */
+  deployments(): (KnownDeployment & { state: DeploymentState })[];
   /** The Runs view's roots and their children, as labels and descriptions. */
   runsTree(): Promise<{ label: string; description: string; children: { label: string; description: string; icon: string }[] }[]>;
   testResults(): Record<string, RecordedResult>;
@@ -80,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): ScaleTestExtensionAp
     resultsFolder: results,
     currentRun: () => runs.current?.snapshot,
     lastError: () => commands?.lastError,
+    deployments: () => deployments.list().map((deployment) => ({ ...deployment, state: deployments.state(deployment.url) })),
     runsTree: async () => {
       const roots = (await runsTree.getChildren()) as RunNode[];
       return roots.map((root) => ({

@@ -74,6 +74,8 @@ interface ChartSpec {
   title: string;
   /** y-axis tick formatter */
   formatY: (value: number) => string;
+  /** Counts: whole-number ticks only. */
+  integer?: boolean;
   datasets: (snapshot: RunSnapshot, colors: ThemeColors) => LineDataset[];
 }
 
@@ -115,6 +117,7 @@ function perStageSpec(id: string, title: string, formatY: (n: number) => string,
     id,
     title,
     formatY,
+    integer: dashed !== undefined,
     datasets: (snapshot, colors) =>
       chartedStages(snapshot).flatMap((stage) => {
         const color = stageColor(colors, stage);
@@ -211,7 +214,7 @@ export class ChartBoard {
     const scales = options.scales as Record<'x' | 'y', { max?: number; ticks?: object; grid?: object; border?: object; title?: object }>;
     scales.x.max = xMax;
     scales.x.ticks = { color: colors.muted, maxTicksLimit: 8, callback: (value: number | string) => `${Math.round(Number(value))}s` };
-    scales.y.ticks = { color: colors.muted, maxTicksLimit: 5, callback: (value: number | string) => spec.formatY(Number(value)) };
+    scales.y.ticks = { color: colors.muted, maxTicksLimit: 5, precision: spec.integer ? 0 : undefined, callback: (value: number | string) => spec.formatY(Number(value)) };
     scales.x.grid = { color: colors.grid };
     scales.y.grid = { color: colors.grid };
     scales.x.border = { color: colors.grid };

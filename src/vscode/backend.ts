@@ -4,6 +4,8 @@
 import type { DeploymentConnection, TlsOptions } from '../coder/connection';
 import type { RunSnapshot } from '../protocol/snapshot';
 
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
 export interface DeploymentInfo {
   version: string;
   username: string;
@@ -24,7 +26,7 @@ export interface RunRequest {
   connection: DeploymentConnection;
   outDir: string;
   signal: AbortSignal;
-  log(line: string): void;
+  log(level: LogLevel, line: string): void;
   chromiumPath?: string;
   coderBinaryPath?: string;
 }
@@ -45,8 +47,7 @@ export interface RunningTest {
 export interface CleanupRequest {
   runId: string;
   connection: DeploymentConnection;
-  signal: AbortSignal;
-  log(line: string): void;
+  log(level: LogLevel, line: string): void;
 }
 
 export interface ScaleTestBackend {

@@ -2,26 +2,55 @@
 // the narrow ScaleTestBackend interface. No vscode import.
 import { CoderClient } from '../coder/client';
 import type { DeploymentConnection, TlsOptions } from '../coder/connection';
+import * as fs from 'fs';
+import * as path from 'path';
 import { cleanupRun } from '../engine/cleanup';
-import { defaultPlan, parsePlanText, PlanError } from '../engine/plan';
+import { defaultPlan, parsePlanText, PlanError, type Plan } from '../engine/plan';
+import { startRun } from '../engine/run';
+import type { RunSnapshot } from '../protocol/snapshot';
 import { TRAFFIC_STAGES } from '../protocol/snapshot';
+import { startSimDeployment } from '../sim';
 import type { DeploymentInfo, ScaleTestBackend } from './backend';
+
+function parsePlan(text: string, source: string): Plan {
+  try {
+    return parsePlanText(text, source);
+  } catch (error) {
+    // One problem per line, each naming the field (the Problems view shows them one by one).
+    if (error instanceof PlanError) throw new Error(error.problems.join('\n'));
+    throw error;
+  }
+}
+
+function isSnapshot(value: unknown): value is RunSnapshot {
+  const candidate = value as Partial<RunSnapshot> | undefined;
+  return candidate?.schemaVersion === 1 && Array.isArray(candidate.stages) && Array.isArray(candidate.thresholds) && typeof candidate.runId === 'string';
+}
+
+/** The final snapshot stored in `<dir>/report.json`. */
+export async function readReportSnapshot(dir: string): Promise<RunSnapshot> {
+  const file = path.join(dir, 'report.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(await fs.promises.readFile(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`Cannot read ${file}: ${(error as Error).message}`);
+  }
+  const snapshot = (json as { snapshot?: unknown }).snapshot ?? json;
+  if (!isSnapshot(snapshot)) throw new Error(`${file} is not a coder-scaletest report (no run snapshot in it).`);
+  return { ...snapshot, reportDir: dir };
+}
 
 function isOwner(roles: { name: string; organization_id?: string }[] | undefined): boolean {
   return (roles ?? []).some((role) => role.name === 'owner' && !role.organization_id);
 }
 
 export function createEngineBackend(): ScaleTestBackend {
+  /** Prometheus endpoints of simulated deployments started here, by URL (plans cannot know them). */
+  const simPrometheus = new Map<string, string>();
   return {
     validatePlanText(text, source) {
-      let plan;
-      try {
-        plan = parsePlanText(text, source);
-      } catch (error) {
-        // One problem per line, each naming the field (the Problems view shows them one by one).
-        if (error instanceof PlanError) throw new Error(error.problems.join('\n'));
-        throw error;
-      }
+      const plan = parsePlan(text, source);
       return {
         name: plan.name,
         deploymentUrl: plan.deployment.url,
@@ -54,21 +83,47 @@ export function createEngineBackend(): ScaleTestBackend {
     },
 
     async cleanupRun({ runId, connection, log }) {
-      const outcome = await cleanupRun({ runId, connection, log: (level, message) => log(`${level}: ${message}`) });
+      const outcome = await cleanupRun({ runId, connection, log });
       const leftovers = outcome.leftovers.length ? `; could not delete ${outcome.leftovers.join(', ')}` : '';
       return `Run ${runId}: deleted ${outcome.deletedWorkspaces} of ${outcome.found.workspaces} workspace(s) and ${outcome.deletedUsers} of ${outcome.found.users} user(s)${leftovers}.`;
     },
 
-    async startRun() {
-      throw new Error('the run engine is not part of this build yet');
+    async startRun(request) {
+      const plan = parsePlan(request.planText, request.planSource);
+      const prometheusUrl = simPrometheus.get(request.connection.url);
+      if (prometheusUrl && !plan.deployment.prometheusUrl) plan.deployment.prometheusUrl = prometheusUrl;
+      const handle = startRun({
+        plan,
+        connection: request.connection,
+        outDir: request.outDir,
+        signal: request.signal,
+        log: (event) => request.log(event.level, event.stage ? `[${event.stage}] ${event.message}` : event.message),
+        chromiumPath: request.chromiumPath,
+        coderBinaryPath: request.coderBinaryPath,
+      });
+      return {
+        runId: handle.runId,
+        latest: () => handle.latest(),
+        subscribe: (listener) => handle.subscribe(listener),
+        abort: () => handle.abort(),
+        done: handle.done.then((result) => ({ snapshot: { ...result.snapshot, reportDir: result.reportDir }, reportDir: result.reportDir })),
+      };
     },
 
-    async readReport() {
-      throw new Error('reading reports is not part of this build yet');
-    },
+    readReport: readReportSnapshot,
 
     async startSimDeployment() {
-      throw new Error('the simulated deployment is not part of this build yet');
+      const sim = await startSimDeployment({ port: 0 });
+      simPrometheus.set(sim.url, sim.prometheusUrl);
+      return {
+        url: sim.url,
+        ownerToken: sim.ownerToken,
+        ownerEmail: sim.ownerEmail,
+        close: async () => {
+          simPrometheus.delete(sim.url);
+          await sim.close();
+        },
+      };
     },
   };
 }

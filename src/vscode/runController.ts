@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { isFinished } from '../protocol/format';
 import type { RunSnapshot } from '../protocol/snapshot';
-import type { RunOutcome, RunningTest, ScaleTestBackend } from './backend';
+import type { LogLevel, RunOutcome, RunningTest, ScaleTestBackend } from './backend';
 import type { DashboardHost } from './dashboardPanel';
 import type { DeploymentStore } from './deployments';
 import type { SecretRedactor } from './redact';
@@ -27,8 +27,10 @@ export interface RunFinished {
 export class RunController implements vscode.Disposable {
   private live: LiveRun | undefined;
   private readonly statusBar = vscode.window.createStatusBarItem('coderScaletest.run', vscode.StatusBarAlignment.Left, 50);
+  private readonly started = new vscode.EventEmitter<LiveRun>();
   private readonly updated = new vscode.EventEmitter<RunSnapshot>();
   private readonly finished = new vscode.EventEmitter<RunFinished>();
+  readonly onDidStart = this.started.event;
   readonly onDidUpdate = this.updated.event;
   readonly onDidFinish = this.finished.event;
 
@@ -69,7 +71,7 @@ export class RunController implements vscode.Disposable {
         connection,
         outDir,
         signal: abort.signal,
-        log: (line) => this.info(line),
+        log: (level, line) => this.write(level, line),
         chromiumPath: settings.chromiumPath,
         coderBinaryPath: settings.coderBinaryPath,
       });
@@ -80,6 +82,7 @@ export class RunController implements vscode.Disposable {
     const live: LiveRun = { planUri, test };
     this.live = live;
     void vscode.commands.executeCommand('setContext', 'coderScaletest.runActive', true);
+    this.started.fire(live);
     abort.signal.addEventListener('abort', () => test.abort(), { once: true });
     const progress = new PhaseProgress(() => abort.abort());
     const unsubscribe = test.subscribe((snapshot) => {
@@ -121,20 +124,18 @@ export class RunController implements vscode.Disposable {
     return true;
   }
 
-  /** Deletes what run `runId` left behind, with cancellable progress. */
+  /** Deletes what run `runId` left behind, with progress. */
   async cleanup(runId: string, deploymentUrl: string): Promise<string> {
     const connection = await this.deployments.connection(deploymentUrl);
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Cleaning up run ${runId}`, cancellable: true },
-      async (progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
+      // Not cancellable: stopping half-way would leave the leftovers this command exists to remove.
+      { location: vscode.ProgressLocation.Notification, title: `Cleaning up run ${runId}`, cancellable: false },
+      async (progress) => {
         const summary = await this.backend.cleanupRun({
           runId,
           connection,
-          signal: abort.signal,
-          log: (line) => {
-            this.info(line);
+          log: (level, line) => {
+            this.write(level, line);
             progress.report({ message: this.redactor.redact(line) });
           },
         });
@@ -153,17 +154,22 @@ export class RunController implements vscode.Disposable {
     this.statusBar.show();
   }
 
+  private write(level: LogLevel, line: string): void {
+    this.log[level === 'debug' ? 'debug' : level === 'warn' ? 'warn' : level === 'error' ? 'error' : 'info'](this.redactor.redact(line));
+  }
+
   private info(line: string): void {
-    this.log.info(this.redactor.redact(line));
+    this.write('info', line);
   }
 
   private error(line: string): void {
-    this.log.error(this.redactor.redact(line));
+    this.write('error', line);
   }
 
   dispose(): void {
     this.live?.test.abort();
     this.statusBar.dispose();
+    this.started.dispose();
     this.updated.dispose();
     this.finished.dispose();
   }

@@ -14,6 +14,10 @@ export class PlanTests implements vscode.Disposable {
   readonly controller = vscode.tests.createTestController('coderScaletest', 'Coder Scale Test');
   /** The last result of every test item by label path (`plan/stage`), for integration tests. */
   readonly lastResults = new Map<string, RecordedResult>();
+  /** Test runs of the run profile, by plan URI, so `track` reports into them. */
+  private readonly profileRuns = new Map<string, vscode.TestRun>();
+  /** Plans whose run started (and so reports its own outcome, errors included). */
+  private readonly tracked = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -31,7 +35,11 @@ export class PlanTests implements vscode.Disposable {
       this.syncPlans();
     };
     this.controller.createRunProfile('Run scale test', vscode.TestRunProfileKind.Run, (request, token) => this.runTests(request, token), true);
-    this.disposables.push(this.controller, plans.onDidChange(() => this.syncPlans()));
+    this.disposables.push(
+      this.controller,
+      plans.onDidChange(() => this.syncPlans()),
+      runs.onDidStart((live) => this.track(live.planUri)),
+    );
   }
 
   private syncPlans(): void {
@@ -87,35 +95,61 @@ export class PlanTests implements vscode.Disposable {
 
   private async runPlan(item: vscode.TestItem, run: vscode.TestRun, token: vscode.CancellationToken): Promise<void> {
     if (!item.uri) return;
-    await this.loadChildren(item);
     const deploymentUrl = await this.pickDeployment(item.uri);
     if (!deploymentUrl) {
       this.record(run, item, { state: 'skipped', message: 'No deployment chosen' });
       return;
     }
-    run.started(item);
-    for (const [, child] of item.children) run.enqueued(child);
     const abort = new AbortController();
     const cancel = token.onCancellationRequested(() => abort.abort());
-    const started = new Set<string>();
-    const subscription = this.runs.onDidUpdate((snapshot) => {
-      for (const stage of snapshot.stages) {
-        const child = item.children.get(`${item.id}#stage:${stage.name}`);
-        if (child && stage.state === 'running' && !started.has(child.id)) {
-          started.add(child.id);
-          run.started(child);
-        }
-      }
-    });
+    this.profileRuns.set(item.uri.toString(), run);
     try {
-      const outcome = await this.runs.run(item.uri, deploymentUrl, abort.signal);
-      this.report(item, run, outcome.snapshot);
+      await this.runs.run(item.uri, deploymentUrl, abort.signal);
     } catch (error) {
-      this.record(run, item, { state: 'errored', message: (error as Error).message });
+      // A run that never started has no snapshot to report from.
+      if (!this.tracked.has(item.uri.toString())) this.record(run, item, { state: 'errored', message: (error as Error).message });
     } finally {
-      subscription.dispose();
+      this.profileRuns.delete(item.uri.toString());
+      this.tracked.delete(item.uri.toString());
       cancel.dispose();
     }
+  }
+
+  /**
+   * Follows a run of the plan at `planUri` in the Test Explorer, whoever started it (the run
+   * profile, the Plans view, the command palette), so verdicts show where tests are looked for.
+   */
+  private track(planUri: vscode.Uri): void {
+    const key = planUri.toString();
+    let item = this.controller.items.get(key);
+    if (!item) {
+      item = this.controller.createTestItem(key, planDisplayName(planUri), planUri);
+      item.canResolveChildren = true;
+      this.controller.items.add(item);
+    }
+    const planItem = item;
+    const profileRun = this.profileRuns.get(key);
+    const run = profileRun ?? this.controller.createTestRun(new vscode.TestRunRequest([planItem]), planItem.label, true);
+    if (profileRun) this.tracked.add(key);
+    run.started(planItem);
+    const started = new Set<string>();
+    const updates = this.runs.onDidUpdate((snapshot) => {
+      for (const stage of snapshot.stages) {
+        if (stage.state !== 'running' || started.has(stage.name)) continue;
+        started.add(stage.name);
+        const child = this.child(planItem, `stage:${stage.name}`, stage.title);
+        planItem.children.add(child);
+        run.started(child);
+      }
+    });
+    const finished = this.runs.onDidFinish((result) => {
+      if (result.planUri.toString() !== key) return;
+      updates.dispose();
+      finished.dispose();
+      if (result.outcome) this.report(planItem, run, result.outcome.snapshot);
+      else this.record(run, planItem, { state: 'errored', message: result.error?.message ?? 'the run failed' });
+      if (!profileRun) run.end();
+    });
   }
 
   /** Final verdicts: every stage and threshold of the snapshot, adding children the plan file did not list. */

@@ -1,0 +1,146 @@
+// The dashboard webview bundle in a real Chromium under the same strict CSP the extension
+// uses (nonce only, no 'unsafe-inline'): it renders a snapshot into charts with points for
+// each stage, answers probes, saves its state and restores from it, and shows untrusted text
+// as text. VS Code's webview API is replaced by a stand-in that records messages.
+import * as assert from 'assert';
+import * as esbuild from 'esbuild';
+import * as fs from 'fs';
+import * as path from 'path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { HostToWebview, WebviewToHost } from '../../../src/protocol/messages';
+import { sampleSnapshot } from './snapshotFixture';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const CHROMIUM = process.env.CODER_SCALETEST_CHROMIUM || '/usr/bin/chromium';
+const NONCE = 'dGVzdG5vbmNlMTIzNDU2';
+
+declare global {
+  interface Window {
+    posted: WebviewToHost[];
+    savedState: unknown;
+  }
+}
+const WAIT = { timeout: 10_000 };
+
+async function dashboardHtml(): Promise<string> {
+  const bundle = await esbuild.build({ entryPoints: [path.join(ROOT, 'webview', 'main.ts')], bundle: true, write: false, platform: 'browser', format: 'iife', target: 'es2022' });
+  const script = bundle.outputFiles[0].text.replace(/<\/script/gi, '<\\/script');
+  const css = fs.readFileSync(path.join(ROOT, 'media', 'dashboard.css'), 'utf8');
+  return `<!DOCTYPE html><html><head>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${NONCE}'; script-src 'nonce-${NONCE}'; img-src data:;">
+<style nonce="${NONCE}">${css}</style></head>
+<body class="vscode-dark"><div id="app"></div><script nonce="${NONCE}">${script}</script></body></html>`;
+}
+
+describe('vscode dashboard webview (Chromium, strict CSP)', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  let html: string;
+  const problems: string[] = [];
+
+  async function openPage(savedState?: unknown): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (message) => {
+      if (message.type() === 'error' || /Content Security Policy/i.test(message.text())) problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    // The stand-in for VS Code's webview API runs first, as a nonce'd script like the bundle.
+    const stub = `window.posted = []; window.savedState = ${JSON.stringify(savedState ?? null)} ?? undefined;
+window.acquireVsCodeApi = () => ({ postMessage: (m) => window.posted.push(m), getState: () => window.savedState, setState: (s) => { window.savedState = s; } });`;
+    await page.setContent(html.replace('<div id="app"></div>', `<div id="app"></div><script nonce="${NONCE}">${stub.replace(/</g, '\\u003c')}</script>`));
+    return page;
+  }
+
+  const send = (page: Page, message: HostToWebview) => page.evaluate((m) => window.postMessage(m, '*'), message);
+
+  async function probe(page: Page): Promise<Extract<WebviewToHost, { type: 'rendered' }>> {
+    const before = await page.evaluate(() => window.posted.length);
+    await send(page, { type: 'probe' });
+    await page.waitForFunction((n) => window.posted.slice(n).some((m) => m.type === 'rendered'), before, WAIT);
+    return page.evaluate((n) => window.posted.slice(n).find((m) => m.type === 'rendered'), before) as Promise<Extract<WebviewToHost, { type: 'rendered' }>>;
+  }
+
+  before(async () => {
+    assert.ok(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CODER_SCALETEST_CHROMIUM)`);
+    html = await dashboardHtml();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  beforeEach(() => {
+    problems.length = 0;
+  });
+
+  it('says ready, renders a live snapshot into charts for each stage, and saves it as state', async () => {
+    const page = await openPage();
+    await page.waitForFunction(() => window.posted.some((m) => m.type === 'ready'), undefined, WAIT);
+    const snapshot = sampleSnapshot();
+    await send(page, { type: 'snapshot', snapshot, source: 'live' });
+    const rendered = await probe(page);
+    assert.strictEqual(rendered.title, 'smoke');
+    // 6 history points for SSH, 4 for the web terminal (it started later); p50/p95/p99 each.
+    assert.strictEqual(rendered.charts['rtt:ssh'], 18);
+    assert.strictEqual(rendered.charts['rtt:pty'], 12);
+    assert.strictEqual(rendered.charts['connections:ssh'], 6);
+    assert.strictEqual(rendered.charts['connections:pty'], 4);
+    assert.strictEqual(rendered.charts['throughput:pty'], 4);
+    assert.strictEqual(rendered.charts['errors:pty'], 4);
+    assert.ok(!('rtt:apps' in rendered.charts), 'a skipped stage got a chart');
+    assert.strictEqual(await page.getAttribute('#dashboard-root', 'data-rendered'), 'true');
+    const stageRows = await page.locator('#stages tbody tr').count();
+    assert.strictEqual(stageRows, snapshot.stages.length);
+    assert.match((await page.textContent('#thresholds')) ?? '', /1 passed · 1 failed · 1 pending/);
+    assert.strictEqual(await page.isDisabled('#btn-stop'), false);
+    const saved = (await page.evaluate(() => window.savedState)) as { type: string; snapshot: { runId: string } };
+    assert.deepStrictEqual([saved.type, saved.snapshot.runId], ['snapshot', 'st1abc']);
+    assert.deepStrictEqual(problems, [], 'console errors or CSP violations');
+    await page.close();
+  });
+
+  it('restores the saved state after a reload without waiting for the host', async () => {
+    const page = await openPage({ type: 'snapshot', snapshot: sampleSnapshot({ planName: 'restored plan', status: 'finished', verdict: 'pass' }), source: 'report' });
+    await page.waitForFunction(() => document.getElementById('title')?.textContent === 'restored plan', undefined, WAIT);
+    const rendered = await probe(page);
+    assert.strictEqual(rendered.charts['rtt:ssh'], 18);
+    assert.strictEqual(await page.isDisabled('#btn-stop'), true, 'a finished run can still be stopped');
+    assert.deepStrictEqual(problems, []);
+    await page.close();
+  });
+
+  it('shows text from the snapshot as text, never as markup', async () => {
+    const page = await openPage();
+    const hostile = '<img src=x id=injected onerror="window.pwned=1">';
+    await send(page, { type: 'snapshot', snapshot: sampleSnapshot({ planName: hostile, reason: hostile, verdict: 'fail' }), source: 'live' });
+    await page.waitForFunction((name) => document.getElementById('title')?.textContent === name, hostile, WAIT);
+    assert.strictEqual(await page.locator('#injected').count(), 0);
+    assert.strictEqual(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+    await page.close();
+  });
+
+  it('compares two runs in a table, and sends commands from its buttons', async () => {
+    const page = await openPage();
+    const left = sampleSnapshot({ runId: 'st1old', status: 'finished', verdict: 'pass' });
+    const right = sampleSnapshot({ runId: 'st1new', status: 'finished', verdict: 'fail' });
+    right.stages[1] = { ...right.stages[1], latency: { ...right.stages[1].latency, p95: 40 } };
+    await send(page, { type: 'compare', left: { label: 'st1old', snapshot: left }, right: { label: 'st1new', snapshot: right } });
+    await page.waitForFunction(() => document.getElementById('title')?.textContent === 'st1old vs st1new', undefined, WAIT);
+    const row = await page.locator('#compare-view tr', { hasText: 'SSH p95' }).textContent();
+    assert.match(row ?? '', /SSH p95\s*20\.0ms\s*40\.0ms\s*\+20\.0ms/);
+    assert.deepStrictEqual((await probe(page)).charts, {}, 'charts left over from a run view');
+
+    await send(page, { type: 'snapshot', snapshot: sampleSnapshot(), source: 'live' });
+    await page.click('#btn-log');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
+    const commands = await page.evaluate(() => window.posted.filter((m) => m.type === 'command').map((m) => (m as { command: string }).command));
+    // Keyboard: Shift+Tab skips the disabled report buttons and lands on "Stop run".
+    assert.deepStrictEqual(commands, ['showLog', 'stopRun']);
+    await page.close();
+  });
+});
