@@ -10,6 +10,12 @@
 // - SSH (openSshEchoChannel): `dd if=/dev/stdin of=/dev/stdout` echoes stdin byte for byte.
 // - Apps (openAppEchoChannel): the echo app returns each binary WebSocket frame as sent.
 // In every case chunk boundaries carry no meaning: onData may split or join payloads.
+//
+// How each one closes: PTY — close() sends Ctrl-C and waits for EOF (close code 1000); a drop
+// shows as 1006 (no close frame); 1003 / 1009 mean a text / oversized frame was sent. SSH —
+// close() sends SIGHUP, ends stdin and waits; `code` is the remote exit status when there is
+// one. Apps — close() does the WebSocket close handshake (1000); a drop shows as 1006.
+// close() waits at most 30 s by default (closeTimeoutMs), then cuts the connection.
 import { ByteRing } from './byteRing';
 
 export interface EchoCloseInfo {
