@@ -16,13 +16,20 @@ export interface ApiRoute {
   auth: boolean;
   /** Served as a WebSocket upgrade (alone, or when `?follow` is set for build logs). */
   websocket?: boolean;
+  /** Query parameters we send or serve (checked against the spec's parameters). */
+  query?: readonly string[];
+  /**
+   * Query parameters coderd reads but its generated spec does not list (e.g. the PTY's
+   * reconnect/width/height/command, parsed inside the handler). The spec check notes them.
+   */
+  queryMissingFromSpec?: readonly string[];
 }
 
 export const apiRoutes = {
   buildInfo: { method: 'GET', path: '/buildinfo', endpointClass: 'health', auth: false },
   login: { method: 'POST', path: '/users/login', endpointClass: 'auth', auth: false },
   getUser: { method: 'GET', path: '/users/{user}', endpointClass: 'users', auth: true },
-  listUsers: { method: 'GET', path: '/users', endpointClass: 'users', auth: true },
+  listUsers: { method: 'GET', path: '/users', endpointClass: 'users', auth: true, query: ['q', 'offset', 'limit'] },
   createUser: { method: 'POST', path: '/users', endpointClass: 'users', auth: true },
   deleteUser: { method: 'DELETE', path: '/users/{user}', endpointClass: 'users', auth: true },
   createToken: { method: 'POST', path: '/users/{user}/keys/tokens', endpointClass: 'auth', auth: true },
@@ -37,8 +44,10 @@ export const apiRoutes = {
   createWorkspace: {
     method: 'POST', path: '/organizations/{organization}/members/{user}/workspaces', endpointClass: 'workspaces', auth: true,
   },
-  listWorkspaces: { method: 'GET', path: '/workspaces', endpointClass: 'workspaces', auth: true },
-  getWorkspace: { method: 'GET', path: '/workspaces/{workspace}', endpointClass: 'workspaces', auth: true },
+  listWorkspaces: { method: 'GET', path: '/workspaces', endpointClass: 'workspaces', auth: true, query: ['q', 'offset', 'limit'] },
+  getWorkspace: {
+    method: 'GET', path: '/workspaces/{workspace}', endpointClass: 'workspaces', auth: true, query: ['include_deleted'],
+  },
   getWorkspaceByOwnerAndName: {
     method: 'GET', path: '/users/{user}/workspace/{workspacename}', endpointClass: 'workspaces', auth: true,
   },
@@ -51,10 +60,14 @@ export const apiRoutes = {
   cancelBuild: { method: 'PATCH', path: '/workspacebuilds/{workspacebuild}/cancel', endpointClass: 'builds', auth: true },
   buildLogs: {
     method: 'GET', path: '/workspacebuilds/{workspacebuild}/logs', endpointClass: 'builds', auth: true, websocket: true,
+    query: ['follow', 'after'],
   },
   deploymentStats: { method: 'GET', path: '/deployment/stats', endpointClass: 'stats', auth: true },
   appHost: { method: 'GET', path: '/applications/host', endpointClass: 'apps', auth: true },
-  agentPty: { method: 'GET', path: '/workspaceagents/{workspaceagent}/pty', endpointClass: 'pty', auth: true, websocket: true },
+  agentPty: {
+    method: 'GET', path: '/workspaceagents/{workspaceagent}/pty', endpointClass: 'pty', auth: true, websocket: true,
+    queryMissingFromSpec: ['reconnect', 'width', 'height', 'command'],
+  },
 } as const satisfies Record<string, ApiRoute>;
 
 export type RouteName = keyof typeof apiRoutes;
