@@ -1,7 +1,7 @@
 // The scale-test plan: its JSON Schema (TypeBox, so the type and the schema are one
 // definition), its defaults (the reference methodology) and validation with errors that name
 // the field and the problem in plain words.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import Ajv, { type ErrorObject } from 'ajv';
 import { TRAFFIC_STAGES, type TrafficStageName } from '../protocol/snapshot';
 import { parseThreshold } from './thresholds';
@@ -12,26 +12,27 @@ const Window = (description: string, defaultWindow: [number, number]) =>
     default: defaultWindow,
   });
 
-const echoTraffic = (title: string, extra: Record<string, TSchema> = {}) =>
-  Type.Object(
-    {
-      enabled: Type.Boolean({ default: true, description: `Run the ${title} stage.` }),
-      bytesPerTick: Type.Integer({
-        minimum: 2,
-        maximum: 32768,
-        default: 1024,
-        description: 'Bytes written per connection on every tick (reference: 1024).',
-      }),
-      tickIntervalMs: Type.Integer({
-        minimum: 10,
-        maximum: 60000,
-        default: 100,
-        description: 'Interval between ticks on each connection, in ms (reference: 100).',
-      }),
-      ...extra,
-    },
-    { additionalProperties: false, default: {}, description: `${title} traffic: one echo connection per workspace.` },
-  );
+const echoTrafficBase = (title: string) => ({
+  enabled: Type.Boolean({ default: true, description: `Run the ${title} stage.` }),
+  bytesPerTick: Type.Integer({
+    minimum: 2,
+    maximum: 32768,
+    default: 1024,
+    description: 'Bytes written per connection on every tick (reference: 1024).',
+  }),
+  tickIntervalMs: Type.Integer({
+    minimum: 10,
+    maximum: 60000,
+    default: 100,
+    description: 'Interval between ticks on each connection, in ms (reference: 100).',
+  }),
+});
+
+const echoTrafficOptions = (title: string) => ({
+  additionalProperties: false,
+  default: {},
+  description: `${title} traffic: one echo connection per workspace.`,
+});
 
 export const DASHBOARD_PAGES = ['/workspaces', '/templates', '/users', '/@{owner}/{workspace}'] as const;
 
@@ -97,16 +98,27 @@ export const PlanSchema = Type.Object(
     ),
     traffic: Type.Object(
       {
-        ssh: echoTraffic('SSH', {
-          transport: Type.Union([Type.Literal('auto'), Type.Literal('coder-cli'), Type.Literal('direct')], {
-            default: 'auto',
-            description: 'auto: the coder CLI downloaded from the deployment (`coder ssh --stdio`), direct TCP when the deployment offers it.',
-          }),
-        }),
-        pty: echoTraffic('Web terminal'),
-        apps: echoTraffic('Workspace apps', {
-          slug: Type.String({ minLength: 1, default: 'wsec', description: 'Slug of the WebSocket echo app in the template (reference: wsec).' }),
-        }),
+        ssh: Type.Object(
+          {
+            ...echoTrafficBase('SSH'),
+            transport: Type.Union([Type.Literal('coder-cli'), Type.Literal('direct')], {
+              default: 'coder-cli',
+              description: 'coder-cli: `coder ssh --stdio` with the CLI downloaded from the deployment (works with any coderd); direct: plain TCP to directAddress (the simulated deployment\'s SSH port).',
+            }),
+            directAddress: Type.Optional(
+              Type.String({ pattern: '^[^:]+:\\d+$', description: 'host:port of a direct SSH endpoint (transport "direct" only).' }),
+            ),
+          },
+          echoTrafficOptions('SSH'),
+        ),
+        pty: Type.Object(echoTrafficBase('Web terminal'), echoTrafficOptions('Web terminal')),
+        apps: Type.Object(
+          {
+            ...echoTrafficBase('Workspace apps'),
+            slug: Type.String({ minLength: 1, default: 'wsec', description: 'Slug of the WebSocket echo app in the template (reference: wsec).' }),
+          },
+          echoTrafficOptions('Workspace apps'),
+        ),
         dashboard: Type.Object(
           {
             enabled: Type.Boolean({ default: true, description: 'Run the dashboard stage (headless Chromium).' }),
@@ -263,6 +275,9 @@ export function validatePlan(json: unknown): Plan {
     const [start, end] = valid.timeline[stage];
     if (end <= start) problems.push(`timeline.${stage}: the window [${start}, ${end}] must end after it starts`);
   }
+  if (valid.traffic.ssh.transport === 'direct' && !valid.traffic.ssh.directAddress) {
+    problems.push('traffic.ssh.directAddress: required when traffic.ssh.transport is "direct" (e.g. "127.0.0.1:2222")');
+  }
   valid.thresholds.forEach((threshold, index) => {
     try {
       parseThreshold(threshold.expression);
@@ -349,7 +364,7 @@ function patternHint(path: string): string | undefined {
 function allowedLiterals(error: ErrorObject): string | undefined {
   const schemaPath = error.schemaPath;
   if (schemaPath.includes('strategy')) return 'always, on-success, on-failure, never';
-  if (schemaPath.includes('transport')) return 'auto, coder-cli, direct';
+  if (schemaPath.includes('transport')) return 'coder-cli, direct';
   return undefined;
 }
 

@@ -1,0 +1,137 @@
+// Cleanup: delete what a run created — workspaces first (cancel an active build, then a
+// delete build, and wait), then users — with bounded concurrency. 404/410 mean already gone.
+// `cleanupRun` finds the leftovers of a killed run by its id in names, never anything broader.
+import { CoderClient } from '../coder/client';
+import type { DeploymentConnection } from '../coder/connection';
+import { CoderApiError } from '../coder/errors';
+import type { StageMetrics } from './metrics';
+import { checkRunId, isRunUser, isRunWorkspace } from './naming';
+import { runPool } from './pool';
+import type { CreatedResources } from './prepare';
+
+export interface CleanupOutcome {
+  deletedWorkspaces: number;
+  deletedUsers: number;
+  /** Names of what could not be deleted (to be removed by `cleanup --run-id` or by hand). */
+  leftovers: string[];
+}
+
+export interface CleanupOptions {
+  owner: CoderClient;
+  concurrency: number;
+  /** Longest wait for one workspace's builds. */
+  timeoutMs: number;
+  metrics?: StageMetrics;
+  log?(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+const ACTIVE_JOB = new Set(['pending', 'running', 'canceling']);
+const gone = (error: unknown) => error instanceof CoderApiError && (error.status === 404 || error.status === 410);
+
+export async function deleteResources(created: CreatedResources, options: CleanupOptions): Promise<CleanupOutcome> {
+  const { owner, metrics } = options;
+  const outcome: CleanupOutcome = { deletedWorkspaces: 0, deletedUsers: 0, leftovers: [] };
+  const progress = { done: 0, total: created.workspaces.size + created.users.size, failed: 0 };
+  if (metrics) metrics.progress = progress;
+  const fail = (kind: string, name: string, error: unknown) => {
+    progress.failed++;
+    metrics?.countError(kind);
+    outcome.leftovers.push(name);
+    options.log?.('warn', `could not delete ${name}: ${(error as Error).message}`);
+  };
+
+  await runPool([...created.workspaces], options.concurrency, async ([id, name]) => {
+    try {
+      if (await deleteWorkspace(owner, id, options.timeoutMs)) outcome.deletedWorkspaces++;
+      progress.done++;
+    } catch (error) {
+      fail('delete_workspace', `workspace ${name}`, error);
+    }
+  });
+  await runPool([...created.users], options.concurrency, async ([id, username]) => {
+    try {
+      await owner.deleteUser(id);
+      outcome.deletedUsers++;
+      progress.done++;
+    } catch (error) {
+      if (gone(error)) {
+        progress.done++;
+        return;
+      }
+      fail('delete_user', `user ${username}`, error);
+    }
+  });
+  return outcome;
+}
+
+/** Resolves true when this call deleted it, false when it was already gone. */
+async function deleteWorkspace(owner: CoderClient, id: string, timeoutMs: number): Promise<boolean> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const workspace = await owner.getWorkspace(id, { signal });
+    const latest = workspace.latest_build;
+    if (latest.transition === 'delete' && latest.job.status === 'succeeded') return false;
+    if (ACTIVE_JOB.has(latest.job.status)) {
+      if (latest.transition !== 'delete') await owner.cancelBuild(latest.id).catch(() => undefined);
+      await owner.waitForBuild(latest.id, { signal }).catch(() => undefined);
+      if (latest.transition === 'delete') {
+        const after = await owner.getBuild(latest.id, signal);
+        if (after.job.status === 'succeeded') return true;
+      }
+    }
+    const build = await owner.createBuild(id, { transition: 'delete' });
+    await owner.waitForBuild(build.id, { signal });
+    return true;
+  } catch (error) {
+    if (gone(error)) return false;
+    if (signal.aborted) throw new Error(`deletion did not finish within ${Math.round(timeoutMs / 1000)} s`);
+    throw error;
+  }
+}
+
+/** Finds (by run id in names, paging through results) what a run left behind. */
+export async function findRunResources(owner: CoderClient, runId: string): Promise<CreatedResources> {
+  checkRunId(runId);
+  const found: CreatedResources = { users: new Map(), workspaces: new Map() };
+  const limit = 100;
+  const workspaces = [];
+  for (let offset = 0; ; offset += limit) {
+    const page = await owner.listWorkspaces({ q: `name:"${runId}"`, offset, limit });
+    workspaces.push(...page.workspaces);
+    if (page.workspaces.length < limit) break;
+  }
+  for (const workspace of workspaces) if (isRunWorkspace(workspace.name, runId)) found.workspaces.set(workspace.id, workspace.name);
+  for (let offset = 0; ; offset += limit) {
+    const page = await owner.listUsers({ q: runId, offset, limit });
+    for (const user of page.users) if (isRunUser(user.username, runId)) found.users.set(user.id, user.username);
+    if (page.users.length < limit) break;
+  }
+  return found;
+}
+
+export interface CleanupRunOptions {
+  connection: DeploymentConnection;
+  runId: string;
+  concurrency?: number;
+  timeoutMs?: number;
+  log?(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+/** Deletes every user and workspace of `runId` still on the deployment (for a killed run). */
+export async function cleanupRun(options: CleanupRunOptions): Promise<CleanupOutcome & { found: { users: number; workspaces: number } }> {
+  const owner = new CoderClient(options.connection, { bypassRateLimit: true });
+  try {
+    await owner.requireOwner();
+    const found = await findRunResources(owner, options.runId);
+    options.log?.('info', `run ${options.runId}: found ${found.workspaces.size} workspace(s) and ${found.users.size} user(s)`);
+    const outcome = await deleteResources(found, {
+      owner,
+      concurrency: options.concurrency ?? 10,
+      timeoutMs: options.timeoutMs ?? 600_000,
+      log: options.log,
+    });
+    return { ...outcome, found: { users: found.users.size, workspaces: found.workspaces.size } };
+  } finally {
+    owner.close();
+  }
+}

@@ -1,0 +1,63 @@
+// An echo traffic stage (SSH, web terminal, apps): one connection per workspace, opened at
+// the stage's slot and closed at its end.
+import { EchoSession } from './echoSession';
+import type { StageMetrics } from './metrics';
+import type { PreparedUser } from './prepare';
+import { openerFactory, type EchoStageName, type TransportContext } from './transports';
+
+export interface EchoStageOptions extends TransportContext {
+  stage: EchoStageName;
+  users: PreparedUser[];
+  metrics: StageMetrics;
+  /** Epoch ms at which to stop. */
+  endAt: number;
+  random: () => number;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export async function runEchoStage(options: EchoStageOptions): Promise<void> {
+  const { stage, users, metrics, plan, signal, log } = options;
+  const traffic = plan.traffic[stage];
+  metrics.targetConnections = users.length;
+  const openerFor = await openerFactory(stage, options);
+  const sessions = users.map(
+    (user) =>
+      new EchoSession({
+        open: openerFor(user),
+        bytesPerTick: traffic.bytesPerTick,
+        tickIntervalMs: traffic.tickIntervalMs,
+        echoTimeoutMs: plan.timeouts.echoSeconds * 1000,
+        metrics,
+        random: options.random,
+        onProblem: (message) => log('warn', `${user.workspaceName}: ${message}`),
+      }),
+  );
+  let firstFailure: string | undefined;
+  await Promise.all(
+    sessions.map((session, index) =>
+      session.start().catch((error: Error) => {
+        metrics.countError('connect');
+        firstFailure ??= error.message;
+        log('warn', `${users[index].workspaceName}: cannot connect: ${error.message}`);
+      }),
+    ),
+  );
+  if (firstFailure && metrics.activeConnections === 0) log('error', `no connection could be opened: ${firstFailure}`);
+  await sleepUntil(options.endAt, signal);
+  metrics.state = 'stopping';
+  await Promise.all(sessions.map((session) => session.stop()));
+}
+
+/** Resolves at `epochMs` or as soon as `signal` aborts. */
+export function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, Math.max(0, epochMs - Date.now()));
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,268 @@
+// Watching both sides of a run: the deployment (/healthz each second, build version,
+// deployment/stats, optional Prometheus scrape) and the runner itself (CPU, memory,
+// event-loop lag), so a slow runner is not mistaken for a slow deployment.
+import * as http from 'http';
+import * as https from 'https';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'perf_hooks';
+import type { CoderClient } from '../coder/client';
+import type { DeploymentSnapshot, RunnerSnapshot } from '../protocol/snapshot';
+
+/** Health failures or restart signals closer together than this are one restart. */
+const RESTART_DEBOUNCE_MS = 15_000;
+const SLOW_POLL_EVERY = 5;
+
+export class DeploymentMonitor {
+  private readonly state: DeploymentSnapshot;
+  private timer?: NodeJS.Timeout;
+  private polls = 0;
+  private lastRestartAt = -Infinity;
+  private inFlight = false;
+  private readonly prometheus?: PrometheusScraper;
+
+  constructor(
+    private readonly client: CoderClient,
+    url: string,
+    prometheusUrl: string | undefined,
+    private readonly onRestart: (why: string) => void,
+  ) {
+    this.state = { url, healthy: true, restarts: 0 };
+    if (prometheusUrl) this.prometheus = new PrometheusScraper(prometheusUrl);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.poll(), 1000);
+    this.timer.unref();
+    void this.poll();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  snapshot(): DeploymentSnapshot {
+    return { ...this.state, stats: this.state.stats && { ...this.state.stats }, prometheus: this.state.prometheus && { ...this.state.prometheus } };
+  }
+
+  private countRestart(why: string): void {
+    const now = Date.now();
+    if (now - this.lastRestartAt > RESTART_DEBOUNCE_MS) {
+      this.state.restarts++;
+      this.onRestart(why);
+    }
+    this.lastRestartAt = now;
+  }
+
+  private async poll(): Promise<void> {
+    if (this.inFlight) return;
+    this.inFlight = true;
+    const slow = this.polls++ % SLOW_POLL_EVERY === 0;
+    try {
+      await Promise.all([this.checkHealth(), slow ? this.checkVersionAndStats() : undefined, this.scrape()]);
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  private async checkHealth(): Promise<void> {
+    const started = Date.now();
+    try {
+      await this.client.healthz(AbortSignal.timeout(3000));
+      this.state.healthLatencyMs = Date.now() - started;
+      this.state.healthy = true;
+    } catch (error) {
+      if (this.state.healthy) this.countRestart(`health check failed: ${(error as Error).message}`);
+      this.state.healthy = false;
+      this.state.lastError = (error as Error).message;
+    }
+  }
+
+  private async checkVersionAndStats(): Promise<void> {
+    try {
+      const info = await this.client.buildInfo();
+      if (this.state.version && info.version !== this.state.version) {
+        this.countRestart(`deployment version changed from ${this.state.version} to ${info.version}`);
+      }
+      this.state.version = info.version;
+      const stats = await this.client.deploymentStats();
+      this.state.stats = {
+        workspacesRunning: stats.workspaces.running,
+        workspacesBuilding: stats.workspaces.building,
+        workspacesFailed: stats.workspaces.failed,
+        sessionsSsh: stats.session_count.ssh,
+        sessionsReconnectingPty: stats.session_count.reconnecting_pty,
+        sessionsVscode: stats.session_count.vscode,
+        sessionsJetbrains: stats.session_count.jetbrains,
+      };
+    } catch (error) {
+      this.state.lastError = (error as Error).message;
+    }
+  }
+
+  private async scrape(): Promise<void> {
+    if (!this.prometheus) return;
+    const figures = await this.prometheus.scrape();
+    const previousStart = this.state.prometheus?.startTimeSeconds;
+    this.state.prometheus = figures;
+    if (previousStart !== undefined && figures.startTimeSeconds !== undefined && figures.startTimeSeconds !== previousStart) {
+      this.countRestart('coderd process start time changed (Prometheus)');
+    }
+  }
+}
+
+// ---- Prometheus text format ----
+
+export interface PromSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Parses the Prometheus text exposition format (comments and blank lines skipped). */
+export function parsePrometheusText(text: string): PromSample[] {
+  const samples: PromSample[] = [];
+  const line = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
+  const label = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+  for (const raw of text.split('\n')) {
+    if (!raw || raw.startsWith('#')) continue;
+    const match = line.exec(raw.trim());
+    if (!match) continue;
+    const labels: Record<string, string> = {};
+    for (const [, key, value] of (match[2] ?? '').matchAll(label)) labels[key] = value.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    const value = match[3] === '+Inf' ? Infinity : match[3] === '-Inf' ? -Infinity : Number(match[3]);
+    samples.push({ name: match[1], labels, value });
+  }
+  return samples;
+}
+
+const sumOf = (samples: PromSample[], name: string): number | undefined => {
+  const matching = samples.filter((sample) => sample.name === name);
+  return matching.length ? matching.reduce((total, sample) => total + sample.value, 0) : undefined;
+};
+
+/** p-quantile (0..1) of a cumulative histogram given as (upper bound, count) pairs; linear within a bucket. */
+export function histogramQuantile(buckets: Array<{ le: number; count: number }>, q: number): number | undefined {
+  const sorted = [...buckets].sort((a, b) => a.le - b.le);
+  const total = sorted.at(-1)?.count ?? 0;
+  if (total <= 0) return undefined;
+  const rank = q * total;
+  let previous = { le: 0, count: 0 };
+  for (const bucket of sorted) {
+    if (bucket.count >= rank) {
+      if (!Number.isFinite(bucket.le)) return previous.le;
+      const inBucket = bucket.count - previous.count;
+      return inBucket > 0 ? previous.le + ((bucket.le - previous.le) * (rank - previous.count)) / inBucket : bucket.le;
+    }
+    previous = bucket;
+  }
+  return previous.le;
+}
+
+type PrometheusFigures = NonNullable<DeploymentSnapshot['prometheus']>;
+
+export class PrometheusScraper {
+  private previous?: { at: number; cpu?: number; requests?: number; buckets: Map<number, number> };
+
+  constructor(private readonly url: string) {}
+
+  async scrape(): Promise<PrometheusFigures> {
+    let text: string;
+    try {
+      text = await fetchText(this.url, 3000);
+    } catch (error) {
+      return { scrapeError: `cannot scrape ${this.url}: ${(error as Error).message}` };
+    }
+    const samples = parsePrometheusText(text);
+    const at = Date.now();
+    const cpu = sumOf(samples, 'process_cpu_seconds_total');
+    const requests = sumOf(samples, 'coderd_api_requests_processed_total');
+    const buckets = new Map<number, number>();
+    for (const sample of samples) {
+      if (sample.name !== 'coderd_api_request_latencies_seconds_bucket') continue;
+      const le = sample.labels.le === '+Inf' ? Infinity : Number(sample.labels.le);
+      buckets.set(le, (buckets.get(le) ?? 0) + sample.value);
+    }
+    const previous = this.previous;
+    this.previous = { at, cpu, requests, buckets };
+    const seconds = previous ? (at - previous.at) / 1000 : 0;
+    const rate = (now?: number, before?: number) =>
+      seconds > 0 && now !== undefined && before !== undefined && now >= before ? (now - before) / seconds : undefined;
+    // Latency of the requests since the last scrape; the whole process lifetime on the first one.
+    const window = [...buckets].map(([le, count]) => ({ le, count: count - (previous?.buckets.get(le) ?? 0) }));
+    const p95Seconds = histogramQuantile(window, 0.95) ?? histogramQuantile([...buckets].map(([le, count]) => ({ le, count })), 0.95);
+    return {
+      cpuCores: rate(cpu, previous?.cpu),
+      residentMemoryBytes: sumOf(samples, 'process_resident_memory_bytes'),
+      apiRequestsPerSecond: rate(requests, previous?.requests),
+      apiLatencyP95Ms: p95Seconds === undefined ? undefined : Math.round(p95Seconds * 1000 * 10) / 10,
+      concurrentRequests: sumOf(samples, 'coderd_api_concurrent_requests'),
+      concurrentWebsockets: sumOf(samples, 'coderd_api_concurrent_websockets'),
+      startTimeSeconds: sumOf(samples, 'process_start_time_seconds'),
+    };
+  }
+}
+
+function fetchText(url: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? https.get : http.get;
+    const request = get(url, { timeout: timeoutMs }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        if (response.statusCode !== 200) reject(new Error(`HTTP ${response.statusCode}`));
+        else resolve(Buffer.concat(chunks).toString('utf8'));
+      });
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on('error', reject);
+  });
+}
+
+// ---- the runner itself ----
+
+const OVERLOADED_CPU_PERCENT = 90;
+const OVERLOADED_LAG_MS = 50;
+
+export class RunnerMonitor {
+  private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private lastCpu = process.cpuUsage();
+  private lastAt = performance.now();
+  private current: RunnerSnapshot = { cpuPercent: 0, rssBytes: 0, heapUsedBytes: 0, eventLoopLagP99Ms: 0, overloaded: false };
+
+  start(): void {
+    this.lag.enable();
+  }
+
+  stop(): void {
+    this.lag.disable();
+  }
+
+  /** Call once per snapshot interval. */
+  sample(): RunnerSnapshot {
+    const now = performance.now();
+    const cpu = process.cpuUsage(this.lastCpu);
+    const elapsedMs = Math.max(1, now - this.lastAt);
+    this.lastCpu = process.cpuUsage();
+    this.lastAt = now;
+    const cpuPercent = ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100;
+    const lagP99Ms = this.lag.count > 0 ? this.lag.percentile(99) / 1e6 : 0;
+    this.lag.reset();
+    const memory = process.memoryUsage();
+    const overloaded = cpuPercent >= OVERLOADED_CPU_PERCENT || lagP99Ms >= OVERLOADED_LAG_MS;
+    this.current = {
+      cpuPercent: Math.round(cpuPercent * 10) / 10,
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      eventLoopLagP99Ms: Math.round(lagP99Ms * 10) / 10,
+      overloaded,
+      warning: overloaded
+        ? `runner overloaded (CPU ${Math.round(cpuPercent)}%, event-loop lag p99 ${Math.round(lagP99Ms)} ms): latencies include the runner's own delay; run fewer users per runner`
+        : undefined,
+    };
+    return this.current;
+  }
+
+  latest(): RunnerSnapshot {
+    return this.current;
+  }
+}

@@ -1,0 +1,48 @@
+// Names of everything a run creates. Each carries the run id, so cleanup finds exactly what
+// one run made (and nothing broader), even after the runner was killed.
+import { randomBytes, randomInt } from 'crypto';
+
+const ALPHANUMERIC = 'abcdefghijklmnopqrstuvwxyz0123456789';
+/** A run id: the plan's prefix plus 6 random characters; fits Coder's 32-character name limit. */
+export const RUN_ID_PATTERN = /^[a-z][a-z0-9]{3,11}$/;
+
+export function randomToken(length: number): string {
+  let text = '';
+  for (let i = 0; i < length; i++) text += ALPHANUMERIC[randomInt(ALPHANUMERIC.length)];
+  return text;
+}
+
+export function newRunId(prefix: string): string {
+  return `${prefix}${randomToken(6)}`;
+}
+
+export function checkRunId(runId: string): void {
+  if (!RUN_ID_PATTERN.test(runId)) {
+    throw new Error(
+      `"${runId}" is not a run id: expected 4-12 lowercase letters or digits starting with a letter (e.g. st4k9x2a), as printed when the run started`,
+    );
+  }
+}
+
+/** Reference naming: `scaletest-<8 random>-<runId>` / `<8 random>-<runId>@scaletest.local`. */
+export function userIdentity(runId: string): { username: string; email: string; password: string } {
+  const random = randomToken(8);
+  return {
+    username: `scaletest-${random}-${runId}`,
+    email: `${random}-${runId}@scaletest.local`,
+    // Never logged or reported: used once to log in as the user.
+    password: `${randomBytes(18).toString('base64url')}aA1!`,
+  };
+}
+
+export function workspaceName(runId: string, index: number): string {
+  return `scaletest-${runId}-${index}`;
+}
+
+export function isRunUser(username: string, runId: string): boolean {
+  return new RegExp(`^scaletest-[a-z0-9]{8}-${runId}$`).test(username);
+}
+
+export function isRunWorkspace(name: string, runId: string): boolean {
+  return new RegExp(`^scaletest-${runId}-\\d+$`).test(name);
+}

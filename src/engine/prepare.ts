@@ -1,0 +1,146 @@
+// Prepare: users and workspaces with bounded concurrency. Everything created is recorded in
+// the run's registry the moment it exists, so cleanup (also after an abort) deletes exactly it.
+import { CoderApiError } from '../coder/errors';
+import type { CoderClient } from '../coder/client';
+import type { Organization, Template } from '../coder/schemas';
+import type { StageMetrics } from './metrics';
+import { userIdentity, workspaceName } from './naming';
+import type { Plan } from './plan';
+import { runPool } from './pool';
+
+export interface CreatedResources {
+  users: Map<string, string>; // id → username
+  workspaces: Map<string, string>; // id → name
+}
+
+export interface PreparedUser {
+  index: number;
+  userId: string;
+  username: string;
+  /** The user's session token (from logging in). Never logged or reported. */
+  token: string;
+  client: CoderClient;
+  workspaceId: string;
+  workspaceName: string;
+  agentId: string;
+  agentName: string;
+}
+
+export interface PrepareContext {
+  plan: Plan;
+  runId: string;
+  owner: CoderClient;
+  /** A client acting as a scale-test user (no owner-only headers such as the rate-limit bypass). */
+  userClient(token: string): CoderClient;
+  created: CreatedResources;
+  metrics: StageMetrics;
+  signal: AbortSignal;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export async function resolveOrganizationAndTemplate(
+  owner: CoderClient,
+  plan: Plan,
+  ownerOrganizationIds: string[],
+): Promise<{ organization: Organization; template: Template }> {
+  const organizations = await owner.organizations();
+  const wanted = plan.deployment.organization;
+  const organization = wanted
+    ? organizations.find((org) => org.id === wanted || org.name === wanted)
+    : (organizations.find((org) => ownerOrganizationIds.includes(org.id)) ?? organizations[0]);
+  if (!organization) {
+    const known = organizations.map((org) => org.name).join(', ') || 'none';
+    throw new Error(`organization "${wanted ?? '(default)'}" not found on the deployment (organizations: ${known}); fix deployment.organization in the plan`);
+  }
+  const templates = await owner.templates(organization.id);
+  const wantedTemplate = plan.deployment.template;
+  const template = wantedTemplate ? templates.find((t) => t.id === wantedTemplate || t.name === wantedTemplate) : templates[0];
+  if (!template) {
+    const known = templates.map((t) => t.name).join(', ') || 'none';
+    throw new Error(
+      wantedTemplate
+        ? `template "${wantedTemplate}" not found in organization ${organization.name} (templates: ${known}); fix deployment.template in the plan`
+        : `organization ${organization.name} has no templates: push one with an echo app (slug "wsec"), or set deployment.template`,
+    );
+  }
+  return { organization, template };
+}
+
+/** Creates plan.users users and workspaces; resolves with those that became ready. */
+export async function prepareUsers(
+  context: PrepareContext,
+  organization: Organization,
+  template: Template,
+): Promise<PreparedUser[]> {
+  const { plan, runId, owner, userClient, created, metrics, signal, log } = context;
+  const ready: PreparedUser[] = [];
+  const progress = { done: 0, total: plan.users, failed: 0 };
+  metrics.progress = progress;
+  metrics.targetConnections = plan.users;
+  const indexes = Array.from({ length: plan.users }, (_, index) => index);
+
+  await runPool(
+    indexes,
+    plan.concurrency.prepare,
+    async (index) => {
+      metrics.activeConnections++;
+      let step = 'create_user';
+      try {
+        const identity = userIdentity(runId);
+        const user = await owner.createUser({
+          email: identity.email,
+          username: identity.username,
+          name: `Scale test user ${index}`,
+          password: identity.password,
+          login_type: 'password',
+          organization_ids: [organization.id],
+        });
+        created.users.set(user.id, user.username);
+        step = 'login';
+        const token = await owner.login(identity.email, identity.password);
+        const client = userClient(token);
+        step = 'create_workspace';
+        const started = Date.now();
+        const workspace = await client.createWorkspace(organization.id, 'me', {
+          name: workspaceName(runId, index),
+          template_id: template.id,
+          rich_parameter_values: [],
+        });
+        created.workspaces.set(workspace.id, workspace.name);
+        step = 'build';
+        const buildSignal = AbortSignal.any([signal, AbortSignal.timeout(plan.timeouts.buildSeconds * 1000)]);
+        await client.waitForBuild(workspace.latest_build.id, { signal: buildSignal }).catch((error: Error) => {
+          if (buildSignal.aborted && !signal.aborted) throw new Error(`build did not finish within ${plan.timeouts.buildSeconds} s`);
+          throw error;
+        });
+        metrics.latency.record(Date.now() - started);
+        step = 'agent';
+        const withAgents = await client.waitForAgents(workspace.id, { signal, timeoutMs: plan.timeouts.agentSeconds * 1000 });
+        const agent = (withAgents.latest_build.resources ?? []).flatMap((resource) => resource.agents ?? [])[0];
+        if (!agent) throw new Error(`workspace ${workspace.name} has no agent; the template must define one`);
+        ready.push({
+          index,
+          userId: user.id,
+          username: user.username,
+          token,
+          client,
+          workspaceId: workspace.id,
+          workspaceName: workspace.name,
+          agentId: agent.id,
+          agentName: agent.name,
+        });
+        progress.done++;
+      } catch (error) {
+        if (signal.aborted) return;
+        progress.failed++;
+        metrics.countError(step === 'build' && !(error instanceof CoderApiError) ? 'build_failed' : step);
+        log('warn', `user ${index + 1}/${plan.users}: ${step.replace('_', ' ')} failed: ${(error as Error).message}`);
+      } finally {
+        metrics.activeConnections--;
+      }
+    },
+    signal,
+  );
+  ready.sort((a, b) => a.index - b.index);
+  return ready;
+}

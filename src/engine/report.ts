@@ -1,0 +1,250 @@
+// Reports of a run in `<out>/<runId>/`: report.json (everything, with encoded HDR
+// histograms), junit.xml (a test case per stage and per threshold, for CI) and a
+// self-contained report.html (chart.js inlined, opens offline). Never any secret: the
+// report is built from the plan, the snapshot and the event log, none of which holds one.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { RunSnapshot, StageName } from '../protocol/snapshot';
+import type { ApiMetrics } from './apiMetrics';
+import { chartJsSource } from './chartSource';
+import type { StageMetrics } from './metrics';
+import type { Plan } from './plan';
+import type { RunEvent, RunResult } from './run';
+
+export interface RunReport {
+  schemaVersion: 1;
+  runId: string;
+  planName: string;
+  plan: Plan;
+  verdict: RunResult['verdict'];
+  exitCode: number;
+  reason?: string;
+  status: RunSnapshot['status'];
+  startedAt: number;
+  finishedAt: number;
+  deploymentUrl: string;
+  stages: RunSnapshot['stages'];
+  thresholds: RunSnapshot['thresholds'];
+  api: RunSnapshot['api'];
+  deployment: RunSnapshot['deployment'];
+  runner: RunSnapshot['runner'];
+  cleanup: RunResult['cleanup'];
+  /** Whole-run HDR histograms (microseconds), compressed base64 (hdr-histogram-js encoding). */
+  histograms: { stages: Partial<Record<StageName, string>>; api: Record<string, string> };
+  events: RunEvent[];
+  /** The final snapshot, history included. */
+  snapshot: RunSnapshot;
+}
+
+export interface WriteReportsInput {
+  dir: string;
+  plan: Plan;
+  result: RunResult;
+  stages: Map<StageName, StageMetrics>;
+  api: ApiMetrics;
+  events: RunEvent[];
+}
+
+export async function writeReports(input: WriteReportsInput): Promise<RunReport> {
+  const { snapshot } = input.result;
+  const report: RunReport = {
+    schemaVersion: 1,
+    runId: snapshot.runId,
+    planName: snapshot.planName,
+    plan: input.plan,
+    verdict: input.result.verdict,
+    exitCode: input.result.exitCode,
+    reason: snapshot.reason,
+    status: snapshot.status,
+    startedAt: snapshot.startedAt,
+    finishedAt: snapshot.now,
+    deploymentUrl: snapshot.deploymentUrl,
+    stages: snapshot.stages,
+    thresholds: snapshot.thresholds,
+    api: snapshot.api,
+    deployment: snapshot.deployment,
+    runner: snapshot.runner,
+    cleanup: input.result.cleanup,
+    histograms: {
+      stages: Object.fromEntries([...input.stages].filter(([, m]) => m.latency.summary().count > 0).map(([name, m]) => [name, m.latency.encode()])),
+      api: input.api.encodedHistograms(),
+    },
+    events: input.events,
+    snapshot,
+  };
+  await fs.promises.mkdir(input.dir, { recursive: true });
+  await Promise.all([
+    fs.promises.writeFile(path.join(input.dir, 'report.json'), JSON.stringify(report, null, 2)),
+    fs.promises.writeFile(path.join(input.dir, 'junit.xml'), junitXml(report)),
+    fs.promises.writeFile(path.join(input.dir, 'report.html'), reportHtml(report)),
+  ]);
+  return report;
+}
+
+/** Reads `<dir>/report.json` (for the VS Code face and tools); clear error when it is not a report. */
+export function readReport(dir: string): RunReport {
+  const file = dir.endsWith('.json') ? dir : path.join(dir, 'report.json');
+  let report: RunReport;
+  try {
+    report = JSON.parse(fs.readFileSync(file, 'utf8')) as RunReport;
+  } catch (error) {
+    throw new Error(`cannot read the scale-test report ${file}: ${(error as Error).message}`);
+  }
+  if (report?.schemaVersion !== 1 || !report.snapshot) throw new Error(`${file} is not a coder-scaletest report (schemaVersion 1)`);
+  return report;
+}
+
+// ---- JUnit ----
+
+const xml = (text: string) =>
+  text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+
+export function junitXml(report: RunReport): string {
+  const cases: string[] = [];
+  const seconds = (stage: RunReport['stages'][number]) =>
+    stage.startedAt && stage.endedAt ? ((stage.endedAt - stage.startedAt) / 1000).toFixed(3) : '0';
+  let failures = 0;
+  let skipped = 0;
+  for (const stage of report.stages) {
+    const l = stage.latency;
+    const summary = `${stage.title}: ${stage.completed}/${stage.sent} completed, p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, disconnects ${stage.disconnects}, mismatches ${stage.mismatches}, errors ${JSON.stringify(stage.errors)}`;
+    let body = `<system-out>${xml(summary)}</system-out>`;
+    if (stage.verdict === 'fail') {
+      failures++;
+      body = `<failure message="${xml(stage.reason ?? 'failed')}">${xml(summary)}</failure>${body}`;
+    } else if (stage.verdict === 'skipped') {
+      skipped++;
+      body = `<skipped message="${xml(stage.reason ?? 'not run')}"/>`;
+    }
+    cases.push(`    <testcase classname="scaletest.stages" name="${xml(stage.title)}" time="${seconds(stage)}">${body}</testcase>`);
+  }
+  for (const threshold of report.thresholds) {
+    let body = `<system-out>observed ${xml(threshold.observedText)}</system-out>`;
+    if (threshold.verdict === 'fail') {
+      failures++;
+      body = `<failure message="${xml(threshold.reason ?? `observed ${threshold.observedText}`)}">observed ${xml(threshold.observedText)}</failure>`;
+    } else if (threshold.verdict === 'skipped') {
+      skipped++;
+      body = `<skipped message="${xml(threshold.reason ?? 'not applicable')}"/>`;
+    }
+    cases.push(`    <testcase classname="scaletest.thresholds" name="${xml(threshold.expression)}" time="0">${body}</testcase>`);
+  }
+  const total = ((report.finishedAt - report.startedAt) / 1000).toFixed(3);
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="coder-scaletest" tests="${cases.length}" failures="${failures}" time="${total}">`,
+    `  <testsuite name="${xml(`${report.planName} (${report.runId})`)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${total}" timestamp="${new Date(report.startedAt).toISOString()}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+// ---- HTML ----
+
+const html = (text: string) => xml(text);
+
+/** JSON safe inside a <script> element. */
+const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+
+export function reportHtml(report: RunReport): string {
+  const badge = (verdict: string) => `<span class="badge ${verdict}">${html(verdict.toUpperCase())}</span>`;
+  const stageRows = report.stages
+    .map((s) => {
+      const l = s.latency;
+      const progress = s.progress ? `${s.progress.done}/${s.progress.total} (${s.progress.failed} failed)` : `${s.connections.active}/${s.connections.target}`;
+      const errors = Object.entries(s.errors).map(([k, v]) => `${k}: ${v}`).join(', ') || '0';
+      return `<tr><td>${html(s.title)}</td><td>${badge(s.verdict)}</td><td>${html(progress)}</td><td>${s.completed}/${s.sent}</td><td>${l.p50}</td><td>${l.p95}</td><td>${l.p99}</td><td>${l.max}</td><td>${s.disconnects}</td><td>${s.mismatches}</td><td>${html(errors)}</td><td>${html(s.reason ?? '')}</td></tr>`;
+    })
+    .join('\n');
+  const thresholdRows = report.thresholds
+    .map((t) => `<tr><td><code>${html(t.expression)}</code></td><td>${badge(t.verdict)}</td><td>${html(t.observedText)}</td><td>${html(t.reason ?? '')}</td></tr>`)
+    .join('\n');
+  const d = report.deployment;
+  const cleanup = report.cleanup;
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Scale test ${html(report.runId)}: ${html(report.verdict)}</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2328;background:#fff}
+h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:28px 0 8px}
+table{border-collapse:collapse;width:100%;font-size:13px} td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f6f8fa} code{font-size:12px}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;background:#6e7781}
+.badge.pass{background:#1a7f37} .badge.fail{background:#cf222e} .badge.skipped{background:#8c959f}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:16px}
+.card{border:1px solid #ddd;border-radius:6px;padding:8px} .muted{color:#57606a}
+</style></head><body>
+<h1>${html(report.planName)} — ${badge(report.verdict)}</h1>
+<div class="muted">Run <code>${html(report.runId)}</code> against ${html(report.deploymentUrl)} · ${html(new Date(report.startedAt).toISOString())} · ${((report.finishedAt - report.startedAt) / 1000).toFixed(0)} s · status ${html(report.status)}</div>
+${report.reason ? `<p><strong>${html(report.reason)}</strong></p>` : ''}
+<h2>Timeline</h2><div class="card"><canvas id="timeline" height="70"></canvas></div>
+<h2>Stages</h2>
+<table><tr><th>Stage</th><th>Verdict</th><th>Progress / connections</th><th>Completed/sent</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>Disconnects</th><th>Mismatches</th><th>Errors</th><th>Reason</th></tr>
+${stageRows}</table>
+<h2>Thresholds</h2>
+<table><tr><th>Expression</th><th>Verdict</th><th>Observed</th><th>Reason</th></tr>
+${thresholdRows}</table>
+<h2>Over time</h2>
+<div class="grid">
+<div class="card"><canvas id="latency"></canvas></div>
+<div class="card"><canvas id="connections"></canvas></div>
+<div class="card"><canvas id="errors"></canvas></div>
+<div class="card"><canvas id="api"></canvas></div>
+<div class="card"><canvas id="runner"></canvas></div>
+</div>
+<h2>Deployment and runner</h2>
+<table>
+<tr><th>Deployment</th><td>${html(d.url)} ${d.version ? `(version ${html(d.version)})` : ''} · restarts ${d.restarts} · ${d.healthy ? 'healthy' : 'unhealthy'}${d.lastError ? ` · last error: ${html(d.lastError)}` : ''}</td></tr>
+<tr><th>API</th><td>${report.api.total.requests} requests · p95 ${report.api.total.latency.p95} ms · 5xx ${report.api.total.errors5xx} · 4xx ${report.api.total.errors4xx} · network errors ${report.api.total.networkErrors}</td></tr>
+${d.prometheus ? `<tr><th>coderd (Prometheus)</th><td>${html(JSON.stringify(d.prometheus))}</td></tr>` : ''}
+<tr><th>Runner</th><td>CPU ${report.runner.cpuPercent}% · RSS ${(report.runner.rssBytes / 1048576).toFixed(0)} MiB · event-loop lag p99 ${report.runner.eventLoopLagP99Ms} ms${report.runner.warning ? ` · ${html(report.runner.warning)}` : ''}</td></tr>
+<tr><th>Cleanup</th><td>${cleanup.deletedWorkspaces} workspaces and ${cleanup.deletedUsers} users deleted${cleanup.leftovers.length ? ` · left behind: ${html(cleanup.leftovers.join(', '))}` : ''}</td></tr>
+</table>
+<script>${chartJsSource().replace(/<\/script/gi, '<\\/script')}</script>
+<script>
+const report = ${scriptJson({ stages: report.stages, history: report.snapshot.history, slotMs: report.snapshot.slotMs })};
+const colors = { prepare: '#8250df', ssh: '#0969da', pty: '#1a7f37', apps: '#bf8700', dashboard: '#cf222e', cleanup: '#6e7781' };
+const seconds = (ms) => Math.round(ms / 100) / 10;
+const labels = report.history.map((p) => seconds(p.t));
+const traffic = ['ssh', 'pty', 'apps', 'dashboard'];
+const titleOf = Object.fromEntries(report.stages.map((s) => [s.name, s.title]));
+function line(id, title, datasets, yTitle) {
+  new Chart(document.getElementById(id), { type: 'line', data: { labels, datasets },
+    options: { animation: false, spanGaps: true, pointRadius: 0, plugins: { title: { display: true, text: title } },
+      scales: { x: { title: { display: true, text: 'seconds since start' } }, y: { beginAtZero: true, title: { display: true, text: yTitle } } } } });
+}
+const series = (name, key) => report.history.map((p) => (p.stages[name] ? p.stages[name][key] : null));
+line('latency', 'Round trip / page latency (p50 solid, p95 dashed, p99 dotted)', traffic.flatMap((name) => [
+  { label: titleOf[name] + ' p50', data: series(name, 'p50'), borderColor: colors[name] },
+  { label: titleOf[name] + ' p95', data: series(name, 'p95'), borderColor: colors[name], borderDash: [6, 3] },
+  { label: titleOf[name] + ' p99', data: series(name, 'p99'), borderColor: colors[name], borderDash: [2, 2] },
+]), 'ms');
+line('connections', 'Active connections (dashed: target)', traffic.flatMap((name) => [
+  { label: titleOf[name] + ' active', data: series(name, 'active'), borderColor: colors[name] },
+  { label: titleOf[name] + ' target', data: series(name, 'target'), borderColor: colors[name], borderDash: [4, 4] },
+]), 'connections');
+line('errors', 'Errors and disconnects (cumulative)', ['prepare', ...traffic, 'cleanup'].flatMap((name) => [
+  { label: titleOf[name] + ' errors', data: series(name, 'errors'), borderColor: colors[name] },
+  { label: titleOf[name] + ' disconnects', data: series(name, 'disconnects'), borderColor: colors[name], borderDash: [4, 4] },
+]), 'count');
+line('api', 'API requests/s and p95 latency', [
+  { label: 'requests/s', data: report.history.map((p) => p.apiRequestsPerSecond), borderColor: '#0969da' },
+  { label: 'p95 ms', data: report.history.map((p) => p.apiP95Ms), borderColor: '#cf222e' },
+], 'value');
+line('runner', 'Runner CPU % and event-loop lag p99 (ms)', [
+  { label: 'CPU %', data: report.history.map((p) => p.runnerCpuPercent), borderColor: '#8250df' },
+  { label: 'lag ms', data: report.history.map((p) => p.eventLoopLagMs), borderColor: '#bf8700' },
+], 'value');
+const windows = report.stages.filter((s) => s.plannedEndMs !== undefined);
+new Chart(document.getElementById('timeline'), { type: 'bar',
+  data: { labels: windows.map((s) => s.title), datasets: [{ label: 'planned window (s from T0)', data: windows.map((s) => [seconds(s.plannedStartMs), seconds(s.plannedEndMs)]),
+    backgroundColor: windows.map((s) => colors[s.name]) }] },
+  options: { indexAxis: 'y', animation: false, plugins: { legend: { display: false } },
+    scales: { x: { min: 0, ticks: { stepSize: seconds(report.slotMs) }, title: { display: true, text: 'seconds from T0 (one tick per slot)' } } } } });
+</script>
+</body></html>
+`;
+}
