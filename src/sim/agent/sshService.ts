@@ -45,8 +45,9 @@ export class SshService {
     private readonly live: LiveConnections,
     private readonly options: AgentServicesOptions,
   ) {
-    // One host key per deployment, generated at start like an agent's.
-    const hostKey = utils.generateKeyPairSync('ed25519');
+    // One host key per deployment, generated at start like an agent's. ECDSA, not ed25519:
+    // ssh2 1.17 emits a malformed ed25519 key about once in 256 (mscdex/ssh2#1390, #1513).
+    const hostKey = utils.generateKeyPairSync('ecdsa', { bits: 256 });
     this.server = new Server({ hostKeys: [hostKey.private] }, (client, info) => this.serve(client, info.port));
     this.server.on('error', () => {
       // A broken client connection; its socket is closed and released by 'close'.

@@ -51,6 +51,11 @@ describe('data plane: echo helpers', () => {
     ring.write(Buffer.from('0123456789'));
     assert.strictEqual(ring.contents().toString(), '23456789');
     assert.strictEqual(ring.length, 8);
+    // A large ring grows as it fills and wraps like a small one.
+    const big = new ByteRing(10_000);
+    const data = tick(25_000);
+    for (let offset = 0; offset < data.length; offset += 3000) big.write(data.subarray(offset, offset + 3000));
+    assert.deepStrictEqual(big.contents(), data.subarray(15_000));
   });
 
   it('chunkUtf8 keeps pieces within 1024 bytes and never splits a character', () => {

@@ -82,6 +82,17 @@ describe('data plane: coder CLI cache', () => {
     assert.strictEqual((await pending).outcome, 'downloaded');
   });
 
+  it('takes over a stale lock file left by a process that died', async () => {
+    const dir = path.join(cacheDir, `127.0.0.1_${new URL(harness.url).port}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const lock = path.join(dir, `${coderBinaryName()}.lock`);
+    fs.writeFileSync(lock, '12345');
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    fs.utimesSync(lock, anHourAgo, anHourAgo);
+    assert.strictEqual((await ensureCoderBinary({ connection: harness.connection, cacheDir })).outcome, 'downloaded');
+    assert.ok(!fs.existsSync(lock), 'lock released');
+  });
+
   it('the served CLI explains bad usage and unreachable deployments on stderr with exit 1', async () => {
     const { path: cli } = await ensureCoderBinary({ connection: harness.connection, cacheDir });
     const run = (args: string[], env: Record<string, string>) => {
