@@ -90,7 +90,8 @@ describe('data plane: echo helpers', () => {
 describe('data plane: reconnecting PTY', () => {
   let harness: Harness;
   beforeEach(async () => {
-    harness = await startHarness({ ptyDetachedTtlMs: 150 });
+    // Long enough that a re-attach in a test never races the expiry, short enough to test it.
+    harness = await startHarness({ ptyDetachedTtlMs: 600 });
   });
   afterEach(async () => harness.close());
 
