@@ -266,7 +266,7 @@ function renderSnapshot(snapshot: RunSnapshot, source: 'live' | 'report'): void 
   byId('elapsed').textContent = formatDuration(snapshot.now - snapshot.startedAt);
   const warning = byId('warning');
   const warnings = [
-    snapshot.runner.overloaded ? `⚠ The runner is overloaded${snapshot.runner.warning ? `: ${snapshot.runner.warning}` : ''}; latencies may reflect this machine, not the deployment.` : '',
+    snapshot.runner.overloaded ? `⚠ ${snapshot.runner.warning ?? 'The runner is overloaded: latencies may reflect this machine, not the deployment.'}` : '',
     snapshot.reason && snapshot.verdict === 'fail' ? `✖ ${snapshot.reason}` : '',
   ].filter(Boolean);
   warning.textContent = warnings.join(' ');
