@@ -8,10 +8,11 @@ import type { AddressInfo, Socket } from 'net';
 import type { Duplex } from 'stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { matchApiRoute, type RouteMatch, type RouteName } from '../coder/routes';
-import type { EndpointClass } from '../coder/endpointClass';
+import { endpointClasses, type EndpointClass } from '../coder/endpointClass';
 import * as S from '../coder/schemas';
 import { parseAs, SchemaMismatchError } from '../coder/validate';
 import { createAgentServices } from './agent';
+import { CountedSelector } from './agent/liveConnections';
 import type { AgentServices, SessionKind } from './agentServices';
 import { renderDashboardPage } from './dashboard';
 import type { FaultsConfig } from './faults';
@@ -186,6 +187,11 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
   const sockets = new Set<Socket>();
   const openWebSockets = new Set<Duplex>();
   const metrics = new SimMetrics();
+  // Exact fractions, evenly spread (rate 0.1 fails every 10th request), so runs are repeatable.
+  const errorSelectors = Object.fromEntries(endpointClasses.map((name) => [name, new CountedSelector()])) as Record<
+    EndpointClass,
+    CountedSelector
+  >;
 
   // Declared first: the store reports deleted agents to it, and it resolves workspaces in the store.
   let agentServices: AgentServices;
@@ -208,6 +214,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
     ...(options.ptyDetachedTtlMs !== undefined ? { ptyDetachedTtlMs: options.ptyDetachedTtlMs } : {}),
   });
   const logSockets = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  logSockets.on('headers', (headers) => headers.push(`X-Coder-Build-Version: ${SIM_BUILD_VERSION}`));
 
   const ownerEmail = 'admin@coder.local';
   const owner = store.addUser({
@@ -546,7 +553,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, latency.ms + jitter)));
     }
     const rate = faults.errorRates?.[endpointClass] ?? faults.errorRates?.all ?? 0;
-    return rate > 0 && Math.random() < rate;
+    return rate > 0 && errorSelectors[endpointClass].next(rate);
   }
 
   const INJECTED_ERROR = new HttpError(500, 'An internal server error occurred.', 'simulated fault (errorRates)');

@@ -5,6 +5,7 @@ import * as crypto from 'crypto';
 import { EventEmitter } from 'events';
 import type * as S from '../coder/schemas';
 import type { AgentRef } from './agentServices';
+import { CountedSelector } from './agent/liveConnections';
 import type { FaultsConfig } from './faults';
 
 export interface SimUser {
@@ -113,6 +114,9 @@ export class SimStore {
   /** Emits `log:<buildId>` (ProvisionerJobLog) and `done:<buildId>`. */
   readonly events = new EventEmitter();
   private nextLogId = 1;
+  // Exact fractions, evenly spread, like the other faults: failBuilds 0.25 fails every 4th build.
+  private readonly failBuildSelector = new CountedSelector();
+  private readonly neverConnectSelector = new CountedSelector();
 
   constructor(private readonly options: StoreOptions) {
     this.events.setMaxListeners(0);
@@ -288,7 +292,7 @@ export class SimStore {
     this.builds.set(build.id, build);
     if (transition === 'start') this.setAgent(workspace.agent, 'connecting', 'created');
 
-    const willFail = transition === 'start' && Math.random() < (faults.failBuilds ?? 0);
+    const willFail = transition === 'start' && (faults.failBuilds ?? 0) > 0 && this.failBuildSelector.next(faults.failBuilds!);
     const stages =
       transition === 'delete'
         ? ['Planning infrastructure', 'Destroying workspace']
@@ -358,7 +362,7 @@ export class SimStore {
 
   private scheduleAgentConnect(agent: SimAgent): void {
     const faults = this.options.faults();
-    if (Math.random() < (faults.agentsNeverConnect ?? 0)) {
+    if ((faults.agentsNeverConnect ?? 0) > 0 && this.neverConnectSelector.next(faults.agentsNeverConnect!)) {
       // Like coderd: an agent that does not connect within the template's timeout shows `timeout`.
       agent.timers.push(setTimeout(() => this.setAgent(agent, 'timeout', 'created'), AGENT_CONNECTION_TIMEOUT_SECONDS * 1000));
       return;

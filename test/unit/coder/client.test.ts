@@ -229,9 +229,10 @@ describe('CoderClient rate limits, retries and timeouts', () => {
   });
 
   it('retries a read through a restart (503) but not a write', async () => {
-    const fx = await startFixture({}, { retry: { retries: 6, baseDelayMs: 100, maxDelayMs: 200 } });
+    // Enough retries that full-jitter backoff always outlasts the 300 ms downtime.
+    const fx = await startFixture({}, { retry: { retries: 30, baseDelayMs: 100, maxDelayMs: 200 } });
     try {
-      fx.sim.setFaults({ restart: { atMs: 0, downForMs: 400 } });
+      fx.sim.setFaults({ restart: { atMs: 0, downForMs: 300 } });
       await new Promise((resolve) => setTimeout(resolve, 30));
       fx.requests.length = 0;
       const write = await rejectsWith(fx.owner.createUser({ email: 'r@x.io', username: 'restart-write', password: 'x', login_type: 'password' }), CoderApiError);

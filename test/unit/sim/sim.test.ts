@@ -49,6 +49,13 @@ describe('simulated deployment: faults', () => {
     await assert.rejects(fx.owner.healthz(), /500/);
   });
 
+  it('errorRates fails exactly that fraction of requests, evenly spread', async () => {
+    fx.sim.setFaults({ errorRates: { stats: 0.5 } });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 10; i++) outcomes.push(await fx.owner.deploymentStats().then(() => 'ok', (e: CoderApiError) => String(e.status)));
+    assert.strictEqual(outcomes.filter((o) => o === '500').length, 5, outcomes.join(','));
+  });
+
   it('latency delays the chosen endpoint class', async () => {
     fx.sim.setFaults({ latency: { workspaces: { ms: 150, jitterMs: 10 } } });
     await fx.owner.listWorkspaces();
