@@ -1,2 +1,298 @@
-// Headless command line over the engine and the simulated deployment.
-console.log('coder-scaletest: not implemented yet');
+// Headless command line over the engine and the simulated deployment (dist/cli.js).
+// Exit codes: 0 passed, 1 thresholds failed, 2 bad usage or invalid plan, 3 deployment
+// unreachable or authentication failed, 130 aborted.
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import type { DeploymentConnection } from '../coder/connection';
+import { cleanupRun, defaultPlan, parsePlanText, PlanError, startRun, type Plan, type RunResult } from '../engine';
+import { classifyAccessError } from '../engine/run';
+import { startSimDeployment } from '../sim';
+import { version } from '../../package.json';
+import { ProgressView, renderSummary, type Output } from './progress';
+import { runSimCommand } from './simCommand';
+
+export const EXIT = { passed: 0, failed: 1, usage: 2, access: 3, aborted: 130 } as const;
+
+export interface CliIo {
+  stdout: Output;
+  stderr: Output;
+  env: NodeJS.ProcessEnv;
+  /** Aborts a run (the CLI links it to Ctrl-C); tests pass their own. */
+  signal?: AbortSignal;
+}
+
+const USAGE = `coder-scaletest ${version}: staged scale tests against a Coder deployment
+
+usage:
+  coder-scaletest run PLAN [--url URL] [--token TOKEN] [--out DIR] [--ndjson]
+                           [--ca-file PEM] [--insecure] [--chromium PATH] [--coder-binary PATH]
+  coder-scaletest validate PLAN
+  coder-scaletest init [PATH]              write the default plan (default: scaletest.scaletest.json)
+  coder-scaletest cleanup --run-id ID [--url URL] [--token TOKEN]
+  coder-scaletest demo [--users N] [--slot-seconds S] [--out DIR] [--ndjson] [--no-dashboard]
+  coder-scaletest sim [--host H] [--port N] [--faults FILE]
+  coder-scaletest --help | --version
+
+CODER_URL and CODER_SESSION_TOKEN work in place of --url and --token (an owner's token).
+Exit codes: 0 passed, 1 thresholds failed, 2 bad usage or invalid plan,
+3 deployment unreachable or authentication failed, 130 aborted (after cleanup).
+`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand(rest, io);
+      case 'validate':
+        return validateCommand(rest, io);
+      case 'init':
+        return initCommand(rest, io);
+      case 'cleanup':
+        return await cleanupCommand(rest, io);
+      case 'demo':
+        return await demoCommand(rest, io);
+      case 'sim':
+        return await runSimCommand(rest);
+      case '--version':
+      case '-v':
+        io.stdout.write(`${version}\n`);
+        return EXIT.passed;
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.stdout.write(USAGE);
+        return command === undefined ? EXIT.usage : EXIT.passed;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    if (error instanceof PlanError) {
+      io.stderr.write(`${error.message}\n`);
+      return EXIT.usage;
+    }
+    io.stderr.write(`error: ${(error as Error).message}\n`);
+    return EXIT.failed;
+  }
+}
+
+function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function readPlan(file: string | undefined): Plan {
+  if (!file) throw new UsageError('missing PLAN: the path of a *.scaletest.json file (create one with `coder-scaletest init`)');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read plan ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  return parsePlanText(text, file);
+}
+
+function connectionFrom(values: { url?: string; token?: string; 'ca-file'?: string; insecure?: boolean }, env: NodeJS.ProcessEnv, plan?: Plan): DeploymentConnection {
+  const url = values.url ?? env.CODER_URL ?? plan?.deployment.url;
+  if (!url) throw new UsageError('no deployment URL: pass --url, set CODER_URL, or set deployment.url in the plan');
+  if (!/^https?:\/\//.test(url)) throw new UsageError(`the deployment URL must start with http:// or https://, got "${url}"`);
+  const token = values.token ?? env.CODER_SESSION_TOKEN;
+  if (!token) throw new UsageError("no session token: pass --token or set CODER_SESSION_TOKEN to a Coder owner's token");
+  const tls = values['ca-file'] || values.insecure ? { caFile: values['ca-file'], insecure: values.insecure } : undefined;
+  return { url, token, tls };
+}
+
+/** Wires Ctrl-C to an abort: the first stops traffic and cleans up; a second one exits at once. */
+function interruptSignal(io: CliIo): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  io.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      io.stderr.write('\ninterrupted: stopping traffic, cleaning up and writing the partial report (Ctrl-C again to quit at once)\n');
+      controller.abort();
+    } else {
+      process.exit(EXIT.aborted);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+async function execute(plan: Plan, connection: DeploymentConnection, options: { out: string; ndjson: boolean; chromium?: string; coderBinary?: string }, io: CliIo): Promise<RunResult> {
+  const view = new ProgressView(io.stdout, io.stderr, options.ndjson);
+  const interrupt = interruptSignal(io);
+  try {
+    const handle = startRun({
+      plan,
+      connection,
+      outDir: options.out,
+      signal: interrupt.signal,
+      log: (event) => view.event(event),
+      chromiumPath: options.chromium,
+      coderBinaryPath: options.coderBinary,
+    });
+    handle.subscribe((snapshot) => view.snapshot(snapshot));
+    const result = await handle.done;
+    view.finish();
+    if (result.exitCode === EXIT.access) {
+      io.stderr.write(`error: ${result.snapshot.reason}\nNo users, workspaces or traffic were created.\n`);
+    } else {
+      (options.ndjson ? io.stderr : io.stdout).write(renderSummary(result, Boolean(io.stdout.isTTY) && !options.ndjson));
+    }
+    return result;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+async function runCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    url: { type: 'string' },
+    token: { type: 'string' },
+    out: { type: 'string' },
+    ndjson: { type: 'boolean' },
+    'ca-file': { type: 'string' },
+    insecure: { type: 'boolean' },
+    chromium: { type: 'string' },
+    'coder-binary': { type: 'string' },
+  });
+  if (positionals.length > 1) throw new UsageError(`run takes one plan, got ${positionals.length}`);
+  const plan = readPlan(positionals[0]);
+  const connection = connectionFrom(values, io.env, plan);
+  const result = await execute(
+    plan,
+    connection,
+    { out: values.out ?? 'scaletest-results', ndjson: Boolean(values.ndjson), chromium: values.chromium, coderBinary: values['coder-binary'] },
+    io,
+  );
+  return result.exitCode;
+}
+
+function validateCommand(args: string[], io: CliIo): number {
+  const { positionals } = parse(args, {});
+  const plan = readPlan(positionals[0]);
+  io.stdout.write(
+    `${positionals[0]}: valid plan "${plan.name}": ${plan.users} users, ${plan.timeline.slotSeconds} s slots, ${plan.thresholds.length} thresholds, cleanup ${plan.cleanup.strategy}\n`,
+  );
+  return EXIT.passed;
+}
+
+function initCommand(args: string[], io: CliIo): number {
+  const { values, positionals } = parse(args, { force: { type: 'boolean' } });
+  const target = positionals[0] ?? 'scaletest.scaletest.json';
+  if (!target.endsWith('.scaletest.json')) io.stderr.write(`note: name plans *.scaletest.json so editors apply the plan schema\n`);
+  if (fs.existsSync(target) && !values.force) throw new UsageError(`${target} already exists; pass --force to overwrite it`);
+  fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+  fs.writeFileSync(target, `${JSON.stringify(defaultPlan(), null, 2)}\n`);
+  io.stdout.write(`wrote the default plan (reference methodology) to ${target}\n`);
+  return EXIT.passed;
+}
+
+async function cleanupCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    'run-id': { type: 'string' },
+    url: { type: 'string' },
+    token: { type: 'string' },
+    'ca-file': { type: 'string' },
+    insecure: { type: 'boolean' },
+    concurrency: { type: 'string' },
+  });
+  const runId = values['run-id'] ?? positionals[0];
+  if (!runId) throw new UsageError('missing --run-id: the id printed when the run started (also the name of its report directory)');
+  const connection = connectionFrom(values, io.env);
+  try {
+    const outcome = await cleanupRun({
+      connection,
+      runId,
+      concurrency: values.concurrency ? Number(values.concurrency) : undefined,
+      log: (level, message) => io.stderr.write(`${level}: ${message}\n`),
+    });
+    io.stdout.write(
+      `run ${runId}: deleted ${outcome.deletedWorkspaces} workspace(s) and ${outcome.deletedUsers} user(s)` +
+        (outcome.leftovers.length ? `; could not delete: ${outcome.leftovers.join(', ')}` : '') +
+        '\n',
+    );
+    return outcome.leftovers.length ? EXIT.failed : EXIT.passed;
+  } catch (error) {
+    if ((error as Error).message.includes('is not a run id')) throw new UsageError((error as Error).message);
+    io.stderr.write(`error: ${classifyAccessError(error, connection.url).message}\n`);
+    return EXIT.access;
+  }
+}
+
+async function demoCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    users: { type: 'string' },
+    'slot-seconds': { type: 'string' },
+    out: { type: 'string' },
+    ndjson: { type: 'boolean' },
+    'no-dashboard': { type: 'boolean' },
+    chromium: { type: 'string' },
+  });
+  const users = Number(values.users ?? 20);
+  const slotSeconds = Number(values['slot-seconds'] ?? 8);
+  if (!Number.isInteger(users) || users < 1 || users > 200) throw new UsageError(`--users must be a whole number from 1 to 200, got "${values.users}"`);
+  if (!(slotSeconds >= 1 && slotSeconds <= 600)) throw new UsageError(`--slot-seconds must be from 1 to 600, got "${values['slot-seconds']}"`);
+  const out = values.out ?? 'scaletest-results';
+  const info = values.ndjson ? io.stderr : io.stdout;
+
+  info.write(`starting the embedded simulated Coder deployment...\n`);
+  const sim = await startSimDeployment({ buildDurationMs: 1500, agentConnectDelayMs: 500, directSsh: true });
+  try {
+    const plan = demoPlan(defaultPlan(), { users, slotSeconds, dashboard: !values['no-dashboard'], directSsh: sim.directSsh, prometheusUrl: sim.prometheusUrl });
+    info.write(
+      `simulated deployment at ${sim.url}; running the reference plan scaled down: ${users} users, ${slotSeconds} s slots ` +
+        `(SSH T0-T3, web terminal T1-T4, apps T2-T5, dashboard T3-T6: ${6 * slotSeconds} s of traffic)\n`,
+    );
+    const result = await execute(plan, { url: sim.url, token: sim.ownerToken }, { out, ndjson: Boolean(values.ndjson), chromium: values.chromium }, io);
+    return result.exitCode;
+  } finally {
+    await sim.close();
+  }
+}
+
+/** The default plan scaled down for the embedded simulator. */
+export function demoPlan(
+  plan: Plan,
+  options: { users: number; slotSeconds: number; dashboard: boolean; directSsh?: { host: string; port: number }; prometheusUrl?: string },
+): Plan {
+  plan.name = 'demo: reference scale test, scaled down, against the simulated deployment';
+  plan.users = options.users;
+  plan.timeline.slotSeconds = options.slotSeconds;
+  plan.deployment.prometheusUrl = options.prometheusUrl;
+  plan.concurrency = { prepare: 10, cleanup: 10 };
+  plan.traffic.dashboard.enabled = options.dashboard;
+  // One Chromium context per user is heavy on a small machine; a handful shows the stage.
+  plan.traffic.dashboard.maxBrowsers = Math.min(options.users, 5);
+  plan.traffic.dashboard.intervalSeconds = Math.max(1, Math.min(10, options.slotSeconds / 3));
+  plan.traffic.dashboard.jitterSeconds = plan.traffic.dashboard.intervalSeconds / 2;
+  if (options.directSsh) {
+    // The simulator's direct SSH port spares one coder CLI process per connection.
+    plan.traffic.ssh.transport = 'direct';
+    plan.traffic.ssh.directAddress = `${options.directSsh.host}:${options.directSsh.port}`;
+  }
+  return plan;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+    (code) => process.exit(code),
+    (error: Error) => {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exit(EXIT.failed);
+    },
+  );
+}

@@ -1,7 +1,7 @@
 // chart.js's standalone UMD build, inlined into the self-contained report.html. The esbuild
 // bundle embeds the file as text (import attribute; the package's exports map hides the UMD
 // file, hence the relative path). Run unbundled (tsx, unit tests) the import yields the module
-// object instead, so the file is read from node_modules.
+// object instead, so the same file is read from node_modules.
 import * as fs from 'fs';
 import * as path from 'path';
 // @ts-ignore -- TypeScript's commonjs mode rejects import attributes; esbuild honours them.
@@ -9,5 +9,5 @@ import bundled from '../../node_modules/chart.js/dist/chart.umd.min.js' with { t
 
 export function chartJsSource(): string {
   if (typeof bundled === 'string') return bundled;
-  return fs.readFileSync(path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
+  return fs.readFileSync(path.join(__dirname, '../../node_modules/chart.js/dist/chart.umd.min.js'), 'utf8');
 }

@@ -1,0 +1,165 @@
+// Terminal output of a run: a live table redrawn in place when stdout is a TTY, concise line
+// logs otherwise, NDJSON snapshots with --ndjson; and the final summary.
+import type { RunEvent, RunResult } from '../engine';
+import type { RunSnapshot, StageSnapshot } from '../protocol/snapshot';
+
+export interface Output {
+  write(text: string): void;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+const color = (enabled: boolean) => {
+  const wrap = (code: number) => (text: string) => (enabled ? `\x1b[${code}m${text}\x1b[0m` : text);
+  return { red: wrap(31), green: wrap(32), yellow: wrap(33), dim: wrap(2), bold: wrap(1) };
+};
+
+const pad = (text: string, width: number) => (text.length >= width ? text.slice(0, width) : text + ' '.repeat(width - text.length));
+const padLeft = (text: string, width: number) => (text.length >= width ? text : ' '.repeat(width - text.length) + text);
+const ms = (value: number) => (value >= 100 ? `${Math.round(value)}` : value.toFixed(1));
+
+function verdictText(verdict: string, c: ReturnType<typeof color>): string {
+  if (verdict === 'pass') return c.green('pass');
+  if (verdict === 'fail') return c.red('FAIL');
+  return c.dim(verdict);
+}
+
+function stageLine(stage: StageSnapshot, c: ReturnType<typeof color>): string {
+  const errors = Object.values(stage.errors).reduce((a, b) => a + b, 0);
+  const connections = stage.progress
+    ? `${stage.progress.done}/${stage.progress.total}${stage.progress.failed ? ` ✗${stage.progress.failed}` : ''}`
+    : `${stage.connections.active}/${stage.connections.target}`;
+  const latency = stage.latency.count > 0 ? stage.latency : undefined;
+  return [
+    pad(stage.title, 15),
+    pad(stage.state, 9),
+    padLeft(connections, 9),
+    padLeft(`${stage.completed}/${stage.sent}`, 13),
+    padLeft(latency ? ms(latency.p50) : '-', 8),
+    padLeft(latency ? ms(latency.p95) : '-', 8),
+    padLeft(latency ? ms(latency.p99) : '-', 8),
+    padLeft(String(stage.disconnects), 6),
+    padLeft(String(stage.mismatches), 6),
+    padLeft(String(errors), 6),
+    '  ' + verdictText(stage.verdict, c),
+  ].join('');
+}
+
+/** The run as a table (for the live view and the final summary). */
+export function renderTable(snapshot: RunSnapshot, useColor: boolean): string[] {
+  const c = color(useColor);
+  const elapsed = ((snapshot.now - snapshot.startedAt) / 1000).toFixed(0);
+  let slot = '';
+  if (snapshot.timelineStartedAt && snapshot.status === 'running') {
+    const t = snapshot.now - snapshot.timelineStartedAt;
+    slot = `  T${Math.min(Math.floor(t / snapshot.slotMs), Math.round(snapshot.timelineMs / snapshot.slotMs))} of T${Math.round(snapshot.timelineMs / snapshot.slotMs)}`;
+  }
+  const lines = [
+    c.bold(`run ${snapshot.runId}`) + `  ${snapshot.planName}  ${snapshot.status}  ${elapsed}s${slot}`,
+    c.dim(
+      pad('stage', 15) + pad('state', 9) + padLeft('conns', 9) + padLeft('done/sent', 13) + padLeft('p50 ms', 8) + padLeft('p95 ms', 8) +
+        padLeft('p99 ms', 8) + padLeft('disc', 6) + padLeft('mism', 6) + padLeft('err', 6) + '  verdict',
+    ),
+    ...snapshot.stages.map((stage) => stageLine(stage, c)),
+  ];
+  const api = snapshot.api.total;
+  const d = snapshot.deployment;
+  const prom = d.prometheus;
+  lines.push(
+    `API ${api.requests} req, p95 ${ms(api.latency.p95)} ms, 5xx ${api.errors5xx}` +
+      ` | deployment ${d.healthy ? c.green('healthy') : c.red('UNHEALTHY')}${d.version ? ` ${d.version}` : ''}, restarts ${d.restarts}` +
+      (prom && !prom.scrapeError
+        ? ` | coderd CPU ${prom.cpuCores?.toFixed(2) ?? '-'} cores, ${prom.apiRequestsPerSecond?.toFixed(0) ?? '-'} req/s, ${prom.concurrentWebsockets ?? '-'} websockets`
+        : ''),
+  );
+  const r = snapshot.runner;
+  lines.push(
+    `runner CPU ${r.cpuPercent.toFixed(0)}%, RSS ${(r.rssBytes / 1048576).toFixed(0)} MiB, event-loop lag p99 ${r.eventLoopLagP99Ms} ms` +
+      (r.overloaded ? `  ${c.yellow('⚠ runner overloaded')}` : ''),
+  );
+  const counts = { pass: 0, fail: 0, pending: 0, skipped: 0 };
+  for (const t of snapshot.thresholds) counts[t.verdict]++;
+  lines.push(
+    `thresholds: ${c.green(`${counts.pass} pass`)}, ${counts.fail ? c.red(`${counts.fail} fail`) : '0 fail'}, ${counts.pending} pending, ${counts.skipped} skipped`,
+  );
+  for (const t of snapshot.thresholds.filter((t) => t.verdict === 'fail')) lines.push(c.red(`  ✗ ${t.expression}: observed ${t.observedText}`));
+  return lines;
+}
+
+export function formatEvent(event: RunEvent): string {
+  const time = new Date(event.time).toISOString().slice(11, 19);
+  return `${time} ${event.level.padEnd(5)} ${event.stage ? `[${event.stage}] ` : ''}${event.message}`;
+}
+
+/** Live view: redraws the table in place on a TTY; otherwise writes events and a progress line every few seconds. */
+export class ProgressView {
+  private drawnLines = 0;
+  private lastLineAt = 0;
+  private readonly live: boolean;
+
+  constructor(
+    private readonly out: Output,
+    private readonly err: Output,
+    private readonly ndjson: boolean,
+  ) {
+    this.live = !ndjson && Boolean(out.isTTY);
+  }
+
+  event(event: RunEvent): void {
+    if (event.level === 'debug') return;
+    if (this.live) {
+      this.erase();
+      this.out.write(formatEvent(event) + '\n');
+    } else {
+      (this.ndjson ? this.err : this.out).write(formatEvent(event) + '\n');
+    }
+  }
+
+  snapshot(snapshot: RunSnapshot): void {
+    if (this.ndjson) {
+      this.out.write(JSON.stringify(snapshot) + '\n');
+      return;
+    }
+    if (this.live) {
+      this.erase();
+      const lines = renderTable(snapshot, true).map((line) => line.slice(0, Math.max(40, (this.out.columns ?? 200) + 20)));
+      this.out.write(lines.join('\n') + '\n');
+      this.drawnLines = lines.length;
+      return;
+    }
+    if (snapshot.now - this.lastLineAt < 5000 || snapshot.status === 'starting') return;
+    this.lastLineAt = snapshot.now;
+    const active = snapshot.stages.filter((s) => s.state === 'running');
+    const parts = active.map((s) =>
+      s.progress ? `${s.name} ${s.progress.done}/${s.progress.total}` : `${s.name} ${s.connections.active}/${s.connections.target} conns p95 ${ms(s.latency.p95)}ms`,
+    );
+    const failing = snapshot.thresholds.filter((t) => t.verdict === 'fail').length;
+    this.out.write(`${new Date(snapshot.now).toISOString().slice(11, 19)} progress ${snapshot.status}: ${parts.join(', ') || '-'}${failing ? `; ${failing} threshold(s) failing` : ''}\n`);
+  }
+
+  /** Stops redrawing in place (before the final summary). */
+  finish(): void {
+    this.drawnLines = 0;
+  }
+
+  private erase(): void {
+    if (this.drawnLines > 0) this.out.write(`\x1b[${this.drawnLines}A\x1b[J`);
+    this.drawnLines = 0;
+  }
+}
+
+export function renderSummary(result: RunResult, useColor: boolean): string {
+  const c = color(useColor);
+  const s = result.snapshot;
+  const lines = ['', ...renderTable(s, useColor), ''];
+  const headline =
+    result.exitCode === 130 ? c.yellow('ABORTED') : result.verdict === 'pass' ? c.green(c.bold('PASSED')) : c.red(c.bold('FAILED'));
+  lines.push(`${headline}${s.reason ? `: ${s.reason}` : ''}`);
+  const cleanup = result.cleanup;
+  lines.push(
+    `cleanup: ${cleanup.deletedWorkspaces} workspace(s) and ${cleanup.deletedUsers} user(s) deleted` +
+      (cleanup.leftovers.length ? c.yellow(`; ${cleanup.leftovers.length} left behind (coder-scaletest cleanup --run-id ${s.runId})`) : ''),
+  );
+  lines.push(`reports: ${result.reportDir}/report.html (also report.json, junit.xml)`);
+  return lines.join('\n') + '\n';
+}
