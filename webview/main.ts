@@ -305,11 +305,14 @@ function renderCompare(message: Extract<HostToWebview, { type: 'compare' }>): vo
     const a = left.snapshot.stages.find((stage) => stage.name === name);
     const b = right.snapshot.stages.find((stage) => stage.name === name);
     const title = (a ?? b)!.title;
-    for (const figure of ['p50', 'p95', 'p99'] as const) {
-      rows.push(compareRow(`${title} ${figure}`, a?.latency.count ? a.latency[figure] : undefined, b?.latency.count ? b.latency[figure] : undefined, formatMs));
+    // Only figures at least one run has: no rows of dashes for stages without round trips.
+    if (a?.latency.count || b?.latency.count) {
+      for (const figure of ['p50', 'p95', 'p99'] as const) {
+        rows.push(compareRow(`${title} ${figure}`, a?.latency.count ? a.latency[figure] : undefined, b?.latency.count ? b.latency[figure] : undefined, formatMs));
+      }
     }
     rows.push(compareRow(`${title} errors`, a ? totalErrors(a) : undefined, b ? totalErrors(b) : undefined, formatCount));
-    rows.push(compareRow(`${title} disconnects`, a?.disconnects, b?.disconnects, formatCount));
+    if (name !== 'prepare' && name !== 'cleanup') rows.push(compareRow(`${title} disconnects`, a?.disconnects, b?.disconnects, formatCount));
   }
   rows.push(compareRow('API p95', left.snapshot.api.total.latency.p95, right.snapshot.api.total.latency.p95, formatMs));
   rows.push(compareRow('API 5xx', left.snapshot.api.total.errors5xx, right.snapshot.api.total.errors5xx, formatCount));

@@ -389,14 +389,17 @@ export class Commands {
 
   private showDashboard(): void {
     const live = this.c.runs.current?.snapshot;
-    if (live) this.c.dashboard.update({ type: 'snapshot', snapshot: live, source: 'live' });
+    if (live) {
+      this.c.dashboard.unpin();
+      this.c.dashboard.showLive(live);
+    }
     this.c.dashboard.show();
   }
 
   private async openRunInDashboard(arg: RunArg): Promise<void> {
     const run = await this.snapshotOf(arg, 'open');
     if (!run) return;
-    this.c.dashboard.update({ type: 'snapshot', snapshot: { ...run.snapshot, reportDir: run.dir ?? run.snapshot.reportDir }, source: 'report' });
+    this.c.dashboard.pin({ type: 'snapshot', snapshot: { ...run.snapshot, reportDir: run.dir ?? run.snapshot.reportDir }, source: 'report' });
     this.c.dashboard.show();
   }
 
@@ -455,7 +458,7 @@ export class Commands {
     const [left, right] = await Promise.all(dirs.map((dir) => this.c.backend.readReport(dir)));
     // Older run on the left, so "Change" reads as what happened since.
     const ordered = left.startedAt <= right.startedAt ? [left, right] : [right, left];
-    this.c.dashboard.update({
+    this.c.dashboard.pin({
       type: 'compare',
       left: { label: ordered[0].runId, snapshot: ordered[0] },
       right: { label: ordered[1].runId, snapshot: ordered[1] },

@@ -12,6 +12,7 @@ import {
   type MessageHandlers,
   type WebviewToHost,
 } from '../protocol/messages';
+import type { RunSnapshot } from '../protocol/snapshot';
 import type { CommandId } from './commandIds';
 
 const VIEW_TYPE = 'coderScaletest.dashboard';
@@ -33,6 +34,7 @@ export class DashboardHost implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private panelDisposables: vscode.Disposable[] = [];
   private latest: DashboardState = { type: 'empty', message: 'No run yet. Run a plan from the Plans view, or open a past run from the Runs view.' };
+  private pinned = false;
   private pendingProbes: ((report: RenderedReport) => void)[] = [];
   /** Test hook: every message posted to the webview, serialised, while recording. */
   private recording: string[] | undefined;
@@ -69,8 +71,23 @@ export class DashboardHost implements vscode.Disposable {
     return this.panel !== undefined;
   }
 
+  /** A live run's snapshot: shown unless the user pinned a past run or a comparison. */
+  showLive(snapshot: RunSnapshot): void {
+    if (!this.pinned) this.update({ type: 'snapshot', snapshot, source: 'live' });
+  }
+
+  /** A past run or a comparison, kept on screen while a live run goes on, until `unpin`. */
+  pin(state: DashboardState): void {
+    this.pinned = true;
+    this.update(state);
+  }
+
+  unpin(): void {
+    this.pinned = false;
+  }
+
   /** Replaces what the dashboard shows; sent now if it is visible, else when it becomes visible. */
-  update(state: DashboardState): void {
+  private update(state: DashboardState): void {
     this.latest = state;
     if (this.panel?.visible) this.post(state);
   }

@@ -79,6 +79,7 @@ export class RunController implements vscode.Disposable {
       this.error(`Run could not start: ${(error as Error).message}`);
       throw error;
     }
+    this.dashboard.unpin();
     const live: LiveRun = { planUri, test };
     this.live = live;
     void vscode.commands.executeCommand('setContext', 'coderScaletest.runActive', true);
@@ -89,14 +90,14 @@ export class RunController implements vscode.Disposable {
       live.snapshot = snapshot;
       this.showStatus(snapshot);
       progress.update(snapshot);
-      this.dashboard.update({ type: 'snapshot', snapshot, source: 'live' });
+      this.dashboard.showLive(snapshot);
       this.updated.fire(snapshot);
     });
 
     try {
       const outcome = await test.done;
       live.snapshot = outcome.snapshot;
-      this.dashboard.update({ type: 'snapshot', snapshot: outcome.snapshot, source: 'live' });
+      this.dashboard.showLive(outcome.snapshot);
       this.showStatus(outcome.snapshot);
       this.info(`Run ${outcome.snapshot.runId} ${outcome.snapshot.status}: ${outcome.snapshot.verdict}${outcome.snapshot.reason ? ` (${outcome.snapshot.reason})` : ''}`);
       this.finished.fire({ planUri, outcome });
