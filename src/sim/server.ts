@@ -32,7 +32,7 @@ export interface SimDeploymentOptions {
   buildDurationMs?: number;
   /** From build success until the agent connects (default 500 ms). */
   agentConnectDelayMs?: number;
-  /** Requests per minute per user (coderd's default 512). */
+  /** Requests per minute per user and path (coderd's default 512). */
   rateLimitPerMinute?: number;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
@@ -595,14 +595,17 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
       : new HttpError(401, SIGNED_OUT, 'Cookie "coder_session_token" or header "Coder-Session-Token" must be provided.');
   }
 
-  /** coderd's API rate limit: per user (per IP when anonymous), in one-minute windows; owners may bypass. */
-  function rateLimited(req: http.IncomingMessage, user: SimUser | undefined, res?: http.ServerResponse): HttpError | undefined {
+  /**
+   * coderd's API rate limit (httprate): per user (per IP when anonymous) and per request path
+   * (KeyByEndpoint), in one-minute windows; owners may bypass it with the header.
+   */
+  function rateLimited(req: http.IncomingMessage, url: URL, user: SimUser | undefined, res?: http.ServerResponse): HttpError | undefined {
     if (rateLimit <= 0) return undefined;
     if (user && req.headers['x-coder-bypass-ratelimit'] === 'true') {
       if (user.owner) return undefined;
       return new HttpError(428, '"X-Coder-Bypass-Ratelimit" provided but user is not owner');
     }
-    const key = user?.id ?? req.socket.remoteAddress ?? 'unknown';
+    const key = `${user?.id ?? req.socket.remoteAddress ?? 'unknown'} ${url.pathname}`;
     const nowMs = Date.now();
     let window = rateWindows.get(key);
     if (!window || nowMs - window.start >= 60_000) {
@@ -691,7 +694,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
         case 'api': {
           const user = authenticate(req, url);
           if (target.match.route.auth && !user) throw unauthorized(req, url);
-          const limited = rateLimited(req, user, res);
+          const limited = rateLimited(req, url, user, res);
           if (limited) throw limited;
           const result = await handlers[target.match.name]({ req, url, user }, target.match.params);
           sendJson(res, result.status, result.body);
@@ -788,12 +791,12 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
           if (!found || !canSee(user, found.workspace)) throw notFound();
           return found;
         })();
-        const limited = rateLimited(req, user);
+        const limited = rateLimited(req, url, user);
         if (limited) throw limited;
         trackWebSocket(socket, path);
         logSockets.handleUpgrade(req, socket, head, (ws) => followLogs(build, ws));
       } else if (target.kind === 'api' && target.match.name === 'agentPty') {
-        const limited = rateLimited(req, user);
+        const limited = rateLimited(req, url, user);
         if (limited) throw limited;
         const workspace = store.findAgent(target.match.params.workspaceagent!);
         if (!workspace || !canSee(user, workspace)) throw notFound();

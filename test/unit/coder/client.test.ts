@@ -193,13 +193,15 @@ describe('CoderClient against the simulated deployment', () => {
 });
 
 describe('CoderClient rate limits, retries and timeouts', () => {
-  it('gets 429 past the per-user limit; an owner bypasses it, a member may not', async () => {
+  it('gets 429 past the per-user, per-path limit; an owner bypasses it, a member may not', async () => {
     const fx = await startFixture({ rateLimitPerMinute: 5 }, { retry: { retries: 0 } });
     try {
       for (let i = 0; i < 5; i++) await fx.owner.me();
       const limited = await rejectsWith(fx.owner.me(), CoderApiError);
       assert.strictEqual(limited.status, 429);
       assert.match(limited.apiMessage, /rate limited/);
+      // Like coderd (httprate KeyByEndpoint), each path has its own budget.
+      assert.strictEqual((await fx.owner.organizations()).length, 1);
       const bypassing = new CoderClient({ url: fx.sim.url, token: fx.sim.ownerToken }, { bypassRateLimit: true });
       for (let i = 0; i < 10; i++) await bypassing.me();
       const username = uniqueName();
