@@ -60,13 +60,22 @@ export function chartedStages(snapshot: RunSnapshot): StageName[] {
   return TRAFFIC_STAGES.filter((name) => snapshot.stages.some((stage) => stage.name === name && stage.state !== 'skipped'));
 }
 
-function series(history: HistoryPoint[], stage: StageName, figure: StageFigure, scale = 1): { x: number; y: number }[] {
+function series(history: HistoryPoint[], stage: StageName, figure: StageFigure): { x: number; y: number }[] {
   const points: { x: number; y: number }[] = [];
   for (const point of history) {
     const figures = point.stages[stage];
-    if (figures) points.push({ x: point.t / 1000, y: figures[figure] * scale });
+    if (figures) points.push({ x: point.t / 1000, y: figures[figure] });
   }
   return points;
+}
+
+/** Percentiles of intervals that had round trips: an interval without any reads 0, which is no latency. */
+function latencySeries(history: HistoryPoint[], stage: StageName, figure: 'p50' | 'p95' | 'p99'): { x: number; y: number }[] {
+  return series(
+    history.filter((point) => (point.stages[stage]?.p99 ?? 0) > 0),
+    stage,
+    figure,
+  );
 }
 
 interface ChartSpec {
@@ -105,9 +114,9 @@ function rttSpec(stage: StageName): ChartSpec {
     title: `${STAGE_TITLES[stage]} round trip`,
     formatY: formatMs,
     datasets: (snapshot, colors) => [
-      line('p50', series(snapshot.history, stage, 'p50'), colors.p50, stage),
-      line('p95', series(snapshot.history, stage, 'p95'), colors.p95, stage, false, 2),
-      line('p99', series(snapshot.history, stage, 'p99'), colors.p99, stage, true),
+      line('p50', latencySeries(snapshot.history, stage, 'p50'), colors.p50, stage),
+      line('p95', latencySeries(snapshot.history, stage, 'p95'), colors.p95, stage, false, 2),
+      line('p99', latencySeries(snapshot.history, stage, 'p99'), colors.p99, stage, true),
     ],
   };
 }

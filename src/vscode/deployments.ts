@@ -6,6 +6,7 @@ import type { DeploymentInfo, ScaleTestBackend } from './backend';
 import type { SecretRedactor } from './redact';
 import { readSettings } from './settings';
 
+
 const LIST_KEY = 'coderScaletest.deployments';
 const tokenKey = (url: string) => `coderScaletest.token:${url}`;
 
@@ -20,22 +21,6 @@ export type DeploymentState =
   | { state: 'connected'; info: DeploymentInfo }
   | { state: 'error'; message: string }
   | { state: 'signedOut' };
-
-/** Normalises what a user types as a deployment URL, or throws saying what is wrong. */
-export function normalizeDeploymentUrl(input: string): string {
-  const trimmed = input.trim();
-  let url: URL;
-  try {
-    url = new URL(trimmed);
-  } catch {
-    throw new Error(`"${trimmed}" is not a URL: enter the deployment's access URL, e.g. https://coder.example.com`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new Error(`"${trimmed}" must start with https:// or http://`);
-  }
-  const pathname = url.pathname.replace(/\/+$/, '').replace(/\/api\/v2$/, '');
-  return `${url.protocol}//${url.host}${pathname}`;
-}
 
 export class DeploymentStore implements vscode.Disposable {
   private readonly states = new Map<string, DeploymentState>();

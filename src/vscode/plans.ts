@@ -49,7 +49,9 @@ export class PlanNode extends vscode.TreeItem {
     super(planDisplayName(uri), vscode.TreeItemCollapsibleState.None);
     this.resourceUri = uri;
     this.id = `plan:${uri.toString()}`;
-    this.description = vscode.workspace.asRelativePath(path.dirname(uri.fsPath), false);
+    // The folder inside the workspace, if the plan is not at its root.
+    const relative = vscode.workspace.asRelativePath(uri, false);
+    this.description = relative.includes('/') ? path.dirname(relative) : undefined;
     this.tooltip = uri.fsPath;
     this.iconPath = new vscode.ThemeIcon('beaker');
     this.contextValue = 'plan';

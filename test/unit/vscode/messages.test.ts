@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import { dispatchMessage, type MessageHandlers, type WebviewToHost } from '../../../src/protocol/messages';
+import { normalizeDeploymentUrl } from '../../../src/vscode/deploymentUrl';
 import { SecretRedactor } from '../../../src/vscode/redact';
 
 describe('vscode webview messages and redaction', () => {
@@ -25,5 +26,18 @@ describe('vscode webview messages and redaction', () => {
     redactor.add('short');
     const text = redactor.redact('token abcdefgh-0123456789 in CODER_SESSION_TOKEN=zzzzzzzz and Coder-Session-Token: yyyyyyyy; short stays');
     assert.strictEqual(text, 'token *** in CODER_SESSION_TOKEN=*** and Coder-Session-Token: ***; short stays');
+  });
+});
+
+describe('vscode deployment URLs', () => {
+  it('normalises what users type into one key per deployment', () => {
+    assert.strictEqual(normalizeDeploymentUrl(' https://coder.example.com/ '), 'https://coder.example.com');
+    assert.strictEqual(normalizeDeploymentUrl('https://coder.example.com/api/v2'), 'https://coder.example.com');
+    assert.strictEqual(normalizeDeploymentUrl('http://127.0.0.1:3000/coder/'), 'http://127.0.0.1:3000/coder');
+  });
+
+  it('says what is wrong with a bad URL', () => {
+    assert.throws(() => normalizeDeploymentUrl('coder.example.com'), /is not a URL: enter the deployment's access URL/);
+    assert.throws(() => normalizeDeploymentUrl('ftp://coder.example.com'), /must start with https:\/\/ or http:\/\//);
   });
 });
