@@ -206,7 +206,9 @@ class Run {
         if (!this.options.connection.token) {
           throw new DeploymentAccessError('no-token', 'No session token: pass --token or set CODER_SESSION_TOKEN to an owner\'s token.');
         }
-        ownerUser = await owner.requireOwner();
+        // Without the rate-limit bypass header, which coderd refuses (428) for non-owners.
+        const probe = new CoderClient(this.options.connection, { onRequest: this.api.onRequest });
+        ownerUser = await probe.requireOwner().finally(() => probe.close());
       } catch (error) {
         accessFailed = true;
         throw classifyAccessError(error, this.options.connection.url);

@@ -1,0 +1,46 @@
+// Shared set-up for engine tests: a real simulated deployment on loopback and small plans.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CoderClient } from '../../../src/coder/client';
+import { defaultPlan, type Plan } from '../../../src/engine/plan';
+import { startSimDeployment, type SimDeployment } from '../../../src/sim';
+
+export async function startTestSim(): Promise<SimDeployment> {
+  return startSimDeployment({ buildDurationMs: 300, agentConnectDelayMs: 100, directSsh: true });
+}
+
+/**
+ * The default plan scaled down: few users, 1 s slots. Latency limits are widened to 5 s: these
+ * tests check behaviour, not speed, on a noisy 2-core machine (speed targets live in the bench).
+ */
+export function smallPlan(sim: SimDeployment, overrides: { users?: number; slotSeconds?: number; dashboard?: boolean } = {}): Plan {
+  const plan = defaultPlan();
+  plan.users = overrides.users ?? 2;
+  plan.timeline.slotSeconds = overrides.slotSeconds ?? 1;
+  plan.concurrency = { prepare: 4, cleanup: 4 };
+  plan.traffic.ssh.transport = 'direct';
+  plan.traffic.ssh.directAddress = `${sim.directSsh!.host}:${sim.directSsh!.port}`;
+  plan.traffic.dashboard.enabled = overrides.dashboard ?? false;
+  plan.traffic.dashboard.intervalSeconds = 0.5;
+  plan.traffic.dashboard.jitterSeconds = 0.2;
+  plan.timeouts.echoSeconds = 5;
+  for (const threshold of plan.thresholds) threshold.expression = threshold.expression.replace('< 300ms', '< 5s');
+  return plan;
+}
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'scaletest-test-'));
+}
+
+/** Scale-test users and workspaces still on the deployment (as the owner sees them). */
+export async function leftovers(sim: SimDeployment): Promise<{ users: string[]; workspaces: string[] }> {
+  const owner = new CoderClient({ url: sim.url, token: sim.ownerToken });
+  try {
+    const users = (await owner.listUsers({ limit: 1000 })).users.map((u) => u.username).filter((name) => name.startsWith('scaletest-'));
+    const workspaces = (await owner.listWorkspaces({ limit: 1000 })).workspaces.map((w) => w.name);
+    return { users, workspaces };
+  } finally {
+    owner.close();
+  }
+}
