@@ -6,6 +6,7 @@ import { Commands } from './vscode/commands';
 import { DashboardHost, type RenderedReport } from './vscode/dashboardPanel';
 import { DeploymentStore, DeploymentsTreeProvider, type DeploymentState, type KnownDeployment } from './vscode/deployments';
 import { createEngineBackend } from './vscode/engineBackend';
+import { ScaleTestLog } from './vscode/log';
 import { PlanIndex, PlansTreeProvider } from './vscode/plans';
 import { SecretRedactor } from './vscode/redact';
 import { RunController } from './vscode/runController';
@@ -19,6 +20,8 @@ export interface ScaleTestExtensionApi {
   resultsFolder(): string;
   currentRun(): RunSnapshot | undefined;
   lastError(): string | undefined;
+  /** The last lines of the "Coder Scale Test" log. */
+  logLines(): string[];
   /** Known deployments with their connection state. */
   deployments(): (KnownDeployment & { state: DeploymentState })[];
   /** The Runs view's roots and their children, as labels and descriptions. */
@@ -36,7 +39,7 @@ let commands: Commands | undefined;
 export function activate(context: vscode.ExtensionContext): ScaleTestExtensionApi {
   const backend = createEngineBackend();
   const redactor = new SecretRedactor();
-  const log = vscode.window.createOutputChannel('Coder Scale Test', { log: true });
+  const log = new ScaleTestLog(redactor);
   const results = () => resultsFolder(context);
   const deployments = new DeploymentStore(context, backend, redactor);
   const plans = new PlanIndex();
@@ -82,6 +85,7 @@ export function activate(context: vscode.ExtensionContext): ScaleTestExtensionAp
     resultsFolder: results,
     currentRun: () => runs.current?.snapshot,
     lastError: () => commands?.lastError,
+    logLines: () => log.recentLines(),
     deployments: () => deployments.list().map((deployment) => ({ ...deployment, state: deployments.state(deployment.url) })),
     runsTree: async () => {
       const roots = (await runsTree.getChildren()) as RunNode[];

@@ -9,6 +9,7 @@ import type { CommandId } from './commandIds';
 import type { DashboardHost } from './dashboardPanel';
 import { normalizeDeploymentUrl } from './deploymentUrl';
 import { DeploymentNode, type DeploymentStore } from './deployments';
+import type { ScaleTestLog } from './log';
 import { PlanNode, planDisplayName, type PlanIndex } from './plans';
 import type { SecretRedactor } from './redact';
 import type { RunController } from './runController';
@@ -24,7 +25,7 @@ export interface CommandContext {
   history: RunHistory;
   runsTree: RunsTreeProvider;
   dashboard: DashboardHost;
-  log: vscode.LogOutputChannel;
+  log: ScaleTestLog;
   redactor: SecretRedactor;
   diagnostics: vscode.DiagnosticCollection;
 }
@@ -413,7 +414,9 @@ export class Commands {
       file = path.join(dir, 'report.html');
     }
     if (!fs.existsSync(file)) throw new Error(`${file} does not exist (the run may not have finished writing its reports).`);
-    if (file.endsWith('.html')) {
+    // A browser can open a local file only where VS Code runs on the desktop; in a web
+    // workbench (code-server) the file opens in the editor instead.
+    if (file.endsWith('.html') && vscode.env.uiKind === vscode.UIKind.Desktop) {
       const opened = await vscode.env.openExternal(vscode.Uri.file(file));
       if (opened) return;
     }

@@ -8,6 +8,7 @@ import type { RunSnapshot } from '../protocol/snapshot';
 import type { LogLevel, RunOutcome, RunningTest, ScaleTestBackend } from './backend';
 import type { DashboardHost } from './dashboardPanel';
 import type { DeploymentStore } from './deployments';
+import type { ScaleTestLog } from './log';
 import type { SecretRedactor } from './redact';
 import { statusBarSummary } from './runModel';
 import { readSettings } from './settings';
@@ -38,7 +39,7 @@ export class RunController implements vscode.Disposable {
     private readonly backend: ScaleTestBackend,
     private readonly deployments: DeploymentStore,
     private readonly dashboard: DashboardHost,
-    private readonly log: vscode.LogOutputChannel,
+    private readonly log: ScaleTestLog,
     private readonly redactor: SecretRedactor,
     private readonly resultsFolder: () => string,
   ) {
@@ -156,15 +157,15 @@ export class RunController implements vscode.Disposable {
   }
 
   private write(level: LogLevel, line: string): void {
-    this.log[level === 'debug' ? 'debug' : level === 'warn' ? 'warn' : level === 'error' ? 'error' : 'info'](this.redactor.redact(line));
+    this.log.write(level, line);
   }
 
   private info(line: string): void {
-    this.write('info', line);
+    this.log.info(line);
   }
 
   private error(line: string): void {
-    this.write('error', line);
+    this.log.error(line);
   }
 
   dispose(): void {

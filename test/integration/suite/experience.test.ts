@@ -206,10 +206,26 @@ describe('VS Code experience', function () {
     assert.match(summary, /deleted 0 of 0 workspace\(s\) and 0 of 0 user\(s\)/);
   });
 
-  it('never posts the session token to the webview', () => {
+  it('stops a running plan from the stop command; the run ends aborted', async function () {
+    this.timeout(120_000);
+    const running = vscode.commands.executeCommand('coderScaletest.runPlan', vscode.Uri.file(planPath), { deploymentUrl: sim.url }) as Thenable<RunPlanResult | undefined>;
+    await until('the second run to start traffic', 60_000, () => (api.currentRun()?.status === 'running' ? true : undefined));
+    assert.strictEqual(await vscode.commands.executeCommand('coderScaletest.stopRun'), true);
+    const stopped = await running;
+    assert.ok(stopped, `the stopped run reported nothing: ${api.lastError()}`);
+    assert.strictEqual(stopped.status, 'aborted');
+    assert.strictEqual(api.currentRun(), undefined, 'the run is still current after it ended');
+    assert.strictEqual(await vscode.commands.executeCommand('coderScaletest.stopRun'), false);
+  });
+
+  it('never posts the session token to the webview, nor writes it to the log', () => {
     assert.ok(posted.length > 3, `only ${posted.length} messages were recorded`);
     assert.ok(posted.some((message) => message.includes('"type":"snapshot"')));
     for (const message of posted) assert.ok(!message.includes(sim.ownerToken), 'a message to the webview contains the session token');
+    const log = api.logLines();
+    assert.ok(log.some((line) => line.includes(`Run ${run!.runId}`)), 'the log has no events of the run');
+    assert.ok(log.some((line) => /\[(ssh|pty|apps|prepare)\]/.test(line)), 'the log has no stage events');
+    for (const line of log) assert.ok(!line.includes(sim.ownerToken), `a log line contains the session token: ${line.slice(0, 80)}`);
   });
 
   it('keeps the dashboard tab a webview after a theme change', async function () {
