@@ -79,6 +79,22 @@ const NAME_PATTERN = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_BODY_BYTES = 1 << 20;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * coderd rejects weak passwords (userpassword.Validate: at least 52 bits of entropy as
+ * go-password-validator estimates it, at most 64 characters). Same estimate: log2 of the
+ * character pool in use times the length, counting runs of one character at most twice.
+ */
+function passwordWeakness(password: string): string | undefined {
+  if (password.length > 64) return 'password must be no more than 64 characters';
+  const pools: [RegExp, number][] = [[/[a-z]/, 26], [/[A-Z]/, 26], [/[0-9]/, 10], [/[ !"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/, 33]];
+  let pool = pools.reduce((sum, [pattern, size]) => sum + (pattern.test(password) ? size : 0), 0);
+  pool += new Set([...password].filter((c) => !pools.some(([pattern]) => pattern.test(c)))).size;
+  const effectiveLength = password.replace(/(.)\1{2,}/g, '$1$1').length;
+  const bits = pool > 0 ? Math.log2(pool) * effectiveLength : 0;
+  return bits >= 52 ? undefined : 'insecure password, try including more special characters, using uppercase letters, using numbers or using a longer password';
+}
 
 /** An error answer in coderd's `{message, detail, validations}` shape. */
 class HttpError extends Error {
@@ -289,7 +305,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
         if (!term.key) users = users.filter((u) => u.username.toLowerCase().includes(value) || u.email.toLowerCase().includes(value));
         else if (term.key === 'status') users = users.filter(() => value === 'active');
         else if (term.key === 'role') users = users.filter((u) => (value === 'owner' ? u.owner : !u.owner && value === 'member'));
-        else throw validationFailed([{ field: 'q', detail: `Query param "${term.key}" is not a valid query param` }]);
+        else throw new HttpError(400, 'Invalid user search query.', undefined, [{ field: term.key, detail: `"${term.key}" is not a valid query param` }]);
       }
       users.sort((a, b) => a.username.toLowerCase().localeCompare(b.username.toLowerCase()));
       return {
@@ -308,10 +324,25 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
       const loginType = body.login_type || 'password';
       if (loginType === 'password' && !body.password) problems.push(requiredField('password'));
       if (problems.length) throw validationFailed(problems);
-      for (const orgId of body.organization_ids ?? []) {
-        if (orgId !== store.organization.id) throw new HttpError(400, `Organization does not exist with the provided id "${orgId}".`);
+      if (loginType !== 'password' && body.password) {
+        throw new HttpError(400, `Password cannot be set for non-password ("${loginType}") authentication.`);
+      }
+      if (!body.organization_ids?.length) {
+        throw new HttpError(
+          400,
+          'No organization specified to place the user as a member of. It is required to specify at least one organization id to place the user in.',
+          "required at least 1 value for the array 'organization_ids'",
+          [{ field: 'organization_ids', detail: 'Missing values, this cannot be empty' }],
+        );
       }
       if (store.findUser(body.username) || store.findUserByEmail(body.email)) throw new HttpError(409, 'User already exists.');
+      for (const orgId of body.organization_ids) {
+        if (orgId !== store.organization.id && orgId !== NIL_UUID) {
+          throw new HttpError(404, `Organization does not exist with the provided id "${orgId}".`);
+        }
+      }
+      const weakness = loginType === 'password' ? passwordWeakness(body.password ?? '') : undefined;
+      if (weakness) throw new HttpError(400, 'Password not strong enough!', undefined, [{ field: 'password', detail: weakness }]);
       const user = store.addUser({ username: body.username, email: body.email, name: body.name, password: body.password, loginType });
       return { status: 201, body: store.userJson(user) };
     },
@@ -320,10 +351,10 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
       const user = userParam(ctx, params.user!);
       if (user.id === ctx.user!.id) throw new HttpError(403, 'You cannot delete yourself!');
       if ([...store.workspaces.values()].some((w) => !w.deleted && w.owner.id === user.id)) {
-        throw new HttpError(400, 'You cannot remove a user with workspaces! Delete their workspaces first.');
+        throw new HttpError(417, 'You cannot delete a user that has workspaces. Delete their workspaces and try again!');
       }
       store.deleteUser(user);
-      return { status: 200 };
+      return { status: 200, body: { message: 'User has been deleted!' } satisfies S.Response };
     },
     createToken: async (ctx, params) => {
       const user = userParam(ctx, params.user!);
@@ -385,7 +416,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
         else if (term.key === 'owner') workspaces = workspaces.filter(ownerMatches);
         else if (term.key === 'template') workspaces = workspaces.filter(() => value === store.template.name);
         else if (term.key === 'status') workspaces = workspaces.filter((w) => store.latestBuild(w).status === value);
-        else throw validationFailed([{ field: 'q', detail: `"${term.key}" is not a valid query param` }]);
+        else throw new HttpError(400, 'Invalid workspace search query.', undefined, [{ field: term.key, detail: `"${term.key}" is not a valid query param` }]);
       }
       workspaces.sort(
         (a, b) => a.owner.username.localeCompare(b.owner.username) || a.name.localeCompare(b.name),

@@ -10,7 +10,7 @@ import {
   SchemaMismatchError,
   type ProvisionerJobLog,
 } from '../../../src/coder';
-import { memberClient, startFixture, uniqueName, type Fixture } from './simFixture';
+import { memberClient, startFixture, STRONG_PASSWORD, uniqueName, type Fixture } from './simFixture';
 
 async function rejectsWith<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
   try {
@@ -74,7 +74,13 @@ describe('CoderClient against the simulated deployment', () => {
   it('creates, lists with q and paging, gets and deletes users', async () => {
     const prefix = uniqueName('pagetest');
     for (let i = 0; i < 3; i++) {
-      await fx.owner.createUser({ email: `${prefix}-${i}@scaletest.local`, username: `${prefix}-${i}`, password: 'x', login_type: 'password' });
+      await fx.owner.createUser({
+        email: `${prefix}-${i}@scaletest.local`,
+        username: `${prefix}-${i}`,
+        password: STRONG_PASSWORD,
+        login_type: 'password',
+        organization_ids: [fx.sim.organizationId],
+      });
     }
     const firstPage = await fx.owner.listUsers({ q: prefix, limit: 2 });
     assert.strictEqual(firstPage.count, 3);
@@ -98,10 +104,17 @@ describe('CoderClient against the simulated deployment', () => {
     assert.match(error.message, /email: Validation failed/);
     const { username } = await memberClient(fx);
     const conflict = await rejectsWith(
-      fx.owner.createUser({ email: 'other@scaletest.local', username, password: 'x', login_type: 'password' }),
+      fx.owner.createUser({ email: 'other@scaletest.local', username, password: STRONG_PASSWORD, organization_ids: [fx.sim.organizationId] }),
       CoderApiError,
     );
     assert.strictEqual(conflict.status, 409);
+    const weak = await rejectsWith(
+      fx.owner.createUser({ email: 'weak@scaletest.local', username: 'weak', password: 'password', organization_ids: [fx.sim.organizationId] }),
+      CoderApiError,
+    );
+    assert.strictEqual(weak.apiMessage, 'Password not strong enough!');
+    const orphan = await rejectsWith(fx.owner.createUser({ email: 'o@scaletest.local', username: 'orphan', password: STRONG_PASSWORD }), CoderApiError);
+    assert.deepStrictEqual([orphan.status, orphan.validations[0]?.field], [400, 'organization_ids']);
   });
 
   it('lists templates of the organization and finds one by name', async () => {
@@ -205,8 +218,8 @@ describe('CoderClient rate limits, retries and timeouts', () => {
       const bypassing = new CoderClient({ url: fx.sim.url, token: fx.sim.ownerToken }, { bypassRateLimit: true });
       for (let i = 0; i < 10; i++) await bypassing.me();
       const username = uniqueName();
-      await bypassing.createUser({ email: `${username}@x.io`, username, password: 'pw', login_type: 'password' });
-      const memberToken = await bypassing.login(`${username}@x.io`, 'pw');
+      await bypassing.createUser({ email: `${username}@x.io`, username, password: STRONG_PASSWORD, organization_ids: [fx.sim.organizationId] });
+      const memberToken = await bypassing.login(`${username}@x.io`, STRONG_PASSWORD);
       const member = bypassing.withToken(memberToken);
       assert.strictEqual((await rejectsWith(member.me(), CoderApiError)).status, 428);
       bypassing.close();
@@ -237,7 +250,7 @@ describe('CoderClient rate limits, retries and timeouts', () => {
       fx.sim.setFaults({ restart: { atMs: 0, downForMs: 300 } });
       await new Promise((resolve) => setTimeout(resolve, 30));
       fx.requests.length = 0;
-      const write = await rejectsWith(fx.owner.createUser({ email: 'r@x.io', username: 'restart-write', password: 'x', login_type: 'password' }), CoderApiError);
+      const write = await rejectsWith(fx.owner.createUser({ email: 'r@x.io', username: 'restart-write', password: STRONG_PASSWORD, organization_ids: [fx.sim.organizationId] }), CoderApiError);
       assert.strictEqual(write.status, 503);
       assert.strictEqual(fx.requests.length, 1, 'a write is not retried on 503');
       fx.requests.length = 0;

@@ -2,6 +2,9 @@
 import { CoderClient, type CoderClientOptions, type RequestInfo } from '../../../src/coder';
 import { startSimDeployment, type SimDeployment, type SimDeploymentOptions } from '../../../src/sim';
 
+/** Strong enough for coderd's password check. */
+export const STRONG_PASSWORD = 'Scale-test-Pass-2026!';
+
 export const FAST: SimDeploymentOptions = { buildDurationMs: 150, agentConnectDelayMs: 30 };
 
 export interface Fixture {

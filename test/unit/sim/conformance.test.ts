@@ -8,6 +8,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { apiRoutes, matchesSchema, responseSchemas, routePath, type RouteName } from '../../../src/coder';
 import * as S from '../../../src/coder/schemas';
 import { SIM_BUILD_VERSION, startSimDeployment, type SimDeployment } from '../../../src/sim';
+import { STRONG_PASSWORD as PASSWORD } from '../coder/simFixture';
 
 interface HitOptions {
   params?: Record<string, string | number>;
@@ -79,14 +80,15 @@ describe('simulated deployment conformance', () => {
     assert.strictEqual((await hit('getUser', { params: { user: 'me' } })).body.username, 'admin');
 
     const suffix = crypto.randomBytes(3).toString('hex');
-    const member = { email: `m-${suffix}@scaletest.local`, username: `scaletest-${suffix}`, password: 'pw', login_type: 'password' };
+    const member = { email: `m-${suffix}@scaletest.local`, username: `scaletest-${suffix}`, password: PASSWORD, login_type: 'password' };
     const created = await hit('createUser', { body: { ...member, organization_ids: [sim.organizationId] } });
+    assert.strictEqual((await hit('createUser', { body: { ...member, username: 'x', email: 'x@x.io' } })).status, 400, 'organization_ids required');
     assert.strictEqual(created.status, 201);
     const invalid = await hit('createUser', { body: { email: 'bad', username: '' } });
     assert.strictEqual(invalid.status, 400);
     assert.ok(invalid.body.validations.length >= 1);
-    assert.strictEqual((await hit('createUser', { body: member })).status, 409);
-    const login = await hit('login', { body: { email: member.email, password: 'pw' }, token: '' });
+    assert.strictEqual((await hit('createUser', { body: { ...member, organization_ids: [sim.organizationId] } })).status, 409);
+    const login = await hit('login', { body: { email: member.email, password: PASSWORD }, token: '' });
     assert.strictEqual(login.status, 201);
     const memberToken: string = login.body.session_token;
     assert.strictEqual((await hit('listUsers', { query: { q: 'scaletest-', limit: '10' } })).body.count, 1);
@@ -165,7 +167,7 @@ describe('simulated deployment conformance', () => {
     assert.strictEqual((await hit('deploymentStats', { token: memberToken })).status, 403);
     assert.strictEqual((await hit('appHost')).body.host, '');
 
-    assert.strictEqual((await hit('deleteUser', { params: { user: created.body.id } })).status, 400, 'user still has a workspace');
+    assert.strictEqual((await hit('deleteUser', { params: { user: created.body.id } })).status, 417, 'user still has a workspace');
     const deletion = await hit('createBuild', { params: { workspace: workspace.id }, body: { transition: 'delete' } });
     assert.strictEqual(deletion.status, 201);
     assert.strictEqual((await hit('createBuild', { params: { workspace: workspace.id }, body: { transition: 'bogus' } })).status, 400);
@@ -180,7 +182,7 @@ describe('simulated deployment conformance', () => {
     sim.setFaults({});
     await until(() => hit('getBuild', { params: { workspacebuild: slow.latest_build.id } }), (r) => r.body.job.status === 'canceled');
 
-    const deletable = await hit('createUser', { body: { email: `d-${suffix}@x.io`, username: `d-${suffix}`, password: 'pw' } });
+    const deletable = await hit('createUser', { body: { email: `d-${suffix}@x.io`, username: `d-${suffix}`, password: PASSWORD, organization_ids: [sim.organizationId] } });
     assert.strictEqual((await hit('deleteUser', { params: { user: deletable.body.id } })).status, 200);
 
     assert.deepStrictEqual(
@@ -206,7 +208,7 @@ describe('simulated deployment conformance', () => {
 
   async function otherMemberToken(): Promise<string> {
     const name = `other-${crypto.randomBytes(3).toString('hex')}`;
-    await hit('createUser', { body: { email: `${name}@x.io`, username: name, password: 'pw' } });
-    return (await hit('login', { body: { email: `${name}@x.io`, password: 'pw' }, token: '' })).body.session_token;
+    await hit('createUser', { body: { email: `${name}@x.io`, username: name, password: PASSWORD, organization_ids: [sim.organizationId] } });
+    return (await hit('login', { body: { email: `${name}@x.io`, password: PASSWORD }, token: '' })).body.session_token;
   }
 });
