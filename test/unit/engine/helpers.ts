@@ -14,7 +14,10 @@ export async function startTestSim(): Promise<SimDeployment> {
  * The default plan scaled down: few users, 1 s slots. Latency limits are widened to 5 s: these
  * tests check behaviour, not speed, on a noisy 2-core machine (speed targets live in the bench).
  */
-export function smallPlan(sim: SimDeployment, overrides: { users?: number; slotSeconds?: number; dashboard?: boolean } = {}): Plan {
+export function smallPlan(
+  sim: SimDeployment,
+  overrides: { users?: number; slotSeconds?: number; dashboard?: boolean; only?: Array<'ssh' | 'pty' | 'apps'> } = {},
+): Plan {
   const plan = defaultPlan();
   plan.users = overrides.users ?? 2;
   plan.timeline.slotSeconds = overrides.slotSeconds ?? 1;
@@ -25,6 +28,13 @@ export function smallPlan(sim: SimDeployment, overrides: { users?: number; slotS
   plan.traffic.dashboard.intervalSeconds = 0.5;
   plan.traffic.dashboard.jitterSeconds = 0.2;
   plan.timeouts.echoSeconds = 5;
+  if (overrides.only) {
+    // Just these echo stages, all in the first slots, to keep fault tests short.
+    for (const stage of ['ssh', 'pty', 'apps'] as const) {
+      plan.traffic[stage].enabled = overrides.only.includes(stage);
+      plan.timeline[stage] = [0, 2];
+    }
+  }
   for (const threshold of plan.thresholds) threshold.expression = threshold.expression.replace('< 300ms', '< 5s');
   return plan;
 }

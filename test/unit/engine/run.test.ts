@@ -90,7 +90,7 @@ describe('engine run against the simulated deployment', function () {
       it(`during ${stage}`, async () => {
         let handle: RunHandle | undefined;
         handle = startRun({
-          plan: smallPlan(sim, { users: 3, slotSeconds: 2, dashboard }),
+          plan: smallPlan(sim, { users: 3, dashboard }),
           connection: { url: sim.url, token: sim.ownerToken },
           outDir: out,
           log: (event) => {

@@ -1,0 +1,65 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import { startRun, type RunResult } from '../../../src/engine/run';
+import type { StageName } from '../../../src/protocol/snapshot';
+import type { FaultsConfig, SimDeployment } from '../../../src/sim';
+import { leftovers, smallPlan, startTestSim, tempDir } from './helpers';
+
+describe('engine verdicts with faults injected into the simulated deployment', function () {
+  this.timeout(60_000);
+  let sim: SimDeployment;
+  let out: string;
+  beforeEach(async () => {
+    sim = await startTestSim();
+    out = tempDir();
+  });
+  afterEach(async () => {
+    await sim.close();
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  async function runWith(faults: FaultsConfig, users: number, only: Array<'ssh' | 'pty' | 'apps'>): Promise<RunResult> {
+    sim.setFaults(faults);
+    const result = await startRun({ plan: smallPlan(sim, { users, only }), connection: { url: sim.url, token: sim.ownerToken }, outDir: out }).done;
+    sim.setFaults({});
+    return result;
+  }
+
+  const failed = (result: RunResult) => result.snapshot.thresholds.filter((t) => t.verdict === 'fail').map((t) => t.expression);
+  const stage = (result: RunResult, name: StageName) => result.snapshot.stages.find((s) => s.name === name)!;
+
+  it('dropped web-terminal connections fail the web terminal stage on pty.disconnects', async () => {
+    const result = await runWith({ dropConnections: { pty: { fraction: 1, afterMs: 300 } } }, 2, ['ssh', 'pty']);
+    assert.strictEqual(result.verdict, 'fail');
+    assert.strictEqual(result.exitCode, 1);
+    assert.ok(failed(result).includes('pty.disconnects == 0'), failed(result).join(', '));
+    assert.strictEqual(stage(result, 'pty').verdict, 'fail');
+    assert.match(stage(result, 'pty').reason!, /pty\.disconnects was [1-9]/);
+    assert.ok(stage(result, 'pty').reconnects >= 1, 'the web terminal re-attached');
+    assert.strictEqual(stage(result, 'ssh').verdict, 'pass');
+  });
+
+  it('failed builds fail prepare on prepare.failures and still clean up', async () => {
+    const result = await runWith({ failBuilds: 0.5 }, 4, []);
+    assert.strictEqual(result.verdict, 'fail');
+    assert.ok(failed(result).includes('prepare.failures == 0'), failed(result).join(', '));
+    assert.strictEqual(stage(result, 'prepare').verdict, 'fail');
+    assert.ok(stage(result, 'prepare').errors.build_failed >= 1);
+    assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
+  });
+
+  it('internal errors fail api.errors_5xx', async () => {
+    const result = await runWith({ errorRates: { builds: 0.3 } }, 3, []);
+    assert.strictEqual(result.verdict, 'fail');
+    assert.ok(failed(result).includes('api.errors_5xx == 0'), failed(result).join(', '));
+    assert.ok(result.snapshot.api.byClass.builds.errors5xx >= 1);
+  });
+
+  it('a coderd restart fails deployment.restarts and interrupts the connections', async () => {
+    const result = await runWith({ restart: { atMs: 1800, downForMs: 1000 } }, 2, ['pty']);
+    assert.strictEqual(result.verdict, 'fail');
+    assert.ok(failed(result).includes('deployment.restarts == 0'), failed(result).join(', '));
+    assert.ok(result.snapshot.deployment.restarts >= 1);
+    assert.ok(stage(result, 'pty').disconnects >= 1, 'the restart reset the web terminals');
+  });
+});
