@@ -1,0 +1,131 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { CoderClient } from '../../../src/coder/client';
+import { main, type CliIo } from '../../../src/cli/main';
+import type { SimDeployment } from '../../../src/sim';
+import { leftovers, smallPlan, startTestSim, tempDir } from '../engine/helpers';
+
+function capture(env: NodeJS.ProcessEnv = {}, signal?: AbortSignal): CliIo & { out(): string; err(): string } {
+  let out = '';
+  let err = '';
+  return {
+    stdout: { write: (text: string) => void (out += text), isTTY: false },
+    stderr: { write: (text: string) => void (err += text), isTTY: false },
+    env,
+    signal,
+    out: () => out,
+    err: () => err,
+  };
+}
+
+describe('CLI', function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(() => (dir = tempDir()));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('init writes the default plan, validate accepts it, init refuses to overwrite', async () => {
+    const file = path.join(dir, 'reference.scaletest.json');
+    const io = capture();
+    assert.strictEqual(await main(['init', file], io), 0);
+    assert.strictEqual(JSON.parse(fs.readFileSync(file, 'utf8')).timeline.pty[0], 1);
+    assert.strictEqual(await main(['validate', file], io), 0);
+    assert.match(io.out(), /valid plan "reference scale test": 10 users/);
+    const again = capture();
+    assert.strictEqual(await main(['init', file], again), 2);
+    assert.match(again.err(), /already exists; pass --force/);
+  });
+
+  it('bad usage and invalid plans exit 2 with the field and the problem', async () => {
+    const file = path.join(dir, 'bad.scaletest.json');
+    fs.writeFileSync(file, JSON.stringify({ users: -1, cleanup: { strategy: 'later' } }));
+    const io = capture();
+    assert.strictEqual(await main(['validate', file], io), 2);
+    assert.match(io.err(), /users: must be >= 1/);
+    assert.match(io.err(), /cleanup\.strategy: must be one of always, on-success, on-failure, never/);
+    fs.writeFileSync(file, '{ "users": 3, }');
+    const syntax = capture();
+    assert.strictEqual(await main(['validate', file], syntax), 2);
+    assert.match(syntax.err(), /not valid JSON/);
+    const unknown = capture();
+    assert.strictEqual(await main(['frobnicate'], unknown), 2);
+    assert.match(unknown.err(), /unknown command "frobnicate"/);
+    const noToken = capture({ CODER_URL: 'http://127.0.0.1:1' });
+    fs.writeFileSync(file, '{}');
+    assert.strictEqual(await main(['run', file], noToken), 2);
+    assert.match(noToken.err(), /no session token: pass --token or set CODER_SESSION_TOKEN/);
+    const version = capture();
+    assert.strictEqual(await main(['--version'], version), 0);
+    assert.match(version.out(), /^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('an unreachable deployment exits 3 and says what to check', async () => {
+    const file = path.join(dir, 'plan.scaletest.json');
+    fs.writeFileSync(file, '{}');
+    const io = capture({ CODER_SESSION_TOKEN: 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB' });
+    assert.strictEqual(await main(['run', file, '--url', 'http://127.0.0.1:1', '--out', dir], io), 3);
+    assert.match(io.err(), /Cannot reach the Coder deployment at http:\/\/127\.0\.0\.1:1.*Nothing is listening there/);
+    assert.ok(!io.err().includes('BBBBBBBBBB'));
+  });
+
+  describe('against the simulated deployment', () => {
+    let sim: SimDeployment;
+    beforeEach(async () => (sim = await startTestSim()));
+    afterEach(async () => sim.close());
+
+    function writePlan(mutate: (plan: ReturnType<typeof smallPlan>) => void = () => {}): string {
+      const plan = smallPlan(sim, { users: 2, only: ['ssh'] });
+      mutate(plan);
+      const file = path.join(dir, 'small.scaletest.json');
+      fs.writeFileSync(file, JSON.stringify(plan));
+      return file;
+    }
+
+    it('run passes (exit 0) and --ndjson writes one complete snapshot per line', async () => {
+      const io = capture({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken });
+      assert.strictEqual(await main(['run', writePlan(), '--out', dir, '--ndjson'], io), 0, io.err());
+      const snapshots = io.out().trim().split('\n').map((line) => JSON.parse(line));
+      assert.ok(snapshots.length >= 2);
+      assert.strictEqual(snapshots.at(-1).verdict, 'pass');
+      assert.match(io.err(), /PASSED/);
+      assert.ok(!io.out().includes(sim.ownerToken) && !io.err().includes(sim.ownerToken));
+    });
+
+    it('failed thresholds exit 1', async () => {
+      const file = writePlan((plan) => (plan.thresholds = [{ expression: 'ssh.rtt.p50 < 0.001ms', abortOnFail: false, abortAfterSeconds: 0 }]));
+      const io = capture();
+      assert.strictEqual(await main(['run', file, '--url', sim.url, '--token', sim.ownerToken, '--out', dir], io), 1);
+      assert.match(io.out(), /FAILED: 1 threshold\(s\) failed: ssh\.rtt\.p50 was/);
+    });
+
+    it('an interrupt exits 130 after cleaning up', async () => {
+      const controller = new AbortController();
+      const io = capture({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken }, controller.signal);
+      setTimeout(() => controller.abort(), 1500);
+      assert.strictEqual(await main(['run', writePlan(), '--out', dir], io), 130);
+      assert.match(io.out(), /ABORTED/);
+      assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
+    });
+
+    it('cleanup --run-id removes a kept run and nothing else', async () => {
+      const io = capture({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken });
+      assert.strictEqual(await main(['run', writePlan((plan) => (plan.cleanup.strategy = 'never')), '--out', dir], io), 0);
+      const runId = /coder-scaletest cleanup --run-id (\w+)/.exec(io.out())![1];
+      assert.strictEqual((await leftovers(sim)).users.length, 2);
+      // A user of another run, whose name contains this run id as a substring, must survive.
+      const owner = new CoderClient({ url: sim.url, token: sim.ownerToken });
+      const org = (await owner.organizations())[0];
+      await owner.createUser({ email: 'decoy@scaletest.local', username: `scaletest-decoy123-${runId}x`, password: 'Decoy-passw0rd', login_type: 'password', organization_ids: [org.id] });
+      owner.close();
+
+      const cleanup = capture({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken });
+      assert.strictEqual(await main(['cleanup', '--run-id', runId], cleanup), 0, cleanup.err());
+      assert.match(cleanup.out(), /deleted 2 workspace\(s\) and 2 user\(s\)/);
+      assert.deepStrictEqual(await leftovers(sim), { users: [`scaletest-decoy123-${runId}x`], workspaces: [] });
+      const badId = capture({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken });
+      assert.strictEqual(await main(['cleanup', '--run-id', 'x'], badId), 2);
+      assert.match(badId.err(), /is not a run id/);
+    });
+  });
+});
