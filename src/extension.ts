@@ -27,6 +27,7 @@ export interface ScaleTestExtensionApi {
   /** The Runs view's roots and their children, as labels and descriptions. */
   runsTree(): Promise<{ label: string; description: string; children: { label: string; description: string; icon: string }[] }[]>;
   testResults(): Record<string, RecordedResult>;
+  testItems(): { label: string; children: string[] }[];
   dashboard: {
     isOpen(): boolean;
     probe(timeoutMs?: number): Promise<RenderedReport>;
@@ -100,6 +101,7 @@ export function activate(context: vscode.ExtensionContext): ScaleTestExtensionAp
       }));
     },
     testResults: () => Object.fromEntries(tests.lastResults),
+    testItems: () => tests.items(),
     dashboard: {
       isOpen: () => dashboard.isOpen,
       probe: (timeoutMs) => dashboard.probe(timeoutMs),

@@ -218,6 +218,7 @@ export class Commands {
     await sim.close();
     await vscode.commands.executeCommand('setContext', 'coderScaletest.simRunning', false);
     await this.c.deployments.logout(sim.url);
+    if (readSettings().defaultDeployment === sim.url) await setDefaultDeployment(undefined);
     this.c.log.info(`Simulated deployment at ${sim.url} stopped`);
   }
 

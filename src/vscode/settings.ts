@@ -39,6 +39,6 @@ export function resultsFolder(context: vscode.ExtensionContext): string {
   return workspaceRoot ? path.join(workspaceRoot, '.scaletest-results') : path.join(context.globalStorageUri.fsPath, 'results');
 }
 
-export async function setDefaultDeployment(url: string): Promise<void> {
+export async function setDefaultDeployment(url: string | undefined): Promise<void> {
   await vscode.workspace.getConfiguration(SECTION).update('defaultDeployment', url, vscode.ConfigurationTarget.Global);
 }

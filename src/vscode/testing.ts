@@ -199,6 +199,11 @@ export class PlanTests implements vscode.Disposable {
     }
   }
 
+  /** The Test Explorer's items: each plan with its children's labels. */
+  items(): { label: string; children: string[] }[] {
+    return [...iterate(this.controller.items)].map((item) => ({ label: item.label, children: [...iterate(item.children)].map((child) => child.label) }));
+  }
+
   dispose(): void {
     for (const disposable of this.disposables) disposable.dispose();
   }

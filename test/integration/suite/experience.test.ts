@@ -183,6 +183,25 @@ describe('VS Code experience', function () {
     assert.match(threshold.message ?? '', /observed \d|failed: observed/);
   });
 
+  it('runs the plan from the Test Explorer, where stages and thresholds are its children', async function () {
+    this.timeout(180_000);
+    const planName = path.basename(planPath).replace(/\.scaletest\.json$/, '');
+    const before = api.testResults()[planName];
+    await vscode.commands.executeCommand('testing.runAll');
+    const after = await until('a new Test Explorer result for the plan', 150_000, () => {
+      const result = api.testResults()[planName];
+      return result && result !== before && !api.currentRun() ? result : undefined;
+    });
+    assert.ok(['passed', 'failed'].includes(after.state), `plan result ${JSON.stringify(after)}`);
+    const item = api.testItems().find((candidate) => candidate.label === planName);
+    assert.ok(item, `no Test Explorer item for ${planName}`);
+    for (const child of ['Prepare', 'SSH', 'Web terminal', 'Workspace apps', 'Dashboard', 'Cleanup', 'ssh.rtt.p95 < 300ms', 'api.errors_5xx == 0']) {
+      assert.ok(item.children.includes(child), `${child} is not a child of ${planName}: ${item.children.join(', ')}`);
+    }
+    const tree = await api.runsTree();
+    assert.ok(tree.filter((root) => root.label.startsWith('ui smoke')).length >= 2, 'the Test Explorer run is not in the Runs view');
+  });
+
   it('opens, exports and compares past runs, and cleans up leftovers by run id', async function () {
     this.timeout(60_000);
     assert.ok(run?.reportDir);
