@@ -310,14 +310,20 @@ export class CoderClient {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const workspace = await this.getWorkspace(workspaceId, { signal });
+      const job = workspace.latest_build.job;
+      if (job.status === 'failed' || job.status === 'canceled') {
+        throw new BuildFailedError(workspace.latest_build.id, job.status, job.error);
+      }
+      // Agents (resources) appear only once the build's job has succeeded.
+      const built = job.status === 'succeeded';
       const agents = (workspace.latest_build.resources ?? []).flatMap((resource) => resource.agents ?? []);
       const broken = agents.find((agent) => agent.status === 'timeout' || agent.status === 'disconnected');
       if (broken) {
         throw new Error(`agent "${broken.name}" of workspace ${workspace.owner_name}/${workspace.name} is ${broken.status}`);
       }
-      if (agents.every((agent) => agent.status === 'connected')) return workspace;
+      if (built && agents.every((agent) => agent.status === 'connected')) return workspace;
       if (Date.now() + pollMs > deadline) {
-        const states = agents.map((agent) => `${agent.name}: ${agent.status}`).join(', ');
+        const states = built ? agents.map((agent) => `${agent.name}: ${agent.status}`).join(', ') : `build ${job.status}`;
         throw new Error(
           `agents of workspace ${workspace.owner_name}/${workspace.name} not connected after ${Math.round(timeoutMs / 1000)} s (${states})`,
         );

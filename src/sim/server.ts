@@ -260,7 +260,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
     if (workspace.deleted && !includeDeleted) {
       throw new HttpError(
         410,
-        `Workspace "${workspace.id}" was deleted, you can view this workspace by specifying '?include_deleted=true' and trying again.`,
+        `Workspace "${workspace.id}" was deleted, you can view this workspace by specifying '?deleted=true' and trying again.`,
       );
     }
     return workspace;
@@ -430,7 +430,13 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
       };
     },
     getWorkspace: async (ctx, params) => {
-      const workspace = visibleWorkspace(ctx, params.workspace!, ctx.url.searchParams.get('include_deleted') === 'true');
+      const includeDeleted = ctx.url.searchParams.get('include_deleted') ?? '';
+      if (!['', 'true', 'false', '1', '0'].includes(includeDeleted)) {
+        throw new HttpError(400, `Invalid boolean value "${includeDeleted}" for "include_deleted" query param.`, undefined, [
+          { field: 'deleted', detail: 'Must be a valid boolean' },
+        ]);
+      }
+      const workspace = visibleWorkspace(ctx, params.workspace!, includeDeleted === 'true' || includeDeleted === '1');
       return { status: 200, body: store.workspaceJson(workspace) };
     },
     getWorkspaceByOwnerAndName: async (ctx, params) => {

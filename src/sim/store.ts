@@ -410,8 +410,9 @@ export class SimStore {
   buildJson(build: SimBuild): S.WorkspaceBuild {
     const workspace = build.workspace;
     const agent = workspace.agent;
+    // Like coderd, resources exist once the provisioner job has completed successfully.
     const resources: S.WorkspaceResource[] =
-      build.transition === 'start'
+      build.transition === 'start' && build.job.status === 'succeeded'
         ? [
             {
               id: agent.resourceId,

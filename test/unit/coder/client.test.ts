@@ -130,6 +130,7 @@ describe('CoderClient against the simulated deployment', () => {
     const workspace = await fx.owner.createWorkspace(fx.sim.organizationId, username, { name, template_id: fx.sim.templateId });
     assert.strictEqual(workspace.owner_name, username);
     assert.strictEqual(workspace.latest_build.job.status, 'pending');
+    assert.deepStrictEqual(workspace.latest_build.resources, [], 'like coderd, resources appear when the job has succeeded');
     const logs: ProvisionerJobLog[] = [];
     const build = await client.waitForBuild(workspace.latest_build.id, { onLog: (log) => logs.push(log), pollMs: 20 });
     assert.strictEqual(build.job.status, 'succeeded');

@@ -73,6 +73,7 @@ describe('simulated deployment: faults', () => {
       assert.match(e.message, /failBuilds/);
       return true;
     });
+    await assert.rejects(client.waitForAgents(workspace.id, { pollMs: 20 }), BuildFailedError);
   });
 
   it('agentsNeverConnect leaves agents connecting; waitForAgents times out saying so', async () => {
