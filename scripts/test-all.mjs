@@ -10,6 +10,7 @@ import { ROOT, setupForTests } from './setup.mjs';
 
 const RESULTS_DIR = path.join(ROOT, 'test-results');
 const RESULTS_FILE_ENV = 'CODER_SCALETEST_TEST_RESULTS';
+const TEST_RUN_TIMEOUT_MS = 25 * 60_000;
 const bin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
 
 /** @type {{name: string, passes: number, failures: number, seconds: number, outcome: string}[]} */
@@ -34,7 +35,14 @@ function testRun(name, resultsFile, command, args) {
   banner(name);
   const started = Date.now();
   fs.rmSync(resultsFile, { force: true });
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, [RESULTS_FILE_ENV]: resultsFile } });
+  const result = spawnSync(command, args, {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, [RESULTS_FILE_ENV]: resultsFile },
+    // A hung run is stopped with SIGTERM, on which the harness kills its code-server and browser.
+    timeout: TEST_RUN_TIMEOUT_MS,
+    killSignal: 'SIGTERM',
+  });
   const seconds = (Date.now() - started) / 1000;
   let counts = { passes: 0, failures: 0 };
   try {
@@ -46,7 +54,7 @@ function testRun(name, resultsFile, command, args) {
   const ranNothing = counts.passes + counts.failures === 0;
   const unexplainedExit = result.status !== 0 && counts.failures === 0;
   const failures = counts.failures + (ranNothing || unexplainedExit ? 1 : 0);
-  const outcome = `${counts.passes} passed, ${counts.failures} failed${ranNothing ? ' (ran no tests)' : unexplainedExit ? ` (exited with ${result.status})` : ''}`;
+  const outcome = `${counts.passes} passed, ${counts.failures} failed${ranNothing ? ' (ran no tests)' : unexplainedExit ? ` (exited with ${result.status ?? result.signal})` : ''}`;
   parts.push({ name, passes: counts.passes, failures, seconds, outcome });
 }
 

@@ -81,9 +81,9 @@ const liveProcessGroups = new Set<number>();
 process.once('exit', () => {
   for (const pid of liveProcessGroups) killGroup(pid);
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => process.exit(130));
-}
+// Exiting through process.exit runs the 'exit' handler above, which a signal's default would skip.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
 
 function killGroup(pid: number): void {
   try {
@@ -139,6 +139,7 @@ export class WorkbenchSession {
         timeout: 120_000,
       });
       if (install.status !== 0) {
+        fs.rmSync(tempDir, { recursive: true, force: true });
         throw new Error(`code-server --install-extension ${options.installVsix} failed: ${install.stderr || install.stdout}`);
       }
     }

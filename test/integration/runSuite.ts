@@ -21,19 +21,20 @@ async function main(routeName: string | undefined): Promise<number> {
   console.log(`[integration] VS Code ${route.vscode} (code-server ${route.codeServer}, Node from ${route.node})`);
 
   const session = await WorkbenchSession.start({ route, outputName, env: { [RESULTS_FILE_ENV]: resultsFile } });
+  let workbenchLog: fs.WriteStream | undefined;
   try {
     const exitCode = new Promise<number>((resolve) => {
       void session.page.exposeFunction('codeAutomationExit', (code: number) => resolve(code));
     });
     // Mocha's output is shown; the rest of the workbench's console (gallery lookups that
     // fail offline and the like) goes to workbench.log.
-    const workbenchLog = fs.createWriteStream(path.join(session.outputDir, 'workbench.log'));
+    workbenchLog = fs.createWriteStream(path.join(session.outputDir, 'workbench.log'));
     await session.page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
       const line = format(...args);
       const bridged = bridgeRequest(line);
       if (bridged) void answer(session, bridged);
       else if (line.startsWith(MOCHA_OUTPUT_PREFIX)) console.log(`  ${line.slice(MOCHA_OUTPUT_PREFIX.length + 1)}`);
-      else workbenchLog.write(`[${type}] ${line}\n`);
+      else workbenchLog?.write(`[${type}] ${line}\n`);
     });
     await session.page.goto(
       session.workbenchUrl([
@@ -56,6 +57,7 @@ async function main(routeName: string | undefined): Promise<number> {
     const results = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as TestResults;
     return code === 0 && results.failures === 0 && results.passes > 0 ? 0 : 1;
   } finally {
+    workbenchLog?.end();
     await session.dispose();
   }
 }
