@@ -644,6 +644,10 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
     }
     const key = `${user?.id ?? req.socket.remoteAddress ?? 'unknown'} ${url.pathname}`;
     const nowMs = Date.now();
+    if (rateWindows.size > 10_000) {
+      // Keys include the path (build ids, ...): drop finished windows so long runs stay bounded.
+      for (const [staleKey, stale] of rateWindows) if (nowMs - stale.start >= 60_000) rateWindows.delete(staleKey);
+    }
     let window = rateWindows.get(key);
     if (!window || nowMs - window.start >= 60_000) {
       window = { start: nowMs, count: 0 };
