@@ -75,11 +75,9 @@ export function activate(context: vscode.ExtensionContext): ScaleTestExtensionAp
     ...commands.register(),
   );
 
-  void (async () => {
-    await deployments.forgetStaleSimulated(undefined);
-    await vscode.commands.executeCommand('setContext', 'coderScaletest.simRunning', false);
-    await Promise.all([plans.rescan(), deployments.refresh()]);
-  })();
+  void vscode.commands.executeCommand('setContext', 'coderScaletest.simRunning', false);
+  void plans.rescan();
+  void deployments.refresh();
 
   return {
     commandIds: COMMAND_IDS,

@@ -24,6 +24,11 @@ export type DeploymentState =
 
 export class DeploymentStore implements vscode.Disposable {
   private readonly states = new Map<string, DeploymentState>();
+  /**
+   * The simulated deployment this window started: kept in memory only (token included), since
+   * it dies with the window and other windows share globalState and SecretStorage.
+   */
+  private simulated: { url: string; token: string } | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
@@ -36,7 +41,8 @@ export class DeploymentStore implements vscode.Disposable {
   }
 
   list(): KnownDeployment[] {
-    return this.context.globalState.get<KnownDeployment[]>(LIST_KEY, []);
+    const saved = this.context.globalState.get<KnownDeployment[]>(LIST_KEY, []).filter((deployment) => deployment.url !== this.simulated?.url);
+    return this.simulated ? [{ url: this.simulated.url, simulated: true }, ...saved] : saved;
   }
 
   state(url: string): DeploymentState {
@@ -54,26 +60,34 @@ export class DeploymentStore implements vscode.Disposable {
       this.setState(url, { state: 'error', message: this.redactor.redact((error as Error).message) });
       throw error;
     }
-    await this.context.secrets.store(tokenKey(url), token);
-    const others = this.list().filter((deployment) => deployment.url !== url);
-    await this.context.globalState.update(LIST_KEY, [...others, { url, simulated: simulated || undefined }]);
+    if (simulated) {
+      this.simulated = { url, token };
+    } else {
+      await this.context.secrets.store(tokenKey(url), token);
+      const others = this.context.globalState.get<KnownDeployment[]>(LIST_KEY, []).filter((deployment) => deployment.url !== url);
+      await this.context.globalState.update(LIST_KEY, [...others, { url }]);
+    }
     this.setState(url, { state: 'connected', info });
     return info;
   }
 
-  /** Forgets the token (and, for the simulated deployment, the entry itself). */
+  /** Forgets the token; the simulated deployment is forgotten altogether. */
   async logout(url: string): Promise<void> {
-    await this.context.secrets.delete(tokenKey(url));
-    const entry = this.list().find((deployment) => deployment.url === url);
-    if (entry?.simulated) await this.context.globalState.update(LIST_KEY, this.list().filter((deployment) => deployment.url !== url));
+    if (this.simulated?.url === url) this.simulated = undefined;
+    else await this.context.secrets.delete(tokenKey(url));
     this.states.delete(url);
     this.changed.fire();
   }
 
-  async connection(url: string): Promise<DeploymentConnection> {
-    const token = await this.context.secrets.get(tokenKey(url));
-    if (!token) throw new Error(`Not signed in to ${url}: run "Coder Scale Test: Connect to Deployment" first.`);
+  private async token(url: string): Promise<string | undefined> {
+    const token = this.simulated?.url === url ? this.simulated.token : await this.context.secrets.get(tokenKey(url));
     this.redactor.add(token);
+    return token;
+  }
+
+  async connection(url: string): Promise<DeploymentConnection> {
+    const token = await this.token(url);
+    if (!token) throw new Error(`Not signed in to ${url}: run "Coder Scale Test: Connect to Deployment" first.`);
     return { url, token, tls: readSettings().tls };
   }
 
@@ -81,12 +95,11 @@ export class DeploymentStore implements vscode.Disposable {
   async refresh(): Promise<void> {
     await Promise.all(
       this.list().map(async ({ url }) => {
-        const token = await this.context.secrets.get(tokenKey(url));
+        const token = await this.token(url);
         if (!token) {
           this.setState(url, { state: 'signedOut' });
           return;
         }
-        this.redactor.add(token);
         this.setState(url, { state: 'checking' });
         try {
           this.setState(url, { state: 'connected', info: await this.backend.inspectDeployment({ url, token, tls: readSettings().tls }) });
@@ -95,13 +108,6 @@ export class DeploymentStore implements vscode.Disposable {
         }
       }),
     );
-  }
-
-  /** Simulated deployments die with the window that started them: drop stale entries. */
-  async forgetStaleSimulated(running: string | undefined): Promise<void> {
-    for (const deployment of this.list()) {
-      if (deployment.simulated && deployment.url !== running) await this.logout(deployment.url);
-    }
   }
 
   private setState(url: string, state: DeploymentState): void {
