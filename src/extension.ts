@@ -11,7 +11,7 @@ import { PlanIndex, PlansTreeProvider } from './vscode/plans';
 import { SecretRedactor } from './vscode/redact';
 import { RunController } from './vscode/runController';
 import { RunHistory, RunNode, RunsTreeProvider } from './vscode/runs';
-import { resultsFolder } from './vscode/settings';
+import { readSettings, resultsFolder } from './vscode/settings';
 import { PlanTests, type RecordedResult } from './vscode/testing';
 
 /** What `activate` returns: read by this extension's integration tests. */
@@ -71,6 +71,11 @@ export function activate(context: vscode.ExtensionContext): ScaleTestExtensionAp
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('coderScaletest.resultsFolder')) runsTree.refresh();
       if (event.affectsConfiguration('coderScaletest')) void deployments.refresh();
+      if (event.affectsConfiguration('coderScaletest.tls.insecure') && readSettings().tls.insecure) {
+        void vscode.window.showWarningMessage(
+          'Coder Scale Test: TLS certificate verification is now off for every deployment. Use this only for test deployments you control; prefer coderScaletest.tls.caFile.',
+        );
+      }
     }),
     ...commands.register(),
   );

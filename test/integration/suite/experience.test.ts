@@ -126,6 +126,7 @@ describe('VS Code experience', function () {
       return (rendered.charts['rtt:ssh'] ?? 0) > 0 ? rendered : undefined;
     });
     assert.strictEqual(liveCharts.title, 'ui smoke');
+    await screenshot('dashboard-live');
     const liveTree = await api.runsTree();
     assert.match(liveTree[0]?.label ?? '', /^● ui smoke/);
 
