@@ -798,9 +798,10 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
     });
   }
 
-  function followLogs(build: SimBuild, ws: WebSocket): void {
+  /** Streams a build's logs after id `after` (one JSON per text frame); closes when the job ends. */
+  function followLogs(build: SimBuild, ws: WebSocket, after: number): void {
     const send = (entry: S.ProvisionerJobLog) => ws.send(JSON.stringify(entry));
-    for (const entry of build.logs) send(entry);
+    for (const entry of build.logs) if (entry.id > after) send(entry);
     if (!store.isActive(build)) {
       ws.close(1000);
       return;
@@ -835,7 +836,8 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
         const limited = rateLimited(req, url, user);
         if (limited) throw limited;
         trackWebSocket(socket, path);
-        logSockets.handleUpgrade(req, socket, head, (ws) => followLogs(build, ws));
+        const after = Number(url.searchParams.get('after') ?? 0) || 0;
+        logSockets.handleUpgrade(req, socket, head, (ws) => followLogs(build, ws, after));
       } else if (target.kind === 'api' && target.match.name === 'agentPty') {
         const limited = rateLimited(req, url, user);
         if (limited) throw limited;

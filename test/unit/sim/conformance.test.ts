@@ -117,19 +117,24 @@ describe('simulated deployment conformance', () => {
     assert.strictEqual((await createWorkspace('Not valid!')).status, 400);
     const buildId: string = workspace.latest_build.id;
 
-    // Follow the build logs over WebSocket (token as query parameter): one log JSON per text frame.
-    const frames: unknown[] = [];
-    await new Promise<void>((resolve, reject) => {
-      const socket = new WebSocket(`${sim.url.replace('http', 'ws')}${routePath('buildLogs', { workspacebuild: buildId })}?follow&coder_session_token=${memberToken}`);
-      socket.on('message', (data, isBinary) => {
-        assert.strictEqual(isBinary, false);
-        frames.push(JSON.parse(data.toString()));
+    // Follow the build logs over WebSocket (token as query parameter): one log JSON per text
+    // frame, closed normally when the job ends.
+    const follow = (query: string) =>
+      new Promise<{ id: number }[]>((resolve, reject) => {
+        const received: { id: number }[] = [];
+        const path = routePath('buildLogs', { workspacebuild: buildId });
+        const socket = new WebSocket(`${sim.url.replace('http', 'ws')}${path}?follow&coder_session_token=${memberToken}${query}`);
+        socket.on('message', (data, isBinary) => {
+          assert.strictEqual(isBinary, false);
+          received.push(JSON.parse(data.toString()));
+        });
+        socket.on('close', (code) => (code === 1000 ? resolve(received) : reject(new Error(`closed with ${code}`))));
+        socket.on('error', reject);
       });
-      socket.on('close', (code) => (code === 1000 ? resolve() : reject(new Error(`closed with ${code}`))));
-      socket.on('error', reject);
-    });
+    const frames = await follow('');
     assert.ok(frames.length >= 3);
     frames.forEach((frame, i) => check(S.ProvisionerJobLog, frame, `log frame ${i}`));
+    assert.deepStrictEqual((await follow(`&after=${frames[1]!.id}`)).map((f) => f.id), frames.slice(2).map((f) => f.id));
     assert.strictEqual((await hit('buildLogs', { params: { workspacebuild: buildId } })).body.length, frames.length);
 
     const ready = await until(
