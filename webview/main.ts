@@ -13,7 +13,6 @@ import {
   formatCount,
   formatDuration,
   formatMs,
-  formatPercent,
   isFinished,
   thresholdTally,
   totalErrors,

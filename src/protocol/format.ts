@@ -35,10 +35,6 @@ export function formatCount(value: number): string {
   return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–';
 }
 
-export function formatPercent(ratio: number): string {
-  return Number.isFinite(ratio) ? `${(ratio * 100).toFixed(1)}%` : '–';
-}
-
 export const VERDICT_LABELS: Record<Verdict, string> = {
   pending: 'pending',
   pass: 'passed',
@@ -48,11 +44,6 @@ export const VERDICT_LABELS: Record<Verdict, string> = {
 
 export function totalErrors(stage: StageSnapshot): number {
   return Object.values(stage.errors).reduce((sum, n) => sum + n, 0);
-}
-
-/** Stages that carry traffic or work in this run (not skipped). */
-export function activeStages(snapshot: RunSnapshot): StageSnapshot[] {
-  return snapshot.stages.filter((stage) => stage.state !== 'skipped');
 }
 
 /** Highest recent p95 over the traffic stages that are running (the number to watch). */

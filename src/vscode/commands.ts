@@ -222,10 +222,6 @@ export class Commands {
     this.c.log.info(`Simulated deployment at ${sim.url} stopped`);
   }
 
-  get simulatedUrl(): string | undefined {
-    return this.sim?.url;
-  }
-
   /** The deployment to run a plan against: the plan's, the default, the only one, or the user's pick. */
   async pickDeploymentFor(planUri: vscode.Uri): Promise<string | undefined> {
     const known = this.c.deployments.list();

@@ -55,7 +55,7 @@ export class DashboardHost implements vscode.Disposable {
   }
 
   /** The extra data a command from the webview refers to (the run being shown). */
-  shownRunDir(): string | undefined {
+  private shownRunDir(): string | undefined {
     return this.latest.type === 'snapshot' ? this.latest.snapshot.reportDir : undefined;
   }
 

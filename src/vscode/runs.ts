@@ -58,10 +58,6 @@ export class RunHistory {
     }
     return runs.sort((a, b) => (b.run.snapshot?.startedAt ?? b.mtimeMs) - (a.run.snapshot?.startedAt ?? a.mtimeMs)).map(({ run }) => run);
   }
-
-  async find(dir: string): Promise<PastRun | undefined> {
-    return (await this.list()).find((run) => path.resolve(run.dir) === path.resolve(dir));
-  }
 }
 
 const ICONS: Record<NodeIcon, [string, string]> = {
@@ -138,7 +134,6 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
-  private lastRoots: RunNode[] = [];
 
   constructor(
     private readonly history: RunHistory,
@@ -164,14 +159,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const roots: RunNode[] = [];
     if (live?.snapshot) roots.push(new RunNode(live.snapshot, undefined, true));
     for (const run of await this.history.list()) roots.push(new RunNode(run.snapshot, run.dir, false, run.error));
-    this.lastRoots = roots;
     void vscode.commands.executeCommand('setContext', 'coderScaletest.hasRuns', roots.some((root) => !root.live));
     return roots;
-  }
-
-  /** What the view showed last (for integration tests). */
-  shownRoots(): RunNode[] {
-    return this.lastRoots;
   }
 
   dispose(): void {
