@@ -23,6 +23,8 @@ export const responseSchemas = {
   listWorkspaces: S.WorkspacesResponse,
   getWorkspace: S.Workspace,
   getWorkspaceByOwnerAndName: S.Workspace,
+  /** Per WebSocket text frame. */
+  watchWorkspace: S.ServerSentEvent,
   listWorkspaceBuilds: Type.Array(S.WorkspaceBuild),
   createBuild: S.WorkspaceBuild,
   getBuild: S.WorkspaceBuild,

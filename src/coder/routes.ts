@@ -51,6 +51,9 @@ export const apiRoutes = {
   getWorkspaceByOwnerAndName: {
     method: 'GET', path: '/users/{user}/workspace/{workspacename}', endpointClass: 'workspaces', auth: true,
   },
+  watchWorkspace: {
+    method: 'GET', path: '/workspaces/{workspace}/watch-ws', endpointClass: 'workspaces', auth: true, websocket: true,
+  },
   listWorkspaceBuilds: { method: 'GET', path: '/workspaces/{workspace}/builds', endpointClass: 'builds', auth: true },
   createBuild: { method: 'POST', path: '/workspaces/{workspace}/builds', endpointClass: 'builds', auth: true },
   getBuild: { method: 'GET', path: '/workspacebuilds/{workspacebuild}', endpointClass: 'builds', auth: true },

@@ -43,6 +43,14 @@ export const WorkspaceAppHealth = StringEnum(['disabled', 'initializing', 'healt
   title: 'codersdk.WorkspaceAppHealth',
 });
 
+export const ServerSentEventType = StringEnum(['ping', 'data', 'error'], { title: 'codersdk.ServerSentEventType' });
+
+/** A live-update event (`/watch-ws` frames); `data` is a Workspace for `type: "data"`. */
+export const ServerSentEvent = Type.Object(
+  { type: ServerSentEventType, data: Opt(Type.Unknown()) },
+  { title: 'codersdk.ServerSentEvent' },
+);
+
 export const SlimRole = Type.Object(
   { name: Type.String(), display_name: Opt(Type.String()), organization_id: Opt(Type.String()) },
   { title: 'codersdk.SlimRole' },
@@ -312,7 +320,8 @@ export const CreateWorkspaceBuildRequest = Type.Object(
 /** Every named schema, for the spec check and the conformance test. */
 export const allSchemas: readonly TSchema[] = [
   LoginType, UserStatus, WorkspaceStatus, WorkspaceTransition, ProvisionerJobStatus, ProvisionerJobType, LogSource,
-  LogLevel, WorkspaceAgentStatus, WorkspaceAgentLifecycle, WorkspaceAppSharingLevel, WorkspaceAppHealth, SlimRole, User,
+  LogLevel, WorkspaceAgentStatus, WorkspaceAgentLifecycle, WorkspaceAppSharingLevel, WorkspaceAppHealth, ServerSentEventType,
+  ServerSentEvent, SlimRole, User,
   Organization, Template, WorkspaceApp, WorkspaceAgent, WorkspaceResource, ProvisionerJob, WorkspaceBuild, Workspace,
   ProvisionerJobLog, BuildInfoResponse, ValidationError, Response, LoginWithPasswordRequest, LoginWithPasswordResponse,
   CreateTokenRequest, GenerateAPIKeyResponse, AppHostResponse, GetUsersResponse, WorkspacesResponse,
@@ -326,6 +335,7 @@ export type WorkspaceTransitionValue = Static<typeof WorkspaceTransition>;
 export type ProvisionerJobStatusValue = Static<typeof ProvisionerJobStatus>;
 export type WorkspaceAgentStatusValue = Static<typeof WorkspaceAgentStatus>;
 export type WorkspaceAgentLifecycleValue = Static<typeof WorkspaceAgentLifecycle>;
+export type ServerSentEvent = Static<typeof ServerSentEvent>;
 export type SlimRole = Static<typeof SlimRole>;
 export type User = Static<typeof User>;
 export type Organization = Static<typeof Organization>;

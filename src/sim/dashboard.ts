@@ -63,9 +63,15 @@ function pageFor(pathname: string): PageSpec | undefined {
     const path = JSON.stringify(workspacePaths(decodeURIComponent(workspace[1]!), decodeURIComponent(workspace[2]!)));
     return {
       title: 'Workspace',
+      // Like the real workspace page, it also keeps a live-update socket open (watch-ws).
       script: `const w = await api(${path});
         const builds = await api('/api/v2/workspaces/' + w.id + '/builds');
-        show(w.owner_name + '/' + w.name, builds.map((b) => ['#' + b.build_number + ' ' + b.transition, b.status]));`,
+        show(w.owner_name + '/' + w.name, builds.map((b) => ['#' + b.build_number + ' ' + b.transition, b.status]));
+        const live = new WebSocket(location.origin.replace(/^http/, 'ws') + '/api/v2/workspaces/' + w.id + '/watch-ws');
+        live.onmessage = (message) => {
+          const event = JSON.parse(message.data);
+          if (event.type === 'data') document.body.dataset.status = event.data.latest_build.status;
+        };`,
     };
   }
   return undefined;

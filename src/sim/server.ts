@@ -229,8 +229,8 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
     },
     ...(options.ptyDetachedTtlMs !== undefined ? { ptyDetachedTtlMs: options.ptyDetachedTtlMs } : {}),
   });
-  const logSockets = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-  logSockets.on('headers', (headers) => headers.push(`X-Coder-Build-Version: ${SIM_BUILD_VERSION}`));
+  const apiSockets = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  apiSockets.on('headers', (headers) => headers.push(`X-Coder-Build-Version: ${SIM_BUILD_VERSION}`));
 
   const ownerEmail = 'admin@coder.local';
   const owner = store.addUser({
@@ -444,6 +444,9 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
       const workspace = user && store.findWorkspace(user, params.workspacename!);
       if (!workspace || !canSee(ctx.user, workspace)) throw notFound();
       return { status: 200, body: store.workspaceJson(workspace) };
+    },
+    watchWorkspace: async () => {
+      throw new HttpError(400, 'This endpoint requires a WebSocket upgrade.');
     },
     listWorkspaceBuilds: async (ctx, params) => {
       const workspace = visibleWorkspace(ctx, params.workspace!, true);
@@ -815,6 +818,19 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
     });
   }
 
+  /** coderd's live workspace updates: the workspace now and after every change, pings every 15 s. */
+  function watchWorkspace(workspace: SimWorkspace, ws: WebSocket): void {
+    const send = (event: S.ServerSentEvent) => ws.send(JSON.stringify(event));
+    const sendWorkspace = () => send({ type: 'data', data: store.workspaceJson(workspace) });
+    sendWorkspace();
+    store.events.on(`workspace:${workspace.id}`, sendWorkspace);
+    const ping = setInterval(() => send({ type: 'ping' }), 15_000);
+    ws.once('close', () => {
+      clearInterval(ping);
+      store.events.off(`workspace:${workspace.id}`, sendWorkspace);
+    });
+  }
+
   async function handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     requestCount++;
     const method = req.method ?? 'GET';
@@ -837,7 +853,13 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
         if (limited) throw limited;
         trackWebSocket(socket, path);
         const after = Number(url.searchParams.get('after') ?? 0) || 0;
-        logSockets.handleUpgrade(req, socket, head, (ws) => followLogs(build, ws, after));
+        apiSockets.handleUpgrade(req, socket, head, (ws) => followLogs(build, ws, after));
+      } else if (target.kind === 'api' && target.match.name === 'watchWorkspace') {
+        const workspace = visibleWorkspace({ req, url, user }, target.match.params.workspace!);
+        const limited = rateLimited(req, url, user);
+        if (limited) throw limited;
+        trackWebSocket(socket, path);
+        apiSockets.handleUpgrade(req, socket, head, (ws) => watchWorkspace(workspace, ws));
       } else if (target.kind === 'api' && target.match.name === 'agentPty') {
         const limited = rateLimited(req, url, user);
         if (limited) throw limited;
@@ -935,8 +957,8 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
       closed = true;
       for (const timer of restartTimers) clearTimeout(timer);
       store.dispose();
-      for (const client of logSockets.clients) client.terminate();
-      logSockets.close();
+      for (const client of apiSockets.clients) client.terminate();
+      apiSockets.close();
       await agentServices.close();
       for (const socket of sockets) socket.destroy();
       for (const socket of openWebSockets) socket.destroy();

@@ -111,7 +111,7 @@ export class SimStore {
   private readonly tokens = new Map<string, { secretHash: string; userId: string; expiresAt: number }>();
   readonly workspaces = new Map<string, SimWorkspace>();
   private readonly builds = new Map<string, SimBuild>();
-  /** Emits `log:<buildId>` (ProvisionerJobLog) and `done:<buildId>`. */
+  /** Emits `log:<buildId>` (ProvisionerJobLog), `done:<buildId>` and `workspace:<id>` (any change). */
   readonly events = new EventEmitter();
   private nextLogId = 1;
   // Exact fractions, evenly spread, like the other faults: failBuilds 0.25 fails every 4th build.
@@ -290,7 +290,7 @@ export class SimStore {
     workspace.builds.push(build);
     workspace.updatedAt = created;
     this.builds.set(build.id, build);
-    if (transition === 'start') this.setAgent(workspace.agent, 'connecting', 'created');
+    if (transition === 'start') this.setAgent(workspace, 'connecting', 'created');
 
     const willFail = transition === 'start' && (faults.failBuilds ?? 0) > 0 && this.failBuildSelector.next(faults.failBuilds!);
     const stages =
@@ -347,36 +347,38 @@ export class SimStore {
       if (build.transition === 'delete') {
         this.setBuildStatus(build, 'deleted');
         workspace.deleted = true;
-        this.setAgent(workspace.agent, 'disconnected', 'off');
+        this.setAgent(workspace, 'disconnected', 'off');
         this.options.onAgentGone(workspace.agent.id);
       } else if (build.transition === 'stop') {
         this.setBuildStatus(build, 'stopped');
-        this.setAgent(workspace.agent, 'disconnected', 'off');
+        this.setAgent(workspace, 'disconnected', 'off');
       } else {
         this.setBuildStatus(build, 'running');
-        this.scheduleAgentConnect(workspace.agent);
+        this.scheduleAgentConnect(workspace);
       }
     }
     this.events.emit(`done:${build.id}`);
   }
 
-  private scheduleAgentConnect(agent: SimAgent): void {
+  private scheduleAgentConnect(workspace: SimWorkspace): void {
+    const agent = workspace.agent;
     const faults = this.options.faults();
     if ((faults.agentsNeverConnect ?? 0) > 0 && this.neverConnectSelector.next(faults.agentsNeverConnect!)) {
       // Like coderd: an agent that does not connect within the template's timeout shows `timeout`.
-      agent.timers.push(setTimeout(() => this.setAgent(agent, 'timeout', 'created'), AGENT_CONNECTION_TIMEOUT_SECONDS * 1000));
+      agent.timers.push(setTimeout(() => this.setAgent(workspace, 'timeout', 'created'), AGENT_CONNECTION_TIMEOUT_SECONDS * 1000));
       return;
     }
     const delay = Math.max(0, faults.agentConnectDelayMs ?? this.options.agentConnectDelayMs);
     agent.timers.push(
       setTimeout(() => {
         agent.firstConnectedAt ??= now();
-        this.setAgent(agent, 'connected', 'ready');
+        this.setAgent(workspace, 'connected', 'ready');
       }, delay),
     );
   }
 
-  private setAgent(agent: SimAgent, status: S.WorkspaceAgentStatusValue, lifecycle: S.WorkspaceAgentLifecycleValue): void {
+  private setAgent(workspace: SimWorkspace, status: S.WorkspaceAgentStatusValue, lifecycle: S.WorkspaceAgentLifecycleValue): void {
+    const agent = workspace.agent;
     if (status !== 'connected') {
       for (const timer of agent.timers) clearTimeout(timer);
       agent.timers = [];
@@ -384,12 +386,14 @@ export class SimStore {
     agent.status = status;
     agent.lifecycle = lifecycle;
     agent.updatedAt = now();
+    this.events.emit(`workspace:${workspace.id}`);
   }
 
   private setBuildStatus(build: SimBuild, status: S.WorkspaceStatusValue): void {
     build.status = status;
     build.updatedAt = now();
     build.workspace.updatedAt = build.updatedAt;
+    this.events.emit(`workspace:${build.workspace.id}`);
   }
 
   private appendLog(build: SimBuild, stage: string, level: 'info' | 'warn' | 'error', output: string): void {

@@ -173,11 +173,26 @@ describe('simulated deployment conformance', () => {
     assert.strictEqual((await hit('appHost')).body.host, '');
 
     assert.strictEqual((await hit('deleteUser', { params: { user: created.body.id } })).status, 417, 'user still has a workspace');
+    // Live updates: the workspace now, then again on every change (here: the delete build).
+    const watchFrames: { type: string; data?: { latest_build: { transition: string; status: string } } }[] = [];
+    const watch = new WebSocket(`${sim.url.replace('http', 'ws')}${routePath('watchWorkspace', { workspace: workspace.id })}`, {
+      headers: { 'Coder-Session-Token': memberToken },
+    });
+    watch.on('message', (data) => watchFrames.push(JSON.parse(data.toString())));
+    await until(async () => watchFrames.length, (count) => count >= 1);
+    exercised.add('watchWorkspace');
     const deletion = await hit('createBuild', { params: { workspace: workspace.id }, body: { transition: 'delete' } });
     assert.strictEqual(deletion.status, 201);
     assert.strictEqual((await hit('createBuild', { params: { workspace: workspace.id }, body: { transition: 'bogus' } })).status, 400);
     await until(() => hit('getBuild', { params: { workspacebuild: deletion.body.id } }), (r) => r.body.job.status === 'succeeded');
     assert.strictEqual((await hit('getWorkspace', { params: { workspace: workspace.id } })).status, 410);
+    await until(async () => watchFrames.at(-1)?.data?.latest_build.status, (status) => status === 'deleted');
+    watch.close();
+    watchFrames.forEach((frame, i) => {
+      check(S.ServerSentEvent, frame, `watch frame ${i}`);
+      if (frame.type === 'data') check(S.Workspace, frame.data, `watch frame ${i} data`);
+    });
+    assert.strictEqual(watchFrames[0]!.data!.latest_build.transition, 'start');
     assert.strictEqual((await hit('getWorkspace', { params: { workspace: workspace.id }, query: { include_deleted: 'true' } })).status, 200);
 
     // A long build, canceled.

@@ -215,6 +215,9 @@ describe('simulated deployment: Prometheus, apps, dashboard', () => {
         await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
       }
       assert.ok(apiCalls.includes(`/api/v2/users/${username}/workspace/${workspace.name}/builds/1`));
+      // The workspace page keeps a live-update socket, like the real one.
+      await page.goto(`${fx.sim.url}/@${username}/${workspace.name}`);
+      await page.waitForSelector('body[data-status="running"]', { timeout: 10_000 });
       // Without the cookie the page reports the failure instead of hanging.
       const anonymous = await browser.newPage();
       await anonymous.goto(fx.sim.url + '/workspaces');
