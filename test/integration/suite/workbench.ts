@@ -6,6 +6,9 @@ import { BRIDGE_DIR, BRIDGE_PREFIX, type BridgeReply, type BridgeRequest } from 
 import { TEST_OUTPUT_ENV } from '../../support/testResults';
 
 let nextId = 0;
+// Each *.test.ts is bundled on its own with its own copy of this module, so the counter alone
+// repeats across test files in one extension host; the random part keeps ids unique.
+const idPrefix = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
 /** The folder where in-host tests may write files; test-results/<route>/ under the repo. */
 export function testOutputDir(): string {
@@ -19,7 +22,7 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type RequestBody = WithoutId<BridgeRequest>;
 
 async function ask(body: RequestBody, timeoutMs: number): Promise<BridgeReply & { ok: true }> {
-  const id = `${process.pid}-${nextId++}`;
+  const id = `${idPrefix}-${nextId++}`;
   const replyFile = path.join(testOutputDir(), BRIDGE_DIR, `${id}.json`);
   console.log(`${BRIDGE_PREFIX} ${JSON.stringify({ id, ...body })}`);
   await waitFor(() => fs.existsSync(replyFile), timeoutMs, () => `the test runner did not answer a ${body.kind} request`);
