@@ -96,7 +96,8 @@ function line(label: string, data: { x: number; y: number }[], color: string, st
     backgroundColor: color,
     borderWidth: width,
     borderDash: dashed ? [5, 4] : [],
-    pointRadius: 0,
+    // A line needs two points; until then, draw the point itself.
+    pointRadius: data.length < 3 ? 2.5 : 0,
     pointHitRadius: 6,
     tension: 0,
     // Which stage a dataset belongs to, so the probe can count points per stage.

@@ -2,6 +2,7 @@
 // the narrow ScaleTestBackend interface. No vscode import.
 import { CoderClient } from '../coder/client';
 import type { DeploymentConnection, TlsOptions } from '../coder/connection';
+import { CoderApiError } from '../coder/errors';
 import * as fs from 'fs';
 import * as path from 'path';
 import { cleanupRun } from '../engine/cleanup';
@@ -68,6 +69,14 @@ export function createEngineBackend(): ScaleTestBackend {
       try {
         const [build, user] = await Promise.all([client.buildInfo(), client.me()]);
         return { version: build.version, username: user.username, isOwner: isOwner(user.roles) };
+      } catch (error) {
+        if (error instanceof CoderApiError && error.status === 401) {
+          throw new Error(`${connection.url} rejected the session token (401 ${error.apiMessage}). Connect again with a fresh token (\`coder tokens create\`) or with email and password.`);
+        }
+        if (error instanceof CoderApiError && error.status === 404) {
+          throw new Error(`${connection.url} does not look like a Coder deployment (${error.method} ${error.route} answered 404): check the access URL.`);
+        }
+        throw error;
       } finally {
         client.close();
       }
