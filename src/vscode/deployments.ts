@@ -154,6 +154,10 @@ export class DeploymentNode extends vscode.TreeItem {
     this.tooltip = tooltip;
     this.id = `deployment:${deployment.url}`;
     this.contextValue = deployment.simulated ? 'deployment.simulated' : 'deployment';
+    if ((state.state === 'signedOut' || state.state === 'error') && !deployment.simulated) {
+      this.command = { command: 'coderScaletest.connect', title: 'Connect to Deployment', arguments: [{ url: deployment.url }] };
+      this.tooltip += '\nClick to sign in again';
+    }
   }
 }
 
