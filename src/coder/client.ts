@@ -230,10 +230,14 @@ export class CoderClient {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(abortError(signal));
       const started = performance.now();
-      let opened = false;
+      let reported = false;
       const socket = new WebSocket(url, { ...this.wsOptions() });
-      const report = (status: number | undefined, error?: string) =>
+      // One report per socket: the handshake's outcome.
+      const report = (status: number | undefined, error?: string) => {
+        if (reported) return;
+        reported = true;
         this.report({ method: 'GET', route, endpointClass: 'builds', status, durationMs: performance.now() - started, error, attempt: 1 });
+      };
       const onAbort = () => socket.terminate();
       signal?.addEventListener('abort', onAbort, { once: true });
       const finish = (error?: Error) => {
@@ -242,10 +246,7 @@ export class CoderClient {
         if (error) reject(error);
         else resolve();
       };
-      socket.on('upgrade', () => {
-        opened = true;
-        report(101);
-      });
+      socket.on('upgrade', () => report(101));
       socket.on('unexpected-response', (_request, response) => {
         let body = '';
         response.setEncoding('utf8');
@@ -267,7 +268,7 @@ export class CoderClient {
         }
       });
       socket.on('error', (error: NodeJS.ErrnoException) => {
-        if (!opened) report(undefined, error.message);
+        report(undefined, error.message);
         finish(this.networkError(error));
       });
       socket.on('close', () => finish());

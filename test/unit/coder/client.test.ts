@@ -144,6 +144,14 @@ describe('CoderClient against the simulated deployment', () => {
     assert.strictEqual((await client.workspaceByOwnerAndName(username, name)).id, workspace.id);
   });
 
+  it('reports a refused log socket once, with the status and coderd message', async () => {
+    fx.requests.length = 0;
+    const error = await rejectsWith(fx.owner.followBuildLogs('00000000-0000-4000-8000-000000000000', () => {}), CoderApiError);
+    assert.strictEqual(error.status, 404);
+    assert.match(error.message, /Resource not found/);
+    assert.deepStrictEqual(fx.requests.map((r) => [r.route, r.status]), [['/api/v2/workspacebuilds/{workspacebuild}/logs', 404]]);
+  });
+
   it('finds workspaces with q and pages through them', async () => {
     const { username } = await memberClient(fx);
     const prefix = uniqueName('find');
