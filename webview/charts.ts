@@ -88,7 +88,7 @@ interface ChartSpec {
   datasets: (snapshot: RunSnapshot, colors: ThemeColors) => LineDataset[];
 }
 
-function line(label: string, data: { x: number; y: number }[], color: string, stage: StageName, dashed = false, width = 1.5): LineDataset {
+function line(label: string, data: { x: number; y: number }[], color: string, stage: StageName | undefined, dashed = false, width = 1.5): LineDataset {
   return {
     label,
     data,
@@ -138,10 +138,22 @@ function perStageSpec(id: string, title: string, formatY: (n: number) => string,
   };
 }
 
+/** The deployment's API latency next to the runner's own delay: is it coderd or this machine? */
+const apiVsRunnerSpec: ChartSpec = {
+  id: 'api',
+  title: 'API p95 (solid) and runner event-loop lag (dashed)',
+  formatY: formatMs,
+  datasets: (snapshot, colors) => [
+    line('API p95', snapshot.history.map((point) => ({ x: point.t / 1000, y: point.apiP95Ms })), colors.series[0], undefined),
+    line('event-loop lag', snapshot.history.map((point) => ({ x: point.t / 1000, y: point.eventLoopLagMs })), colors.muted, undefined, true),
+  ],
+};
+
 const SHARED_SPECS: ChartSpec[] = [
   perStageSpec('connections', 'Connections: active (solid) vs target (dashed)', (n) => String(Math.round(n)), ['active', 'active'], ['target', 'target']),
   perStageSpec('throughput', 'Throughput', (n) => `${formatBytes(n)}/s`, ['bytes/s', 'bytesPerSecond']),
   perStageSpec('errors', 'Errors (solid) and disconnects (dashed)', (n) => String(Math.round(n)), ['errors', 'errors'], ['disconnects', 'disconnects']),
+  apiVsRunnerSpec,
 ];
 
 /** Keeps one chart.js instance per chart id and redraws them from each snapshot. */

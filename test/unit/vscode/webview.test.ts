@@ -92,6 +92,8 @@ window.acquireVsCodeApi = () => ({ postMessage: (m) => window.posted.push(m), ge
     assert.strictEqual(rendered.charts['throughput:pty'], 4);
     assert.strictEqual(rendered.charts['errors:pty'], 4);
     assert.ok(!('rtt:apps' in rendered.charts), 'a skipped stage got a chart');
+    // API p95 and event-loop lag at every history point.
+    assert.strictEqual(rendered.charts.api, 12);
     assert.strictEqual(await page.getAttribute('#dashboard-root', 'data-rendered'), 'true');
     const stageRows = await page.locator('#stages tbody tr').count();
     assert.strictEqual(stageRows, snapshot.stages.length);
