@@ -3,6 +3,7 @@
 // esbuild does not type-check: `npm run typecheck` (tsc --noEmit) does.
 import * as esbuild from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -44,6 +45,7 @@ const nodeCommon = {
 };
 
 const integrationSuiteDir = 'test/integration/suite';
+const integrationOutDir = 'out/test/integration/suite';
 
 const builds = [
   { ...nodeCommon, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
@@ -69,7 +71,7 @@ const builds = [
     entryPoints: readdirSync(integrationSuiteDir)
       .filter((file) => file === 'index.ts' || file.endsWith('.test.ts'))
       .map((file) => `${integrationSuiteDir}/${file}`),
-    outdir: 'out/test/integration/suite',
+    outdir: integrationOutDir,
     external: [...nodeCommon.external, 'mocha'],
   },
 ];
@@ -78,7 +80,12 @@ if (watch) {
   const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));
   await Promise.all(contexts.map((context) => context.watch()));
 } else {
-  // A test whose source was deleted must not keep running from a stale bundle.
-  rmSync('out/test/integration/suite', { recursive: true, force: true });
-  await Promise.all(builds.map((options) => esbuild.build(options)));
+  const results = await Promise.all(builds.map((options) => esbuild.build({ ...options, metafile: true })));
+  // A test whose source was deleted must not keep running from a stale bundle. Removed after
+  // the build (not before), so a suite running meanwhile never finds its files missing.
+  const written = new Set(results.flatMap((result) => Object.keys(result.metafile.outputs).map((file) => path.resolve(file))));
+  for (const file of readdirSync(integrationOutDir)) {
+    const output = path.resolve(integrationOutDir, file);
+    if (!written.has(output)) rmSync(output, { force: true });
+  }
 }
