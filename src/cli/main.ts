@@ -30,7 +30,7 @@ usage:
   coder-scaletest validate PLAN
   coder-scaletest init [PATH]              write the default plan (default: scaletest.scaletest.json)
   coder-scaletest cleanup --run-id ID [--url URL] [--token TOKEN]
-  coder-scaletest demo [--users N] [--slot-seconds S] [--out DIR] [--ndjson] [--no-dashboard]
+  coder-scaletest demo [--users N] [--slot-seconds S] [--out DIR] [--ndjson] [--no-dashboard] [--ssh-cli]
   coder-scaletest sim [--host H] [--port N] [--faults FILE]
   coder-scaletest --help | --version
 
@@ -240,6 +240,7 @@ async function demoCommand(args: string[], io: CliIo): Promise<number> {
     out: { type: 'string' },
     ndjson: { type: 'boolean' },
     'no-dashboard': { type: 'boolean' },
+    'ssh-cli': { type: 'boolean' },
     chromium: { type: 'string' },
   });
   const users = Number(values.users ?? 20);
@@ -252,7 +253,13 @@ async function demoCommand(args: string[], io: CliIo): Promise<number> {
   info.write(`starting the embedded simulated Coder deployment...\n`);
   const sim = await startSimDeployment({ buildDurationMs: 1500, agentConnectDelayMs: 500, directSsh: true });
   try {
-    const plan = demoPlan(defaultPlan(), { users, slotSeconds, dashboard: !values['no-dashboard'], directSsh: sim.directSsh, prometheusUrl: sim.prometheusUrl });
+    const plan = demoPlan(defaultPlan(), {
+      users,
+      slotSeconds,
+      dashboard: !values['no-dashboard'],
+      directSsh: values['ssh-cli'] ? undefined : sim.directSsh,
+      prometheusUrl: sim.prometheusUrl,
+    });
     info.write(
       `simulated deployment at ${sim.url}; running the reference plan scaled down: ${users} users, ${slotSeconds} s slots ` +
         `(SSH T0-T3, web terminal T1-T4, apps T2-T5, dashboard T3-T6: ${6 * slotSeconds} s of traffic)\n`,
@@ -280,7 +287,8 @@ export function demoPlan(
   plan.traffic.dashboard.intervalSeconds = Math.max(1, Math.min(10, options.slotSeconds / 3));
   plan.traffic.dashboard.jitterSeconds = plan.traffic.dashboard.intervalSeconds / 2;
   if (options.directSsh) {
-    // The simulator's direct SSH port spares one coder CLI process per connection.
+    // The simulator's direct SSH port spares one coder CLI process per connection (--ssh-cli
+    // takes the `coder ssh --stdio` path instead, as against a real deployment).
     plan.traffic.ssh.transport = 'direct';
     plan.traffic.ssh.directAddress = `${options.directSsh.host}:${options.directSsh.port}`;
   }

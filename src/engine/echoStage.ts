@@ -2,7 +2,10 @@
 // the stage's slot and closed at its end.
 import { EchoSession } from './echoSession';
 import type { StageMetrics } from './metrics';
+import { runPool } from './pool';
 import type { PreparedUser } from './prepare';
+
+const RAMP_UP_CONCURRENCY = 4;
 import { openerFactory, type EchoStageName, type TransportContext } from './transports';
 
 export interface EchoStageOptions extends TransportContext {
@@ -33,14 +36,18 @@ export async function runEchoStage(options: EchoStageOptions): Promise<void> {
       }),
   );
   let firstFailure: string | undefined;
-  await Promise.all(
-    sessions.map((session, index) =>
+  // Ramp up a few connections at a time: a burst of handshakes (SSH key exchange, CLI start-up)
+  // would stall the runner and show up as latency on every connection already running.
+  await runPool(
+    sessions,
+    RAMP_UP_CONCURRENCY,
+    (session, index) =>
       session.start().catch((error: Error) => {
         metrics.countError('connect');
         firstFailure ??= error.message;
         log('warn', `${users[index].workspaceName}: cannot connect: ${error.message}`);
       }),
-    ),
+    signal,
   );
   if (firstFailure && metrics.activeConnections === 0) log('error', `no connection could be opened: ${firstFailure}`);
   await sleepUntil(options.endAt, signal);

@@ -10,6 +10,9 @@ import type { DeploymentSnapshot, RunnerSnapshot } from '../protocol/snapshot';
 /** Health failures or restart signals closer together than this are one restart. */
 const RESTART_DEBOUNCE_MS = 15_000;
 const SLOW_POLL_EVERY = 5;
+const HEALTH_TIMEOUT_MS = 3000;
+/** Consecutive timed-out health checks that count as coderd being down. */
+const SLOW_HEALTH_CHECKS_FOR_RESTART = 3;
 
 export class DeploymentMonitor {
   private readonly state: DeploymentSnapshot;
@@ -17,6 +20,7 @@ export class DeploymentMonitor {
   private polls = 0;
   private lastRestartAt = -Infinity;
   private inFlight = false;
+  private slowHealthChecks = 0;
   private readonly prometheus?: PrometheusScraper;
 
   constructor(
@@ -66,13 +70,20 @@ export class DeploymentMonitor {
   private async checkHealth(): Promise<void> {
     const started = Date.now();
     try {
-      await this.client.healthz(AbortSignal.timeout(3000));
+      await this.client.healthz(AbortSignal.timeout(HEALTH_TIMEOUT_MS));
       this.state.healthLatencyMs = Date.now() - started;
       this.state.healthy = true;
+      this.slowHealthChecks = 0;
     } catch (error) {
-      if (this.state.healthy) this.countRestart(`health check failed: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      this.state.lastError = message;
+      // A refusal or an error status is coderd down; a slow answer may be a busy runner, so
+      // only a run of them counts.
+      const timedOut = (error as Error).name === 'TimeoutError' || /timeout|timed out|within/i.test(message);
+      this.slowHealthChecks = timedOut ? this.slowHealthChecks + 1 : 0;
+      if (timedOut && this.slowHealthChecks < SLOW_HEALTH_CHECKS_FOR_RESTART) return;
+      if (this.state.healthy) this.countRestart(`health check failed: ${message}`);
       this.state.healthy = false;
-      this.state.lastError = (error as Error).message;
     }
   }
 

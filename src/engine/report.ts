@@ -148,6 +148,18 @@ const html = (text: string) => xml(text);
 /** JSON safe inside a <script> element. */
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
+function prometheusText(p: NonNullable<RunReport['deployment']['prometheus']>): string {
+  if (p.scrapeError) return p.scrapeError;
+  const parts = [
+    p.cpuCores !== undefined ? `CPU ${p.cpuCores.toFixed(2)} cores` : undefined,
+    p.residentMemoryBytes !== undefined ? `RSS ${(p.residentMemoryBytes / 1048576).toFixed(0)} MiB` : undefined,
+    p.apiRequestsPerSecond !== undefined ? `${p.apiRequestsPerSecond.toFixed(1)} API req/s` : undefined,
+    p.apiLatencyP95Ms !== undefined ? `API p95 ${p.apiLatencyP95Ms} ms` : undefined,
+    p.concurrentWebsockets !== undefined ? `${p.concurrentWebsockets} WebSockets` : undefined,
+  ];
+  return parts.filter(Boolean).join(' · ') + ' (at the end of the run)';
+}
+
 export function reportHtml(report: RunReport): string {
   const badge = (verdict: string) => `<span class="badge ${verdict}">${html(verdict.toUpperCase())}</span>`;
   const stageRows = report.stages
@@ -155,7 +167,8 @@ export function reportHtml(report: RunReport): string {
       const l = s.latency;
       const progress = s.progress ? `${s.progress.done}/${s.progress.total} (${s.progress.failed} failed)` : `${s.connections.active}/${s.connections.target}`;
       const errors = Object.entries(s.errors).map(([k, v]) => `${k}: ${v}`).join(', ') || '0';
-      return `<tr><td>${html(s.title)}</td><td>${badge(s.verdict)}</td><td>${html(progress)}</td><td>${s.completed}/${s.sent}</td><td>${l.p50}</td><td>${l.p95}</td><td>${l.p99}</td><td>${l.max}</td><td>${s.disconnects}</td><td>${s.mismatches}</td><td>${html(errors)}</td><td>${html(s.reason ?? '')}</td></tr>`;
+      const n = (value: number) => String(Math.round(value * 10) / 10);
+      return `<tr><td>${html(s.title)}</td><td>${badge(s.verdict)}</td><td>${html(progress)}</td><td>${s.completed}/${s.sent}</td><td>${n(l.p50)}</td><td>${n(l.p95)}</td><td>${n(l.p99)}</td><td>${n(l.max)}</td><td>${s.disconnects}</td><td>${s.mismatches}</td><td>${html(errors)}</td><td>${html(s.reason ?? '')}</td></tr>`;
     })
     .join('\n');
   const thresholdRows = report.thresholds
@@ -199,7 +212,7 @@ ${thresholdRows}</table>
 <table>
 <tr><th>Deployment</th><td>${html(d.url)} ${d.version ? `(version ${html(d.version)})` : ''} · restarts ${d.restarts} · ${d.healthy ? 'healthy' : 'unhealthy'}${d.lastError ? ` · last error: ${html(d.lastError)}` : ''}</td></tr>
 <tr><th>API</th><td>${report.api.total.requests} requests · p95 ${report.api.total.latency.p95} ms · 5xx ${report.api.total.errors5xx} · 4xx ${report.api.total.errors4xx} · network errors ${report.api.total.networkErrors}</td></tr>
-${d.prometheus ? `<tr><th>coderd (Prometheus)</th><td>${html(JSON.stringify(d.prometheus))}</td></tr>` : ''}
+${d.prometheus ? `<tr><th>coderd (Prometheus)</th><td>${html(prometheusText(d.prometheus))}</td></tr>` : ''}
 <tr><th>Runner</th><td>CPU ${report.runner.cpuPercent}% · RSS ${(report.runner.rssBytes / 1048576).toFixed(0)} MiB · event-loop lag p99 ${report.runner.eventLoopLagP99Ms} ms${report.runner.warning ? ` · ${html(report.runner.warning)}` : ''}</td></tr>
 <tr><th>Cleanup</th><td>${cleanup.deletedWorkspaces} workspaces and ${cleanup.deletedUsers} users deleted${cleanup.leftovers.length ? ` · left behind: ${html(cleanup.leftovers.join(', '))}` : ''}</td></tr>
 </table>

@@ -1,6 +1,7 @@
 // A staged scale-test run: verify access → prepare → traffic timeline (SSH T0–T3, web
 // terminal T1–T4, apps T2–T5, dashboard T3–T6 by default) → cleanup per strategy (also on
 // failure and abort) → reports. Once a second a complete RunSnapshot goes to every listener.
+import { setMaxListeners } from 'events';
 import * as path from 'path';
 import { CoderClient } from '../coder/client';
 import type { DeploymentConnection } from '../coder/connection';
@@ -149,6 +150,8 @@ class Run {
     private readonly options: StartRunOptions,
   ) {
     this.random = seededRandom(plan.seed);
+    // Every connection of every stage listens for the one abort signal.
+    setMaxListeners(0, this.controller.signal);
     this.reportDir = path.join(options.outDir, runId);
     for (const name of ['prepare', ...TRAFFIC_STAGES, 'cleanup'] as StageName[]) {
       const planned = (TRAFFIC_STAGES as readonly string[]).includes(name) ? stageWindowMs(plan, name as (typeof TRAFFIC_STAGES)[number]) : undefined;
@@ -326,7 +329,8 @@ class Run {
         if (signal.aborted) return;
         metrics.state = 'running';
         metrics.startedAt = Date.now();
-        this.log('info', `${STAGE_TITLES[name]} stage started (${users.length} connections)`, name);
+        const connections = name === 'dashboard' ? (browser?.users.length ?? 0) : users.length;
+        this.log('info', `${STAGE_TITLES[name]} stage started (${connections} ${name === 'dashboard' ? 'browser users' : 'connections'})`, name);
         const log = (level: 'info' | 'warn' | 'error', message: string) => this.log(level, message, name);
         try {
           if (name === 'dashboard') {

@@ -206,6 +206,10 @@ export function evaluateThreshold(
   if (stage?.state === 'skipped') {
     return { observed: null, observedText: 'not run', verdict: 'skipped', reason: `${stage.title} stage did not run` };
   }
+  // Echoes of the last ticks are still in flight while a stage runs: throughput is judged once it is over.
+  if (threshold.kind === 'ratio' && stage && stage.state !== 'done' && !final) {
+    return { observed: null, observedText: 'after the stage', verdict: 'pending' };
+  }
   let observed = definition.read(snapshot);
   if (observed !== null && threshold.unit === '%' && definition.kind === 'count') {
     const base = definition.percentBase!(snapshot);

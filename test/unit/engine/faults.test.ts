@@ -39,6 +39,20 @@ describe('engine verdicts with faults injected into the simulated deployment', f
     assert.strictEqual(stage(result, 'ssh').verdict, 'pass');
   });
 
+  it('a threshold with abortOnFail stops the run early with a failed verdict (exit 1, not 130)', async () => {
+    sim.setFaults({ dropConnections: { pty: { fraction: 1, afterMs: 200 } } });
+    const plan = smallPlan(sim, { users: 2, only: ['pty'] });
+    plan.timeline.slotSeconds = 5;
+    plan.thresholds = [{ expression: 'pty.disconnects == 0', abortOnFail: true, abortAfterSeconds: 0 }];
+    const result = await startRun({ plan, connection: { url: sim.url, token: sim.ownerToken }, outDir: out }).done;
+    assert.strictEqual(result.exitCode, 1);
+    assert.strictEqual(result.snapshot.status, 'aborted');
+    assert.match(result.snapshot.reason!, /threshold "pty\.disconnects == 0" breached/);
+    const pty = stage(result, 'pty');
+    assert.ok(pty.endedAt! - pty.startedAt! < 5000, 'stopped before the end of its window');
+    assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
+  });
+
   it('failed builds fail prepare on prepare.failures and still clean up', async () => {
     const result = await runWith({ failBuilds: 0.5 }, 4, []);
     assert.strictEqual(result.verdict, 'fail');

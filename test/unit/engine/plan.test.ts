@@ -75,3 +75,12 @@ describe('plan', () => {
     assert.strictEqual(committed, planSchemaFileText());
   });
 });
+
+describe('example plans', () => {
+  const dir = path.join(__dirname, '../../../examples');
+  for (const file of fs.readdirSync(dir).filter((name) => name.endsWith('.scaletest.json'))) {
+    it(`${file} is valid`, () => {
+      validatePlan(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
+    });
+  }
+});
