@@ -30,15 +30,19 @@ function summarize(histogram: hdr.Histogram): LatencySummary {
 export class LatencyRecorder {
   private readonly total = newHistogram();
   private readonly interval = newHistogram();
+  /** Percentiles walk the histogram's buckets: reuse them until a new value arrives. */
+  private cached?: LatencySummary;
 
   record(ms: number): void {
     const micros = Math.max(1, Math.round(ms * MICROS_PER_MS));
     this.total.recordValue(micros);
     this.interval.recordValue(micros);
+    this.cached = undefined;
   }
 
   summary(): LatencySummary {
-    return summarize(this.total);
+    this.cached ??= summarize(this.total);
+    return { ...this.cached };
   }
 
   /** Summary of the values since the last call, then starts a new interval. */

@@ -403,8 +403,10 @@ class Run {
     this.runner.sample();
     const snapshot = this.snapshot();
     this.evaluate(snapshot, false);
+    snapshot.thresholds = this.thresholds.map((t) => ({ ...t.state }));
     this.recordHistory(snapshot);
-    this.publish(this.snapshot());
+    snapshot.history = this.history.map((point) => ({ ...point }));
+    this.publish(snapshot);
   }
 
   private evaluate(snapshot: RunSnapshot, final: boolean): void {
