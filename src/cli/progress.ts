@@ -16,6 +16,7 @@ const color = (enabled: boolean) => {
 
 const pad = (text: string, width: number) => (text.length >= width ? text.slice(0, width) : text + ' '.repeat(width - text.length));
 const padLeft = (text: string, width: number) => (text.length >= width ? text : ' '.repeat(width - text.length) + text);
+const visibleLength = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '').length;
 const ms = (value: number) => (value >= 100 ? `${Math.round(value)}` : value.toFixed(1));
 
 function verdictText(verdict: string, c: ReturnType<typeof color>): string {
@@ -122,9 +123,11 @@ export class ProgressView {
     }
     if (this.live) {
       this.erase();
-      const lines = renderTable(snapshot, true).map((line) => line.slice(0, Math.max(40, (this.out.columns ?? 200) + 20)));
+      const lines = renderTable(snapshot, true);
       this.out.write(lines.join('\n') + '\n');
-      this.drawnLines = lines.length;
+      // Long lines wrap: count the rows they take so the next redraw erases all of them.
+      const columns = this.out.columns || 80;
+      this.drawnLines = lines.reduce((rows, line) => rows + Math.max(1, Math.ceil(visibleLength(line) / columns)), 0);
       return;
     }
     if (snapshot.now - this.lastLineAt < 5000 || snapshot.status === 'starting') return;
