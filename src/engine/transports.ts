@@ -86,7 +86,11 @@ export async function openerFactory(stage: EchoStageName, context: TransportCont
         });
     }
     case 'apps': {
-      const host = (await context.owner.appHost()).host;
+      // No wildcard host (or an older coderd without the endpoint): path-based app URLs.
+      const host = await context.owner.appHost().then(
+        (answer) => answer.host,
+        () => '',
+      );
       return (user) => async () =>
         withTimeout(
           openAppEchoChannel({
