@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CoderClient } from '../../../src/coder/client';
+import { findChromium } from '../../../src/engine/dashboardStage';
 import { readReport } from '../../../src/engine/report';
 import { startRun, type RunEvent, type RunHandle } from '../../../src/engine/run';
 import type { RunSnapshot, StageName } from '../../../src/protocol/snapshot';
@@ -68,6 +69,24 @@ describe('engine run against the simulated deployment', function () {
     const html = fs.readFileSync(path.join(result.reportDir, 'report.html'), 'utf8');
     assert.match(html, /Chart\.js v4/);
     assert.ok(!/<script src=/.test(html), 'self-contained');
+
+    // The HTML report draws its charts offline, from the one file.
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: findChromium(), args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await page.route(/^(?!file:)/, (route) => route.abort());
+      await page.goto(`file://${path.join(result.reportDir, 'report.html')}`);
+      const charts = await page.evaluate(() =>
+        [...document.querySelectorAll('canvas')].filter((canvas) => (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): unknown } }).Chart.getChart(canvas)).length,
+      );
+      assert.deepStrictEqual(pageErrors, []);
+      assert.strictEqual(charts, 6, 'timeline, latency, connections, errors, API and runner charts');
+    } finally {
+      await browser.close();
+    }
 
     for (const file of ['report.json', 'junit.xml', 'report.html']) {
       const text = fs.readFileSync(path.join(result.reportDir, file), 'utf8');
