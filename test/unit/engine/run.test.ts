@@ -80,7 +80,7 @@ describe('engine run against the simulated deployment', function () {
       await page.route(/^(?!file:)/, (route) => route.abort());
       await page.goto(`file://${path.join(result.reportDir, 'report.html')}`);
       const charts = await page.evaluate(() =>
-        [...document.querySelectorAll('canvas')].filter((canvas) => (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): unknown } }).Chart.getChart(canvas)).length,
+        Array.from(document.querySelectorAll('canvas')).filter((canvas) => (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): unknown } }).Chart.getChart(canvas)).length,
       );
       assert.deepStrictEqual(pageErrors, []);
       assert.strictEqual(charts, 6, 'timeline, latency, connections, errors, API and runner charts');
