@@ -400,7 +400,9 @@ class Run {
       stage.rollInterval();
     }
     this.api.rollInterval();
-    this.runner.sample();
+    const wasOverloaded = this.runner.latest().overloaded;
+    const runner = this.runner.sample();
+    if (runner.overloaded && !wasOverloaded && this.status === 'running') this.log('warn', runner.warning!);
     const snapshot = this.snapshot();
     this.evaluate(snapshot, false);
     snapshot.thresholds = this.thresholds.map((t) => ({ ...t.state }));

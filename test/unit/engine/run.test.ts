@@ -128,6 +128,18 @@ describe('engine run against the simulated deployment', function () {
     }
   });
 
+  it('keeps the history bounded and in time order however many snapshots a run publishes', async () => {
+    const plan = smallPlan(sim, { users: 1, only: ['ssh'] });
+    let published = 0;
+    const handle = startRun({ plan, connection: { url: sim.url, token: sim.ownerToken }, outDir: out, snapshotIntervalMs: 3 });
+    handle.subscribe(() => published++);
+    const { snapshot } = await handle.done;
+    assert.ok(published > 700, `${published} snapshots`);
+    assert.ok(snapshot.history.length <= 600 && snapshot.history.length >= 300, `${snapshot.history.length} points`);
+    const gaps = snapshot.history.slice(1).map((point, i) => point.t - snapshot.history[i].t);
+    assert.ok(gaps.every((gap) => gap > 0), 'in time order');
+  });
+
   describe('deployment access', () => {
     it('wrong URL: unreachable, exit code 3', async () => {
       const result = await startRun({ plan: smallPlan(sim), connection: { url: 'http://127.0.0.1:1', token: sim.ownerToken }, outDir: out }).done;
