@@ -28,7 +28,7 @@ usage:
   coder-scaletest run PLAN [--url URL] [--token TOKEN] [--out DIR] [--ndjson]
                            [--ca-file PEM] [--insecure] [--chromium PATH] [--coder-binary PATH]
   coder-scaletest validate PLAN
-  coder-scaletest init [PATH]              write the default plan (default: scaletest.scaletest.json)
+  coder-scaletest init [PATH]              write the default plan (default: plan.scaletest.json)
   coder-scaletest cleanup --run-id ID [--url URL] [--token TOKEN]
   coder-scaletest demo [--users N] [--slot-seconds S] [--out DIR] [--ndjson] [--no-dashboard] [--ssh-cli]
   coder-scaletest sim [--host H] [--port N] [--faults FILE]
@@ -192,7 +192,7 @@ function validateCommand(args: string[], io: CliIo): number {
 
 function initCommand(args: string[], io: CliIo): number {
   const { values, positionals } = parse(args, { force: { type: 'boolean' } });
-  const target = positionals[0] ?? 'scaletest.scaletest.json';
+  const target = positionals[0] ?? 'plan.scaletest.json';
   if (!target.endsWith('.scaletest.json')) io.stderr.write(`note: name plans *.scaletest.json so editors apply the plan schema\n`);
   if (fs.existsSync(target) && !values.force) throw new UsageError(`${target} already exists; pass --force to overwrite it`);
   fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
