@@ -2,16 +2,17 @@
 // (scripts/demo.mjs) and .ci/run. Uses only Node built-ins: it runs on a fresh clone before
 // `npm ci`. Everything downloaded goes under .cache/ (git-ignored) and is reused next time.
 //
-// Run alone: `node scripts/setup.mjs [--no-vscode]` prepares everything the tests need.
+// Run alone: `node scripts/setup.mjs` prepares everything the tests need.
+// CODER_SCALETEST_ROUTES=minimum (or latest) limits the VS Code versions installed and tested.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const CACHE_DIR = path.join(ROOT, '.cache');
-/** Written by ensureVsCodeRoutes(); read by the integration harness (test/integration/routes.ts). */
-export const ROUTES_FILE = path.join(CACHE_DIR, 'vscode-routes.json');
+const CACHE_DIR = path.join(ROOT, '.cache');
+/** Written by ensureVsCodeRoutes(); read by the integration harness (test/integration/harness.ts). */
+const ROUTES_FILE = path.join(CACHE_DIR, 'vscode-routes.json');
 export const CHROMIUM_PATH = process.env.CODER_SCALETEST_CHROMIUM || '/usr/bin/chromium';
 
 const NODE24_VERSION = '24.21.0';
@@ -24,7 +25,7 @@ const RIPGREP_CACHE = { dir: 'vscode-ripgrep-cache-1.15.11', file: 'ripgrep-v13.
  * (engines.vscode ^1.100.0) on the machine's Node 20, and a current one on Node 24.
  * @type {{name: string, codeServer: string, vscode: string, node24: boolean}[]}
  */
-export const VSCODE_ROUTES = [
+const VSCODE_ROUTES = [
   { name: 'minimum', codeServer: '4.100.3', vscode: '1.100.3', node24: false },
   { name: 'latest', codeServer: '4.139.1', vscode: '1.139.1', node24: true },
 ];
@@ -44,7 +45,7 @@ function succeeds(command, args) {
 }
 
 /** Runs one set-up step and prints how long it took (install times are worth knowing). */
-export function timed(title, fn) {
+function timed(title, fn) {
   const started = Date.now();
   const value = fn();
   console.log(`[setup] ${title}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -172,27 +173,32 @@ function ensureCodeServer(route) {
 }
 
 /** Debian packages: a browser for the dashboard stage and the tests, plus code-server build needs. */
-export const TEST_APT_PACKAGES = ['chromium', 'libkrb5-dev', 'ripgrep'];
+const TEST_APT_PACKAGES = ['chromium', 'libkrb5-dev', 'ripgrep'];
 
-/** Installs both code-server routes and records where they are in ROUTES_FILE. */
-export function ensureVsCodeRoutes(routeNames = VSCODE_ROUTES.map((r) => r.name)) {
-  const routes = VSCODE_ROUTES.filter((r) => routeNames.includes(r.name)).map(ensureCodeServer);
-  fs.writeFileSync(ROUTES_FILE, JSON.stringify(routes, null, 2) + '\n');
-  return routes;
+/** The routes to install and test: all, or those named in CODER_SCALETEST_ROUTES. */
+function selectedRoutes() {
+  const wanted = process.env.CODER_SCALETEST_ROUTES?.split(',').map((name) => name.trim()).filter(Boolean);
+  if (!wanted) return VSCODE_ROUTES;
+  const unknown = wanted.filter((name) => !VSCODE_ROUTES.some((route) => route.name === name));
+  if (unknown.length > 0) {
+    throw new Error(`CODER_SCALETEST_ROUTES names unknown routes ${unknown.join(', ')}; known: ${VSCODE_ROUTES.map((r) => r.name).join(', ')}`);
+  }
+  return VSCODE_ROUTES.filter((route) => wanted.includes(route.name));
 }
 
-/** Everything `npm test` needs. */
+/** Everything `npm test` needs; returns the installed VS Code routes (also written to ROUTES_FILE). */
 export function setupForTests() {
+  const routes = selectedRoutes();
   ensureAptPackages(TEST_APT_PACKAGES);
   ensureNodeModules();
-  return ensureVsCodeRoutes();
+  const installed = routes.map(ensureCodeServer);
+  fs.writeFileSync(ROUTES_FILE, JSON.stringify(installed, null, 2) + '\n');
+  return installed;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    ensureAptPackages(TEST_APT_PACKAGES);
-    ensureNodeModules();
-    if (!process.argv.includes('--no-vscode')) ensureVsCodeRoutes();
+    setupForTests();
   } catch (error) {
     console.error(`[setup] failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);

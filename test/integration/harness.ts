@@ -40,13 +40,12 @@ export interface VsCodeRoute {
   smokeTestDriver: boolean;
 }
 
+/** The routes the last set-up installed (all, or those CODER_SCALETEST_ROUTES named). */
 export function readRoutes(): VsCodeRoute[] {
   if (!fs.existsSync(ROUTES_FILE)) {
     throw new Error(`${ROUTES_FILE} is missing: run \`node scripts/setup.mjs\` (or \`npm test\`) to install code-server first.`);
   }
-  const routes = JSON.parse(fs.readFileSync(ROUTES_FILE, 'utf8')) as VsCodeRoute[];
-  const wanted = process.env.CODER_SCALETEST_ROUTES?.split(',').filter(Boolean);
-  return wanted ? routes.filter((route) => wanted.includes(route.name)) : routes;
+  return JSON.parse(fs.readFileSync(ROUTES_FILE, 'utf8')) as VsCodeRoute[];
 }
 
 export function findRoute(name: string): VsCodeRoute {
