@@ -23,11 +23,12 @@ const RIPGREP_CACHE = { dir: 'vscode-ripgrep-cache-1.15.11', file: 'ripgrep-v13.
 /**
  * The two VS Code versions the extension is tested on: the oldest it supports
  * (engines.vscode ^1.100.0) on the machine's Node 20, and a current one on Node 24.
- * @type {{name: string, codeServer: string, vscode: string, node24: boolean}[]}
+ * 4.139.x ignores the extension-test payload unless its smoke-test driver is on.
+ * @type {{name: string, codeServer: string, vscode: string, node24: boolean, smokeTestDriver: boolean}[]}
  */
 const VSCODE_ROUTES = [
-  { name: 'minimum', codeServer: '4.100.3', vscode: '1.100.3', node24: false },
-  { name: 'latest', codeServer: '4.139.1', vscode: '1.139.1', node24: true },
+  { name: 'minimum', codeServer: '4.100.3', vscode: '1.100.3', node24: false, smokeTestDriver: false },
+  { name: 'latest', codeServer: '4.139.1', vscode: '1.139.1', node24: true, smokeTestDriver: true },
 ];
 
 /** Runs a command with inherited output; throws with the command line if it fails. */
@@ -161,15 +162,7 @@ function ensureCodeServer(route) {
     );
     fs.writeFileSync(marker, new Date().toISOString() + '\n');
   }
-  return {
-    name: route.name,
-    vscode: route.vscode,
-    codeServer: route.codeServer,
-    node,
-    entry,
-    // 4.139.x ignores the extension-test payload unless the smoke-test driver is on.
-    smokeTestDriver: !route.codeServer.startsWith('4.100.'),
-  };
+  return { name: route.name, vscode: route.vscode, codeServer: route.codeServer, node, entry, smokeTestDriver: route.smokeTestDriver };
 }
 
 /** Debian packages: a browser for the dashboard stage and the tests, plus code-server build needs. */
