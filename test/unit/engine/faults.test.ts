@@ -1,27 +1,17 @@
 import * as assert from 'assert';
-import * as fs from 'fs';
 import { startRun, type RunResult } from '../../../src/engine/run';
 import type { StageName } from '../../../src/protocol/snapshot';
-import type { FaultsConfig, SimDeployment } from '../../../src/sim';
-import { leftovers, smallPlan, startTestSim, tempDir } from './helpers';
+import type { FaultsConfig } from '../../../src/sim';
+import { leftovers, smallPlan, useSimAndOutDir } from './helpers';
 
 describe('engine verdicts with faults injected into the simulated deployment', function () {
   this.timeout(60_000);
-  let sim: SimDeployment;
-  let out: string;
-  beforeEach(async () => {
-    sim = await startTestSim();
-    out = tempDir();
-  });
-  afterEach(async () => {
-    await sim.close();
-    fs.rmSync(out, { recursive: true, force: true });
-  });
+  const env = useSimAndOutDir();
 
   async function runWith(faults: FaultsConfig, users: number, only: Array<'ssh' | 'pty' | 'apps'>): Promise<RunResult> {
-    sim.setFaults(faults);
-    const result = await startRun({ plan: smallPlan(sim, { users, only }), connection: { url: sim.url, token: sim.ownerToken }, outDir: out }).done;
-    sim.setFaults({});
+    env.sim.setFaults(faults);
+    const result = await startRun({ plan: smallPlan(env.sim, { users, only }), connection: { url: env.sim.url, token: env.sim.ownerToken }, outDir: env.out }).done;
+    env.sim.setFaults({});
     return result;
   }
 
@@ -40,17 +30,17 @@ describe('engine verdicts with faults injected into the simulated deployment', f
   });
 
   it('a threshold with abortOnFail stops the run early with a failed verdict (exit 1, not 130)', async () => {
-    sim.setFaults({ dropConnections: { pty: { fraction: 1, afterMs: 200 } } });
-    const plan = smallPlan(sim, { users: 2, only: ['pty'] });
+    env.sim.setFaults({ dropConnections: { pty: { fraction: 1, afterMs: 200 } } });
+    const plan = smallPlan(env.sim, { users: 2, only: ['pty'] });
     plan.timeline.slotSeconds = 5;
     plan.thresholds = [{ expression: 'pty.disconnects == 0', abortOnFail: true, abortAfterSeconds: 0 }];
-    const result = await startRun({ plan, connection: { url: sim.url, token: sim.ownerToken }, outDir: out }).done;
+    const result = await startRun({ plan, connection: { url: env.sim.url, token: env.sim.ownerToken }, outDir: env.out }).done;
     assert.strictEqual(result.exitCode, 1);
     assert.strictEqual(result.snapshot.status, 'aborted');
     assert.match(result.snapshot.reason!, /threshold "pty\.disconnects == 0" breached/);
     const pty = stage(result, 'pty');
     assert.ok(pty.endedAt! - pty.startedAt! < 5000, 'stopped before the end of its window');
-    assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
+    assert.deepStrictEqual(await leftovers(env.sim), { users: [], workspaces: [] });
   });
 
   it('failed builds fail prepare on prepare.failures and still clean up', async () => {
@@ -59,7 +49,7 @@ describe('engine verdicts with faults injected into the simulated deployment', f
     assert.ok(failed(result).includes('prepare.failures == 0'), failed(result).join(', '));
     assert.strictEqual(stage(result, 'prepare').verdict, 'fail');
     assert.ok(stage(result, 'prepare').errors.build_failed >= 1);
-    assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
+    assert.deepStrictEqual(await leftovers(env.sim), { users: [], workspaces: [] });
   });
 
   it('internal errors fail api.errors_5xx', async () => {

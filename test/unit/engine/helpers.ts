@@ -39,6 +39,20 @@ export function smallPlan(
   return plan;
 }
 
+/** A fresh simulated deployment and output directory for every test of the enclosing suite. */
+export function useSimAndOutDir(): { sim: SimDeployment; out: string } {
+  const env = {} as { sim: SimDeployment; out: string };
+  beforeEach(async () => {
+    env.sim = await startTestSim();
+    env.out = tempDir();
+  });
+  afterEach(async () => {
+    await env.sim.close();
+    fs.rmSync(env.out, { recursive: true, force: true });
+  });
+  return env;
+}
+
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'scaletest-test-'));
 }

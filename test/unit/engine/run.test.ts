@@ -6,32 +6,22 @@ import { findChromium } from '../../../src/engine/dashboardStage';
 import { readReport } from '../../../src/engine/report';
 import { startRun, type RunEvent, type RunHandle } from '../../../src/engine/run';
 import type { RunSnapshot, StageName } from '../../../src/protocol/snapshot';
-import type { SimDeployment } from '../../../src/sim';
-import { leftovers, smallPlan, startTestSim, tempDir } from './helpers';
+import { leftovers, smallPlan, useSimAndOutDir } from './helpers';
 
 /** Coder session tokens look like `<10-char id>-<22-char secret>`. */
 const TOKEN_SHAPE = /[A-Za-z0-9]{10}-[A-Za-z0-9]{22}/;
 
 describe('engine run against the simulated deployment', function () {
   this.timeout(90_000);
-  let sim: SimDeployment;
-  let out: string;
-  beforeEach(async () => {
-    sim = await startTestSim();
-    out = tempDir();
-  });
-  afterEach(async () => {
-    await sim.close();
-    fs.rmSync(out, { recursive: true, force: true });
-  });
+  const env = useSimAndOutDir();
 
   it('the default plan, scaled down, passes through all six stages and writes reports without secrets', async () => {
     const snapshots: RunSnapshot[] = [];
     const events: RunEvent[] = [];
     const handle = startRun({
-      plan: smallPlan(sim, { users: 2, dashboard: true }),
-      connection: { url: sim.url, token: sim.ownerToken },
-      outDir: out,
+      plan: smallPlan(env.sim, { users: 2, dashboard: true }),
+      connection: { url: env.sim.url, token: env.sim.ownerToken },
+      outDir: env.out,
       log: (event) => events.push(event),
     });
     handle.subscribe((snapshot) => snapshots.push(snapshot));
@@ -52,7 +42,7 @@ describe('engine run against the simulated deployment', function () {
     }
     assert.ok(stage('dashboard').completed >= 1, 'dashboard pages visited');
     assert.deepStrictEqual(result.cleanup, { deletedWorkspaces: 2, deletedUsers: 2, leftovers: [] });
-    assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
+    assert.deepStrictEqual(await leftovers(env.sim), { users: [], workspaces: [] });
 
     // Complete snapshots, about once a second, with history.
     assert.ok(snapshots.length >= 6, `${snapshots.length} snapshots`);
@@ -90,11 +80,11 @@ describe('engine run against the simulated deployment', function () {
 
     for (const file of ['report.json', 'junit.xml', 'report.html']) {
       const text = fs.readFileSync(path.join(result.reportDir, file), 'utf8');
-      assert.ok(!text.includes(sim.ownerToken), `${file} contains the owner token`);
+      assert.ok(!text.includes(env.sim.ownerToken), `${file} contains the owner token`);
       assert.ok(!TOKEN_SHAPE.test(text.replace(/<script>[\s\S]*?<\/script>/, '')), `${file} contains a session token`);
       assert.ok(!/aA1!/.test(text), `${file} contains a generated password`);
     }
-    assert.ok(!events.some((e) => e.message.includes(sim.ownerToken) || TOKEN_SHAPE.test(e.message)), 'no token in events');
+    assert.ok(!events.some((e) => e.message.includes(env.sim.ownerToken) || TOKEN_SHAPE.test(e.message)), 'no token in events');
   });
 
   describe('an abort in the middle of a stage leaves no user or workspace behind', () => {
@@ -109,9 +99,9 @@ describe('engine run against the simulated deployment', function () {
       it(`during ${stage}`, async () => {
         let handle: RunHandle | undefined;
         handle = startRun({
-          plan: smallPlan(sim, { users: 3, dashboard }),
-          connection: { url: sim.url, token: sim.ownerToken },
-          outDir: out,
+          plan: smallPlan(env.sim, { users: 3, dashboard }),
+          connection: { url: env.sim.url, token: env.sim.ownerToken },
+          outDir: env.out,
           log: (event) => {
             if (trigger.test(event.message)) setTimeout(() => handle!.abort('test abort'), 300);
           },
@@ -123,15 +113,15 @@ describe('engine run against the simulated deployment', function () {
         assert.ok(stageSnapshot.startedAt, `${stage} had started`);
         assert.ok(fs.existsSync(path.join(result.reportDir, 'report.json')), 'partial report written');
         assert.deepStrictEqual(result.cleanup.leftovers, []);
-        assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
+        assert.deepStrictEqual(await leftovers(env.sim), { users: [], workspaces: [] });
       });
     }
   });
 
   it('keeps the history bounded and in time order however many snapshots a run publishes', async () => {
-    const plan = smallPlan(sim, { users: 1, only: ['ssh'] });
+    const plan = smallPlan(env.sim, { users: 1, only: ['ssh'] });
     let published = 0;
-    const handle = startRun({ plan, connection: { url: sim.url, token: sim.ownerToken }, outDir: out, snapshotIntervalMs: 3 });
+    const handle = startRun({ plan, connection: { url: env.sim.url, token: env.sim.ownerToken }, outDir: env.out, snapshotIntervalMs: 3 });
     handle.subscribe(() => published++);
     const { snapshot } = await handle.done;
     assert.ok(published > 700, `${published} snapshots`);
@@ -142,25 +132,25 @@ describe('engine run against the simulated deployment', function () {
 
   describe('deployment access', () => {
     it('wrong URL: unreachable, exit code 3', async () => {
-      const result = await startRun({ plan: smallPlan(sim), connection: { url: 'http://127.0.0.1:1', token: sim.ownerToken }, outDir: out }).done;
+      const result = await startRun({ plan: smallPlan(env.sim), connection: { url: 'http://127.0.0.1:1', token: env.sim.ownerToken }, outDir: env.out }).done;
       assert.strictEqual(result.exitCode, 3);
       assert.match(result.snapshot.reason!, /Cannot reach the Coder deployment at http:\/\/127\.0\.0\.1:1/);
     });
 
     it('wrong token: rejected, exit code 3', async () => {
-      const result = await startRun({ plan: smallPlan(sim), connection: { url: sim.url, token: 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB' }, outDir: out }).done;
+      const result = await startRun({ plan: smallPlan(env.sim), connection: { url: env.sim.url, token: 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB' }, outDir: env.out }).done;
       assert.strictEqual(result.exitCode, 3);
       assert.match(result.snapshot.reason!, /rejected the session token \(401/);
       assert.ok(!result.snapshot.reason!.includes('BBBBBBBBBB'), 'the token is not echoed');
     });
 
     it('non-owner: says the Owner role is needed, exit code 3', async () => {
-      const owner = new CoderClient({ url: sim.url, token: sim.ownerToken });
+      const owner = new CoderClient({ url: env.sim.url, token: env.sim.ownerToken });
       const org = (await owner.organizations())[0];
       await owner.createUser({ email: 'member@example.com', username: 'member', password: 'SomePassw0rd!x', login_type: 'password', organization_ids: [org.id] });
       const memberToken = await owner.login('member@example.com', 'SomePassw0rd!x');
       owner.close();
-      const result = await startRun({ plan: smallPlan(sim), connection: { url: sim.url, token: memberToken }, outDir: out }).done;
+      const result = await startRun({ plan: smallPlan(env.sim), connection: { url: env.sim.url, token: memberToken }, outDir: env.out }).done;
       assert.strictEqual(result.exitCode, 3);
       assert.match(result.snapshot.reason!, /lacks the owner role.*needs the Owner role/);
     });
