@@ -137,6 +137,8 @@ class Run {
   private verdict: Verdict = 'pending';
   private reason?: string;
   private userAborted = false;
+  /** The run stopped on an error (status goes on to 'cleaning', the outcome stays 'error'). */
+  private errored = false;
   private monitor?: DeploymentMonitor;
   private readonly random: () => number;
   readonly events: RunEvent[] = [];
@@ -224,13 +226,14 @@ class Run {
       await this.prepare(owner, ownerUser.organization_ids ?? [], created).then((users) => (signal.aborted ? undefined : this.traffic(users, owner)));
     } catch (error) {
       if (!signal.aborted || !this.reason) this.reason = (error as Error).message;
+      this.errored = true;
       this.status = 'error';
       this.log('error', (error as Error).message);
     } finally {
-      clearInterval(ticker);
-      for (const stage of this.stages.values()) if (stage.state === 'waiting') stage.state = 'skipped';
-      this.tick();
+      for (const stage of this.stages.values()) if (stage.name !== 'cleanup' && stage.state === 'waiting') stage.state = 'skipped';
+      // Snapshots keep coming during cleanup, so its progress shows live.
       cleanup = await this.cleanup(owner, created);
+      clearInterval(ticker);
       this.monitor?.stop();
       this.runner.stop();
       owner.close();
@@ -362,7 +365,7 @@ class Run {
   private async cleanup(owner: CoderClient, created: CreatedResources): Promise<CleanupOutcome> {
     const metrics = this.stage('cleanup');
     const strategy = this.plan.cleanup.strategy;
-    const failing = this.status === 'error' || this.controller.signal.aborted || this.thresholds.some((t) => t.state.verdict === 'fail');
+    const failing = this.errored || this.controller.signal.aborted || this.thresholds.some((t) => t.state.verdict === 'fail');
     const wanted = strategy === 'always' || (strategy === 'on-success' && !failing) || (strategy === 'on-failure' && failing);
     const empty = { deletedWorkspaces: 0, deletedUsers: 0, leftovers: [] as string[] };
     if (created.users.size === 0 && created.workspaces.size === 0) {
@@ -420,7 +423,8 @@ class Run {
         continue;
       }
       threshold.breachedSince ??= now;
-      if (threshold.spec.abortOnFail && now - threshold.breachedSince >= threshold.spec.abortAfterSeconds * 1000) {
+      const trafficPhase = this.status === 'preparing' || this.status === 'running';
+      if (trafficPhase && threshold.spec.abortOnFail && now - threshold.breachedSince >= threshold.spec.abortAfterSeconds * 1000) {
         this.abort(`threshold "${threshold.spec.expression}" breached (${threshold.state.reason})`, false);
       }
     }
@@ -442,7 +446,7 @@ class Run {
       stage.verdict = problems.length ? 'fail' : 'pass';
       stage.reason = problems.length ? problems.join('; ') : undefined;
     }
-    if (accessFailed || this.status === 'error') {
+    if (accessFailed || this.errored) {
       this.verdict = 'fail';
     } else {
       this.verdict = failed.length > 0 || this.controller.signal.aborted ? 'fail' : 'pass';
@@ -450,7 +454,7 @@ class Run {
         this.reason = `${failed.length} threshold(s) failed: ${failed.map((t) => t.state.reason).join('; ')}`;
       }
     }
-    this.status = this.controller.signal.aborted ? 'aborted' : this.status === 'error' ? 'error' : 'finished';
+    this.status = this.controller.signal.aborted ? 'aborted' : this.errored ? 'error' : 'finished';
   }
 
   private recordHistory(snapshot: RunSnapshot): void {

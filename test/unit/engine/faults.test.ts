@@ -52,6 +52,16 @@ describe('engine verdicts with faults injected into the simulated deployment', f
     assert.deepStrictEqual(await leftovers(env.sim), { users: [], workspaces: [] });
   });
 
+  it('when no workspace becomes ready the run ends in error, and still cleans up', async () => {
+    const result = await runWith({ failBuilds: 1 }, 2, ['ssh']);
+    assert.strictEqual(result.exitCode, 1);
+    assert.strictEqual(result.snapshot.status, 'error');
+    assert.match(result.snapshot.reason!, /no workspace became ready/);
+    assert.strictEqual(result.snapshot.stages.find((s) => s.name === 'ssh')!.state, 'skipped');
+    assert.strictEqual(result.cleanup.deletedUsers, 2);
+    assert.deepStrictEqual(await leftovers(env.sim), { users: [], workspaces: [] });
+  });
+
   it('internal errors fail api.errors_5xx', async () => {
     const result = await runWith({ errorRates: { builds: 0.3 } }, 3, []);
     assert.strictEqual(result.verdict, 'fail');
