@@ -6,6 +6,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import type { DeploymentConnection } from '../coder/connection';
 import { cleanupRun, defaultPlan, parsePlanText, PlanError, startRun, type Plan, type RunResult } from '../engine';
+import { listLeftoverRuns } from '../engine/cleanup';
 import { classifyAccessError } from '../engine/run';
 import { startSimDeployment } from '../sim';
 import { version } from '../../package.json';
@@ -29,7 +30,7 @@ usage:
                            [--ca-file PEM] [--insecure] [--chromium PATH] [--coder-binary PATH]
   coder-scaletest validate PLAN
   coder-scaletest init [PATH]              write the default plan (default: plan.scaletest.json)
-  coder-scaletest cleanup --run-id ID [--url URL] [--token TOKEN]
+  coder-scaletest cleanup --run-id ID [--url URL] [--token TOKEN]   (without --run-id: lists runs with leftovers)
   coder-scaletest demo [--users N] [--slot-seconds S] [--out DIR] [--ndjson] [--no-dashboard] [--ssh-cli]
   coder-scaletest sim [--host H] [--port N] [--faults FILE]
   coder-scaletest --help | --version
@@ -211,9 +212,18 @@ async function cleanupCommand(args: string[], io: CliIo): Promise<number> {
     concurrency: { type: 'string' },
   });
   const runId = values['run-id'] ?? positionals[0];
-  if (!runId) throw new UsageError('missing --run-id: the id printed when the run started (also the name of its report directory)');
   const connection = connectionFrom(values, io.env);
   try {
+    if (!runId) {
+      // Never guess which run to delete: list the candidates and let the user name one.
+      const runs = await listLeftoverRuns(connection);
+      const listing = [...runs].map(([id, users]) => `  ${id}  (${users} user${users === 1 ? '' : 's'})`).join('\n');
+      io.stderr.write(
+        `error: missing --run-id: the id printed when the run started (also the name of its report directory).\n` +
+          (runs.size ? `Runs with scale-test users on ${connection.url}:\n${listing}\n` : `No scale-test users are left on ${connection.url}.\n`),
+      );
+      return EXIT.usage;
+    }
     const outcome = await cleanupRun({
       connection,
       runId,

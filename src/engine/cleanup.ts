@@ -5,7 +5,7 @@ import { CoderClient } from '../coder/client';
 import type { DeploymentConnection } from '../coder/connection';
 import { CoderApiError } from '../coder/errors';
 import type { StageMetrics } from './metrics';
-import { checkRunId, isRunUser, isRunWorkspace } from './naming';
+import { checkRunId, isRunUser, isRunWorkspace, runIdOfUser } from './naming';
 import { runPool } from './pool';
 import type { CreatedResources } from './prepare';
 
@@ -107,6 +107,27 @@ export async function findRunResources(owner: CoderClient, runId: string): Promi
     if (page.users.length < limit) break;
   }
   return found;
+}
+
+/** Run ids that still have scale-test users on the deployment, with how many (read-only). */
+export async function listLeftoverRuns(connection: DeploymentConnection): Promise<Map<string, number>> {
+  const owner = new CoderClient(connection);
+  const runs = new Map<string, number>();
+  try {
+    await owner.requireOwner();
+    const limit = 100;
+    for (let offset = 0; ; offset += limit) {
+      const page = await owner.listUsers({ q: 'scaletest-', offset, limit });
+      for (const user of page.users) {
+        const runId = runIdOfUser(user.username);
+        if (runId) runs.set(runId, (runs.get(runId) ?? 0) + 1);
+      }
+      if (page.users.length < limit) break;
+    }
+    return runs;
+  } finally {
+    owner.close();
+  }
 }
 
 export interface CleanupRunOptions {

@@ -40,7 +40,12 @@ export function workspaceName(runId: string, index: number): string {
 }
 
 export function isRunUser(username: string, runId: string): boolean {
-  return new RegExp(`^scaletest-[a-z0-9]{8}-${runId}$`).test(username);
+  return runIdOfUser(username) === runId;
+}
+
+/** The run id carried by a scale-test username, if it is one. */
+export function runIdOfUser(username: string): string | undefined {
+  return /^scaletest-[a-z0-9]{8}-([a-z][a-z0-9]{3,11})$/.exec(username)?.[1];
 }
 
 export function isRunWorkspace(name: string, runId: string): boolean {

@@ -119,6 +119,10 @@ describe('CLI', function () {
       await owner.createUser({ email: 'decoy@scaletest.local', username: `scaletest-decoy123-${runId}x`, password: 'Decoy-passw0rd', login_type: 'password', organization_ids: [org.id] });
       owner.close();
 
+      const listing = capture({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken });
+      assert.strictEqual(await main(['cleanup'], listing), 2);
+      assert.match(listing.err(), new RegExp(`missing --run-id[\\s\\S]*${runId}  \\(2 users\\)`));
+
       const cleanup = capture({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken });
       assert.strictEqual(await main(['cleanup', '--run-id', runId], cleanup), 0, cleanup.err());
       assert.match(cleanup.out(), /deleted 2 workspace\(s\) and 2 user\(s\)/);
