@@ -116,7 +116,9 @@ function lookupMetric(name: string): MetricDefinition | undefined {
 
 /** Every metric name, for error messages and documentation. */
 export const METRIC_CATALOGUE: string[] = [
-  ...LATENCY_STAGES.map((stage) => `${stage}.rtt.<min|mean|p50|p90|p95|p99|max>`),
+  ...ECHO_STAGES.map((stage) => `${stage}.rtt.<min|mean|p50|p90|p95|p99|max>`),
+  'dashboard.latency.<stat> (page load)',
+  'prepare.latency.<stat> (workspace build)',
   ...['ssh', 'pty', 'apps', 'dashboard'].map((stage) => `${stage}.<disconnects|reconnects|errors|mismatches>`),
   ...ECHO_STAGES.map((stage) => `${stage}.throughput`),
   'prepare.failures',
