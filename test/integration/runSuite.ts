@@ -11,6 +11,11 @@ import { RESULTS_FILE_ENV, type TestResults } from '../support/testResults';
 
 const SUITE_INDEX = path.join(ROOT, 'out', 'test', 'integration', 'suite', 'index.js');
 const SUITE_TIMEOUT_MS = Number(process.env.CODER_SCALETEST_SUITE_TIMEOUT_MS) || 20 * 60_000;
+const START_TIMEOUT_MS = 120_000;
+
+function delay<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms).unref());
+}
 
 async function main(routeName: string | undefined): Promise<number> {
   if (!routeName) throw new Error('usage: runSuite.ts <route> (a route name from .cache/vscode-routes.json)');
@@ -26,6 +31,8 @@ async function main(routeName: string | undefined): Promise<number> {
     const exitCode = new Promise<number>((resolve) => {
       void session.page.exposeFunction('codeAutomationExit', (code: number) => resolve(code));
     });
+    let markSuiteStarted = () => {};
+    const suiteStarted = new Promise<void>((resolve) => (markSuiteStarted = resolve));
     // Mocha's output is shown; the rest of the workbench's console (gallery lookups that
     // fail offline and the like) goes to workbench.log.
     workbenchLog = fs.createWriteStream(path.join(session.outputDir, 'workbench.log'));
@@ -33,8 +40,10 @@ async function main(routeName: string | undefined): Promise<number> {
       const line = format(...args);
       const bridged = bridgeRequest(line);
       if (bridged) void answer(session, bridged);
-      else if (line.startsWith(MOCHA_OUTPUT_PREFIX)) console.log(`  ${line.slice(MOCHA_OUTPUT_PREFIX.length + 1)}`);
-      else workbenchLog?.write(`[${type}] ${line}\n`);
+      else if (line.startsWith(MOCHA_OUTPUT_PREFIX)) {
+        markSuiteStarted();
+        console.log(`  ${line.slice(MOCHA_OUTPUT_PREFIX.length + 1)}`);
+      } else workbenchLog?.write(`[${type}] ${line}\n`);
     });
     await session.page.goto(
       session.workbenchUrl([
@@ -43,10 +52,16 @@ async function main(routeName: string | undefined): Promise<number> {
         ['skipWelcome', 'true'],
       ]),
     );
-    const timeout = new Promise<number>((resolve) => setTimeout(() => resolve(-1), SUITE_TIMEOUT_MS).unref());
-    const code = await Promise.race([exitCode, timeout]);
+    // A workbench that ignores the test payload says nothing at all: give up early on it
+    // rather than waiting for the whole suite's time limit.
+    const started = await Promise.race([suiteStarted.then(() => true), exitCode.then(() => true), delay(START_TIMEOUT_MS, false)]);
+    const code = started ? await Promise.race([exitCode, delay(SUITE_TIMEOUT_MS, undefined)]) : undefined;
     await session.screenshot('workbench-at-end').catch(() => undefined);
-    if (code === -1) {
+    if (!started) {
+      console.error(`[integration] the test index did not start within ${START_TIMEOUT_MS} ms (was the test payload ignored? see ${session.outputDir}/workbench.log)`);
+      return 1;
+    }
+    if (code === undefined) {
       console.error(`[integration] the suite did not finish within ${SUITE_TIMEOUT_MS} ms`);
       return 1;
     }

@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { format } from 'util';
+import * as vscode from 'vscode';
 import Mocha = require('mocha');
 import ResultsReporter = require('../../support/resultsReporter');
 import { BROWSER_TAG, MOCHA_OUTPUT_PREFIX } from '../workbenchBridge';
@@ -23,6 +24,7 @@ export async function run(): Promise<void> {
   const testFiles = fs.readdirSync(__dirname).filter((file) => file.endsWith('.test.js')).sort();
   if (testFiles.length === 0) throw new Error(`no *.test.js files in ${__dirname}: run \`npm run build\``);
   for (const file of testFiles) mocha.addFile(path.join(__dirname, file));
+  Mocha.reporters.Base.consoleLog(`running ${testFiles.join(', ')} in VS Code ${vscode.version}`);
   const failures = await new Promise<number>((resolve) => mocha.run(resolve));
   if (failures > 0) throw new Error(`${failures} integration test(s) failed`);
 }
