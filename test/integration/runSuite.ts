@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { format } from 'util';
 import { BRIDGE_DIR, BRIDGE_PREFIX, MOCHA_OUTPUT_PREFIX, type BridgeReply, type BridgeRequest } from './workbenchBridge';
-import { ROOT, WorkbenchSession, findRoute } from './harness';
+import { ROOT, TEST_RESULTS_DIR, WorkbenchSession, findRoute } from './harness';
 import { RESULTS_FILE_ENV, type TestResults } from '../support/testResults';
 
 const SUITE_INDEX = path.join(ROOT, 'out', 'test', 'integration', 'suite', 'index.js');
@@ -22,7 +22,7 @@ async function main(routeName: string | undefined): Promise<number> {
   if (!fs.existsSync(SUITE_INDEX)) throw new Error(`${SUITE_INDEX} is missing: run \`npm run build\` first.`);
   const route = findRoute(routeName);
   const outputName = `integration-${route.name}`;
-  const resultsFile = path.join(ROOT, 'test-results', outputName, 'results.json');
+  const resultsFile = path.join(TEST_RESULTS_DIR, outputName, 'results.json');
   console.log(`[integration] VS Code ${route.vscode} (code-server ${route.codeServer}, Node from ${route.node})`);
 
   const session = await WorkbenchSession.start({ route, outputName, env: { [RESULTS_FILE_ENV]: resultsFile } });
