@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CoderClient } from '../../../src/coder/client';
 import { findChromium } from '../../../src/engine/dashboardStage';
+import { decodeLatency } from '../../../src/engine/metrics';
 import { readReport } from '../../../src/engine/report';
 import { startRun, type RunEvent, type RunHandle } from '../../../src/engine/run';
 import type { RunSnapshot, StageName } from '../../../src/protocol/snapshot';
@@ -52,7 +53,8 @@ describe('engine run against the simulated deployment', function () {
     // Reports: JSON (readable), JUnit (a case per stage and threshold), HTML with chart.js inlined.
     const report = readReport(result.reportDir);
     assert.strictEqual(report.verdict, 'pass');
-    assert.ok(report.histograms.stages.pty && report.histograms.api.total, 'encoded histograms');
+    assert.strictEqual(decodeLatency(report.histograms.stages.pty!).count, stage('pty').latency.count, 'the encoded histogram holds every round trip');
+    assert.strictEqual(decodeLatency(report.histograms.api.total).p95, result.snapshot.api.total.latency.p95);
     const junit = fs.readFileSync(path.join(result.reportDir, 'junit.xml'), 'utf8');
     assert.strictEqual((junit.match(/<testcase /g) ?? []).length, 6 + result.snapshot.thresholds.length);
     assert.ok(!junit.includes('<failure'));
