@@ -56,10 +56,6 @@ export class LatencyRecorder {
   encode(): string {
     return hdr.encodeIntoCompressedBase64(this.total);
   }
-
-  addTo(other: LatencyRecorder): void {
-    other.total.add(this.total);
-  }
 }
 
 /** Decodes a histogram written by LatencyRecorder.encode (for report readers and shard merging). */
