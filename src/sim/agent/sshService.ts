@@ -61,7 +61,7 @@ export class SshService {
 
   async listenDirect(host = '127.0.0.1', port = 0): Promise<{ host: string; port: number }> {
     if (!this.direct) {
-      const direct = net.createServer((socket) => this.inject(socket, undefined));
+      const direct = net.createServer({ noDelay: true }, (socket) => this.inject(socket, undefined));
       this.direct = direct;
       await new Promise<void>((resolve, reject) => {
         direct.once('error', reject);
