@@ -3,7 +3,6 @@
 // unreachable or authentication failed, 130 aborted.
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs } from 'util';
 import type { DeploymentConnection } from '../coder/connection';
 import { cleanupRun, defaultPlan, parsePlanText, PlanError, startRun, type Plan, type RunResult } from '../engine';
 import { listLeftoverRuns } from '../engine/cleanup';
@@ -11,7 +10,8 @@ import { classifyAccessError } from '../engine/run';
 import { startSimDeployment } from '../sim';
 import { version } from '../../package.json';
 import { ProgressView, renderSummary, type Output } from './progress';
-import { runSimCommand } from './simCommand';
+import { parseCommandArgs, UsageError, wantsHelp, wholeNumberOption, type OptionSpecs } from './args';
+import { runSimCommand, SIM_OPTIONS_HELP } from './simCommand';
 
 export const EXIT = { passed: 0, failed: 1, usage: 2, access: 3, aborted: 130 } as const;
 
@@ -23,27 +23,118 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
+const CONNECTION_OPTIONS = {
+  url: { type: 'string', expects: 'the deployment URL, e.g. https://coder.example.com' },
+  token: { type: 'string', expects: "a Coder owner's session token" },
+  'ca-file': { type: 'string', expects: 'a PEM file of CA certificates to trust' },
+  insecure: { type: 'boolean' },
+} as const satisfies OptionSpecs;
+
+const OPTIONS = {
+  run: {
+    ...CONNECTION_OPTIONS,
+    out: { type: 'string', expects: 'a directory for the reports' },
+    ndjson: { type: 'boolean' },
+    chromium: { type: 'string', expects: 'the path of a Chromium binary' },
+    'coder-binary': { type: 'string', expects: 'the path of a coder CLI binary' },
+  },
+  validate: {},
+  init: { force: { type: 'boolean' } },
+  cleanup: {
+    ...CONNECTION_OPTIONS,
+    'run-id': { type: 'string', expects: 'the id printed when the run started' },
+    concurrency: { type: 'string', expects: 'a whole number of parallel deletions' },
+  },
+  demo: {
+    users: { type: 'string', expects: 'a whole number of users from 1 to 200' },
+    'slot-seconds': { type: 'string', expects: 'seconds per timeline slot, from 1 to 600' },
+    out: { type: 'string', expects: 'a directory for the reports' },
+    ndjson: { type: 'boolean' },
+    'no-dashboard': { type: 'boolean' },
+    'ssh-cli': { type: 'boolean' },
+    chromium: { type: 'string', expects: 'the path of a Chromium binary' },
+  },
+} as const satisfies Record<string, OptionSpecs>;
+
+const CONNECTION_HELP = `  --url URL           the deployment (default: CODER_URL, then the plan's deployment.url)
+  --token TOKEN       an owner's session token (default: CODER_SESSION_TOKEN)
+  --ca-file PEM       trust these CA certificates (TLS)
+  --insecure          skip TLS certificate verification`;
+
+/** Each command's synopsis (for the overview) and its full help (for `COMMAND --help`). */
+const COMMAND_HELP: Record<string, { synopsis: string; help: string }> = {
+  run: {
+    synopsis: `run PLAN [--url URL] [--token TOKEN] [--out DIR] [--ndjson]
+                           [--ca-file PEM] [--insecure] [--chromium PATH] [--coder-binary PATH]`,
+    help: `Runs the plan's scale test against a deployment: prepare, traffic stages, thresholds, cleanup, reports.
+
+${CONNECTION_HELP}
+  --out DIR           where the run's report directory goes (default: scaletest-results)
+  --ndjson            write one JSON snapshot per line on stdout (logs go to stderr)
+  --chromium PATH     the Chromium for the dashboard stage (default: found on this machine)
+  --coder-binary PATH the coder CLI for SSH (default: downloaded from the deployment)`,
+  },
+  validate: { synopsis: 'validate PLAN', help: 'Checks a plan file and prints what it would run; exit 2 names each invalid field.' },
+  init: {
+    synopsis: 'init [PATH] [--force]            write the default plan (default: plan.scaletest.json)',
+    help: `Writes the default plan (the reference methodology) to PATH (default: plan.scaletest.json).
+
+  --force             overwrite an existing file`,
+  },
+  cleanup: {
+    synopsis: 'cleanup --run-id ID [--url URL] [--token TOKEN]   (without --run-id: lists runs with leftovers)',
+    help: `Deletes the workspaces and users a run left behind (names carry the run id; nothing broader).
+Without --run-id, lists the runs that still have users on the deployment.
+
+  --run-id ID         the id printed when the run started (also its report directory's name)
+${CONNECTION_HELP}
+  --concurrency N     parallel deletions (default: 10)`,
+  },
+  demo: {
+    synopsis: 'demo [--users N] [--slot-seconds S] [--out DIR] [--ndjson] [--no-dashboard] [--ssh-cli]',
+    help: `Starts the embedded simulated Coder deployment and runs the reference plan, scaled down, against it.
+
+  --users N           users (and workspaces), 1 to 200 (default: 20)
+  --slot-seconds S    length of a timeline slot, 1 to 600 (default: 8)
+  --out DIR           where the run's report directory goes (default: scaletest-results)
+  --ndjson            write one JSON snapshot per line on stdout (logs go to stderr)
+  --no-dashboard      skip the dashboard (Chromium) stage
+  --ssh-cli           SSH through the coder CLI (as against a real deployment) instead of direct TCP
+  --chromium PATH     the Chromium for the dashboard stage (default: found on this machine)`,
+  },
+  sim: {
+    synopsis: 'sim [--host H] [--port N] [--faults FILE]',
+    help: `Serves the simulated Coder deployment in the foreground until Ctrl-C. Prints one JSON line,
+{"url", "token"} (the owner's session token), on stdout when ready; everything else on stderr.
+
+${SIM_OPTIONS_HELP}`,
+  },
+};
+
 const USAGE = `coder-scaletest ${version}: staged scale tests against a Coder deployment
 
 usage:
-  coder-scaletest run PLAN [--url URL] [--token TOKEN] [--out DIR] [--ndjson]
-                           [--ca-file PEM] [--insecure] [--chromium PATH] [--coder-binary PATH]
-  coder-scaletest validate PLAN
-  coder-scaletest init [PATH]              write the default plan (default: plan.scaletest.json)
-  coder-scaletest cleanup --run-id ID [--url URL] [--token TOKEN]   (without --run-id: lists runs with leftovers)
-  coder-scaletest demo [--users N] [--slot-seconds S] [--out DIR] [--ndjson] [--no-dashboard] [--ssh-cli]
-  coder-scaletest sim [--host H] [--port N] [--faults FILE]
-  coder-scaletest --help | --version
+${Object.values(COMMAND_HELP)
+  .map(({ synopsis }) => `  coder-scaletest ${synopsis}`)
+  .join('\n')}
+  coder-scaletest COMMAND --help | --help | --version
 
 CODER_URL and CODER_SESSION_TOKEN work in place of --url and --token (an owner's token).
 Exit codes: 0 passed, 1 thresholds failed, 2 bad usage or invalid plan,
 3 deployment unreachable or authentication failed, 130 aborted (after cleanup).
 `;
 
-class UsageError extends Error {}
+function commandUsage(command: string): string {
+  const { synopsis, help } = COMMAND_HELP[command]!;
+  return `usage: coder-scaletest ${synopsis.replace(/\n\s+/g, ' ')}\n\n${help}\n`;
+}
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
+  if (command && Object.hasOwn(COMMAND_HELP, command) && wantsHelp(rest)) {
+    io.stdout.write(commandUsage(command));
+    return EXIT.passed;
+  }
   try {
     switch (command) {
       case 'run':
@@ -69,11 +160,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         io.stdout.write(USAGE);
         return command === undefined ? EXIT.usage : EXIT.passed;
       default:
-        throw new UsageError(`unknown command "${command}"`);
+        throw new UsageError(`unknown command "${command}"; see coder-scaletest --help`);
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+      io.stderr.write(`error: ${error.message}\n`);
       return EXIT.usage;
     }
     if (error instanceof PlanError) {
@@ -82,14 +173,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     io.stderr.write(`error: ${(error as Error).message}\n`);
     return EXIT.failed;
-  }
-}
-
-function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
   }
 }
 
@@ -160,17 +243,8 @@ async function execute(plan: Plan, connection: DeploymentConnection, options: { 
 }
 
 async function runCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    url: { type: 'string' },
-    token: { type: 'string' },
-    out: { type: 'string' },
-    ndjson: { type: 'boolean' },
-    'ca-file': { type: 'string' },
-    insecure: { type: 'boolean' },
-    chromium: { type: 'string' },
-    'coder-binary': { type: 'string' },
-  });
-  if (positionals.length > 1) throw new UsageError(`run takes one plan, got ${positionals.length}`);
+  const { values, positionals } = parseCommandArgs('run', args, OPTIONS.run);
+  if (positionals.length > 1) throw new UsageError(`run takes one plan, got ${positionals.length}`, 'run');
   const plan = readPlan(positionals[0]);
   const connection = connectionFrom(values, io.env, plan);
   const result = await execute(
@@ -183,7 +257,7 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
 }
 
 function validateCommand(args: string[], io: CliIo): number {
-  const { positionals } = parse(args, {});
+  const { positionals } = parseCommandArgs('validate', args, OPTIONS.validate);
   const plan = readPlan(positionals[0]);
   io.stdout.write(
     `${positionals[0]}: valid plan "${plan.name}": ${plan.users} users, ${plan.timeline.slotSeconds} s slots, ${plan.thresholds.length} thresholds, cleanup ${plan.cleanup.strategy}\n`,
@@ -192,7 +266,7 @@ function validateCommand(args: string[], io: CliIo): number {
 }
 
 function initCommand(args: string[], io: CliIo): number {
-  const { values, positionals } = parse(args, { force: { type: 'boolean' } });
+  const { values, positionals } = parseCommandArgs('init', args, OPTIONS.init);
   const target = positionals[0] ?? 'plan.scaletest.json';
   if (!target.endsWith('.scaletest.json')) io.stderr.write(`note: name plans *.scaletest.json so editors apply the plan schema\n`);
   if (fs.existsSync(target) && !values.force) throw new UsageError(`${target} already exists; pass --force to overwrite it`);
@@ -203,14 +277,8 @@ function initCommand(args: string[], io: CliIo): number {
 }
 
 async function cleanupCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, {
-    'run-id': { type: 'string' },
-    url: { type: 'string' },
-    token: { type: 'string' },
-    'ca-file': { type: 'string' },
-    insecure: { type: 'boolean' },
-    concurrency: { type: 'string' },
-  });
+  const { values, positionals } = parseCommandArgs('cleanup', args, OPTIONS.cleanup);
+  const concurrency = wholeNumberOption('cleanup', 'concurrency', values.concurrency, 10, 1, 100);
   const runId = values['run-id'] ?? positionals[0];
   const connection = connectionFrom(values, io.env);
   try {
@@ -227,7 +295,7 @@ async function cleanupCommand(args: string[], io: CliIo): Promise<number> {
     const outcome = await cleanupRun({
       connection,
       runId,
-      concurrency: values.concurrency ? Number(values.concurrency) : undefined,
+      concurrency,
       log: (level, message) => io.stderr.write(`${level}: ${message}\n`),
     });
     io.stdout.write(
@@ -244,19 +312,10 @@ async function cleanupCommand(args: string[], io: CliIo): Promise<number> {
 }
 
 async function demoCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, {
-    users: { type: 'string' },
-    'slot-seconds': { type: 'string' },
-    out: { type: 'string' },
-    ndjson: { type: 'boolean' },
-    'no-dashboard': { type: 'boolean' },
-    'ssh-cli': { type: 'boolean' },
-    chromium: { type: 'string' },
-  });
-  const users = Number(values.users ?? 20);
+  const { values } = parseCommandArgs('demo', args, OPTIONS.demo);
+  const users = wholeNumberOption('demo', 'users', values.users, 20, 1, 200);
   const slotSeconds = Number(values['slot-seconds'] ?? 8);
-  if (!Number.isInteger(users) || users < 1 || users > 200) throw new UsageError(`--users must be a whole number from 1 to 200, got "${values.users}"`);
-  if (!(slotSeconds >= 1 && slotSeconds <= 600)) throw new UsageError(`--slot-seconds must be from 1 to 600, got "${values['slot-seconds']}"`);
+  if (!(slotSeconds >= 1 && slotSeconds <= 600)) throw new UsageError(`--slot-seconds must be a number from 1 to 600, got "${values['slot-seconds']}"`, 'demo');
   const out = values.out ?? 'scaletest-results';
   const info = values.ndjson ? io.stderr : io.stdout;
 

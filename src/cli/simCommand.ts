@@ -3,8 +3,11 @@
 // place a token is printed, on purpose, so scripts can drive the deployment); everything else
 // goes to stderr. Serves until SIGINT/SIGTERM, then shuts down cleanly.
 import { loadFaultsFile, startSimDeployment, type FaultsConfig } from '../sim';
+import { parseCommandArgs, UsageError, wholeNumberOption } from './args';
 
-const USAGE = 'usage: coder-scaletest sim [--host 127.0.0.1] [--port N] [--faults FILE]';
+export const SIM_OPTIONS_HELP = `  --host H            the address to listen on (default: 127.0.0.1)
+  --port N            the port, 0 for any free one (default: 0)
+  --faults FILE       inject the faults described in this JSON file`;
 
 interface SimArgs {
   host: string;
@@ -12,35 +15,26 @@ interface SimArgs {
   faults?: FaultsConfig;
 }
 
-function parseArgs(argv: string[]): SimArgs {
-  const args: SimArgs = { host: '127.0.0.1', port: 0 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const [name, inline] = flag.includes('=') ? (flag.split(/=(.*)/s, 2) as [string, string]) : [flag, undefined];
-    const value = () => {
-      const next = inline ?? argv[++i];
-      if (next === undefined || next === '') throw new Error(`${name} needs a value\n${USAGE}`);
-      return next;
-    };
-    if (name === '--host') args.host = value();
-    else if (name === '--port') {
-      const raw = value();
-      const port = Number(raw);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got "${raw}"\n${USAGE}`);
-      args.port = port;
-    } else if (name === '--faults') args.faults = loadFaultsFile(value());
-    else if (name === '--help' || name === '-h') throw new Error(USAGE);
-    else throw new Error(`unknown option "${flag}"\n${USAGE}`);
-  }
-  return args;
+function simArgs(argv: string[]): SimArgs {
+  const { values, positionals } = parseCommandArgs('sim', argv, {
+    host: { type: 'string', expects: 'an address to listen on, e.g. 127.0.0.1' },
+    port: { type: 'string', expects: 'a port number, 0 for any free one' },
+    faults: { type: 'string', expects: 'a faults JSON file' },
+  });
+  if (positionals.length) throw new UsageError(`sim takes no arguments, got "${positionals[0]}"`, 'sim');
+  return {
+    host: values.host ?? '127.0.0.1',
+    port: wholeNumberOption('sim', 'port', values.port, 0, 0, 65535),
+    faults: values.faults === undefined ? undefined : loadFaultsFile(values.faults),
+  };
 }
 
 export async function runSimCommand(argv: string[]): Promise<number> {
   let args: SimArgs;
   try {
-    args = parseArgs(argv);
+    args = simArgs(argv);
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
+    process.stderr.write(`error: ${(error as Error).message}\n`);
     return 2;
   }
   const sim = await startSimDeployment({

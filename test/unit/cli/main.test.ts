@@ -60,6 +60,39 @@ describe('CLI', function () {
     assert.match(version.out(), /^\d+\.\d+\.\d+\n$/);
   });
 
+  it('COMMAND --help prints that command\'s usage and exits 0', async () => {
+    for (const [command, option] of [['run', '--coder-binary'], ['demo', '--slot-seconds'], ['cleanup', '--run-id'], ['init', '--force'], ['sim', '--faults']]) {
+      const io = capture();
+      assert.strictEqual(await main([command!, '--help'], io), 0, io.err());
+      assert.match(io.out(), new RegExp(`^usage: coder-scaletest ${command} `));
+      assert.ok(io.out().includes(`  ${option} `), `${command} --help lists ${option}`);
+      assert.strictEqual(io.err(), '');
+    }
+    const short = capture();
+    assert.strictEqual(await main(['validate', '-h'], short), 0);
+    assert.match(short.out(), /^usage: coder-scaletest validate PLAN\n/);
+  });
+
+  it('a bad option is one line naming the option and what is expected, exit 2', async () => {
+    const cases: Array<[string[], string]> = [
+      [['demo', '--bogus'], 'unknown option --bogus for "demo"; see coder-scaletest demo --help'],
+      [['run', 'p.scaletest.json', '-x'], 'unknown option -x for "run"; see coder-scaletest run --help'],
+      [['run', 'p.scaletest.json', '--out'], '--out needs a value: a directory for the reports; see coder-scaletest run --help'],
+      // A following option is not taken as the value.
+      [['run', 'p.scaletest.json', '--out', '--ndjson'], '--out needs a value: a directory for the reports; see coder-scaletest run --help'],
+      [['demo', '--ndjson=yes'], '--ndjson takes no value, got "yes"; see coder-scaletest demo --help'],
+      [['demo', '--users', '0'], '--users must be a whole number from 1 to 200, got "0"; see coder-scaletest demo --help'],
+      [['demo', '--slot-seconds', 'soon'], '--slot-seconds must be a number from 1 to 600, got "soon"; see coder-scaletest demo --help'],
+      [['cleanup', '--run-id', 'abc', '--concurrency', 'many'], '--concurrency must be a whole number from 1 to 100, got "many"; see coder-scaletest cleanup --help'],
+    ];
+    for (const [argv, message] of cases) {
+      const io = capture({ CODER_URL: 'http://127.0.0.1:1', CODER_SESSION_TOKEN: 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB' });
+      assert.strictEqual(await main(argv, io), 2, argv.join(' '));
+      assert.strictEqual(io.err(), `error: ${message}\n`);
+      assert.strictEqual(io.out(), '');
+    }
+  });
+
   it('an unreachable deployment exits 3 and says what to check', async () => {
     const file = path.join(dir, 'plan.scaletest.json');
     fs.writeFileSync(file, '{}');
