@@ -92,6 +92,24 @@ export function formatEvent(event: RunEvent): string {
   return `${time} ${event.level.padEnd(5)} ${event.stage ? `[${event.stage}] ` : ''}${event.message}`;
 }
 
+/**
+ * What a log line says about the run's progress (prepare/cleanup: done/total and failures;
+ * traffic: connections and p95), or nothing when no stage is under way.
+ */
+export function progressLine(snapshot: RunSnapshot): string | undefined {
+  const parts = snapshot.stages
+    .filter((s) => s.state === 'running')
+    .flatMap((s) => {
+      if (s.progress) return [`${s.name} ${s.progress.done}/${s.progress.total} done${s.progress.failed ? `, ${s.progress.failed} failed` : ''}`];
+      // Prepare and cleanup publish their progress once they know the total.
+      if (s.name === 'prepare' || s.name === 'cleanup') return [];
+      return [`${s.name} ${s.connections.active}/${s.connections.target} conns${s.latency.count ? ` p95 ${ms(s.latency.p95)}ms` : ''}`];
+    });
+  if (!parts.length) return undefined;
+  const failing = snapshot.thresholds.filter((t) => t.verdict === 'fail').length;
+  return `${parts.join(', ')}${failing ? `; ${failing} threshold(s) failing` : ''}`;
+}
+
 /** Live view: redraws the table in place on a TTY; otherwise writes events and a progress line every few seconds. */
 export class ProgressView {
   private drawnLines = 0;
@@ -130,14 +148,11 @@ export class ProgressView {
       this.drawnLines = lines.reduce((rows, line) => rows + Math.max(1, Math.ceil(visibleLength(line) / columns)), 0);
       return;
     }
-    if (snapshot.now - this.lastLineAt < 5000 || snapshot.status === 'starting') return;
+    if (snapshot.now - this.lastLineAt < 5000) return;
+    const line = progressLine(snapshot);
+    if (!line) return;
     this.lastLineAt = snapshot.now;
-    const active = snapshot.stages.filter((s) => s.state === 'running');
-    const parts = active.map((s) =>
-      s.progress ? `${s.name} ${s.progress.done}/${s.progress.total}` : `${s.name} ${s.connections.active}/${s.connections.target} conns p95 ${ms(s.latency.p95)}ms`,
-    );
-    const failing = snapshot.thresholds.filter((t) => t.verdict === 'fail').length;
-    this.out.write(`${new Date(snapshot.now).toISOString().slice(11, 19)} progress ${snapshot.status}: ${parts.join(', ') || '-'}${failing ? `; ${failing} threshold(s) failing` : ''}\n`);
+    this.out.write(`${new Date(snapshot.now).toISOString().slice(11, 19)} progress ${snapshot.status}: ${line}\n`);
   }
 
   /** Stops redrawing in place (before the final summary). */
