@@ -1,6 +1,8 @@
 // Cleanup: delete what a run created — workspaces first (cancel an active build, then a
 // delete build, and wait), then users — with bounded concurrency. 404/410 mean already gone.
 // `cleanupRun` finds the leftovers of a killed run by its id in names, never anything broader.
+// An abort stops new deletions only: those under way finish (or time out), and whatever was
+// not deleted is reported as a leftover.
 import { CoderClient } from '../coder/client';
 import type { DeploymentConnection } from '../coder/connection';
 import { CoderApiError } from '../coder/errors';
@@ -22,7 +24,17 @@ export interface CleanupOptions {
   /** Longest wait for one workspace's builds. */
   timeoutMs: number;
   metrics?: StageMetrics;
+  /** Stops starting new deletions. */
+  signal?: AbortSignal;
+  /** After each deletion (done or failed). */
+  onProgress?(progress: CleanupProgress): void;
   log?(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export interface CleanupProgress {
+  done: number;
+  total: number;
+  failed: number;
 }
 
 const ACTIVE_JOB = new Set(['pending', 'running', 'canceling']);
@@ -31,7 +43,7 @@ const gone = (error: unknown) => error instanceof CoderApiError && (error.status
 export async function deleteResources(created: CreatedResources, options: CleanupOptions): Promise<CleanupOutcome> {
   const { owner, metrics } = options;
   const outcome: CleanupOutcome = { deletedWorkspaces: 0, deletedUsers: 0, leftovers: [] };
-  const progress = { done: 0, total: created.workspaces.size + created.users.size, failed: 0 };
+  const progress: CleanupProgress = { done: 0, total: created.workspaces.size + created.users.size, failed: 0 };
   if (metrics) metrics.progress = progress;
   const fail = (kind: string, name: string, error: unknown) => {
     progress.failed++;
@@ -39,28 +51,48 @@ export async function deleteResources(created: CreatedResources, options: Cleanu
     outcome.leftovers.push(name);
     options.log?.('warn', `could not delete ${name}: ${(error as Error).message}`);
   };
+  const attempted = new Set<string>();
 
-  await runPool([...created.workspaces], options.concurrency, async ([id, name]) => {
-    try {
-      if (await deleteWorkspace(owner, id, options.timeoutMs)) outcome.deletedWorkspaces++;
-      progress.done++;
-    } catch (error) {
-      fail('delete_workspace', `workspace ${name}`, error);
-    }
-  });
-  await runPool([...created.users], options.concurrency, async ([id, username]) => {
-    try {
-      await owner.deleteUser(id);
-      outcome.deletedUsers++;
-      progress.done++;
-    } catch (error) {
-      if (gone(error)) {
+  await runPool(
+    [...created.workspaces],
+    options.concurrency,
+    async ([id, name]) => {
+      attempted.add(id);
+      try {
+        if (await deleteWorkspace(owner, id, options.timeoutMs)) outcome.deletedWorkspaces++;
         progress.done++;
-        return;
+      } catch (error) {
+        fail('delete_workspace', `workspace ${name}`, error);
       }
-      fail('delete_user', `user ${username}`, error);
-    }
-  });
+      options.onProgress?.(progress);
+    },
+    options.signal,
+  );
+  await runPool(
+    [...created.users],
+    options.concurrency,
+    async ([id, username]) => {
+      attempted.add(id);
+      try {
+        await owner.deleteUser(id);
+        outcome.deletedUsers++;
+        progress.done++;
+      } catch (error) {
+        if (gone(error)) progress.done++;
+        else fail('delete_user', `user ${username}`, error);
+      }
+      options.onProgress?.(progress);
+    },
+    options.signal,
+  );
+  const skipped = [
+    ...[...created.workspaces].filter(([id]) => !attempted.has(id)).map(([, name]) => `workspace ${name}`),
+    ...[...created.users].filter(([id]) => !attempted.has(id)).map(([, name]) => `user ${name}`),
+  ];
+  if (skipped.length) {
+    outcome.leftovers.push(...skipped);
+    options.log?.('warn', `cleanup stopped before deleting ${skipped.length} resource(s): ${skipped.join(', ')}`);
+  }
   return outcome;
 }
 
@@ -135,6 +167,9 @@ export interface CleanupRunOptions {
   runId: string;
   concurrency?: number;
   timeoutMs?: number;
+  /** Stops starting new deletions; those under way finish or time out; the rest are reported as leftovers. */
+  signal?: AbortSignal;
+  onProgress?(progress: CleanupProgress): void;
   log?(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -149,6 +184,8 @@ export async function cleanupRun(options: CleanupRunOptions): Promise<CleanupOut
       owner,
       concurrency: options.concurrency ?? 10,
       timeoutMs: options.timeoutMs ?? 600_000,
+      signal: options.signal,
+      onProgress: options.onProgress,
       log: options.log,
     });
     return { ...outcome, found: { users: found.users.size, workspaces: found.workspaces.size } };

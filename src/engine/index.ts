@@ -2,7 +2,7 @@
 export { startRun, classifyAccessError, DeploymentAccessError, type RunEvent, type RunHandle, type RunResult, type StartRunOptions } from './run';
 export { defaultPlan, validatePlan, parsePlanText, planJsonSchema, PlanError, DEFAULT_THRESHOLDS, type Plan } from './plan';
 export { parseThreshold, evaluateThreshold, METRIC_CATALOGUE } from './thresholds';
-export { cleanupRun, type CleanupOutcome } from './cleanup';
+export { cleanupRun, type CleanupOutcome, type CleanupProgress } from './cleanup';
 export { readReport, type RunReport } from './report';
 export { findChromium, ChromiumNotFoundError } from './dashboardStage';
 export { decodeLatency } from './metrics';
