@@ -47,6 +47,10 @@ export interface RunningTest {
 export interface CleanupRequest {
   runId: string;
   connection: DeploymentConnection;
+  /** Stops new deletions; those under way finish; the summary names what was left. */
+  signal?: AbortSignal;
+  /** After each deletion: how many of the total are done (or failed). */
+  onProgress?(progress: { done: number; total: number; failed: number }): void;
   log(level: LogLevel, line: string): void;
 }
 

@@ -91,9 +91,9 @@ export function createEngineBackend(): ScaleTestBackend {
       }
     },
 
-    async cleanupRun({ runId, connection, log }) {
-      const outcome = await cleanupRun({ runId, connection, log });
-      const leftovers = outcome.leftovers.length ? `; could not delete ${outcome.leftovers.join(', ')}` : '';
+    async cleanupRun({ runId, connection, signal, onProgress, log }) {
+      const outcome = await cleanupRun({ runId, connection, signal, onProgress, log });
+      const leftovers = outcome.leftovers.length ? `; ${signal?.aborted ? 'cancelled, left behind' : 'could not delete'}: ${outcome.leftovers.join(', ')}` : '';
       return `Run ${runId}: deleted ${outcome.deletedWorkspaces} of ${outcome.found.workspaces} workspace(s) and ${outcome.deletedUsers} of ${outcome.found.users} user(s)${leftovers}.`;
     },
 

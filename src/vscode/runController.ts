@@ -126,23 +126,38 @@ export class RunController implements vscode.Disposable {
     return true;
   }
 
-  /** Deletes what run `runId` left behind, with progress. */
+  /** Deletes what run `runId` left behind, with progress; cancelling stops new deletions and the summary names what is left. */
   async cleanup(runId: string, deploymentUrl: string): Promise<string> {
     const connection = await this.deployments.connection(deploymentUrl);
     return vscode.window.withProgress(
-      // Not cancellable: stopping half-way would leave the leftovers this command exists to remove.
-      { location: vscode.ProgressLocation.Notification, title: `Cleaning up run ${runId}`, cancellable: false },
-      async (progress) => {
-        const summary = await this.backend.cleanupRun({
-          runId,
-          connection,
-          log: (level, line) => {
-            this.write(level, line);
-            progress.report({ message: this.redactor.redact(line) });
-          },
+      { location: vscode.ProgressLocation.Notification, title: `Cleaning up run ${runId}`, cancellable: true },
+      async (progress, token) => {
+        const controller = new AbortController();
+        const cancellation = token.onCancellationRequested(() => {
+          this.info(`Cleanup of run ${runId} cancelled: deletions under way finish, no new ones start`);
+          controller.abort();
         });
-        this.info(summary);
-        return summary;
+        let reportedFraction = 0;
+        try {
+          const summary = await this.backend.cleanupRun({
+            runId,
+            connection,
+            signal: controller.signal,
+            onProgress: ({ done, total, failed }) => {
+              const fraction = total ? (done + failed) / total : 1;
+              progress.report({ message: `${done}/${total} deleted${failed ? `, ${failed} failed` : ''}`, increment: (fraction - reportedFraction) * 100 });
+              reportedFraction = fraction;
+            },
+            log: (level, line) => {
+              this.write(level, line);
+              progress.report({ message: this.redactor.redact(line) });
+            },
+          });
+          this.info(summary);
+          return summary;
+        } finally {
+          cancellation.dispose();
+        }
       },
     );
   }
