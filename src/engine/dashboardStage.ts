@@ -19,6 +19,8 @@ const CHROMIUM_CANDIDATES = [
   '/Applications/Chromium.app/Contents/MacOS/Chromium',
 ];
 
+// Also used by the integration harness. Without the networking flags Chromium floods a closed
+// network with refused connections.
 export const CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',

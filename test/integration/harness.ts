@@ -10,22 +10,13 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+import { CHROMIUM_FLAGS } from '../../src/engine/dashboardStage';
 import { TEST_OUTPUT_ENV } from '../support/testResults';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const TEST_RESULTS_DIR = path.join(ROOT, 'test-results');
 const ROUTES_FILE = path.join(ROOT, '.cache', 'vscode-routes.json');
 const CHROMIUM_PATH = process.env.CODER_SCALETEST_CHROMIUM || '/usr/bin/chromium';
-// Without the networking flags Chromium floods the closed network with refused connections.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** One installed VS Code version (written by scripts/setup.mjs). */
 export interface VsCodeRoute {
@@ -171,7 +162,7 @@ export class WorkbenchSession {
       await waitForHealth(baseUrl, server, 60_000);
       browser = await chromium.launch({
         executablePath: CHROMIUM_PATH,
-        args: CHROMIUM_ARGS,
+        args: CHROMIUM_FLAGS,
         env: isolatedEnv(path.join(tempDir, 'browser')),
       });
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
