@@ -1,14 +1,11 @@
 import * as assert from 'assert';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { openAppEchoChannel } from '../../../src/coder/apps';
 import { ensureCoderBinary } from '../../../src/coder/cliCache';
 import type { EchoChannel, EchoCloseInfo } from '../../../src/coder/echo';
 import { openPtyEchoChannel } from '../../../src/coder/pty';
 import { openSshEchoChannel } from '../../../src/coder/ssh';
 import { CountedSelector } from '../../../src/sim/agent/liveConnections';
-import { type Harness, startHarness, waitFor } from './harness';
+import { useHarnessAndCacheDir, waitFor } from './harness';
 
 const DISCARD = 'dd if=/dev/stdin of=/dev/null bs=64 status=none';
 
@@ -29,16 +26,7 @@ async function openAll(count: number, open: () => Promise<EchoChannel>): Promise
 }
 
 describe('data plane: faults', () => {
-  let harness: Harness;
-  let cacheDir: string;
-  beforeEach(async () => {
-    harness = await startHarness();
-    cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coder-cli-cache-'));
-  });
-  afterEach(async () => {
-    await harness.close();
-    fs.rmSync(cacheDir, { recursive: true, force: true });
-  });
+  const fixture = useHarnessAndCacheDir();
 
   it('selects exactly the configured fraction of connections, spread evenly', () => {
     const selector = new CountedSelector();
@@ -52,21 +40,21 @@ describe('data plane: faults', () => {
   });
 
   it('drops that fraction of PTY connections after the delay; the rest stay up', async () => {
-    harness.faults = { dropConnections: { pty: { fraction: 0.5, afterMs: 50 } } };
-    const { channels, drops } = await openAll(6, () => openPtyEchoChannel({ connection: harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD }));
+    fixture.harness.faults = { dropConnections: { pty: { fraction: 0.5, afterMs: 50 } } };
+    const { channels, drops } = await openAll(6, () => openPtyEchoChannel({ connection: fixture.harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD }));
     await waitFor(() => drops.filter((d) => d.length > 0).length === 3, 'three PTY drops');
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.deepStrictEqual(drops.map((d) => d.length), [0, 1, 0, 1, 0, 1]);
     assert.strictEqual(drops[1][0].code, 1006, 'abrupt: no close frame');
-    assert.strictEqual(harness.sessions.reconnecting_pty, 3);
+    assert.strictEqual(fixture.harness.sessions.reconnecting_pty, 3);
     await Promise.all(channels.map((c, i) => (drops[i].length ? undefined : c.close())));
   });
 
   it('drops that fraction of SSH connections', async () => {
-    harness.faults = { dropConnections: { ssh: { fraction: 0.34, afterMs: 30 } } };
-    const binary = await ensureCoderBinary({ connection: harness.connection, cacheDir });
+    fixture.harness.faults = { dropConnections: { ssh: { fraction: 0.34, afterMs: 30 } } };
+    const binary = await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir });
     const { channels, drops } = await openAll(3, () =>
-      openSshEchoChannel({ transport: { kind: 'cli', binaryPath: binary.path, connection: harness.connection, owner: 'alice', workspace: 'alpha' }, bytesPerTick: 64 }),
+      openSshEchoChannel({ transport: { kind: 'cli', binaryPath: binary.path, connection: fixture.harness.connection, owner: 'alice', workspace: 'alpha' }, bytesPerTick: 64 }),
     );
     await waitFor(() => drops.some((d) => d.length > 0), 'an SSH drop');
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -75,40 +63,40 @@ describe('data plane: faults', () => {
   });
 
   it('drops that fraction of app WebSockets', async () => {
-    harness.faults = { dropConnections: { apps: { fraction: 1, afterMs: 20 } } };
-    const { drops } = await openAll(2, () => openAppEchoChannel({ connection: harness.connection, owner: 'alice', workspace: 'alpha', agent: 'main', slug: 'wsec' }));
+    fixture.harness.faults = { dropConnections: { apps: { fraction: 1, afterMs: 20 } } };
+    const { drops } = await openAll(2, () => openAppEchoChannel({ connection: fixture.harness.connection, owner: 'alice', workspace: 'alpha', agent: 'main', slug: 'wsec' }));
     await waitFor(() => drops.every((d) => d.length === 1), 'both app drops');
     assert.strictEqual(drops[0][0].code, 1006);
-    await waitFor(() => harness.sessions.app === 0, 'sessions released');
+    await waitFor(() => fixture.harness.sessions.app === 0, 'sessions released');
   });
 
   it('resetAll cuts every live connection; PTY sessions survive for re-attach', async () => {
-    const binary = await ensureCoderBinary({ connection: harness.connection, cacheDir });
-    const { host, port } = await harness.services.listenDirectSsh();
-    const pty = await openAll(2, () => openPtyEchoChannel({ connection: harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD }));
+    const binary = await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir });
+    const { host, port } = await fixture.harness.services.listenDirectSsh();
+    const pty = await openAll(2, () => openPtyEchoChannel({ connection: fixture.harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD }));
     const ssh = await openAll(1, () =>
-      openSshEchoChannel({ transport: { kind: 'cli', binaryPath: binary.path, connection: harness.connection, owner: 'alice', workspace: 'alpha' }, bytesPerTick: 64 }),
+      openSshEchoChannel({ transport: { kind: 'cli', binaryPath: binary.path, connection: fixture.harness.connection, owner: 'alice', workspace: 'alpha' }, bytesPerTick: 64 }),
     );
     const direct = await openAll(1, () => openSshEchoChannel({ transport: { kind: 'tcp', host, port, username: 'alice/beta' }, bytesPerTick: 64 }));
-    const apps = await openAll(1, () => openAppEchoChannel({ connection: harness.connection, owner: 'alice', workspace: 'alpha', agent: 'main', slug: 'wsec' }));
+    const apps = await openAll(1, () => openAppEchoChannel({ connection: fixture.harness.connection, owner: 'alice', workspace: 'alpha', agent: 'main', slug: 'wsec' }));
     const all = [...pty.drops, ...ssh.drops, ...direct.drops, ...apps.drops];
-    assert.deepStrictEqual(harness.sessions, { reconnecting_pty: 2, ssh: 2, app: 1 });
-    harness.services.resetAll();
+    assert.deepStrictEqual(fixture.harness.sessions, { reconnecting_pty: 2, ssh: 2, app: 1 });
+    fixture.harness.services.resetAll();
     await waitFor(() => all.every((d) => d.length === 1), 'every connection dropped');
-    await waitFor(() => harness.sessions.reconnecting_pty + harness.sessions.ssh + harness.sessions.app === 0, 'sessions released');
-    assert.strictEqual(harness.services.ptySessions().length, 2);
+    await waitFor(() => fixture.harness.sessions.reconnecting_pty + fixture.harness.sessions.ssh + fixture.harness.sessions.app === 0, 'sessions released');
+    assert.strictEqual(fixture.harness.services.ptySessions().length, 2);
   });
 
   it('forgetAgent ends that agent\'s sessions only', async () => {
-    const one = await openPtyEchoChannel({ connection: harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD });
-    const two = await openPtyEchoChannel({ connection: harness.connection, agentId: 'agent-2', width: 80, height: 24, command: DISCARD });
+    const one = await openPtyEchoChannel({ connection: fixture.harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD });
+    const two = await openPtyEchoChannel({ connection: fixture.harness.connection, agentId: 'agent-2', width: 80, height: 24, command: DISCARD });
     const closes: string[] = [];
     one.onClose(() => closes.push('agent-1'));
     two.onClose(() => closes.push('agent-2'));
-    harness.services.forgetAgent('agent-1');
+    fixture.harness.services.forgetAgent('agent-1');
     await waitFor(() => closes.length === 1, 'agent-1 closed');
     assert.deepStrictEqual(closes, ['agent-1']);
-    assert.deepStrictEqual(harness.services.ptySessions().map((s) => s.agentId), ['agent-2']);
+    assert.deepStrictEqual(fixture.harness.services.ptySessions().map((s) => s.agentId), ['agent-2']);
     await two.close();
   });
 });

@@ -1,8 +1,11 @@
 // A tiny stand-in for the simulated coderd's routing, so the data plane is tested on its own
 // over real sockets on 127.0.0.1: it authenticates, resolves the agent and hands over to
 // AgentServices exactly as the control plane does.
+import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
+import * as os from 'os';
+import * as path from 'path';
 import type { AgentRef, SessionKind } from '../../../src/sim/agentServices';
 import type { FaultsConfig } from '../../../src/sim/faults';
 import { createAgentServices, type SimAgentServices } from '../../../src/sim/agent';
@@ -116,6 +119,20 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
 }
 
 /** Resolves once `predicate` holds, polling every 10 ms; rejects after `timeoutMs`. */
+/** A fresh harness and coder CLI cache directory for every test of the enclosing suite. */
+export function useHarnessAndCacheDir(): { harness: Harness; cacheDir: string } {
+  const env = {} as { harness: Harness; cacheDir: string };
+  beforeEach(async () => {
+    env.harness = await startHarness();
+    env.cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coder-cli-cache-'));
+  });
+  afterEach(async () => {
+    await env.harness.close();
+    fs.rmSync(env.cacheDir, { recursive: true, force: true });
+  });
+  return env;
+}
+
 export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {

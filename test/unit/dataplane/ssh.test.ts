@@ -2,14 +2,13 @@ import * as assert from 'assert';
 import { execFileSync, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'ssh2';
 import { coderBinaryName, CoderBinaryError, ensureCoderBinary } from '../../../src/coder/cliCache';
 import type { EchoChannel } from '../../../src/coder/echo';
 import { openSshEchoChannel, SshChannelError, type SshTransport } from '../../../src/coder/ssh';
 import { CLI_SHIM_VERSION } from '../../../src/sim/agent';
-import { Collector, type Harness, startHarness, waitFor } from './harness';
+import { Collector, useHarnessAndCacheDir, waitFor } from './harness';
 
 async function echoRoundTrip(channel: EchoChannel, sizes: number[]): Promise<void> {
   const out = new Collector();
@@ -25,16 +24,7 @@ async function echoRoundTrip(channel: EchoChannel, sizes: number[]): Promise<voi
 }
 
 describe('data plane: coder CLI cache', () => {
-  let harness: Harness;
-  let cacheDir: string;
-  beforeEach(async () => {
-    harness = await startHarness();
-    cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coder-cli-cache-'));
-  });
-  afterEach(async () => {
-    await harness.close();
-    fs.rmSync(cacheDir, { recursive: true, force: true });
-  });
+  const fixture = useHarnessAndCacheDir();
 
   it('maps Node platforms to Coder binary names', () => {
     assert.strictEqual(coderBinaryName('linux', 'x64'), 'coder-linux-amd64');
@@ -44,64 +34,64 @@ describe('data plane: coder CLI cache', () => {
   });
 
   it('downloads once, then revalidates with the ETag (304) and reuses the file', async () => {
-    const first = await ensureCoderBinary({ connection: harness.connection, cacheDir });
+    const first = await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir });
     assert.strictEqual(first.outcome, 'downloaded');
     assert.ok(fs.statSync(first.path).mode & 0o100, 'executable');
     assert.match(execFileSync(first.path, ['--version'], { encoding: 'utf8' }), new RegExp(CLI_SHIM_VERSION));
-    const second = await ensureCoderBinary({ connection: harness.connection, cacheDir });
+    const second = await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir });
     assert.deepStrictEqual(second, { path: first.path, outcome: 'reused' });
-    assert.strictEqual(harness.binaryRequests, 2);
+    assert.strictEqual(fixture.harness.binaryRequests, 2);
     // No temp or lock files are left behind.
     assert.deepStrictEqual(fs.readdirSync(path.dirname(first.path)).sort(), [coderBinaryName(), `${coderBinaryName()}.etag`]);
   });
 
   it('downloads again when the ETag changed', async () => {
-    const first = await ensureCoderBinary({ connection: harness.connection, cacheDir });
+    const first = await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir });
     fs.writeFileSync(`${first.path}.etag`, '"an-older-build"');
     fs.writeFileSync(first.path, 'stale', { mode: 0o755 });
-    const again = await ensureCoderBinary({ connection: harness.connection, cacheDir });
+    const again = await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir });
     assert.strictEqual(again.outcome, 'downloaded');
     assert.notStrictEqual(fs.readFileSync(again.path, 'utf8'), 'stale');
   });
 
   it('shares one download between concurrent callers', async () => {
-    const results = await Promise.all([1, 2, 3].map(() => ensureCoderBinary({ connection: harness.connection, cacheDir })));
+    const results = await Promise.all([1, 2, 3].map(() => ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir })));
     assert.deepStrictEqual(results.map((r) => r.outcome), ['downloaded', 'downloaded', 'downloaded']);
-    assert.strictEqual(harness.binaryRequests, 1);
+    assert.strictEqual(fixture.harness.binaryRequests, 1);
   });
 
   it('waits for another process holding the lock file', async () => {
-    const dir = path.join(cacheDir, `127.0.0.1_${new URL(harness.url).port}`);
+    const dir = path.join(fixture.cacheDir, `127.0.0.1_${new URL(fixture.harness.url).port}`);
     fs.mkdirSync(dir, { recursive: true });
     const lock = path.join(dir, `${coderBinaryName()}.lock`);
     fs.writeFileSync(lock, '12345');
-    const pending = ensureCoderBinary({ connection: harness.connection, cacheDir });
+    const pending = ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir });
     await new Promise((resolve) => setTimeout(resolve, 250));
-    assert.strictEqual(harness.binaryRequests, 0, 'no download while the lock is held');
+    assert.strictEqual(fixture.harness.binaryRequests, 0, 'no download while the lock is held');
     fs.rmSync(lock);
     assert.strictEqual((await pending).outcome, 'downloaded');
   });
 
   it('takes over a stale lock file left by a process that died', async () => {
-    const dir = path.join(cacheDir, `127.0.0.1_${new URL(harness.url).port}`);
+    const dir = path.join(fixture.cacheDir, `127.0.0.1_${new URL(fixture.harness.url).port}`);
     fs.mkdirSync(dir, { recursive: true });
     const lock = path.join(dir, `${coderBinaryName()}.lock`);
     fs.writeFileSync(lock, '12345');
     const anHourAgo = new Date(Date.now() - 3600_000);
     fs.utimesSync(lock, anHourAgo, anHourAgo);
-    assert.strictEqual((await ensureCoderBinary({ connection: harness.connection, cacheDir })).outcome, 'downloaded');
+    assert.strictEqual((await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir })).outcome, 'downloaded');
     assert.ok(!fs.existsSync(lock), 'lock released');
   });
 
   it('the served CLI explains bad usage and unreachable deployments on stderr with exit 1', async () => {
-    const { path: cli } = await ensureCoderBinary({ connection: harness.connection, cacheDir });
+    const { path: cli } = await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir });
     const run = (args: string[], env: Record<string, string>) => {
       const result = spawnSync(cli, args, { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 10_000 });
       return [result.status, result.stderr.trim()];
     };
-    const env = { CODER_URL: harness.url, CODER_SESSION_TOKEN: 'secret-token' };
+    const env = { CODER_URL: fixture.harness.url, CODER_SESSION_TOKEN: 'secret-token' };
     assert.deepStrictEqual(run(['ssh', '--stdio', 'alice/alpha'], { CODER_SESSION_TOKEN: 'x' }), [1, 'coder: CODER_URL is not set: set it to the deployment URL']);
-    assert.deepStrictEqual(run(['ssh', '--stdio', 'alice/alpha'], { CODER_URL: harness.url }), [1, 'coder: CODER_SESSION_TOKEN is not set: set it to a session token']);
+    assert.deepStrictEqual(run(['ssh', '--stdio', 'alice/alpha'], { CODER_URL: fixture.harness.url }), [1, 'coder: CODER_SESSION_TOKEN is not set: set it to a session token']);
     assert.deepStrictEqual(run(['ssh', '--stdio', 'alpha'], env), [1, 'coder: expected <owner>/<workspace>, got "alpha"']);
     assert.deepStrictEqual(run(['login'], env), [1, 'coder: this simulated CLI only supports "coder ssh --stdio <owner>/<workspace>" and "coder --version"']);
     const [status, stderr] = run(['ssh', '--stdio', 'alice/alpha'], { ...env, CODER_URL: 'http://127.0.0.1:1' });
@@ -110,70 +100,61 @@ describe('data plane: coder CLI cache', () => {
   });
 
   it('prefers a configured path and explains a bad one', async () => {
-    const configured = path.join(cacheDir, 'my-coder');
+    const configured = path.join(fixture.cacheDir, 'my-coder');
     fs.writeFileSync(configured, '#!/bin/sh\n', { mode: 0o755 });
-    assert.deepStrictEqual(await ensureCoderBinary({ connection: harness.connection, cacheDir, configuredPath: configured }), { path: configured, outcome: 'configured' });
-    await assert.rejects(ensureCoderBinary({ connection: harness.connection, cacheDir, configuredPath: path.join(cacheDir, 'missing') }), /does not exist or is not executable/);
-    assert.strictEqual(harness.binaryRequests, 0);
+    assert.deepStrictEqual(await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir, configuredPath: configured }), { path: configured, outcome: 'configured' });
+    await assert.rejects(ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir, configuredPath: path.join(fixture.cacheDir, 'missing') }), /does not exist or is not executable/);
+    assert.strictEqual(fixture.harness.binaryRequests, 0);
   });
 
   it('reports a failed download with the status and what to do', async () => {
     await assert.rejects(
-      ensureCoderBinary({ connection: { url: `${harness.url}/nothing-here` }, cacheDir }),
+      ensureCoderBinary({ connection: { url: `${fixture.harness.url}/nothing-here` }, cacheDir: fixture.cacheDir }),
       (error: unknown) => error instanceof CoderBinaryError && /nothing-here\/bin\/coder-.* failed with HTTP 401; .*configure its path/.test(error.message),
     );
-    await assert.rejects(ensureCoderBinary({ connection: { url: 'http://127.0.0.1:1' }, cacheDir }), /Cannot download the coder CLI/);
+    await assert.rejects(ensureCoderBinary({ connection: { url: 'http://127.0.0.1:1' }, cacheDir: fixture.cacheDir }), /Cannot download the coder CLI/);
   });
 });
 
 describe('data plane: SSH echo', () => {
-  let harness: Harness;
-  let cacheDir: string;
-  beforeEach(async () => {
-    harness = await startHarness();
-    cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coder-cli-cache-'));
-  });
-  afterEach(async () => {
-    await harness.close();
-    fs.rmSync(cacheDir, { recursive: true, force: true });
-  });
+  const fixture = useHarnessAndCacheDir();
 
   it('echoes exactly through the downloaded coder CLI (ssh --stdio), then closes cleanly', async () => {
-    const binary = await ensureCoderBinary({ connection: harness.connection, cacheDir });
-    const transport: SshTransport = { kind: 'cli', binaryPath: binary.path, connection: harness.connection, owner: 'alice', workspace: 'alpha' };
+    const binary = await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir });
+    const transport: SshTransport = { kind: 'cli', binaryPath: binary.path, connection: fixture.harness.connection, owner: 'alice', workspace: 'alpha' };
     const channel = await openSshEchoChannel({ transport, bytesPerTick: 1024 });
-    await waitFor(() => harness.sessions.ssh === 1, 'ssh session counted');
+    await waitFor(() => fixture.harness.sessions.ssh === 1, 'ssh session counted');
     await echoRoundTrip(channel, [1024, 1024, 7, 5000]);
     const closes: Array<{ expected: boolean }> = [];
     channel.onClose((info) => closes.push(info));
     await channel.close();
     assert.deepStrictEqual(closes.map((c) => c.expected), [true]);
-    await waitFor(() => harness.sessions.ssh === 0, 'ssh session released');
+    await waitFor(() => fixture.harness.sessions.ssh === 0, 'ssh session released');
   });
 
   it('explains a CLI failure (401) without revealing the token', async () => {
-    const binary = await ensureCoderBinary({ connection: harness.connection, cacheDir });
-    const connection = { url: harness.url, token: 'bad-token-0123456789' };
+    const binary = await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir });
+    const connection = { url: fixture.harness.url, token: 'bad-token-0123456789' };
     await assert.rejects(
       openSshEchoChannel({ transport: { kind: 'cli', binaryPath: binary.path, connection, owner: 'alice', workspace: 'alpha' }, bytesPerTick: 64 }),
       (error: unknown) => error instanceof SshChannelError && /HTTP 401/.test(error.message) && !error.message.includes('bad-token'),
     );
     await assert.rejects(
-      openSshEchoChannel({ transport: { kind: 'cli', binaryPath: binary.path, connection: harness.connection, owner: 'alice', workspace: 'nope' }, bytesPerTick: 64 }),
+      openSshEchoChannel({ transport: { kind: 'cli', binaryPath: binary.path, connection: fixture.harness.connection, owner: 'alice', workspace: 'nope' }, bytesPerTick: 64 }),
       /HTTP 404: Workspace not found/,
     );
   });
 
   it('says when the CLI cannot start (missing binary, or no node for the simulated CLI)', async () => {
-    const transport = (binaryPath: string): SshTransport => ({ kind: 'cli', binaryPath, connection: harness.connection, owner: 'alice', workspace: 'alpha' });
-    await assert.rejects(openSshEchoChannel({ transport: transport(path.join(cacheDir, 'missing-coder')), bytesPerTick: 64 }), /cannot run the coder CLI .*missing-coder: spawn .*ENOENT$/);
-    const noInterpreter = path.join(cacheDir, 'needs-interpreter');
+    const transport = (binaryPath: string): SshTransport => ({ kind: 'cli', binaryPath, connection: fixture.harness.connection, owner: 'alice', workspace: 'alpha' });
+    await assert.rejects(openSshEchoChannel({ transport: transport(path.join(fixture.cacheDir, 'missing-coder')), bytesPerTick: 64 }), /cannot run the coder CLI .*missing-coder: spawn .*ENOENT$/);
+    const noInterpreter = path.join(fixture.cacheDir, 'needs-interpreter');
     fs.writeFileSync(noInterpreter, '#!/nonexistent/interpreter\n', { mode: 0o755 });
     await assert.rejects(openSshEchoChannel({ transport: transport(noInterpreter), bytesPerTick: 64 }), /interpreter was not found/);
   });
 
   it('echoes over direct TCP, picking the agent from the user name', async () => {
-    const { host, port } = await harness.services.listenDirectSsh();
+    const { host, port } = await fixture.harness.services.listenDirectSsh();
     const channel = await openSshEchoChannel({ transport: { kind: 'tcp', host, port, username: 'alice/beta' }, bytesPerTick: 512 });
     await echoRoundTrip(channel, [512, 512, 100]);
     await channel.close();
@@ -181,7 +162,7 @@ describe('data plane: SSH echo', () => {
   });
 
   it('answers other commands with exit 127 and SIGHUP ends the echo', async () => {
-    const { host, port } = await harness.services.listenDirectSsh();
+    const { host, port } = await fixture.harness.services.listenDirectSsh();
     const client = new Client();
     client.on('error', () => {});
     await new Promise<void>((resolve, reject) => {
