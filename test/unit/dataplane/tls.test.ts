@@ -1,11 +1,8 @@
 // TLS options reach every data-plane connection: the CLI download, the PTY and app WebSockets,
 // and the CLI's own connection (the simulator's Node CLI honours them through its environment).
 import * as assert from 'assert';
-import { execFileSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { openAppEchoChannel } from '../../../src/coder/apps';
 import { ensureCoderBinary } from '../../../src/coder/cliCache';
 import type { DeploymentConnection } from '../../../src/coder/connection';
@@ -13,24 +10,20 @@ import { openPtyEchoChannel } from '../../../src/coder/pty';
 import { openSshEchoChannel } from '../../../src/coder/ssh';
 import { startSimDeployment, type SimDeployment } from '../../../src/sim';
 import { CoderClient } from '../../../src/coder';
+import { makeSelfSignedCert, type SelfSignedCert } from '../selfSignedCert';
 import { Collector, waitFor } from './harness';
 
 describe('data plane over TLS', () => {
-  let dir: string;
+  let tlsCert: SelfSignedCert;
   let sim: SimDeployment;
   let workspace: { owner: string; name: string; agentId: string; agent: string };
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dataplane-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    tlsCert = makeSelfSignedCert('dataplane-tls-');
     sim = await startSimDeployment({
       buildDurationMs: 100,
       agentConnectDelayMs: 10,
-      tls: { cert: fs.readFileSync(path.join(dir, 'cert.pem')), key: fs.readFileSync(path.join(dir, 'key.pem')) },
+      tls: tlsCert.serverTls,
     });
     const owner = new CoderClient({ url: sim.url, token: sim.ownerToken, tls: { insecure: true } });
     const created = await owner.createWorkspace(sim.organizationId, 'me', { name: `tls-${process.pid % 10000}`, template_id: sim.templateId });
@@ -42,16 +35,16 @@ describe('data plane over TLS', () => {
   });
   after(async () => {
     await sim.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(tlsCert.dir, { recursive: true, force: true });
   });
 
   it('refuses an untrusted certificate, then works with caFile: CLI download, SSH via the CLI, PTY', async () => {
     const untrusted: DeploymentConnection = { url: sim.url, token: sim.ownerToken };
-    const trusted: DeploymentConnection = { ...untrusted, tls: { caFile: path.join(dir, 'cert.pem') } };
-    await assert.rejects(ensureCoderBinary({ connection: untrusted, cacheDir: dir }), /Cannot download the coder CLI.*certificate/i);
+    const trusted: DeploymentConnection = { ...untrusted, tls: { caFile: tlsCert.certFile } };
+    await assert.rejects(ensureCoderBinary({ connection: untrusted, cacheDir: tlsCert.dir }), /Cannot download the coder CLI.*certificate/i);
     await assert.rejects(openPtyEchoChannel({ connection: untrusted, agentId: workspace.agentId, width: 80, height: 24, command: 'cat' }), /certificate/i);
 
-    const binary = await ensureCoderBinary({ connection: trusted, cacheDir: dir });
+    const binary = await ensureCoderBinary({ connection: trusted, cacheDir: tlsCert.dir });
     const ssh = await openSshEchoChannel({ transport: { kind: 'cli', binaryPath: binary.path, connection: trusted, owner: workspace.owner, workspace: workspace.name }, bytesPerTick: 64 });
     const sshOut = new Collector();
     ssh.onData(sshOut.push);

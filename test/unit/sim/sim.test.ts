@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { execFileSync, spawn } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
 import { BuildFailedError, CoderApiError, CoderClient, DeploymentUnreachableError, routePath } from '../../../src/coder';
 import { loadFaultsFile, startSimDeployment } from '../../../src/sim';
+import { makeSelfSignedCert, type SelfSignedCert } from '../selfSignedCert';
 import { memberClient, startFixture, uniqueName, type Fixture } from '../coder/simFixture';
 
 const repoRoot = path.resolve(__dirname, '../../..');
@@ -230,22 +231,15 @@ describe('simulated deployment: Prometheus, apps, dashboard', () => {
 });
 
 describe('simulated deployment over TLS', () => {
-  let dir: string;
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-  });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  let tlsCert: SelfSignedCert;
+  before(() => (tlsCert = makeSelfSignedCert('sim-tls-')));
+  after(() => fs.rmSync(tlsCert.dir, { recursive: true, force: true }));
 
   it('is refused without trust, works with caFile (REST and WebSocket) or insecure', async () => {
     const sim = await startSimDeployment({
       buildDurationMs: 100,
       agentConnectDelayMs: 10,
-      tls: { cert: fs.readFileSync(path.join(dir, 'cert.pem')), key: fs.readFileSync(path.join(dir, 'key.pem')) },
+      tls: tlsCert.serverTls,
     });
     const clients: CoderClient[] = [];
     const client = (tls?: { caFile?: string; insecure?: boolean }) => {
@@ -260,7 +254,7 @@ describe('simulated deployment over TLS', () => {
         assert.match(e.message, /TLS certificate was not accepted: add the deployment's CA certificate \(caFile\)/);
         return true;
       });
-      const trusted = client({ caFile: path.join(dir, 'cert.pem') });
+      const trusted = client({ caFile: tlsCert.certFile });
       assert.strictEqual((await trusted.me()).username, 'admin');
       const workspace = await trusted.createWorkspace(sim.organizationId, 'me', { name: uniqueName('tls'), template_id: sim.templateId });
       const logs: string[] = [];
