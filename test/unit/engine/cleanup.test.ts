@@ -1,19 +1,13 @@
 import * as assert from 'assert';
 import { cleanupRun, type CleanupProgress } from '../../../src/engine/cleanup';
-import { startRun } from '../../../src/engine/run';
-import { leftovers, smallPlan, useSimAndOutDir } from './helpers';
+import { keptRun, leftovers, useSimAndOutDir } from './helpers';
 
 describe('engine cleanupRun against the simulated deployment', function () {
   this.timeout(60_000);
   const env = useSimAndOutDir();
 
   it('an abort stops new deletions, lets those under way finish and reports the rest as leftovers', async () => {
-    const plan = smallPlan(env.sim, { users: 3, only: ['ssh'] });
-    plan.cleanup.strategy = 'never';
-    const connection = { url: env.sim.url, token: env.sim.ownerToken };
-    const run = await startRun({ plan, connection, outDir: env.out }).done;
-    const runId = run.snapshot.runId;
-    assert.strictEqual(run.cleanup.leftovers.length, 6);
+    const { runId, connection } = await keptRun(env, 3);
 
     const controller = new AbortController();
     const progress: CleanupProgress[] = [];

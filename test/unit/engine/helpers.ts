@@ -1,9 +1,12 @@
 // Shared set-up for engine tests: a real simulated deployment on loopback and small plans.
+import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CoderClient } from '../../../src/coder/client';
+import type { DeploymentConnection } from '../../../src/coder/connection';
 import { defaultPlan, type Plan } from '../../../src/engine/plan';
+import { startRun } from '../../../src/engine/run';
 import { startSimDeployment, type SimDeployment } from '../../../src/sim';
 
 export async function startTestSim(): Promise<SimDeployment> {
@@ -51,6 +54,16 @@ export function useSimAndOutDir(): { sim: SimDeployment; out: string } {
     fs.rmSync(env.out, { recursive: true, force: true });
   });
   return env;
+}
+
+/** Runs a short SSH-only plan that keeps what it created (cleanup "never"), for cleanup tests. */
+export async function keptRun(env: { sim: SimDeployment; out: string }, users: number): Promise<{ runId: string; connection: DeploymentConnection }> {
+  const plan = smallPlan(env.sim, { users, only: ['ssh'] });
+  plan.cleanup.strategy = 'never';
+  const connection = { url: env.sim.url, token: env.sim.ownerToken };
+  const result = await startRun({ plan, connection, outDir: env.out }).done;
+  assert.strictEqual(result.cleanup.leftovers.length, 2 * users, 'the run kept its users and workspaces');
+  return { runId: result.snapshot.runId, connection };
 }
 
 export function tempDir(): string {

@@ -1,17 +1,13 @@
 import * as assert from 'assert';
-import { startRun } from '../../../src/engine/run';
 import { createEngineBackend } from '../../../src/vscode/engineBackend';
-import { leftovers, smallPlan, useSimAndOutDir } from '../engine/helpers';
+import { keptRun, leftovers, useSimAndOutDir } from '../engine/helpers';
 
 describe('VS Code engine backend: Clean Up Leftovers of a Run', function () {
   this.timeout(60_000);
   const env = useSimAndOutDir();
 
   it('cancelling stops new deletions and the summary names what was left behind', async () => {
-    const plan = smallPlan(env.sim, { users: 2, only: ['ssh'] });
-    plan.cleanup.strategy = 'never';
-    const connection = { url: env.sim.url, token: env.sim.ownerToken };
-    const { runId } = (await startRun({ plan, connection, outDir: env.out }).done).snapshot;
+    const { runId, connection } = await keptRun(env, 2);
 
     const controller = new AbortController();
     const reported: number[] = [];
