@@ -57,6 +57,7 @@ export async function openerFactory(stage: EchoStageName, context: TransportCont
             }),
             connectTimeoutMs,
             'web terminal connect',
+            closeLate,
           );
           return channel;
         };
@@ -105,6 +106,7 @@ export async function openerFactory(stage: EchoStageName, context: TransportCont
           }),
           connectTimeoutMs,
           'app connect',
+          closeLate,
         );
     }
   }
@@ -115,10 +117,27 @@ function splitAddress(address: string): [string, number] {
   return [address.slice(0, index), Number(address.slice(index + 1))];
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** Rejects after `ms`; what `promise` yields after that goes to `discardLate` (a late connection is closed, not leaked). */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string, discardLate?: (late: T) => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not complete within ${Math.round(ms / 1000)} s`)), ms);
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(new Error(`${what} did not complete within ${Math.round(ms / 1000)} s`));
+    }, ms);
   });
+  if (discardLate) {
+    promise.then(
+      (late) => {
+        if (timedOut) discardLate(late);
+      },
+      () => undefined,
+    );
+  }
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function closeLate(channel: EchoTransport): void {
+  void Promise.resolve(channel.close()).catch(() => undefined);
 }

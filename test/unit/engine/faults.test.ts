@@ -43,6 +43,21 @@ describe('engine verdicts with faults injected into the simulated deployment', f
     assert.deepStrictEqual(await leftovers(env.sim), { users: [], workspaces: [] });
   });
 
+  it('a web terminal that connects after the connect timeout is closed, not leaked', async () => {
+    env.sim.setFaults({ latency: { pty: { ms: 1500 } } });
+    const plan = smallPlan(env.sim, { users: 1, only: ['pty'] });
+    plan.timeouts.connectSeconds = 1;
+    // Deleting the workspace would end its sessions and hide a leak.
+    plan.cleanup.strategy = 'never';
+    const result = await startRun({ plan, connection: { url: env.sim.url, token: env.sim.ownerToken }, outDir: env.out }).done;
+    assert.strictEqual(stage(result, 'pty').errors.connect, 1);
+    // The late connection opened about 1.5 s after the stage began, before the run ended.
+    const deadline = Date.now() + 5000;
+    while (env.sim.stats().sessions.reconnecting_pty > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepStrictEqual(env.sim.stats().sessions, { ssh: 0, reconnecting_pty: 0, app: 0 });
+    assert.strictEqual(env.sim.stats().openWebSockets, 0);
+  });
+
   it('failed builds fail prepare on prepare.failures and still clean up', async () => {
     const result = await runWith({ failBuilds: 0.5 }, 4, []);
     assert.strictEqual(result.verdict, 'fail');
