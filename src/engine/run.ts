@@ -145,6 +145,9 @@ class Run {
   private readonly reportDir: string;
   private lastBytes = new Map<StageName, number>();
   private lastBytesAt = Date.now();
+  /** Set once cleanup is over: a later abort changes nothing. */
+  private settled = false;
+  private readonly detachSignal: () => void;
 
   constructor(
     readonly plan: Plan,
@@ -167,7 +170,11 @@ class Run {
         state: { expression: spec.expression, metric: parsed.metric, observed: null, observedText: 'no data', verdict: 'pending', abortOnFail: spec.abortOnFail },
       };
     });
-    options.signal?.addEventListener('abort', () => this.abort('aborted by the user', true), { once: true });
+    // A signal aborted before the start raises no event: check it here.
+    const onAbort = () => this.abort('aborted by the user', true);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.detachSignal = () => options.signal?.removeEventListener('abort', onAbort);
   }
 
   subscribe(listener: (snapshot: RunSnapshot) => void): () => void {
@@ -176,7 +183,7 @@ class Run {
   }
 
   abort(reason: string, byUser: boolean): void {
-    if (this.controller.signal.aborted) return;
+    if (this.controller.signal.aborted || this.settled) return;
     this.userAborted = byUser;
     this.reason = reason;
     this.log('warn', `aborting: ${reason}`);
@@ -233,6 +240,9 @@ class Run {
       for (const stage of this.stages.values()) if (stage.name !== 'cleanup' && stage.state === 'waiting') stage.state = 'skipped';
       // Snapshots keep coming during cleanup, so its progress shows live.
       cleanup = await this.cleanup(owner, created);
+      // A long-lived caller signal must not keep this run alive, nor abort it after the fact.
+      this.settled = true;
+      this.detachSignal();
       clearInterval(ticker);
       this.monitor?.stop();
       this.runner.stop();

@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { getEventListeners } from 'events';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CoderClient } from '../../../src/coder/client';
@@ -156,5 +157,40 @@ describe('engine run against the simulated deployment', function () {
       assert.strictEqual(result.exitCode, 3);
       assert.match(result.snapshot.reason!, /lacks the owner role.*needs the Owner role/);
     });
+  });
+
+  it('a signal aborted before the start aborts the run at once: no users, no traffic, exit 130', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const result = await startRun({
+      plan: smallPlan(env.sim, { users: 1, only: ['ssh'] }),
+      connection: { url: env.sim.url, token: env.sim.ownerToken },
+      outDir: env.out,
+      signal: controller.signal,
+    }).done;
+    assert.strictEqual(result.exitCode, 130);
+    assert.strictEqual(result.snapshot.status, 'aborted');
+    const stage = (name: StageName) => result.snapshot.stages.find((s) => s.name === name)!;
+    assert.strictEqual(stage('prepare').progress?.done ?? 0, 0);
+    assert.strictEqual(stage('ssh').state, 'skipped');
+    assert.strictEqual(env.sim.stats().users, 1, 'only the owner');
+  });
+
+  it("lets go of the caller's signal when done; a later abort changes nothing", async () => {
+    const controller = new AbortController();
+    const handle = startRun({
+      plan: smallPlan(env.sim, { users: 1, only: ['ssh'] }),
+      connection: { url: env.sim.url, token: env.sim.ownerToken },
+      outDir: env.out,
+      signal: controller.signal,
+    });
+    assert.strictEqual(getEventListeners(controller.signal, 'abort').length, 1);
+    const result = await handle.done;
+    assert.strictEqual(getEventListeners(controller.signal, 'abort').length, 0);
+    controller.abort();
+    handle.abort();
+    assert.strictEqual(result.exitCode, 0);
+    assert.strictEqual(handle.latest().status, 'finished');
+    assert.strictEqual(handle.latest().reason, result.snapshot.reason);
   });
 });
