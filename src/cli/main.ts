@@ -85,6 +85,7 @@ ${CONNECTION_HELP}
     synopsis: 'cleanup --run-id ID [--url URL] [--token TOKEN]   (without --run-id: lists runs with leftovers)',
     help: `Deletes the workspaces and users a run left behind (names carry the run id; nothing broader).
 Without --run-id, lists the runs that still have users on the deployment.
+Ctrl-C starts no new deletions, lets those under way finish and lists what is left (exit 130).
 
   --run-id ID         the id printed when the run started (also its report directory's name)
 ${CONNECTION_HELP}
@@ -197,15 +198,16 @@ function connectionFrom(values: { url?: string; token?: string; 'ca-file'?: stri
   return { url, token, tls };
 }
 
-/** Wires Ctrl-C to an abort: the first stops traffic and cleans up; a second one exits at once. */
-function interruptSignal(io: CliIo): { signal: AbortSignal; dispose(): void } {
+/** Wires Ctrl-C to an abort: the first one says `what` happens now; a second one exits at once. */
+function interruptSignal(io: CliIo, what: string): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  io.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  if (io.signal?.aborted) controller.abort();
+  else io.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
-      io.stderr.write('\ninterrupted: stopping traffic, cleaning up and writing the partial report (Ctrl-C again to quit at once)\n');
+      io.stderr.write(`\ninterrupted: ${what} (Ctrl-C again to quit at once)\n`);
       controller.abort();
     } else {
       process.exit(EXIT.aborted);
@@ -217,7 +219,7 @@ function interruptSignal(io: CliIo): { signal: AbortSignal; dispose(): void } {
 
 async function execute(plan: Plan, connection: DeploymentConnection, options: { out: string; ndjson: boolean; chromium?: string; coderBinary?: string }, io: CliIo): Promise<RunResult> {
   const view = new ProgressView(io.stdout, io.stderr, options.ndjson);
-  const interrupt = interruptSignal(io);
+  const interrupt = interruptSignal(io, 'stopping traffic, cleaning up and writing the partial report');
   try {
     const handle = startRun({
       plan,
@@ -292,18 +294,22 @@ async function cleanupCommand(args: string[], io: CliIo): Promise<number> {
       );
       return EXIT.usage;
     }
+    const interrupt = interruptSignal(io, 'deletions under way finish, no new ones start');
     const outcome = await cleanupRun({
       connection,
       runId,
       concurrency,
+      signal: interrupt.signal,
       log: (level, message) => io.stderr.write(`${level}: ${message}\n`),
-    });
+    }).finally(() => interrupt.dispose());
+    const interrupted = interrupt.signal.aborted;
     io.stdout.write(
       `run ${runId}: deleted ${outcome.deletedWorkspaces} workspace(s) and ${outcome.deletedUsers} user(s)` +
-        (outcome.leftovers.length ? `; could not delete: ${outcome.leftovers.join(', ')}` : '') +
+        (outcome.leftovers.length ? `; ${interrupted ? 'interrupted, left behind' : 'could not delete'}: ${outcome.leftovers.join(', ')}` : '') +
         '\n',
     );
-    return outcome.leftovers.length ? EXIT.failed : EXIT.passed;
+    if (!outcome.leftovers.length) return EXIT.passed;
+    return interrupted ? EXIT.aborted : EXIT.failed;
   } catch (error) {
     if ((error as Error).message.includes('is not a run id')) throw new UsageError((error as Error).message);
     io.stderr.write(`error: ${classifyAccessError(error, connection.url).message}\n`);

@@ -141,6 +141,21 @@ describe('CLI', function () {
       assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
     });
 
+    it('an interrupted cleanup starts no deletions, names what is left and exits 130', async () => {
+      const io = capture({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken });
+      assert.strictEqual(await main(['run', writePlan((plan) => (plan.cleanup.strategy = 'never')), '--out', dir], io), 0);
+      const runId = /coder-scaletest cleanup --run-id (\w+)/.exec(io.out())![1];
+      const interrupted = new AbortController();
+      interrupted.abort();
+      const cleanup = capture({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken }, interrupted.signal);
+      assert.strictEqual(await main(['cleanup', '--run-id', runId!], cleanup), 130);
+      const left = await leftovers(sim);
+      assert.strictEqual(left.users.length, 2);
+      const names = [...left.workspaces.map((n) => `workspace ${n}`), ...left.users.map((n) => `user ${n}`)];
+      assert.match(cleanup.out(), /^run \w+: deleted 0 workspace\(s\) and 0 user\(s\); interrupted, left behind: /);
+      for (const name of names) assert.ok(cleanup.out().includes(name), `${name} is named`);
+    });
+
     it('cleanup --run-id removes a kept run and nothing else', async () => {
       const io = capture({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken });
       assert.strictEqual(await main(['run', writePlan((plan) => (plan.cleanup.strategy = 'never')), '--out', dir], io), 0);
