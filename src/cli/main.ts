@@ -56,7 +56,7 @@ const OPTIONS = {
   },
 } as const satisfies Record<string, OptionSpecs>;
 
-const CONNECTION_HELP = `  --url URL           the deployment (default: CODER_URL, then the plan's deployment.url)
+const connectionHelp = (urlDefault: string) => `  --url URL           the deployment (default: ${urlDefault})
   --token TOKEN       an owner's session token (default: CODER_SESSION_TOKEN)
   --ca-file PEM       trust these CA certificates (TLS)
   --insecure          skip TLS certificate verification`;
@@ -68,7 +68,7 @@ const COMMAND_HELP: Record<string, { synopsis: string; help: string }> = {
                            [--ca-file PEM] [--insecure] [--chromium PATH] [--coder-binary PATH]`,
     help: `Runs the plan's scale test against a deployment: prepare, traffic stages, thresholds, cleanup, reports.
 
-${CONNECTION_HELP}
+${connectionHelp("CODER_URL, then the plan's deployment.url")}
   --out DIR           where the run's report directory goes (default: scaletest-results)
   --ndjson            write one JSON snapshot per line on stdout (logs go to stderr)
   --chromium PATH     the Chromium for the dashboard stage (default: found on this machine)
@@ -88,7 +88,7 @@ Without --run-id, lists the runs that still have users on the deployment.
 Ctrl-C starts no new deletions, lets those under way finish and lists what is left (exit 130).
 
   --run-id ID         the id printed when the run started (also its report directory's name)
-${CONNECTION_HELP}
+${connectionHelp('CODER_URL')}
   --concurrency N     parallel deletions (default: 10)`,
   },
   demo: {
