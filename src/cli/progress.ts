@@ -155,9 +155,9 @@ export class ProgressView {
     this.out.write(`${new Date(snapshot.now).toISOString().slice(11, 19)} progress ${snapshot.status}: ${line}\n`);
   }
 
-  /** Stops redrawing in place (before the final summary). */
+  /** Takes the live table off the screen: the final summary shows the same table once. */
   finish(): void {
-    this.drawnLines = 0;
+    this.erase();
   }
 
   private erase(): void {
