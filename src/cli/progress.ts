@@ -1,6 +1,7 @@
 // Terminal output of a run: a live table redrawn in place when stdout is a TTY, concise line
 // logs otherwise, NDJSON snapshots with --ndjson; and the final summary.
 import type { RunEvent, RunResult } from '../engine';
+import { describeProgress } from '../protocol/format';
 import type { RunSnapshot, StageSnapshot } from '../protocol/snapshot';
 
 export interface Output {
@@ -100,7 +101,7 @@ export function progressLine(snapshot: RunSnapshot): string | undefined {
   const parts = snapshot.stages
     .filter((s) => s.state === 'running')
     .flatMap((s) => {
-      if (s.progress) return [`${s.name} ${s.progress.done}/${s.progress.total} done${s.progress.failed ? `, ${s.progress.failed} failed` : ''}`];
+      if (s.progress) return [`${s.name} ${describeProgress(s.progress)}`];
       // Prepare and cleanup publish their progress once they know the total.
       if (s.name === 'prepare' || s.name === 'cleanup') return [];
       return [`${s.name} ${s.connections.active}/${s.connections.target} conns${s.latency.count ? ` p95 ${ms(s.latency.p95)}ms` : ''}`];

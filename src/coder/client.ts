@@ -50,6 +50,8 @@ export interface CoderClientOptions {
 export interface WaitForBuildOptions {
   signal?: AbortSignal;
   onLog?(log: S.ProvisionerJobLog): void;
+  /** Called with the job status each time the build is read (pending = queued for a provisioner). */
+  onJobStatus?(status: S.ProvisionerJob['status']): void;
   /** Poll interval while the job is pending (reference: 500 ms). */
   pollMs?: number;
 }
@@ -281,22 +283,27 @@ export class CoderClient {
    * socket closed early). Resolves with the succeeded build; throws BuildFailedError otherwise.
    */
   async waitForBuild(buildId: string, options: WaitForBuildOptions = {}): Promise<S.WorkspaceBuild> {
-    const { signal, onLog } = options;
+    const { signal, onLog, onJobStatus } = options;
     const pollMs = options.pollMs ?? 500;
-    let build = await this.getBuild(buildId, signal);
+    const read = async () => {
+      const latest = await this.getBuild(buildId, signal);
+      onJobStatus?.(latest.job.status);
+      return latest;
+    };
+    let build = await read();
     while (build.job.status === 'pending') {
       await sleep(pollMs, signal);
-      build = await this.getBuild(buildId, signal);
+      build = await read();
     }
     if (!terminalJobStatuses.has(build.job.status)) {
       await this.followBuildLogs(buildId, (log) => onLog?.(log), signal).catch((error: Error) => {
         // Logs are a convenience; the build's own status decides the outcome.
         if (signal?.aborted) throw error;
       });
-      build = await this.getBuild(buildId, signal);
+      build = await read();
       while (!terminalJobStatuses.has(build.job.status)) {
         await sleep(pollMs, signal);
-        build = await this.getBuild(buildId, signal);
+        build = await read();
       }
     }
     if (build.job.status !== 'succeeded') throw new BuildFailedError(buildId, build.job.status, build.job.error);

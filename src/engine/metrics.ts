@@ -1,6 +1,6 @@
 // Latency in HDR histograms (memory flat however long the run) and per-stage counters.
 import * as hdr from 'hdr-histogram-js';
-import type { LatencySummary, StageName, StageSnapshot } from '../protocol/snapshot';
+import type { LatencySummary, StageName, StageProgress, StageSnapshot } from '../protocol/snapshot';
 
 /** Histograms store microseconds (integers) so sub-millisecond loopback round trips keep their precision. */
 const MICROS_PER_MS = 1000;
@@ -79,7 +79,7 @@ export class StageMetrics {
   disconnects = 0;
   reconnects = 0;
   readonly errors: Record<string, number> = {};
-  progress?: { done: number; total: number; failed: number };
+  progress?: StageProgress;
   verdict: StageSnapshot['verdict'] = 'pending';
   reason?: string;
   readonly latency = new LatencyRecorder();

@@ -74,7 +74,7 @@ export async function prepareUsers(
 ): Promise<PreparedUser[]> {
   const { plan, runId, owner, userClient, created, metrics, signal, log } = context;
   const ready: PreparedUser[] = [];
-  const progress = { done: 0, total: plan.users, failed: 0 };
+  const progress = { done: 0, total: plan.users, failed: 0, queued: 0, building: 0 };
   metrics.progress = progress;
   metrics.targetConnections = plan.users;
   const indexes = Array.from({ length: plan.users }, (_, index) => index);
@@ -109,10 +109,14 @@ export async function prepareUsers(
         created.workspaces.set(workspace.id, workspace.name);
         step = 'build';
         const buildSignal = AbortSignal.any([signal, AbortSignal.timeout(plan.timeouts.buildSeconds * 1000)]);
-        await client.waitForBuild(workspace.latest_build.id, { signal: buildSignal }).catch((error: Error) => {
-          if (buildSignal.aborted && !signal.aborted) throw new Error(`build did not finish within ${plan.timeouts.buildSeconds} s`);
-          throw error;
-        });
+        const queue = new BuildQueueTracker(progress);
+        await client
+          .waitForBuild(workspace.latest_build.id, { signal: buildSignal, onJobStatus: (status) => queue.update(status) })
+          .catch((error: Error) => {
+            if (buildSignal.aborted && !signal.aborted) throw new Error(`build did not finish within ${plan.timeouts.buildSeconds} s`);
+            throw error;
+          })
+          .finally(() => queue.update(undefined));
         metrics.latency.record(Date.now() - started);
         step = 'agent';
         const withAgents = await client.waitForAgents(workspace.id, { signal, timeoutMs: plan.timeouts.agentSeconds * 1000 });
@@ -143,4 +147,19 @@ export async function prepareUsers(
   );
   ready.sort((a, b) => a.index - b.index);
   return ready;
+}
+
+/** Counts one build in the run's queue depth (job pending) or in-progress builds (job running). */
+class BuildQueueTracker {
+  private counted: 'queued' | 'building' | undefined;
+
+  constructor(private readonly progress: { queued: number; building: number }) {}
+
+  update(status: string | undefined): void {
+    const next = status === 'pending' ? 'queued' : status === 'running' ? 'building' : undefined;
+    if (next === this.counted) return;
+    if (this.counted) this.progress[this.counted]--;
+    if (next) this.progress[next]++;
+    this.counted = next;
+  }
 }

@@ -1,6 +1,6 @@
 // Number formatting shared by the extension host (tree, status bar, test messages) and the
 // dashboard webview, so the same figure reads the same everywhere.
-import type { RunSnapshot, StageSnapshot, Verdict } from './snapshot';
+import type { RunSnapshot, StageProgress, StageSnapshot, Verdict } from './snapshot';
 
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return '–';
@@ -70,4 +70,13 @@ export function thresholdTally(snapshot: RunSnapshot): { pass: number; fail: num
 
 export function isFinished(snapshot: RunSnapshot): boolean {
   return snapshot.status === 'finished' || snapshot.status === 'aborted' || snapshot.status === 'error';
+}
+
+/** Prepare/cleanup progress in words, e.g. `3/10 done, 1 failed, 4 queued, 2 building`. */
+export function describeProgress(progress: StageProgress): string {
+  const parts = [`${progress.done}/${progress.total} done`];
+  if (progress.failed) parts.push(`${progress.failed} failed`);
+  if (progress.queued) parts.push(`${progress.queued} queued`);
+  if (progress.building) parts.push(`${progress.building} building`);
+  return parts.join(', ');
 }

@@ -35,6 +35,16 @@ export interface LatencySummary {
   max: number;
 }
 
+export interface StageProgress {
+  done: number;
+  total: number;
+  failed: number;
+  /** Prepare only: builds of this run waiting for a provisioner (job pending): the queue depth. */
+  queued?: number;
+  /** Prepare only: builds of this run a provisioner is working on (job running). */
+  building?: number;
+}
+
 export interface StageSnapshot {
   name: StageName;
   title: string;
@@ -63,7 +73,7 @@ export interface StageSnapshot {
   reconnects: number;
   errors: Record<string, number>;
   /** Prepare and cleanup: items done / total / failed. */
-  progress?: { done: number; total: number; failed: number };
+  progress?: StageProgress;
   verdict: Verdict;
   reason?: string;
 }

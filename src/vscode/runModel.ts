@@ -1,6 +1,7 @@
 // What the Runs tree, the status bar and the Test Explorer say about a run, computed from a
 // snapshot without touching VS Code, so it is unit-testable.
 import {
+  describeProgress,
   formatCount,
   formatDuration,
   formatMs,
@@ -48,7 +49,7 @@ function stageIcon(stage: StageSnapshot): NodeIcon {
 export function describeStage(stage: StageSnapshot, now: number): RunChildNode {
   const parts: string[] = [];
   if (stage.progress) {
-    parts.push(`${stage.progress.done}/${stage.progress.total}${stage.progress.failed ? ` (${stage.progress.failed} failed)` : ''}`);
+    parts.push(describeProgress(stage.progress));
   } else if (stage.state !== 'skipped') {
     parts.push(`${stage.connections.active}/${stage.connections.target} conn`);
   }

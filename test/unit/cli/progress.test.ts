@@ -21,13 +21,16 @@ describe('CLI progress lines (not a terminal)', () => {
 
   it('prepare and cleanup show done/total and failures; traffic shows connections and p95', () => {
     const { progress, lines } = view();
-    const preparing = withStage(allDone({ ...base, status: 'preparing', thresholds: [] }), 'prepare', { state: 'running', progress: { done: 3, total: 10, failed: 1 } });
+    const preparing = withStage(allDone({ ...base, status: 'preparing', thresholds: [] }), 'prepare', {
+      state: 'running',
+      progress: { done: 3, total: 10, failed: 1, queued: 4, building: 2 },
+    });
     progress.snapshot(preparing);
     progress.snapshot({ ...base, now: base.now + 5000 });
     const cleaning = withStage(allDone({ ...base, status: 'cleaning', now: base.now + 10_000 }), 'cleanup', { state: 'running', progress: { done: 4, total: 4, failed: 0 } });
     progress.snapshot(cleaning);
     assert.deepStrictEqual(lines(), [
-      'progress preparing: prepare 3/10 done, 1 failed',
+      'progress preparing: prepare 3/10 done, 1 failed, 4 queued, 2 building',
       'progress running: ssh 2/2 conns p95 20.0ms, pty 1/2 conns p95 450ms; 1 threshold(s) failing',
       'progress cleaning: cleanup 4/4 done; 1 threshold(s) failing',
     ]);

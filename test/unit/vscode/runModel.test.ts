@@ -24,7 +24,7 @@ describe('vscode run model (tree, status bar, test messages)', () => {
     assert.strictEqual(pty.icon, 'running');
     assert.match(pty.description, /1\/2 conn · p95 450ms · 3 errors · 1 disconnects · 3s/);
     const prepare = model.children.find((child) => child.id === 'stage:prepare')!;
-    assert.match(prepare.description, /^2\/2 · /);
+    assert.match(prepare.description, /^2\/2 done · /);
     const failing = model.children.find((child) => child.label === 'pty.disconnects == 0')!;
     assert.deepStrictEqual([failing.icon, failing.description], ['fail', 'observed 1']);
     assert.strictEqual(model.children.find((child) => child.label === 'api.errors_5xx == 0')!.description, 'no data yet');
