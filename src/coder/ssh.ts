@@ -28,6 +28,11 @@ export type SshTransport =
       connection: DeploymentConnection;
       owner: string;
       workspace: string;
+      /**
+       * The agent to reach. The real CLI refuses a bare `<owner>/<workspace>` when the workspace
+       * has several agents ("multiple agents found"), so name it whenever it is known.
+       */
+      agent?: string;
     }
   | {
       kind: 'tcp';
@@ -66,15 +71,20 @@ export interface CliStdioTransport {
   stderrTail(): string;
 }
 
+/** The CLI's workspace argument: `<owner>/<workspace>[.<agent>]`, as `coder ssh` parses it. */
+export function coderSshTarget(owner: string, workspace: string, agent?: string): string {
+  return `${owner}/${workspace}${agent ? `.${agent}` : ''}`;
+}
+
 /** Spawns the coder CLI as the SSH transport. The token travels only in its environment. */
-export function spawnCoderSshStdio(binaryPath: string, connection: DeploymentConnection, owner: string, workspace: string): CliStdioTransport {
+export function spawnCoderSshStdio(binaryPath: string, connection: DeploymentConnection, owner: string, workspace: string, agent?: string): CliStdioTransport {
   const env: NodeJS.ProcessEnv = { ...process.env, CODER_URL: connection.url };
   if (connection.token) env.CODER_SESSION_TOKEN = connection.token;
   // A Node-based CLI (the simulator's) follows our TLS options; a real coder CLI ignores these
   // variables and needs the deployment's CA in the system trust store.
   if (connection.tls?.caFile) env.NODE_EXTRA_CA_CERTS = connection.tls.caFile;
   if (connection.tls?.insecure) env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
-  const child = spawn(binaryPath, ['ssh', '--stdio', `${owner}/${workspace}`], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(binaryPath, ['ssh', '--stdio', coderSshTarget(owner, workspace, agent)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => {
@@ -100,8 +110,8 @@ export async function openSshEchoChannel(options: SshEchoChannelOptions): Promis
   const command = sshEchoCommand(options.bytesPerTick);
   const { transport } = options;
   const client = new Client();
-  const cli = transport.kind === 'cli' ? spawnCoderSshStdio(transport.binaryPath, transport.connection, transport.owner, transport.workspace) : undefined;
-  const describeTarget = transport.kind === 'cli' ? `${transport.owner}/${transport.workspace} via the coder CLI` : `${transport.host}:${transport.port}`;
+  const cli = transport.kind === 'cli' ? spawnCoderSshStdio(transport.binaryPath, transport.connection, transport.owner, transport.workspace, transport.agent) : undefined;
+  const describeTarget = transport.kind === 'cli' ? `${coderSshTarget(transport.owner, transport.workspace, transport.agent)} via the coder CLI` : `${transport.host}:${transport.port}`;
   const config: ConnectConfig = {
     readyTimeout: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
     hostVerifier: () => true,

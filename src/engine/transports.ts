@@ -75,7 +75,7 @@ export async function openerFactory(stage: EchoStageName, context: TransportCont
           configuredPath: context.coderBinaryPath,
           signal,
         });
-        transportFor = (user) => ({ kind: 'cli', binaryPath: binary.path, connection: userConnection(user), owner: user.username, workspace: user.workspaceName });
+        transportFor = (user) => ({ kind: 'cli', binaryPath: binary.path, connection: userConnection(user), owner: user.username, workspace: user.workspaceName, agent: user.agentName });
       }
       return (user) => async () =>
         openSshEchoChannel({

@@ -894,7 +894,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
         if ((req.headers.upgrade ?? '').toLowerCase() !== 'coder-sim-tunnel') {
           throw new HttpError(400, 'The simulator tunnel needs "Upgrade: coder-sim-tunnel".');
         }
-        const workspace = agentFor(user!, target.owner, target.workspace);
+        const workspace = agentFor(user!, target.owner, target.workspace, url.searchParams.get('agent') ?? undefined);
         trackWebSocket(socket, path);
         agentServices.handleTunnelUpgrade(req, socket, head, store.agentRef(workspace));
       } else {

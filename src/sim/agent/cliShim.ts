@@ -32,7 +32,8 @@ const target = args.slice(1).filter((arg) => arg !== '--stdio')[0] || '';
 const slash = target.indexOf('/');
 if (slash <= 0 || slash === target.length - 1) fail('expected <owner>/<workspace>, got "' + target + '"');
 const owner = target.slice(0, slash);
-const workspace = target.slice(slash + 1).split('.')[0];
+// Like the real CLI: "<workspace>.<agent>" picks an agent, which must exist.
+const [workspace, agent] = target.slice(slash + 1).split('.');
 
 const accessUrl = process.env.CODER_URL;
 const token = process.env.CODER_SESSION_TOKEN;
@@ -48,7 +49,7 @@ const transport = base.protocol === 'https:' ? https : http;
 const request = transport.request({
   hostname: base.hostname,
   port: base.port,
-  path: base.pathname.replace(/\\/$/, '') + '/_sim/tunnel/' + encodeURIComponent(owner) + '/' + encodeURIComponent(workspace),
+  path: base.pathname.replace(/\\/$/, '') + '/_sim/tunnel/' + encodeURIComponent(owner) + '/' + encodeURIComponent(workspace) + (agent ? '?agent=' + encodeURIComponent(agent) : ''),
   headers: { Connection: 'Upgrade', Upgrade: 'coder-sim-tunnel', 'Coder-Session-Token': token },
 });
 request.on('upgrade', (_response, socket, head) => {

@@ -87,6 +87,16 @@ describe('data plane through the simulated deployment', () => {
     await waitFor(() => fixture.sim.stats().sessions.ssh === 0, 'SSH session released');
   });
 
+  it('SSH: the CLI reaches the agent named <owner>/<workspace>.<agent>; an unknown agent is refused', async () => {
+    const connection = { url: fixture.sim.url, token: fixture.sim.ownerToken };
+    const binary = await ensureCoderBinary({ connection, cacheDir });
+    const base = { kind: 'cli' as const, binaryPath: binary.path, connection, owner: ownerName, workspace: workspaceName };
+    const channel = await openSshEchoChannel({ transport: { ...base, agent: agentName }, bytesPerTick: 64 });
+    await assertEchoes(channel, [tick(64)]);
+    await channel.close();
+    await assert.rejects(openSshEchoChannel({ transport: { ...base, agent: `${agentName}x` }, bytesPerTick: 64 }), /HTTP 404/);
+  });
+
   it('SSH: direct TCP port', async () => {
     const direct = fixture.sim.directSsh;
     assert.ok(direct, 'the simulator exposes a direct SSH port');

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { Client } from 'ssh2';
 import { coderBinaryName, CoderBinaryError, ensureCoderBinary } from '../../../src/coder/cliCache';
 import type { EchoChannel } from '../../../src/coder/echo';
-import { openSshEchoChannel, SshChannelError, type SshTransport } from '../../../src/coder/ssh';
+import { coderSshTarget, openSshEchoChannel, SshChannelError, type SshTransport } from '../../../src/coder/ssh';
 import { CLI_SHIM_VERSION } from '../../../src/sim/agent';
 import { Collector, useHarnessAndCacheDir, waitFor } from './harness';
 
@@ -130,6 +130,11 @@ describe('data plane: SSH echo', () => {
     await channel.close();
     assert.deepStrictEqual(closes.map((c) => c.expected), [true]);
     await waitFor(() => fixture.harness.sessions.ssh === 0, 'ssh session released');
+  });
+
+  it('names the agent to the CLI as <owner>/<workspace>[.<agent>]', () => {
+    assert.strictEqual(coderSshTarget('alice', 'alpha', 'main'), 'alice/alpha.main');
+    assert.strictEqual(coderSshTarget('alice', 'alpha'), 'alice/alpha');
   });
 
   it('explains a CLI failure (401) without revealing the token', async () => {
