@@ -32,6 +32,8 @@ export interface SimDeploymentOptions {
   buildDurationMs?: number;
   /** From build success until the agent connects (default 500 ms). */
   agentConnectDelayMs?: number;
+  /** The template's agent connection timeout, whole seconds (default 120, as coderd): a slower agent shows `timeout` until it connects. */
+  agentConnectionTimeoutSeconds?: number;
   /** Requests per minute per user and path (coderd's default 512). */
   rateLimitPerMinute?: number;
   /** Serve HTTPS with this certificate and key (PEM). */
@@ -215,6 +217,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
     faults: () => faults,
     buildDurationMs: options.buildDurationMs ?? 2000,
     agentConnectDelayMs: options.agentConnectDelayMs ?? 500,
+    agentConnectionTimeoutSeconds: options.agentConnectionTimeoutSeconds,
     onAgentGone: (agentId) => agentServices.forgetAgent(agentId),
   });
   agentServices = createAgentServices({

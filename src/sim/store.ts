@@ -72,6 +72,8 @@ export interface StoreOptions {
   /** Default build duration when the faults do not set one. */
   buildDurationMs: number;
   agentConnectDelayMs: number;
+  /** The template's agent connection timeout; coderd's default is 120 s. */
+  agentConnectionTimeoutSeconds?: number;
   /** A workspace was deleted: its agent's sessions must go. */
   onAgentGone(agentId: string): void;
 }
@@ -364,17 +366,34 @@ export class SimStore {
     const agent = workspace.agent;
     const faults = this.options.faults();
     if ((faults.agentsNeverConnect ?? 0) > 0 && this.neverConnectSelector.next(faults.agentsNeverConnect!)) {
-      // Like coderd: an agent that does not connect within the template's timeout shows `timeout`.
-      agent.timers.push(setTimeout(() => this.setAgent(workspace, 'timeout', 'created'), AGENT_CONNECTION_TIMEOUT_SECONDS * 1000));
+      agent.timers.push(setTimeout(() => this.markAgentTimedOut(workspace), this.connectionTimeoutSeconds * 1000));
       return;
     }
     const delay = Math.max(0, faults.agentConnectDelayMs ?? this.options.agentConnectDelayMs);
+    if (delay > this.connectionTimeoutSeconds * 1000) {
+      agent.timers.push(setTimeout(() => this.markAgentTimedOut(workspace), this.connectionTimeoutSeconds * 1000));
+    }
     agent.timers.push(
       setTimeout(() => {
         agent.firstConnectedAt ??= now();
         this.setAgent(workspace, 'connected', 'ready');
       }, delay),
     );
+  }
+
+  private get connectionTimeoutSeconds(): number {
+    return this.options.agentConnectionTimeoutSeconds ?? AGENT_CONNECTION_TIMEOUT_SECONDS;
+  }
+
+  /**
+   * Like coderd, which derives `timeout` from "never connected and older than the template's
+   * connection timeout": the status is not final, and an agent that connects later is `connected`.
+   */
+  private markAgentTimedOut(workspace: SimWorkspace): void {
+    const agent = workspace.agent;
+    agent.status = 'timeout';
+    agent.updatedAt = now();
+    this.events.emit(`workspace:${workspace.id}`);
   }
 
   private setAgent(workspace: SimWorkspace, status: S.WorkspaceAgentStatusValue, lifecycle: S.WorkspaceAgentLifecycleValue): void {
@@ -466,7 +485,7 @@ export class SimStore {
       resource_id: agent.resourceId,
       operating_system: 'linux',
       architecture: 'amd64',
-      connection_timeout_seconds: AGENT_CONNECTION_TIMEOUT_SECONDS,
+      connection_timeout_seconds: this.connectionTimeoutSeconds,
       created_at: agent.createdAt,
       updated_at: agent.updatedAt,
       ...(agent.firstConnectedAt ? { first_connected_at: agent.firstConnectedAt, last_connected_at: agent.updatedAt } : {}),

@@ -84,6 +84,25 @@ describe('simulated deployment: faults', () => {
     await assert.rejects(client.waitForAgents(workspace.id, { timeoutMs: 300, pollMs: 50 }), /not connected after .*main: connecting/);
   });
 
+  it('an agent slower than the connection timeout shows `timeout`, then connects; waitForAgents waits for it', async () => {
+    const slow = await startFixture({ agentConnectionTimeoutSeconds: 1, agentConnectDelayMs: 1400 });
+    try {
+      const { client, workspace } = await newWorkspace(slow);
+      await client.waitForBuild(workspace.latest_build.id, { pollMs: 20 });
+      const statuses = new Set<string>();
+      for (let i = 0; i < 150 && !statuses.has('timeout'); i++) {
+        const current = await client.getWorkspace(workspace.id);
+        for (const agent of current.latest_build.resources?.[0]?.agents ?? []) statuses.add(agent.status);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(statuses.has('timeout'), `statuses seen: ${[...statuses].join(', ')}`);
+      const ready = await client.waitForAgents(workspace.id, { pollMs: 50, timeoutMs: 10_000 });
+      assert.strictEqual(ready.latest_build.resources![0]!.agents![0]!.status, 'connected');
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('buildDurationMs and agentConnectDelayMs set the lifecycle timing', async () => {
     fx.sim.setFaults({ buildDurationMs: 400, agentConnectDelayMs: 200 });
     const { client, workspace } = await newWorkspace(fx);
