@@ -2,8 +2,10 @@
 // machine; it downloads nothing), a browser context per simulated user carrying that user's
 // session cookie, each visiting a random dashboard page every interval ± jitter. A visit is
 // timed from navigation until its last API response arrived (the page has its data).
+import { createHash, X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { TlsOptions } from '../coder/connection';
 import type { StageMetrics } from './metrics';
 import type { Plan } from './plan';
 import type { PreparedUser } from './prepare';
@@ -42,6 +44,23 @@ export class ChromiumNotFoundError extends Error {
   }
 }
 
+/**
+ * Chromium flags that make the browser trust the deployment like the API client does: it cannot
+ * take a CA file, so the certificates in it are pinned by public key (SHA-256 of the SPKI);
+ * `insecure` is handled per context (ignoreHTTPSErrors).
+ */
+export function chromiumTlsFlags(tls: TlsOptions | undefined): string[] {
+  if (!tls?.caFile) return [];
+  const pem = fs.readFileSync(tls.caFile, 'utf8');
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new Error(`${tls.caFile} holds no PEM certificate; point the CA file setting at the deployment's CA certificate (PEM).`);
+  const pins = blocks.map((block) => {
+    const spki = new X509Certificate(block).publicKey.export({ type: 'spki', format: 'der' });
+    return createHash('sha256').update(spki).digest('base64');
+  });
+  return [`--ignore-certificate-errors-spki-list=${pins.join(',')}`];
+}
+
 /** The configured path, then CODER_SCALETEST_CHROMIUM, then the usual install locations. */
 export function findChromium(configured?: string): string {
   const explicit = configured || process.env.CODER_SCALETEST_CHROMIUM;
@@ -73,21 +92,24 @@ export interface DashboardBrowser {
 export async function launchDashboardBrowser(options: {
   chromiumPath?: string;
   baseUrl: string;
+  /** The deployment's TLS settings, honoured by the browser as by the API client. */
+  tls?: TlsOptions;
   users: PreparedUser[];
   maxBrowsers: number;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }): Promise<DashboardBrowser> {
   const executablePath = findChromium(options.chromiumPath);
   const { chromium } = await import('playwright-core');
+  const args = [...CHROMIUM_FLAGS, ...chromiumTlsFlags(options.tls)];
   let browser: Browser;
   try {
-    browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_FLAGS, timeout: 60_000 });
+    browser = await chromium.launch({ executablePath, headless: true, args, timeout: 60_000 });
   } catch (error) {
     throw new ChromiumNotFoundError(`Chromium at ${executablePath} did not start (${(error as Error).message.split('\n')[0]}).`);
   }
   const users = await Promise.all(
     options.users.slice(0, options.maxBrowsers).map(async (user) => {
-      const context = await browser.newContext({ baseURL: options.baseUrl });
+      const context = await browser.newContext({ baseURL: options.baseUrl, ignoreHTTPSErrors: options.tls?.insecure === true });
       await context.addCookies([{ name: 'coder_session_token', value: user.token, url: options.baseUrl }]);
       const page = await context.newPage();
       await page.goto('/', { waitUntil: 'load', timeout: 30_000 }).catch((error: Error) => {

@@ -302,6 +302,7 @@ class Run {
       await launchDashboardBrowser({
         chromiumPath: this.options.chromiumPath,
         baseUrl: this.options.connection.url,
+        tls: this.options.connection.tls,
         users,
         maxBrowsers: this.plan.traffic.dashboard.maxBrowsers,
         log: (level, message) => this.log(level, message, 'dashboard'),
