@@ -17,7 +17,7 @@ export interface PreparedUser {
   index: number;
   userId: string;
   username: string;
-  /** The user's session token (from logging in). Never logged or reported. */
+  /** The user's session token (minted by the owner, or from logging in). Never logged or reported. */
   token: string;
   client: CoderClient;
   workspaceId: string;
@@ -97,7 +97,7 @@ export async function prepareUsers(
         });
         created.users.set(user.id, user.username);
         step = 'login';
-        const token = await owner.login(identity.email, identity.password);
+        const token = await userToken(owner, user.id, identity, runId);
         const client = userClient(token);
         step = 'create_workspace';
         const started = Date.now();
@@ -161,5 +161,24 @@ class BuildQueueTracker {
     if (this.counted) this.progress[this.counted]--;
     if (next) this.progress[next]++;
     this.counted = next;
+  }
+}
+
+/** A week, in nanoseconds (coderd's duration unit): within coderd's default token lifetime limits. */
+const USER_TOKEN_LIFETIME_NS = 7 * 24 * 3600 * 1e9;
+
+/**
+ * A session token for a scale-test user. The owner mints it (POST /users/{id}/keys/tokens, under
+ * the owner's rate-limit bypass) rather than logging in: coderd limits POST /users/login to 60
+ * per minute per IP, which a fast prepare of many users exceeds. A deployment that refuses the
+ * token (e.g. a lower maximum token lifetime) gets the reference runner's login instead.
+ */
+async function userToken(owner: CoderClient, userId: string, identity: { email: string; password: string }, runId: string): Promise<string> {
+  try {
+    const { key } = await owner.createApiKey(userId, { lifetime: USER_TOKEN_LIFETIME_NS, token_name: `scaletest-${runId}` });
+    return key;
+  } catch (error) {
+    if (!(error instanceof CoderApiError) || (error.status !== 400 && error.status !== 403)) throw error;
+    return owner.login(identity.email, identity.password);
   }
 }
