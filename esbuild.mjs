@@ -35,8 +35,36 @@ const common = {
   plugins: watch ? [problemMatcher] : [],
 };
 
+/**
+ * The simulated coder CLI (src/sim/agent/cliShimMain.ts) ships as text inside the bundles:
+ * this replaces cliShimSource.ts (which compiles the shim at run time when unbundled) with the
+ * compiled script. Options as CLI_SHIM_BUILD there.
+ */
+const cliShimAsText = {
+  name: 'cli-shim-as-text',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]sim[\\/]agent[\\/]cliShimSource\.ts$/ }, async () => {
+      const shim = await esbuild.build({
+        entryPoints: ['src/sim/agent/cliShimMain.ts'],
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        target: 'node18',
+        write: false,
+        minify: false,
+      });
+      return {
+        contents: `export const CLI_SHIM_SOURCE = ${JSON.stringify(shim.outputFiles[0].text)};`,
+        loader: 'ts',
+        watchFiles: ['src/sim/agent/cliShimMain.ts', 'src/sim/agent/cliShimVersion.ts'],
+      };
+    });
+  },
+};
+
 const nodeCommon = {
   ...common,
+  plugins: [...common.plugins, cliShimAsText],
   platform: 'node',
   format: 'cjs',
   target: 'node20',

@@ -1,0 +1,84 @@
+// What every part of the simulated coderd shares: its options, state (the store), the data
+// plane, metrics, live sockets and the current fault configuration. One object, created by
+// startSimDeployment and handed to the middleware and the resource handlers.
+import type * as http from 'http';
+import type { Socket } from 'net';
+import type { Duplex } from 'stream';
+import type { WebSocketServer } from 'ws';
+import type { RouteName } from '../coder/routes';
+import type { AgentServices, SessionKind } from './agentServices';
+import type { FaultsConfig } from './faults';
+import type { SimMetrics } from './metrics';
+import type { SimStore, SimUser } from './store';
+
+export interface SimDeploymentOptions {
+  /** Listen address; loopback by default. */
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  faults?: FaultsConfig;
+  /** Build duration from pending to succeeded (default 2000 ms; the `buildDurationMs` fault overrides). */
+  buildDurationMs?: number;
+  /** From build success until the agent connects (default 500 ms). */
+  agentConnectDelayMs?: number;
+  /** The template's agent connection timeout, whole seconds (default 120, as coderd): a slower agent shows `timeout` until it connects. */
+  agentConnectionTimeoutSeconds?: number;
+  /** Requests per minute per user and path (coderd's default 512). */
+  rateLimitPerMinute?: number;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Also serve SSH directly on a TCP port (for the direct SSH transport). */
+  directSsh?: boolean;
+  /** Passed to the data plane: lifetime of a detached reconnecting-PTY session. */
+  ptyDetachedTtlMs?: number;
+  /** Lifecycle messages (never secrets). */
+  log?(line: string): void;
+}
+
+export interface SimContext {
+  readonly options: SimDeploymentOptions;
+  readonly store: SimStore;
+  readonly agents: AgentServices;
+  readonly metrics: SimMetrics;
+  /** Accepts the API's own WebSockets (build logs, workspace watch). */
+  readonly apiSockets: WebSocketServer;
+  readonly deploymentId: string;
+  readonly buildVersion: string;
+  readonly log: (line: string) => void;
+  /** Set once the server listens. */
+  baseUrl: string;
+  faults: FaultsConfig;
+  readonly sessions: Record<SessionKind, number>;
+  /** Every TCP connection, and the upgraded ones among them (reset by the restart fault). */
+  readonly sockets: Set<Socket>;
+  readonly openWebSockets: Set<Duplex>;
+}
+
+/** One API call as a handler sees it: the request, its URL, the authenticated user. */
+export interface ApiCall {
+  sim: SimContext;
+  req: http.IncomingMessage;
+  url: URL;
+  user?: SimUser;
+}
+
+export type ApiResult = { status: number; body?: unknown };
+export type ApiHandler = (call: ApiCall, params: Record<string, string>) => Promise<ApiResult>;
+/** Accepts (or refuses by throwing an HttpError) an upgrade on an API route. */
+export type UpgradeHandler = (call: ApiCall, params: Record<string, string>, socket: Duplex, head: Buffer, metricPath: string) => void;
+
+/** A resource module's share of the API route table. */
+export type ApiHandlers = Partial<Record<RouteName, ApiHandler>>;
+export type UpgradeHandlers = Partial<Record<RouteName, UpgradeHandler>>;
+
+/** Counts an accepted upgrade in the open-socket set and coderd's websocket metrics. */
+export function trackWebSocket(sim: SimContext, socket: Duplex, path: string): void {
+  const opened = performance.now();
+  sim.openWebSockets.add(socket);
+  sim.metrics.concurrentWebsockets.inc({ path });
+  socket.once('close', () => {
+    sim.openWebSockets.delete(socket);
+    sim.metrics.concurrentWebsockets.dec({ path });
+    sim.metrics.websocketDurations.observe({ path }, (performance.now() - opened) / 1000);
+  });
+}

@@ -1,0 +1,52 @@
+// Workspace apps (coderd/workspaceapps): the app host and path-based app traffic, proxied to
+// the simulated agent; plus the simulator's SSH tunnel, which stands in for tailnet.
+import type * as http from 'http';
+import type { Duplex } from 'stream';
+import type * as S from '../../coder/schemas';
+import { connectedAgentFor } from '../access';
+import { trackWebSocket, type ApiCall, type ApiHandlers } from '../context';
+import { HttpError, notFound } from '../http/errors';
+import { APP_SLUG, type SimUser } from '../store';
+
+export const appHandlers = {
+  appHost: async () => ({ status: 200, body: { host: '' } satisfies S.AppHostResponse }),
+} satisfies ApiHandlers;
+
+export interface AppTarget {
+  owner: string;
+  workspace: string;
+  agent: string;
+  slug: string;
+  /** The path after `/apps/{slug}`; undefined when the URL stops at the slug. */
+  rest?: string;
+}
+
+type AuthenticatedCall = ApiCall & { user: SimUser };
+
+export function serveApp(call: AuthenticatedCall, res: http.ServerResponse, target: AppTarget): void {
+  if (target.rest === undefined) {
+    // coderd redirects to the slug's directory: relative links inside the app depend on it.
+    res.writeHead(307, { Location: `${call.url.pathname}/${call.url.search}` }).end();
+    return;
+  }
+  const workspace = connectedAgentFor(call, target.owner, target.workspace, target.agent);
+  if (target.slug !== APP_SLUG) throw notFound();
+  call.sim.agents.handleAppRequest(call.req, res, call.sim.store.agentRef(workspace), target.slug, target.rest);
+}
+
+export function upgradeApp(call: AuthenticatedCall, target: AppTarget, socket: Duplex, head: Buffer, path: string): void {
+  if (target.rest === undefined) throw new HttpError(404, 'Route not found.');
+  const workspace = connectedAgentFor(call, target.owner, target.workspace, target.agent);
+  if (target.slug !== APP_SLUG) throw notFound();
+  trackWebSocket(call.sim, socket, path);
+  call.sim.agents.handleAppUpgrade(call.req, socket, head, call.sim.store.agentRef(workspace), target.slug, target.rest);
+}
+
+export function upgradeTunnel(call: AuthenticatedCall, target: { owner: string; workspace: string }, socket: Duplex, head: Buffer, path: string): void {
+  if ((call.req.headers.upgrade ?? '').toLowerCase() !== 'coder-sim-tunnel') {
+    throw new HttpError(400, 'The simulator tunnel needs "Upgrade: coder-sim-tunnel".');
+  }
+  const workspace = connectedAgentFor(call, target.owner, target.workspace, call.url.searchParams.get('agent') ?? undefined);
+  trackWebSocket(call.sim, socket, path);
+  call.sim.agents.handleTunnelUpgrade(call.req, socket, head, call.sim.store.agentRef(workspace));
+}

@@ -1,0 +1,107 @@
+// Users, login and API tokens (coderd/users.go, coderd/userauth.go, coderd/apikey.go).
+import * as S from '../../coder/schemas';
+import { requireOwnerRole, userParam } from '../access';
+import type { ApiHandlers } from '../context';
+import { HttpError, requiredField, validationFailed } from '../http/errors';
+import { page, paging, readJsonBody, searchTerms } from '../http/io';
+import { hashSecret } from '../store';
+
+const NAME_PATTERN = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * coderd rejects weak passwords (userpassword.Validate: at least 52 bits of entropy as
+ * go-password-validator estimates it, at most 64 characters). Same estimate: log2 of the
+ * character pool in use times the length, counting runs of one character at most twice.
+ */
+function passwordWeakness(password: string): string | undefined {
+  if (password.length > 64) return 'password must be no more than 64 characters';
+  const pools: [RegExp, number][] = [[/[a-z]/, 26], [/[A-Z]/, 26], [/[0-9]/, 10], [/[ !"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/, 33]];
+  let pool = pools.reduce((sum, [pattern, size]) => sum + (pattern.test(password) ? size : 0), 0);
+  pool += new Set([...password].filter((c) => !pools.some(([pattern]) => pattern.test(c)))).size;
+  const effectiveLength = password.replace(/(.)\1{2,}/g, '$1$1').length;
+  const bits = pool > 0 ? Math.log2(pool) * effectiveLength : 0;
+  return bits >= 52 ? undefined : 'insecure password, try including more special characters, using uppercase letters, using numbers or using a longer password';
+}
+
+export const userHandlers = {
+  login: async ({ sim, req }) => {
+    const body = await readJsonBody(req, S.LoginWithPasswordRequest);
+    const user = sim.store.findUserByEmail(body.email);
+    if (!user || !user.passwordHash || user.passwordHash !== hashSecret(body.password)) {
+      throw new HttpError(401, 'Incorrect email or password.');
+    }
+    return { status: 201, body: { session_token: sim.store.issueToken(user) } satisfies S.LoginWithPasswordResponse };
+  },
+  getUser: async (call, params) => ({ status: 200, body: call.sim.store.userJson(userParam(call, params.user!)) }),
+  listUsers: async ({ sim, url, user: caller }) => {
+    let users = [...sim.store.users.values()].filter((user) => caller!.owner || user.id === caller!.id);
+    for (const term of searchTerms(url.searchParams.get('q') ?? '')) {
+      const value = term.value.toLowerCase();
+      if (!term.key) users = users.filter((u) => u.username.toLowerCase().includes(value) || u.email.toLowerCase().includes(value));
+      else if (term.key === 'status') users = users.filter(() => value === 'active');
+      else if (term.key === 'role') users = users.filter((u) => (value === 'owner' ? u.owner : !u.owner && value === 'member'));
+      else throw new HttpError(400, 'Invalid user search query.', undefined, [{ field: term.key, detail: `"${term.key}" is not a valid query param` }]);
+    }
+    users.sort((a, b) => a.username.toLowerCase().localeCompare(b.username.toLowerCase()));
+    return {
+      status: 200,
+      body: { users: page(users, paging(url)).map((u) => sim.store.userJson(u)), count: users.length } satisfies S.GetUsersResponse,
+    };
+  },
+  createUser: async (call) => {
+    requireOwnerRole(call);
+    const { store } = call.sim;
+    const body = await readJsonBody(call.req, S.CreateUserRequestWithOrgs);
+    const problems: S.ValidationError[] = [];
+    if (!EMAIL_PATTERN.test(body.email)) problems.push({ field: 'email', detail: `Validation failed for tag "email" with value: "${body.email}"` });
+    if (!NAME_PATTERN.test(body.username) || body.username.length > 32) {
+      problems.push({ field: 'username', detail: `Validation failed for tag "username" with value: "${body.username}"` });
+    }
+    const loginType = body.login_type || 'password';
+    if (loginType === 'password' && !body.password) problems.push(requiredField('password'));
+    if (problems.length) throw validationFailed(problems);
+    if (loginType !== 'password' && body.password) {
+      throw new HttpError(400, `Password cannot be set for non-password ("${loginType}") authentication.`);
+    }
+    if (!body.organization_ids?.length) {
+      throw new HttpError(
+        400,
+        'No organization specified to place the user as a member of. It is required to specify at least one organization id to place the user in.',
+        "required at least 1 value for the array 'organization_ids'",
+        [{ field: 'organization_ids', detail: 'Missing values, this cannot be empty' }],
+      );
+    }
+    if (store.findUser(body.username) || store.findUserByEmail(body.email)) throw new HttpError(409, 'User already exists.');
+    for (const orgId of body.organization_ids) {
+      if (orgId !== store.organization.id && orgId !== NIL_UUID) {
+        throw new HttpError(404, `Organization does not exist with the provided id "${orgId}".`);
+      }
+    }
+    const weakness = loginType === 'password' ? passwordWeakness(body.password ?? '') : undefined;
+    if (weakness) throw new HttpError(400, 'Password not strong enough!', undefined, [{ field: 'password', detail: weakness }]);
+    const user = store.addUser({ username: body.username, email: body.email, name: body.name, password: body.password, loginType });
+    return { status: 201, body: store.userJson(user) };
+  },
+  deleteUser: async (call, params) => {
+    requireOwnerRole(call);
+    const { store } = call.sim;
+    const user = userParam(call, params.user!);
+    if (user.id === call.user!.id) throw new HttpError(403, 'You cannot delete yourself!');
+    if ([...store.workspaces.values()].some((w) => !w.deleted && w.owner.id === user.id)) {
+      throw new HttpError(417, 'You cannot delete a user that has workspaces. Delete their workspaces and try again!');
+    }
+    store.deleteUser(user);
+    return { status: 200, body: { message: 'User has been deleted!' } satisfies S.Response };
+  },
+  createToken: async (call, params) => {
+    const user = userParam(call, params.user!);
+    const body = await readJsonBody(call.req, S.CreateTokenRequest);
+    if (body.lifetime !== undefined && body.lifetime < 0) {
+      throw validationFailed([{ field: 'lifetime', detail: 'lifetime must be positive' }]);
+    }
+    const lifetimeMs = body.lifetime ? body.lifetime / 1e6 : 30 * 24 * 3600_000;
+    return { status: 201, body: { key: call.sim.store.issueToken(user, lifetimeMs) } satisfies S.GenerateAPIKeyResponse };
+  },
+} satisfies ApiHandlers;

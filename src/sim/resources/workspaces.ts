@@ -1,0 +1,156 @@
+// Workspaces and their builds (coderd/workspaces.go, coderd/workspacebuilds.go), with the
+// two live streams: build logs (`?follow`) and the workspace watch socket.
+import type { WebSocket } from 'ws';
+import * as S from '../../coder/schemas';
+import { canSee, visibleBuild, visibleWorkspace, workspaceByOwnerAndName } from '../access';
+import { trackWebSocket, type ApiCall, type ApiHandlers, type UpgradeHandlers } from '../context';
+import { forbidden, HttpError, needsWebSocket, notFound, validationFailed } from '../http/errors';
+import { booleanQuery, page, paging, readJsonBody, searchTerms } from '../http/io';
+import type { SimBuild, SimStore, SimWorkspace } from '../store';
+import { organizationParam } from './organizations';
+
+const NAME_PATTERN = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
+
+async function createWorkspaceFor(call: ApiCall, userRef: string) {
+  const { store } = call.sim;
+  const target = store.findUser(userRef, call.user);
+  if (!target) throw new HttpError(400, `"user" must be an existing uuid or username.`);
+  if (!call.user!.owner && target.id !== call.user!.id) throw forbidden();
+  const body = await readJsonBody(call.req, S.CreateWorkspaceRequest);
+  if (!NAME_PATTERN.test(body.name) || body.name.length > 32 || body.name === 'new' || body.name === 'create') {
+    throw validationFailed([{ field: 'name', detail: `Validation failed for tag "workspace_name" with value: "${body.name}"` }]);
+  }
+  if (!body.template_id === !body.template_version_id) {
+    throw new HttpError(400, 'Exactly one of TemplateID or TemplateVersionID must be specified.');
+  }
+  if (body.template_id ? body.template_id !== store.template.id : body.template_version_id !== store.template.active_version_id) {
+    const field = body.template_id ? 'template_id' : 'template_version_id';
+    throw new HttpError(400, `Template does not exist.`, undefined, [{ field, detail: 'template not found' }]);
+  }
+  if (store.findWorkspace(target, body.name)) {
+    throw new HttpError(409, `Workspace "${body.name}" already exists.`, undefined, [
+      { field: 'name', detail: 'This value is already in use and should be unique.' },
+    ]);
+  }
+  return { status: 201, body: store.workspaceJson(store.createWorkspace(target, body.name, call.user!)) };
+}
+
+function filterWorkspaces(call: ApiCall, store: SimStore): SimWorkspace[] {
+  let workspaces = [...store.workspaces.values()].filter((w) => !w.deleted && canSee(call.user, w));
+  for (const term of searchTerms(call.url.searchParams.get('q') ?? '')) {
+    const value = term.value.toLowerCase();
+    const ownerMatches = (w: SimWorkspace) => (value === 'me' ? w.owner.id === call.user!.id : w.owner.username.toLowerCase() === value);
+    if (!term.key && value.includes('/')) {
+      const [ownerName, name] = value.split('/', 2) as [string, string];
+      workspaces = workspaces.filter((w) => w.owner.username.toLowerCase() === ownerName && w.name.toLowerCase().includes(name));
+    } else if (!term.key || term.key === 'name') workspaces = workspaces.filter((w) => w.name.toLowerCase().includes(value));
+    else if (term.key === 'owner') workspaces = workspaces.filter(ownerMatches);
+    else if (term.key === 'template') workspaces = workspaces.filter(() => value === store.template.name);
+    else if (term.key === 'status') workspaces = workspaces.filter((w) => store.latestBuild(w).status === value);
+    else throw new HttpError(400, 'Invalid workspace search query.', undefined, [{ field: term.key, detail: `"${term.key}" is not a valid query param` }]);
+  }
+  return workspaces.sort((a, b) => a.owner.username.localeCompare(b.owner.username) || a.name.localeCompare(b.name));
+}
+
+export const workspaceHandlers = {
+  createWorkspace: async (call, params) => {
+    organizationParam(call.sim.store, params.organization!);
+    return createWorkspaceFor(call, params.user!);
+  },
+  listWorkspaces: async (call) => {
+    const workspaces = filterWorkspaces(call, call.sim.store);
+    return {
+      status: 200,
+      body: {
+        workspaces: page(workspaces, paging(call.url)).map((w) => call.sim.store.workspaceJson(w)),
+        count: workspaces.length,
+      } satisfies S.WorkspacesResponse,
+    };
+  },
+  getWorkspace: async (call, params) => {
+    const workspace = visibleWorkspace(call, params.workspace!, booleanQuery(call.url, 'include_deleted', 'deleted'));
+    return { status: 200, body: call.sim.store.workspaceJson(workspace) };
+  },
+  getWorkspaceByOwnerAndName: async (call, params) => ({
+    status: 200,
+    body: call.sim.store.workspaceJson(workspaceByOwnerAndName(call, params.user!, params.workspacename!)),
+  }),
+  watchWorkspace: async () => {
+    throw needsWebSocket();
+  },
+  listWorkspaceBuilds: async (call, params) => {
+    const workspace = visibleWorkspace(call, params.workspace!, true);
+    return { status: 200, body: [...workspace.builds].reverse().map((b) => call.sim.store.buildJson(b)) };
+  },
+  createBuild: async (call, params) => {
+    const { store } = call.sim;
+    const workspace = visibleWorkspace(call, params.workspace!);
+    const body = await readJsonBody(call.req, S.CreateWorkspaceBuildRequest);
+    if (store.isActive(store.latestBuild(workspace))) throw new HttpError(409, 'A workspace build is already active.');
+    return { status: 201, body: store.buildJson(store.startBuild(workspace, body.transition, call.user!)) };
+  },
+  getBuild: async (call, params) => ({ status: 200, body: call.sim.store.buildJson(visibleBuild(call, params.workspacebuild!)) }),
+  getBuildByNumber: async (call, params) => {
+    const workspace = workspaceByOwnerAndName(call, params.user!, params.workspacename!);
+    const build = workspace.builds[Number(params.buildnumber) - 1];
+    if (!build) throw notFound();
+    return { status: 200, body: call.sim.store.buildJson(build) };
+  },
+  cancelBuild: async (call, params) => {
+    const build = visibleBuild(call, params.workspacebuild!);
+    if (build.job.status === 'canceling') throw new HttpError(400, 'Job has already been marked as canceled!');
+    if (!call.sim.store.isActive(build)) throw new HttpError(400, 'Job has already completed!');
+    call.sim.store.cancelBuild(build);
+    return { status: 200, body: { message: 'Job has been marked as canceled...' } satisfies S.Response };
+  },
+  buildLogs: async (call, params) => {
+    const build = visibleBuild(call, params.workspacebuild!);
+    if (call.url.searchParams.has('follow')) throw new HttpError(400, 'Follow requires a WebSocket upgrade.');
+    const after = Number(call.url.searchParams.get('after') ?? 0);
+    return { status: 200, body: build.logs.filter((entry) => entry.id > after) };
+  },
+} satisfies ApiHandlers;
+
+/** Streams a build's logs after id `after` (one JSON per text frame); closes when the job ends. */
+function followLogs(store: SimStore, build: SimBuild, ws: WebSocket, after: number): void {
+  const send = (entry: S.ProvisionerJobLog) => ws.send(JSON.stringify(entry));
+  for (const entry of build.logs) if (entry.id > after) send(entry);
+  if (!store.isActive(build)) {
+    ws.close(1000);
+    return;
+  }
+  const onDone = () => ws.close(1000);
+  store.events.on(`log:${build.id}`, send);
+  store.events.once(`done:${build.id}`, onDone);
+  ws.once('close', () => {
+    store.events.off(`log:${build.id}`, send);
+    store.events.off(`done:${build.id}`, onDone);
+  });
+}
+
+/** coderd's live workspace updates: the workspace now and after every change, pings every 15 s. */
+function watchWorkspace(store: SimStore, workspace: SimWorkspace, ws: WebSocket): void {
+  const send = (event: S.ServerSentEvent) => ws.send(JSON.stringify(event));
+  const sendWorkspace = () => send({ type: 'data', data: store.workspaceJson(workspace) });
+  sendWorkspace();
+  store.events.on(`workspace:${workspace.id}`, sendWorkspace);
+  const ping = setInterval(() => send({ type: 'ping' }), 15_000);
+  ws.once('close', () => {
+    clearInterval(ping);
+    store.events.off(`workspace:${workspace.id}`, sendWorkspace);
+  });
+}
+
+export const workspaceUpgrades = {
+  buildLogs: (call, params, socket, head, path) => {
+    const build = visibleBuild(call, params.workspacebuild!);
+    trackWebSocket(call.sim, socket, path);
+    const after = Number(call.url.searchParams.get('after') ?? 0) || 0;
+    call.sim.apiSockets.handleUpgrade(call.req, socket, head, (ws) => followLogs(call.sim.store, build, ws, after));
+  },
+  watchWorkspace: (call, params, socket, head, path) => {
+    const workspace = visibleWorkspace(call, params.workspace!);
+    trackWebSocket(call.sim, socket, path);
+    call.sim.apiSockets.handleUpgrade(call.req, socket, head, (ws) => watchWorkspace(call.sim.store, workspace, ws));
+  },
+} satisfies UpgradeHandlers;
