@@ -1,7 +1,10 @@
 // One echo connection of a traffic stage (SSH, web terminal, app). Ticks follow a fixed
-// schedule (t0 + n × interval): a late timer sends every overdue tick at once, each keeping its
-// scheduled time, and ticks due while the connection is down wait and go out after the
-// reconnect. The round trip is measured from the SCHEDULED send time, so a stall shows up as
+// schedule (t0 + n × interval) that starts at the STAGE's start, not when this connection's
+// handshake is done: a late timer sends every overdue tick at once, each keeping its scheduled
+// time, and ticks due while the connection is not up yet (slow handshake, ramp-up) or down
+// (reconnect) wait and go out once it is, so a slow connect shows up as latency instead of
+// silently sending fewer ticks. Each handshake's own duration goes to the stage's connect
+// histogram. The round trip is measured from the SCHEDULED send time, so a stall shows up as
 // latency instead of as fewer samples (coordinated omission corrected, as in wrk2).
 //
 // Payload per tick: `<seq, 8 base36 digits>:<random alphanumerics>\n`, bytesPerTick long. The
@@ -61,11 +64,23 @@ export class EchoSession {
 
   constructor(private readonly options: EchoSessionOptions) {}
 
-  /** Opens the connection and starts the schedule. Rejects when the first open fails. */
-  async start(): Promise<void> {
-    await this.connect();
-    this.startAt = performance.now();
+  /**
+   * Starts the schedule at `scheduleStart` (a `performance.now()` time, normally the stage's
+   * start; default now), then opens the connection. Rejects when the first open fails; the
+   * schedule then stops and the ticks that waited for the connection are dropped (the failed
+   * connect is the error that counts).
+   */
+  async start(scheduleStart = performance.now()): Promise<void> {
+    this.startAt = scheduleStart;
     this.scheduleNext();
+    try {
+      await this.connect();
+    } catch (error) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.unsent.length = 0;
+      throw error;
+    }
   }
 
   /** Stops the schedule, waits (bounded) for outstanding echoes, then closes. */
@@ -88,7 +103,9 @@ export class EchoSession {
   }
 
   private async connect(): Promise<void> {
+    const openedAt = performance.now();
     const transport = await this.options.open(this.attempt);
+    this.options.metrics.connectLatency.record(performance.now() - openedAt);
     if (this.stopped) {
       await transport.close();
       return;

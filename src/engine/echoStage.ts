@@ -1,12 +1,15 @@
 // An echo traffic stage (SSH, web terminal, apps): one connection per workspace, opened at
-// the stage's slot and closed at its end.
+// the stage's slot and closed at its end. Every connection's tick schedule starts at the
+// stage's start, so time spent waiting to connect counts as latency.
+import { performance } from 'perf_hooks';
 import { EchoSession } from './echoSession';
 import type { StageMetrics } from './metrics';
+import { waitForCalmEventLoop } from './pacing';
 import { runPool } from './pool';
 import type { PreparedUser } from './prepare';
+import { openerFactory, type EchoStageName, type TransportContext } from './transports';
 
 const RAMP_UP_CONCURRENCY = 4;
-import { openerFactory, type EchoStageName, type TransportContext } from './transports';
 
 export interface EchoStageOptions extends TransportContext {
   stage: EchoStageName;
@@ -20,6 +23,7 @@ export interface EchoStageOptions extends TransportContext {
 
 export async function runEchoStage(options: EchoStageOptions): Promise<void> {
   const { stage, users, metrics, plan, signal, log } = options;
+  const scheduleStart = performance.now();
   const traffic = plan.traffic[stage];
   metrics.targetConnections = users.length;
   const openerFor = await openerFactory(stage, options);
@@ -36,17 +40,21 @@ export async function runEchoStage(options: EchoStageOptions): Promise<void> {
       }),
   );
   let firstFailure: string | undefined;
-  // Ramp up a few connections at a time: a burst of handshakes (SSH key exchange, CLI start-up)
-  // would stall the runner and show up as latency on every connection already running.
+  // Ramp up a few connections at a time, and only while the event loop keeps up: a burst of
+  // handshakes (SSH key exchange, CLI start-up) would stall the runner and show up as latency
+  // on every connection already running.
   await runPool(
     sessions,
     RAMP_UP_CONCURRENCY,
-    (session, index) =>
-      session.start().catch((error: Error) => {
+    async (session, index) => {
+      await waitForCalmEventLoop(signal);
+      if (signal.aborted) return;
+      await session.start(scheduleStart).catch((error: Error) => {
         metrics.countError('connect');
         firstFailure ??= error.message;
         log('warn', `${users[index].workspaceName}: cannot connect: ${error.message}`);
-      }),
+      });
+    },
     signal,
   );
   if (firstFailure && metrics.activeConnections === 0) log('error', `no connection could be opened: ${firstFailure}`);

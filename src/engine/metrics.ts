@@ -40,6 +40,10 @@ export class LatencyRecorder {
     this.cached = undefined;
   }
 
+  count(): number {
+    return this.total.totalCount;
+  }
+
   summary(): LatencySummary {
     this.cached ??= summarize(this.total);
     return { ...this.cached };
@@ -83,6 +87,8 @@ export class StageMetrics {
   verdict: StageSnapshot['verdict'] = 'pending';
   reason?: string;
   readonly latency = new LatencyRecorder();
+  /** Echo stages: how long each connection's handshake took (first connects and reconnects). */
+  readonly connectLatency = new LatencyRecorder();
   private lastRecent: LatencySummary = { ...EMPTY_LATENCY };
 
   constructor(
@@ -115,6 +121,7 @@ export class StageMetrics {
       endedAt: this.endedAt,
       connections: { active: this.activeConnections, target: this.targetConnections },
       latency: this.latency.summary(),
+      connectLatency: this.connectLatency.count() > 0 ? this.connectLatency.summary() : undefined,
       recentLatency: this.lastRecent,
       bytesSent: this.bytesSent,
       bytesReceived: this.bytesReceived,

@@ -53,6 +53,10 @@ function lookupMetric(name: string): MetricDefinition | undefined {
       const stat = parts[2] as (typeof STATS)[number];
       return { kind: 'duration', stage, read: (s) => latencyValue(stageOf(s, stage)?.latency, stat) };
     }
+    if (parts.length === 3 && parts[1] === 'connect' && (ECHO_STAGES as readonly string[]).includes(stage) && (STATS as readonly string[]).includes(parts[2])) {
+      const stat = parts[2] as (typeof STATS)[number];
+      return { kind: 'duration', stage, read: (s) => latencyValue(stageOf(s, stage)?.connectLatency, stat) };
+    }
     if (parts.length === 2) {
       const field = parts[1];
       const sentBase = (s: RunSnapshot) => stageOf(s, stage)?.sent ?? 0;
@@ -117,6 +121,7 @@ function lookupMetric(name: string): MetricDefinition | undefined {
 /** Every metric name, for error messages and documentation. */
 export const METRIC_CATALOGUE: string[] = [
   ...ECHO_STAGES.map((stage) => `${stage}.rtt.<min|mean|p50|p90|p95|p99|max>`),
+  ...ECHO_STAGES.map((stage) => `${stage}.connect.<stat> (handshake)`),
   'dashboard.latency.<stat> (page load)',
   'prepare.latency.<stat> (workspace build)',
   ...['ssh', 'pty', 'apps', 'dashboard'].map((stage) => `${stage}.<disconnects|reconnects|errors|mismatches>`),

@@ -58,6 +58,8 @@ export interface StageSnapshot {
   connections: { active: number; target: number };
   /** Round trips (or page loads, or build durations for prepare) since the stage began. */
   latency: LatencySummary;
+  /** Echo stages: connection handshakes (open → ready), first connects and reconnects alike. */
+  connectLatency?: LatencySummary;
   /** Round trips recorded during the last snapshot interval only. */
   recentLatency: LatencySummary;
   bytesSent: number;

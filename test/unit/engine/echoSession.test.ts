@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { performance } from 'perf_hooks';
 import { WebSocket, WebSocketServer } from 'ws';
 import { EchoSession, type EchoTransport } from '../../../src/engine/echoSession';
 import { StageMetrics } from '../../../src/engine/metrics';
@@ -115,5 +116,49 @@ describe('echo session (scheduled ticks, RTT from scheduled time)', () => {
     assert.strictEqual(metrics.disconnects, 1);
     assert.strictEqual(metrics.reconnects, 1);
     assert.ok(metrics.completed > 20);
+  });
+
+  it('the schedule starts at the stage start: ticks due during a slow handshake wait and count their delay', async () => {
+    const metrics = new StageMetrics('ssh', 'SSH');
+    const stageStart = performance.now();
+    const echo = new EchoSession({
+      // A handshake that takes 300 ms (a slow key exchange or CLI start-up).
+      open: () => sleep(300).then(() => openWs(server.url)),
+      bytesPerTick: 64,
+      tickIntervalMs: 20,
+      echoTimeoutMs: 5000,
+      metrics,
+      random: Math.random,
+    });
+    await echo.start(stageStart);
+    await sleep(100);
+    await echo.stop();
+    // Ticks from the stage start on, not from the end of the handshake: ~400 ms / 20 ms.
+    assert.ok(metrics.expected >= 18, `ticks scheduled from the stage start (${metrics.expected})`);
+    assert.strictEqual(metrics.completed, metrics.expected, 'the ticks that waited were sent once connected');
+    assert.ok(metrics.latency.summary().max >= 250, `the first tick waited for the handshake (max ${metrics.latency.summary().max} ms)`);
+    const connect = metrics.connectLatency.summary();
+    assert.strictEqual(connect.count, 1);
+    assert.ok(connect.max >= 280, `the handshake is in the connect histogram (${connect.max} ms)`);
+    assert.strictEqual(metrics.snapshot().connectLatency?.count, 1);
+  });
+
+  it('a first connect that fails stops the schedule and sends nothing', async () => {
+    const metrics = new StageMetrics('apps', 'Apps');
+    const echo = new EchoSession({
+      open: () => sleep(100).then(() => Promise.reject(new Error('refused'))),
+      bytesPerTick: 64,
+      tickIntervalMs: 20,
+      echoTimeoutMs: 5000,
+      metrics,
+      random: Math.random,
+    });
+    await assert.rejects(echo.start(), /refused/);
+    const expectedAtFailure = metrics.expected;
+    await sleep(100);
+    assert.strictEqual(metrics.expected, expectedAtFailure, 'no ticks after the failure');
+    assert.strictEqual(metrics.sent, 0);
+    assert.strictEqual(metrics.connectLatency.count(), 0, 'a failed handshake is an error, not a connect time');
+    await echo.stop();
   });
 });

@@ -64,4 +64,17 @@ describe('thresholds', () => {
     ssh.state = 'skipped';
     assert.strictEqual(evaluateThreshold(parseThreshold('ssh.rtt.p95 < 300ms'), snapshotWith(ssh), true).verdict, 'skipped');
   });
+
+  it('judges connect time (handshakes) apart from round trips', () => {
+    const pty = new StageMetrics('pty', 'Web terminal');
+    pty.state = 'running';
+    for (let i = 1; i <= 100; i++) pty.latency.record(5);
+    const live = evaluateThreshold(parseThreshold('pty.connect.p95 < 5s'), snapshotWith(pty), false);
+    assert.strictEqual(live.verdict, 'pending', 'no handshake recorded yet');
+    for (let i = 1; i <= 100; i++) pty.connectLatency.record(i * 100);
+    const result = evaluateThreshold(parseThreshold('pty.connect.p95 < 5s'), snapshotWith(pty), true);
+    assert.strictEqual(result.verdict, 'fail');
+    assert.ok(Math.abs((result.observed ?? 0) - 9500) < 50, `observed ${result.observed}`);
+    assert.throws(() => parseThreshold('dashboard.connect.p95 < 5s'), /unknown metric/);
+  });
 });
