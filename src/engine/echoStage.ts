@@ -4,7 +4,7 @@
 import { performance } from 'perf_hooks';
 import { EchoSession } from './echoSession';
 import type { StageMetrics } from './metrics';
-import { waitForCalmEventLoop } from './pacing';
+import { RampPacer } from './pacing';
 import { runPool } from './pool';
 import type { PreparedUser } from './prepare';
 import { openerFactory, type EchoStageName, type TransportContext } from './transports';
@@ -43,11 +43,12 @@ export async function runEchoStage(options: EchoStageOptions): Promise<void> {
   // Ramp up a few connections at a time, and only while the event loop keeps up: a burst of
   // handshakes (SSH key exchange, CLI start-up) would stall the runner and show up as latency
   // on every connection already running.
+  const pacer = new RampPacer();
   await runPool(
     sessions,
     RAMP_UP_CONCURRENCY,
     async (session, index) => {
-      await waitForCalmEventLoop(signal);
+      await pacer.beforeConnect(signal);
       if (signal.aborted) return;
       await session.start(scheduleStart).catch((error: Error) => {
         metrics.countError('connect');

@@ -9,11 +9,14 @@ export interface PaceOptions {
   maxLagMs: number;
   /** Wait between probes while the loop is busy. */
   backoffMs: number;
-  /** Give up waiting after this long and go on: pacing must never stall a stage for good. */
-  maxWaitMs: number;
+  /**
+   * The most a stage's ramp-up may be held back in all. A loop that stays busy is not a burst
+   * but an overloaded runner (reported as such): waiting longer would only slow the ramp-up.
+   */
+  budgetMs: number;
 }
 
-export const DEFAULT_PACE: PaceOptions = { maxLagMs: 20, backoffMs: 25, maxWaitMs: 2000 };
+export const DEFAULT_PACE: PaceOptions = { maxLagMs: 20, backoffMs: 25, budgetMs: 3000 };
 
 /** How late a 1 ms timer fires right now: the event loop's current lag. */
 export async function probeEventLoopLag(): Promise<number> {
@@ -22,11 +25,25 @@ export async function probeEventLoopLag(): Promise<number> {
   return Math.max(0, performance.now() - asked - 1);
 }
 
-/** Resolves once the event loop's lag is under `maxLagMs` (or after `maxWaitMs`, or on abort). */
-export async function waitForCalmEventLoop(signal: AbortSignal | undefined, options: PaceOptions = DEFAULT_PACE): Promise<void> {
-  const giveUpAt = performance.now() + options.maxWaitMs;
-  while (!signal?.aborted && performance.now() < giveUpAt) {
-    if ((await probeEventLoopLag()) < options.maxLagMs) return;
-    await delay(options.backoffMs, undefined, { signal }).catch(() => undefined);
+/** Holds new connections back while the event loop lags, within a total budget per stage. */
+export class RampPacer {
+  private spentMs = 0;
+
+  constructor(private readonly options: PaceOptions = DEFAULT_PACE) {}
+
+  /** Resolves once the lag is under the limit, the budget is spent, or `signal` aborts. */
+  async beforeConnect(signal?: AbortSignal): Promise<void> {
+    while (!signal?.aborted && this.spentMs < this.options.budgetMs) {
+      const started = performance.now();
+      const lag = await probeEventLoopLag();
+      if (lag < this.options.maxLagMs) return;
+      await delay(this.options.backoffMs, undefined, { signal }).catch(() => undefined);
+      this.spentMs += performance.now() - started;
+    }
+  }
+
+  /** Total time connections were held back so far. */
+  heldBackMs(): number {
+    return this.spentMs;
   }
 }
