@@ -42,6 +42,12 @@ export interface CoderClientOptions {
    * the handler runs). Default 3 retries, 250 ms base, 5 s cap.
    */
   retry?: Partial<RetryPolicy>;
+  /**
+   * The longest `Retry-After` (429/503) the client waits for before retrying, ms. coderd's rate
+   * limits use one-minute windows, so the default (60 000) honours every wait coderd asks for;
+   * a longer one fails at once instead of retrying early into another refusal.
+   */
+  maxRetryAfterMs?: number;
   /** Send `X-Coder-Bypass-Ratelimit: true` (honoured for owners only). */
   bypassRateLimit?: boolean;
   onRequest?(info: RequestInfo): void;
@@ -78,6 +84,15 @@ interface RawResponse {
 }
 
 const defaultRetry: RetryPolicy = { retries: 3, baseDelayMs: 250, maxDelayMs: 5000 };
+const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+/** coderd's answer to GET /deployment/stats until its first stats collection after start. */
+const STATS_NOT_YET = /still processing/i;
+
+/** What the client learnt about the deployment's routes, shared by its withToken() clients. */
+interface RouteSupport {
+  /** POST /users/{user}/workspaces answered 404 (a coderd from before the route). */
+  legacyCreateWorkspace?: boolean;
+}
 const terminalJobStatuses = new Set(['succeeded', 'failed', 'canceled']);
 
 export class CoderClient {
@@ -87,11 +102,13 @@ export class CoderClient {
   private readonly agent: http.Agent;
   /** Read once: the CA file is not re-read for every request. */
   private readonly trust: ReturnType<typeof tlsTrust>;
+  private readonly support: RouteSupport;
 
   constructor(
     readonly connection: DeploymentConnection,
     private readonly options: CoderClientOptions = {},
     sharedAgent?: http.Agent,
+    sharedSupport?: RouteSupport,
   ) {
     let parsed: URL;
     try {
@@ -106,6 +123,7 @@ export class CoderClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retry = { ...defaultRetry, ...options.retry };
     this.trust = tlsTrust(connection);
+    this.support = sharedSupport ?? {};
     this.agent =
       sharedAgent ??
       (parsed.protocol === 'https:'
@@ -115,7 +133,7 @@ export class CoderClient {
 
   /** A client acting as another user (e.g. a scale-test user), sharing options and connections. */
   withToken(token: string): CoderClient {
-    return new CoderClient({ ...this.connection, token }, this.options, this.agent);
+    return new CoderClient({ ...this.connection, token }, this.options, this.agent, this.support);
   }
 
   /** Releases pooled keep-alive sockets. */
@@ -153,6 +171,29 @@ export class CoderClient {
     return this.call('createToken', { params: { user }, body: request });
   }
 
+  /** The deployment's token limits for `user`; undefined on a coderd without the endpoint. */
+  async tokenConfig(user: string): Promise<S.TokenConfig | undefined> {
+    try {
+      return await this.call('tokenConfig', { params: { user } });
+    } catch (error) {
+      if (error instanceof CoderApiError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Mints an API token for `user` that lives `lifetimeMs` or, when the deployment allows less
+   * (`--max-token-lifetime`), as long as it allows: coderd refuses longer lifetimes with 400.
+   */
+  async mintToken(user: string, tokenName: string, lifetimeMs: number): Promise<string> {
+    const config = await this.tokenConfig(user);
+    const maxNs = config?.max_token_lifetime ?? 0;
+    // 0 means "no limit" in older coderd versions; the limit is inclusive.
+    const lifetimeNs = maxNs > 0 ? Math.min(lifetimeMs * 1e6, maxNs) : lifetimeMs * 1e6;
+    const { key } = await this.createApiKey(user, { lifetime: Math.floor(lifetimeNs), token_name: tokenName });
+    return key;
+  }
+
   // ---- users ----
 
   createUser(request: S.CreateUserRequestWithOrgs): Promise<S.User> {
@@ -187,8 +228,21 @@ export class CoderClient {
 
   // ---- workspaces and builds ----
 
-  /** `user` is a username, user id or `me`. */
-  createWorkspace(organizationId: string, user: string, request: S.CreateWorkspaceRequest): Promise<S.Workspace> {
+  /**
+   * Creates a workspace for `user` (username, id or `me`) the way coderd's frontend does:
+   * POST /users/{user}/workspaces. A coderd from before that route answers 404; then (and from
+   * then on, for this client and its withToken() siblings) the deprecated organization-member
+   * route is used.
+   */
+  async createWorkspace(organizationId: string, user: string, request: S.CreateWorkspaceRequest): Promise<S.Workspace> {
+    if (!this.support.legacyCreateWorkspace) {
+      try {
+        return await this.call('createUserWorkspace', { params: { user }, body: request });
+      } catch (error) {
+        if (!(error instanceof CoderApiError) || error.status !== 404 || !/route not found/i.test(error.apiMessage)) throw error;
+        this.support.legacyCreateWorkspace = true;
+      }
+    }
     return this.call('createWorkspace', { params: { organization: organizationId, user }, body: request });
   }
 
@@ -340,8 +394,17 @@ export class CoderClient {
 
   // ---- deployment ----
 
-  deploymentStats(): Promise<S.DeploymentStats> {
-    return this.call('deploymentStats');
+  /**
+   * Deployment-wide stats; undefined until coderd's first stats collection after it started
+   * (coderd answers 400 "Deployment stats are still processing!" until then).
+   */
+  async deploymentStats(): Promise<S.DeploymentStats | undefined> {
+    try {
+      return await this.call('deploymentStats');
+    } catch (error) {
+      if (error instanceof CoderApiError && error.status === 400 && STATS_NOT_YET.test(error.apiMessage)) return undefined;
+      throw error;
+    }
   }
 
   appHost(): Promise<S.AppHostResponse> {
@@ -376,14 +439,15 @@ export class CoderClient {
         response = await this.attempt(route.method, template, path, route.endpointClass, body, attempt, options.signal);
       } catch (error) {
         if (error instanceof DeploymentUnreachableError && route.method === 'GET' && attempt <= this.retry.retries) {
-          await sleep(this.backoffMs(attempt), options.signal);
+          await sleep(this.backoffMs(attempt)!, options.signal);
           continue;
         }
         throw error;
       }
       const retryable = response.status === 429 || (route.method === 'GET' && response.status === 503);
-      if (retryable && attempt <= this.retry.retries) {
-        await sleep(this.backoffMs(attempt, response.headers['retry-after']), options.signal);
+      const waitMs = retryable && attempt <= this.retry.retries ? this.backoffMs(attempt, response.headers['retry-after']) : undefined;
+      if (waitMs !== undefined) {
+        await sleep(waitMs, options.signal);
         continue;
       }
       if (response.status < 200 || response.status >= 300) {
@@ -495,9 +559,14 @@ export class CoderClient {
     return new DeploymentUnreachableError(this.baseUrl, error.code ?? 'ERROR', this.scrub(error.message));
   }
 
-  private backoffMs(attempt: number, retryAfter?: string | string[]): number {
+  /** How long to wait before the next attempt; undefined when the server asks for longer than we may wait. */
+  private backoffMs(attempt: number, retryAfter?: string | string[]): number | undefined {
     const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
-    if (Number.isFinite(seconds) && seconds > 0) return Math.min(seconds * 1000, this.retry.maxDelayMs);
+    if (Number.isFinite(seconds) && seconds > 0) {
+      // Retrying before the server's window ends only earns another refusal.
+      const waitMs = seconds * 1000;
+      return waitMs <= (this.options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS) ? waitMs : undefined;
+    }
     const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
     return Math.random() * ceiling;
   }

@@ -33,6 +33,7 @@ export const apiRoutes = {
   createUser: { method: 'POST', path: '/users', endpointClass: 'users', auth: true },
   deleteUser: { method: 'DELETE', path: '/users/{user}', endpointClass: 'users', auth: true },
   createToken: { method: 'POST', path: '/users/{user}/keys/tokens', endpointClass: 'auth', auth: true },
+  tokenConfig: { method: 'GET', path: '/users/{user}/keys/tokens/tokenconfig', endpointClass: 'auth', auth: true },
   listOrganizations: { method: 'GET', path: '/organizations', endpointClass: 'other', auth: true },
   getOrganization: { method: 'GET', path: '/organizations/{organization}', endpointClass: 'other', auth: true },
   listTemplates: { method: 'GET', path: '/organizations/{organization}/templates', endpointClass: 'templates', auth: true },
@@ -41,6 +42,8 @@ export const apiRoutes = {
   },
   listAllTemplates: { method: 'GET', path: '/templates', endpointClass: 'templates', auth: true },
   getTemplate: { method: 'GET', path: '/templates/{template}', endpointClass: 'templates', auth: true },
+  createUserWorkspace: { method: 'POST', path: '/users/{user}/workspaces', endpointClass: 'workspaces', auth: true },
+  /** Deprecated in coderd; the fallback for deployments that lack createUserWorkspace. */
   createWorkspace: {
     method: 'POST', path: '/organizations/{organization}/members/{user}/workspaces', endpointClass: 'workspaces', auth: true,
   },

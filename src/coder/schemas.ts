@@ -242,6 +242,9 @@ export const CreateTokenRequest = Type.Object(
 );
 export const GenerateAPIKeyResponse = Type.Object({ key: Type.String() }, { title: 'codersdk.GenerateAPIKeyResponse' });
 
+/** `max_token_lifetime` in nanoseconds (a Go time.Duration). */
+export const TokenConfig = Type.Object({ max_token_lifetime: Type.Integer() }, { title: 'codersdk.TokenConfig' });
+
 export const AppHostResponse = Type.Object({ host: Type.String() }, { title: 'codersdk.AppHostResponse' });
 
 export const GetUsersResponse = Type.Object(
@@ -253,8 +256,12 @@ export const WorkspacesResponse = Type.Object(
   { title: 'codersdk.WorkspacesResponse' },
 );
 
+/**
+ * coderd sends `P50`/`P95`: the Go struct has no JSON tags (typesGenerated.ts agrees). The
+ * spec's `p50`/`p95` is wrong; check-swagger lists this as a documented exception.
+ */
 export const WorkspaceConnectionLatencyMS = Type.Object(
-  { p50: Type.Number(), p95: Type.Number() },
+  { P50: Type.Number(), P95: Type.Number() },
   { title: 'codersdk.WorkspaceConnectionLatencyMS' },
 );
 export const WorkspaceDeploymentStats = Type.Object(
@@ -324,7 +331,7 @@ export const allSchemas: readonly TSchema[] = [
   ServerSentEvent, SlimRole, User,
   Organization, Template, WorkspaceApp, WorkspaceAgent, WorkspaceResource, ProvisionerJob, WorkspaceBuild, Workspace,
   ProvisionerJobLog, BuildInfoResponse, ValidationError, Response, LoginWithPasswordRequest, LoginWithPasswordResponse,
-  CreateTokenRequest, GenerateAPIKeyResponse, AppHostResponse, GetUsersResponse, WorkspacesResponse,
+  CreateTokenRequest, GenerateAPIKeyResponse, TokenConfig, AppHostResponse, GetUsersResponse, WorkspacesResponse,
   WorkspaceConnectionLatencyMS, WorkspaceDeploymentStats, SessionCountDeploymentStats, DeploymentStats,
   CreateUserRequestWithOrgs, WorkspaceBuildParameter, CreateWorkspaceRequest, CreateWorkspaceBuildRequest,
 ];
@@ -354,6 +361,7 @@ export type LoginWithPasswordRequest = Static<typeof LoginWithPasswordRequest>;
 export type LoginWithPasswordResponse = Static<typeof LoginWithPasswordResponse>;
 export type CreateTokenRequest = Static<typeof CreateTokenRequest>;
 export type GenerateAPIKeyResponse = Static<typeof GenerateAPIKeyResponse>;
+export type TokenConfig = Static<typeof TokenConfig>;
 export type AppHostResponse = Static<typeof AppHostResponse>;
 export type GetUsersResponse = Static<typeof GetUsersResponse>;
 export type WorkspacesResponse = Static<typeof WorkspacesResponse>;

@@ -95,7 +95,8 @@ export class DeploymentMonitor {
       }
       this.state.version = info.version;
       const stats = await this.client.deploymentStats();
-      this.state.stats = {
+      // Undefined until coderd's first stats collection after it started.
+      if (stats) this.state.stats = {
         workspacesRunning: stats.workspaces.running,
         workspacesBuilding: stats.workspaces.building,
         workspacesFailed: stats.workspaces.failed,

@@ -164,8 +164,8 @@ class BuildQueueTracker {
   }
 }
 
-/** A week, in nanoseconds (coderd's duration unit): within coderd's default token lifetime limits. */
-const USER_TOKEN_LIFETIME_NS = 7 * 24 * 3600 * 1e9;
+/** A week: longer than any run; shortened to the deployment's maximum token lifetime when that is less. */
+const USER_TOKEN_LIFETIME_MS = 7 * 24 * 3600_000;
 
 /**
  * A session token for a scale-test user. The owner mints it (POST /users/{id}/keys/tokens, under
@@ -175,8 +175,8 @@ const USER_TOKEN_LIFETIME_NS = 7 * 24 * 3600 * 1e9;
  */
 async function userToken(owner: CoderClient, userId: string, identity: { email: string; password: string }, runId: string): Promise<string> {
   try {
-    const { key } = await owner.createApiKey(userId, { lifetime: USER_TOKEN_LIFETIME_NS, token_name: `scaletest-${runId}` });
-    return key;
+    // Within the deployment's maximum token lifetime, which may be shorter than a week.
+    return await owner.mintToken(userId, `scaletest-${runId}`, USER_TOKEN_LIFETIME_MS);
   } catch (error) {
     if (!(error instanceof CoderApiError) || (error.status !== 400 && error.status !== 403)) throw error;
     return owner.login(identity.email, identity.password);

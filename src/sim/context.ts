@@ -8,8 +8,11 @@ import type { WebSocketServer } from 'ws';
 import type { RouteName } from '../coder/routes';
 import type { AgentServices, SessionKind } from './agentServices';
 import type { FaultsConfig } from './faults';
+import type { RateLimiter } from './middleware/rateLimit';
+import type { DeploymentStatsCollector } from './resources/deployment';
 import type { SimMetrics } from './metrics';
 import type { SimStore, SimUser } from './store';
+import type { CoderVersionBehaviour } from './versions';
 
 export interface SimDeploymentOptions {
   /** Listen address; loopback by default. */
@@ -25,12 +28,20 @@ export interface SimDeploymentOptions {
   agentConnectionTimeoutSeconds?: number;
   /** Requests per minute per user and path (coderd's default 512). */
   rateLimitPerMinute?: number;
+  /** POST /users/login per minute per IP (coderd's `--login-rate-limit`, default 60; 0 = none). */
+  loginRateLimitPerMinute?: number;
+  /** coderd's `--max-token-lifetime` (default: unlimited, as coderd); minting longer tokens is a 400. */
+  maxTokenLifetimeMs?: number;
+  /** How often deployment stats are collected (default 30 000, as coderd); 400 until the first collection. */
+  deploymentStatsIntervalMs?: number;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Also serve SSH directly on a TCP port (for the direct SSH transport). */
   directSsh?: boolean;
   /** Passed to the data plane: lifetime of a detached reconnecting-PTY session. */
   ptyDetachedTtlMs?: number;
+  /** The coderd version to impersonate, e.g. 2.16.0 (default DEFAULT_CODER_VERSION); see versions.ts. */
+  coderVersion?: string;
   /** Lifecycle messages (never secrets). */
   log?(line: string): void;
 }
@@ -44,11 +55,16 @@ export interface SimContext {
   readonly apiSockets: WebSocketServer;
   readonly deploymentId: string;
   readonly buildVersion: string;
+  readonly version: CoderVersionBehaviour;
   readonly log: (line: string) => void;
   /** Set once the server listens. */
   baseUrl: string;
   faults: FaultsConfig;
   readonly sessions: Record<SessionKind, number>;
+  /** coderd's login limit (per IP). */
+  readonly loginRateLimiter: RateLimiter;
+  /** The latest deployment stats collection; undefined until the first one. */
+  readonly deploymentStats: DeploymentStatsCollector;
   /** Every TCP connection, and the upgraded ones among them (reset by the restart fault). */
   readonly sockets: Set<Socket>;
   readonly openWebSockets: Set<Duplex>;

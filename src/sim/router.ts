@@ -17,6 +17,7 @@ import { organizationHandlers } from './resources/organizations';
 import { userHandlers } from './resources/users';
 import { workspaceHandlers, workspaceUpgrades } from './resources/workspaces';
 import { classify, endpointClassOf, metricPath } from './routing';
+import { routeAvailable } from './versions';
 
 const apiHandlers = {
   ...deploymentHandlers,
@@ -66,6 +67,7 @@ export function createRouter(sim: SimContext, faults: FaultInjector, rateLimiter
           res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('OK');
           return;
         case 'api': {
+          if (!routeAvailable(target.match.name, sim.version)) throw new HttpError(404, 'Route not found.');
           if (target.match.route.auth && !user) throw unauthorized(req, url);
           const verdict = rateLimiter.check(req, url, user);
           for (const [name, value] of Object.entries(verdict.headers)) res.setHeader(name, value);

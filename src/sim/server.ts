@@ -16,12 +16,15 @@ import { validateFaults } from './faultsFile';
 import { SimMetrics } from './metrics';
 import { FaultInjector } from './middleware/faultInjection';
 import { RateLimiter } from './middleware/rateLimit';
+import { DeploymentStatsCollector } from './resources/deployment';
 import { createRouter } from './router';
 import { randomAlphanumeric, SimStore } from './store';
+import { behaviourFor } from './versions';
 
 export type { SimDeploymentOptions } from './context';
 
-export const SIM_BUILD_VERSION = 'v2.24.1+sim';
+/** The build version served by default (see versions.ts for `coderVersion`). */
+export const SIM_BUILD_VERSION = behaviourFor().buildVersion;
 
 export interface SimStats {
   users: number;
@@ -55,6 +58,7 @@ export interface SimDeployment {
 /** The shared context: state, data plane and sockets, before the server listens. */
 function createContext(options: SimDeploymentOptions): SimContext {
   const sessions: Record<SessionKind, number> = { ssh: 0, reconnecting_pty: 0, app: 0 };
+  const version = behaviourFor(options.coderVersion);
   // Declared first: the store reports deleted agents to it, and it resolves workspaces in the store.
   let agents: AgentServices;
   const sim: SimContext = {
@@ -72,11 +76,14 @@ function createContext(options: SimDeploymentOptions): SimContext {
     metrics: new SimMetrics(),
     apiSockets: new WebSocketServer({ noServer: true, perMessageDeflate: false }),
     deploymentId: crypto.randomUUID(),
-    buildVersion: SIM_BUILD_VERSION,
+    buildVersion: version.buildVersion,
+    version,
     log: options.log ?? (() => {}),
     baseUrl: '',
     faults: validateFaults(options.faults ?? {}),
     sessions,
+    loginRateLimiter: new RateLimiter(options.loginRateLimitPerMinute ?? 60, 'ip'),
+    deploymentStats: new DeploymentStatsCollector(options.deploymentStatsIntervalMs),
     sockets: new Set<Socket>(),
     openWebSockets: new Set(),
   };
@@ -100,6 +107,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
   const host = options.host ?? '127.0.0.1';
   const sim = createContext(options);
   const { store } = sim;
+  const stats = sim.deploymentStats;
   const faults = new FaultInjector(sim);
   const router = createRouter(sim, faults, new RateLimiter(options.rateLimitPerMinute ?? 512));
 
@@ -130,6 +138,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
   const prometheus = await sim.metrics.listen(host);
   const directSsh = options.directSsh ? await sim.agents.listenDirectSsh(host, 0) : undefined;
   faults.scheduleRestart();
+  stats.start(sim);
   sim.log(`sim: serving ${sim.baseUrl} (Prometheus ${prometheus.url})`);
 
   let closed = false;
@@ -160,6 +169,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
       if (closed) return;
       closed = true;
       faults.cancel();
+      stats.stop();
       store.dispose();
       for (const client of sim.apiSockets.clients) client.terminate();
       sim.apiSockets.close();

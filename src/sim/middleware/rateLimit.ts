@@ -1,5 +1,7 @@
-// coderd's API rate limit (httprate): per user (per IP when anonymous) and per request path
-// (KeyByEndpoint), in one-minute windows; owners may bypass it with the header.
+// coderd's rate limits (coderd/httpmw/ratelimit.go, httprate): per user (per IP when
+// anonymous) and per request path (KeyByEndpoint), in one-minute windows; owners may bypass
+// the API limit with the header. The login limit runs before API-key extraction, so it keys
+// on the IP alone and cannot be bypassed.
 import type * as http from 'http';
 import { HttpError } from '../http/errors';
 import type { SimUser } from '../store';
@@ -15,11 +17,16 @@ export interface RateVerdict {
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
-  constructor(private readonly limitPerMinute: number) {}
+  constructor(
+    private readonly limitPerMinute: number,
+    /** `ip`: key on the client address alone (coderd's login limit). */
+    private readonly keyBy: 'user' | 'ip' = 'user',
+  ) {}
 
-  check(req: http.IncomingMessage, url: URL, user: SimUser | undefined): RateVerdict {
+  check(req: http.IncomingMessage, url: URL, authenticated: SimUser | undefined): RateVerdict {
     const limit = this.limitPerMinute;
     if (limit <= 0) return { headers: {} };
+    const user = this.keyBy === 'user' ? authenticated : undefined;
     if (user && req.headers['x-coder-bypass-ratelimit'] === 'true') {
       if (user.owner) return { headers: {} };
       return { headers: {}, error: new HttpError(428, '"X-Coder-Bypass-Ratelimit" provided but user is not owner') };

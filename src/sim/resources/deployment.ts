@@ -1,10 +1,17 @@
 // Deployment-wide endpoints: build info (coderd/buildinfo.go) and deployment stats
-// (coderd/deployment.go, from the periodic stats collection).
+// (coderd/deployment.go), which coderd serves from a periodic collection (coderd/metricscache):
+// 400 "Deployment stats are still processing!" until the first one, then the latest snapshot.
 import type * as S from '../../coder/schemas';
 import { requireOwnerRole } from '../access';
 import type { ApiHandlers, SimContext } from '../context';
+import { HttpError } from '../http/errors';
 
-function deploymentStats(sim: SimContext): S.DeploymentStats {
+/** coderd's default stats refresh interval. */
+export const DEPLOYMENT_STATS_INTERVAL_MS = 30_000;
+/** The first collection after start: coderd runs it at once, and it takes a moment. */
+const FIRST_COLLECTION_MS = 1000;
+
+function collect(sim: SimContext, intervalMs: number): S.DeploymentStats {
   const counts = { pending: 0, building: 0, running: 0, failed: 0, stopped: 0 };
   for (const workspace of sim.store.workspaces.values()) {
     if (workspace.deleted) continue;
@@ -17,12 +24,39 @@ function deploymentStats(sim: SimContext): S.DeploymentStats {
   }
   const collected = new Date();
   return {
-    aggregated_from: new Date(collected.getTime() - 60_000).toISOString(),
+    aggregated_from: new Date(collected.getTime() - intervalMs).toISOString(),
     collected_at: collected.toISOString(),
-    next_update_at: new Date(collected.getTime() + 30_000).toISOString(),
-    workspaces: { ...counts, connection_latency_ms: { p50: 0, p95: 0 }, rx_bytes: 0, tx_bytes: 0 },
+    next_update_at: new Date(collected.getTime() + intervalMs).toISOString(),
+    // Go field names without JSON tags: coderd sends P50/P95 (its swagger spec says p50/p95).
+    workspaces: { ...counts, connection_latency_ms: { P50: 0, P95: 0 }, rx_bytes: 0, tx_bytes: 0 },
     session_count: { vscode: 0, jetbrains: 0, ssh: sim.sessions.ssh, reconnecting_pty: sim.sessions.reconnecting_pty },
   };
+}
+
+/** Collects stats on coderd's schedule; `current()` is what GET /deployment/stats serves. */
+export class DeploymentStatsCollector {
+  private latest: S.DeploymentStats | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly intervalMs = DEPLOYMENT_STATS_INTERVAL_MS) {}
+
+  start(sim: SimContext): void {
+    const tick = (delayMs: number) => {
+      this.timer = setTimeout(() => {
+        this.latest = collect(sim, this.intervalMs);
+        tick(this.intervalMs);
+      }, delayMs);
+    };
+    tick(Math.min(FIRST_COLLECTION_MS, this.intervalMs));
+  }
+
+  current(): S.DeploymentStats | undefined {
+    return this.latest;
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
 }
 
 export const deploymentHandlers = {
@@ -38,6 +72,8 @@ export const deploymentHandlers = {
   }),
   deploymentStats: async (call) => {
     requireOwnerRole(call);
-    return { status: 200, body: deploymentStats(call.sim) };
+    const stats = call.sim.deploymentStats.current();
+    if (!stats) throw new HttpError(400, 'Deployment stats are still processing!');
+    return { status: 200, body: stats };
   },
 } satisfies ApiHandlers;

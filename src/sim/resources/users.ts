@@ -26,7 +26,9 @@ function passwordWeakness(password: string): string | undefined {
 }
 
 export const userHandlers = {
-  login: async ({ sim, req }) => {
+  login: async ({ sim, req, url }) => {
+    const verdict = sim.loginRateLimiter.check(req, url, undefined);
+    if (verdict.error) throw verdict.error;
     const body = await readJsonBody(req, S.LoginWithPasswordRequest);
     const user = sim.store.findUserByEmail(body.email);
     if (!user || !user.passwordHash || user.passwordHash !== hashSecret(body.password)) {
@@ -101,7 +103,31 @@ export const userHandlers = {
     if (body.lifetime !== undefined && body.lifetime < 0) {
       throw validationFailed([{ field: 'lifetime', detail: 'lifetime must be positive' }]);
     }
-    const lifetimeMs = body.lifetime ? body.lifetime / 1e6 : 30 * 24 * 3600_000;
+    const maxMs = call.sim.options.maxTokenLifetimeMs;
+    if (body.lifetime && maxMs !== undefined && body.lifetime / 1e6 > maxMs) {
+      throw new HttpError(400, 'Failed to validate create API key request.', `lifetime must be less than ${goDuration(maxMs)}`);
+    }
+    // coderd's default: 30 days, or the maximum when that is shorter.
+    const lifetimeMs = body.lifetime ? body.lifetime / 1e6 : Math.min(30 * 24 * 3600_000, maxMs ?? Infinity);
     return { status: 201, body: { key: call.sim.store.issueToken(user, lifetimeMs) } satisfies S.GenerateAPIKeyResponse };
   },
+  tokenConfig: async (call, params) => {
+    userParam(call, params.user!);
+    const maxMs = call.sim.options.maxTokenLifetimeMs;
+    // Unset, coderd's --max-token-lifetime is math.MaxInt64 nanoseconds (sent as such).
+    return { status: 200, body: { max_token_lifetime: maxMs === undefined ? MAX_INT64 : maxMs * 1e6 } satisfies S.TokenConfig };
+  },
 } satisfies ApiHandlers;
+
+const MAX_INT64 = 9_223_372_036_854_775_807;
+
+/** A duration as Go's time.Duration.String() prints whole seconds, e.g. 168h0m0s. */
+export function goDuration(ms: number): string {
+  const totalSeconds = Math.floor(ms / 1000);
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = totalSeconds % 60;
+  if (hours > 0) return `${hours}h${minutes}m${seconds}s`;
+  if (minutes > 0) return `${minutes}m${seconds}s`;
+  return `${seconds}s`;
+}

@@ -53,6 +53,7 @@ function filterWorkspaces(call: ApiCall, store: SimStore): SimWorkspace[] {
 }
 
 export const workspaceHandlers = {
+  createUserWorkspace: async (call, params) => createWorkspaceFor(call, params.user!),
   createWorkspace: async (call, params) => {
     organizationParam(call.sim.store, params.organization!);
     return createWorkspaceFor(call, params.user!);

@@ -63,4 +63,17 @@ describeWithSpec('check-swagger', function () {
     }
     assert.match(result.output, /check-swagger: 7 difference\(s\)/);
   });
+
+  it('allows documented exceptions where the Go types win, and reports one that is no longer needed', () => {
+    const passing = runCheck(spec);
+    assert.match(passing.output, /codersdk\.WorkspaceConnectionLatencyMS\.P50: the spec says "p50"; the Go struct has no JSON tags/);
+    const fixed = structuredClone(spec);
+    const latency = fixed.definitions['codersdk.WorkspaceConnectionLatencyMS'].properties;
+    latency.P50 = latency.p50;
+    delete latency.p50;
+    const result = runCheck(fixed);
+    assert.strictEqual(result.status, 1, result.output);
+    assert.ok(result.output.includes('codersdk.WorkspaceConnectionLatencyMS.P50: documented exception no longer needed'), result.output);
+    assert.match(result.output, /check-swagger: 1 difference\(s\)/);
+  });
 });

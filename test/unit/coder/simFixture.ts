@@ -5,7 +5,7 @@ import { startSimDeployment, type SimDeployment, type SimDeploymentOptions } fro
 /** Strong enough for coderd's password check. */
 export const STRONG_PASSWORD = 'Scale-test-Pass-2026!';
 
-export const FAST: SimDeploymentOptions = { buildDurationMs: 150, agentConnectDelayMs: 30 };
+export const FAST: SimDeploymentOptions = { buildDurationMs: 150, agentConnectDelayMs: 30, deploymentStatsIntervalMs: 100 };
 
 export interface Fixture {
   sim: SimDeployment;

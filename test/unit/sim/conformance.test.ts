@@ -24,7 +24,7 @@ describe('simulated deployment conformance', () => {
   const validated: string[] = [];
 
   before(async () => {
-    sim = await startSimDeployment({ buildDurationMs: 120, agentConnectDelayMs: 20 });
+    sim = await startSimDeployment({ buildDurationMs: 120, agentConnectDelayMs: 20, deploymentStatsIntervalMs: 50 });
   });
   after(async () => sim.close());
 
@@ -95,6 +95,7 @@ describe('simulated deployment conformance', () => {
     assert.strictEqual((await hit('listUsers', { query: { limit: '-1' } })).status, 400);
     assert.strictEqual((await hit('getUser', { params: { user: created.body.id } })).status, 200);
     assert.strictEqual((await hit('createToken', { params: { user: 'me' }, body: { token_name: 'x' }, token: memberToken })).status, 201);
+    assert.ok((await hit('tokenConfig', { params: { user: 'me' }, token: memberToken })).body.max_token_lifetime > 0);
 
     assert.strictEqual((await hit('listOrganizations')).body.length, 1);
     assert.strictEqual((await hit('getOrganization', { params: { organization: sim.organizationId } })).status, 200);
@@ -201,6 +202,15 @@ describe('simulated deployment conformance', () => {
     assert.strictEqual((await hit('cancelBuild', { params: { workspacebuild: slow.latest_build.id } })).status, 200);
     sim.setFaults({});
     await until(() => hit('getBuild', { params: { workspacebuild: slow.latest_build.id } }), (r) => r.body.job.status === 'canceled');
+
+    // The current route (coderd's frontend uses it); the organization-member one is deprecated.
+    const viaUserRoute = await hit('createUserWorkspace', {
+      params: { user: 'me' },
+      body: { name: `u-${suffix}`, template_id: sim.templateId },
+      token: memberToken,
+    });
+    assert.strictEqual(viaUserRoute.status, 201);
+    assert.strictEqual(viaUserRoute.body.owner_name, member.username);
 
     const deletable = await hit('createUser', { body: { email: `d-${suffix}@x.io`, username: `d-${suffix}`, password: PASSWORD, organization_ids: [sim.organizationId] } });
     assert.strictEqual((await hit('deleteUser', { params: { user: deletable.body.id } })).status, 200);

@@ -1,0 +1,156 @@
+// Issue 12: where our client and simulator differed from a real coderd. Each test pins coderd's
+// behaviour in the simulator (raw HTTP where the wire matters) and the client's handling of it.
+// docs/fidelity.md names the coderd source each follows.
+import * as assert from 'assert';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import { CoderApiError, CoderClient, routePath } from '../../../src/coder';
+import { memberClient, startFixture, STRONG_PASSWORD, uniqueName } from './simFixture';
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  for (let i = 0; i < 300; i++) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`${what}: not reached`);
+}
+
+describe('coderd fidelity (issue 12)', () => {
+  describe('item 1: deployment stats', () => {
+    it('answers 400 until the first stats collection, which the client reads as "not yet"', async () => {
+      const fx = await startFixture({ deploymentStatsIntervalMs: 60_000 });
+      try {
+        const raw = await fetch(fx.sim.url + routePath('deploymentStats'), { headers: { 'Coder-Session-Token': fx.sim.ownerToken } });
+        assert.strictEqual(raw.status, 400);
+        assert.strictEqual(((await raw.json()) as { message: string }).message, 'Deployment stats are still processing!');
+        assert.strictEqual(await fx.owner.deploymentStats(), undefined);
+      } finally {
+        await fx.close();
+      }
+    });
+
+    it("sends connection_latency_ms as coderd's Go field names P50/P95, and the client parses them", async () => {
+      const fx = await startFixture({ deploymentStatsIntervalMs: 50 });
+      try {
+        const stats = await until(() => fx.owner.deploymentStats(), (s) => s !== undefined, 'first collection');
+        assert.deepStrictEqual(Object.keys(stats!.workspaces.connection_latency_ms).sort(), ['P50', 'P95']);
+        const raw = await fetch(fx.sim.url + routePath('deploymentStats'), { headers: { 'Coder-Session-Token': fx.sim.ownerToken } });
+        const body = (await raw.json()) as { workspaces: { connection_latency_ms: Record<string, number> } };
+        assert.strictEqual(typeof body.workspaces.connection_latency_ms.P95, 'number');
+        assert.strictEqual(body.workspaces.connection_latency_ms.p95, undefined);
+      } finally {
+        await fx.close();
+      }
+    });
+  });
+
+  describe('item 4: token minting and the login limit', () => {
+    it("mints user tokens within the deployment's maximum token lifetime", async () => {
+      const fx = await startFixture({ maxTokenLifetimeMs: 3600_000 });
+      try {
+        const { userId } = await memberClient(fx);
+        const week = 7 * 24 * 3600_000;
+        const refused = await fx.owner.createApiKey(userId, { lifetime: week * 1e6, token_name: uniqueName('tok') }).then(
+          () => assert.fail('a week-long token must be refused'),
+          (error: unknown) => error as CoderApiError,
+        );
+        assert.ok(refused instanceof CoderApiError);
+        assert.strictEqual(refused.status, 400);
+        assert.strictEqual(refused.detail, 'lifetime must be less than 1h0m0s');
+        assert.deepStrictEqual(await fx.owner.tokenConfig(userId), { max_token_lifetime: 3600_000 * 1e6 });
+        const token = await fx.owner.mintToken(userId, uniqueName('tok'), week);
+        assert.strictEqual((await fx.owner.withToken(token).me()).id, userId);
+      } finally {
+        await fx.close();
+      }
+    });
+
+    it('limits POST /users/login per IP like coderd (owners cannot bypass it), with Retry-After', async () => {
+      const fx = await startFixture({ loginRateLimitPerMinute: 3 }, { bypassRateLimit: true, maxRetryAfterMs: 1000 });
+      try {
+        const username = uniqueName();
+        const email = `${username}@scaletest.local`;
+        await fx.owner.createUser({ email, username, password: STRONG_PASSWORD, organization_ids: [fx.sim.organizationId] });
+        for (let i = 0; i < 3; i++) await fx.owner.login(email, STRONG_PASSWORD);
+        const limited = await fx.owner.login(email, STRONG_PASSWORD).then(
+          () => assert.fail('the 4th login within a minute must be limited'),
+          (error: unknown) => error as CoderApiError,
+        );
+        assert.strictEqual(limited.status, 429);
+        const raw = await fetch(fx.sim.url + routePath('login'), {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-Coder-Bypass-Ratelimit': 'true', 'Coder-Session-Token': fx.sim.ownerToken },
+          body: JSON.stringify({ email, password: STRONG_PASSWORD }),
+        });
+        assert.strictEqual(raw.status, 429);
+        assert.ok(Number(raw.headers.get('retry-after')) > 0);
+        // Other endpoints keep their own budget.
+        assert.strictEqual((await fx.owner.me()).username, 'admin');
+      } finally {
+        await fx.close();
+      }
+    });
+
+    it('waits as long as Retry-After asks (beyond the backoff cap) before retrying', async () => {
+      // A stand-in for coderd's limiter that refuses any retry before its Retry-After has passed.
+      let refusedAt: number | undefined;
+      const attempts: number[] = [];
+      const server = http.createServer((req, res) => {
+        attempts.push(Date.now());
+        if (refusedAt === undefined || Date.now() - refusedAt < 1000) {
+          refusedAt ??= Date.now();
+          res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '1' }).end(JSON.stringify({ message: 'rate limited' }));
+          return;
+        }
+        const body = { version: 'v2.24.1', external_url: 'x', dashboard_url: 'x', deployment_id: 'x', agent_api_version: '2.6' };
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const client = new CoderClient(
+        { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+        { retry: { retries: 3, baseDelayMs: 1, maxDelayMs: 1 } },
+      );
+      try {
+        assert.strictEqual((await client.buildInfo()).version, 'v2.24.1');
+        assert.strictEqual(attempts.length, 2, 'one refusal, then one retry after the window');
+      } finally {
+        client.close();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+  });
+
+  describe('item 5: workspace creation route', () => {
+    it('creates workspaces through POST /users/{user}/workspaces, as coderd’s frontend does', async () => {
+      const fx = await startFixture();
+      try {
+        const { client, username } = await memberClient(fx);
+        fx.requests.length = 0;
+        const workspace = await client.createWorkspace(fx.sim.organizationId, 'me', { name: uniqueName('ws'), template_id: fx.sim.templateId });
+        assert.strictEqual(workspace.owner_name, username);
+        assert.deepStrictEqual(fx.requests.map((r) => `${r.method} ${r.route} ${r.status}`), ['POST /api/v2/users/{user}/workspaces 201']);
+      } finally {
+        await fx.close();
+      }
+    });
+
+    it('falls back to the organization-member route on a coderd without the new one (404), once', async () => {
+      const fx = await startFixture({ coderVersion: '2.16.0' });
+      try {
+        const { client } = await memberClient(fx);
+        fx.requests.length = 0;
+        for (let i = 0; i < 2; i++) {
+          await client.createWorkspace(fx.sim.organizationId, 'me', { name: uniqueName('ws'), template_id: fx.sim.templateId });
+        }
+        assert.deepStrictEqual(fx.requests.map((r) => `${r.route} ${r.status}`), [
+          '/api/v2/users/{user}/workspaces 404',
+          '/api/v2/organizations/{organization}/members/{user}/workspaces 201',
+          '/api/v2/organizations/{organization}/members/{user}/workspaces 201',
+        ]);
+      } finally {
+        await fx.close();
+      }
+    });
+  });
+});
