@@ -233,7 +233,7 @@ function fetchText(url: string, timeoutMs: number): Promise<string> {
 // ---- the runner itself ----
 
 const OVERLOADED_CPU_PERCENT = 90;
-const OVERLOADED_LAG_MS = 50;
+export const OVERLOADED_LAG_MS = 50;
 
 export class RunnerMonitor {
   private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });

@@ -27,6 +27,7 @@ import { stageWindowMs, timelineMs, validatePlan, type Plan } from './plan';
 import { prepareUsers, resolveOrganizationAndTemplate, type CreatedResources, type PreparedUser } from './prepare';
 import { seededRandom } from './random';
 import { writeReports } from './report';
+import { runnerSuspicion } from './runnerSuspect';
 import { evaluateThreshold, parseThreshold, type ParsedThreshold } from './thresholds';
 
 export interface RunEvent {
@@ -136,6 +137,7 @@ class Run {
   private status: RunStatus = 'starting';
   private verdict: Verdict = 'pending';
   private reason?: string;
+  private runnerSuspect?: string;
   private userAborted = false;
   /** The run stopped on an error (status goes on to 'cleaning', the outcome stays 'error'). */
   private errored = false;
@@ -445,6 +447,13 @@ class Run {
     const snapshot = this.snapshot();
     this.evaluate(snapshot, true);
     const failed = this.thresholds.filter((t) => t.state.verdict === 'fail');
+    for (const threshold of failed) {
+      const suspicion = runnerSuspicion(threshold.parsed, this.history);
+      if (!suspicion) continue;
+      threshold.state.runnerSuspect = suspicion.explanation;
+      this.runnerSuspect ??= suspicion.explanation;
+      this.log('warn', `${threshold.spec.expression}: ${suspicion.explanation}`);
+    }
     for (const stage of this.stages.values()) {
       if (stage.state === 'skipped') {
         stage.verdict = 'skipped';
@@ -463,6 +472,7 @@ class Run {
       this.verdict = failed.length > 0 || this.controller.signal.aborted ? 'fail' : 'pass';
       if (!this.reason && failed.length > 0) {
         this.reason = `${failed.length} threshold(s) failed: ${failed.map((t) => t.state.reason).join('; ')}`;
+        if (this.runnerSuspect) this.reason += `. Runner suspect: ${this.runnerSuspect}`;
       }
     }
     this.status = this.controller.signal.aborted ? 'aborted' : this.errored ? 'error' : 'finished';
@@ -531,6 +541,7 @@ class Run {
       history: this.history.map((point) => ({ ...point })),
       verdict: this.verdict,
       reason: this.reason,
+      runnerSuspect: this.runnerSuspect,
       reportDir: this.reportDir,
     };
   }

@@ -91,6 +91,11 @@ export interface ThresholdSnapshot {
   verdict: Verdict;
   abortOnFail: boolean;
   reason?: string;
+  /**
+   * Set on a failed latency threshold when the runner's own event loop stalled in most of the
+   * seconds in which the limit was broken: the figure is the runner's, not the deployment's.
+   */
+  runnerSuspect?: string;
 }
 
 export interface ApiClassSnapshot {
@@ -193,6 +198,8 @@ export interface RunSnapshot {
   verdict: Verdict;
   /** Why the run failed or was aborted, in one sentence. */
   reason?: string;
+  /** Set when failed latency thresholds are better explained by the runner stalling than by the deployment. */
+  runnerSuspect?: string;
   /** Where the reports are (or will be) written. */
   reportDir?: string;
 }
