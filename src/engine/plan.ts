@@ -6,6 +6,10 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { TRAFFIC_STAGES, type TrafficStageName } from '../protocol/snapshot';
 import { parseThreshold } from './thresholds';
 
+/** Node's timers hold at most 2^31-1 ms (~24.8 days); longer delays fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+const DAY_SECONDS = 86400;
+
 const Window = (description: string, defaultWindow: [number, number]) =>
   Type.Tuple([Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 })], {
     description,
@@ -122,8 +126,8 @@ export const PlanSchema = Type.Object(
         dashboard: Type.Object(
           {
             enabled: Type.Boolean({ default: true, description: 'Run the dashboard stage (headless Chromium).' }),
-            intervalSeconds: Type.Number({ minimum: 0.1, default: 10, description: 'Mean time between page visits per user (reference: 10).' }),
-            jitterSeconds: Type.Number({ minimum: 0, default: 5, description: 'Uniform jitter around the interval (reference: ±5).' }),
+            intervalSeconds: Type.Number({ minimum: 0.1, maximum: 3600, default: 10, description: 'Mean time between page visits per user (reference: 10).' }),
+            jitterSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 5, description: 'Uniform jitter around the interval (reference: ±5).' }),
             pages: Type.Array(Type.String({ pattern: '^/' }), {
               minItems: 1,
               default: [...DASHBOARD_PAGES],
@@ -150,6 +154,7 @@ export const PlanSchema = Type.Object(
           abortOnFail: Type.Boolean({ default: false, description: 'Abort the run when this threshold is breached.' }),
           abortAfterSeconds: Type.Number({
             minimum: 0,
+            maximum: DAY_SECONDS,
             default: 0,
             description: 'With abortOnFail: abort only after the breach has lasted this long.',
           }),
@@ -170,11 +175,11 @@ export const PlanSchema = Type.Object(
     seed: Type.Optional(Type.Integer({ description: 'Seed for payloads and dashboard jitter (random when absent).' })),
     timeouts: Type.Object(
       {
-        buildSeconds: Type.Number({ minimum: 1, default: 600, description: 'Longest wait for a workspace build.' }),
-        agentSeconds: Type.Number({ minimum: 1, default: 600, description: 'Longest wait for a workspace agent to connect.' }),
-        connectSeconds: Type.Number({ minimum: 1, default: 30, description: 'Longest wait to open one traffic connection.' }),
-        echoSeconds: Type.Number({ minimum: 0.1, default: 30, description: 'A tick whose echo has not arrived after this long counts as lost.' }),
-        cleanupSeconds: Type.Number({ minimum: 1, default: 600, description: 'Longest wait for one workspace deletion.' }),
+        buildSeconds: Type.Number({ minimum: 1, maximum: DAY_SECONDS, default: 600, description: 'Longest wait for a workspace build (at most a day).' }),
+        agentSeconds: Type.Number({ minimum: 1, maximum: DAY_SECONDS, default: 600, description: 'Longest wait for a workspace agent to connect (at most a day).' }),
+        connectSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 30, description: 'Longest wait to open one traffic connection (at most an hour).' }),
+        echoSeconds: Type.Number({ minimum: 0.1, maximum: 3600, default: 30, description: 'A tick whose echo has not arrived after this long counts as lost (at most an hour).' }),
+        cleanupSeconds: Type.Number({ minimum: 1, maximum: DAY_SECONDS, default: 600, description: 'Longest wait for one workspace deletion (at most a day).' }),
       },
       { additionalProperties: false, default: {}, description: 'Time limits.' },
     ),
@@ -279,6 +284,16 @@ export function validatePlan(json: unknown): Plan {
   for (const stage of TRAFFIC_STAGES) {
     const [start, end] = valid.timeline[stage];
     if (end <= start) problems.push(`timeline.${stage}: the window [${start}, ${end}] must end after it starts`);
+    const endSeconds = end * valid.timeline.slotSeconds;
+    if (endSeconds * 1000 > MAX_TIMER_MS) {
+      problems.push(
+        `timeline.${stage}: the window ends ${Math.round(endSeconds)} s after T0, beyond the longest supported timeline ` +
+          `(${Math.floor(MAX_TIMER_MS / 1000)} s, about 24 days); shorten timeline.slotSeconds or the window`,
+      );
+    }
+  }
+  if (TRAFFIC_STAGES.every((stage) => !valid.traffic[stage].enabled)) {
+    problems.push('traffic: every traffic stage is disabled, so the run would measure nothing; enable at least one (traffic.<stage>.enabled)');
   }
   if (valid.traffic.ssh.transport === 'direct' && !valid.traffic.ssh.directAddress) {
     problems.push('traffic.ssh.directAddress: required when traffic.ssh.transport is "direct" (e.g. "127.0.0.1:2222")');
@@ -297,10 +312,12 @@ export function validatePlan(json: unknown): Plan {
 /** Parses plan text (JSON) and validates it; JSON syntax errors are reported as PlanError too. */
 export function parsePlanText(text: string, source = 'plan'): Plan {
   let json: unknown;
+  // Editors on Windows may save a UTF-8 byte order mark; JSON.parse rejects it.
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(body);
   } catch (error) {
-    throw new PlanError([`${source}: not valid JSON (${(error as Error).message})`]);
+    throw new PlanError([`${source}: not valid JSON (${withLineAndColumn((error as Error).message, body)})`]);
   }
   return validatePlan(json);
 }
@@ -381,4 +398,15 @@ function withoutBranchNoise(errors: ErrorObject[]): ErrorObject[] {
 
 function dedupe(items: string[]): string[] {
   return [...new Set(items)];
+}
+
+/** Turns V8's "at position N" into "at line L column C" (1-based), which editors can jump to. */
+export function withLineAndColumn(message: string, text: string): string {
+  const match = /at position (\d+)(?: \(line \d+ column \d+\))?/.exec(message);
+  if (!match) return message;
+  const position = Math.min(Number(match[1]), text.length);
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  const column = position - (before.lastIndexOf('\n') + 1) + 1;
+  return message.replace(match[0], `at line ${line} column ${column}`);
 }

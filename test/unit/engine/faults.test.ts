@@ -59,7 +59,7 @@ describe('engine verdicts with faults injected into the simulated deployment', f
   });
 
   it('failed builds fail prepare on prepare.failures and still clean up', async () => {
-    const result = await runWith({ failBuilds: 0.5 }, 4, []);
+    const result = await runWith({ failBuilds: 0.5 }, 4, ['ssh']);
     assert.strictEqual(result.verdict, 'fail');
     assert.ok(failed(result).includes('prepare.failures == 0'), failed(result).join(', '));
     assert.strictEqual(stage(result, 'prepare').verdict, 'fail');
@@ -78,7 +78,7 @@ describe('engine verdicts with faults injected into the simulated deployment', f
   });
 
   it('internal errors fail api.errors_5xx', async () => {
-    const result = await runWith({ errorRates: { builds: 0.3 } }, 3, []);
+    const result = await runWith({ errorRates: { builds: 0.3 } }, 3, ['ssh']);
     assert.strictEqual(result.verdict, 'fail');
     assert.ok(failed(result).includes('api.errors_5xx == 0'), failed(result).join(', '));
     assert.ok(result.snapshot.api.byClass.builds.errors5xx >= 1);

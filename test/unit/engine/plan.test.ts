@@ -66,6 +66,21 @@ describe('plan', () => {
     assert.match(text, /thresholds\[1\]\.expression: cannot read "fast please"/);
   });
 
+  it('bounds every duration below Node\'s timer limit and refuses a plan without traffic', () => {
+    const text = problemsOf({
+      timeouts: { cleanupSeconds: 4_294_968, buildSeconds: 1e9 },
+      timeline: { slotSeconds: 86400, ssh: [0, 25] },
+      traffic: { pty: { enabled: false }, apps: { enabled: false }, dashboard: { enabled: false, intervalSeconds: 1e7 } },
+    }).join('\n');
+    assert.match(text, /timeouts\.cleanupSeconds: must be <= 86400/);
+    assert.match(text, /timeouts\.buildSeconds: must be <= 86400/);
+    assert.match(text, /traffic\.dashboard\.intervalSeconds: must be <= 3600/);
+    const timeline = problemsOf({ timeline: { slotSeconds: 86400, ssh: [0, 25] }, traffic: { dashboard: { enabled: false } } }).join('\n');
+    assert.match(timeline, /timeline\.ssh: the window ends 2160000 s after T0, beyond the longest supported timeline/);
+    const none = problemsOf({ traffic: { ssh: { enabled: false }, pty: { enabled: false }, apps: { enabled: false }, dashboard: { enabled: false } } }).join('\n');
+    assert.match(none, /traffic: every traffic stage is disabled/);
+  });
+
   it('rejects non-objects', () => {
     assert.match(problemsOf([1, 2]).join(), /must be a JSON object/);
   });
