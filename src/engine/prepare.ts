@@ -7,6 +7,7 @@ import type { StageMetrics } from './metrics';
 import { userIdentity, workspaceName } from './naming';
 import type { Plan } from './plan';
 import { runPool } from './pool';
+import { withRetries } from './retry';
 
 export interface CreatedResources {
   users: Map<string, string>; // id → username
@@ -38,6 +39,14 @@ export interface PrepareContext {
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
+/** The plan names an organization or template the deployment does not have: fix the plan. */
+export class PlanMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanMismatchError';
+  }
+}
+
 export async function resolveOrganizationAndTemplate(
   owner: CoderClient,
   plan: Plan,
@@ -50,14 +59,14 @@ export async function resolveOrganizationAndTemplate(
     : (organizations.find((org) => ownerOrganizationIds.includes(org.id)) ?? organizations[0]);
   if (!organization) {
     const known = organizations.map((org) => org.name).join(', ') || 'none';
-    throw new Error(`organization "${wanted ?? '(default)'}" not found on the deployment (organizations: ${known}); fix deployment.organization in the plan`);
+    throw new PlanMismatchError(`organization "${wanted ?? '(default)'}" not found on the deployment (organizations: ${known}); fix deployment.organization in the plan`);
   }
   const templates = await owner.templates(organization.id);
   const wantedTemplate = plan.deployment.template;
   const template = wantedTemplate ? templates.find((t) => t.id === wantedTemplate || t.name === wantedTemplate) : templates[0];
   if (!template) {
     const known = templates.map((t) => t.name).join(', ') || 'none';
-    throw new Error(
+    throw new PlanMismatchError(
       wantedTemplate
         ? `template "${wantedTemplate}" not found in organization ${organization.name} (templates: ${known}); fix deployment.template in the plan`
         : `organization ${organization.name} has no templates: push one with an echo app (slug "wsec"), or set deployment.template`,
@@ -110,8 +119,8 @@ export async function prepareUsers(
         step = 'build';
         const buildSignal = AbortSignal.any([signal, AbortSignal.timeout(plan.timeouts.buildSeconds * 1000)]);
         const queue = new BuildQueueTracker(progress);
-        await client
-          .waitForBuild(workspace.latest_build.id, { signal: buildSignal, onJobStatus: (status) => queue.update(status) })
+        // Reading a build is idempotent: a 5xx or a dropped connection is retried, not a failure.
+        await withRetries(() => client.waitForBuild(workspace.latest_build.id, { signal: buildSignal, onJobStatus: (status) => queue.update(status) }), buildSignal)
           .catch((error: Error) => {
             if (buildSignal.aborted && !signal.aborted) throw new Error(`build did not finish within ${plan.timeouts.buildSeconds} s`);
             throw error;
@@ -119,7 +128,10 @@ export async function prepareUsers(
           .finally(() => queue.update(undefined));
         metrics.latency.record(Date.now() - started);
         step = 'agent';
-        const withAgents = await client.waitForAgents(workspace.id, { signal, timeoutMs: plan.timeouts.agentSeconds * 1000 });
+        const agentMs = plan.timeouts.agentSeconds * 1000;
+        const agentEnd = Date.now() + agentMs;
+        const agentDeadline = AbortSignal.any([signal, AbortSignal.timeout(agentMs)]);
+        const withAgents = await withRetries(() => client.waitForAgents(workspace.id, { signal, timeoutMs: Math.max(1, agentEnd - Date.now()) }), agentDeadline);
         const agent = (withAgents.latest_build.resources ?? []).flatMap((resource) => resource.agents ?? [])[0];
         if (!agent) throw new Error(`workspace ${workspace.name} has no agent; the template must define one`);
         ready.push({

@@ -24,7 +24,7 @@ import { StageMetrics } from './metrics';
 import { DeploymentMonitor, RunnerMonitor } from './monitors';
 import { newRunId } from './naming';
 import { stageWindowMs, timelineMs, validatePlan, type Plan } from './plan';
-import { prepareUsers, resolveOrganizationAndTemplate, type CreatedResources, type PreparedUser } from './prepare';
+import { PlanMismatchError, prepareUsers, resolveOrganizationAndTemplate, type CreatedResources, type PreparedUser } from './prepare';
 import { seededRandom } from './random';
 import { writeReports } from './report';
 import { runnerSuspicion } from './runnerSuspect';
@@ -45,6 +45,8 @@ export interface StartRunOptions {
   /** Reports go to `<outDir>/<runId>/`. */
   outDir: string;
   signal?: AbortSignal;
+  /** Cuts cleanup short (e.g. a second Ctrl-C): no new deletions, no more waiting; the rest is reported as left behind. */
+  cleanupSignal?: AbortSignal;
   log?: (event: RunEvent) => void;
   chromiumPath?: string;
   coderBinaryPath?: string;
@@ -139,6 +141,8 @@ class Run {
   private reason?: string;
   private runnerSuspect?: string;
   private userAborted = false;
+  /** The plan names an organization or template the deployment lacks (exit 2, like a bad plan). */
+  private planMismatch = false;
   /** The run stopped on an error (status goes on to 'cleaning', the outcome stays 'error'). */
   private errored = false;
   private monitor?: DeploymentMonitor;
@@ -235,6 +239,7 @@ class Run {
       await this.prepare(owner, ownerUser.organization_ids ?? [], created).then((users) => (signal.aborted ? undefined : this.traffic(users, owner)));
     } catch (error) {
       if (!signal.aborted || !this.reason) this.reason = (error as Error).message;
+      this.planMismatch = error instanceof PlanMismatchError;
       this.errored = true;
       this.status = 'error';
       this.log('error', (error as Error).message);
@@ -252,9 +257,9 @@ class Run {
       monitorClient.close();
     }
 
-    this.finish(accessFailed);
+    this.finish(accessFailed, cleanup);
     const snapshot = this.snapshot();
-    const exitCode = accessFailed ? 3 : this.userAborted ? 130 : this.verdict === 'pass' ? 0 : 1;
+    const exitCode = accessFailed ? 3 : this.userAborted ? 130 : this.planMismatch ? 2 : this.verdict === 'pass' ? 0 : 1;
     const result: RunResult = { verdict: this.verdict, exitCode, reportDir: this.reportDir, snapshot, cleanup };
     try {
       await writeReports({ dir: this.reportDir, plan: this.plan, result, stages: this.stages, api: this.api, events: this.events });
@@ -400,6 +405,9 @@ class Run {
       concurrency: this.plan.concurrency.cleanup,
       timeoutMs: this.plan.timeouts.cleanupSeconds * 1000,
       metrics,
+      signal: this.options.cleanupSignal,
+      abandon: this.options.cleanupSignal,
+      runId: this.runId,
       log: (level, message) => this.log(level, message, 'cleanup'),
     });
     metrics.state = 'done';
@@ -443,7 +451,7 @@ class Run {
     }
   }
 
-  private finish(accessFailed: boolean): void {
+  private finish(accessFailed: boolean, cleanup: CleanupOutcome): void {
     const snapshot = this.snapshot();
     this.evaluate(snapshot, true);
     const failed = this.thresholds.filter((t) => t.state.verdict === 'fail');
@@ -474,6 +482,14 @@ class Run {
         this.reason = `${failed.length} threshold(s) failed: ${failed.map((t) => t.state.reason).join('; ')}`;
         if (this.runnerSuspect) this.reason += `. Runner suspect: ${this.runnerSuspect}`;
       }
+    }
+    // Resources the run meant to delete but could not: the run did not end cleanly, whatever
+    // the thresholds say (a kept run under strategy "never" etc. is not a failure).
+    const cleanupFailed = this.stage('cleanup').state !== 'skipped' && cleanup.leftovers.length > 0;
+    if (cleanupFailed) {
+      this.verdict = 'fail';
+      const what = `cleanup left ${cleanup.leftovers.length} resource(s) behind; remove them with: coder-scaletest cleanup --run-id ${this.runId}`;
+      this.reason = this.reason ? `${this.reason}; ${what}` : what;
     }
     this.status = this.controller.signal.aborted ? 'aborted' : this.errored ? 'error' : 'finished';
   }
