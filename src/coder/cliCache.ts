@@ -1,13 +1,18 @@
 // The coder CLI used as the SSH transport: a configured path wins; otherwise the binary is
 // downloaded from the deployment's /bin/coder-<goos>-<goarch>[.exe] into a cache directory and
-// revalidated with its ETag on each use (304 → reuse). Downloads go to a temp file renamed into
-// place, so a reader never sees half a binary; a lock (in-process promise + lock file) keeps
-// concurrent callers, in this process or another, from downloading at the same time.
+// revalidated with its ETag on each use (304 → reuse). coderd's ETag is the quoted SHA-1 of the
+// binary, so a download is checked against it, and a cached copy is re-hashed before a 304 is
+// trusted (a 304 vouches for the server's file, not for what is on disk here). Downloads go to
+// a temp file renamed into place, so a reader never sees half a binary; a lock (in-process
+// promise + lock file holding the pid) keeps concurrent callers, in this process or another,
+// from downloading at the same time, and a lock whose process is gone is taken over at once.
+// A binary fetched over plain http from another machine is refused unless the user opts in
+// (CODER_SCALETEST_ALLOW_HTTP_DOWNLOAD=1): nothing authenticates it.
 import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
-import { randomBytes } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import { pipeline } from 'stream/promises';
 import { type DeploymentConnection, tlsRequestOptions } from './connection';
 
@@ -28,6 +33,8 @@ export interface EnsureCoderBinaryOptions {
   platform?: NodeJS.Platform;
   arch?: string;
   requestTimeoutMs?: number;
+  /** Run a binary fetched over plain http from a non-loopback host. Default: CODER_SCALETEST_ALLOW_HTTP_DOWNLOAD=1. */
+  allowPlainHttp?: boolean;
 }
 
 export class CoderBinaryError extends Error {
@@ -93,13 +100,51 @@ function deploymentDirName(url: string): string {
   return `${parsed.hostname}_${parsed.port || (parsed.protocol === 'https:' ? '443' : '80')}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
+/** The SHA-1 a coderd ETag carries (`"<40 hex>"`), if it is one. */
+function etagSha1(etag: string | undefined): string | undefined {
+  return /^(?:W\/)?"([0-9a-f]{40})"$/i.exec(etag ?? '')?.[1]?.toLowerCase();
+}
+
+async function sha1Of(file: string): Promise<string> {
+  const hash = createHash('sha1');
+  await pipeline(fs.createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+function checkTransport(url: URL, options: EnsureCoderBinaryOptions): void {
+  if (url.protocol !== 'http:' || LOOPBACK.has(url.hostname)) return;
+  const allowed = options.allowPlainHttp ?? process.env.CODER_SCALETEST_ALLOW_HTTP_DOWNLOAD === '1';
+  if (!allowed) {
+    throw new CoderBinaryError(
+      `Refusing to download and run the coder CLI from ${url.origin} over plain http: nothing authenticates the binary. ` +
+        'Use the deployment\'s https URL, install the coder CLI yourself and pass its path (--coder-binary / coderBinaryPath), ' +
+        'or set CODER_SCALETEST_ALLOW_HTTP_DOWNLOAD=1 to accept the risk.',
+    );
+  }
+}
+
+/** True when the cached binary is the one its recorded ETag names (or no hash is known to check). */
+async function cachedCopyIntact(target: string, etag: string): Promise<boolean> {
+  const expected = etagSha1(etag);
+  if (!expected) return true;
+  return (await sha1Of(target).catch(() => '')) === expected;
+}
+
 async function revalidate(options: EnsureCoderBinaryOptions, name: string, target: string): Promise<CoderBinary> {
   const etagFile = `${target}.etag`;
-  const cachedEtag = await readIfPresent(etagFile);
-  const haveBinary = cachedEtag !== undefined && (await exists(target));
   // Relative to the access URL, so a deployment served below a path prefix works too.
   const url = new URL(`bin/${name}`, options.connection.url.endsWith('/') ? options.connection.url : `${options.connection.url}/`);
-  const response = await get(url, options, haveBinary ? { 'If-None-Match': cachedEtag } : {});
+  checkTransport(url, options);
+  const cachedEtag = await readIfPresent(etagFile);
+  let haveBinary = cachedEtag !== undefined && (await exists(target));
+  if (haveBinary && !(await cachedCopyIntact(target, cachedEtag!))) {
+    // Corrupt or altered on disk: never ask the server to confirm it; fetch it afresh.
+    await fs.promises.rm(etagFile, { force: true });
+    haveBinary = false;
+  }
+  const response = await get(url, options, haveBinary ? { 'If-None-Match': cachedEtag! } : {});
   if (response.statusCode === 304 && haveBinary) {
     response.resume();
     return { path: target, outcome: 'reused' };
@@ -111,6 +156,13 @@ async function revalidate(options: EnsureCoderBinaryOptions, name: string, targe
   const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await pipeToFile(response, temp, options.signal);
+    const expected = etagSha1(response.headers.etag);
+    if (expected) {
+      const actual = await sha1Of(temp);
+      if (actual !== expected) {
+        throw new CoderBinaryError(`The coder CLI downloaded from ${url} is corrupt (SHA-1 ${actual}, the deployment says ${expected}); try again, or install the CLI and configure its path.`);
+      }
+    }
     await fs.promises.chmod(temp, 0o755);
     await fs.promises.rename(temp, target);
   } catch (error) {
@@ -148,12 +200,31 @@ async function acquireLockFile(lockPath: string, signal?: AbortSignal): Promise<
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const stat = await fs.promises.stat(lockPath).catch(() => undefined);
-    if (stat && Date.now() - stat.mtimeMs > STALE_LOCK_MS) {
+    if (await lockIsStale(lockPath)) {
       await fs.promises.rm(lockPath, { force: true });
       continue;
     }
     await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
+}
+
+/** The holder's process is gone (the pid is checked), or the lock is too old to be live. */
+async function lockIsStale(lockPath: string): Promise<boolean> {
+  const [stat, text] = await Promise.all([fs.promises.stat(lockPath).catch(() => undefined), readIfPresent(lockPath)]);
+  if (!stat) return false;
+  const pid = Number(text);
+  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) return true;
+  // No pid yet (written just after the create) is normal for a moment; for minutes it is not.
+  return Date.now() - stat.mtimeMs > STALE_LOCK_MS;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -138,15 +138,21 @@ export async function openSshEchoChannel(options: SshEchoChannelOptions): Promis
     };
     const onAbort = () => fail('cancelled');
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    cli?.child.once('exit', (code) => setImmediate(() => fail(`the coder CLI exited with code ${code}${cli.stderrTail() ? `: ${cli.stderrTail()}` : ''}`)));
+    // 'close' comes after the CLI's stderr has been read to its end, so the message has it all.
+    const cliExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      fail(`the coder CLI ${code === null ? `was killed by ${signal}` : `exited with code ${code}`}${cli!.stderrTail() ? `: ${cli!.stderrTail()}` : ''}`);
+    cli?.child.once('close', cliExit);
+    // ssh2 notices the CLI's end first ("Connection lost before handshake"): give the CLI a
+    // moment to exit, so the error carries its exit code and stderr instead.
+    const failOnSsh = (reason: string) => (cli ? setTimeout(() => fail(cli.stderrTail() || reason), 2000).unref() : fail(reason));
     cli?.child.once('error', (error: NodeJS.ErrnoException) => {
       // ENOENT for a file that exists means its interpreter is missing: the simulator's CLI is
       // a Node script (#!/usr/bin/env node), so `node` must be on PATH.
       const hint = error.code === 'ENOENT' && transport.kind === 'cli' && fs.existsSync(transport.binaryPath) ? ' (its interpreter was not found; the simulated deployment\'s CLI needs `node` on PATH)' : '';
       fail(`cannot run the coder CLI ${transport.kind === 'cli' ? transport.binaryPath : ''}: ${error.message}${hint}`);
     });
-    client.on('error', (error) => fail(cli?.stderrTail() || error.message));
-    client.once('close', () => fail(cli?.stderrTail() || 'the connection closed during the handshake'));
+    client.on('error', (error) => failOnSsh(error.message));
+    client.once('close', () => failOnSsh('the connection closed during the handshake'));
     client.once('ready', () => {
       // Each tick is one small write: without this, Nagle's algorithm meets delayed ACKs and
       // adds ~40 ms per direction on a direct TCP connection.
