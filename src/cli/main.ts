@@ -1,19 +1,22 @@
 // Headless command line over the engine and the simulated deployment (dist/cli.js).
-// Exit codes: 0 passed, 1 thresholds failed, 2 bad usage or invalid plan, 3 deployment
-// unreachable or authentication failed, 130 aborted.
+// Exit codes: 0 passed, 1 thresholds or cleanup failed, 2 bad usage or invalid plan, 3 deployment
+// unreachable or authentication failed, 130 stopped by a signal (SIGINT, SIGTERM, SIGHUP).
 import * as fs from 'fs';
 import * as path from 'path';
 import type { DeploymentConnection } from '../coder/connection';
 import { cleanupRun, defaultPlan, parsePlanText, PlanError, startRun, type Plan, type RunResult } from '../engine';
 import { listLeftoverRuns } from '../engine/cleanup';
+import { findChromium } from '../engine/dashboardStage';
 import { classifyAccessError } from '../engine/run';
 import { startSimDeployment } from '../sim';
 import { version } from '../../package.json';
 import { ProgressView, renderSummary, type Output } from './progress';
-import { parseCommandArgs, UsageError, wantsHelp, wholeNumberOption, type OptionSpecs } from './args';
-import { runSimCommand, SIM_OPTIONS_HELP } from './simCommand';
+import { parseCommandArgs, stringOption, UsageError, wantsHelp, wholeNumberOption, type OptionValues } from './args';
+import { COMMANDS, usageOf, usageOverview } from './commandSpecs';
+import { ABORTED_EXIT, watchInterrupts } from './interrupts';
+import { runSimCommand } from './simCommand';
 
-export const EXIT = { passed: 0, failed: 1, usage: 2, access: 3, aborted: 130 } as const;
+export const EXIT = { passed: 0, failed: 1, usage: 2, access: 3, aborted: ABORTED_EXIT } as const;
 
 export interface CliIo {
   stdout: Output;
@@ -23,117 +26,10 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
-const CONNECTION_OPTIONS = {
-  url: { type: 'string', expects: 'the deployment URL, e.g. https://coder.example.com' },
-  token: { type: 'string', expects: "a Coder owner's session token" },
-  'ca-file': { type: 'string', expects: 'a PEM file of CA certificates to trust' },
-  insecure: { type: 'boolean' },
-} as const satisfies OptionSpecs;
-
-const OPTIONS = {
-  run: {
-    ...CONNECTION_OPTIONS,
-    out: { type: 'string', expects: 'a directory for the reports' },
-    ndjson: { type: 'boolean' },
-    chromium: { type: 'string', expects: 'the path of a Chromium binary' },
-    'coder-binary': { type: 'string', expects: 'the path of a coder CLI binary' },
-  },
-  validate: {},
-  init: { force: { type: 'boolean' } },
-  cleanup: {
-    ...CONNECTION_OPTIONS,
-    'run-id': { type: 'string', expects: 'the id printed when the run started' },
-    concurrency: { type: 'string', expects: 'a whole number of parallel deletions' },
-  },
-  demo: {
-    users: { type: 'string', expects: 'a whole number of users from 1 to 200' },
-    'slot-seconds': { type: 'string', expects: 'seconds per timeline slot, from 1 to 600' },
-    out: { type: 'string', expects: 'a directory for the reports' },
-    ndjson: { type: 'boolean' },
-    'no-dashboard': { type: 'boolean' },
-    'ssh-cli': { type: 'boolean' },
-    chromium: { type: 'string', expects: 'the path of a Chromium binary' },
-  },
-} as const satisfies Record<string, OptionSpecs>;
-
-const connectionHelp = (urlDefault: string) => `  --url URL           the deployment (default: ${urlDefault})
-  --token TOKEN       an owner's session token (default: CODER_SESSION_TOKEN)
-  --ca-file PEM       trust these CA certificates (TLS)
-  --insecure          skip TLS certificate verification`;
-
-/** Each command's synopsis (for the overview) and its full help (for `COMMAND --help`). */
-const COMMAND_HELP: Record<string, { synopsis: string; help: string }> = {
-  run: {
-    synopsis: `run PLAN [--url URL] [--token TOKEN] [--out DIR] [--ndjson]
-                           [--ca-file PEM] [--insecure] [--chromium PATH] [--coder-binary PATH]`,
-    help: `Runs the plan's scale test against a deployment: prepare, traffic stages, thresholds, cleanup, reports.
-
-${connectionHelp("CODER_URL, then the plan's deployment.url")}
-  --out DIR           where the run's report directory goes (default: scaletest-results)
-  --ndjson            write one JSON snapshot per line on stdout (logs go to stderr)
-  --chromium PATH     the Chromium for the dashboard stage (default: found on this machine)
-  --coder-binary PATH the coder CLI for SSH (default: downloaded from the deployment)`,
-  },
-  validate: { synopsis: 'validate PLAN', help: 'Checks a plan file and prints what it would run; exit 2 names each invalid field.' },
-  init: {
-    synopsis: 'init [PATH] [--force]            write the default plan (default: plan.scaletest.json)',
-    help: `Writes the default plan (the reference methodology) to PATH (default: plan.scaletest.json).
-
-  --force             overwrite an existing file`,
-  },
-  cleanup: {
-    synopsis: 'cleanup --run-id ID [--url URL] [--token TOKEN]   (without --run-id: lists runs with leftovers)',
-    help: `Deletes the workspaces and users a run left behind (names carry the run id; nothing broader).
-Without --run-id, lists the runs that still have users on the deployment.
-Ctrl-C starts no new deletions, lets those under way finish and lists what is left (exit 130).
-
-  --run-id ID         the id printed when the run started (also its report directory's name)
-${connectionHelp('CODER_URL')}
-  --concurrency N     parallel deletions (default: 10)`,
-  },
-  demo: {
-    synopsis: 'demo [--users N] [--slot-seconds S] [--out DIR] [--ndjson] [--no-dashboard] [--ssh-cli]',
-    help: `Starts the embedded simulated Coder deployment and runs the reference plan, scaled down, against it.
-
-  --users N           users (and workspaces), 1 to 200 (default: 20)
-  --slot-seconds S    length of a timeline slot, 1 to 600 (default: 8)
-  --out DIR           where the run's report directory goes (default: scaletest-results)
-  --ndjson            write one JSON snapshot per line on stdout (logs go to stderr)
-  --no-dashboard      skip the dashboard (Chromium) stage
-  --ssh-cli           SSH through the coder CLI (as against a real deployment) instead of direct TCP
-  --chromium PATH     the Chromium for the dashboard stage (default: found on this machine)`,
-  },
-  sim: {
-    synopsis: 'sim [--host H] [--port N] [--faults FILE]',
-    help: `Serves the simulated Coder deployment in the foreground until Ctrl-C. Prints one JSON line,
-{"url", "token"} (the owner's session token), on stdout when ready; everything else on stderr.
-
-${SIM_OPTIONS_HELP}`,
-  },
-};
-
-const USAGE = `coder-scaletest ${version}: staged scale tests against a Coder deployment
-
-usage:
-${Object.values(COMMAND_HELP)
-  .map(({ synopsis }) => `  coder-scaletest ${synopsis}`)
-  .join('\n')}
-  coder-scaletest COMMAND --help | --help | --version
-
-CODER_URL and CODER_SESSION_TOKEN work in place of --url and --token (an owner's token).
-Exit codes: 0 passed, 1 thresholds failed, 2 bad usage or invalid plan,
-3 deployment unreachable or authentication failed, 130 aborted (after cleanup).
-`;
-
-function commandUsage(command: string): string {
-  const { synopsis, help } = COMMAND_HELP[command]!;
-  return `usage: coder-scaletest ${synopsis.replace(/\n\s+/g, ' ')}\n\n${help}\n`;
-}
-
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
-  if (command && Object.hasOwn(COMMAND_HELP, command) && wantsHelp(rest)) {
-    io.stdout.write(commandUsage(command));
+  if (command && Object.hasOwn(COMMANDS, command) && wantsHelp(rest)) {
+    io.stdout.write(usageOf(command));
     return EXIT.passed;
   }
   try {
@@ -158,7 +54,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case '--help':
       case '-h':
       case 'help':
-        io.stdout.write(USAGE);
+        io.stdout.write(usageOverview());
         return command === undefined ? EXIT.usage : EXIT.passed;
       default:
         throw new UsageError(`unknown command "${command}"; see coder-scaletest --help`);
@@ -188,48 +84,113 @@ function readPlan(file: string | undefined): Plan {
   return parsePlanText(text, file);
 }
 
-function connectionFrom(values: { url?: string; token?: string; 'ca-file'?: string; insecure?: boolean }, env: NodeJS.ProcessEnv, plan?: Plan): DeploymentConnection {
-  const url = values.url ?? env.CODER_URL ?? plan?.deployment.url;
-  if (!url) throw new UsageError('no deployment URL: pass --url, set CODER_URL, or set deployment.url in the plan');
-  if (!/^https?:\/\//.test(url)) throw new UsageError(`the deployment URL must start with http:// or https://, got "${url}"`);
-  const token = values.token ?? env.CODER_SESSION_TOKEN;
+function connectionFrom(values: OptionValues, env: NodeJS.ProcessEnv, stderr: Output, plan?: Plan): DeploymentConnection {
+  const given = stringOption(values, 'url') ?? env.CODER_URL ?? plan?.deployment.url;
+  if (!given) throw new UsageError('no deployment URL: pass --url, set CODER_URL, or set deployment.url in the plan');
+  if (!/^https?:\/\//.test(given)) throw new UsageError(`the deployment URL must start with http:// or https://, got "${redactUrl(given)}"`);
+  const url = withoutCredentials(given, stderr);
+  const token = stringOption(values, 'token') ?? tokenFromFile(stringOption(values, 'token-file')) ?? env.CODER_SESSION_TOKEN;
   if (!token) throw new UsageError("no session token: pass --token or set CODER_SESSION_TOKEN to a Coder owner's token");
-  const tls = values['ca-file'] || values.insecure ? { caFile: values['ca-file'], insecure: values.insecure } : undefined;
+  const caFile = stringOption(values, 'ca-file');
+  if (caFile !== undefined) {
+    try {
+      fs.accessSync(caFile, fs.constants.R_OK);
+    } catch {
+      throw new UsageError(`--ca-file ${caFile}: no such readable file; pass the PEM file of the CA that signed the deployment's certificate`);
+    }
+  }
+  const insecure = values.insecure === true;
+  const tls = caFile || insecure ? { caFile, insecure } : undefined;
   return { url, token, tls };
 }
 
-/** Wires Ctrl-C to an abort: the first one says `what` happens now; a second one exits at once. */
-function interruptSignal(io: CliIo, what: string): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  if (io.signal?.aborted) controller.abort();
-  else io.signal?.addEventListener('abort', () => controller.abort(), { once: true });
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      io.stderr.write(`\ninterrupted: ${what} (Ctrl-C again to quit at once)\n`);
-      controller.abort();
-    } else {
-      process.exit(EXIT.aborted);
-    }
-  };
-  process.on('SIGINT', onSigint);
-  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+function tokenFromFile(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--token-file ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const token = text.trim();
+  if (!token || /\s/.test(token)) throw new UsageError(`--token-file ${file}: expected one session token on one line`);
+  return token;
 }
 
-async function execute(plan: Plan, connection: DeploymentConnection, options: { out: string; ndjson: boolean; chromium?: string; coderBinary?: string }, io: CliIo): Promise<RunResult> {
+/** A URL with any user name and password replaced, for messages. */
+function redactUrl(url: string): string {
+  return url.replace(/^(https?:\/\/)[^@/]*@/, '$1[credentials]@');
+}
+
+/**
+ * Coder authenticates with the session token, never with credentials in the URL; these would
+ * only end up in logs and reports, so they are dropped (and the user told so).
+ */
+function withoutCredentials(url: string, stderr: Output): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`"${redactUrl(url)}" is not a valid deployment URL; expected e.g. https://coder.example.com`);
+  }
+  if (!parsed.username && !parsed.password) return url;
+  parsed.username = '';
+  parsed.password = '';
+  stderr.write(`note: ignoring the user name and password in the deployment URL (Coder authenticates with the session token)\n`);
+  return parsed.toString().replace(/\/$/, '');
+}
+
+/** Fails before anything is created when the reports could not be written. */
+function checkOutDir(out: string): void {
+  try {
+    fs.mkdirSync(out, { recursive: true });
+    fs.accessSync(out, fs.constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`--out ${out}: cannot write reports there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pick a writable directory`);
+  }
+}
+
+/** Fails before prepare (before any user exists) when the dashboard stage has no browser. */
+function checkChromium(plan: Plan, configured: string | undefined): void {
+  if (!plan.traffic.dashboard.enabled) return;
+  try {
+    findChromium(configured);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+interface ExecuteOptions {
+  out: string;
+  ndjson: boolean;
+  chromium?: string;
+  coderBinary?: string;
+}
+
+async function execute(plan: Plan, connection: DeploymentConnection, options: ExecuteOptions, io: CliIo): Promise<RunResult> {
   const view = new ProgressView(io.stdout, io.stderr, options.ndjson);
-  const interrupt = interruptSignal(io, 'stopping traffic, cleaning up and writing the partial report');
+  let runId: string | undefined;
+  const interrupts = watchInterrupts(
+    io.stderr,
+    {
+      stop: 'stopping traffic, cleaning up and writing the partial report',
+      hurry: 'no new deletions and no more waiting for cleanup; writing the report',
+      cleanupCommand: () => runId && `coder-scaletest cleanup --run-id ${runId}`,
+    },
+    io.signal,
+  );
   try {
     const handle = startRun({
       plan,
       connection,
       outDir: options.out,
-      signal: interrupt.signal,
+      signal: interrupts.stop,
+      cleanupSignal: interrupts.hurry,
       log: (event) => view.event(event),
       chromiumPath: options.chromium,
       coderBinaryPath: options.coderBinary,
     });
+    runId = handle.runId;
     handle.subscribe((snapshot) => view.snapshot(snapshot));
     const result = await handle.done;
     view.finish();
@@ -240,26 +201,29 @@ async function execute(plan: Plan, connection: DeploymentConnection, options: { 
     }
     return result;
   } finally {
-    interrupt.dispose();
+    interrupts.dispose();
   }
 }
 
 async function runCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs('run', args, OPTIONS.run);
+  const { values, positionals } = parseCommandArgs(COMMANDS.run!, args);
   if (positionals.length > 1) throw new UsageError(`run takes one plan, got ${positionals.length}`, 'run');
   const plan = readPlan(positionals[0]);
-  const connection = connectionFrom(values, io.env, plan);
+  const connection = connectionFrom(values, io.env, io.stderr, plan);
+  const out = stringOption(values, 'out') ?? 'scaletest-results';
+  checkOutDir(out);
+  checkChromium(plan, stringOption(values, 'chromium'));
   const result = await execute(
     plan,
     connection,
-    { out: values.out ?? 'scaletest-results', ndjson: Boolean(values.ndjson), chromium: values.chromium, coderBinary: values['coder-binary'] },
+    { out, ndjson: values.ndjson === true, chromium: stringOption(values, 'chromium'), coderBinary: stringOption(values, 'coder-binary') },
     io,
   );
   return result.exitCode;
 }
 
 function validateCommand(args: string[], io: CliIo): number {
-  const { positionals } = parseCommandArgs('validate', args, OPTIONS.validate);
+  const { positionals } = parseCommandArgs(COMMANDS.validate!, args);
   const plan = readPlan(positionals[0]);
   io.stdout.write(
     `${positionals[0]}: valid plan "${plan.name}": ${plan.users} users, ${plan.timeline.slotSeconds} s slots, ${plan.thresholds.length} thresholds, cleanup ${plan.cleanup.strategy}\n`,
@@ -268,10 +232,10 @@ function validateCommand(args: string[], io: CliIo): number {
 }
 
 function initCommand(args: string[], io: CliIo): number {
-  const { values, positionals } = parseCommandArgs('init', args, OPTIONS.init);
+  const { values, positionals } = parseCommandArgs(COMMANDS.init!, args);
   const target = positionals[0] ?? 'plan.scaletest.json';
   if (!target.endsWith('.scaletest.json')) io.stderr.write(`note: name plans *.scaletest.json so editors apply the plan schema\n`);
-  if (fs.existsSync(target) && !values.force) throw new UsageError(`${target} already exists; pass --force to overwrite it`);
+  if (fs.existsSync(target) && values.force !== true) throw new UsageError(`${target} already exists; pass --force to overwrite it`);
   fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
   fs.writeFileSync(target, `${JSON.stringify(defaultPlan(), null, 2)}\n`);
   io.stdout.write(`wrote the default plan (reference methodology) to ${target}\n`);
@@ -279,10 +243,10 @@ function initCommand(args: string[], io: CliIo): number {
 }
 
 async function cleanupCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs('cleanup', args, OPTIONS.cleanup);
-  const concurrency = wholeNumberOption('cleanup', 'concurrency', values.concurrency, 10, 1, 100);
-  const runId = values['run-id'] ?? positionals[0];
-  const connection = connectionFrom(values, io.env);
+  const { values, positionals } = parseCommandArgs(COMMANDS.cleanup!, args);
+  const concurrency = wholeNumberOption('cleanup', 'concurrency', stringOption(values, 'concurrency'), 10, 1, 100);
+  const runId = stringOption(values, 'run-id') ?? positionals[0];
+  const connection = connectionFrom(values, io.env, io.stderr);
   try {
     if (!runId) {
       // Never guess which run to delete: list the candidates and let the user name one.
@@ -294,18 +258,28 @@ async function cleanupCommand(args: string[], io: CliIo): Promise<number> {
       );
       return EXIT.usage;
     }
-    const interrupt = interruptSignal(io, 'deletions under way finish, no new ones start');
+    const interrupts = watchInterrupts(
+      io.stderr,
+      {
+        stop: 'deletions under way finish, no new ones start',
+        hurry: 'no more waiting for the deletions under way',
+        cleanupCommand: () => `coder-scaletest cleanup --run-id ${runId}`,
+      },
+      io.signal,
+    );
     const outcome = await cleanupRun({
       connection,
       runId,
       concurrency,
-      signal: interrupt.signal,
+      signal: interrupts.stop,
+      abandon: interrupts.hurry,
       log: (level, message) => io.stderr.write(`${level}: ${message}\n`),
-    }).finally(() => interrupt.dispose());
-    const interrupted = interrupt.signal.aborted;
+    }).finally(() => interrupts.dispose());
+    const interrupted = interrupts.stop.aborted;
     io.stdout.write(
       `run ${runId}: deleted ${outcome.deletedWorkspaces} workspace(s) and ${outcome.deletedUsers} user(s)` +
         (outcome.leftovers.length ? `; ${interrupted ? 'interrupted, left behind' : 'could not delete'}: ${outcome.leftovers.join(', ')}` : '') +
+        (outcome.refused.length ? `; not touched (not this run's): ${outcome.refused.length}, see the warnings above` : '') +
         '\n',
     );
     if (!outcome.leftovers.length) return EXIT.passed;
@@ -318,12 +292,16 @@ async function cleanupCommand(args: string[], io: CliIo): Promise<number> {
 }
 
 async function demoCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandArgs('demo', args, OPTIONS.demo);
-  const users = wholeNumberOption('demo', 'users', values.users, 20, 1, 200);
-  const slotSeconds = Number(values['slot-seconds'] ?? 8);
-  if (!(slotSeconds >= 1 && slotSeconds <= 600)) throw new UsageError(`--slot-seconds must be a number from 1 to 600, got "${values['slot-seconds']}"`, 'demo');
-  const out = values.out ?? 'scaletest-results';
-  const info = values.ndjson ? io.stderr : io.stdout;
+  const { values } = parseCommandArgs(COMMANDS.demo!, args);
+  const users = wholeNumberOption('demo', 'users', stringOption(values, 'users'), 20, 1, 200);
+  const slotText = stringOption(values, 'slot-seconds');
+  const slotSeconds = Number(slotText ?? 8);
+  if (!(slotSeconds >= 1 && slotSeconds <= 600)) throw new UsageError(`--slot-seconds must be a number from 1 to 600, got "${slotText}"`, 'demo');
+  const out = stringOption(values, 'out') ?? 'scaletest-results';
+  checkOutDir(out);
+  const ndjson = values.ndjson === true;
+  const chromium = stringOption(values, 'chromium');
+  const info = ndjson ? io.stderr : io.stdout;
 
   info.write(`starting the embedded simulated Coder deployment...\n`);
   const sim = await startSimDeployment({ buildDurationMs: 1500, agentConnectDelayMs: 500, directSsh: true });
@@ -331,15 +309,16 @@ async function demoCommand(args: string[], io: CliIo): Promise<number> {
     const plan = demoPlan(defaultPlan(), {
       users,
       slotSeconds,
-      dashboard: !values['no-dashboard'],
-      directSsh: values['ssh-cli'] ? undefined : sim.directSsh,
+      dashboard: values['no-dashboard'] !== true,
+      directSsh: values['ssh-cli'] === true ? undefined : sim.directSsh,
       prometheusUrl: sim.prometheusUrl,
     });
+    checkChromium(plan, chromium);
     info.write(
       `simulated deployment at ${sim.url}; running the reference plan scaled down: ${users} users, ${slotSeconds} s slots ` +
         `(SSH T0-T3, web terminal T1-T4, apps T2-T5, dashboard T3-T6: ${6 * slotSeconds} s of traffic)\n`,
     );
-    const result = await execute(plan, { url: sim.url, token: sim.ownerToken }, { out, ndjson: Boolean(values.ndjson), chromium: values.chromium }, io);
+    const result = await execute(plan, { url: sim.url, token: sim.ownerToken }, { out, ndjson, chromium }, io);
     return result.exitCode;
   } finally {
     await sim.close();

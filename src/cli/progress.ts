@@ -1,5 +1,6 @@
 // Terminal output of a run: a live table redrawn in place when stdout is a TTY, concise line
 // logs otherwise, NDJSON snapshots with --ndjson; and the final summary.
+import { stripVTControlCharacters, styleText } from 'util';
 import type { RunEvent, RunResult } from '../engine';
 import { describeProgress } from '../protocol/format';
 import type { RunSnapshot, StageSnapshot } from '../protocol/snapshot';
@@ -11,13 +12,13 @@ export interface Output {
 }
 
 const color = (enabled: boolean) => {
-  const wrap = (code: number) => (text: string) => (enabled ? `\x1b[${code}m${text}\x1b[0m` : text);
-  return { red: wrap(31), green: wrap(32), yellow: wrap(33), dim: wrap(2), bold: wrap(1) };
+  const wrap = (format: Parameters<typeof styleText>[0]) => (text: string) => (enabled ? styleText(format, text) : text);
+  return { red: wrap('red'), green: wrap('green'), yellow: wrap('yellow'), dim: wrap('dim'), bold: wrap('bold') };
 };
 
 const pad = (text: string, width: number) => (text.length >= width ? text.slice(0, width) : text + ' '.repeat(width - text.length));
 const padLeft = (text: string, width: number) => (text.length >= width ? text : ' '.repeat(width - text.length) + text);
-const visibleLength = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '').length;
+const visibleLength = (text: string) => stripVTControlCharacters(text).length;
 const ms = (value: number) => (value >= 100 ? `${Math.round(value)}` : value.toFixed(1));
 
 function verdictText(verdict: string, c: ReturnType<typeof color>): string {

@@ -1,13 +1,22 @@
 // `coder-scaletest sim`: runs the simulated Coder deployment in the foreground. When ready it
 // prints exactly one JSON line on stdout, {"url", "token"} (the owner's session token: the one
 // place a token is printed, on purpose, so scripts can drive the deployment); everything else
-// goes to stderr. Serves until SIGINT/SIGTERM, then shuts down cleanly.
+// goes to stderr. Serves until SIGINT/SIGTERM/SIGHUP, then shuts down cleanly.
 import { loadFaultsFile, startSimDeployment, type FaultsConfig } from '../sim';
-import { parseCommandArgs, UsageError, wholeNumberOption } from './args';
+import { parseCommandArgs, stringOption, UsageError, wholeNumberOption, type CommandSpec } from './args';
 
-export const SIM_OPTIONS_HELP = `  --host H            the address to listen on (default: 127.0.0.1)
-  --port N            the port, 0 for any free one (default: 0)
-  --faults FILE       inject the faults described in this JSON file`;
+export const SIM_COMMAND: CommandSpec = {
+  name: 'sim',
+  summary: 'serve the simulated deployment (prints its URL and owner token)',
+  usage: '[options]',
+  description: `Serves the simulated Coder deployment in the foreground until Ctrl-C (or SIGTERM, SIGHUP). Prints one
+JSON line, {"url", "token"} (the owner's session token), on stdout when ready; everything else on stderr.`,
+  options: [
+    { flags: '--host <H>', help: 'the address to listen on (default: 127.0.0.1)', expects: 'an address to listen on, e.g. 127.0.0.1' },
+    { flags: '--port <N>', help: 'the port, 0 for any free one (default: 0)', expects: 'a port number, 0 for any free one' },
+    { flags: '--faults <FILE>', help: 'inject the faults described in this JSON file (see docs/faults.md)', expects: 'a faults JSON file' },
+  ],
+};
 
 interface SimArgs {
   host: string;
@@ -16,16 +25,13 @@ interface SimArgs {
 }
 
 function simArgs(argv: string[]): SimArgs {
-  const { values, positionals } = parseCommandArgs('sim', argv, {
-    host: { type: 'string', expects: 'an address to listen on, e.g. 127.0.0.1' },
-    port: { type: 'string', expects: 'a port number, 0 for any free one' },
-    faults: { type: 'string', expects: 'a faults JSON file' },
-  });
+  const { values, positionals } = parseCommandArgs(SIM_COMMAND, argv);
   if (positionals.length) throw new UsageError(`sim takes no arguments, got "${positionals[0]}"`, 'sim');
+  const faults = stringOption(values, 'faults');
   return {
-    host: values.host ?? '127.0.0.1',
-    port: wholeNumberOption('sim', 'port', values.port, 0, 0, 65535),
-    faults: values.faults === undefined ? undefined : loadFaultsFile(values.faults),
+    host: stringOption(values, 'host') ?? '127.0.0.1',
+    port: wholeNumberOption('sim', 'port', stringOption(values, 'port'), 0, 0, 65535),
+    faults: faults === undefined ? undefined : loadFaultsFile(faults),
   };
 }
 
@@ -48,6 +54,7 @@ export async function runSimCommand(argv: string[]): Promise<number> {
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGHUP', () => resolve('SIGHUP'));
   });
   process.stderr.write(`${signal}: shutting down\n`);
   await sim.close();

@@ -93,6 +93,39 @@ describe('CLI', function () {
     }
   });
 
+  it('setup mistakes exit 2 before anything is created: missing --ca-file, unwritable --out, JSON syntax with line and column, BOM accepted', async () => {
+    const file = path.join(dir, 'plan.scaletest.json');
+    fs.writeFileSync(file, '\ufeff{}');
+    const env = { CODER_URL: 'http://127.0.0.1:1', CODER_SESSION_TOKEN: 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB' };
+    const bom = capture();
+    assert.strictEqual(await main(['validate', file], bom), 0, bom.err());
+    const caFile = capture(env);
+    assert.strictEqual(await main(['run', file, '--ca-file', path.join(dir, 'missing.pem')], caFile), 2);
+    assert.match(caFile.err(), /--ca-file .*missing\.pem: no such readable file/);
+    const blocker = path.join(dir, 'a-file');
+    fs.writeFileSync(blocker, '');
+    const out = capture(env);
+    assert.strictEqual(await main(['run', file, '--out', path.join(blocker, 'reports')], out), 2);
+    assert.match(out.err(), /--out .*: cannot write reports there \(ENOTDIR\)/);
+    fs.writeFileSync(file, '{\n  "users": 3,\n}');
+    const syntax = capture();
+    assert.strictEqual(await main(['validate', file], syntax), 2);
+    assert.match(syntax.err(), /not valid JSON \(.* at line 3 column 1\)/);
+  });
+
+  it('credentials in the deployment URL never reach the output', async () => {
+    const file = path.join(dir, 'plan.scaletest.json');
+    fs.writeFileSync(file, '{}');
+    const io = capture({ CODER_SESSION_TOKEN: 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB' });
+    assert.strictEqual(await main(['run', file, '--url', 'http://admin:hunter2secret@127.0.0.1:1', '--out', dir], io), 3);
+    assert.match(io.err(), /ignoring the user name and password in the deployment URL/);
+    assert.ok(!io.err().includes('hunter2secret') && !io.out().includes('hunter2secret'));
+    for (const name of fs.readdirSync(dir, { recursive: true }) as string[]) {
+      const full = path.join(dir, name);
+      if (fs.statSync(full).isFile()) assert.ok(!fs.readFileSync(full, 'utf8').includes('hunter2secret'), `${name} holds no password`);
+    }
+  });
+
   it('an unreachable deployment exits 3 and says what to check', async () => {
     const file = path.join(dir, 'plan.scaletest.json');
     fs.writeFileSync(file, '{}');
