@@ -1,6 +1,6 @@
-// The last N bytes of a stream in one buffer: both sides of the reconnecting PTY keep the
-// recent output (the agent to replay it, the client to recognise the replay), and copying a
-// 64 KiB window on every frame would cost more than the traffic itself. The buffer grows to
+// The last N bytes of a stream in one buffer: the simulated agent keeps a PTY session's recent
+// output to replay (buffered backend) or redraw (screen backend) it on re-attach, and copying
+// a 64 KiB window on every frame would cost more than the traffic itself. The buffer grows to
 // its capacity only as output arrives, so thousands of quiet sessions stay small.
 const INITIAL_BYTES = 4096;
 

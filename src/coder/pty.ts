@@ -2,10 +2,10 @@
 // /api/v2/workspaceagents/{id}/pty. Client → server frames are binary only (a text frame makes
 // coderd close with 1003) and carry a byte stream of JSON objects {"data"} / {"height","width"};
 // the reference runner chunks input at 1024 bytes. Server → client frames are raw PTY output.
-import { randomUUID } from 'crypto';
+import { randomBytes, randomUUID } from 'crypto';
 import type WebSocket from 'ws';
 import type { DeploymentConnection } from './connection';
-import { CrlfNormalizer, type EchoCloseInfo, type ReconnectableEchoChannel, ReplayDeduplicator } from './echo';
+import { type EchoCloseInfo, MarkerResync, type ReconnectableEchoChannel, TerminalTextFilter } from './echo';
 import { dialWebSocket } from './wsDial';
 
 /** Input is sent in JSON objects carrying at most this many bytes of data each. */
@@ -167,7 +167,10 @@ function describeCloseCode(code: number): string {
 
 export interface PtyEchoChannelOptions extends PtyTarget {
   signal?: AbortSignal;
-  /** Turn the terminal's '\r\n' back into '\n' so echoes equal what was sent. Default true. */
+  /**
+   * Default true: deliver the typed text (no '\r', no escape sequences) and resynchronise on a
+   * marker after each (re)attach. False: the raw terminal bytes, no marker sent.
+   */
   normalizeNewlines?: boolean;
   /** How long close() waits for EOF after Ctrl-C. Default 30 s. */
   closeTimeoutMs?: number;
@@ -178,31 +181,55 @@ export interface PtyEchoChannel extends ReconnectableEchoChannel {
   resize(height: number, width: number): void;
 }
 
+/** A marker line no tick can look like (ticks start with 8 base36 digits and ':'). */
+function newResyncMarker(): Buffer {
+  return Buffer.from(`#resync-${randomBytes(6).toString('hex')}`, 'latin1');
+}
+
 /**
- * An echo channel over the reconnecting PTY. onData delivers the terminal echo, de-duplicated
- * across reconnects, by default with '\r\n' normalised to '\n', and nothing after close().
- * onClose fires for every socket that closes; after an unexpected close, reconnect()
- * re-attaches the same session and data flows to the same listeners again.
+ * An echo channel over the reconnecting PTY. onData delivers the terminal echo, by default as
+ * the typed text; after each (re)attach, what the terminal shows before the echo of a marker
+ * line (the buffered backend's replay, screen's escapes and redraw) comes with resync = true,
+ * ended by '\n', so the consumer can match late echoes in it without counting the rest as
+ * errors. Nothing is delivered after close(). onClose fires for every socket that closes;
+ * after an unexpected close, reconnect() re-attaches the same session and data flows to the
+ * same listeners again.
  */
 export async function openPtyEchoChannel(options: PtyEchoChannelOptions): Promise<PtyEchoChannel> {
   const pty = new ReconnectingPtySocket(options);
-  const deduplicator = new ReplayDeduplicator();
-  const normalizer = options.normalizeNewlines === false ? undefined : new CrlfNormalizer();
-  const dataListeners: Array<(chunk: Buffer) => void> = [];
+  const raw = options.normalizeNewlines === false;
+  const filter = new TerminalTextFilter();
+  const resync = new MarkerResync();
+  const dataListeners: Array<(chunk: Buffer, resync?: boolean) => void> = [];
   const closeListeners: Array<(info: EchoCloseInfo) => void> = [];
   // After close() the only output left is the terminal's "^C", which echoes no payload.
   let closing = false;
-  pty.onData((raw) => {
-    if (closing) return;
-    const fresh = deduplicator.push(raw);
-    const chunk = normalizer ? normalizer.push(fresh) : fresh;
-    if (chunk.length === 0) return;
-    for (const listener of dataListeners) listener(chunk);
+  const deliver = (chunk: Buffer, stale: boolean) => {
+    for (const listener of dataListeners) listener(chunk, stale);
+  };
+  const deliverText = (text: Buffer) => {
+    if (!resync.engaged) deliver(text, false);
+    else resync.push(text, deliver);
+  };
+  pty.onData((chunk) => {
+    if (closing || chunk.length === 0) return;
+    if (raw) deliver(chunk, false);
+    else filter.push(chunk, deliverText);
   });
   pty.onClose(({ code, reason, expected }) => {
     for (const listener of closeListeners) listener({ expected, code, reason });
   });
-  await pty.connect(options.signal);
+  // The marker is armed before the socket opens: the attach output can arrive with the upgrade.
+  const attach = async () => {
+    const marker = raw ? undefined : newResyncMarker();
+    if (marker) {
+      filter.reset();
+      resync.begin(marker);
+    }
+    await pty.connect(options.signal);
+    if (marker) pty.write(Buffer.concat([marker, NEWLINE]));
+  };
+  await attach();
   return {
     reconnectId: pty.reconnectId,
     send: (payload) => pty.write(payload),
@@ -215,8 +242,9 @@ export async function openPtyEchoChannel(options: PtyEchoChannelOptions): Promis
     },
     reconnect: async () => {
       if (pty.isOpen) pty.terminate();
-      deduplicator.expectReplay();
-      await pty.connect(options.signal);
+      await attach();
     },
   };
 }
+
+const NEWLINE = Buffer.from('\n');

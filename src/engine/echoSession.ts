@@ -10,14 +10,17 @@
 // Payload per tick: `<seq, 8 base36 digits>:<random alphanumerics>\n`, bytesPerTick long. The
 // echo is read as lines (`\r` dropped: a terminal echoes `\n` as `\r\n`), matched to the pending
 // tick by its sequence number and compared byte for byte. Lines of already finished ticks are
-// ignored: a reattached web terminal replays its recent output.
+// ignored. After a (re)attach the web terminal first shows stale output (a replay, screen's
+// redraw), delivered as resync data: a line in it that completes a pending tick counts, every
+// other line is counted as resynced, never as a mismatch.
 import { performance } from 'perf_hooks';
 import type { StageMetrics } from './metrics';
 
 /** The transport as the stage sees it; src/coder/echo.ts channels satisfy it. */
 export interface EchoTransport {
   send(data: Buffer): void;
-  onData(listener: (data: Buffer) => void): void;
+  /** `resync`: stale output after a (re)attach (see src/coder/echo.ts), not compared strictly. */
+  onData(listener: (data: Buffer, resync?: boolean) => void): void;
   onClose(listener: (info: { expected: boolean; code?: number; reason?: string }) => void): void;
   close(): void | Promise<void>;
 }
@@ -59,6 +62,8 @@ export class EchoSession {
   private readonly pending = new Map<number, PendingTick>();
   private lineParts: Buffer[] = [];
   private lineLength = 0;
+  /** The data being read is resync data (a PTY's replay or redraw). */
+  private resyncing = false;
   private drained?: () => void;
   private readonly listening = new WeakSet<EchoTransport>();
 
@@ -119,7 +124,7 @@ export class EchoSession {
       return;
     }
     this.listening.add(transport);
-    transport.onData((data) => this.receive(data));
+    transport.onData((data, resync) => this.receive(data, resync === true));
     transport.onClose((info) => {
       if (this.transport !== transport) return;
       this.transport = undefined;
@@ -193,8 +198,14 @@ export class EchoSession {
     }
   }
 
-  private receive(data: Buffer): void {
+  private receive(data: Buffer, resync: boolean): void {
     this.options.metrics.bytesReceived += data.length;
+    if (resync && !this.resyncing) {
+      // A new attach: a line cut off by the drop is never completed.
+      this.lineParts = [];
+      this.lineLength = 0;
+    }
+    this.resyncing = resync;
     let start = 0;
     for (let i = 0; i < data.length; i++) {
       if (data[i] !== NEWLINE) continue;
@@ -205,7 +216,8 @@ export class EchoSession {
     if (start < data.length) this.appendLinePart(data.subarray(start));
     if (this.lineLength > this.options.bytesPerTick * 4) {
       // No newline where one was due: the stream is not what was sent.
-      this.options.metrics.mismatches++;
+      if (this.resyncing) this.options.metrics.resynced++;
+      else this.options.metrics.mismatches++;
       this.lineParts = [];
       this.lineLength = 0;
     }
@@ -225,14 +237,20 @@ export class EchoSession {
     if (line.length === 0) return;
     const seq = parseInt(line.subarray(0, SEQ_DIGITS).toString('latin1'), 36);
     const tick = Number.isNaN(seq) ? undefined : this.pending.get(seq);
-    if (!tick) {
-      // A replayed line of a finished tick is expected after a reattach; anything else is not.
+    const expectedLine = tick?.payload.subarray(0, tick.payload.length - 1);
+    if (this.resyncing) {
+      // Stale output: a pending tick's whole echo in it counts, anything else is skipped.
+      if (!tick || !line.equals(expectedLine!)) {
+        this.options.metrics.resynced++;
+        return;
+      }
+    } else if (!tick) {
+      // The late echo of an expired tick was already counted as lost; anything else is wrong.
       if (Number.isNaN(seq) || seq >= this.nextSeq || line[SEQ_DIGITS] !== 0x3a) this.options.metrics.mismatches++;
       return;
     }
     this.pending.delete(seq);
-    const expectedLine = tick.payload.subarray(0, tick.payload.length - 1);
-    if (!line.equals(expectedLine)) {
+    if (!line.equals(expectedLine!)) {
       this.options.metrics.mismatches++;
       return;
     }

@@ -80,6 +80,7 @@ export class StageMetrics {
   completed = 0;
   expected = 0;
   mismatches = 0;
+  resynced = 0;
   disconnects = 0;
   reconnects = 0;
   readonly errors: Record<string, number> = {};
@@ -129,6 +130,7 @@ export class StageMetrics {
       completed: this.completed,
       expected: this.expected || undefined,
       mismatches: this.mismatches,
+      resynced: this.resynced || undefined,
       disconnects: this.disconnects,
       reconnects: this.reconnects,
       errors: { ...this.errors },

@@ -71,6 +71,8 @@ export interface StageSnapshot {
   expected?: number;
   /** Echoed content that did not match what was sent. */
   mismatches: number;
+  /** Web terminal: lines shown after a (re)attach before the output was fresh again (replay, redraw), not compared. */
+  resynced?: number;
   disconnects: number;
   reconnects: number;
   errors: Record<string, number>;

@@ -25,6 +25,8 @@ export interface AgentServicesOptions {
   resolveWorkspace(owner: string, workspace: string): AgentRef | undefined;
   /** How long a reconnecting-PTY session with no socket lives (default 5 min; shorter in tests). */
   ptyDetachedTtlMs?: number;
+  /** Reconnecting-PTY backend of the simulated agents: 'buffered' (default) or 'screen'; the fault file's `ptyBackend` overrides. */
+  ptyBackend?: 'buffered' | 'screen';
 }
 
 export interface PtyParams {

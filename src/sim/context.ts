@@ -40,6 +40,8 @@ export interface SimDeploymentOptions {
   directSsh?: boolean;
   /** Passed to the data plane: lifetime of a detached reconnecting-PTY session. */
   ptyDetachedTtlMs?: number;
+  /** Passed to the data plane: reconnecting-PTY backend, 'buffered' (default) or 'screen'. */
+  ptyBackend?: 'buffered' | 'screen';
   /** The coderd version to impersonate, e.g. 2.16.0 (default DEFAULT_CODER_VERSION); see versions.ts. */
   coderVersion?: string;
   /** Lifecycle messages (never secrets). */

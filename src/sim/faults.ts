@@ -24,4 +24,6 @@ export interface FaultsConfig {
   buildDurationMs?: number;
   /** Time (ms) from build success until the agent connects. */
   agentConnectDelayMs?: number;
+  /** Reconnecting-PTY backend for sessions started from now on: 'screen' = a workspace image with GNU screen on PATH (see docs/fidelity-pty.md). */
+  ptyBackend?: 'buffered' | 'screen';
 }

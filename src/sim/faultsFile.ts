@@ -32,6 +32,7 @@ export const FaultsSchema = Type.Object(
     restart: Type.Optional(Type.Object({ atMs: Millis, downForMs: Millis }, strict)),
     buildDurationMs: Type.Optional(Millis),
     agentConnectDelayMs: Type.Optional(Millis),
+    ptyBackend: Type.Optional(Type.Union([Type.Literal('buffered'), Type.Literal('screen')])),
   },
   strict,
 );

@@ -98,6 +98,7 @@ function createContext(options: SimDeploymentOptions): SimContext {
       return workspace ? sim.store.agentRef(workspace) : undefined;
     },
     ...(options.ptyDetachedTtlMs !== undefined ? { ptyDetachedTtlMs: options.ptyDetachedTtlMs } : {}),
+    ptyBackend: options.ptyBackend,
   });
   sim.apiSockets.on('headers', (headers) => headers.push(`X-Coder-Build-Version: ${sim.buildVersion}`));
   return sim;

@@ -21,7 +21,7 @@ const TUNNEL_PROTOCOL = 'coder-sim-tunnel';
 
 export function createAgentServices(options: AgentServicesOptions): SimAgentServices {
   const live = new LiveConnections(options);
-  const pty = new PtyService(live, options.ptyDetachedTtlMs ?? PTY_DETACHED_TTL_MS);
+  const pty = new PtyService(live, options.ptyDetachedTtlMs ?? PTY_DETACHED_TTL_MS, () => options.faults().ptyBackend ?? options.ptyBackend ?? 'buffered');
   const ssh = new SshService(live, options);
   const apps = new AppService(live);
   return {

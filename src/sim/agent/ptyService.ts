@@ -4,6 +4,11 @@
 // - server → client frames are raw terminal output;
 // - a session is keyed by (agent, reconnect id) and outlives its sockets: a re-attach gets the
 //   last 64 KiB of output replayed; a session with no socket expires after a while (5 min).
+// Two backends, as coderd's agent (agent/reconnectingpty/): `buffered` (no `screen` on PATH)
+// replays the last 64 KiB of raw output on re-attach; `screen` (the agent's choice whenever
+// `screen` is on PATH, Linux) sends screen's start-up escapes and the `screen -X version` flash
+// on every attach, a redraw of the visible screen (not the raw history) on re-attach, and
+// screen's own goodbye when the command ends. See docs/fidelity-pty.md.
 // The "terminal" is in cooked mode with echo: input comes back as typed with '\n' → '\r\n'
 // (onlcr), Ctrl-C echoes "^C" and ends the command. The command `dd ... of=/dev/null` (the
 // reference) discards what it reads, so only the echo returns; `cat` and
@@ -20,6 +25,13 @@ export const PTY_MAX_FRAME_BYTES = 32 * 1024;
 export const PTY_REPLAY_BYTES = 64 * 1024;
 export const PTY_DETACHED_TTL_MS = 5 * 60 * 1000;
 
+export type PtyBackend = 'buffered' | 'screen';
+export const PTY_BACKENDS: readonly PtyBackend[] = ['buffered', 'screen'];
+/** What the screen backend keeps to redraw from: more than any visible screen holds. */
+const SCREEN_KEPT_BYTES = 16 * 1024;
+/** What GNU screen 4.09 prints when coderd's agent runs `screen -X version` during an attach. */
+const SCREEN_VERSION = 'screen 4.09.00 (GNU) 30-Jan-22';
+
 const CLOSE_UNSUPPORTED_DATA = 1003;
 const CLOSE_NORMAL = 1000;
 const INTERRUPT = 0x03;
@@ -34,10 +46,45 @@ export interface PtySessionInfo {
   height: number;
   width: number;
   attachedSockets: number;
+  backend: PtyBackend;
+}
+
+/**
+ * What `screen -UxRRqc` writes when a client attaches (screen 4.09, TERM=xterm-256color,
+ * coderd's screen config), recorded from a real screen: terminal set-up, scroll region, clear;
+ * on a re-attach the redraw of the visible rows; then the version message that coderd's
+ * `screen -X version` makes flash on the last line, and the cursor put back.
+ */
+export function screenAttachOutput(height: number, width: number, recent: Buffer | undefined): Buffer {
+  const setup = `\x1b[!p\x1b[?3;4l\x1b[4l\x1b>\x1b[4l\x1b[?1h\x1b=\x1b[0m\x1b(B\x1b[1;${height}r\x1b[H\x1b[2J`;
+  const rows = recent ? visibleRows(recent.toString('latin1'), height, width) : [''];
+  const cursor = `\x1b[${rows.length};${(rows[rows.length - 1].length % width) + 1}H`;
+  const flash = `\x1b[${height - 1}B\x1b[7m${SCREEN_VERSION}\x1b[27m  \b\b\r${' '.repeat(SCREEN_VERSION.length + 2)}${recent ? cursor : '\x1b[H'}`;
+  return Buffer.from(setup + (recent ? `\x1b[H\x1b[2J${rows.join('\r\n')}` : '') + flash, 'latin1');
+}
+
+/**
+ * The logical lines (wrapped lines joined, as screen redraws them) that fill the last
+ * `height` rows of a `width`-column screen, the cursor's line last; a line cut by the top
+ * edge starts at a row boundary.
+ */
+function visibleRows(output: string, height: number, width: number): string[] {
+  const lines = output.split('\r\n');
+  const shown: string[] = [];
+  let rows = 0;
+  for (let i = lines.length - 1; i >= 0 && rows < height; i--) {
+    const line = lines[i];
+    const lineRows = Math.max(1, Math.ceil(line.length / width));
+    const room = height - rows;
+    shown.unshift(lineRows <= room ? line : line.slice((lineRows - room) * width));
+    rows += Math.min(lineRows, room);
+  }
+  return shown;
 }
 
 class TerminalSession {
-  private readonly output = new ByteRing(PTY_REPLAY_BYTES);
+  private readonly output: ByteRing;
+  private attachedBefore = false;
   private readonly sockets = new Set<WebSocket>();
   private expiryTimer: NodeJS.Timeout | undefined;
   /** The line typed so far, for commands that print what they read. */
@@ -52,7 +99,9 @@ class TerminalSession {
     readonly reconnect: string,
     params: PtyParams,
     private readonly onEnded: (session: TerminalSession) => void,
+    readonly backend: PtyBackend,
   ) {
+    this.output = new ByteRing(backend === 'screen' ? SCREEN_KEPT_BYTES : PTY_REPLAY_BYTES);
     this.width = params.width;
     this.height = params.height;
     const command = params.command.trim();
@@ -67,7 +116,12 @@ class TerminalSession {
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     this.sockets.add(socket);
-    if (this.output.length > 0) socket.send(this.output.contents(), { binary: true });
+    if (this.backend === 'screen') {
+      socket.send(screenAttachOutput(this.height, this.width, this.attachedBefore ? this.output.contents() : undefined), { binary: true });
+    } else if (this.output.length > 0) {
+      socket.send(this.output.contents(), { binary: true });
+    }
+    this.attachedBefore = true;
   }
 
   detach(socket: WebSocket, ttlMs: number): void {
@@ -86,6 +140,8 @@ class TerminalSession {
       echo.push(data.subarray(start, i));
       if (byte === INTERRUPT) {
         echo.push(CTRL_C_ECHO);
+        // screen's goodbye when its only window's command exits.
+        if (this.backend === 'screen') echo.push(Buffer.from(`\x1b[?1l\x1b>\x1b[${this.height};1H\r\n[screen is terminating]\r\n`));
         this.emit(Buffer.concat(echo));
         this.end();
         return;
@@ -134,6 +190,8 @@ export class PtyService {
   constructor(
     private readonly live: LiveConnections,
     private readonly detachedTtlMs: number,
+    /** Asked when a session starts, as the agent picks its backend per session. */
+    private readonly backend: () => PtyBackend = () => 'buffered',
   ) {}
 
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, agent: AgentRef, params: PtyParams): void {
@@ -159,7 +217,7 @@ export class PtyService {
     if (!session) {
       session = new TerminalSession(key, agent, params.reconnect, params, (ended) => {
         if (this.sessions.get(ended.key) === ended) this.sessions.delete(ended.key);
-      });
+      }, this.backend());
       this.sessions.set(key, session);
     }
     const attached = session;
@@ -206,6 +264,7 @@ export class PtyService {
       height: session.height,
       width: session.width,
       attachedSockets: session.attachedSockets,
+      backend: session.backend,
     }));
   }
 }

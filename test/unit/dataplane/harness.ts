@@ -29,7 +29,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { faults?: FaultsConfig; ptyDetachedTtlMs?: number } = {}): Promise<Harness> {
+export async function startHarness(options: { faults?: FaultsConfig; ptyDetachedTtlMs?: number; ptyBackend?: 'buffered' | 'screen' } = {}): Promise<Harness> {
   const sessions: Record<SessionKind, number> = { ssh: 0, reconnecting_pty: 0, app: 0 };
   const harness = { sessions, faults: options.faults ?? {}, binaryRequests: 0 } as Harness;
   const services = createAgentServices({
@@ -39,6 +39,7 @@ export async function startHarness(options: { faults?: FaultsConfig; ptyDetached
     },
     resolveWorkspace: (owner, workspace) => AGENTS.find((a) => a.ownerName === owner && a.workspaceName === workspace),
     ptyDetachedTtlMs: options.ptyDetachedTtlMs,
+    ptyBackend: options.ptyBackend,
   });
   const authorized = (req: http.IncomingMessage) => req.headers['coder-session-token'] === TEST_TOKEN;
   const appRoute = /^\/@([^/]+)\/([^/.]+)\.([^/]+)\/apps\/([^/?]+)(\/[^?]*)?(\?.*)?$/;
@@ -145,6 +146,12 @@ export async function waitFor(predicate: () => boolean, what: string, timeoutMs 
 export class Collector {
   chunks: Buffer[] = [];
   push = (chunk: Buffer): void => void this.chunks.push(chunk);
+  /** For a PTY channel's onData: fresh data here, resync data (replay, redraw) in `stale`. */
+  pushFresh = (chunk: Buffer, resync?: boolean): void => void (resync ? this.stale : this.chunks).push(chunk);
+  stale: Buffer[] = [];
+  get staleText(): string {
+    return Buffer.concat(this.stale).toString('utf8');
+  }
   get bytes(): Buffer {
     return Buffer.concat(this.chunks);
   }

@@ -2,9 +2,10 @@ import * as assert from 'assert';
 import { randomBytes } from 'crypto';
 import WebSocket from 'ws';
 import { ByteRing } from '../../../src/coder/byteRing';
-import { CrlfNormalizer, ReplayDeduplicator } from '../../../src/coder/echo';
+import { MarkerResync, TerminalTextFilter } from '../../../src/coder/echo';
 import { chunkUtf8, openPtyEchoChannel, ReconnectingPtySocket, ptyPath } from '../../../src/coder/pty';
 import { WebSocketDialError } from '../../../src/coder/wsDial';
+import { PTY_BACKENDS, screenAttachOutput } from '../../../src/sim/agent/ptyService';
 import { Collector, type Harness, startHarness, TEST_TOKEN, waitFor } from './harness';
 
 const DISCARD = 'dd if=/dev/stdin of=/dev/null bs=64 status=none';
@@ -34,10 +35,65 @@ function closeOf(socket: WebSocket): Promise<number> {
 }
 
 describe('data plane: echo helpers', () => {
-  it('CrlfNormalizer turns CRLF into LF even when split across chunks, and keeps lone CRs', () => {
-    const normalizer = new CrlfNormalizer();
-    const parts = ['ab\r', '\ncd\r\n', 'e\rf\r', '', 'g\r', '\r\n'].map((s) => normalizer.push(Buffer.from(s)).toString());
-    assert.strictEqual(parts.join(''), 'ab\ncd\ne\rf\rg\r\n');
+  /** Everything a filter emits for `chunks`, joined. */
+  function filtered(chunks: Array<string | Buffer>): string {
+    const filter = new TerminalTextFilter();
+    const out: Buffer[] = [];
+    for (const chunk of chunks) filter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, 'latin1'), (text) => out.push(text));
+    return Buffer.concat(out).toString('latin1');
+  }
+
+  it('TerminalTextFilter drops CRs and escape sequences, also when split across chunks', () => {
+    assert.strictEqual(filtered(['ab\r', '\ncd\r\n', 'e\rf']), 'ab\ncd\nef');
+    // CSI with private parameters, charset designation, keypad mode, OSC title (BEL and ST).
+    assert.strictEqual(filtered(['\x1b[!p\x1b[?3;4l\x1b(B\x1b=x\x1b]0;title\x07y\x1b]2;t\x1b\\z']), 'xyz');
+    const preamble = screenAttachOutput(24, 80, undefined);
+    for (let cut = 0; cut <= preamble.length; cut++) {
+      assert.strictEqual(filtered([preamble.subarray(0, cut), preamble.subarray(cut), 'ok\r\n']), filtered([preamble]) + 'ok\n', `cut at ${cut}`);
+    }
+    assert.ok(!/\x1b/.test(filtered([preamble])));
+    const plain = Buffer.from('0000000a:xyz\n');
+    const views: Buffer[] = [];
+    new TerminalTextFilter().push(plain, (view) => views.push(view));
+    assert.strictEqual(views.length, 1);
+    assert.strictEqual(views[0].buffer, plain.buffer, 'text without CR or ESC passes as a view, not a copy');
+  });
+
+  it('MarkerResync on 64 KiB of one repeated byte: the replay is resync data, after the marker data is fresh', () => {
+    const resync = new MarkerResync();
+    const marker = Buffer.from('#resync-0123456789ab');
+    const stale: Buffer[] = [];
+    const fresh: Buffer[] = [];
+    const deliver = (data: Buffer, isResync: boolean) => (isResync ? stale : fresh).push(Buffer.from(data));
+    resync.begin(marker);
+    const replay = Buffer.alloc(64 * 1024, 0x61);
+    // The replay arrives in one frame and in many; the marker's echo is split across frames.
+    resync.push(replay.subarray(0, 1000), deliver);
+    resync.push(replay.subarray(1000), deliver);
+    resync.push(Buffer.from('#resync-0123'), deliver);
+    resync.push(Buffer.from('456789ab'), deliver);
+    resync.push(Buffer.from('\n'), deliver);
+    resync.push(Buffer.from('0000000a:live\n'), deliver);
+    assert.deepStrictEqual(Buffer.concat(stale), Buffer.concat([replay, Buffer.from('\n')]));
+    assert.strictEqual(Buffer.concat(fresh).toString(), '0000000a:live\n');
+    assert.strictEqual(resync.resyncing, false);
+    // A stale marker (an earlier attach's, in the replay) does not end a new resync.
+    resync.begin(Buffer.from('#resync-ffffffffffff'));
+    stale.length = 0;
+    fresh.length = 0;
+    resync.push(Buffer.concat([replay, marker, Buffer.from('\n'), replay]), deliver);
+    assert.strictEqual(fresh.length, 0);
+    assert.ok(resync.resyncing);
+  });
+
+  it('MarkerResync gives up after its limit and lets the data be checked again', () => {
+    const resync = new MarkerResync(10_000);
+    const out: Array<[string, boolean]> = [];
+    resync.begin(Buffer.from('#resync-x'));
+    assert.strictEqual(resync.push(Buffer.alloc(20_000, 0x62), (data, isResync) => out.push([data.toString(), isResync])), false);
+    resync.push(Buffer.from('next'), (data, isResync) => out.push([data.toString(), isResync]));
+    assert.strictEqual(out.filter(([, isResync]) => isResync).map(([data]) => data).join(''), 'b'.repeat(20_000) + '\n');
+    assert.deepStrictEqual(out[out.length - 1], ['next', false]);
   });
 
   it('ByteRing keeps the last N bytes across wrap-around and oversized writes', () => {
@@ -66,25 +122,6 @@ describe('data plane: echo helpers', () => {
     assert.strictEqual(pieces.join(''), text);
   });
 
-  it('ReplayDeduplicator skips the replayed overlap and passes only new bytes', () => {
-    const output = Buffer.concat([tick(50_000), tick(30_000), tick(10_000)]);
-    const dedup = new ReplayDeduplicator();
-    const received = 70_000;
-    assert.deepStrictEqual(dedup.push(output.subarray(0, received)), output.subarray(0, received));
-    dedup.expectReplay();
-    const replay = output.subarray(output.length - ReplayDeduplicator.REPLAY_BYTES);
-    // The replay may arrive in several frames; nothing is delivered twice.
-    const fresh = Buffer.concat([dedup.push(replay.subarray(0, 1000)), dedup.push(replay.subarray(1000)), dedup.push(Buffer.from('live'))]);
-    assert.deepStrictEqual(fresh, Buffer.concat([output.subarray(received), Buffer.from('live')]));
-  });
-
-  it('ReplayDeduplicator passes everything when the replay no longer overlaps (more than 64 KiB missed)', () => {
-    const dedup = new ReplayDeduplicator();
-    dedup.push(tick(5000));
-    dedup.expectReplay();
-    const unseen = tick(70_000).subarray(70_000 - ReplayDeduplicator.REPLAY_BYTES);
-    assert.deepStrictEqual(dedup.push(unseen), unseen);
-  });
 });
 
 describe('data plane: reconnecting PTY', () => {
@@ -104,7 +141,7 @@ describe('data plane: reconnecting PTY', () => {
 
     const channel = await openPtyEchoChannel({ connection: harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD });
     const out = new Collector();
-    channel.onData(out.push);
+    channel.onData(out.pushFresh);
     const sent = Buffer.concat([tick(1024), tick(3000), tick(17)]);
     channel.send(sent);
     await waitFor(() => out.bytes.length >= sent.length, 'normalised echo');
@@ -166,11 +203,11 @@ describe('data plane: reconnecting PTY', () => {
     await pty.close();
   });
 
-  it('replays the output on re-attach with the same id; the channel delivers each byte once', async () => {
+  it('replays the output on re-attach with the same id; the channel delivers each byte once as fresh', async () => {
     const channel = await openPtyEchoChannel({ connection: harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD });
     const out = new Collector();
     const closes: Array<{ expected: boolean; code?: number }> = [];
-    channel.onData(out.push);
+    channel.onData(out.pushFresh);
     channel.onClose((info) => closes.push(info));
     const first = tick(2000);
     channel.send(first);
@@ -180,10 +217,10 @@ describe('data plane: reconnecting PTY', () => {
     assert.strictEqual(closes[0].expected, false);
     assert.strictEqual(closes[0].code, 1006);
 
-    // The raw socket sees the replay of what was already echoed.
+    // The raw socket sees the replay: the first attach's resync marker, then the echo.
     const { socket: raw, out: replay } = await rawSocket(harness, channel.reconnectId);
-    await waitFor(() => replay.bytes.length >= first.length + 1, 'replay');
-    assert.strictEqual(replay.text, first.toString().replace(/\n/g, '\r\n'));
+    await waitFor(() => replay.text.endsWith(first.toString().replace(/\n/g, '\r\n')), 'replay');
+    assert.match(replay.text, /^#resync-[0-9a-f]{12}\r\n/);
     raw.terminate();
 
     await channel.reconnect();
@@ -192,6 +229,7 @@ describe('data plane: reconnecting PTY', () => {
     await waitFor(() => out.bytes.length >= first.length + second.length, 'second echo');
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepStrictEqual(out.bytes, Buffer.concat([first, second]));
+    assert.ok(out.staleText.includes(first.toString()), 'the replay came as resync data');
     await channel.close();
   });
 
@@ -226,5 +264,77 @@ describe('data plane: reconnecting PTY', () => {
       openPtyEchoChannel({ connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD }),
       (error: unknown) => error instanceof WebSocketDialError && error.status === 401 && /not authorized/.test(error.message) && !error.message.includes('wrong-token'),
     );
+  });
+});
+
+describe('data plane: reconnecting PTY, both backends', () => {
+  for (const backend of PTY_BACKENDS) {
+    describe(`${backend} backend`, () => {
+      let harness: Harness;
+      beforeEach(async () => (harness = await startHarness({ ptyDetachedTtlMs: 600, ptyBackend: backend })));
+      afterEach(async () => harness.close());
+
+      it('delivers exactly the typed bytes as fresh data, whatever the attach showed first', async () => {
+        const channel = await openPtyEchoChannel({ connection: harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD });
+        const out = new Collector();
+        channel.onData(out.pushFresh);
+        const sent = Buffer.concat([tick(1024), tick(1024), tick(100)]);
+        channel.send(sent);
+        await waitFor(() => out.bytes.length >= sent.length, 'echo');
+        assert.deepStrictEqual(out.bytes, sent);
+        assert.ok(!out.staleText.includes('\x1b'), 'no escape sequence reaches the consumer');
+        assert.strictEqual(harness.services.ptySessions()[0].backend, backend);
+        await channel.close();
+      });
+
+      it('after a drop and re-attach: every later echo once and fresh; the replay or redraw is resync data', async () => {
+        const channel = await openPtyEchoChannel({ connection: harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD });
+        const out = new Collector();
+        channel.onData(out.pushFresh);
+        const before = Buffer.concat(Array.from({ length: 80 }, () => tick(1024)));
+        channel.send(before);
+        await waitFor(() => out.bytes.length === before.length, 'echo before the drop');
+        harness.services.resetAll();
+        await channel.reconnect();
+        const after = tick(1024);
+        channel.send(after);
+        await waitFor(() => out.bytes.length >= before.length + after.length, 'echo after the re-attach');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.deepStrictEqual(out.bytes, Buffer.concat([before, after]));
+        const lastLine = before.subarray(before.length - 1024, before.length - 1).toString();
+        assert.ok(out.staleText.includes(lastLine), 'the last line before the drop is in the resync data');
+        // buffered: the last 64 KiB of output; screen: about one screen (24 × 80), not the history.
+        if (backend === 'buffered') assert.ok(out.staleText.length > 60_000, `replay ${out.staleText.length} B`);
+        else assert.ok(out.staleText.length < 24 * 80 + 200, `redraw ${out.staleText.length} B`);
+        await channel.close();
+      });
+    });
+  }
+
+  describe('screen backend on the wire', () => {
+    let harness: Harness;
+    beforeEach(async () => (harness = await startHarness({ ptyDetachedTtlMs: 600, ptyBackend: 'screen' })));
+    afterEach(async () => harness.close());
+
+    it('a new session starts with screen\'s escapes and no newline; a re-attach redraws the visible rows', async () => {
+      const { socket, out } = await rawSocket(harness, 'screen-raw');
+      await waitFor(() => out.bytes.length > 0, 'attach output');
+      const preamble = out.text;
+      assert.ok(preamble.length >= 120 && preamble.length <= 200, `preamble ${preamble.length} B`);
+      assert.ok(preamble.startsWith('\x1b[!p') && !preamble.includes('\n'));
+      socket.send(Buffer.from(JSON.stringify({ data: `${'x'.repeat(150)}\n${'y'.repeat(20)}\n` })));
+      await waitFor(() => out.text.length >= preamble.length + 174, 'echo');
+      assert.strictEqual(out.text.slice(preamble.length), `${'x'.repeat(150)}\r\n${'y'.repeat(20)}\r\n`, 'live output is the plain echo');
+      socket.terminate();
+
+      const { socket: again, out: redraw } = await rawSocket(harness, 'screen-raw');
+      await waitFor(() => redraw.text.includes('y'.repeat(20)), 'redraw');
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      assert.ok(redraw.text.includes(`\x1b[H\x1b[2J${'x'.repeat(150)}\r\n${'y'.repeat(20)}\r\n`), JSON.stringify(redraw.text));
+      const closed = closeOf(again);
+      again.send(Buffer.from(JSON.stringify({ data: '\u0003' })));
+      assert.strictEqual(await closed, 1000);
+      assert.ok(redraw.text.endsWith('^C\x1b[?1l\x1b>\x1b[24;1H\r\n[screen is terminating]\r\n'), 'screen says goodbye');
+    });
   });
 });

@@ -23,7 +23,7 @@ function tick(size: number): Buffer {
 
 async function assertEchoes(channel: EchoChannel, payloads: Buffer[]): Promise<void> {
   const out = new Collector();
-  channel.onData(out.push);
+  channel.onData(out.pushFresh);
   for (const payload of payloads) channel.send(payload);
   const sent = Buffer.concat(payloads);
   await waitFor(() => out.bytes.length >= sent.length, 'echo');
@@ -56,16 +56,16 @@ describe('data plane through the simulated deployment', () => {
     fs.rmSync(cacheDir, { recursive: true, force: true });
   });
 
-  it('PTY: echo, counted in deployment stats, reconnect with replay de-duplicated', async () => {
+  it('PTY: echo, counted in deployment stats, reconnect with the replay as resync data', async () => {
     const connection = { url: fixture.sim.url, token: fixture.sim.ownerToken };
     const channel = await openPtyEchoChannel({ connection, agentId, width: 80, height: 24, command: 'dd if=/dev/stdin of=/dev/null bs=1024 status=none' });
     const out = new Collector();
-    channel.onData(out.push);
+    channel.onData(out.pushFresh);
     const first = tick(1024);
     channel.send(first);
     await waitFor(() => out.bytes.length >= first.length, 'first echo');
     assert.strictEqual(fixture.sim.stats().sessions.reconnecting_pty, 1);
-    // Re-attaching replays the first echo; the channel must not deliver it twice.
+    // Re-attaching replays the first echo: resync data, not fresh data.
     await channel.reconnect();
     const second = tick(1024);
     channel.send(second);

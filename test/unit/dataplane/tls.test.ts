@@ -56,7 +56,7 @@ describe('data plane over TLS', () => {
 
     const pty = await openPtyEchoChannel({ connection: trusted, agentId: workspace.agentId, width: 80, height: 24, command: 'dd if=/dev/stdin of=/dev/null bs=64 status=none' });
     const ptyOut = new Collector();
-    pty.onData(ptyOut.push);
+    pty.onData(ptyOut.pushFresh);
     pty.send(Buffer.from('secure\n'));
     await waitFor(() => ptyOut.text === 'secure\n', 'pty echo over TLS');
     await pty.close();
