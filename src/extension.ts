@@ -1,24 +1,37 @@
-// Entry point of the extension host bundle: wires the pieces and registers disposables.
+// Entry point of the extension host bundle: builds the shared services, then one feature per
+// folder of src/vscode (deployments, plans, runs, dashboard, testing), each registering its own
+// commands and disposables. Runs and the simulated deployment run in child processes.
+import * as path from 'path';
 import * as vscode from 'vscode';
 import type { RunSnapshot } from './protocol/snapshot';
 import { COMMAND_IDS } from './vscode/commandIds';
-import { Commands } from './vscode/commands';
-import { DashboardHost, type RenderedReport } from './vscode/dashboardPanel';
-import { DeploymentStore, DeploymentsTreeProvider, type DeploymentState, type KnownDeployment } from './vscode/deployments';
+import { CommandErrors } from './vscode/commands';
+import { DashboardFeature } from './vscode/dashboard/feature';
+import { DashboardHost, type RenderedReport } from './vscode/dashboard/panel';
+import { DeploymentsFeature } from './vscode/deployments/feature';
+import { DeploymentStore, type DeploymentState, type KnownDeployment } from './vscode/deployments/store';
 import { createEngineBackend } from './vscode/engineBackend';
 import { ScaleTestLog } from './vscode/log';
-import { PlanIndex, PlansTreeProvider } from './vscode/plans';
+import { PlansFeature } from './vscode/plans/feature';
+import { PlanIndex } from './vscode/plans/planIndex';
+import { createProcessBackend } from './vscode/processBackend';
 import { SecretRedactor } from './vscode/redact';
-import { RunController } from './vscode/runController';
-import { RunHistory, RunNode, RunsTreeProvider } from './vscode/runs';
-import { readSettings, resultsFolder } from './vscode/settings';
-import { PlanTests, type RecordedResult } from './vscode/testing';
+import { RunController } from './vscode/runs/controller';
+import { RunsFeature } from './vscode/runs/feature';
+import { RunHistory } from './vscode/runs/history';
+import type { HostLag } from './vscode/runs/hostLag';
+import { resultsFolder } from './vscode/settings';
+import { PlanTests, type RecordedResult } from './vscode/testing/planTests';
 
 /** What `activate` returns: read by this extension's integration tests. */
 export interface ScaleTestExtensionApi {
   commandIds: readonly string[];
   resultsFolder(): string;
   currentRun(): RunSnapshot | undefined;
+  /** Process ids: this extension host, the live run's runner, the simulated deployment's. */
+  processes(): { host: number; runner?: number; sim?: number };
+  /** The extension host's own event-loop delay during the last run (the bench records it). */
+  hostEventLoopLag(): HostLag | undefined;
   lastError(): string | undefined;
   /** The last lines of the "Coder Scale Test" log. */
   logLines(): string[];
@@ -35,68 +48,56 @@ export interface ScaleTestExtensionApi {
   };
 }
 
-let commands: Commands | undefined;
+/** How long closing the window waits for a live run's abort path (stop traffic, clean up). */
+const SHUTDOWN_WAIT_MS = 10_000;
+
+let shutdown: (() => Promise<void>) | undefined;
 
 export function activate(context: vscode.ExtensionContext): ScaleTestExtensionApi {
-  const backend = createEngineBackend();
+  const register = <T extends vscode.Disposable>(disposable: T): T => {
+    context.subscriptions.push(disposable);
+    return disposable;
+  };
+  const backend = { ...createEngineBackend(), ...createProcessBackend({ modulePath: path.join(context.extensionPath, 'dist', 'cli.js') }) };
   const redactor = new SecretRedactor();
-  const log = new ScaleTestLog(redactor);
+  const log = register(new ScaleTestLog(redactor));
+  const errors = new CommandErrors(log, redactor);
   const results = () => resultsFolder(context);
-  const deployments = new DeploymentStore(context, backend, redactor);
-  const plans = new PlanIndex();
-  const dashboard = new DashboardHost(context.extensionUri);
-  const runs = new RunController(backend, deployments, dashboard, log, redactor, results);
+  const store = register(new DeploymentStore(context, backend, redactor));
+  const planIndex = register(new PlanIndex());
+  const panel = register(new DashboardHost(context.extensionUri));
+  const runs = register(new RunController(backend, store, panel, log, redactor, results));
   const history = new RunHistory(backend, results);
-  const runsTree = new RunsTreeProvider(history, runs);
-  const diagnostics = vscode.languages.createDiagnosticCollection('coder-scaletest');
-  commands = new Commands({ context, backend, deployments, plans, runs, history, runsTree, dashboard, log, redactor, diagnostics });
-  const tests = new PlanTests(plans, backend, runs, (uri) => commands!.pickDeploymentFor(uri));
-  const resultsWatcher = vscode.workspace.createFileSystemWatcher('**/report.json');
 
-  context.subscriptions.push(
-    log,
-    deployments,
-    plans,
-    dashboard,
-    runs,
-    runsTree,
-    diagnostics,
-    tests,
-    resultsWatcher,
-    resultsWatcher.onDidCreate(() => runsTree.refresh()),
-    resultsWatcher.onDidDelete(() => runsTree.refresh()),
-    vscode.window.registerTreeDataProvider('coderScaletest.deployments', new DeploymentsTreeProvider(deployments)),
-    vscode.window.registerTreeDataProvider('coderScaletest.plans', new PlansTreeProvider(plans)),
-    vscode.window.createTreeView('coderScaletest.runs', { treeDataProvider: runsTree, showCollapseAll: true }),
-    vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration('coderScaletest.resultsFolder')) runsTree.refresh();
-      if (event.affectsConfiguration('coderScaletest')) void deployments.refresh();
-      if (event.affectsConfiguration('coderScaletest.tls.insecure') && readSettings().tls.insecure) {
-        void vscode.window.showWarningMessage(
-          'Coder Scale Test: TLS certificate verification is now off for every deployment. Use this only for test deployments you control; prefer coderScaletest.tls.caFile.',
-        );
-      }
-    }),
-    ...commands.register(),
-  );
+  const deployments = register(new DeploymentsFeature(store, backend, log, redactor, errors, (url) => runs.current?.snapshot?.deploymentUrl === url));
+  const plans = register(new PlansFeature(planIndex, backend, errors));
+  const runsFeature = register(new RunsFeature(runs, history, backend, plans, deployments, panel, log, errors));
+  register(new DashboardFeature(panel, runs, history, backend, errors));
+  const tests = register(new PlanTests(planIndex, backend, runs, (uri) => deployments.pickDeploymentFor(uri)));
 
-  void vscode.commands.executeCommand('setContext', 'coderScaletest.simRunning', false);
-  void plans.rescan();
-  void deployments.refresh();
+  shutdown = async () => {
+    // The run first: its cleanup needs the deployment, which may be the simulated one.
+    await runs.shutdown(SHUTDOWN_WAIT_MS);
+    await deployments.disposeSim();
+  };
+  void planIndex.rescan();
+  void store.refresh();
 
   return {
     commandIds: COMMAND_IDS,
     resultsFolder: results,
     currentRun: () => runs.current?.snapshot,
-    lastError: () => commands?.lastError,
+    processes: () => ({ host: process.pid, runner: runs.current?.test.runnerPid, sim: deployments.simPid }),
+    hostEventLoopLag: () => runs.lastHostLag(),
+    lastError: () => errors.lastError,
     logLines: () => log.recentLines(),
-    deployments: () => deployments.list().map((deployment) => ({ ...deployment, state: deployments.state(deployment.url) })),
+    deployments: () => store.list().map((deployment) => ({ ...deployment, state: store.state(deployment.url) })),
     runsTree: async () => {
-      const roots = (await runsTree.getChildren()) as RunNode[];
+      const roots = await runsFeature.tree.getChildren();
       return roots.map((root) => ({
         label: String(root.label),
         description: String(root.description ?? ''),
-        children: root.children().map((child) => ({
+        children: ('children' in root ? root.children() : []).map((child) => ({
           label: String(child.label),
           description: String(child.description ?? ''),
           icon: child.iconPath instanceof vscode.ThemeIcon ? child.iconPath.id : '',
@@ -106,13 +107,13 @@ export function activate(context: vscode.ExtensionContext): ScaleTestExtensionAp
     testResults: () => Object.fromEntries(tests.lastResults),
     testItems: () => tests.items(),
     dashboard: {
-      isOpen: () => dashboard.isOpen,
-      probe: (timeoutMs) => dashboard.probe(timeoutMs),
-      recordPosts: (on) => dashboard.recordPosts(on),
+      isOpen: () => panel.isOpen,
+      probe: (timeoutMs) => panel.probe(timeoutMs),
+      recordPosts: (on) => panel.recordPosts(on),
     },
   };
 }
 
 export async function deactivate(): Promise<void> {
-  await commands?.disposeSim();
+  await shutdown?.();
 }

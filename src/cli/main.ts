@@ -15,6 +15,8 @@ import { parseCommandArgs, stringOption, UsageError, wantsHelp, wholeNumberOptio
 import { COMMANDS, usageOf, usageOverview } from './commandSpecs';
 import { ABORTED_EXIT, watchInterrupts } from './interrupts';
 import { runSimCommand } from './simCommand';
+import { runRunnerMode } from './runner';
+import { RUNNER_MODE_ARG } from '../protocol/runner';
 
 export const EXIT = { passed: 0, failed: 1, usage: 2, access: 3, aborted: ABORTED_EXIT } as const;
 
@@ -349,7 +351,9 @@ export function demoPlan(
   return plan;
 }
 
-if (require.main === module) {
+if (require.main === module && process.argv[2] === RUNNER_MODE_ARG) {
+  runRunnerMode();
+} else if (require.main === module) {
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
     (code) => process.exit(code),
     (error: Error) => {

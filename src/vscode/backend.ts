@@ -17,6 +17,10 @@ export interface SimDeploymentHandle {
   /** Owner session token; goes to SecretStorage, never to logs or the webview. */
   ownerToken: string;
   ownerEmail: string;
+  /** The process serving it (a child of the extension host). */
+  pid?: number;
+  /** Settles with the reason if the deployment's process ends on its own (crash, kill). */
+  exited?: Promise<string>;
   close(): Promise<void>;
 }
 
@@ -38,6 +42,8 @@ export interface RunOutcome {
 
 export interface RunningTest {
   runId: string;
+  /** The process running the engine (a child of the extension host). */
+  runnerPid?: number;
   latest(): RunSnapshot | undefined;
   subscribe(listener: (snapshot: RunSnapshot) => void): () => void;
   abort(): void;

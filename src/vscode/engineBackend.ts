@@ -1,5 +1,6 @@
-// The real backend: the engine, the Coder client and the embedded simulated deployment behind
-// the narrow ScaleTestBackend interface. No vscode import.
+// The in-host half of the backend: plan validation, deployment checks, login, cleanup and
+// report reading, all light request/response work. Runs and the simulated deployment run in
+// child processes (processBackend.ts). No vscode import.
 import { CoderClient } from '../coder/client';
 import type { DeploymentConnection, TlsOptions } from '../coder/connection';
 import { CoderApiError } from '../coder/errors';
@@ -7,10 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { cleanupRun } from '../engine/cleanup';
 import { defaultPlan, parsePlanText, PlanError, type Plan } from '../engine/plan';
-import { startRun } from '../engine/run';
 import type { RunSnapshot } from '../protocol/snapshot';
 import { TRAFFIC_STAGES } from '../protocol/snapshot';
-import { startSimDeployment } from '../sim';
 import type { DeploymentInfo, ScaleTestBackend } from './backend';
 
 function parsePlan(text: string, source: string): Plan {
@@ -46,9 +45,10 @@ function isOwner(roles: { name: string; organization_id?: string }[] | undefined
   return (roles ?? []).some((role) => role.name === 'owner' && !role.organization_id);
 }
 
-export function createEngineBackend(): ScaleTestBackend {
-  /** Prometheus endpoints of simulated deployments started here, by URL (plans cannot know them). */
-  const simPrometheus = new Map<string, string>();
+/** Everything but runs and the simulated deployment, which run in child processes (processBackend.ts). */
+export type InHostBackend = Omit<ScaleTestBackend, 'startRun' | 'startSimDeployment'>;
+
+export function createEngineBackend(): InHostBackend {
   return {
     validatePlanText(text, source) {
       const plan = parsePlan(text, source);
@@ -97,42 +97,6 @@ export function createEngineBackend(): ScaleTestBackend {
       return `Run ${runId}: deleted ${outcome.deletedWorkspaces} of ${outcome.found.workspaces} workspace(s) and ${outcome.deletedUsers} of ${outcome.found.users} user(s)${leftovers}.`;
     },
 
-    async startRun(request) {
-      const plan = parsePlan(request.planText, request.planSource);
-      const prometheusUrl = simPrometheus.get(request.connection.url);
-      if (prometheusUrl && !plan.deployment.prometheusUrl) plan.deployment.prometheusUrl = prometheusUrl;
-      const handle = startRun({
-        plan,
-        connection: request.connection,
-        outDir: request.outDir,
-        signal: request.signal,
-        log: (event) => request.log(event.level, event.stage ? `[${event.stage}] ${event.message}` : event.message),
-        chromiumPath: request.chromiumPath,
-        coderBinaryPath: request.coderBinaryPath,
-      });
-      return {
-        runId: handle.runId,
-        latest: () => handle.latest(),
-        subscribe: (listener) => handle.subscribe(listener),
-        abort: () => handle.abort(),
-        done: handle.done.then((result) => ({ snapshot: { ...result.snapshot, reportDir: result.reportDir }, reportDir: result.reportDir })),
-      };
-    },
-
     readReport: readReportSnapshot,
-
-    async startSimDeployment() {
-      const sim = await startSimDeployment({ port: 0 });
-      simPrometheus.set(sim.url, sim.prometheusUrl);
-      return {
-        url: sim.url,
-        ownerToken: sim.ownerToken,
-        ownerEmail: sim.ownerEmail,
-        close: async () => {
-          simPrometheus.delete(sim.url);
-          await sim.close();
-        },
-      };
-    },
   };
 }

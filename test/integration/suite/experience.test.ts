@@ -8,7 +8,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ScaleTestExtensionApi } from '../../../src/extension';
 import { startSimDeployment, type SimDeployment } from '../../../src/sim';
-import type { RunPlanResult } from '../../../src/vscode/commands';
+import { leftovers } from '../../unit/engine/helpers';
+import type { RunPlanResult } from '../../../src/vscode/runs/feature';
 import { screenshot, testOutputDir, waitFor, webviewText } from './workbench';
 
 const EXTENSION_ID = 'coder-scaletest.coder-scaletest';
@@ -62,6 +63,9 @@ describe('VS Code experience', function () {
     assert.ok(started, `start failed: ${api.lastError()}`);
     const entry = api.deployments().find((deployment) => deployment.url === started.url);
     assert.ok(entry?.simulated, 'the simulated deployment is not listed');
+    const { host, sim: simPid } = api.processes();
+    assert.strictEqual(host, process.pid);
+    assert.ok(simPid && simPid !== host, `the simulated deployment runs in the extension host (pid ${simPid})`);
     assert.strictEqual(entry.state.state, 'connected');
     assert.ok(entry.state.state === 'connected' && entry.state.info.isOwner, 'not signed in as the owner');
     await vscode.commands.executeCommand('coderScaletest.stopSimulatedDeployment');
@@ -120,6 +124,8 @@ describe('VS Code experience', function () {
       return snapshot && snapshot.history.some((point) => point.stages.ssh) ? snapshot : undefined;
     });
     assert.strictEqual(live.planName, 'ui smoke');
+    const { host, runner } = api.processes();
+    assert.ok(runner && runner !== host, `the run's engine runs in the extension host (runner pid ${runner}, host ${host})`);
     assert.ok(api.dashboard.isOpen(), 'the dashboard did not open for the run');
     const liveCharts = await until('live chart points', 30_000, async () => {
       const rendered = await api.dashboard.probe();
@@ -132,6 +138,9 @@ describe('VS Code experience', function () {
 
     run = await running;
     assert.ok(run, `the run failed: ${api.lastError()}`);
+    const lag = api.hostEventLoopLag();
+    assert.ok(lag && lag.durationMs > 0, 'the extension host did not sample its event loop during the run');
+    assert.ok(api.logLines().some((line) => line.includes(`Extension host event-loop delay during run ${run!.runId}: p50`)), 'the host lag is not in the log');
     posted.push(...api.dashboard.recordPosts(false));
     assert.ok(run.reportDir, 'no report folder');
     for (const file of ['report.html', 'report.json', 'junit.xml']) {
@@ -236,6 +245,27 @@ describe('VS Code experience', function () {
     assert.strictEqual(stopped.status, 'aborted');
     assert.strictEqual(api.currentRun(), undefined, 'the run is still current after it ended');
     assert.strictEqual(await vscode.commands.executeCommand('coderScaletest.stopRun'), false);
+    // The runner's abort path cleaned up (strategy "always") before it reported the end.
+    assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
+  });
+
+  it('reports a runner that dies with its exit reason, and cleans up its leftovers from the Runs view', async function () {
+    this.timeout(120_000);
+    const running = vscode.commands.executeCommand('coderScaletest.runPlan', vscode.Uri.file(planPath), { deploymentUrl: sim.url }) as Thenable<RunPlanResult | undefined>;
+    const live = await until('the third run to start traffic', 60_000, () => (api.currentRun()?.status === 'running' ? api.currentRun() : undefined));
+    const { runner } = api.processes();
+    assert.ok(runner && runner !== process.pid);
+    process.kill(runner, 'SIGKILL');
+    assert.strictEqual(await running, undefined, 'a run whose runner was killed reported a result');
+    assert.match(api.lastError() ?? '', /process was killed by SIGKILL before it finished/);
+    assert.ok(!(api.lastError() ?? '').includes(sim.ownerToken), 'the exit reason shows the token');
+    assert.ok((await leftovers(sim)).users.length > 0, 'the killed run left nothing behind (nothing to test)');
+    const node = await until('the interrupted run in the Runs view', 15_000, async () => (await api.runsTree()).find((root) => root.label.includes(live.runId)));
+    assert.match(node.description, /runner died/);
+    const summary = (await vscode.commands.executeCommand('coderScaletest.cleanupRun', { runId: live.runId, deploymentUrl: sim.url })) as string | undefined;
+    assert.ok(summary, `cleanup failed: ${api.lastError()}`);
+    assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
+    assert.ok(!(await api.runsTree()).some((root) => root.label.includes(live.runId)), 'the cleaned-up run is still listed as interrupted');
   });
 
   it('never posts the session token to the webview, nor writes it to the log', () => {

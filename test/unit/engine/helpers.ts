@@ -71,7 +71,7 @@ export function tempDir(): string {
 }
 
 /** Scale-test users and workspaces still on the deployment (as the owner sees them). */
-export async function leftovers(sim: SimDeployment): Promise<{ users: string[]; workspaces: string[] }> {
+export async function leftovers(sim: Pick<SimDeployment, 'url' | 'ownerToken'>): Promise<{ users: string[]; workspaces: string[] }> {
   const owner = new CoderClient({ url: sim.url, token: sim.ownerToken });
   try {
     const users = (await owner.listUsers({ limit: 1000 })).users.map((u) => u.username).filter((name) => name.startsWith('scaletest-'));

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { dispatchMessage, type MessageHandlers, type WebviewToHost } from '../../../src/protocol/messages';
-import { normalizeDeploymentUrl } from '../../../src/vscode/deploymentUrl';
+import { normalizeDeploymentUrl } from '../../../src/vscode/deployments/deploymentUrl';
 import { SecretRedactor } from '../../../src/vscode/redact';
 
 describe('vscode webview messages and redaction', () => {

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { formatBytes, formatDuration, formatMs, worstRecentP95 } from '../../../src/protocol/format';
-import { describeRun, failureMessage, statusBarSummary } from '../../../src/vscode/runModel';
+import { describeRun, failureMessage, statusBarSummary } from '../../../src/vscode/runs/runModel';
 import { sampleSnapshot } from './snapshotFixture';
 
 describe('vscode run model (tree, status bar, test messages)', () => {

@@ -10,8 +10,8 @@ import {
   totalErrors,
   VERDICT_LABELS,
   worstRecentP95,
-} from '../protocol/format';
-import type { RunSnapshot, StageSnapshot, ThresholdSnapshot, Verdict } from '../protocol/snapshot';
+} from '../../protocol/format';
+import type { RunSnapshot, StageSnapshot, ThresholdSnapshot, Verdict } from '../../protocol/snapshot';
 
 /** Which icon to show: a verdict, or "running" while a stage is under way. */
 export type NodeIcon = Verdict | 'running';

@@ -1,31 +1,32 @@
 // The Testing API face: each plan is a test, its stages and thresholds are its children.
 // Running it in the Test Explorer runs the plan; verdicts arrive with the observed values.
 import * as vscode from 'vscode';
-import { STAGE_TITLES, type RunSnapshot, type StageName, type StageSnapshot, type ThresholdSnapshot } from '../protocol/snapshot';
-import type { ScaleTestBackend } from './backend';
-import type { PlanIndex } from './plans';
-import { planDisplayName } from './plans';
-import type { RunController } from './runController';
-import { describeStage, describeThreshold, failureMessage, stageDurationMs } from './runModel';
+import { STAGE_TITLES, type RunSnapshot, type StageName, type StageSnapshot, type ThresholdSnapshot } from '../../protocol/snapshot';
+import type { ScaleTestBackend } from '../backend';
+import { Disposable } from '../lifecycle';
+import type { PlanIndex } from '../plans/planIndex';
+import { planDisplayName } from '../plans/planIndex';
+import type { RunController } from '../runs/controller';
+import { describeStage, describeThreshold, failureMessage, stageDurationMs } from '../runs/runModel';
 
 export type RecordedResult = { state: 'passed' | 'failed' | 'skipped' | 'errored'; message?: string; durationMs?: number };
 
-export class PlanTests implements vscode.Disposable {
-  readonly controller = vscode.tests.createTestController('coderScaletest', 'Coder Scale Test');
+export class PlanTests extends Disposable {
+  readonly controller = this.register(vscode.tests.createTestController('coderScaletest', 'Coder Scale Test'));
   /** The last result of every test item by label path (`plan/stage`), for integration tests. */
   readonly lastResults = new Map<string, RecordedResult>();
   /** Test runs of the run profile, by plan URI, so `track` reports into them. */
   private readonly profileRuns = new Map<string, vscode.TestRun>();
   /** Plans whose run started (and so reports its own outcome, errors included). */
   private readonly tracked = new Set<string>();
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly plans: PlanIndex,
-    private readonly backend: ScaleTestBackend,
+    private readonly backend: Pick<ScaleTestBackend, 'validatePlanText'>,
     private readonly runs: RunController,
     private readonly pickDeployment: (planUri: vscode.Uri) => Promise<string | undefined>,
   ) {
+    super();
     this.controller.resolveHandler = async (item) => {
       if (!item) this.syncPlans();
       else await this.loadChildren(item);
@@ -35,11 +36,8 @@ export class PlanTests implements vscode.Disposable {
       this.syncPlans();
     };
     this.controller.createRunProfile('Run scale test', vscode.TestRunProfileKind.Run, (request, token) => this.runTests(request, token), true);
-    this.disposables.push(
-      this.controller,
-      plans.onDidChange(() => this.syncPlans()),
-      runs.onDidStart((live) => this.track(live.planUri)),
-    );
+    this.register(plans.onDidChange(() => this.syncPlans()));
+    this.register(runs.onDidStart((live) => this.track(live.planUri)));
   }
 
   private syncPlans(): void {
@@ -202,10 +200,6 @@ export class PlanTests implements vscode.Disposable {
   /** The Test Explorer's items: each plan with its children's labels. */
   items(): { label: string; children: string[] }[] {
     return [...iterate(this.controller.items)].map((item) => ({ label: item.label, children: [...iterate(item.children)].map((child) => child.label) }));
-  }
-
-  dispose(): void {
-    for (const disposable of this.disposables) disposable.dispose();
   }
 }
 

@@ -1,64 +1,15 @@
-// The Runs view: the live run on top, then past runs found in the results folder (each a
-// `<runId>/report.json`), each with its stages, thresholds and report files as children.
+// The Runs view: the live run on top, then runs whose runner died (their leftovers can be
+// cleaned up), then past runs found in the results folder, each with its stages, thresholds
+// and report files as children.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { RunSnapshot } from '../protocol/snapshot';
-import type { ScaleTestBackend } from './backend';
-import type { RunController } from './runController';
+import type { RunSnapshot } from '../../protocol/snapshot';
+import { commandFor } from '../commandIds';
+import { Disposable } from '../lifecycle';
+import type { InterruptedRun, RunController } from './controller';
+import type { RunHistory } from './history';
 import { describeRun, REPORT_FILES, type NodeIcon, type RunChildNode } from './runModel';
-
-export interface PastRun {
-  dir: string;
-  snapshot?: RunSnapshot;
-  error?: string;
-}
-
-/** Past runs in the results folder, newest first, each report read once per modification. */
-export class RunHistory {
-  private readonly cache = new Map<string, { mtimeMs: number; run: PastRun }>();
-
-  constructor(
-    private readonly backend: ScaleTestBackend,
-    private readonly resultsFolder: () => string,
-  ) {}
-
-  async list(): Promise<PastRun[]> {
-    const root = this.resultsFolder();
-    let entries: fs.Dirent[];
-    try {
-      entries = await fs.promises.readdir(root, { withFileTypes: true });
-    } catch {
-      return [];
-    }
-    const runs: { run: PastRun; mtimeMs: number }[] = [];
-    for (const entry of entries) {
-      if (!entry.isDirectory()) continue;
-      const dir = path.join(root, entry.name);
-      const reportFile = path.join(dir, 'report.json');
-      let mtimeMs: number;
-      try {
-        mtimeMs = (await fs.promises.stat(reportFile)).mtimeMs;
-      } catch {
-        continue;
-      }
-      const cached = this.cache.get(dir);
-      if (cached && cached.mtimeMs === mtimeMs) {
-        runs.push(cached);
-        continue;
-      }
-      let run: PastRun;
-      try {
-        run = { dir, snapshot: await this.backend.readReport(dir) };
-      } catch (error) {
-        run = { dir, error: (error as Error).message };
-      }
-      this.cache.set(dir, { mtimeMs, run });
-      runs.push({ run, mtimeMs });
-    }
-    return runs.sort((a, b) => (b.run.snapshot?.startedAt ?? b.mtimeMs) - (a.run.snapshot?.startedAt ?? a.mtimeMs)).map(({ run }) => run);
-  }
-}
 
 const ICONS: Record<NodeIcon, [string, string]> = {
   pass: ['pass', 'testing.iconPassed'],
@@ -73,7 +24,7 @@ function themeIcon(icon: NodeIcon): vscode.ThemeIcon {
   return new vscode.ThemeIcon(id, new vscode.ThemeColor(color));
 }
 
-export type RunsNode = RunNode | RunDetailNode | ReportFileNode;
+export type RunsNode = RunNode | InterruptedRunNode | RunDetailNode | ReportFileNode;
 
 export class RunNode extends vscode.TreeItem {
   constructor(
@@ -97,8 +48,8 @@ export class RunNode extends vscode.TreeItem {
       this.collapsibleState = vscode.TreeItemCollapsibleState.None;
     }
     this.contextValue = live ? 'run.live' : 'run.past';
-    if (dir) this.command = { command: 'coderScaletest.openRunInDashboard', title: 'Open in Dashboard', arguments: [{ runDir: dir }] };
-    else if (live) this.command = { command: 'coderScaletest.showDashboard', title: 'Open Dashboard' };
+    if (dir) this.command = commandFor('coderScaletest.openRunInDashboard', 'Open in Dashboard', { runDir: dir });
+    else if (live) this.command = commandFor('coderScaletest.showDashboard', 'Open Dashboard');
   }
 
   children(): RunsNode[] {
@@ -126,23 +77,37 @@ export class ReportFileNode extends vscode.TreeItem {
     this.resourceUri = vscode.Uri.file(file);
     this.iconPath = new vscode.ThemeIcon(file.endsWith('.html') ? 'globe' : file.endsWith('.xml') ? 'checklist' : 'json');
     this.contextValue = 'reportFile';
-    this.command = { command: 'coderScaletest.openReportFile', title: 'Open Report', arguments: [{ file }] };
+    this.command = commandFor('coderScaletest.openReportFile', 'Open Report', { file });
   }
 }
 
-export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<void>();
+/** A run whose runner process died before it finished: no report, maybe leftovers. */
+export class InterruptedRunNode extends vscode.TreeItem {
+  constructor(readonly run: InterruptedRun) {
+    super(`${run.planName} (${run.runId})`, vscode.TreeItemCollapsibleState.None);
+    this.id = `run:${run.runId}:interrupted`;
+    this.description = 'runner died · leftovers?';
+    this.tooltip = `${run.reason}\nDeployment: ${run.deploymentUrl}`;
+    this.iconPath = new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('testing.iconFailed'));
+    this.contextValue = 'run.interrupted';
+  }
+
+  children(): RunsNode[] {
+    return [];
+  }
+}
+
+export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvider<RunsNode> {
+  private readonly changed = this.register(new vscode.EventEmitter<void>());
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly history: RunHistory,
     private readonly controller: RunController,
   ) {
-    this.disposables.push(
-      controller.onDidUpdate(() => this.changed.fire()),
-      controller.onDidFinish(() => this.changed.fire()),
-    );
+    super();
+    this.register(controller.onDidUpdate(() => this.changed.fire()));
+    this.register(controller.onDidFinish(() => this.changed.fire()));
   }
 
   refresh(): void {
@@ -156,15 +121,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   async getChildren(node?: RunsNode): Promise<RunsNode[]> {
     if (node) return node instanceof RunNode ? node.children() : [];
     const live = this.controller.current;
-    const roots: RunNode[] = [];
+    const roots: (RunNode | InterruptedRunNode)[] = [];
     if (live?.snapshot) roots.push(new RunNode(live.snapshot, undefined, true));
+    for (const run of this.controller.interrupted) roots.push(new InterruptedRunNode(run));
     for (const run of await this.history.list()) roots.push(new RunNode(run.snapshot, run.dir, false, run.error));
-    void vscode.commands.executeCommand('setContext', 'coderScaletest.hasRuns', roots.some((root) => !root.live));
+    void vscode.commands.executeCommand('setContext', 'coderScaletest.hasRuns', roots.some((root) => root instanceof InterruptedRunNode || !root.live));
     return roots;
-  }
-
-  dispose(): void {
-    for (const disposable of this.disposables) disposable.dispose();
-    this.changed.dispose();
   }
 }

@@ -1,11 +1,11 @@
 // Known deployments: the non-secret list in globalState, one session token per deployment in
-// SecretStorage (keyed by URL), live connection state in memory, and the Deployments view.
+// SecretStorage (keyed by URL), and live connection state in memory.
 import * as vscode from 'vscode';
-import type { DeploymentConnection } from '../coder/connection';
-import type { DeploymentInfo, ScaleTestBackend } from './backend';
-import type { SecretRedactor } from './redact';
-import { readSettings } from './settings';
-
+import type { DeploymentConnection } from '../../coder/connection';
+import type { DeploymentInfo, ScaleTestBackend } from '../backend';
+import { Disposable } from '../lifecycle';
+import type { SecretRedactor } from '../redact';
+import { readSettings } from '../settings';
 
 const LIST_KEY = 'coderScaletest.deployments';
 const tokenKey = (url: string) => `coderScaletest.token:${url}`;
@@ -22,21 +22,22 @@ export type DeploymentState =
   | { state: 'error'; message: string }
   | { state: 'signedOut' };
 
-export class DeploymentStore implements vscode.Disposable {
+export class DeploymentStore extends Disposable {
   private readonly states = new Map<string, DeploymentState>();
   /**
    * The simulated deployment this window started: kept in memory only (token included), since
    * it dies with the window and other windows share globalState and SecretStorage.
    */
   private simulated: { url: string; token: string } | undefined;
-  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly changed = this.register(new vscode.EventEmitter<void>());
   readonly onDidChange = this.changed.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
-    private readonly backend: ScaleTestBackend,
+    private readonly backend: Pick<ScaleTestBackend, 'inspectDeployment'>,
     private readonly redactor: SecretRedactor,
   ) {
+    super();
     this.onDidChange(() => void vscode.commands.executeCommand('setContext', 'coderScaletest.hasDeployments', this.list().length > 0));
   }
 
@@ -114,77 +115,5 @@ export class DeploymentStore implements vscode.Disposable {
     this.states.set(url, state);
     this.changed.fire();
   }
-
-  dispose(): void {
-    this.changed.dispose();
-  }
 }
 
-export class DeploymentNode extends vscode.TreeItem {
-  constructor(readonly deployment: KnownDeployment, state: DeploymentState, isDefault: boolean) {
-    super(deployment.simulated ? `Simulated deployment` : deployment.url, vscode.TreeItemCollapsibleState.None);
-    const parts: string[] = [];
-    let tooltip = deployment.url;
-    switch (state.state) {
-      case 'connected':
-        parts.push(state.info.version, state.info.isOwner ? `${state.info.username} (owner)` : `${state.info.username} (not owner)`);
-        this.iconPath = new vscode.ThemeIcon(
-          state.info.isOwner ? 'vm-active' : 'warning',
-          new vscode.ThemeColor(state.info.isOwner ? 'testing.iconPassed' : 'list.warningForeground'),
-        );
-        tooltip += `\nConnected as ${state.info.username}${state.info.isOwner ? ' (owner)' : ' — not an owner: scale tests need the owner role'}\nVersion ${state.info.version}`;
-        break;
-      case 'checking':
-        parts.push('checking…');
-        this.iconPath = new vscode.ThemeIcon('loading~spin');
-        break;
-      case 'error':
-        parts.push('unreachable');
-        this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
-        tooltip += `\n${state.message}`;
-        break;
-      case 'signedOut':
-        parts.push('signed out');
-        this.iconPath = new vscode.ThemeIcon('vm-outline');
-        break;
-    }
-    if (deployment.simulated) parts.unshift(deployment.url);
-    if (isDefault) parts.push('default');
-    this.description = parts.join(' · ');
-    this.tooltip = tooltip;
-    this.id = `deployment:${deployment.url}`;
-    this.contextValue = deployment.simulated ? 'deployment.simulated' : 'deployment';
-    if ((state.state === 'signedOut' || state.state === 'error') && !deployment.simulated) {
-      this.command = { command: 'coderScaletest.connect', title: 'Connect to Deployment', arguments: [{ url: deployment.url }] };
-      this.tooltip += '\nClick to sign in again';
-    }
-  }
-}
-
-export class DeploymentsTreeProvider implements vscode.TreeDataProvider<DeploymentNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<void>();
-  readonly onDidChangeTreeData = this.changed.event;
-  private readonly subscription: vscode.Disposable;
-
-  constructor(private readonly store: DeploymentStore) {
-    this.subscription = store.onDidChange(() => this.changed.fire());
-  }
-
-  refresh(): void {
-    this.changed.fire();
-  }
-
-  getTreeItem(node: DeploymentNode): vscode.TreeItem {
-    return node;
-  }
-
-  getChildren(): DeploymentNode[] {
-    const defaultUrl = readSettings().defaultDeployment;
-    return this.store.list().map((deployment) => new DeploymentNode(deployment, this.store.state(deployment.url), deployment.url === defaultUrl));
-  }
-
-  dispose(): void {
-    this.subscription.dispose();
-    this.changed.dispose();
-  }
-}

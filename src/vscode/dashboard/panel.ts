@@ -11,9 +11,9 @@ import {
   type HostToWebview,
   type MessageHandlers,
   type WebviewToHost,
-} from '../protocol/messages';
-import type { RunSnapshot } from '../protocol/snapshot';
-import type { CommandId } from './commandIds';
+} from '../../protocol/messages';
+import type { RunSnapshot } from '../../protocol/snapshot';
+import type { CommandId } from '../commandIds';
 
 const VIEW_TYPE = 'coderScaletest.dashboard';
 const TITLE = 'Scale Test Dashboard';

@@ -1,17 +1,21 @@
-// Runs a plan through the engine and keeps every face current while it goes: the status bar,
-// cancellable progress for prepare and cleanup, the log channel, the dashboard and whoever
-// subscribes (Runs view, Test Explorer). One run at a time per window.
+// Runs a plan in a runner child process and keeps every face current while it goes: the
+// status bar, cancellable progress for prepare and cleanup, the log channel, the dashboard and
+// whoever subscribes (Runs view, Test Explorer). One run at a time per window. A runner that
+// dies is remembered as an interrupted run, whose leftovers the Runs view can clean up.
 import * as fs from 'fs';
 import * as vscode from 'vscode';
-import { isFinished } from '../protocol/format';
-import type { RunSnapshot } from '../protocol/snapshot';
-import type { LogLevel, RunOutcome, RunningTest, ScaleTestBackend } from './backend';
-import type { DashboardHost } from './dashboardPanel';
-import type { DeploymentStore } from './deployments';
-import type { ScaleTestLog } from './log';
-import type { SecretRedactor } from './redact';
+import type { RunSnapshot } from '../../protocol/snapshot';
+import type { LogLevel, RunOutcome, RunningTest, ScaleTestBackend } from '../backend';
+import type { DashboardHost } from '../dashboard/panel';
+import type { DeploymentStore } from '../deployments/store';
+import { Disposable } from '../lifecycle';
+import type { ScaleTestLog } from '../log';
+import { RunnerExitedError } from '../processBackend';
+import type { SecretRedactor } from '../redact';
+import { readSettings } from '../settings';
+import { HostLagMonitor, type HostLag } from './hostLag';
+import { PhaseProgress } from './phaseProgress';
 import { statusBarSummary } from './runModel';
-import { readSettings } from './settings';
 
 export interface LiveRun {
   planUri: vscode.Uri;
@@ -25,30 +29,53 @@ export interface RunFinished {
   error?: Error;
 }
 
-export class RunController implements vscode.Disposable {
+/** A run whose runner process died: what is known of it, so its leftovers can be cleaned up. */
+export interface InterruptedRun {
+  runId: string;
+  planName: string;
+  deploymentUrl: string;
+  reason: string;
+  at: number;
+}
+
+export class RunController extends Disposable {
   private live: LiveRun | undefined;
-  private readonly statusBar = vscode.window.createStatusBarItem('coderScaletest.run', vscode.StatusBarAlignment.Left, 50);
-  private readonly started = new vscode.EventEmitter<LiveRun>();
-  private readonly updated = new vscode.EventEmitter<RunSnapshot>();
-  private readonly finished = new vscode.EventEmitter<RunFinished>();
+  private readonly statusBar = this.register(vscode.window.createStatusBarItem('coderScaletest.run', vscode.StatusBarAlignment.Left, 50));
+  private readonly started = this.register(new vscode.EventEmitter<LiveRun>());
+  private readonly updated = this.register(new vscode.EventEmitter<RunSnapshot>());
+  private readonly finished = this.register(new vscode.EventEmitter<RunFinished>());
   readonly onDidStart = this.started.event;
   readonly onDidUpdate = this.updated.event;
   readonly onDidFinish = this.finished.event;
+  private readonly interruptedRuns = new Map<string, InterruptedRun>();
+  /** The extension host's own event-loop delay during the last (or current) run. */
+  private hostLag: HostLagMonitor | undefined;
 
   constructor(
-    private readonly backend: ScaleTestBackend,
+    private readonly backend: Pick<ScaleTestBackend, 'startRun' | 'cleanupRun'>,
     private readonly deployments: DeploymentStore,
     private readonly dashboard: DashboardHost,
     private readonly log: ScaleTestLog,
     private readonly redactor: SecretRedactor,
     private readonly resultsFolder: () => string,
   ) {
+    super();
     this.statusBar.name = 'Coder Scale Test';
     this.statusBar.command = 'coderScaletest.showDashboard';
   }
 
   get current(): LiveRun | undefined {
     return this.live;
+  }
+
+  /** Runs whose runner died, newest first. */
+  get interrupted(): InterruptedRun[] {
+    return [...this.interruptedRuns.values()].sort((a, b) => b.at - a.at);
+  }
+
+  /** The extension host's event-loop delay while the last run went (undefined before any run). */
+  lastHostLag(): HostLag | undefined {
+    return this.hostLag?.read();
   }
 
   /** Runs the plan in `planUri` against `deploymentUrl`; resolves when the run has ended. */
@@ -81,6 +108,9 @@ export class RunController implements vscode.Disposable {
       throw error;
     }
     this.dashboard.unpin();
+    this.hostLag?.dispose();
+    this.hostLag = new HostLagMonitor();
+    this.info(`Run ${test.runId} runs in process ${test.runnerPid ?? '?'} (this extension host is process ${process.pid})`);
     const live: LiveRun = { planUri, test };
     this.live = live;
     void vscode.commands.executeCommand('setContext', 'coderScaletest.runActive', true);
@@ -104,10 +134,14 @@ export class RunController implements vscode.Disposable {
       this.finished.fire({ planUri, outcome });
       return outcome;
     } catch (error) {
-      this.error(`Run ${test.runId} failed: ${(error as Error).message}`);
+      const message = this.redactor.redact((error as Error).message);
+      this.error(`Run ${test.runId} failed: ${message}`);
+      if (error instanceof RunnerExitedError) this.remember(test.runId, live.snapshot?.planName ?? vscode.workspace.asRelativePath(planUri), deploymentUrl, message);
       this.finished.fire({ planUri, error: error as Error });
       throw error;
     } finally {
+      const lag = this.hostLag?.stop();
+      if (lag) this.info(`Extension host event-loop delay during run ${test.runId}: p50 ${lag.p50Ms} ms, p99 ${lag.p99Ms} ms, max ${lag.maxMs} ms`);
       unsubscribe();
       progress.end();
       this.live = undefined;
@@ -117,6 +151,23 @@ export class RunController implements vscode.Disposable {
         if (!this.live) this.statusBar.hide();
       }, 60_000);
     }
+  }
+
+  private remember(runId: string, planName: string, deploymentUrl: string, reason: string): void {
+    this.interruptedRuns.set(runId, { runId, planName, deploymentUrl, reason: `${reason}. Its users and workspaces may still exist: clean them up from the Runs view.`, at: Date.now() });
+  }
+
+  /**
+   * Stops the live run through its own abort path (cleanup per strategy) and waits at most
+   * `timeoutMs` for it to finish; a runner still cleaning up after that goes on by itself.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    const live = this.live;
+    if (!live) return;
+    live.test.abort();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([live.test.done.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   stop(): boolean {
@@ -154,6 +205,7 @@ export class RunController implements vscode.Disposable {
             },
           });
           this.info(summary);
+          if (!controller.signal.aborted && !/could not delete/.test(summary)) this.interruptedRuns.delete(runId);
           return summary;
         } finally {
           cancellation.dispose();
@@ -183,64 +235,10 @@ export class RunController implements vscode.Disposable {
     this.log.error(line);
   }
 
-  dispose(): void {
+  override dispose(): void {
     this.live?.test.abort();
-    this.statusBar.dispose();
-    this.started.dispose();
-    this.updated.dispose();
-    this.finished.dispose();
+    this.hostLag?.dispose();
+    super.dispose();
   }
 }
 
-/**
- * A cancellable notification for the phases a user waits through (prepare and cleanup);
- * cancelling aborts the run, which still cleans up per the plan's strategy.
- */
-class PhaseProgress {
-  private phase: { status: string; report(message: string, increment?: number): void; close(): void } | undefined;
-  private lastFraction = 0;
-
-  constructor(private readonly onCancel: () => void) {}
-
-  update(snapshot: RunSnapshot): void {
-    const status = snapshot.status === 'starting' ? 'preparing' : snapshot.status;
-    const phaseStage = status === 'preparing' ? 'prepare' : status === 'cleaning' ? 'cleanup' : undefined;
-    if (!phaseStage || isFinished(snapshot)) {
-      this.end();
-      return;
-    }
-    if (this.phase?.status !== status) {
-      this.end();
-      this.open(status, phaseStage === 'prepare' ? `Preparing ${snapshot.planName}` : `Cleaning up ${snapshot.runId}`);
-    }
-    const stage = snapshot.stages.find((candidate) => candidate.name === phaseStage);
-    const progress = stage?.progress;
-    if (progress && progress.total > 0) {
-      const fraction = progress.done / progress.total;
-      this.phase!.report(`${progress.done}/${progress.total}${progress.failed ? `, ${progress.failed} failed` : ''}`, Math.max(0, (fraction - this.lastFraction) * 100));
-      this.lastFraction = fraction;
-    }
-  }
-
-  end(): void {
-    this.phase?.close();
-    this.phase = undefined;
-    this.lastFraction = 0;
-  }
-
-  private open(status: string, title: string): void {
-    let close!: () => void;
-    const closed = new Promise<void>((resolve) => (close = resolve));
-    let reporter: vscode.Progress<{ message?: string; increment?: number }> | undefined;
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
-      reporter = progress;
-      token.onCancellationRequested(() => this.onCancel());
-      return closed;
-    });
-    this.phase = {
-      status,
-      report: (message, increment) => reporter?.report({ message, increment }),
-      close,
-    };
-  }
-}

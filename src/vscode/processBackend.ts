@@ -1,0 +1,220 @@
+// Runs and simulated deployments in child processes: each is `dist/cli.js __runner`, forked
+// with an IPC channel that carries the typed messages of src/protocol/runner.ts. The
+// extension host only relays complete snapshots, so a large run never competes with the
+// editor for its event loop, and a crash of either side cannot take the other with it.
+// No vscode import.
+//
+// Why fork + IPC rather than `run --ndjson` over stdio: the channel carries structured
+// messages both ways (stop, logs, the final outcome) without parsing a text stream, keeps
+// stdout/stderr free for diagnostics, and hands the session token over without argv or env.
+import { fork, type ChildProcess } from 'child_process';
+import { asRunnerMessage, RUNNER_MODE_ARG, RUNNER_PROTOCOL_VERSION, type HostToRunner, type RunnerToHost } from '../protocol/runner';
+import type { RunSnapshot } from '../protocol/snapshot';
+import type { RunRequest, RunningTest, ScaleTestBackend, SimDeploymentHandle } from './backend';
+import { SecretRedactor } from './redact';
+
+/** Which script to fork: the bundled CLI, or (in unit tests) its TypeScript source through a loader. */
+export interface RunnerEntry {
+  modulePath: string;
+  execArgv?: string[];
+}
+
+/** A child that said goodbye without finishing its job: how it ended and what it last wrote. */
+export class RunnerExitedError extends Error {
+  constructor(
+    readonly what: string,
+    readonly exit: { code: number | null; signal: NodeJS.Signals | null },
+    readonly stderrTail: string[],
+  ) {
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    const tail = stderrTail.length ? `; its last output: ${stderrTail.join(' | ')}` : '; it wrote nothing to stderr';
+    super(`The ${what} process ${how} before it finished${tail}`);
+  }
+}
+
+const STDERR_TAIL_LINES = 12;
+const SIM_CLOSE_WAIT_MS = 5_000;
+
+type Incoming = RunnerToHost;
+type Outgoing = HostToRunner extends infer M ? (M extends { v: 1 } ? Omit<M, 'v'> : never) : never;
+
+/** One forked child: typed messages in and out, the tail of its stderr, and how it ended. */
+class RunnerChild {
+  readonly process: ChildProcess;
+  private readonly tail: string[] = [];
+  private partialLine = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  /** Receives every message of this protocol version the child sends. */
+  onMessage: (message: Incoming) => void = () => undefined;
+
+  constructor(
+    entry: RunnerEntry,
+    private readonly redactor: SecretRedactor,
+  ) {
+    // execArgv is explicit so the child never inherits the extension host's inspector flags.
+    this.process = fork(entry.modulePath, [RUNNER_MODE_ARG], { execArgv: entry.execArgv ?? [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.process.stderr?.setEncoding('utf8');
+    this.process.stderr?.on('data', (chunk: string) => this.keepTail(chunk));
+    this.process.on('message', (raw) => {
+      const message = asRunnerMessage<Incoming>(raw);
+      if (message) this.onMessage(message);
+    });
+    this.exited = new Promise((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
+    // A failed spawn also emits 'exit'; the error itself must not go unhandled.
+    this.process.on('error', (error) => this.keepTail(`${error.message}\n`));
+  }
+
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
+  get alive(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  send(message: Outgoing): void {
+    if (this.process.connected) this.process.send({ v: RUNNER_PROTOCOL_VERSION, ...message });
+  }
+
+  stderrTail(): string[] {
+    const lines = this.partialLine ? [...this.tail, this.partialLine] : [...this.tail];
+    return lines.map((line) => this.redactor.redact(line));
+  }
+
+  private keepTail(chunk: string): void {
+    const lines = (this.partialLine + chunk).split('\n');
+    this.partialLine = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) this.tail.push(line);
+    this.tail.splice(0, Math.max(0, this.tail.length - STDERR_TAIL_LINES));
+  }
+}
+
+/** Resolves with the first message `pick` accepts; rejects when the child fails or exits first. */
+function firstAnswer<T>(child: RunnerChild, what: string, pick: (message: Incoming) => T | undefined): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const previous = child.onMessage;
+    child.onMessage = (message) => {
+      previous(message);
+      if (message.type === 'failed') reject(new Error(message.message));
+      const picked = pick(message);
+      if (picked !== undefined) resolve(picked);
+    };
+    void child.exited.then((exit) => reject(new RunnerExitedError(what, exit, child.stderrTail())));
+  });
+}
+
+/** Starts a run in a child process; resolves once the child has accepted the plan. */
+export async function startRunInChild(entry: RunnerEntry, request: RunRequest & { prometheusUrl?: string }): Promise<RunningTest> {
+  const redactor = new SecretRedactor();
+  redactor.add(request.connection.token);
+  const child = new RunnerChild(entry, redactor);
+  let latest: RunSnapshot | undefined;
+  const listeners = new Set<(snapshot: RunSnapshot) => void>();
+  let settle: { resolve(outcome: { snapshot: RunSnapshot; reportDir: string }): void; reject(error: Error): void } | undefined;
+  const done = new Promise<{ snapshot: RunSnapshot; reportDir?: string }>((resolve, reject) => (settle = { resolve, reject }));
+  let runId = '';
+  child.onMessage = (message) => {
+    switch (message.type) {
+      case 'snapshot':
+        latest = message.snapshot;
+        for (const listener of listeners) listener(message.snapshot);
+        break;
+      case 'log':
+        request.log(message.level, message.line);
+        break;
+      case 'runDone':
+        latest = { ...message.snapshot, reportDir: message.reportDir };
+        settle?.resolve({ snapshot: latest, reportDir: message.reportDir });
+        break;
+      case 'failed':
+        settle?.reject(new Error(`Run ${runId} failed in the runner: ${message.message}`));
+        break;
+    }
+  };
+  const started = firstAnswer(child, 'runner', (message) => (message.type === 'runStarted' ? message : undefined));
+  child.send({
+    type: 'startRun',
+    planText: request.planText,
+    planSource: request.planSource,
+    connection: request.connection,
+    outDir: request.outDir,
+    chromiumPath: request.chromiumPath,
+    coderBinaryPath: request.coderBinaryPath,
+    prometheusUrl: request.prometheusUrl,
+  });
+  let accepted: { runId: string; pid: number };
+  try {
+    accepted = await started;
+  } catch (error) {
+    if (child.alive) child.process.kill();
+    throw error;
+  }
+  runId = accepted.runId;
+  void child.exited.then((exit) => settle?.reject(new RunnerExitedError(`runner (run ${runId})`, exit, child.stderrTail())));
+  const stop = () => child.send({ type: 'stop', reason: 'stopped from VS Code' });
+  if (request.signal.aborted) stop();
+  else request.signal.addEventListener('abort', stop, { once: true });
+  return {
+    runId,
+    runnerPid: accepted.pid,
+    latest: () => latest,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    abort: stop,
+    done,
+  };
+}
+
+/** Starts the simulated deployment in a child process. */
+export async function startSimInChild(entry: RunnerEntry): Promise<SimDeploymentHandle & { prometheusUrl: string }> {
+  const redactor = new SecretRedactor();
+  const child = new RunnerChild(entry, redactor);
+  const ready = firstAnswer(child, 'simulated deployment', (message) => (message.type === 'simReady' ? message : undefined));
+  child.send({ type: 'startSim' });
+  let sim: Extract<Incoming, { type: 'simReady' }>;
+  try {
+    sim = await ready;
+  } catch (error) {
+    if (child.alive) child.process.kill();
+    throw error;
+  }
+  redactor.add(sim.ownerToken);
+  return {
+    url: sim.url,
+    ownerToken: sim.ownerToken,
+    ownerEmail: sim.ownerEmail,
+    prometheusUrl: sim.prometheusUrl,
+    pid: sim.pid,
+    exited: child.exited.then((exit) => new RunnerExitedError('simulated deployment', exit, child.stderrTail()).message),
+    async close() {
+      if (!child.alive) return;
+      child.send({ type: 'stop' });
+      const timer = setTimeout(() => child.process.kill('SIGKILL'), SIM_CLOSE_WAIT_MS);
+      await child.exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The backend's run and simulated-deployment halves, each in its own child process. */
+export function createProcessBackend(entry: RunnerEntry): Pick<ScaleTestBackend, 'startRun' | 'startSimDeployment'> {
+  /** Prometheus endpoints of simulated deployments started here, by URL (plans cannot know them). */
+  const simPrometheus = new Map<string, string>();
+  return {
+    startRun: (request) => startRunInChild(entry, { ...request, prometheusUrl: simPrometheus.get(request.connection.url) }),
+    async startSimDeployment() {
+      const sim = await startSimInChild(entry);
+      simPrometheus.set(sim.url, sim.prometheusUrl);
+      return {
+        ...sim,
+        close: async () => {
+          simPrometheus.delete(sim.url);
+          await sim.close();
+        },
+      };
+    },
+  };
+}
