@@ -5,7 +5,7 @@
 // why a runner died.
 import { parsePlanText, PlanError, startRun, type RunHandle } from '../engine';
 import { startSimDeployment, type SimDeployment } from '../sim';
-import { asRunnerMessage, RUNNER_PROTOCOL_VERSION, type HostToRunner, type RunnerToHost } from '../protocol/runner';
+import { asRunnerMessage, RUNNER_PROTOCOL_VERSION, type HostToRunner, type RunnerToHost, type SimChildOptions } from '../protocol/runner';
 
 /** After the host is gone, how long an aborted run may take to clean up before the child gives up. */
 const ORPHAN_CLEANUP_LIMIT_MS = 5 * 60_000;
@@ -44,7 +44,7 @@ export function runRunnerMode(): void {
         if (!job) job = runJob(message);
         break;
       case 'startSim':
-        if (!job) job = simJob();
+        if (!job) job = simJob(message.options ?? {});
         break;
       case 'stop':
         stop(message.reason ?? 'stopped from VS Code');
@@ -103,18 +103,18 @@ function runJob(request: Extract<HostToRunner, { type: 'startRun' }>): { stop(re
   };
 }
 
-function simJob(): { stop(reason: string): void } {
+function simJob(options: SimChildOptions): { stop(reason: string): void } {
   let sim: SimDeployment | undefined;
   let stopRequested = false;
   const close = async () => {
     await sim?.close();
     await finish(0);
   };
-  startSimDeployment({ port: 0 }).then(
+  startSimDeployment({ ...options, port: 0 }).then(
     async (started) => {
       sim = started;
       if (stopRequested) return close();
-      await send({ type: 'simReady', url: sim.url, ownerToken: sim.ownerToken, ownerEmail: sim.ownerEmail, prometheusUrl: sim.prometheusUrl, pid: process.pid });
+      await send({ type: 'simReady', url: sim.url, ownerToken: sim.ownerToken, ownerEmail: sim.ownerEmail, prometheusUrl: sim.prometheusUrl, pid: process.pid, directSsh: sim.directSsh });
     },
     async (error: Error) => {
       await send({ type: 'failed', message: `the simulated deployment did not start: ${error.message}` });

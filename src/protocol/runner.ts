@@ -22,6 +22,14 @@ export interface RunnerConnection {
   tls?: { caFile?: string; insecure?: boolean };
 }
 
+/** Simulated-deployment settings a host may choose (the extension uses the defaults). */
+export interface SimChildOptions {
+  /** Also serve SSH directly on a TCP port (no coder CLI per connection). */
+  directSsh?: boolean;
+  buildDurationMs?: number;
+  agentConnectDelayMs?: number;
+}
+
 export type HostToRunner =
   /** Run this plan; the child answers `runStarted`, then `snapshot`s and `log`s, then `runDone`. */
   | {
@@ -37,7 +45,7 @@ export type HostToRunner =
       prometheusUrl?: string;
     }
   /** Serve a simulated deployment on 127.0.0.1; the child answers `simReady`. */
-  | { v: 1; type: 'startSim' }
+  | { v: 1; type: 'startSim'; options?: SimChildOptions }
   /** Stop: a run takes its own abort path (partial report, cleanup per strategy); a simulated deployment closes. */
   | { v: 1; type: 'stop'; reason?: string };
 
@@ -47,7 +55,7 @@ export type RunnerToHost =
   | { v: 1; type: 'snapshot'; snapshot: RunSnapshot }
   | { v: 1; type: 'log'; level: RunnerLogLevel; line: string }
   | { v: 1; type: 'runDone'; snapshot: RunSnapshot; reportDir: string; exitCode: number }
-  | { v: 1; type: 'simReady'; url: string; ownerToken: string; ownerEmail: string; prometheusUrl: string; pid: number }
+  | { v: 1; type: 'simReady'; url: string; ownerToken: string; ownerEmail: string; prometheusUrl: string; pid: number; directSsh?: { host: string; port: number } }
   /** The request could not be carried out (invalid plan, wrong version…); the child exits next. */
   | { v: 1; type: 'failed'; message: string };
 

@@ -8,7 +8,7 @@
 // messages both ways (stop, logs, the final outcome) without parsing a text stream, keeps
 // stdout/stderr free for diagnostics, and hands the session token over without argv or env.
 import { fork, type ChildProcess } from 'child_process';
-import { asRunnerMessage, RUNNER_MODE_ARG, RUNNER_PROTOCOL_VERSION, type HostToRunner, type RunnerToHost } from '../protocol/runner';
+import { asRunnerMessage, RUNNER_MODE_ARG, RUNNER_PROTOCOL_VERSION, type HostToRunner, type RunnerToHost, type SimChildOptions } from '../protocol/runner';
 import type { RunSnapshot } from '../protocol/snapshot';
 import type { RunRequest, RunningTest, ScaleTestBackend, SimDeploymentHandle } from './backend';
 import { SecretRedactor } from './redact';
@@ -169,11 +169,11 @@ export async function startRunInChild(entry: RunnerEntry, request: RunRequest & 
 }
 
 /** Starts the simulated deployment in a child process. */
-export async function startSimInChild(entry: RunnerEntry): Promise<SimDeploymentHandle & { prometheusUrl: string }> {
+export async function startSimInChild(entry: RunnerEntry, options?: SimChildOptions): Promise<SimDeploymentHandle & { prometheusUrl: string; directSsh?: { host: string; port: number } }> {
   const redactor = new SecretRedactor();
   const child = new RunnerChild(entry, redactor);
   const ready = firstAnswer(child, 'simulated deployment', (message) => (message.type === 'simReady' ? message : undefined));
-  child.send({ type: 'startSim' });
+  child.send({ type: 'startSim', options });
   let sim: Extract<Incoming, { type: 'simReady' }>;
   try {
     sim = await ready;
@@ -187,6 +187,7 @@ export async function startSimInChild(entry: RunnerEntry): Promise<SimDeployment
     ownerToken: sim.ownerToken,
     ownerEmail: sim.ownerEmail,
     prometheusUrl: sim.prometheusUrl,
+    directSsh: sim.directSsh,
     pid: sim.pid,
     exited: child.exited.then((exit) => new RunnerExitedError('simulated deployment', exit, child.stderrTail()).message),
     async close() {
