@@ -5,7 +5,7 @@
 import * as http from 'http';
 import * as https from 'https';
 import type WebSocket from 'ws';
-import { type DeploymentConnection, tlsRequestOptions } from './connection';
+import { type DeploymentConnection, socketOptions } from './connection';
 import type { EchoChannel, EchoCloseInfo } from './echo';
 import { dialWebSocket } from './wsDial';
 
@@ -15,25 +15,36 @@ export interface AppTarget {
   agent: string;
   slug: string;
   /**
-   * Wildcard app host from GET /api/v2/applications/host (e.g. `*.apps.example.com`, may
-   * carry a port); when set, the subdomain URL is used instead of the path-based one.
+   * For an app served on its own subdomain (the app's `subdomain` flag): the wildcard app
+   * host from GET /api/v2/applications/host (e.g. `*.apps.example.com`, may carry a port) and
+   * the app's `subdomain_name`, the label coderd computed for it. Like the reference runner,
+   * the subdomain URL is used only when the app itself is a subdomain app.
    */
   subdomainHost?: string;
+  subdomainName?: string;
 }
+
+/** DNS limits a label (one dot-separated part of a host name) to 63 characters. */
+export const DNS_LABEL_MAX = 63;
 
 /**
  * The app's base URL, always ending in '/':
- * path-based `{accessURL}/@{owner}/{workspace}.{agent}/apps/{slug}/` or subdomain
- * `{scheme}://{slug}--{agent}--{workspace}--{owner}.{wildcard host}/`.
+ * path-based `{accessURL}/@{owner}/{workspace}.{agent}/apps/{slug}/` or, for a subdomain app,
+ * `{scheme}://{subdomain_name}.{wildcard host}/`.
  */
 export function appUrl(accessUrl: string, target: AppTarget): string {
   const base = new URL(accessUrl);
-  if (target.subdomainHost) {
+  if (target.subdomainHost && target.subdomainName) {
     const wildcard = target.subdomainHost.trim();
     if (!wildcard.startsWith('*')) throw new Error(`The wildcard app host "${wildcard}" must start with "*" (as /api/v2/applications/host reports it).`);
-    const label = `${target.slug}--${target.agent}--${target.workspace}--${target.owner}`;
     // Coder also allows a prefix before "--" in the wildcard label (e.g. "*--apps.example.com").
-    return `${base.protocol}//${wildcard.replace('*', label)}/`;
+    const label = wildcard.split('.')[0]!.replace('*', target.subdomainName);
+    if (label.length > DNS_LABEL_MAX) {
+      throw new Error(
+        `The app's subdomain "${label}" is ${label.length} characters, over DNS's ${DNS_LABEL_MAX}: no browser or resolver can reach it. Use a shorter runIdPrefix or app slug.`,
+      );
+    }
+    return `${base.protocol}//${wildcard.replace('*', target.subdomainName)}/`;
   }
   const prefix = base.pathname.replace(/\/$/, '');
   const segment = `@${encodeURIComponent(target.owner)}/${encodeURIComponent(target.workspace)}.${encodeURIComponent(target.agent)}/apps/${encodeURIComponent(target.slug)}/`;
@@ -90,7 +101,7 @@ function requestOnce(options: AppRequestOptions, url: URL, method: string, body:
   if (body) headers['Content-Length'] = String(body.length);
   const timeoutMs = options.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
-    const request = transport.request(url, { method, headers, signal: options.signal, timeout: timeoutMs, ...tlsRequestOptions(options.connection.tls) }, (response) => {
+    const request = transport.request(url, { method, headers, signal: options.signal, timeout: timeoutMs, ...socketOptions(options.connection) }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('error', reject);

@@ -2,6 +2,7 @@
 // the app client, so TLS options are honoured everywhere (WebSockets included).
 import * as fs from 'fs';
 import * as https from 'https';
+import type { LookupFunction } from 'net';
 
 export interface TlsOptions {
   /** Extra CA certificate(s) in PEM, trusted in addition to the system store. */
@@ -16,6 +17,16 @@ export interface DeploymentConnection {
   /** Session token sent as `Coder-Session-Token`. Never logged. */
   token?: string;
   tls?: TlsOptions;
+  /**
+   * Name resolution for HTTP and WebSocket connections instead of the system's DNS (like curl's
+   * --resolve): for a runner without wildcard DNS for the app host. Tests resolve *.localhost.
+   */
+  lookup?: LookupFunction;
+}
+
+/** Connection options for http(s).request and ws: TLS settings and the custom lookup, if any. */
+export function socketOptions(connection: DeploymentConnection): https.RequestOptions {
+  return { ...tlsRequestOptions(connection.tls), ...(connection.lookup ? { lookup: connection.lookup } : {}) };
 }
 
 /** TLS settings for https.request / ws / fetch-like calls; undefined for plain HTTP. */

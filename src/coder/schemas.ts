@@ -104,6 +104,7 @@ export const WorkspaceApp = Type.Object(
     display_name: Opt(Type.String()),
     url: Opt(Type.String()),
     subdomain: Opt(Type.Boolean()),
+    subdomain_name: Opt(Type.String()),
     external: Opt(Type.Boolean()),
     sharing_level: Opt(WorkspaceAppSharingLevel),
     health: Opt(WorkspaceAppHealth),

@@ -3,7 +3,7 @@
 // refused upgrade reported with its HTTP status and Coder's {message, detail}.
 import * as http from 'http';
 import WebSocket from 'ws';
-import { type DeploymentConnection, tlsRequestOptions } from './connection';
+import { type DeploymentConnection, socketOptions } from './connection';
 
 /** A WebSocket upgrade the deployment refused or that never completed. */
 export class WebSocketDialError extends Error {
@@ -59,7 +59,7 @@ export function dialWebSocket(options: DialOptions): Promise<WebSocket> {
       perMessageDeflate: false,
       handshakeTimeout: options.handshakeTimeoutMs ?? 30_000,
       maxPayload: options.maxPayload ?? 100 * 1024 * 1024,
-      ...tlsRequestOptions(connection.tls),
+      ...socketOptions(connection),
     });
     socket.binaryType = 'nodebuffer';
     options.onCreated?.(socket);

@@ -51,3 +51,21 @@ export function runIdOfUser(username: string): string | undefined {
 export function isRunWorkspace(name: string, runId: string): boolean {
   return new RegExp(`^scaletest-${runId}-\\d+$`).test(name);
 }
+
+/** DNS's limit on one label of a host name. */
+const DNS_LABEL_MAX = 63;
+
+/**
+ * The longest subdomain label coderd would give the apps of this run's workspaces:
+ * `{slug}--{workspace}--{owner}` (coderd/database/db2sdk AppSubdomain; the agent name is left
+ * out for named apps). Undefined when it fits in a DNS label; otherwise a problem to report.
+ */
+export function appLabelProblem(slug: string, runIdPrefix: string, users: number): string | undefined {
+  const runId = `${runIdPrefix}${'x'.repeat(6)}`;
+  const label = `${slug}--${workspaceName(runId, Math.max(0, users - 1))}--${userIdentity(runId).username}`;
+  if (label.length <= DNS_LABEL_MAX) return undefined;
+  return (
+    `a subdomain app's host label would be up to ${label.length} characters ("${slug}--<workspace>--<user>"), over DNS's ${DNS_LABEL_MAX}; ` +
+    `shorten runIdPrefix (now "${runIdPrefix}") or traffic.apps.slug (now "${slug}")`
+  );
+}

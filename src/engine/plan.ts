@@ -5,6 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import Ajv, { type ErrorObject } from 'ajv';
 import { TRAFFIC_STAGES, type TrafficStageName } from '../protocol/snapshot';
 import { parseThreshold } from './thresholds';
+import { appLabelProblem } from './naming';
 
 /** Node's timers hold at most 2^31-1 ms (~24.8 days); longer delays fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -298,6 +299,9 @@ export function validatePlan(json: unknown): Plan {
   if (valid.traffic.ssh.transport === 'direct' && !valid.traffic.ssh.directAddress) {
     problems.push('traffic.ssh.directAddress: required when traffic.ssh.transport is "direct" (e.g. "127.0.0.1:2222")');
   }
+  // Subdomain apps put workspace and user names into one DNS label; they must fit (issue 12).
+  const labelProblem = appLabelProblem(valid.traffic.apps.slug, valid.runIdPrefix, valid.users);
+  if (labelProblem) problems.push(`runIdPrefix: ${labelProblem}`);
   valid.thresholds.forEach((threshold, index) => {
     try {
       parseThreshold(threshold.expression);

@@ -2,7 +2,7 @@
 // the run's registry the moment it exists, so cleanup (also after an abort) deletes exactly it.
 import { CoderApiError } from '../coder/errors';
 import type { CoderClient } from '../coder/client';
-import type { Organization, Template } from '../coder/schemas';
+import type { Organization, Template, WorkspaceApp } from '../coder/schemas';
 import type { StageMetrics } from './metrics';
 import { userIdentity, workspaceName } from './naming';
 import type { Plan } from './plan';
@@ -25,6 +25,8 @@ export interface PreparedUser {
   workspaceName: string;
   agentId: string;
   agentName: string;
+  /** The agent's apps: whether each is a subdomain app, and its subdomain label, come from coderd. */
+  agentApps: WorkspaceApp[];
 }
 
 export interface PrepareContext {
@@ -144,6 +146,7 @@ export async function prepareUsers(
           workspaceName: workspace.name,
           agentId: agent.id,
           agentName: agent.name,
+          agentApps: agent.apps ?? [],
         });
         progress.done++;
       } catch (error) {

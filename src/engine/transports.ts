@@ -7,6 +7,7 @@ import { openAppEchoChannel } from '../coder/apps';
 import { ensureCoderBinary } from '../coder/cliCache';
 import type { CoderClient } from '../coder/client';
 import type { DeploymentConnection } from '../coder/connection';
+import type { WorkspaceApp } from '../coder/schemas';
 import { openPtyEchoChannel, type PtyEchoChannel } from '../coder/pty';
 import { openSshEchoChannel, type SshTransport } from '../coder/ssh';
 import type { EchoTransport } from './echoSession';
@@ -100,7 +101,7 @@ export async function openerFactory(stage: EchoStageName, context: TransportCont
             workspace: user.workspaceName,
             agent: user.agentName,
             slug: plan.traffic.apps.slug,
-            subdomainHost: host || undefined,
+            ...subdomainOf(user.agentApps.find((app) => app.slug === plan.traffic.apps.slug), host),
             signal,
             closeTimeoutMs: CLOSE_TIMEOUT_MS,
           }),
@@ -110,6 +111,12 @@ export async function openerFactory(stage: EchoStageName, context: TransportCont
         );
     }
   }
+}
+
+/** Like the reference runner: a subdomain URL only for an app coderd marks as a subdomain app. */
+function subdomainOf(app: WorkspaceApp | undefined, wildcardHost: string): { subdomainHost?: string; subdomainName?: string } {
+  if (!app?.subdomain || !app.subdomain_name || !wildcardHost) return {};
+  return { subdomainHost: wildcardHost, subdomainName: app.subdomain_name };
 }
 
 function splitAddress(address: string): [string, number] {

@@ -42,6 +42,11 @@ export interface SimDeploymentOptions {
   ptyDetachedTtlMs?: number;
   /** Passed to the data plane: reconnecting-PTY backend, 'buffered' (default) or 'screen'. */
   ptyBackend?: 'buffered' | 'screen';
+  /**
+   * Serve the echo app as a subdomain app on the wildcard host `*.apps.localhost:<port>` (the
+   * app's `subdomain` flag and `subdomain_name` say so, as coderd's do); default path-based.
+   */
+  subdomainApps?: boolean;
   /** The coderd version to impersonate, e.g. 2.16.0 (default DEFAULT_CODER_VERSION); see versions.ts. */
   coderVersion?: string;
   /** Lifecycle messages (never secrets). */

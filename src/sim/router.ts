@@ -44,7 +44,7 @@ export function createRouter(sim: SimContext, faults: FaultInjector, rateLimiter
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://sim.invalid');
     res.setHeader('X-Coder-Build-Version', sim.buildVersion);
-    const target = classify(method, url.pathname);
+    const target = classify(method, url.pathname, req.headers.host);
     const path = metricPath(target);
     const started = performance.now();
     sim.metrics.concurrentRequests.inc({ method, path });
@@ -105,7 +105,7 @@ export function createRouter(sim: SimContext, faults: FaultInjector, rateLimiter
     requestCount++;
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://sim.invalid');
-    const target = classify(method, url.pathname);
+    const target = classify(method, url.pathname, req.headers.host);
     const path = metricPath(target);
     socket.on('error', () => socket.destroy());
     try {

@@ -9,14 +9,33 @@ export type Target =
   | { kind: 'api'; match: RouteMatch }
   | { kind: 'healthz' }
   | { kind: 'binary'; fileName: string }
-  | { kind: 'app'; owner: string; workspace: string; agent: string; slug: string; rest?: string }
+  | { kind: 'app'; owner: string; workspace: string; agent?: string; slug: string; rest?: string }
   | { kind: 'tunnel'; owner: string; workspace: string }
   | { kind: 'root' }
   | { kind: 'dashboard'; html: string }
   | { kind: 'methodNotAllowed' }
   | { kind: 'notFound' };
 
-export function classify(method: string, pathname: string): Target {
+/** The wildcard app host the simulator serves subdomain apps on (`*.` + this, plus the port). */
+export const SIM_APP_HOST_SUFFIX = 'apps.localhost';
+
+/**
+ * A subdomain app request: `{slug}--{workspace}--{owner}` (or with `--{agent}` after the slug,
+ * coderd's older form) as the first label of the wildcard app host (coderd/workspaceapps/appurl).
+ */
+function subdomainApp(host: string | undefined, pathname: string): Target | undefined {
+  const hostname = (host ?? '').replace(/:\d+$/, '').toLowerCase();
+  if (!hostname.endsWith(`.${SIM_APP_HOST_SUFFIX}`)) return undefined;
+  const parts = hostname.slice(0, -SIM_APP_HOST_SUFFIX.length - 1).split('--');
+  if (parts.length !== 3 && parts.length !== 4) return { kind: 'notFound' };
+  const [slug, ...rest] = parts as [string, ...string[]];
+  const [agent, workspace, owner] = rest.length === 3 ? rest : [undefined, ...rest];
+  return { kind: 'app', owner: owner!, workspace: workspace!, agent, slug, rest: pathname };
+}
+
+export function classify(method: string, pathname: string, host?: string): Target {
+  const onAppHost = subdomainApp(host, pathname);
+  if (onAppHost) return onAppHost;
   if (pathname.startsWith('/api/')) {
     const { match, methodMismatch } = matchApiRoute(method, pathname);
     if (match) return { kind: 'api', match };

@@ -68,6 +68,7 @@ function createContext(options: SimDeploymentOptions): SimContext {
       buildDurationMs: options.buildDurationMs ?? 2000,
       agentConnectDelayMs: options.agentConnectDelayMs ?? 500,
       agentConnectionTimeoutSeconds: options.agentConnectionTimeoutSeconds,
+      subdomainApps: options.subdomainApps,
       onAgentGone: (agentId) => agents.forgetAgent(agentId),
     }),
     get agents() {

@@ -68,6 +68,8 @@ export interface SimWorkspace {
 }
 
 export interface StoreOptions {
+  /** The echo app is a subdomain app (served on the wildcard app host). */
+  subdomainApps?: boolean;
   faults(): FaultsConfig;
   /** Default build duration when the faults do not set one. */
   buildDurationMs: number;
@@ -495,7 +497,9 @@ export class SimStore {
           slug: APP_SLUG,
           display_name: 'WebSocket echo',
           url: 'http://127.0.0.1:8080',
-          subdomain: false,
+          subdomain: this.options.subdomainApps ?? false,
+          // coderd's label: the agent name is left out for named apps (db2sdk.AppSubdomain).
+          ...(this.options.subdomainApps ? { subdomain_name: `${APP_SLUG}--${workspace.name}--${workspace.owner.username}` } : {}),
           external: false,
           sharing_level: 'owner',
           health: 'disabled',

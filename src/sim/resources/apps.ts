@@ -6,16 +6,22 @@ import type * as S from '../../coder/schemas';
 import { connectedAgentFor } from '../access';
 import { trackWebSocket, type ApiCall, type ApiHandlers } from '../context';
 import { HttpError, notFound } from '../http/errors';
+import { SIM_APP_HOST_SUFFIX } from '../routing';
 import { APP_SLUG, type SimUser } from '../store';
 
 export const appHandlers = {
-  appHost: async () => ({ status: 200, body: { host: '' } satisfies S.AppHostResponse }),
+  // Like coderd, the wildcard host carries the access URL's port; empty without one.
+  appHost: async ({ sim }) => ({
+    status: 200,
+    body: { host: sim.options.subdomainApps ? `*.${SIM_APP_HOST_SUFFIX}:${new URL(sim.baseUrl).port}` : '' } satisfies S.AppHostResponse,
+  }),
 } satisfies ApiHandlers;
 
 export interface AppTarget {
   owner: string;
   workspace: string;
-  agent: string;
+  /** Absent in coderd's shorter subdomain form. */
+  agent?: string;
   slug: string;
   /** The path after `/apps/{slug}`; undefined when the URL stops at the slug. */
   rest?: string;

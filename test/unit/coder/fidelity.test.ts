@@ -2,9 +2,13 @@
 // behaviour in the simulator (raw HTTP where the wire matters) and the client's handling of it.
 // docs/fidelity.md names the coderd source each follows.
 import * as assert from 'assert';
+import * as dns from 'dns';
 import * as http from 'http';
-import type { AddressInfo } from 'net';
+import type { AddressInfo, LookupFunction } from 'net';
 import { CoderApiError, CoderClient, routePath } from '../../../src/coder';
+import { appUrl, openAppEchoChannel } from '../../../src/coder/apps';
+import { appLabelProblem } from '../../../src/engine/naming';
+import { validatePlan } from '../../../src/engine/plan';
 import { memberClient, startFixture, STRONG_PASSWORD, uniqueName } from './simFixture';
 
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
@@ -152,5 +156,53 @@ describe('coderd fidelity (issue 12)', () => {
         await fx.close();
       }
     });
+  });
+});
+
+describe('coderd fidelity (issue 12): item 3, subdomain apps', () => {
+  /** No wildcard DNS here: *.localhost resolves to loopback for this test only. */
+  const resolveLocalhostSubdomainsForTest: LookupFunction = (hostname, options, callback) =>
+    dns.lookup(hostname.endsWith('.localhost') ? '127.0.0.1' : hostname, options, callback);
+
+  it('serves the echo app on a wildcard host with coderd’s subdomain label, and the client reaches it there', async () => {
+    const fx = await startFixture({ subdomainApps: true });
+    try {
+      const { client, username } = await memberClient(fx);
+      const created = await client.createWorkspace(fx.sim.organizationId, 'me', { name: uniqueName('ws'), template_id: fx.sim.templateId });
+      const ready = await client.waitForAgents(created.id, { pollMs: 20 });
+      const app = ready.latest_build.resources![0]!.agents![0]!.apps![0]!;
+      assert.strictEqual(app.subdomain, true);
+      assert.strictEqual(app.subdomain_name, `wsec--${created.name}--${username}`);
+      const { host } = await fx.owner.appHost();
+      assert.strictEqual(host, `*.apps.localhost:${new URL(fx.sim.url).port}`);
+      const channel = await openAppEchoChannel({
+        connection: { url: fx.sim.url, token: client.connection.token, lookup: resolveLocalhostSubdomainsForTest },
+        owner: username,
+        workspace: created.name,
+        agent: 'main',
+        slug: app.slug,
+        subdomainHost: host,
+        subdomainName: app.subdomain_name,
+      });
+      const echoed = new Promise<Buffer>((resolve) => channel.onData(resolve));
+      channel.send(Buffer.from('over the subdomain'));
+      assert.strictEqual((await echoed).toString(), 'over the subdomain');
+      await channel.close();
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it('uses the path-based URL for an app that is not a subdomain app, even with a wildcard host', () => {
+    const url = appUrl('http://127.0.0.1:3000', { owner: 'u', workspace: 'w', agent: 'main', slug: 'wsec', subdomainHost: '*.apps.localhost:3000' });
+    assert.strictEqual(url, 'http://127.0.0.1:3000/@u/w.main/apps/wsec/');
+  });
+
+  it('refuses a subdomain label over DNS’s 63 characters, and plan validation rejects names that would make one', () => {
+    const long = { owner: 'u', workspace: 'w', agent: 'main', slug: 'wsec', subdomainHost: '*.apps.example.com', subdomainName: 'x'.repeat(64) };
+    assert.throws(() => appUrl('https://coder.example.com', long), /64 characters, over DNS's 63/);
+    assert.strictEqual(appLabelProblem('wsec', 'st', 10_000), undefined, 'the default prefix fits the largest plan');
+    assert.match(appLabelProblem('wsec', 'abcdef', 1000) ?? '', /up to 65 characters.*shorten runIdPrefix/);
+    assert.throws(() => validatePlan({ users: 1000, runIdPrefix: 'abcdef' }), /runIdPrefix: a subdomain app's host label would be up to 65 characters/);
   });
 });

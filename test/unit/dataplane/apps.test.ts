@@ -16,8 +16,11 @@ describe('data plane: workspace apps', () => {
   it('builds path-based and subdomain URLs with the trailing slash', () => {
     assert.strictEqual(appUrl('https://coder.example.com', target), 'https://coder.example.com/@alice/alpha.main/apps/wsec/');
     assert.strictEqual(appUrl('https://example.com/coder/', target), 'https://example.com/coder/@alice/alpha.main/apps/wsec/');
-    assert.strictEqual(appUrl('https://coder.example.com', { ...target, subdomainHost: '*.apps.example.com:8443' }), 'https://wsec--main--alpha--alice.apps.example.com:8443/');
-    assert.throws(() => appUrl('https://coder.example.com', { ...target, subdomainHost: 'apps.example.com' }), /must start with "\*"/);
+    // The subdomain is coderd's own label for the app (subdomain_name), only for subdomain apps.
+    const subdomain = { subdomainHost: '*.apps.example.com:8443', subdomainName: 'wsec--alpha--alice' };
+    assert.strictEqual(appUrl('https://coder.example.com', { ...target, ...subdomain }), 'https://wsec--alpha--alice.apps.example.com:8443/');
+    assert.strictEqual(appUrl('https://coder.example.com', { ...target, subdomainHost: '*.apps.example.com' }), 'https://coder.example.com/@alice/alpha.main/apps/wsec/');
+    assert.throws(() => appUrl('https://coder.example.com', { ...target, ...subdomain, subdomainHost: 'apps.example.com' }), /must start with "\*"/);
   });
 
   it('echoes HTTP requests and follows the 307 that adds the trailing slash', async () => {
