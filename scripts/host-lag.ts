@@ -29,9 +29,14 @@ async function main(): Promise<void> {
     const connection = { url: sim.url, token: sim.ownerToken };
     const measure = async (mode: string, run: () => Promise<{ status: string; runnerLagP99Ms: number }>) => {
       const monitor = new HostLagMonitor();
+      const cpuBefore = process.cpuUsage();
       const result = await run();
       const lag: HostLag = monitor.stop();
-      console.log(JSON.stringify({ mode, users, slotSeconds, status: result.status, hostLag: lag, runnerEventLoopLagP99Ms: result.runnerLagP99Ms }));
+      const cpu = process.cpuUsage(cpuBefore);
+      // This process's own CPU share: small when it only relays snapshots, so lag beyond the
+      // baseline is the machine's cores being busy, not work done here.
+      const hostCpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / lag.durationMs) * 1000) / 10;
+      console.log(JSON.stringify({ mode, users, slotSeconds, status: result.status, hostLag: lag, hostCpuPercent, runnerEventLoopLagP99Ms: result.runnerLagP99Ms, loadAverage1m: os.loadavg()[0] }));
     };
     // The machine's own noise (other processes competing for the cores), for comparison.
     await measure('baseline: no run', async () => {

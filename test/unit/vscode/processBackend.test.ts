@@ -2,11 +2,14 @@
 // in a child process (dist/cli.js's runner mode, here its TypeScript source through tsx),
 // stopping through the runner's own abort path, and a killed runner reported with its reason.
 import * as assert from 'assert';
+import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CoderClient } from '../../../src/coder/client';
 import { defaultPlan } from '../../../src/engine/plan';
+import { RUNNER_MODE_ARG, type RunnerToHost } from '../../../src/protocol/runner';
 import type { LogLevel, RunningTest, SimDeploymentHandle } from '../../../src/vscode/backend';
+import { createEngineBackend } from '../../../src/vscode/engineBackend';
 import { RunnerExitedError, startRunInChild, startSimInChild, type RunnerEntry } from '../../../src/vscode/processBackend';
 import { leftovers, tempDir } from '../engine/helpers';
 
@@ -22,6 +25,14 @@ function ptyOnlyPlan(users: number): string {
   plan.traffic.dashboard.enabled = false;
   plan.cleanup.strategy = 'always';
   return JSON.stringify(plan);
+}
+
+/** A runner forked by hand, to play a host that misbehaves. */
+function forkRunner(): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; messages: RunnerToHost[] } {
+  const child = fork(ENTRY.modulePath, [RUNNER_MODE_ARG], { execArgv: ENTRY.execArgv, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  const messages: RunnerToHost[] = [];
+  child.on('message', (message) => messages.push(message as RunnerToHost));
+  return { child, messages, exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))) };
 }
 
 function untilRunning(test: RunningTest): Promise<void> {
@@ -77,7 +88,7 @@ describe('VS Code process backend: runs and the simulated deployment outside the
     for (const line of logs) assert.ok(!line.includes(sim.ownerToken), `a log line has the token: ${line}`);
   });
 
-  it('reports a runner that dies with its exit reason, and leaves its run id for cleanup', async () => {
+  it('reports a runner that dies with its exit reason; its leftovers are cleaned up by run id', async () => {
     const test = await startRunInChild(ENTRY, { planText: ptyOnlyPlan(1), planSource: 'killed.scaletest.json', connection: { url: sim.url, token: sim.ownerToken }, outDir: out, signal: new AbortController().signal, log });
     await untilRunning(test);
     process.kill(test.runnerPid!, 'SIGKILL');
@@ -89,6 +100,9 @@ describe('VS Code process backend: runs and the simulated deployment outside the
     assert.match(error.message, new RegExp(`runner \\(run ${test.runId}\\) process was killed by SIGKILL`));
     assert.ok(!error.message.includes(sim.ownerToken));
     assert.strictEqual((await leftovers(sim)).users.length, 1, 'a killed runner could not clean up: its user is the leftover');
+    const summary = await createEngineBackend().cleanupRun({ runId: test.runId, connection: { url: sim.url, token: sim.ownerToken }, log });
+    assert.match(summary, /deleted 1 of 1 workspace\(s\) and 1 of 1 user\(s\)\.$/);
+    assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
   });
 
   it('refuses an invalid plan with every problem, before any traffic', async () => {
@@ -98,5 +112,23 @@ describe('VS Code process backend: runs and the simulated deployment outside the
       startRunInChild(ENTRY, { planText: JSON.stringify(plan), planSource: 'bad.scaletest.json', connection: { url: sim.url, token: sim.ownerToken }, outDir: out, signal: new AbortController().signal, log }),
       /users/,
     );
+  });
+
+  it('a runner whose host goes away (window closed) stops the run, cleans up and exits', async () => {
+    const { child, exited, messages } = forkRunner();
+    child.send({ v: 1, type: 'startRun', planText: ptyOnlyPlan(1), planSource: 'orphan.scaletest.json', connection: { url: sim.url, token: sim.ownerToken }, outDir: out });
+    await new Promise<void>((resolve) => child.on('message', (message: RunnerToHost) => message.type === 'snapshot' && message.snapshot.status === 'running' && resolve()));
+    assert.strictEqual((await leftovers(sim)).users.length, 1);
+    child.disconnect();
+    assert.deepStrictEqual(await exited, { code: 0, signal: null });
+    assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
+    assert.ok(messages.some((message) => message.type === 'runStarted'));
+  });
+
+  it('answers a message of another protocol version with "failed" and exits 2', async () => {
+    const { child, exited, messages } = forkRunner();
+    child.send({ v: 2, type: 'startSim' });
+    assert.deepStrictEqual(await exited, { code: 2, signal: null });
+    assert.deepStrictEqual(messages, [{ v: 1, type: 'failed', message: 'runner protocol mismatch: expected version 1, got 2' }]);
   });
 });
