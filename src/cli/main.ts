@@ -9,6 +9,7 @@ import { listLeftoverRuns } from '../engine/cleanup';
 import { findChromium } from '../engine/dashboardStage';
 import { classifyAccessError } from '../engine/run';
 import { startSimDeployment } from '../sim';
+import { runSimChild, SIM_CHILD_ARG, startSimDeploymentProcess } from '../sim/process';
 import { version } from '../../package.json';
 import { ProgressView, renderSummary, type Output } from './progress';
 import { parseCommandArgs, stringOption, UsageError, wantsHelp, wholeNumberOption, type OptionValues } from './args';
@@ -306,7 +307,8 @@ async function demoCommand(args: string[], io: CliIo): Promise<number> {
   const info = ndjson ? io.stderr : io.stdout;
 
   info.write(`starting the embedded simulated Coder deployment...\n`);
-  const sim = await startSimDeployment({ buildDurationMs: 1500, agentConnectDelayMs: 500, directSsh: true });
+  // In a process of its own, so the simulator's half of the traffic cannot stall the runner.
+  const sim = await startSimDeploymentProcess({ buildDurationMs: 1500, agentConnectDelayMs: 500, directSsh: true });
   try {
     const plan = demoPlan(defaultPlan(), {
       users,
@@ -354,7 +356,12 @@ export function demoPlan(
 if (require.main === module && process.argv[2] === RUNNER_MODE_ARG) {
   runRunnerMode();
 } else if (require.main === module) {
-  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+  // The same bundle is also the simulated deployment's own process (src/sim/process.ts).
+  const entry =
+    process.argv[2] === SIM_CHILD_ARG
+      ? runSimChild(startSimDeployment)
+      : main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  entry.then(
     (code) => process.exit(code),
     (error: Error) => {
       process.stderr.write(`error: ${error.message}\n`);

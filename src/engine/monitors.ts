@@ -68,9 +68,15 @@ export class DeploymentMonitor {
   }
 
   private async checkHealth(): Promise<void> {
-    const started = Date.now();
+    let started = Date.now();
     try {
-      await this.client.healthz(AbortSignal.timeout(HEALTH_TIMEOUT_MS));
+      await this.client.healthz(AbortSignal.timeout(HEALTH_TIMEOUT_MS)).catch((error: Error) => {
+        // A kept-alive socket that the server closed just as it was reused fails at once with
+        // a reset: that is no restart. Ask once more on a fresh connection before judging.
+        if (!/ECONNRESET|socket hang up|EPIPE/i.test(error.message)) throw error;
+        started = Date.now();
+        return this.client.healthz(AbortSignal.timeout(HEALTH_TIMEOUT_MS));
+      });
       this.state.healthLatencyMs = Date.now() - started;
       this.state.healthy = true;
       this.slowHealthChecks = 0;

@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import * as http from 'http';
-import { histogramQuantile, parsePrometheusText, PrometheusScraper } from '../../../src/engine/monitors';
+import { CoderClient } from '../../../src/coder/client';
+import { DeploymentMonitor, histogramQuantile, parsePrometheusText, PrometheusScraper } from '../../../src/engine/monitors';
 
 const exposition = (cpuSeconds: number, requests: number, startTime: number) => `# HELP process_cpu_seconds_total CPU
 # TYPE process_cpu_seconds_total counter
@@ -54,5 +55,58 @@ describe('deployment monitor: Prometheus', () => {
     }
     const broken = await new PrometheusScraper('http://127.0.0.1:1/metrics').scrape();
     assert.match(broken.scrapeError!, /cannot scrape http:\/\/127\.0\.0\.1:1\/metrics/);
+  });
+});
+
+describe('deployment monitor: health', () => {
+  /** A /healthz that resets the connection of the requests `reset` picks, and answers OK otherwise. */
+  async function healthServer(reset: (n: number) => boolean) {
+    let healthChecks = 0;
+    const server = http.createServer((req, res) => {
+      if (req.url !== '/healthz') {
+        res.statusCode = 404;
+        return void res.end('{"message":"not found"}');
+      }
+      if (reset(++healthChecks)) return void req.socket.destroy();
+      res.end('OK');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, checks: () => healthChecks, close: () => server.close() };
+  }
+
+  async function monitorUntil(url: string, checks: () => number, wanted: number) {
+    const client = new CoderClient({ url, token: 'x' }, { retry: { retries: 0 }, timeoutMs: 3000 });
+    const restarts: string[] = [];
+    const monitor = new DeploymentMonitor(client, url, undefined, (why) => restarts.push(why));
+    monitor.start();
+    const deadline = Date.now() + 15_000;
+    while (checks() < wanted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    monitor.stop();
+    client.close();
+    return { restarts, snapshot: monitor.snapshot() };
+  }
+
+  it('a connection reset once (a kept-alive socket closed as it was reused) is asked again, not counted as a restart', async () => {
+    const server = await healthServer((n) => n === 1);
+    try {
+      const { restarts, snapshot } = await monitorUntil(server.url, server.checks, 3);
+      assert.deepStrictEqual(restarts, []);
+      assert.strictEqual(snapshot.restarts, 0);
+      assert.strictEqual(snapshot.healthy, true);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a deployment that keeps resetting connections is down: one restart', async () => {
+    const server = await healthServer(() => true);
+    try {
+      const { restarts, snapshot } = await monitorUntil(server.url, server.checks, 4);
+      assert.strictEqual(restarts.length, 1, restarts.join('\n'));
+      assert.strictEqual(snapshot.healthy, false);
+    } finally {
+      server.close();
+    }
   });
 });
