@@ -61,6 +61,7 @@ export function createRouter(sim: SimContext, faults: FaultInjector, rateLimiter
       }
       if (await faults.inject(endpointClassOf(target))) throw INJECTED_ERROR;
       const user = authenticate(sim.store, req, url);
+      if (user) sim.store.markSeen(user);
       const call: ApiCall = { sim, req, url, user };
       switch (target.kind) {
         case 'healthz':

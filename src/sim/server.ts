@@ -123,6 +123,8 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
     owner: true,
   });
   const ownerToken = store.issueToken(owner, 365 * 24 * 3600_000);
+  // The first user (the owner) created the template.
+  Object.assign(store.template, { created_by_id: owner.id, created_by_name: owner.username });
 
   const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }) : http.createServer();
   server.on('request', (req, res) => void router.handleRequest(req, res));

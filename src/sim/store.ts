@@ -6,6 +6,7 @@ import { EventEmitter } from 'events';
 import type * as S from '../coder/schemas';
 import type { AgentRef } from './agentServices';
 import { CountedSelector } from './agent/liveConnections';
+import { buildBody, organizationBody, templateBody, userBody, workspaceBody, type BodyContext, type TemplateBody } from './bodies';
 import type { FaultsConfig } from './faults';
 
 export interface SimUser {
@@ -16,11 +17,17 @@ export interface SimUser {
   passwordHash?: string;
   loginType: S.LoginTypeValue;
   owner: boolean;
+  /** coderd creates users dormant; their first authenticated request makes them active. */
+  status: 'active' | 'dormant';
   createdAt: string;
+  updatedAt: string;
+  lastSeenAt: string;
 }
 
 interface SimJob {
   id: string;
+  fileId: string;
+  workerId: string;
   status: S.ProvisionerJobStatusValue;
   error?: string;
   createdAt: string;
@@ -37,6 +44,7 @@ export interface SimBuild {
   status: S.WorkspaceStatusValue;
   job: SimJob;
   initiatorId: string;
+  initiatorName: string;
   logs: S.ProvisionerJobLog[];
   createdAt: string;
   updatedAt: string;
@@ -48,6 +56,8 @@ export interface SimAgent {
   name: string;
   resourceId: string;
   appId: string;
+  logSourceId: string;
+  scriptId: string;
   status: S.WorkspaceAgentStatusValue;
   lifecycle: S.WorkspaceAgentLifecycleValue;
   createdAt: string;
@@ -62,6 +72,7 @@ export interface SimWorkspace {
   owner: SimUser;
   createdAt: string;
   updatedAt: string;
+  lastUsedAt: string;
   builds: SimBuild[];
   agent: SimAgent;
   deleted: boolean;
@@ -88,6 +99,8 @@ export const APP_SLUG = 'wsec';
 const AGENT_CONNECTION_TIMEOUT_SECONDS = 120;
 
 const now = () => new Date().toISOString();
+/** Go's zero time, which coderd reports as last_seen_at of a user never seen. */
+const DORMANT_LAST_SEEN = '0001-01-01T00:00:00Z';
 
 export function hashSecret(secret: string): string {
   return crypto.createHash('sha256').update(secret).digest('hex');
@@ -102,15 +115,8 @@ export function randomAlphanumeric(length: number): string {
 }
 
 export class SimStore {
-  readonly organization = {
-    id: crypto.randomUUID(),
-    name: ORGANIZATION_NAME,
-    display_name: 'Coder',
-    is_default: true,
-    created_at: now(),
-    updated_at: now(),
-  } satisfies S.Organization;
-  readonly template: S.Template;
+  readonly organization = organizationBody(now());
+  readonly template: TemplateBody;
   readonly users = new Map<string, SimUser>();
   private readonly tokens = new Map<string, { secretHash: string; userId: string; expiresAt: number }>();
   readonly workspaces = new Map<string, SimWorkspace>();
@@ -124,21 +130,14 @@ export class SimStore {
 
   constructor(private readonly options: StoreOptions) {
     this.events.setMaxListeners(0);
-    this.template = {
-      id: crypto.randomUUID(),
-      name: TEMPLATE_NAME,
-      display_name: 'Scale test (Docker)',
-      description: 'One agent per workspace, the wsec echo app and two metadata items.',
-      organization_id: this.organization.id,
-      active_version_id: crypto.randomUUID(),
-      created_at: now(),
-      updated_at: now(),
-    };
+    // The template is created by the deployment's first user, the owner (added right after).
+    this.template = templateBody(this.organization, TEMPLATE_NAME, { id: crypto.randomUUID(), username: 'admin' } as SimUser, now());
   }
 
   // ---- users and tokens ----
 
   addUser(input: { username: string; email: string; name?: string; password?: string; loginType: S.LoginTypeValue; owner?: boolean }): SimUser {
+    const created = now();
     const user: SimUser = {
       id: crypto.randomUUID(),
       username: input.username,
@@ -147,7 +146,10 @@ export class SimStore {
       passwordHash: input.password === undefined ? undefined : hashSecret(input.password),
       loginType: input.loginType,
       owner: input.owner ?? false,
-      createdAt: now(),
+      status: input.owner ? 'active' : 'dormant',
+      createdAt: created,
+      updatedAt: created,
+      lastSeenAt: input.owner ? created : DORMANT_LAST_SEEN,
     };
     this.users.set(user.id, user);
     return user;
@@ -193,17 +195,17 @@ export class SimStore {
   }
 
   userJson(user: SimUser): S.User {
-    return {
-      id: user.id,
-      username: user.username,
-      email: user.email,
-      name: user.name,
-      status: 'active',
-      login_type: user.loginType,
-      organization_ids: [this.organization.id],
-      roles: user.owner ? [{ name: 'owner', display_name: 'Owner', organization_id: '' }] : [],
-      created_at: user.createdAt,
-    };
+    return userBody(user, this.organization.id);
+  }
+
+  /** An authenticated request: the user was seen (and is no longer dormant). */
+  markSeen(user: SimUser): void {
+    const seen = now();
+    if (user.status === 'dormant') {
+      user.status = 'active';
+      user.updatedAt = seen;
+    }
+    user.lastSeenAt = seen;
   }
 
   // ---- workspaces ----
@@ -243,6 +245,7 @@ export class SimStore {
       owner,
       createdAt: created,
       updatedAt: created,
+      lastUsedAt: created,
       builds: [],
       deleted: false,
       agent: {
@@ -250,6 +253,8 @@ export class SimStore {
         name: AGENT_NAME,
         resourceId: crypto.randomUUID(),
         appId: crypto.randomUUID(),
+        logSourceId: crypto.randomUUID(),
+        scriptId: crypto.randomUUID(),
         status: 'connecting',
         lifecycle: 'created',
         createdAt: created,
@@ -284,8 +289,9 @@ export class SimStore {
       workspace,
       transition,
       status: 'pending',
-      job: { id: crypto.randomUUID(), status: 'pending', createdAt: created },
+      job: { id: crypto.randomUUID(), fileId: crypto.randomUUID(), workerId: crypto.randomUUID(), status: 'pending', createdAt: created },
       initiatorId: initiator.id,
+      initiatorName: initiator.username,
       logs: [],
       createdAt: created,
       updatedAt: created,
@@ -430,97 +436,32 @@ export class SimStore {
     this.events.emit(`log:${build.id}`, log);
   }
 
-  // ---- JSON views ----
+  // ---- JSON views (bodies.ts) ----
 
-  buildJson(build: SimBuild): S.WorkspaceBuild {
-    const workspace = build.workspace;
-    const agent = workspace.agent;
-    // Like coderd, resources exist once the provisioner job has completed successfully.
-    const resources: S.WorkspaceResource[] =
-      build.transition === 'start' && build.job.status === 'succeeded'
-        ? [
-            {
-              id: agent.resourceId,
-              name: 'dev',
-              type: 'docker_container',
-              job_id: build.job.id,
-              workspace_transition: 'start',
-              created_at: build.createdAt,
-              agents: [this.agentJson(workspace)],
-            },
-          ]
-        : [];
+  private get bodyContext(): BodyContext {
     return {
-      id: build.id,
-      build_number: build.number,
-      workspace_id: workspace.id,
-      workspace_name: workspace.name,
-      workspace_owner_id: workspace.owner.id,
-      workspace_owner_name: workspace.owner.username,
-      template_version_id: this.template.active_version_id,
-      initiator_id: build.initiatorId,
-      transition: build.transition,
-      status: build.status,
-      job: {
-        id: build.job.id,
-        status: build.job.status,
-        type: 'workspace_build',
-        created_at: build.job.createdAt,
-        ...(build.job.error ? { error: build.job.error } : {}),
-        ...(build.job.startedAt ? { started_at: build.job.startedAt } : {}),
-        ...(build.job.completedAt ? { completed_at: build.job.completedAt } : {}),
-        ...(build.job.canceledAt ? { canceled_at: build.job.canceledAt } : {}),
-      },
-      resources,
-      created_at: build.createdAt,
-      updated_at: build.updatedAt,
+      organization: this.organization,
+      template: this.template,
+      connectionTimeoutSeconds: this.connectionTimeoutSeconds,
+      subdomainApps: this.options.subdomainApps ?? false,
+      appSlug: APP_SLUG,
+      queue: (build) => this.queueOf(build),
     };
   }
 
-  private agentJson(workspace: SimWorkspace): S.WorkspaceAgent {
-    const agent = workspace.agent;
-    return {
-      id: agent.id,
-      name: agent.name,
-      status: agent.status,
-      lifecycle_state: agent.lifecycle,
-      resource_id: agent.resourceId,
-      operating_system: 'linux',
-      architecture: 'amd64',
-      connection_timeout_seconds: this.connectionTimeoutSeconds,
-      created_at: agent.createdAt,
-      updated_at: agent.updatedAt,
-      ...(agent.firstConnectedAt ? { first_connected_at: agent.firstConnectedAt, last_connected_at: agent.updatedAt } : {}),
-      apps: [
-        {
-          id: agent.appId,
-          slug: APP_SLUG,
-          display_name: 'WebSocket echo',
-          url: 'http://127.0.0.1:8080',
-          subdomain: this.options.subdomainApps ?? false,
-          // coderd's label: the agent name is left out for named apps (db2sdk.AppSubdomain).
-          ...(this.options.subdomainApps ? { subdomain_name: `${APP_SLUG}--${workspace.name}--${workspace.owner.username}` } : {}),
-          external: false,
-          sharing_level: 'owner',
-          health: 'disabled',
-        },
-      ],
-    };
+  /** coderd's queue figures for a pending job: its place among pending jobs, and how many there are. */
+  private queueOf(build: SimBuild): { position: number; size: number } {
+    if (build.job.status !== 'pending') return { position: 0, size: 0 };
+    const pending = [...this.builds.values()].filter((b) => b.job.status === 'pending');
+    return { position: pending.indexOf(build) + 1, size: pending.length };
+  }
+
+  buildJson(build: SimBuild): S.WorkspaceBuild {
+    return buildBody(this.bodyContext, build);
   }
 
   workspaceJson(workspace: SimWorkspace): S.Workspace {
-    return {
-      id: workspace.id,
-      name: workspace.name,
-      owner_id: workspace.owner.id,
-      owner_name: workspace.owner.username,
-      organization_id: this.organization.id,
-      template_id: this.template.id,
-      template_name: this.template.name,
-      latest_build: this.buildJson(this.latestBuild(workspace)),
-      created_at: workspace.createdAt,
-      updated_at: workspace.updatedAt,
-    };
+    return workspaceBody(this.bodyContext, workspace, this.latestBuild(workspace));
   }
 
   /** Stops every timer (the deployment is closing). */

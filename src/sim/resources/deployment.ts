@@ -60,16 +60,20 @@ export class DeploymentStatsCollector {
 }
 
 export const deploymentHandlers = {
-  buildInfo: async ({ sim }) => ({
-    status: 200,
-    body: {
-      version: sim.buildVersion,
+  buildInfo: async ({ sim }) => {
+    const body = {
       external_url: 'https://github.com/coder/coder',
+      version: sim.buildVersion,
       dashboard_url: sim.baseUrl,
-      deployment_id: sim.deploymentId,
+      telemetry: false,
+      workspace_proxy: false,
       agent_api_version: '2.6',
-    } satisfies S.BuildInfoResponse,
-  }),
+      provisioner_api_version: '1.6',
+      upgrade_message: '',
+      deployment_id: sim.deploymentId,
+    };
+    return { status: 200, body: body satisfies S.BuildInfoResponse };
+  },
   deploymentStats: async (call) => {
     requireOwnerRole(call);
     const stats = call.sim.deploymentStats.current();

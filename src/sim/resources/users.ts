@@ -42,7 +42,7 @@ export const userHandlers = {
     for (const term of searchTerms(url.searchParams.get('q') ?? '')) {
       const value = term.value.toLowerCase();
       if (!term.key) users = users.filter((u) => u.username.toLowerCase().includes(value) || u.email.toLowerCase().includes(value));
-      else if (term.key === 'status') users = users.filter(() => value === 'active');
+      else if (term.key === 'status') users = users.filter((u) => u.status === value);
       else if (term.key === 'role') users = users.filter((u) => (value === 'owner' ? u.owner : !u.owner && value === 'member'));
       else throw new HttpError(400, 'Invalid user search query.', undefined, [{ field: term.key, detail: `"${term.key}" is not a valid query param` }]);
     }

@@ -135,7 +135,8 @@ function watchWorkspace(store: SimStore, workspace: SimWorkspace, ws: WebSocket)
   const sendWorkspace = () => send({ type: 'data', data: store.workspaceJson(workspace) });
   sendWorkspace();
   store.events.on(`workspace:${workspace.id}`, sendWorkspace);
-  const ping = setInterval(() => send({ type: 'ping' }), 15_000);
+  // Go's ServerSentEvent has no omitempty: a ping carries "data": null.
+  const ping = setInterval(() => send({ type: 'ping', data: null }), 15_000);
   ws.once('close', () => {
     clearInterval(ping);
     store.events.off(`workspace:${workspace.id}`, sendWorkspace);

@@ -9,6 +9,7 @@ import { CoderApiError, CoderClient, routePath } from '../../../src/coder';
 import { appUrl, openAppEchoChannel } from '../../../src/coder/apps';
 import { appLabelProblem } from '../../../src/engine/naming';
 import { validatePlan } from '../../../src/engine/plan';
+import { coderdShapeProblems } from '../sim/coderdTypes';
 import { memberClient, startFixture, STRONG_PASSWORD, uniqueName } from './simFixture';
 
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
@@ -204,5 +205,36 @@ describe('coderd fidelity (issue 12): item 3, subdomain apps', () => {
     assert.strictEqual(appLabelProblem('wsec', 'st', 10_000), undefined, 'the default prefix fits the largest plan');
     assert.match(appLabelProblem('wsec', 'abcdef', 1000) ?? '', /up to 65 characters.*shorten runIdPrefix/);
     assert.throws(() => validatePlan({ users: 1000, runIdPrefix: 'abcdef' }), /runIdPrefix: a subdomain app's host label would be up to 65 characters/);
+  });
+});
+
+describe('coderd fidelity (issue 12): item 6, complete bodies', () => {
+  it('the coderd type check catches the thin bodies the simulator used to serve', () => {
+    const thinUser = { id: 'u', username: 'alice', email: 'a@x.io', name: '', status: 'active', created_at: 't' };
+    const problems = coderdShapeProblems('User', thinUser);
+    for (const field of ['avatar_url', 'last_seen_at', 'updated_at', 'login_type', 'organization_ids', 'roles']) {
+      assert.ok(problems.includes(`User.${field}: missing`), problems.join('\n'));
+    }
+    assert.deepStrictEqual(coderdShapeProblems('WorkspaceConnectionLatencyMS', { p50: 0, p95: 0 }), [
+      'WorkspaceConnectionLatencyMS.P50: missing',
+      'WorkspaceConnectionLatencyMS.P95: missing',
+    ]);
+  });
+
+  it('creates users dormant, as coderd does, until their first authenticated request', async () => {
+    const fx = await startFixture();
+    try {
+      const username = uniqueName();
+      const email = `${username}@scaletest.local`;
+      const created = await fx.owner.createUser({ email, username, password: STRONG_PASSWORD, organization_ids: [fx.sim.organizationId] });
+      assert.strictEqual(created.status, 'dormant');
+      assert.strictEqual((await fx.owner.listUsers({ q: `${username} status:dormant` })).count, 1);
+      const member = fx.owner.withToken(await fx.owner.login(email, STRONG_PASSWORD));
+      const me = await member.me();
+      assert.strictEqual(me.status, 'active');
+      assert.ok(coderdShapeProblems('User', me).length === 0, coderdShapeProblems('User', me).join('\n'));
+    } finally {
+      await fx.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { apiRoutes, matchesSchema, responseSchemas, routePath, type RouteName } 
 import * as S from '../../../src/coder/schemas';
 import { SIM_BUILD_VERSION, startSimDeployment, type SimDeployment } from '../../../src/sim';
 import { STRONG_PASSWORD as PASSWORD } from '../coder/simFixture';
+import { coderdShapeProblems } from './coderdTypes';
 
 interface HitOptions {
   params?: Record<string, string | number>;
@@ -28,9 +29,16 @@ describe('simulated deployment conformance', () => {
   });
   after(async () => sim.close());
 
+  /** Checks a body against our schema (what the client relies on) and coderd's full type (what coderd sends). */
   function check(schema: TSchema, body: unknown, what: string): void {
     const result = matchesSchema(schema, body);
     assert.ok(result.ok, `${what}: ${result.ok ? '' : result.error}\n${JSON.stringify(body).slice(0, 400)}`);
+    const title: string | undefined = schema.title ?? (schema.items as TSchema | undefined)?.title;
+    assert.ok(title, `${what}: the schema names no coderd type`);
+    const type = title.replace(/^codersdk\./, '');
+    const items = Array.isArray(body) ? body : [body];
+    const problems = items.flatMap((item) => coderdShapeProblems(type, item));
+    assert.deepStrictEqual(problems, [], `${what}: differs from coderd's ${type}`);
     validated.push(what);
   }
 

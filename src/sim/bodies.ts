@@ -1,0 +1,285 @@
+// The JSON bodies the simulated coderd serves, complete as coderd's (codersdk's Go types, as
+// site/src/api/typesGenerated.ts lists them): every field coderd always sends is here, with
+// the values a fresh deployment of the scale-test template would show. The conformance test
+// checks each served body against those types (test/unit/sim/coderdTypes.ts).
+import * as crypto from 'crypto';
+import type * as S from '../coder/schemas';
+import type { SimAgent, SimBuild, SimUser, SimWorkspace } from './store';
+
+/** codersdk.Organization (coderd/database/db2sdk Organization). */
+export interface OrganizationBody extends S.Organization {
+  display_name: string;
+  icon: string;
+  description: string;
+}
+
+/** codersdk.Template, with the scheduling defaults of a template created without options. */
+export interface TemplateBody extends S.Template {
+  [field: string]: unknown;
+  display_name: string;
+  description: string;
+}
+
+export function organizationBody(created: string): OrganizationBody {
+  return {
+    id: crypto.randomUUID(),
+    name: 'coder',
+    display_name: 'Coder',
+    icon: '',
+    description: 'Builtin default organization.',
+    is_default: true,
+    created_at: created,
+    updated_at: created,
+  };
+}
+
+const noStats = { P50: null, P95: null };
+
+export function templateBody(organization: OrganizationBody, name: string, owner: SimUser, created: string): TemplateBody {
+  return {
+    id: crypto.randomUUID(),
+    created_at: created,
+    updated_at: created,
+    organization_id: organization.id,
+    organization_name: organization.name,
+    organization_display_name: organization.display_name,
+    organization_icon: organization.icon,
+    name,
+    display_name: 'Scale test (Docker)',
+    provisioner: 'terraform',
+    active_version_id: crypto.randomUUID(),
+    active_user_count: 0,
+    build_time_stats: { start: noStats, stop: noStats, delete: noStats },
+    description: 'One agent per workspace, the wsec echo app and two metadata items.',
+    deprecated: false,
+    deprecation_message: '',
+    icon: '/icon/docker.png',
+    default_ttl_ms: 0,
+    activity_bump_ms: 3_600_000,
+    autostop_requirement: { days_of_week: [], weeks: 1 },
+    autostart_requirement: { days_of_week: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] },
+    created_by_id: owner.id,
+    created_by_name: owner.username,
+    allow_user_autostart: true,
+    allow_user_autostop: true,
+    allow_user_cancel_workspace_jobs: true,
+    failure_ttl_ms: 0,
+    time_til_dormant_ms: 0,
+    time_til_dormant_autodelete_ms: 0,
+    require_active_version: false,
+    max_port_share_level: 'owner',
+  };
+}
+
+export function userBody(user: SimUser, organizationId: string): S.User {
+  return {
+    id: user.id,
+    username: user.username,
+    avatar_url: '',
+    name: user.name,
+    email: user.email,
+    created_at: user.createdAt,
+    updated_at: user.updatedAt,
+    last_seen_at: user.lastSeenAt,
+    status: user.status,
+    login_type: user.loginType,
+    organization_ids: [organizationId],
+    roles: user.owner ? [{ name: 'owner', display_name: 'Owner' }] : [],
+  } as S.User;
+}
+
+/** What bodies need from the deployment beyond the object itself. */
+export interface BodyContext {
+  organization: OrganizationBody;
+  template: TemplateBody;
+  connectionTimeoutSeconds: number;
+  subdomainApps: boolean;
+  appSlug: string;
+  /** 1-based position among pending jobs and the queue's length (0, 0 once started). */
+  queue(build: SimBuild): { position: number; size: number };
+}
+
+function jobBody(context: BodyContext, build: SimBuild): S.ProvisionerJob {
+  const { job, workspace } = build;
+  const queue = context.queue(build);
+  return {
+    id: job.id,
+    created_at: job.createdAt,
+    ...(job.startedAt ? { started_at: job.startedAt } : {}),
+    ...(job.completedAt ? { completed_at: job.completedAt } : {}),
+    ...(job.canceledAt ? { canceled_at: job.canceledAt } : {}),
+    ...(job.error ? { error: job.error } : {}),
+    status: job.status,
+    ...(job.startedAt ? { worker_id: job.workerId } : {}),
+    file_id: job.fileId,
+    tags: { scope: 'organization', owner: '' },
+    queue_position: queue.position,
+    queue_size: queue.size,
+    organization_id: context.organization.id,
+    input: { workspace_build_id: build.id },
+    type: 'workspace_build',
+    metadata: {
+      template_version_name: context.template.name + '-v1',
+      template_id: context.template.id,
+      template_name: context.template.name,
+      template_display_name: context.template.display_name,
+      template_icon: context.template.icon,
+      workspace_id: workspace.id,
+      workspace_name: workspace.name,
+    },
+  } as S.ProvisionerJob;
+}
+
+function appBody(context: BodyContext, workspace: SimWorkspace, agent: SimAgent): S.WorkspaceApp {
+  return {
+    id: agent.appId,
+    url: 'http://127.0.0.1:8080',
+    external: false,
+    slug: context.appSlug,
+    display_name: 'WebSocket echo',
+    icon: '',
+    subdomain: context.subdomainApps,
+    // coderd's label: the agent name is left out for named apps (db2sdk.AppSubdomain).
+    ...(context.subdomainApps ? { subdomain_name: `${context.appSlug}--${workspace.name}--${workspace.owner.username}` } : {}),
+    sharing_level: 'owner',
+    healthcheck: { url: '', interval: 0, threshold: 0 },
+    health: 'disabled',
+    hidden: false,
+    open_in: 'slim-window',
+  } as S.WorkspaceApp;
+}
+
+/** coderd's agent health reasons (db2sdk.WorkspaceAgent). */
+function agentHealth(agent: SimAgent): { healthy: boolean; reason?: string } {
+  if (agent.status !== 'connected' && agent.lifecycle === 'off') return { healthy: false, reason: 'agent is not running' };
+  if (agent.status === 'connecting') return { healthy: false, reason: 'agent has not yet connected' };
+  if (agent.status === 'timeout') return { healthy: false, reason: 'agent is taking too long to connect' };
+  if (agent.status === 'disconnected') return { healthy: false, reason: 'agent has lost connection' };
+  return { healthy: true };
+}
+
+function agentBody(context: BodyContext, workspace: SimWorkspace): S.WorkspaceAgent {
+  const agent = workspace.agent;
+  const logSourceId = agent.logSourceId;
+  return {
+    id: agent.id,
+    created_at: agent.createdAt,
+    updated_at: agent.updatedAt,
+    ...(agent.firstConnectedAt ? { first_connected_at: agent.firstConnectedAt, last_connected_at: agent.updatedAt } : {}),
+    ...(agent.firstConnectedAt ? { started_at: agent.firstConnectedAt, ready_at: agent.firstConnectedAt } : {}),
+    status: agent.status,
+    lifecycle_state: agent.lifecycle,
+    name: agent.name,
+    resource_id: agent.resourceId,
+    architecture: 'amd64',
+    environment_variables: {},
+    operating_system: 'linux',
+    logs_length: 0,
+    logs_overflowed: false,
+    directory: '/home/coder',
+    expanded_directory: agent.firstConnectedAt ? '/home/coder' : '',
+    version: agent.firstConnectedAt ? 'v2.24.1' : '',
+    api_version: agent.firstConnectedAt ? '2.6' : '',
+    apps: [appBody(context, workspace, agent)],
+    connection_timeout_seconds: context.connectionTimeoutSeconds,
+    troubleshooting_url: 'https://coder.com/docs/templates/troubleshooting',
+    subsystems: [],
+    health: agentHealth(agent),
+    display_apps: ['vscode', 'vscode_insiders', 'web_terminal', 'ssh_helper', 'port_forwarding_helper'],
+    log_sources: [{ workspace_agent_id: agent.id, id: logSourceId, created_at: agent.createdAt, display_name: 'Startup Script', icon: '' }],
+    scripts: [
+      {
+        id: agent.scriptId,
+        log_source_id: logSourceId,
+        log_path: '',
+        script: 'exec wsec --listen 127.0.0.1:8080',
+        cron: '',
+        run_on_start: true,
+        run_on_stop: false,
+        start_blocks_login: false,
+        timeout: 0,
+        display_name: 'Startup Script',
+      },
+    ],
+    startup_script_behavior: 'non-blocking',
+  } as S.WorkspaceAgent;
+}
+
+export function buildBody(context: BodyContext, build: SimBuild): S.WorkspaceBuild {
+  const workspace = build.workspace;
+  const agent = workspace.agent;
+  // Like coderd, resources exist once the provisioner job has completed successfully.
+  const resources =
+    build.transition === 'start' && build.job.status === 'succeeded'
+      ? [
+          {
+            id: agent.resourceId,
+            created_at: build.createdAt,
+            job_id: build.job.id,
+            workspace_transition: 'start',
+            type: 'docker_container',
+            name: 'dev',
+            hide: false,
+            icon: '/icon/docker.png',
+            agents: [agentBody(context, workspace)],
+            metadata: [{ key: 'image', value: 'codercom/enterprise-base:ubuntu', sensitive: false }],
+            daily_cost: 0,
+          },
+        ]
+      : [];
+  return {
+    id: build.id,
+    created_at: build.createdAt,
+    updated_at: build.updatedAt,
+    workspace_id: workspace.id,
+    workspace_name: workspace.name,
+    workspace_owner_id: workspace.owner.id,
+    workspace_owner_name: workspace.owner.username,
+    workspace_owner_avatar_url: '',
+    template_version_id: context.template.active_version_id,
+    template_version_name: context.template.name + '-v1',
+    build_number: build.number,
+    transition: build.transition,
+    initiator_id: build.initiatorId,
+    initiator_name: build.initiatorName,
+    job: jobBody(context, build),
+    reason: 'initiator',
+    resources,
+    status: build.status,
+    daily_cost: 0,
+    matched_provisioners: { count: 1, available: 1, most_recently_seen: new Date().toISOString() },
+  } as S.WorkspaceBuild;
+}
+
+export function workspaceBody(context: BodyContext, workspace: SimWorkspace, latest: SimBuild): S.Workspace {
+  const agent = workspace.agent;
+  const agentHealthy = latest.transition !== 'start' || latest.job.status !== 'succeeded' || agentHealth(agent).healthy;
+  return {
+    id: workspace.id,
+    created_at: workspace.createdAt,
+    updated_at: workspace.updatedAt,
+    owner_id: workspace.owner.id,
+    owner_name: workspace.owner.username,
+    owner_avatar_url: '',
+    organization_id: context.organization.id,
+    organization_name: context.organization.name,
+    template_id: context.template.id,
+    template_name: context.template.name,
+    template_display_name: context.template.display_name,
+    template_icon: context.template.icon,
+    template_allow_user_cancel_workspace_jobs: true,
+    template_active_version_id: context.template.active_version_id,
+    template_require_active_version: false,
+    latest_build: buildBody(context, latest),
+    outdated: false,
+    name: workspace.name,
+    last_used_at: workspace.lastUsedAt,
+    deleting_at: null,
+    dormant_at: null,
+    health: { healthy: agentHealthy, failing_agents: agentHealthy ? [] : [agent.id] },
+    automatic_updates: 'never',
+    allow_renames: false,
+    favorite: false,
+    next_start_at: null,
+  } as S.Workspace;
+}
