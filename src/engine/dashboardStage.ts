@@ -5,6 +5,7 @@
 import { createHash, X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { deprioritizeBrowsers } from './processPriority';
 import type { TlsOptions } from '../coder/connection';
 import type { StageMetrics } from './metrics';
 import type { Plan } from './plan';
@@ -118,6 +119,7 @@ export async function launchDashboardBrowser(options: {
       return { user, context, page };
     }),
   );
+  deprioritizeBrowsers();
   return { users, close: () => browser.close().catch(() => undefined) };
 }
 
