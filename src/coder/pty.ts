@@ -113,7 +113,9 @@ export class ReconnectingPtySocket {
   write(data: Buffer | string): void {
     const socket = this.openSocket();
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    for (const piece of chunkUtf8(bytes)) socket.send(Buffer.from(JSON.stringify({ data: piece })), { binary: true });
+    // One tick (≤ 1024 bytes) is one frame: no chunk list, no object to stringify.
+    if (bytes.length <= PTY_INPUT_CHUNK_BYTES) socket.send(Buffer.from(`{"data":${JSON.stringify(bytes.toString('utf8'))}}`), { binary: true });
+    else for (const piece of chunkUtf8(bytes)) socket.send(Buffer.from(`{"data":${JSON.stringify(piece)}}`), { binary: true });
   }
 
   resize(height: number, width: number): void {

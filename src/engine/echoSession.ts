@@ -7,14 +7,18 @@
 // histogram. The round trip is measured from the SCHEDULED send time, so a stall shows up as
 // latency instead of as fewer samples (coordinated omission corrected, as in wrk2).
 //
-// Payload per tick: `<seq, 8 base36 digits>:<random alphanumerics>\n`, bytesPerTick long. The
-// echo is read as lines (`\r` dropped: a terminal echoes `\n` as `\r\n`), matched to the pending
-// tick by its sequence number and compared byte for byte. Lines of already finished ticks are
+// Payload per tick: `<seq, 8 base36 digits>:<random alphanumerics>\n`, bytesPerTick long; the
+// alphanumerics are a slice of the stage's PayloadPool at a random offset (one random draw per
+// tick). The echo is read as lines (found with indexOf; a trailing `\r` dropped: a terminal
+// echoes `\n` as `\r\n`), matched to the pending tick by its sequence number and compared byte
+// for byte (natively, against the pool). Lines of already finished ticks are
 // ignored. After a (re)attach the web terminal first shows stale output (a replay, screen's
 // redraw), delivered as resync data: a line in it that completes a pending tick counts, every
 // other line is counted as resynced, never as a mismatch.
 import { performance } from 'perf_hooks';
 import type { StageMetrics } from './metrics';
+import { PayloadPool } from './random';
+import { TickScheduler } from './tickScheduler';
 
 /** The transport as the stage sees it; src/coder/echo.ts channels satisfy it. */
 export interface EchoTransport {
@@ -34,19 +38,31 @@ export interface EchoSessionOptions {
   echoTimeoutMs: number;
   metrics: StageMetrics;
   random: () => number;
+  /** The stage's shared payload pool; default: a small one of this session's own. */
+  pool?: PayloadPool;
+  /** The stage's shared tick timers; default: this session's own. */
+  scheduler?: TickScheduler;
   /** Called with a short description of connection errors (no secrets). */
   onProblem?: (message: string) => void;
 }
 
 const SEQ_DIGITS = 8;
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** Sequence digits and the ':' after them. */
+const HEADER_BYTES = SEQ_DIGITS + 1;
 const RECONNECT_DELAY_MS = 250;
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
+const COLON = 0x3a;
 
 interface PendingTick {
+  seq: number;
   scheduledAt: number;
-  payload: Buffer;
+  /** Where the tick's body starts in the payload pool. */
+  offset: number;
+}
+
+function seqHeader(seq: number): string {
+  return seq.toString(36).padStart(SEQ_DIGITS, '0').slice(-SEQ_DIGITS);
 }
 
 export class EchoSession {
@@ -56,7 +72,11 @@ export class EchoSession {
   private attempt = 0;
   private startAt = 0;
   private nextSeq = 0;
-  private timer?: NodeJS.Timeout;
+  /** Bumped to cancel the scheduled tick (a shared scheduler cannot take timers back). */
+  private timerGeneration = 0;
+  private readonly pool: PayloadPool;
+  private readonly scheduler: TickScheduler;
+  private readonly bodyBytes: number;
   /** Ticks whose time has come but that could not be sent yet (connection down). */
   private readonly unsent: PendingTick[] = [];
   private readonly pending = new Map<number, PendingTick>();
@@ -67,7 +87,12 @@ export class EchoSession {
   private drained?: () => void;
   private readonly listening = new WeakSet<EchoTransport>();
 
-  constructor(private readonly options: EchoSessionOptions) {}
+  constructor(private readonly options: EchoSessionOptions) {
+    if (options.bytesPerTick < HEADER_BYTES + 2) throw new Error(`bytesPerTick must be at least ${HEADER_BYTES + 2} (sequence number, ":", payload, newline)`);
+    this.bodyBytes = options.bytesPerTick - HEADER_BYTES - 1;
+    this.pool = options.pool && options.pool.bytes.length >= this.bodyBytes ? options.pool : new PayloadPool(options.random, Math.max(4096, 4 * this.bodyBytes));
+    this.scheduler = options.scheduler ?? new TickScheduler();
+  }
 
   /**
    * Starts the schedule at `scheduleStart` (a `performance.now()` time, normally the stage's
@@ -81,8 +106,7 @@ export class EchoSession {
     try {
       await this.connect();
     } catch (error) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = undefined;
+      this.timerGeneration++;
       this.unsent.length = 0;
       throw error;
     }
@@ -92,7 +116,7 @@ export class EchoSession {
   async stop(drainTimeoutMs = 2000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timerGeneration++;
     if (this.pending.size > 0 && this.connected) {
       await new Promise<void>((resolve) => {
         this.drained = resolve;
@@ -157,45 +181,50 @@ export class EchoSession {
 
   private scheduleNext(): void {
     if (this.stopped) return;
-    const due = this.startAt + this.nextSeq * this.options.tickIntervalMs;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, due - performance.now()));
+    const generation = this.timerGeneration;
+    this.scheduler.at(this.startAt + this.nextSeq * this.options.tickIntervalMs, () => {
+      if (generation === this.timerGeneration) this.onTimer();
+    });
   }
 
   private onTimer(): void {
     const now = performance.now();
     // Every tick whose time has come goes out now, each keeping its own scheduled time.
-    while (this.startAt + this.nextSeq * this.options.tickIntervalMs <= now) {
-      const scheduledAt = this.startAt + this.nextSeq * this.options.tickIntervalMs;
-      this.unsent.push({ scheduledAt, payload: this.makePayload(this.nextSeq) });
+    const interval = this.options.tickIntervalMs;
+    let scheduledAt = this.startAt + this.nextSeq * interval;
+    while (scheduledAt <= now) {
+      this.unsent.push({ seq: this.nextSeq, scheduledAt, offset: this.pool.offset(this.bodyBytes) });
       this.options.metrics.expected++;
       this.nextSeq++;
+      scheduledAt = this.startAt + this.nextSeq * interval;
     }
     this.expireOld(now);
     this.flushUnsent();
     this.scheduleNext();
   }
 
-  private makePayload(seq: number): Buffer {
-    const size = this.options.bytesPerTick;
-    const payload = Buffer.alloc(size);
-    const header = seq.toString(36).padStart(SEQ_DIGITS, '0').slice(-SEQ_DIGITS) + ':';
-    payload.write(header.slice(0, size - 1), 'latin1');
-    for (let i = header.length; i < size - 1; i++) {
-      payload[i] = ALPHABET.charCodeAt(Math.floor(this.options.random() * ALPHABET.length));
-    }
-    payload[size - 1] = NEWLINE;
+  /** `<seq>:<pool slice>\n`: one allocation and one copy per tick. */
+  private payloadOf(tick: PendingTick): Buffer {
+    const payload = Buffer.allocUnsafe(this.options.bytesPerTick);
+    payload.write(seqHeader(tick.seq), 0, 'latin1');
+    payload[SEQ_DIGITS] = COLON;
+    this.pool.bytes.copy(payload, HEADER_BYTES, tick.offset, tick.offset + this.bodyBytes);
+    payload[payload.length - 1] = NEWLINE;
     return payload;
   }
 
   private flushUnsent(): void {
-    if (!this.connected || !this.transport) return;
-    for (const tick of this.unsent.splice(0)) {
-      const seq = parseInt(tick.payload.subarray(0, SEQ_DIGITS).toString('latin1'), 36);
-      this.pending.set(seq, tick);
-      this.transport.send(tick.payload);
-      this.options.metrics.sent++;
-      this.options.metrics.bytesSent += tick.payload.length;
+    const transport = this.transport;
+    if (!this.connected || !transport || this.unsent.length === 0) return;
+    const metrics = this.options.metrics;
+    for (let i = 0; i < this.unsent.length; i++) {
+      const tick = this.unsent[i];
+      this.pending.set(tick.seq, tick);
+      transport.send(this.payloadOf(tick));
+      metrics.sent++;
+      metrics.bytesSent += this.options.bytesPerTick;
     }
+    this.unsent.length = 0;
   }
 
   private receive(data: Buffer, resync: boolean): void {
@@ -207,13 +236,12 @@ export class EchoSession {
     }
     this.resyncing = resync;
     let start = 0;
-    for (let i = 0; i < data.length; i++) {
-      if (data[i] !== NEWLINE) continue;
-      this.appendLinePart(data.subarray(start, i));
+    for (let end = data.indexOf(NEWLINE); end !== -1; end = data.indexOf(NEWLINE, start)) {
+      this.appendLinePart(start === 0 && end === data.length ? data : data.subarray(start, end));
       this.finishLine();
-      start = i + 1;
+      start = end + 1;
     }
-    if (start < data.length) this.appendLinePart(data.subarray(start));
+    if (start < data.length) this.appendLinePart(start === 0 ? data : data.subarray(start));
     if (this.lineLength > this.options.bytesPerTick * 4) {
       // No newline where one was due: the stream is not what was sent.
       if (this.resyncing) this.options.metrics.resynced++;
@@ -230,33 +258,46 @@ export class EchoSession {
   }
 
   private finishLine(): void {
-    const raw = this.lineParts.length === 1 ? this.lineParts[0] : Buffer.concat(this.lineParts, this.lineLength);
-    this.lineParts = [];
+    const parts = this.lineParts;
+    let line = parts.length === 1 ? parts[0] : parts.length === 0 ? Buffer.alloc(0) : Buffer.concat(parts, this.lineLength);
+    if (parts.length > 0) this.lineParts = [];
     this.lineLength = 0;
-    const line = raw.includes(CARRIAGE_RETURN) ? Buffer.from(raw.filter((byte) => byte !== CARRIAGE_RETURN)) : raw;
+    if (line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN) line = line.subarray(0, line.length - 1);
+    if (line.includes(CARRIAGE_RETURN)) line = Buffer.from(line.filter((byte) => byte !== CARRIAGE_RETURN));
     if (line.length === 0) return;
-    const seq = parseInt(line.subarray(0, SEQ_DIGITS).toString('latin1'), 36);
+    const header = line.toString('latin1', 0, SEQ_DIGITS);
+    const seq = parseInt(header, 36);
     const tick = Number.isNaN(seq) ? undefined : this.pending.get(seq);
-    const expectedLine = tick?.payload.subarray(0, tick.payload.length - 1);
+    const matches = tick !== undefined && this.isEchoOf(line, tick, header);
     if (this.resyncing) {
       // Stale output: a pending tick's whole echo in it counts, anything else is skipped.
-      if (!tick || !line.equals(expectedLine!)) {
+      if (!matches) {
         this.options.metrics.resynced++;
         return;
       }
     } else if (!tick) {
       // The late echo of an expired tick was already counted as lost; anything else is wrong.
-      if (Number.isNaN(seq) || seq >= this.nextSeq || line[SEQ_DIGITS] !== 0x3a) this.options.metrics.mismatches++;
+      if (Number.isNaN(seq) || seq >= this.nextSeq || line[SEQ_DIGITS] !== COLON) this.options.metrics.mismatches++;
       return;
     }
-    this.pending.delete(seq);
-    if (!line.equals(expectedLine!)) {
+    this.pending.delete(tick!.seq);
+    if (!matches) {
       this.options.metrics.mismatches++;
       return;
     }
     this.options.metrics.completed++;
-    this.options.metrics.latency.record(performance.now() - tick.scheduledAt);
+    this.options.metrics.latency.record(performance.now() - tick!.scheduledAt);
     if (this.drained && this.pending.size === 0) this.drained();
+  }
+
+  /** The line (without '\n') is exactly what was sent for `tick`. */
+  private isEchoOf(line: Buffer, tick: PendingTick, header: string): boolean {
+    return (
+      line.length === this.options.bytesPerTick - 1 &&
+      line[SEQ_DIGITS] === COLON &&
+      header === seqHeader(tick.seq) &&
+      line.compare(this.pool.bytes, tick.offset, tick.offset + this.bodyBytes, HEADER_BYTES) === 0
+    );
   }
 
   private expireOld(now: number): void {

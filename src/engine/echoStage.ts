@@ -7,6 +7,8 @@ import type { StageMetrics } from './metrics';
 import { RampPacer } from './pacing';
 import { runPool } from './pool';
 import type { PreparedUser } from './prepare';
+import { PayloadPool } from './random';
+import { TickScheduler } from './tickScheduler';
 import { openerFactory, type EchoStageName, type TransportContext } from './transports';
 
 const RAMP_UP_CONCURRENCY = 4;
@@ -27,6 +29,9 @@ export async function runEchoStage(options: EchoStageOptions): Promise<void> {
   const traffic = plan.traffic[stage];
   metrics.targetConnections = users.length;
   const openerFor = await openerFactory(stage, options);
+  // Shared by the stage's connections: one payload pool, one timer per tick of the schedule.
+  const pool = new PayloadPool(options.random);
+  const scheduler = new TickScheduler();
   const sessions = users.map(
     (user) =>
       new EchoSession({
@@ -36,6 +41,8 @@ export async function runEchoStage(options: EchoStageOptions): Promise<void> {
         echoTimeoutMs: plan.timeouts.echoSeconds * 1000,
         metrics,
         random: options.random,
+        pool,
+        scheduler,
         onProblem: (message) => log('warn', `${user.workspaceName}: ${message}`),
       }),
   );

@@ -20,7 +20,8 @@ const Window = (description: string, defaultWindow: [number, number]) =>
 const echoTrafficBase = (title: string) => ({
   enabled: Type.Boolean({ default: true, description: `Run the ${title} stage.` }),
   bytesPerTick: Type.Integer({
-    minimum: 2,
+    // 8 sequence digits, ':', at least one random byte and the newline (src/engine/echoSession.ts).
+    minimum: 11,
     maximum: 32768,
     default: 1024,
     description: 'Bytes written per connection on every tick (reference: 1024).',

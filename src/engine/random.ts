@@ -10,3 +10,29 @@ export function seededRandom(seed?: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+const PAYLOAD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const DEFAULT_POOL_BYTES = 64 * 1024;
+
+/**
+ * Random alphanumerics generated once; a tick's body is a slice at a random offset, so the hot
+ * path draws one random number per tick instead of one per byte, and an echo is checked
+ * against the pool with a native compare. Shared by the connections of a stage (passed in,
+ * never module-level, so connections can move to a worker with their own pool).
+ */
+export class PayloadPool {
+  readonly bytes: Buffer;
+
+  constructor(
+    private readonly random: () => number,
+    size = DEFAULT_POOL_BYTES,
+  ) {
+    this.bytes = Buffer.allocUnsafe(size);
+    for (let i = 0; i < size; i++) this.bytes[i] = PAYLOAD_ALPHABET.charCodeAt(Math.floor(random() * PAYLOAD_ALPHABET.length));
+  }
+
+  /** A random offset where `length` bytes fit (length ≤ the pool's size). */
+  offset(length: number): number {
+    return Math.floor(this.random() * (this.bytes.length - length + 1));
+  }
+}
