@@ -1,108 +1,181 @@
-// The benchmarks behind `npm run bench` (bundled and run by scripts/bench.mjs). Every loop is
-// bounded in count and time.
+// `npm run bench` (bundled and run by scripts/bench.mjs): the figures of issue 9, each beside
+// what it is compared with in the same run, written to bench/results/<date>-<host>.json and a
+// Markdown table beside it. A tool, not a test: nothing here asserts a timing. `--smoke` runs
+// every figure small (< 60 s) for CI; `--steady-seconds N` sets the steady-RSS run (default 60).
+import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { defaultPlan } from '../../src/engine/plan';
+import * as readline from 'readline';
 import { StageMetrics } from '../../src/engine/metrics';
+import { defaultPlan } from '../../src/engine/plan';
 import { startRun } from '../../src/engine/run';
-import { evaluateThreshold, parseThreshold } from '../../src/engine/thresholds';
-import { STAGE_TITLES, type RunSnapshot, type StageName } from '../../src/protocol/snapshot';
 import { startSimDeployment } from '../../src/sim';
+import { type EchoKind, type LoadFigures, runEngine, runFloor, type Target } from './echoLoad';
 
-const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const smoke = process.argv.includes('--smoke');
+const steadyIndex = process.argv.indexOf('--steady-seconds');
+const steadySeconds = steadyIndex > 0 ? Number(process.argv[steadyIndex + 1]) : smoke ? 3 : 60;
+const REFERENCE = { bytesPerTick: 1024, tickIntervalMs: 100 };
+const LAG_BUDGET_MS = 10;
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-function heapMiB(): number {
-  gc();
-  return process.memoryUsage().heapUsed / 1048576;
+async function startTarget(targetScript: string): Promise<{ target: Target; holds(): Promise<number[]>; stop(): void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', targetScript], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: child.stdout });
+  const waiting: Array<(line: string) => void> = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  const next = () => new Promise<string>((resolve) => waiting.push(resolve));
+  const target = JSON.parse(await next()) as Target;
+  return {
+    target,
+    holds: async () => {
+      const answer = next();
+      child.stdin.write('holds\n');
+      return (JSON.parse(await answer) as { holds: number[] }).holds;
+    },
+    stop: () => child.stdin.end(),
+  };
 }
 
-/** Memory of the latency histograms stays flat however many samples a long run records. */
-function histogramMemory(): Record<string, number> {
-  const metrics = new StageMetrics('pty', 'Web terminal');
-  const before = heapMiB();
-  const samples: Record<string, number> = {};
-  let recorded = 0;
-  for (const target of [1e5, 1e6, 5e6]) {
-    for (; recorded < target; recorded++) metrics.latency.record(0.2 + (recorded % 5000) * 0.37);
-    samples[`heapDeltaMiBAfter${target}`] = Math.round((heapMiB() - before) * 100) / 100;
+/** Most connections whose send-schedule lag p99 stays under the budget with every echo back. */
+async function capacity(target: Target, kind: EchoKind, floor: boolean, steps: number[], seconds: number) {
+  const tried: Array<{ connections: number; sendLagP99Ms: number; echoRatio: number }> = [];
+  let best = 0;
+  for (const connections of steps) {
+    const run = floor ? runFloor : runEngine;
+    const figures = await run(target, { kind, connections, seconds, ...REFERENCE, floor }).catch((error: Error) => ({ error: error.message }) as const);
+    if ('error' in figures) {
+      tried.push({ connections, sendLagP99Ms: -1, echoRatio: 0 });
+      break;
+    }
+    const echoRatio = round(figures.echoes / ((connections * seconds * 1000) / REFERENCE.tickIntervalMs), 3);
+    tried.push({ connections, sendLagP99Ms: figures.sendLagP99Ms, echoRatio });
+    if (figures.sendLagP99Ms >= LAG_BUDGET_MS || echoRatio < 0.95 || figures.mismatches > 0) break;
+    best = connections;
   }
-  return { ...samples, p99AfterAll: metrics.latency.summary().p99 };
+  return { connections: best, tried };
 }
 
-/** Cost of a complete snapshot: six busy stages summarised and the default thresholds evaluated. */
-function snapshotCost(): Record<string, number> {
-  const stages = (Object.keys(STAGE_TITLES) as StageName[]).map((name) => {
-    const metrics = new StageMetrics(name, STAGE_TITLES[name]);
-    for (let i = 0; i < 100_000; i++) metrics.latency.record(1 + (i % 997));
-    return metrics;
-  });
-  const thresholds = defaultPlan().thresholds.map((t) => parseThreshold(t.expression));
-  const iterations = 500;
-  const started = performance.now();
+/** Cost of the once-a-second snapshot at 6000 connections: three echo stages, 20 000 round trips each per second. */
+function snapshotCost(): { msPerSnapshot: number; bytes: number } {
+  const stages = ['ssh', 'pty', 'apps'].map((name) => new StageMetrics(name, name));
+  const iterations = smoke ? 5 : 100;
+  let bytes = 0;
+  let spent = 0;
   for (let i = 0; i < iterations; i++) {
-    // A second of traffic between snapshots (200 round trips per stage), as in a live run.
-    for (const metrics of stages) for (let v = 0; v < 200; v++) metrics.latency.record(1 + ((i * 200 + v) % 997));
-    const api = { requests: 1, errors4xx: 0, errors5xx: 0, networkErrors: 0, latency: stages[0].latency.summary() };
-    const snapshot = {
-      stages: stages.map((s) => s.snapshot()),
-      api: { total: api, byClass: {} },
-      deployment: { url: '', healthy: true, restarts: 0 },
-      runner: { cpuPercent: 0, rssBytes: 0, heapUsedBytes: 0, eventLoopLagP99Ms: 0, overloaded: false },
-      history: [],
-    } as unknown as RunSnapshot;
-    for (const threshold of thresholds) evaluateThreshold(threshold, snapshot, false);
-    JSON.stringify(snapshot);
+    for (const metrics of stages) for (let v = 0; v < 20_000; v++) metrics.latency.record(0.5 + ((i * 7919 + v * 104729) % 300_000) / 1000);
+    const started = performance.now();
+    const snapshot = stages.map((metrics) => {
+      metrics.rollInterval();
+      return metrics.snapshot();
+    });
+    bytes = JSON.stringify(snapshot).length;
+    spent += performance.now() - started;
   }
-  return { microsecondsPerSnapshot: Math.round(((performance.now() - started) / iterations) * 1000) };
+  return { msPerSnapshot: round(spent / iterations, 3), bytes };
 }
 
-/** Echo ticks per second the runner sustains against the simulated deployment on loopback. */
-async function echoThroughput(stage: 'pty' | 'apps', users: number, tickIntervalMs: number, seconds: number): Promise<Record<string, number>> {
-  const sim = await startSimDeployment({ buildDurationMs: 200, agentConnectDelayMs: 100 });
+async function prepareRate(users: number): Promise<{ users: number; seconds: number; workspacesPerSecond: number }> {
+  const sim = await startSimDeployment({ buildDurationMs: 200, agentConnectDelayMs: 100, rateLimitPerMinute: 1e9 });
   try {
     const plan = defaultPlan();
     plan.users = users;
     plan.concurrency = { prepare: 20, cleanup: 20 };
-    plan.timeline.slotSeconds = seconds;
-    for (const other of ['ssh', 'pty', 'apps', 'dashboard'] as const) plan.traffic[other].enabled = other === stage;
-    plan.timeline[stage] = [0, 1];
-    plan.traffic[stage].tickIntervalMs = tickIntervalMs;
+    plan.timeline.slotSeconds = 1;
+    for (const stage of ['ssh', 'pty', 'dashboard'] as const) plan.traffic[stage].enabled = false;
     plan.thresholds = [];
-    const outDir = path.join('test-results', 'bench-runs');
-    const result = await startRun({ plan, connection: { url: sim.url, token: sim.ownerToken }, outDir }).done;
-    const s = result.snapshot.stages.find((x) => x.name === stage)!;
-    const runner = result.snapshot.history.reduce((max, p) => Math.max(max, p.runnerCpuPercent), 0);
-    return {
-      users,
-      tickIntervalMs,
-      targetTicksPerSecond: (users * 1000) / tickIntervalMs,
-      achievedTicksPerSecond: Math.round(s.completed / seconds),
-      p50Ms: s.latency.p50,
-      p95Ms: s.latency.p95,
-      p99Ms: s.latency.p99,
-      mismatches: s.mismatches,
-      peakRunnerCpuPercent: runner,
-    };
+    const result = await startRun({ plan, connection: { url: sim.url, token: sim.ownerToken }, outDir: path.join(os.tmpdir(), 'coder-scaletest-bench') }).done;
+    const prepare = result.snapshot.stages.find((s) => s.name === 'prepare')!;
+    const seconds = ((prepare.endedAt ?? 0) - (prepare.startedAt ?? 0)) / 1000;
+    return { users, seconds: round(seconds), workspacesPerSecond: round(users / seconds) };
   } finally {
     await sim.close();
   }
 }
 
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
 async function main(): Promise<void> {
-  const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: require('os').cpus().length };
-  results.histogramMemory = histogramMemory();
-  console.log('histogram memory (MiB of heap growth vs samples):', results.histogramMemory);
-  results.snapshotCost = snapshotCost();
-  console.log('snapshot cost:', results.snapshotCost);
-  results.echo = [];
-  for (const [stage, users, interval] of [['pty', 20, 100], ['pty', 50, 20], ['apps', 50, 20]] as const) {
-    const figures = await echoThroughput(stage, users, interval, 5);
-    (results.echo as unknown[]).push({ stage, ...figures });
-    console.log(`${stage} echo:`, figures);
+  const targetScript = path.join(__dirname, 'target.ts');
+  const { target, holds, stop } = await startTarget(targetScript);
+  const results: Record<string, unknown> = { date: new Date().toISOString(), host: os.hostname(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, smoke, reference: REFERENCE };
+  const log = (what: string, value: unknown) => console.log(what, JSON.stringify(value));
+  try {
+    // CPU per 100k echoes and RSS per connection: engine vs floor, same target, same run.
+    const costs: Record<string, { engine: LoadFigures; floor: LoadFigures; ratio: number }> = {};
+    for (const [kind, connections] of [['pty', 500], ['apps', 500], ['ssh', 250]] as const) {
+      const options = { kind, connections: smoke ? Math.round(connections / 10) : connections, seconds: smoke ? 2 : 10, ...REFERENCE, floor: false };
+      const engine = await runEngine(target, options);
+      const floor = await runFloor(target, { ...options, floor: true });
+      costs[kind] = { engine, floor, ratio: round(engine.cpuSecondsPer100kEchoes / floor.cpuSecondsPer100kEchoes) };
+      log(`cost ${kind}`, { engine: engine.cpuSecondsPer100kEchoes, floor: floor.cpuSecondsPer100kEchoes, engineRssKiB: engine.rssPerConnectionKiB, floorRssKiB: floor.rssPerConnectionKiB });
+    }
+    results.costs = costs;
+
+    // Capacity per stage (one thread = one core), engine vs floor.
+    const caps: Record<string, unknown> = {};
+    for (const kind of ['pty', 'apps', 'ssh'] as const) {
+      const steps = smoke ? [50] : kind === 'ssh' ? [250, 500, 750, 1000, 1500] : [500, 1000, 1500, 2000, 2500, 3000];
+      const seconds = smoke ? 1 : 5;
+      caps[kind] = { engine: await capacity(target, kind, false, steps, seconds), floor: await capacity(target, kind, true, steps, seconds) };
+      log(`capacity ${kind}`, caps[kind]);
+    }
+    results.capacity = caps;
+
+    // Steady RSS (flat?): the engine's web terminals over a longer run.
+    const steady = await runEngine(target, { kind: 'pty', connections: smoke ? 50 : 500, seconds: steadySeconds, ...REFERENCE, floor: false, sampleRss: true });
+    results.steadyRss = { connections: steady.connections, seconds: steadySeconds, samplesMiB: steady.rssSamplesMiB, firstMiB: steady.rssSamplesMiB[0], lastMiB: steady.rssSamplesMiB[steady.rssSamplesMiB.length - 1], maxMiB: Math.max(...steady.rssSamplesMiB) };
+    log('steady rss', results.steadyRss);
+
+    // Accuracy: a target that holds each echo a known time (20 ms, 200 ms stalls every 2 s).
+    await holds();
+    const accuracy = await runEngine(target, { kind: 'delay', connections: smoke ? 20 : 100, seconds: smoke ? 3 : 10, ...REFERENCE, floor: false });
+    const truth = (await holds()).sort((a, b) => a - b);
+    const trueP = { p50: round(percentile(truth, 50)), p95: round(percentile(truth, 95)), p99: round(percentile(truth, 99)) };
+    const reported = { p50: accuracy.rttP50Ms, p95: accuracy.rttP95Ms, p99: accuracy.rttP99Ms };
+    results.accuracy = { reported, true: trueP, errorPercent: Object.fromEntries(Object.entries(reported).map(([k, v]) => [k, round(((v - trueP[k as keyof typeof trueP]) / trueP[k as keyof typeof trueP]) * 100)])) };
+    log('accuracy', results.accuracy);
+  } finally {
+    stop();
   }
-  fs.mkdirSync('test-results', { recursive: true });
-  fs.writeFileSync(path.join('test-results', 'bench-results.json'), JSON.stringify(results, null, 2));
-  console.log('wrote test-results/bench-results.json');
+  results.snapshot = snapshotCost();
+  log('snapshot at 6000 connections', results.snapshot);
+  results.prepare = await prepareRate(smoke ? 5 : 50);
+  log('prepare', results.prepare);
+
+  const day = new Date().toISOString().slice(0, 10);
+  const dir = path.join('bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const base = path.join(dir, `${day}-${os.hostname()}${smoke ? '-smoke' : ''}`);
+  fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 2));
+  fs.writeFileSync(`${base}.md`, markdown(results));
+  console.log(markdown(results));
+  console.log(`wrote ${base}.json and ${base}.md`);
+}
+
+function markdown(r: Record<string, any>): string {
+  const rows: string[] = [`# Benchmark ${r.date} on ${r.host} (${r.cpus} × ${r.cpuModel}, Node ${r.node})${r.smoke ? ' — smoke' : ''}`, '', '| figure | engine | comparison (same run) | target |', '|---|---|---|---|'];
+  const names: Record<string, string> = { pty: 'web terminal', apps: 'apps', ssh: 'SSH (direct)' };
+  for (const kind of ['pty', 'apps', 'ssh']) {
+    const cap = r.capacity?.[kind];
+    if (cap) rows.push(`| ${names[kind]}: conns with send lag p99 < ${LAG_BUDGET_MS} ms, 1024 B / 100 ms, 1 core | ${cap.engine.connections} | floor ${cap.floor.connections} | ≥ ${kind === 'ssh' ? 1000 : 2000} |`);
+  }
+  for (const kind of ['pty', 'apps', 'ssh']) {
+    const c = r.costs?.[kind];
+    if (c) rows.push(`| ${names[kind]}: CPU s per 100k echoes @${c.engine.connections} | ${c.engine.cpuSecondsPer100kEchoes} | floor ${c.floor.cpuSecondsPer100kEchoes} (engine ${c.ratio}×) | ≤ 1.2× |`);
+  }
+  for (const kind of ['pty', 'apps', 'ssh']) {
+    const c = r.costs?.[kind];
+    if (c) rows.push(`| ${names[kind]}: RSS per connection | ${c.engine.rssPerConnectionKiB} KiB | floor ${c.floor.rssPerConnectionKiB} KiB | ≤ 50 KiB (WebSocket) |`);
+  }
+  if (r.steadyRss) rows.push(`| RSS over ${r.steadyRss.seconds} s at ${r.steadyRss.connections} web terminals | first ${r.steadyRss.firstMiB} MiB, last ${r.steadyRss.lastMiB} MiB, max ${r.steadyRss.maxMiB} MiB | | flat |`);
+  if (r.accuracy) rows.push(`| accuracy p50 / p95 / p99 (ms) | ${r.accuracy.reported.p50} / ${r.accuracy.reported.p95} / ${r.accuracy.reported.p99} | true ${r.accuracy.true.p50} / ${r.accuracy.true.p95} / ${r.accuracy.true.p99} (error % ${r.accuracy.errorPercent.p50} / ${r.accuracy.errorPercent.p95} / ${r.accuracy.errorPercent.p99}) | within 1 % |`);
+  if (r.snapshot) rows.push(`| snapshot build at 6000 connections (3 echo stages) | ${r.snapshot.msPerSnapshot} ms, ${r.snapshot.bytes} B | | < 5 ms |`);
+  if (r.prepare) rows.push(`| prepare rate against the simulator (${r.prepare.users} users, in-process sim) | ${r.prepare.workspacesPerSecond} workspaces/s | | |`);
+  return rows.join('\n') + '\n';
 }
 
 main().then(

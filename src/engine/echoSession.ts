@@ -42,6 +42,8 @@ export interface EchoSessionOptions {
   pool?: PayloadPool;
   /** The stage's shared tick timers; default: this session's own. */
   scheduler?: TickScheduler;
+  /** Told how late each tick went out after its scheduled time (ms), e.g. for the benchmark. */
+  onSendLag?: (ms: number) => void;
   /** Called with a short description of connection errors (no secrets). */
   onProblem?: (message: string) => void;
 }
@@ -217,8 +219,11 @@ export class EchoSession {
     const transport = this.transport;
     if (!this.connected || !transport || this.unsent.length === 0) return;
     const metrics = this.options.metrics;
+    const onSendLag = this.options.onSendLag;
+    const now = onSendLag ? performance.now() : 0;
     for (let i = 0; i < this.unsent.length; i++) {
       const tick = this.unsent[i];
+      onSendLag?.(now - tick.scheduledAt);
       this.pending.set(tick.seq, tick);
       transport.send(this.payloadOf(tick));
       metrics.sent++;

@@ -1,0 +1,287 @@
+// Echo load for the benchmark: the engine's EchoSession over the real channels, and the floor —
+// a minimal hand-written ws / ssh2 loop doing the same traffic on the same target (one timer
+// per connection, a random pool, echoes checked with indexOf + compare). No timings asserted.
+import { randomUUID } from 'crypto';
+import * as hdr from 'hdr-histogram-js';
+import { Client } from 'ssh2';
+import WebSocket from 'ws';
+import { openAppEchoChannel } from '../../src/coder/apps';
+import { openPtyEchoChannel, ptyPath } from '../../src/coder/pty';
+import { openSshEchoChannel, sshEchoCommand } from '../../src/coder/ssh';
+import { EchoSession, type EchoTransport } from '../../src/engine/echoSession';
+import { StageMetrics } from '../../src/engine/metrics';
+import { PayloadPool, seededRandom } from '../../src/engine/random';
+import { TickScheduler } from '../../src/engine/tickScheduler';
+
+export type EchoKind = 'pty' | 'apps' | 'ssh';
+
+export interface Target {
+  url: string;
+  token: string;
+  agentId: string;
+  agentName: string;
+  owner: string;
+  workspace: string;
+  ssh: { host: string; port: number };
+  delayUrl: string;
+}
+
+export interface LoadFigures {
+  connections: number;
+  seconds: number;
+  echoes: number;
+  mismatches: number;
+  errors: number;
+  cpuSeconds: number;
+  cpuSecondsPer100kEchoes: number;
+  sendLagP99Ms: number;
+  rttP50Ms: number;
+  rttP95Ms: number;
+  rttP99Ms: number;
+  rssBeforeMiB: number;
+  rssConnectedMiB: number;
+  rssPerConnectionKiB: number;
+  rssSamplesMiB: number[];
+}
+
+export interface LoadOptions {
+  kind: EchoKind | 'delay';
+  connections: number;
+  seconds: number;
+  bytesPerTick: number;
+  tickIntervalMs: number;
+  floor: boolean;
+  /** Sample RSS every second (steady-run figure). */
+  sampleRss?: boolean;
+}
+
+const CONNECT_CONCURRENCY = 16;
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const rssMiB = () => {
+  gc();
+  return process.memoryUsage().rss / 1048576;
+};
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+const newHistogram = () => hdr.build({ bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
+
+async function inBatches<T>(count: number, open: (index: number) => Promise<T>): Promise<T[]> {
+  const opened: T[] = [];
+  for (let i = 0; i < count; i += CONNECT_CONCURRENCY) {
+    opened.push(...(await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, count - i) }, (_, k) => open(i + k)))));
+  }
+  return opened;
+}
+
+function engineOpener(target: Target, kind: EchoKind | 'delay', bytesPerTick: number): () => Promise<EchoTransport> {
+  const connection = { url: target.url, token: target.token };
+  switch (kind) {
+    case 'pty':
+      return () => openPtyEchoChannel({ connection, agentId: target.agentId, width: 80, height: 24, command: `dd if=/dev/stdin of=/dev/null bs=${bytesPerTick} status=none`, closeTimeoutMs: 2000 });
+    case 'apps':
+      return () => openAppEchoChannel({ connection, owner: target.owner, workspace: target.workspace, agent: target.agentName, slug: 'wsec', closeTimeoutMs: 2000 });
+    case 'ssh':
+      return () => openSshEchoChannel({ transport: { kind: 'tcp', host: target.ssh.host, port: target.ssh.port, username: `${target.owner}/${target.workspace}` }, bytesPerTick, closeTimeoutMs: 2000 });
+    case 'delay':
+      return () => plainWebSocket(target.delayUrl);
+  }
+}
+
+/** A bare WebSocket as an echo transport (the delay target speaks plain echo). */
+function plainWebSocket(url: string): Promise<EchoTransport> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    socket.once('error', reject);
+    socket.once('open', () =>
+      resolve({
+        send: (data) => socket.send(data, { binary: true }),
+        onData: (listener) => socket.on('message', (data: Buffer) => listener(data)),
+        onClose: (listener) => socket.on('close', (code: number) => listener({ expected: true, code })),
+        close: () => socket.close(),
+      }),
+    );
+  });
+}
+
+/** Runs the engine's sessions: connect all, then `seconds` of traffic measured after a 1 s warm-up. */
+export async function runEngine(target: Target, options: LoadOptions): Promise<LoadFigures> {
+  const metrics = new StageMetrics(options.kind, options.kind);
+  const random = seededRandom(1);
+  const pool = new PayloadPool(random);
+  const scheduler = new TickScheduler();
+  const sendLag = newHistogram();
+  const open = engineOpener(target, options.kind, options.bytesPerTick);
+  const rssBefore = rssMiB();
+  const sessions = Array.from(
+    { length: options.connections },
+    () =>
+      new EchoSession({
+        open: () => open(),
+        bytesPerTick: options.bytesPerTick,
+        tickIntervalMs: options.tickIntervalMs,
+        echoTimeoutMs: 10_000,
+        metrics,
+        random,
+        pool,
+        scheduler,
+        onSendLag: (ms) => sendLag.recordValue(Math.max(1, Math.round(ms * 1000))),
+      }),
+  );
+  // Connect first, then one schedule for all (the capacity is about traffic, not handshakes).
+  const transports = await inBatches(options.connections, () => open());
+  const rssConnected = rssMiB();
+  for (const transport of transports) await transport.close();
+  const scheduleStart = performance.now() + 200;
+  await inBatches(options.connections, (i) => sessions[i].start(scheduleStart));
+  return measure(options, rssBefore, rssConnected, sendLag, () => ({ echoes: metrics.completed, mismatches: metrics.mismatches, errors: metrics.errorTotal() }), { reset: () => metrics.rollInterval(), read: () => metrics.latency.takeInterval() }, async () => {
+    await Promise.all(sessions.map((session) => session.stop(1000)));
+  });
+}
+
+async function measure(
+  options: LoadOptions,
+  rssBefore: number,
+  rssConnected: number,
+  sendLag: hdr.Histogram,
+  counts: () => { echoes: number; mismatches: number; errors: number },
+  rtt: { reset(): void; read(): { p50: number; p95: number; p99: number } },
+  stop: () => Promise<void>,
+): Promise<LoadFigures> {
+  await sleep(options.seconds < 3 ? 300 : 1000);
+  sendLag.reset();
+  rtt.reset();
+  const before = counts();
+  const cpuBefore = process.cpuUsage();
+  const samples: number[] = [];
+  const sampler = options.sampleRss ? setInterval(() => samples.push(round(process.memoryUsage().rss / 1048576, 1)), 1000) : undefined;
+  await sleep(options.seconds * 1000);
+  const cpu = process.cpuUsage(cpuBefore);
+  const after = counts();
+  if (sampler) clearInterval(sampler);
+  await stop();
+  const echoes = after.echoes - before.echoes;
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const percentiles = rtt.read();
+  return {
+    connections: options.connections,
+    seconds: options.seconds,
+    echoes,
+    mismatches: after.mismatches - before.mismatches,
+    errors: after.errors - before.errors,
+    cpuSeconds: round(cpuSeconds),
+    cpuSecondsPer100kEchoes: echoes > 0 ? round((cpuSeconds / echoes) * 1e5) : 0,
+    sendLagP99Ms: round(sendLag.getValueAtPercentile(99) / 1000),
+    rttP50Ms: round(percentiles.p50),
+    rttP95Ms: round(percentiles.p95),
+    rttP99Ms: round(percentiles.p99),
+    rssBeforeMiB: round(rssBefore, 1),
+    rssConnectedMiB: round(rssConnected, 1),
+    rssPerConnectionKiB: round(((rssConnected - rssBefore) * 1024) / options.connections, 1),
+    rssSamplesMiB: samples,
+  };
+}
+
+/** The floor: the same traffic from the simplest loop that still checks every echo. */
+export async function runFloor(target: Target, options: LoadOptions): Promise<LoadFigures> {
+  const random = seededRandom(2);
+  const pool = new PayloadPool(random);
+  const size = options.bytesPerTick;
+  const body = size - 10;
+  const rtt = newHistogram();
+  const sendLag = newHistogram();
+  const counts = { echoes: 0, mismatches: 0, errors: 0 };
+  const rssBefore = rssMiB();
+  interface Conn {
+    send(payload: Buffer): void;
+    onData(listener: (data: Buffer) => void): void;
+    close(): void;
+  }
+  const open = (): Promise<Conn> => {
+    if (options.kind === 'ssh') {
+      return new Promise((resolve, reject) => {
+        const client = new Client();
+        client.once('error', reject);
+        client.once('ready', () =>
+          client.exec(sshEchoCommand(size), (error, channel) => {
+            if (error) return reject(error);
+            resolve({ send: (payload) => channel.write(payload), onData: (listener) => channel.on('data', listener), close: () => client.end() });
+          }),
+        );
+        client.connect({ host: target.ssh.host, port: target.ssh.port, username: `${target.owner}/${target.workspace}`, hostVerifier: () => true });
+      });
+    }
+    const path =
+      options.kind === 'pty'
+        ? ptyPath(target.agentId, { reconnectId: randomUUID(), width: 80, height: 24, command: `dd if=/dev/stdin of=/dev/null bs=${size} status=none` })
+        : `/@${target.owner}/${target.workspace}.${target.agentName}/apps/wsec/`;
+    const url = options.kind === 'delay' ? target.delayUrl : `${target.url.replace('http', 'ws')}${path}`;
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, { headers: { 'Coder-Session-Token': target.token }, perMessageDeflate: false });
+      socket.once('error', reject);
+      socket.once('open', () =>
+        resolve({
+          send: (payload) => socket.send(options.kind === 'pty' ? Buffer.from(`{"data":${JSON.stringify(payload.toString('latin1'))}}`) : payload, { binary: true }),
+          onData: (listener) => socket.on('message', listener),
+          close: () => socket.terminate(),
+        }),
+      );
+    });
+  };
+  const conns = await inBatches(options.connections, () => open());
+  const rssConnected = rssMiB();
+  let stopped = false;
+  const start = performance.now() + 200;
+  for (const conn of conns) {
+    // Pending: seq → [scheduled time, pool offset]; a line is `<seq>:<body>` (+ '\r' from a terminal).
+    const pending = new Map<number, [number, number]>();
+    let seq = 0;
+    let partial: Buffer | undefined;
+    conn.onData((data: Buffer) => {
+      if (partial) data = Buffer.concat([partial, data]);
+      let from = 0;
+      for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a, from)) {
+        const end = data[nl - 1] === 0x0d ? nl - 1 : nl;
+        const line = data.subarray(from, end);
+        from = nl + 1;
+        const header = line.toString('latin1', 0, 8);
+        const sent = pending.get(parseInt(header, 36));
+        if (options.kind === 'pty' && !sent) continue; // the attach (replay) or a late line
+        if (!sent || line.length !== size - 1 || line.compare(pool.bytes, sent[1], sent[1] + body, 9) !== 0) {
+          counts.mismatches++;
+          continue;
+        }
+        pending.delete(parseInt(header, 36));
+        counts.echoes++;
+        rtt.recordValue(Math.max(1, Math.round((performance.now() - sent[0]) * 1000)));
+      }
+      partial = from < data.length ? data.subarray(from) : undefined;
+    });
+    const tick = () => {
+      if (stopped) return;
+      const now = performance.now();
+      for (let due = start + seq * options.tickIntervalMs; due <= now; due = start + seq * options.tickIntervalMs) {
+        const offset = pool.offset(body);
+        const payload = Buffer.allocUnsafe(size);
+        payload.write(seq.toString(36).padStart(8, '0'), 0, 'latin1');
+        payload[8] = 0x3a;
+        pool.bytes.copy(payload, 9, offset, offset + body);
+        payload[size - 1] = 0x0a;
+        pending.set(seq, [due, offset]);
+        sendLag.recordValue(Math.max(1, Math.round((now - due) * 1000)));
+        conn.send(payload);
+        seq++;
+      }
+      setTimeout(tick, Math.max(0, start + seq * options.tickIntervalMs - performance.now()));
+    };
+    setTimeout(tick, Math.max(0, start - performance.now()));
+  }
+  const rttOf = { reset: () => rtt.reset(), read: () => ({ p50: rtt.getValueAtPercentile(50) / 1000, p95: rtt.getValueAtPercentile(95) / 1000, p99: rtt.getValueAtPercentile(99) / 1000 }) };
+  return measure(options, rssBefore, rssConnected, sendLag, () => ({ ...counts }), rttOf, async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const conn of conns) conn.close();
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
