@@ -60,7 +60,14 @@ class RunnerChild {
       const message = asRunnerMessage<Incoming>(raw);
       if (message) this.onMessage(message);
     });
-    this.exited = new Promise((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
+    // Settles once the process has ended and its IPC channel has delivered every message it
+    // sent ('exit' alone can come before the last messages are read).
+    const disconnected = new Promise<void>((resolve) => this.process.once('disconnect', resolve));
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
+    this.exited = exit.then(async (result) => {
+      if (this.process.connected) await disconnected;
+      return result;
+    });
     // A failed spawn also emits 'exit'; the error itself must not go unhandled.
     this.process.on('error', (error) => this.keepTail(`${error.message}\n`));
   }

@@ -38,7 +38,7 @@ for (const route of readRoutes()) {
       const installed = fs.readdirSync(session.extensionsDir).find((dir) => dir.startsWith(`${EXTENSION_ID}-`));
       assert.ok(installed, `no ${EXTENSION_ID}-* folder in the extensions dir`);
       const files = filesUnder(path.join(session.extensionsDir, installed));
-      for (const required of ['package.json', 'dist/extension.js', 'dist/webview.js', 'dist/node_modules/playwright-core/package.json']) {
+      for (const required of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/webview.js', 'dist/node_modules/playwright-core/package.json']) {
         assert.ok(files.includes(required), `the installed extension lacks ${required}`);
       }
       const forbidden = files.filter((file) => /\.ts$|\.map$|\.test\.js$|^(src|test|webview|scripts)\//.test(file));
