@@ -1,7 +1,9 @@
 // Dashboard traffic: ONE headless Chromium (playwright-core drives a browser found on the
 // machine; it downloads nothing), a browser context per simulated user carrying that user's
-// session cookie, each visiting a random dashboard page every interval ± jitter. A visit is
-// timed from navigation until its last API response arrived (the page has its data).
+// session cookie. Like the reference runner (coder/coder scaletest/dashboard), each user loads
+// the single-page app once and then, every interval ± jitter, clicks a random target inside it
+// (a nav link, a workspace, build or template row, …) and is timed from the click until the
+// element that target's page shows once its data has arrived is there.
 import { createHash, X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -149,38 +151,78 @@ export async function runDashboardStage(options: DashboardStageOptions): Promise
   if (metrics.errorTotal() > 0) log('warn', `dashboard: ${metrics.errorTotal()} page visit(s) failed`);
 }
 
+/** Something to click in the dashboard and the element its page shows once loaded. */
+export interface DashboardTarget {
+  label: string;
+  clickOn: string;
+  waitFor: string;
+  /** The first path segment of the page it leads to, matched against the plan's pages. */
+  section: string;
+}
+
+/**
+ * The reference runner's targets (scaletest/dashboard/chromedp.go defaultTargets), without
+ * those that need pages the scale-test template does not have (starter templates, the file
+ * and version views with their code editor), plus a click on a template row, which the
+ * template docs target needs to be reachable.
+ */
+export const DASHBOARD_TARGETS: readonly DashboardTarget[] = [
+  { label: 'workspace_list', clickOn: 'nav a[href="/workspaces"]:not(.active)', waitFor: 'tr[role="button"][data-testid^="workspace-"]', section: 'workspaces' },
+  { label: 'workspace_details', clickOn: 'tr[role="button"][data-testid^="workspace-"]', waitFor: 'tr[role="button"][data-testid^="build-"]', section: '@' },
+  { label: 'workspace_build_details', clickOn: 'tr[role="button"][data-testid^="build-"]', waitFor: '*[aria-label="Build details"]', section: '@' },
+  { label: 'template_list', clickOn: 'nav a[href="/templates"]:not(.active)', waitFor: 'tr[role="button"][data-testid^="template-"]', section: 'templates' },
+  { label: 'template_summary', clickOn: 'tr[role="button"][data-testid^="template-"]', waitFor: 'a[href^="/templates/"][href$="/docs"]', section: 'templates' },
+  { label: 'template_docs', clickOn: 'a[href^="/templates/"][href$="/docs"]:not([aria-current])', waitFor: '#readme', section: 'templates' },
+  { label: 'user_list', clickOn: 'nav a[href^="/users"]:not(.active)', waitFor: 'tr[data-testid^="user-"]', section: 'users' },
+];
+
+/** The targets whose pages the plan asks for: `/workspaces`, `/templates`, `/users`, `/@{owner}/…`. */
+export function targetsForPages(pages: readonly string[]): DashboardTarget[] {
+  const sections = new Set(pages.map((page) => (page.startsWith('/@') ? '@' : page.split('/')[1] ?? '')));
+  return DASHBOARD_TARGETS.filter((target) => sections.has(target.section));
+}
+
+const ACTION_TIMEOUT_MS = 30_000;
+
 async function browseUntilEnd({ user, page }: DashboardUser, options: DashboardStageOptions): Promise<void> {
   const { plan, metrics, signal, random, log } = options;
   const { intervalSeconds, jitterSeconds, pages } = plan.traffic.dashboard;
-  let lastApiResponseAt = 0;
+  const targets = targetsForPages(pages);
+  const landing = pages[0]!.replace('{owner}', user.username).replace('{workspace}', user.workspaceName);
   page.on('response', (response) => {
-    if (new URL(response.url()).pathname.startsWith('/api/')) lastApiResponseAt = performance.now();
+    if (new URL(response.url()).pathname.startsWith('/api/')) {
+      response.headerValue('content-length').then((length) => (metrics.bytesReceived += Number(length ?? 0)), () => undefined);
+    }
   });
-  // Spread the first visits over one interval so users do not all click at once.
+  // Spread the first clicks over one interval so users do not all click at once.
   let nextAt = Date.now() + random() * intervalSeconds * 1000;
   while (!signal.aborted) {
     if (nextAt >= options.endAt) break;
     await sleepUntil(nextAt, signal);
     if (signal.aborted) break;
-    const path = pages[Math.floor(random() * pages.length)].replace('{owner}', user.username).replace('{workspace}', user.workspaceName);
+    const available: DashboardTarget[] = [];
+    for (const target of targets) if ((await page.locator(target.clickOn).count().catch(() => 0)) > 0) available.push(target);
+    if (available.length === 0) {
+      // Nothing to click (an error page, or the app not loaded): start again from the plan's
+      // first page, like a user reloading. Not a timed action.
+      await page.goto(landing, { waitUntil: 'load', timeout: ACTION_TIMEOUT_MS }).catch(() => undefined);
+      nextAt = Date.now() + 100;
+      continue;
+    }
+    const target = available[Math.floor(random() * available.length)]!;
     metrics.sent++;
-    const started = performance.now();
-    lastApiResponseAt = 0;
     try {
-      const response = await page.goto(path, { waitUntil: 'load', timeout: 30_000 });
-      const loadedAt = performance.now();
-      const status = response?.status() ?? 0;
-      if (status >= 400) throw Object.assign(new Error(`HTTP ${status} for ${path}`), { kind: `http_${status}` });
-      // Long-lived watch connections may keep the network busy; the API responses decide.
-      await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => undefined);
-      metrics.latency.record(Math.max(lastApiResponseAt, loadedAt) - started);
+      const candidates = page.locator(target.clickOn);
+      const element = candidates.nth(Math.floor(random() * (await candidates.count())));
+      const started = performance.now();
+      await element.click({ timeout: ACTION_TIMEOUT_MS });
+      await page.waitForSelector(target.waitFor, { state: 'attached', timeout: ACTION_TIMEOUT_MS });
+      metrics.latency.record(performance.now() - started);
       metrics.completed++;
-      metrics.bytesReceived += Number((await response?.headerValue('content-length')) ?? 0);
     } catch (error) {
       if (signal.aborted) break;
-      const kind = (error as { kind?: string }).kind ?? ((error as Error).name === 'TimeoutError' ? 'timeout' : 'page_error');
-      metrics.countError(kind);
-      log('warn', `dashboard ${user.username} ${path}: ${(error as Error).message.split('\n')[0]}`);
+      metrics.countError((error as Error).name === 'TimeoutError' ? 'timeout' : 'page_error');
+      log('warn', `dashboard ${user.username} ${target.label}: ${(error as Error).message.split('\n')[0]}`);
     }
     const jitter = (random() * 2 - 1) * jitterSeconds;
     nextAt = Date.now() + Math.max(0.1, intervalSeconds + jitter) * 1000;

@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
 import { BuildFailedError, CoderApiError, CoderClient, DeploymentUnreachableError, routePath } from '../../../src/coder';
 import { loadFaultsFile, startSimDeployment } from '../../../src/sim';
+import { DASHBOARD_TARGETS } from '../../../src/engine/dashboardStage';
 import { makeSelfSignedCert, type SelfSignedCert } from '../selfSignedCert';
 import { memberClient, startFixture, uniqueName, type Fixture } from '../coder/simFixture';
 
@@ -208,7 +209,7 @@ describe('simulated deployment: Prometheus, apps, dashboard', () => {
     assert.strictEqual(denied.status, 404);
   });
 
-  it('serves dashboard pages that a real Chromium loads through the API with the session cookie', async function () {
+  it('serves the dashboard as a single-page app: loaded once, navigated by the reference runner’s clicks, each page calling the real page’s API', async function () {
     this.timeout(60_000);
     const { client, username, workspace } = await newWorkspace(fx);
     await client.waitForBuild(workspace.latest_build.id, { pollMs: 20 });
@@ -221,28 +222,46 @@ describe('simulated deployment: Prometheus, apps, dashboard', () => {
       await context.addCookies([{ name: 'coder_session_token', value: client.connection.token!, url: fx.sim.url }]);
       const page = await context.newPage();
       const apiCalls: string[] = [];
+      let documentLoads = 0;
       page.on('request', (request) => {
         const url = new URL(request.url());
-        if (url.pathname.startsWith('/api/')) apiCalls.push(url.pathname);
+        if (request.resourceType() === 'document') documentLoads++;
+        if (url.pathname.startsWith('/api/')) apiCalls.push(url.pathname + url.search);
       });
+      page.on('websocket', (socket) => apiCalls.push(new URL(socket.url()).pathname));
       await page.goto(fx.sim.url + '/');
-      await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
+      const target = (label: string) => DASHBOARD_TARGETS.find((t) => t.label === label)!;
+      await page.waitForSelector(target('workspace_list').waitFor, { timeout: 10_000 });
       assert.ok(page.url().endsWith('/workspaces'));
-      assert.match(await page.textContent('#rows') ?? '', new RegExp(`${username}/${workspace.name}`));
-      assert.ok(apiCalls.includes('/api/v2/users/me') && apiCalls.includes('/api/v2/workspaces'), apiCalls.join(','));
-      for (const pagePath of [`/@${username}/${workspace.name}`, `/@${username}/${workspace.name}/builds/1`, '/templates', '/templates/scaletest-docker/docs', '/users']) {
-        await page.goto(fx.sim.url + pagePath);
-        await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
+      assert.deepStrictEqual(apiCalls.slice(0, 2).sort(), ['/api/v2/buildinfo', '/api/v2/users/me']);
+      assert.ok(apiCalls.includes('/api/v2/workspaces?q=owner%3Ame&limit=25'), apiCalls.join(','));
+      documentLoads = 0;
+      // Each reference target in turn: click, then its page's own element appears.
+      for (const label of ['workspace_details', 'workspace_build_details', 'template_list', 'template_summary', 'template_docs', 'user_list', 'workspace_list']) {
+        const { clickOn, waitFor } = target(label);
+        await page.locator(clickOn).first().click({ timeout: 10_000 });
+        await page.waitForSelector(waitFor, { state: 'attached', timeout: 10_000 });
       }
-      assert.ok(apiCalls.includes(`/api/v2/users/${username}/workspace/${workspace.name}/builds/1`));
-      // The workspace page keeps a live-update socket, like the real one.
-      await page.goto(`${fx.sim.url}/@${username}/${workspace.name}`);
-      await page.waitForSelector('body[data-status="running"]', { timeout: 10_000 });
-      // Without the cookie the page reports the failure instead of hanging.
+      assert.strictEqual(documentLoads, 0, 'every page after the first was navigated inside the app');
+      for (const call of [
+        `/api/v2/users/${username}/workspace/${workspace.name}?include_deleted=true`,
+        `/api/v2/workspaces/${workspace.id}/builds`,
+        `/api/v2/workspaces/${workspace.id}/watch-ws`,
+        `/api/v2/users/${username}/workspace/${workspace.name}/builds/1`,
+        `/api/v2/organizations/${fx.sim.organizationId}/templates`,
+        '/api/v2/users?q=&limit=25&offset=0',
+      ]) {
+        assert.ok(apiCalls.includes(call), `${call} not in ${apiCalls.join(', ')}`);
+      }
+      assert.strictEqual(apiCalls.filter((call) => call === '/api/v2/users/me').length, 1, 'the app loads the user once');
+      // A direct visit to a deep link loads the app there.
+      await page.goto(`${fx.sim.url}/templates/scaletest-docker/docs`);
+      await page.waitForSelector('#readme', { timeout: 10_000 });
+      // Without the cookie the app shows the failure instead of hanging.
       const anonymous = await browser.newPage();
       await anonymous.goto(fx.sim.url + '/workspaces');
-      await anonymous.waitForSelector('body[data-error]', { timeout: 10_000 });
-      assert.match((await anonymous.getAttribute('body', 'data-error')) ?? '', /401/);
+      await anonymous.waitForSelector('[role="alert"]', { timeout: 10_000 });
+      assert.match((await anonymous.textContent('[role="alert"]')) ?? '', /401/);
     } finally {
       await browser.close();
     }
