@@ -7,7 +7,7 @@ const MICROS_PER_MS = 1000;
 
 export const EMPTY_LATENCY: LatencySummary = { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
 
-function newHistogram(): hdr.Histogram {
+export function newHistogram(): hdr.Histogram {
   return hdr.build({ bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
 }
 
@@ -28,7 +28,7 @@ const SUMMARY_PERCENTILES = [50, 90, 95, 99] as const;
  * Same values as the library's: a percentile is the highest equivalent value of the first
  * bucket whose running count reaches ceil(p% × total); the mean sums median equivalent values.
  */
-function summarize(histogram: hdr.Histogram): LatencySummary {
+export function summarize(histogram: hdr.Histogram): LatencySummary {
   const total = histogram.totalCount;
   if (total === 0) return { ...EMPTY_LATENCY };
   const ms = (micros: number) => Math.round((micros / MICROS_PER_MS) * 1000) / 1000;
