@@ -11,7 +11,8 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { demoPlan } from '../src/cli/main';
 import { defaultPlan, startRun } from '../src/engine';
-import { startRunInChild, startSimInChild, type RunnerEntry } from '../src/vscode/processBackend';
+import { startSimDeploymentProcess } from '../src/sim/process';
+import { startRunInChild, type RunnerEntry } from '../src/vscode/processBackend';
 import { HostLagMonitor, type HostLag } from '../src/vscode/runs/hostLag';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   const users = Number(values.users);
   const slotSeconds = Number(values['slot-seconds']);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'host-lag-'));
-  const sim = await startSimInChild(ENTRY, { directSsh: true, buildDurationMs: 1500, agentConnectDelayMs: 500 });
+  const sim = await startSimDeploymentProcess({ entry: ENTRY.modulePath, directSsh: true, buildDurationMs: 1500, agentConnectDelayMs: 500 });
   try {
     const plan = () => demoPlan(defaultPlan(), { users, slotSeconds, dashboard: !values['no-dashboard'], directSsh: sim.directSsh, prometheusUrl: sim.prometheusUrl });
     const connection = { url: sim.url, token: sim.ownerToken };

@@ -1,11 +1,10 @@
-// `dist/cli.js __runner`: the child process the VS Code extension forks to run a scale test or
-// serve the simulated deployment outside the editor's extension host. It speaks the typed
+// `dist/cli.js __runner`: the child process the VS Code extension forks to run a scale test
+// outside the editor's extension host. It speaks the typed
 // messages of src/protocol/runner.ts over the IPC channel and nothing else: no argv options
 // and no secrets in the environment. Stderr is free text the host keeps the tail of, to say
 // why a runner died.
 import { parsePlanText, PlanError, startRun, type RunHandle } from '../engine';
-import { startSimDeployment, type SimDeployment } from '../sim';
-import { asRunnerMessage, RUNNER_PROTOCOL_VERSION, type HostToRunner, type RunnerToHost, type SimChildOptions } from '../protocol/runner';
+import { asRunnerMessage, RUNNER_PROTOCOL_VERSION, type HostToRunner, type RunnerToHost } from '../protocol/runner';
 
 /** After the host is gone, how long an aborted run may take to clean up before the child gives up. */
 const ORPHAN_CLEANUP_LIMIT_MS = 5 * 60_000;
@@ -42,9 +41,6 @@ export function runRunnerMode(): void {
     switch (message.type) {
       case 'startRun':
         if (!job) job = runJob(message);
-        break;
-      case 'startSim':
-        if (!job) job = simJob(message.options ?? {});
         break;
       case 'stop':
         stop(message.reason ?? 'stopped from VS Code');
@@ -99,33 +95,6 @@ function runJob(request: Extract<HostToRunner, { type: 'startRun' }>): { stop(re
       stopping = true;
       process.stderr.write(`stopping: ${reason}\n`);
       handle.abort(reason);
-    },
-  };
-}
-
-function simJob(options: SimChildOptions): { stop(reason: string): void } {
-  let sim: SimDeployment | undefined;
-  let stopRequested = false;
-  const close = async () => {
-    await sim?.close();
-    await finish(0);
-  };
-  startSimDeployment({ ...options, port: 0 }).then(
-    async (started) => {
-      sim = started;
-      if (stopRequested) return close();
-      await send({ type: 'simReady', url: sim.url, ownerToken: sim.ownerToken, ownerEmail: sim.ownerEmail, prometheusUrl: sim.prometheusUrl, pid: process.pid, directSsh: sim.directSsh });
-    },
-    async (error: Error) => {
-      await send({ type: 'failed', message: `the simulated deployment did not start: ${error.message}` });
-      await finish(1);
-    },
-  );
-  return {
-    stop() {
-      if (stopRequested) return;
-      stopRequested = true;
-      if (sim) void close();
     },
   };
 }

@@ -1,10 +1,11 @@
-// Messages between the VS Code extension host and its child processes (`dist/cli.js runner`,
-// started with child_process.fork, so an IPC channel carries these objects). One child runs
-// one scale test or serves one simulated deployment; the host only renders what it receives.
+// Messages between the VS Code extension host and its runner child process (`dist/cli.js
+// __runner`, started with child_process.fork, so an IPC channel carries these objects). One
+// child runs one scale test; the host only renders what it receives. (The simulated
+// deployment has its own child process and messages: src/sim/process.ts.)
 //
 // Every message carries `v` (RUNNER_PROTOCOL_VERSION): a child that receives another version
 // answers `failed` and exits, so a stale bundle never misreads a message. Secrets (the session
-// token) travel only inside `startRun` / `simReady` over the IPC channel, never in argv or env.
+// token) travels only inside `startRun` over the IPC channel, never in argv or env.
 // See docs/runner-protocol.md.
 import type { RunSnapshot } from './snapshot';
 
@@ -22,14 +23,6 @@ export interface RunnerConnection {
   tls?: { caFile?: string; insecure?: boolean };
 }
 
-/** Simulated-deployment settings a host may choose (the extension uses the defaults). */
-export interface SimChildOptions {
-  /** Also serve SSH directly on a TCP port (no coder CLI per connection). */
-  directSsh?: boolean;
-  buildDurationMs?: number;
-  agentConnectDelayMs?: number;
-}
-
 export type HostToRunner =
   /** Run this plan; the child answers `runStarted`, then `snapshot`s and `log`s, then `runDone`. */
   | {
@@ -44,9 +37,7 @@ export type HostToRunner =
       /** The simulated deployment's Prometheus endpoint, used when the plan names none. */
       prometheusUrl?: string;
     }
-  /** Serve a simulated deployment on 127.0.0.1; the child answers `simReady`. */
-  | { v: 1; type: 'startSim'; options?: SimChildOptions }
-  /** Stop: a run takes its own abort path (partial report, cleanup per strategy); a simulated deployment closes. */
+  /** Stop: the run takes its own abort path (partial report, cleanup per the plan's strategy). */
   | { v: 1; type: 'stop'; reason?: string };
 
 export type RunnerToHost =
@@ -55,7 +46,6 @@ export type RunnerToHost =
   | { v: 1; type: 'snapshot'; snapshot: RunSnapshot }
   | { v: 1; type: 'log'; level: RunnerLogLevel; line: string }
   | { v: 1; type: 'runDone'; snapshot: RunSnapshot; reportDir: string; exitCode: number }
-  | { v: 1; type: 'simReady'; url: string; ownerToken: string; ownerEmail: string; prometheusUrl: string; pid: number; directSsh?: { host: string; port: number } }
   /** The request could not be carried out (invalid plan, wrong version…); the child exits next. */
   | { v: 1; type: 'failed'; message: string };
 

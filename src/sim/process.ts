@@ -43,6 +43,8 @@ export interface SimProcess {
 export interface StartSimProcessOptions extends SimChildOptions {
   /** The CLI bundle to run; default: cli.js beside this bundle, or the TypeScript source under tsx. */
   entry?: string;
+  /** Node options for an explicit entry (e.g. `--import tsx` for a TypeScript source); default none. */
+  execArgv?: string[];
   log?(line: string): void;
   /** How long to wait for the child to listen (default 30 s). */
   startTimeoutMs?: number;
@@ -58,8 +60,8 @@ function childEntry(): { entry: string; execArgv: string[] } {
 }
 
 export function startSimDeploymentProcess(options: StartSimProcessOptions = {}): Promise<SimProcess> {
-  const { entry: explicitEntry, log, startTimeoutMs = 30_000, ...simOptions } = options;
-  const { entry, execArgv } = explicitEntry ? { entry: explicitEntry, execArgv: [] } : childEntry();
+  const { entry: explicitEntry, execArgv: entryExecArgv = [], log, startTimeoutMs = 30_000, ...simOptions } = options;
+  const { entry, execArgv } = explicitEntry ? { entry: explicitEntry, execArgv: entryExecArgv } : childEntry();
   const child = fork(entry, [SIM_CHILD_ARG], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderrTail = '';
   child.stderr?.setEncoding('utf8');

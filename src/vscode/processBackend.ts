@@ -1,15 +1,17 @@
-// Runs and simulated deployments in child processes: each is `dist/cli.js __runner`, forked
-// with an IPC channel that carries the typed messages of src/protocol/runner.ts. The
-// extension host only relays complete snapshots, so a large run never competes with the
-// editor for its event loop, and a crash of either side cannot take the other with it.
-// No vscode import.
+// Runs and the simulated deployment in child processes of the extension host. A run is
+// `dist/cli.js __runner`, forked with an IPC channel that carries the typed messages of
+// src/protocol/runner.ts; the simulated deployment is `dist/cli.js __sim-child`
+// (src/sim/process.ts). The extension host only relays complete snapshots, so a large run
+// never competes with the editor for its event loop, and a crash of either side cannot take
+// the other with it. No vscode import.
 //
 // Why fork + IPC rather than `run --ndjson` over stdio: the channel carries structured
 // messages both ways (stop, logs, the final outcome) without parsing a text stream, keeps
 // stdout/stderr free for diagnostics, and hands the session token over without argv or env.
 import { fork, type ChildProcess } from 'child_process';
-import { asRunnerMessage, RUNNER_MODE_ARG, RUNNER_PROTOCOL_VERSION, type HostToRunner, type RunnerToHost, type SimChildOptions } from '../protocol/runner';
+import { asRunnerMessage, RUNNER_MODE_ARG, RUNNER_PROTOCOL_VERSION, type HostToRunner, type RunnerToHost } from '../protocol/runner';
 import type { RunSnapshot } from '../protocol/snapshot';
+import { startSimDeploymentProcess } from '../sim/process';
 import type { RunRequest, RunningTest, ScaleTestBackend, SimDeploymentHandle } from './backend';
 import { SecretRedactor } from './redact';
 
@@ -33,7 +35,6 @@ export class RunnerExitedError extends Error {
 }
 
 const STDERR_TAIL_LINES = 12;
-const SIM_CLOSE_WAIT_MS = 5_000;
 
 type Incoming = RunnerToHost;
 type Outgoing = HostToRunner extends infer M ? (M extends { v: 1 } ? Omit<M, 'v'> : never) : never;
@@ -175,38 +176,6 @@ export async function startRunInChild(entry: RunnerEntry, request: RunRequest & 
   };
 }
 
-/** Starts the simulated deployment in a child process. */
-export async function startSimInChild(entry: RunnerEntry, options?: SimChildOptions): Promise<SimDeploymentHandle & { prometheusUrl: string; directSsh?: { host: string; port: number } }> {
-  const redactor = new SecretRedactor();
-  const child = new RunnerChild(entry, redactor);
-  const ready = firstAnswer(child, 'simulated deployment', (message) => (message.type === 'simReady' ? message : undefined));
-  child.send({ type: 'startSim', options });
-  let sim: Extract<Incoming, { type: 'simReady' }>;
-  try {
-    sim = await ready;
-  } catch (error) {
-    if (child.alive) child.process.kill();
-    throw error;
-  }
-  redactor.add(sim.ownerToken);
-  return {
-    url: sim.url,
-    ownerToken: sim.ownerToken,
-    ownerEmail: sim.ownerEmail,
-    prometheusUrl: sim.prometheusUrl,
-    directSsh: sim.directSsh,
-    pid: sim.pid,
-    exited: child.exited.then((exit) => new RunnerExitedError('simulated deployment', exit, child.stderrTail()).message),
-    async close() {
-      if (!child.alive) return;
-      child.send({ type: 'stop' });
-      const timer = setTimeout(() => child.process.kill('SIGKILL'), SIM_CLOSE_WAIT_MS);
-      await child.exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
 /** The backend's run and simulated-deployment halves, each in its own child process. */
 export function createProcessBackend(entry: RunnerEntry): Pick<ScaleTestBackend, 'startRun' | 'startSimDeployment'> {
   /** Prometheus endpoints of simulated deployments started here, by URL (plans cannot know them). */
@@ -214,10 +183,14 @@ export function createProcessBackend(entry: RunnerEntry): Pick<ScaleTestBackend,
   return {
     startRun: (request) => startRunInChild(entry, { ...request, prometheusUrl: simPrometheus.get(request.connection.url) }),
     async startSimDeployment() {
-      const sim = await startSimInChild(entry);
+      const sim = await startSimDeploymentProcess({ entry: entry.modulePath, execArgv: entry.execArgv });
       simPrometheus.set(sim.url, sim.prometheusUrl);
       return {
-        ...sim,
+        url: sim.url,
+        ownerToken: sim.ownerToken,
+        ownerEmail: sim.ownerEmail,
+        pid: sim.pid,
+        exited: sim.exited.then((exit) => `its process ${typeof exit === 'number' ? `exited with code ${exit}` : `was killed by ${exit}`}`),
         close: async () => {
           simPrometheus.delete(sim.url);
           await sim.close();

@@ -10,7 +10,7 @@ import { defaultPlan } from '../../../src/engine/plan';
 import { RUNNER_MODE_ARG, type RunnerToHost } from '../../../src/protocol/runner';
 import type { LogLevel, RunningTest, SimDeploymentHandle } from '../../../src/vscode/backend';
 import { createEngineBackend } from '../../../src/vscode/engineBackend';
-import { RunnerExitedError, startRunInChild, startSimInChild, type RunnerEntry } from '../../../src/vscode/processBackend';
+import { createProcessBackend, RunnerExitedError, startRunInChild, type RunnerEntry } from '../../../src/vscode/processBackend';
 import { leftovers, tempDir } from '../engine/helpers';
 
 const ENTRY: RunnerEntry = { modulePath: path.resolve(__dirname, '../../../src/cli/main.ts'), execArgv: ['--import', 'tsx'] };
@@ -54,7 +54,7 @@ describe('VS Code process backend: runs and the simulated deployment outside the
   const log = (level: LogLevel, line: string) => void logs.push(`${level}: ${line}`);
 
   before(async () => {
-    sim = await startSimInChild(ENTRY);
+    sim = await createProcessBackend(ENTRY).startSimDeployment();
     out = tempDir();
   });
 
@@ -127,7 +127,7 @@ describe('VS Code process backend: runs and the simulated deployment outside the
 
   it('answers a message of another protocol version with "failed" and exits 2', async () => {
     const { child, exited, messages } = forkRunner();
-    child.send({ v: 2, type: 'startSim' });
+    child.send({ v: 2, type: 'startRun' });
     assert.deepStrictEqual(await exited, { code: 2, signal: null });
     assert.deepStrictEqual(messages, [{ v: 1, type: 'failed', message: 'runner protocol mismatch: expected version 1, got 2' }]);
   });
