@@ -2,7 +2,7 @@
 // prints exactly one JSON line on stdout, {"url", "token"} (the owner's session token: the one
 // place a token is printed, on purpose, so scripts can drive the deployment); everything else
 // goes to stderr. Serves until SIGINT/SIGTERM/SIGHUP, then shuts down cleanly.
-import { loadFaultsFile, startSimDeployment, type FaultsConfig } from '../sim';
+import { coderVersionBehaviour, DEFAULT_CODER_VERSION, loadFaultsFile, startSimDeployment, type FaultsConfig } from '../sim';
 import { parseCommandArgs, stringOption, UsageError, wholeNumberOption, type CommandSpec } from './args';
 
 export const SIM_COMMAND: CommandSpec = {
@@ -15,6 +15,11 @@ JSON line, {"url", "token"} (the owner's session token), on stdout when ready; e
     { flags: '--host <H>', help: 'the address to listen on (default: 127.0.0.1)', expects: 'an address to listen on, e.g. 127.0.0.1' },
     { flags: '--port <N>', help: 'the port, 0 for any free one (default: 0)', expects: 'a port number, 0 for any free one' },
     { flags: '--faults <FILE>', help: 'inject the faults described in this JSON file (see docs/faults.md)', expects: 'a faults JSON file' },
+    {
+      flags: '--coder-version <V>',
+      help: `the coderd version to behave like, e.g. 2.16.0 (default: ${DEFAULT_CODER_VERSION}; see docs/fidelity.md)`,
+      expects: 'a coderd version such as 2.16.0',
+    },
   ],
 };
 
@@ -22,6 +27,7 @@ interface SimArgs {
   host: string;
   port: number;
   faults?: FaultsConfig;
+  coderVersion?: string;
 }
 
 function simArgs(argv: string[]): SimArgs {
@@ -32,7 +38,18 @@ function simArgs(argv: string[]): SimArgs {
     host: stringOption(values, 'host') ?? '127.0.0.1',
     port: wholeNumberOption('sim', 'port', stringOption(values, 'port'), 0, 0, 65535),
     faults: faults === undefined ? undefined : loadFaultsFile(faults),
+    coderVersion: checkedCoderVersion(stringOption(values, 'coder-version')),
   };
+}
+
+function checkedCoderVersion(version: string | undefined): string | undefined {
+  if (version === undefined) return undefined;
+  try {
+    coderVersionBehaviour(version);
+  } catch (error) {
+    throw new UsageError(`--coder-version: ${(error as Error).message}`, 'sim');
+  }
+  return version;
 }
 
 export async function runSimCommand(argv: string[]): Promise<number> {
@@ -47,6 +64,7 @@ export async function runSimCommand(argv: string[]): Promise<number> {
     host: args.host,
     port: args.port,
     faults: args.faults,
+    coderVersion: args.coderVersion,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify({ url: sim.url, token: sim.ownerToken })}\n`);

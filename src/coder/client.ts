@@ -11,6 +11,7 @@ import { apiRoutes, routePath, routeTemplate, type RouteName } from './routes';
 import { responseSchemas, type ResponseOf } from './routeSchemas';
 import * as S from './schemas';
 import { parseAs } from './validate';
+import { versionWarning } from './versions';
 import { BuildFailedError, CoderApiError, DeploymentUnreachableError, RequestTimeoutError } from './errors';
 
 export interface RequestInfo {
@@ -152,6 +153,13 @@ export class CoderClient {
 
   buildInfo(): Promise<S.BuildInfoResponse> {
     return this.call('buildInfo');
+  }
+
+  /** The deployment's version (from buildinfo) and a warning when it is outside the supported range. */
+  async versionCheck(): Promise<{ version: string; warning?: string }> {
+    const { version } = await this.buildInfo();
+    const warning = versionWarning(version);
+    return { version, ...(warning ? { warning } : {}) };
   }
 
   me(): Promise<S.User> {

@@ -226,7 +226,14 @@ class Run {
         }
         // Without the rate-limit bypass header, which coderd refuses (428) for non-owners.
         const probe = new CoderClient(this.options.connection, { onRequest: this.api.onRequest });
-        ownerUser = await probe.requireOwner().finally(() => probe.close());
+        try {
+          ownerUser = await probe.requireOwner();
+          // The version decides nothing here (the client detects features); outside the supported range it says so.
+          const { warning } = await probe.versionCheck();
+          if (warning) this.log('warn', warning);
+        } finally {
+          probe.close();
+        }
       } catch (error) {
         accessFailed = true;
         throw classifyAccessError(error, this.options.connection.url);

@@ -2,4 +2,5 @@
 export { startSimDeployment, SIM_BUILD_VERSION } from './server';
 export type { SimDeployment, SimDeploymentOptions, SimStats } from './server';
 export { loadFaultsFile, validateFaults } from './faultsFile';
+export { behaviourFor as coderVersionBehaviour, DEFAULT_CODER_VERSION } from './versions';
 export type { FaultsConfig, EndpointClass } from './faults';

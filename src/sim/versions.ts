@@ -14,9 +14,6 @@ export interface CoderVersionBehaviour {
   userTokenConfigRoute: boolean;
 }
 
-/** Oldest version the client supports (README "Supported coderd versions"). */
-export const OLDEST_SUPPORTED_VERSION = '2.13.0';
-
 function parse(version: string): [number, number, number] {
   const match = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(version.trim());
   if (!match) throw new Error(`"${version}" is not a coderd version; expected e.g. 2.24.1`);
@@ -29,9 +26,6 @@ function atLeast(version: [number, number, number], major: number, minor: number
 
 export function behaviourFor(version = DEFAULT_CODER_VERSION): CoderVersionBehaviour {
   const parsed = parse(version);
-  if (!atLeast(parsed, 2, 13)) {
-    throw new Error(`coderd ${version} is older than the oldest supported version (${OLDEST_SUPPORTED_VERSION})`);
-  }
   return {
     buildVersion: `v${parsed.join('.')}+sim`,
     userWorkspacesRoute: atLeast(parsed, 2, 17),

@@ -7,6 +7,8 @@ import * as http from 'http';
 import type { AddressInfo, LookupFunction } from 'net';
 import { CoderApiError, CoderClient, routePath } from '../../../src/coder';
 import { appUrl, openAppEchoChannel } from '../../../src/coder/apps';
+import { parseCoderVersion, versionWarning } from '../../../src/coder/versions';
+import { runSimCommand } from '../../../src/cli/simCommand';
 import { appLabelProblem } from '../../../src/engine/naming';
 import { validatePlan } from '../../../src/engine/plan';
 import { coderdShapeProblems } from '../sim/coderdTypes';
@@ -236,5 +238,50 @@ describe('coderd fidelity (issue 12): item 6, complete bodies', () => {
     } finally {
       await fx.close();
     }
+  });
+});
+
+describe('coderd fidelity (issue 12): item 8, versions', () => {
+  it('reads the version from buildinfo and warns outside the supported range', async () => {
+    assert.deepStrictEqual(parseCoderVersion('v2.24.1+a1b2c3'), { major: 2, minor: 24, patch: 1 });
+    assert.strictEqual(parseCoderVersion('v0.0.0-devel+abc'), undefined);
+    assert.strictEqual(versionWarning('v2.24.1'), undefined);
+    assert.match(versionWarning('v2.10.3') ?? '', /older than the oldest version this tool supports \(v2\.15\.0\)/);
+    assert.match(versionWarning('v3.0.0') ?? '', /newer major version/);
+    const fx = await startFixture({ coderVersion: '2.14.2' });
+    try {
+      const check = await fx.owner.versionCheck();
+      assert.strictEqual(check.version, 'v2.14.2+sim');
+      assert.match(check.warning ?? '', /older than the oldest/);
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it('the simulator impersonates an older coderd: build version header, no user workspace route, no per-user token config', async () => {
+    const fx = await startFixture({ coderVersion: '2.16.0' });
+    try {
+      const info = await fetch(fx.sim.url + routePath('buildInfo'));
+      assert.strictEqual(info.headers.get('x-coder-build-version'), 'v2.16.0+sim');
+      assert.strictEqual(((await info.json()) as { version: string }).version, 'v2.16.0+sim');
+      const { userId } = await memberClient(fx);
+      assert.strictEqual(await fx.owner.tokenConfig(userId), undefined);
+      const token = await fx.owner.mintToken(userId, uniqueName('tok'), 3600_000);
+      assert.strictEqual((await fx.owner.withToken(token).me()).id, userId);
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it('`sim --coder-version` refuses a value that is not a version, saying what it expects', async () => {
+    const written: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
+    try {
+      assert.strictEqual(await runSimCommand(['--coder-version', 'latest']), 2);
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.match(written.join(''), /--coder-version: "latest" is not a coderd version; expected e\.g\. 2\.24\.1/);
   });
 });
