@@ -42,6 +42,8 @@ export interface LoadFigures {
   rssConnectedMiB: number;
   rssPerConnectionKiB: number;
   rssSamplesMiB: number[];
+  /** Engine only: percentiles over every echo of the run, warm-up and drain included. */
+  wholeRun?: { p50: number; p95: number; p99: number; count: number };
 }
 
 export interface LoadOptions {
@@ -104,18 +106,19 @@ function plainWebSocket(url: string): Promise<EchoTransport> {
 
 /** Runs the engine's sessions: connect all, then `seconds` of traffic measured after a 1 s warm-up. */
 export async function runEngine(target: Target, options: LoadOptions): Promise<LoadFigures> {
-  const metrics = new StageMetrics(options.kind, options.kind);
+  const metrics = new StageMetrics(options.kind === 'delay' ? 'apps' : options.kind, options.kind);
   const random = seededRandom(1);
   const pool = new PayloadPool(random);
   const scheduler = new TickScheduler();
   const sendLag = newHistogram();
   const open = engineOpener(target, options.kind, options.bytesPerTick);
   const rssBefore = rssMiB();
-  const sessions = Array.from(
-    { length: options.connections },
-    () =>
+  // Connect first, then one schedule for all (the capacity is about traffic, not handshakes).
+  const transports = await inBatches(options.connections, () => open());
+  const sessions = transports.map(
+    (transport) =>
       new EchoSession({
-        open: () => open(),
+        open: (attempt) => (attempt === 0 ? Promise.resolve(transport) : open()),
         bytesPerTick: options.bytesPerTick,
         tickIntervalMs: options.tickIntervalMs,
         echoTimeoutMs: 10_000,
@@ -126,27 +129,27 @@ export async function runEngine(target: Target, options: LoadOptions): Promise<L
         onSendLag: (ms) => sendLag.recordValue(Math.max(1, Math.round(ms * 1000))),
       }),
   );
-  // Connect first, then one schedule for all (the capacity is about traffic, not handshakes).
-  const transports = await inBatches(options.connections, () => open());
-  const rssConnected = rssMiB();
-  for (const transport of transports) await transport.close();
-  const scheduleStart = performance.now() + 200;
-  await inBatches(options.connections, (i) => sessions[i].start(scheduleStart));
-  return measure(options, rssBefore, rssConnected, sendLag, () => ({ echoes: metrics.completed, mismatches: metrics.mismatches, errors: metrics.errorTotal() }), { reset: () => metrics.rollInterval(), read: () => metrics.latency.takeInterval() }, async () => {
+  const scheduleStart = performance.now() + 100;
+  await Promise.all(sessions.map((session) => session.start(scheduleStart)));
+  return measure(options, rssBefore, sendLag, () => ({ echoes: metrics.completed, mismatches: metrics.mismatches, errors: metrics.errorTotal() }), { reset: () => metrics.rollInterval(), read: () => metrics.latency.takeInterval() }, async () => {
     await Promise.all(sessions.map((session) => session.stop(1000)));
+  }).then((figures) => {
+    const whole = metrics.latency.summary();
+    return { ...figures, wholeRun: { p50: whole.p50, p95: whole.p95, p99: whole.p99, count: whole.count } };
   });
 }
 
 async function measure(
   options: LoadOptions,
   rssBefore: number,
-  rssConnected: number,
   sendLag: hdr.Histogram,
   counts: () => { echoes: number; mismatches: number; errors: number },
   rtt: { reset(): void; read(): { p50: number; p95: number; p99: number } },
   stop: () => Promise<void>,
 ): Promise<LoadFigures> {
   await sleep(options.seconds < 3 ? 300 : 1000);
+  // Memory with every connection up and its traffic flowing.
+  const rssConnected = rssMiB();
   sendLag.reset();
   rtt.reset();
   const before = counts();
@@ -227,7 +230,6 @@ export async function runFloor(target: Target, options: LoadOptions): Promise<Lo
     });
   };
   const conns = await inBatches(options.connections, () => open());
-  const rssConnected = rssMiB();
   let stopped = false;
   const start = performance.now() + 200;
   for (const conn of conns) {
@@ -275,7 +277,7 @@ export async function runFloor(target: Target, options: LoadOptions): Promise<Lo
     setTimeout(tick, Math.max(0, start - performance.now()));
   }
   const rttOf = { reset: () => rtt.reset(), read: () => ({ p50: rtt.getValueAtPercentile(50) / 1000, p95: rtt.getValueAtPercentile(95) / 1000, p99: rtt.getValueAtPercentile(99) / 1000 }) };
-  return measure(options, rssBefore, rssConnected, sendLag, () => ({ ...counts }), rttOf, async () => {
+  return measure(options, rssBefore, sendLag, () => ({ ...counts }), rttOf, async () => {
     if (stopped) return;
     stopped = true;
     for (const conn of conns) conn.close();

@@ -16,6 +16,9 @@ import { type EchoKind, type LoadFigures, runEngine, runFloor, type Target } fro
 const smoke = process.argv.includes('--smoke');
 const steadyIndex = process.argv.indexOf('--steady-seconds');
 const steadySeconds = steadyIndex > 0 ? Number(process.argv[steadyIndex + 1]) : smoke ? 3 : 60;
+// `--only costs,capacity,steady,accuracy,snapshot,prepare`: just those figures.
+const onlyArg = process.argv.find((arg) => arg.startsWith('--only='));
+const only = new Set(onlyArg ? onlyArg.slice('--only='.length).split(',') : ['costs', 'capacity', 'steady', 'accuracy', 'snapshot', 'prepare']);
 const REFERENCE = { bytesPerTick: 1024, tickIntervalMs: 100 };
 const LAG_BUDGET_MS = 10;
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -59,7 +62,7 @@ async function capacity(target: Target, kind: EchoKind, floor: boolean, steps: n
 
 /** Cost of the once-a-second snapshot at 6000 connections: three echo stages, 20 000 round trips each per second. */
 function snapshotCost(): { msPerSnapshot: number; bytes: number } {
-  const stages = ['ssh', 'pty', 'apps'].map((name) => new StageMetrics(name, name));
+  const stages = (['ssh', 'pty', 'apps'] as const).map((name) => new StageMetrics(name, name));
   const iterations = smoke ? 5 : 100;
   let bytes = 0;
   let spent = 0;
@@ -106,7 +109,7 @@ async function main(): Promise<void> {
   try {
     // CPU per 100k echoes and RSS per connection: engine vs floor, same target, same run.
     const costs: Record<string, { engine: LoadFigures; floor: LoadFigures; ratio: number }> = {};
-    for (const [kind, connections] of [['pty', 500], ['apps', 500], ['ssh', 250]] as const) {
+    for (const [kind, connections] of only.has('costs') ? ([['pty', 500], ['apps', 500], ['ssh', 250]] as const) : []) {
       const options = { kind, connections: smoke ? Math.round(connections / 10) : connections, seconds: smoke ? 2 : 10, ...REFERENCE, floor: false };
       const engine = await runEngine(target, options);
       const floor = await runFloor(target, { ...options, floor: true });
@@ -117,8 +120,8 @@ async function main(): Promise<void> {
 
     // Capacity per stage (one thread = one core), engine vs floor.
     const caps: Record<string, unknown> = {};
-    for (const kind of ['pty', 'apps', 'ssh'] as const) {
-      const steps = smoke ? [50] : kind === 'ssh' ? [250, 500, 750, 1000, 1500] : [500, 1000, 1500, 2000, 2500, 3000];
+    for (const kind of only.has('capacity') ? (['pty', 'apps', 'ssh'] as const) : []) {
+      const steps = smoke ? [50] : kind === 'ssh' ? [100, 250, 500, 750, 1000, 1500] : [250, 500, 1000, 1500, 2000, 3000];
       const seconds = smoke ? 1 : 5;
       caps[kind] = { engine: await capacity(target, kind, false, steps, seconds), floor: await capacity(target, kind, true, steps, seconds) };
       log(`capacity ${kind}`, caps[kind]);
@@ -126,30 +129,39 @@ async function main(): Promise<void> {
     results.capacity = caps;
 
     // Steady RSS (flat?): the engine's web terminals over a longer run.
-    const steady = await runEngine(target, { kind: 'pty', connections: smoke ? 50 : 500, seconds: steadySeconds, ...REFERENCE, floor: false, sampleRss: true });
-    results.steadyRss = { connections: steady.connections, seconds: steadySeconds, samplesMiB: steady.rssSamplesMiB, firstMiB: steady.rssSamplesMiB[0], lastMiB: steady.rssSamplesMiB[steady.rssSamplesMiB.length - 1], maxMiB: Math.max(...steady.rssSamplesMiB) };
-    log('steady rss', results.steadyRss);
+    if (only.has('steady')) {
+      const steady = await runEngine(target, { kind: 'pty', connections: smoke ? 50 : 500, seconds: steadySeconds, ...REFERENCE, floor: false, sampleRss: true });
+      results.steadyRss = { connections: steady.connections, seconds: steadySeconds, samplesMiB: steady.rssSamplesMiB, firstMiB: steady.rssSamplesMiB[0], lastMiB: steady.rssSamplesMiB[steady.rssSamplesMiB.length - 1], maxMiB: Math.max(...steady.rssSamplesMiB) };
+      log('steady rss', results.steadyRss);
+    }
 
     // Accuracy: a target that holds each echo a known time (20 ms, 200 ms stalls every 2 s).
-    await holds();
-    const accuracy = await runEngine(target, { kind: 'delay', connections: smoke ? 20 : 100, seconds: smoke ? 3 : 10, ...REFERENCE, floor: false });
-    const truth = (await holds()).sort((a, b) => a - b);
-    const trueP = { p50: round(percentile(truth, 50)), p95: round(percentile(truth, 95)), p99: round(percentile(truth, 99)) };
-    const reported = { p50: accuracy.rttP50Ms, p95: accuracy.rttP95Ms, p99: accuracy.rttP99Ms };
-    results.accuracy = { reported, true: trueP, errorPercent: Object.fromEntries(Object.entries(reported).map(([k, v]) => [k, round(((v - trueP[k as keyof typeof trueP]) / trueP[k as keyof typeof trueP]) * 100)])) };
-    log('accuracy', results.accuracy);
+    if (only.has('accuracy')) {
+      await holds();
+      const accuracy = await runEngine(target, { kind: 'delay', connections: smoke ? 20 : 100, seconds: smoke ? 3 : 10, ...REFERENCE, floor: false });
+      const truth = (await holds()).sort((a, b) => a - b);
+      const trueP = { p50: round(percentile(truth, 50)), p95: round(percentile(truth, 95)), p99: round(percentile(truth, 99)) };
+      // The same echoes on both sides: every one of the run (the target records each hold).
+      const reported = { p50: accuracy.wholeRun!.p50, p95: accuracy.wholeRun!.p95, p99: accuracy.wholeRun!.p99 };
+      results.accuracy = { echoes: accuracy.wholeRun!.count, trueEchoes: truth.length, reported, true: trueP, errorPercent: Object.fromEntries(Object.entries(reported).map(([k, v]) => [k, round(((v - trueP[k as keyof typeof trueP]) / trueP[k as keyof typeof trueP]) * 100)])) };
+      log('accuracy', results.accuracy);
+    }
   } finally {
     stop();
   }
-  results.snapshot = snapshotCost();
-  log('snapshot at 6000 connections', results.snapshot);
-  results.prepare = await prepareRate(smoke ? 5 : 50);
-  log('prepare', results.prepare);
+  if (only.has('snapshot')) {
+    results.snapshot = snapshotCost();
+    log('snapshot at 6000 connections', results.snapshot);
+  }
+  if (only.has('prepare')) {
+    results.prepare = await prepareRate(smoke ? 5 : 50);
+    log('prepare', results.prepare);
+  }
 
   const day = new Date().toISOString().slice(0, 10);
   const dir = path.join('bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const base = path.join(dir, `${day}-${os.hostname()}${smoke ? '-smoke' : ''}`);
+  const base = path.join(dir, `${day}-${os.hostname()}${smoke ? '-smoke' : ''}${onlyArg ? `-${[...only].join('-')}` : ''}`);
   fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 2));
   fs.writeFileSync(`${base}.md`, markdown(results));
   console.log(markdown(results));
