@@ -12,6 +12,11 @@ export interface FaultsConfig {
   latency?: Partial<Record<EndpointClass | 'all', { ms: number; jitterMs?: number }>>;
   /** Fraction (0..1) of requests answered 500 per endpoint class. */
   errorRates?: Partial<Record<EndpointClass | 'all', number>>;
+  /**
+   * Fraction (0..1) of requests per endpoint class refused with 429 and a Retry-After header
+   * (seconds), as coderd's rate limiter does; applied after errorRates.
+   */
+  rateLimited?: Partial<Record<EndpointClass | 'all', { fraction: number; retryAfterSeconds: number }>>;
   /** Drop a fraction of PTY / SSH / app connections after a delay. */
   dropConnections?: Partial<Record<'pty' | 'ssh' | 'apps', { fraction: number; afterMs: number }>>;
   /** Fraction (0..1) of workspace builds that fail. */

@@ -8,7 +8,7 @@ import type { ApiCall, ApiHandler, SimContext, UpgradeHandler } from './context'
 import { HttpError } from './http/errors';
 import { rejectUpgrade, sendError, sendJson } from './http/io';
 import { authenticate, unauthorized } from './middleware/auth';
-import { INJECTED_ERROR, type FaultInjector } from './middleware/faultInjection';
+import type { FaultInjector } from './middleware/faultInjection';
 import type { RateLimiter } from './middleware/rateLimit';
 import { agentHandlers, agentUpgrades } from './resources/agents';
 import { appHandlers, serveApp, upgradeApp, upgradeTunnel } from './resources/apps';
@@ -59,7 +59,8 @@ export function createRouter(sim: SimContext, faults: FaultInjector, rateLimiter
         else sendJson(res, 503, { message: 'Service Unavailable: coderd is restarting.' });
         return;
       }
-      if (await faults.inject(endpointClassOf(target))) throw INJECTED_ERROR;
+      const injected = await faults.inject(endpointClassOf(target));
+      if (injected) throw injected;
       const user = authenticate(sim.store, req, url);
       if (user) sim.store.markSeen(user);
       const call: ApiCall = { sim, req, url, user };
@@ -111,7 +112,8 @@ export function createRouter(sim: SimContext, faults: FaultInjector, rateLimiter
     socket.on('error', () => socket.destroy());
     try {
       if (faults.down) throw new HttpError(503, 'Service Unavailable: coderd is restarting.');
-      if (await faults.inject(endpointClassOf(target))) throw INJECTED_ERROR;
+      const injected = await faults.inject(endpointClassOf(target));
+      if (injected) throw injected;
       const user = authenticate(sim.store, req, url);
       if (!user && target.kind !== 'binary') throw unauthorized(req, url);
       const call = { sim, req, url, user: user! };

@@ -18,10 +18,15 @@ export class FaultInjector {
     CountedSelector
   >;
 
+  private readonly rateLimitSelectors = Object.fromEntries(endpointClasses.map((name) => [name, new CountedSelector()])) as Record<
+    EndpointClass,
+    CountedSelector
+  >;
+
   constructor(private readonly sim: SimContext) {}
 
-  /** Applies injected latency; true when this request should fail with an injected 500. */
-  async inject(endpointClass: EndpointClass): Promise<boolean> {
+  /** Applies injected latency; resolves with the injected error answer (500 or 429), if any. */
+  async inject(endpointClass: EndpointClass): Promise<HttpError | undefined> {
     const faults = this.sim.faults;
     const latency = faults.latency?.[endpointClass] ?? faults.latency?.all;
     if (latency && (latency.ms > 0 || (latency.jitterMs ?? 0) > 0)) {
@@ -29,7 +34,14 @@ export class FaultInjector {
       await sleep(Math.max(0, latency.ms + jitter));
     }
     const rate = faults.errorRates?.[endpointClass] ?? faults.errorRates?.all ?? 0;
-    return rate > 0 && this.errorSelectors[endpointClass].next(rate);
+    if (rate > 0 && this.errorSelectors[endpointClass].next(rate)) return INJECTED_ERROR;
+    const limited = faults.rateLimited?.[endpointClass] ?? faults.rateLimited?.all;
+    if (limited && limited.fraction > 0 && this.rateLimitSelectors[endpointClass].next(limited.fraction)) {
+      return new HttpError(429, "You've been rate limited for sending more than 512 requests in 1m0s.", 'simulated fault (rateLimited)', undefined, {
+        'Retry-After': String(limited.retryAfterSeconds),
+      });
+    }
+    return undefined;
   }
 
   /** (Re)schedules the `restart` fault from now. */
