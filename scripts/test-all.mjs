@@ -73,6 +73,8 @@ function main() {
   step('type check (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', '.']);
   const built = step('build (esbuild)', process.execPath, ['esbuild.mjs']);
   testRun('unit tests', path.join(RESULTS_DIR, 'unit', 'results.json'), bin('mocha'), ['--reporter', 'test/support/resultsReporter.ts']);
+  // The fault matrix runs the built CLI (dist/cli.js) against the simulated deployment.
+  if (built) testRun('fault matrix', path.join(RESULTS_DIR, 'faults', 'results.json'), bin('mocha'), ['--config', 'test/faults/.mocharc.json', '--reporter', 'test/support/resultsReporter.ts']);
   if (built) {
     for (const route of routes) {
       testRun(

@@ -42,11 +42,11 @@ export function watchInterrupts(stderr: Output, wording: InterruptWording, calle
     const hint = command ? `; what is left can be removed with: ${command}` : '';
     if (received === 1) {
       stderr.write(`\n${signal}: ${wording.stop} (send it again to ${wording.hurry})\n`);
-      stop.abort();
+      stop.abort(`stopped by ${signal}`);
     } else if (received === 2) {
       stderr.write(`\n${signal} again: ${wording.hurry}${hint} (a third one exits at once)\n`);
-      stop.abort();
-      hurry.abort();
+      stop.abort(`stopped by ${signal}`);
+      hurry.abort(`stopped by ${signal} twice`);
     } else {
       stderr.write(`\n${signal} a third time: exiting now, without waiting${hint}\n`);
       process.exit(ABORTED_EXIT);

@@ -106,7 +106,9 @@ export async function launchDashboardBrowser(options: {
   const args = [...CHROMIUM_FLAGS, ...chromiumTlsFlags(options.tls)];
   let browser: Browser;
   try {
-    browser = await chromium.launch({ executablePath, headless: true, args, timeout: 60_000 });
+    // Playwright's own signal handlers would close the browser and, on SIGINT, exit the process
+    // at once: no cleanup, no report. The run handles stop signals and closes the browser itself.
+    browser = await chromium.launch({ executablePath, headless: true, args, timeout: 60_000, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
   } catch (error) {
     throw new ChromiumNotFoundError(`Chromium at ${executablePath} did not start (${(error as Error).message.split('\n')[0]}).`);
   }

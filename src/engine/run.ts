@@ -177,7 +177,8 @@ class Run {
       };
     });
     // A signal aborted before the start raises no event: check it here.
-    const onAbort = () => this.abort('aborted by the user', true);
+    // A string reason (e.g. "stopped by SIGTERM") names the cause in the verdict and report.
+    const onAbort = () => this.abort(typeof options.signal?.reason === 'string' ? options.signal.reason : 'aborted by the user', true);
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
     this.detachSignal = () => options.signal?.removeEventListener('abort', onAbort);
