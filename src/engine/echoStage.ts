@@ -6,15 +6,21 @@ import { EchoSession } from './echoSession';
 import type { StageMetrics } from './metrics';
 import { RampPacer } from './pacing';
 import { runPool } from './pool';
+import type { Plan } from './plan';
 import type { PreparedUser } from './prepare';
 import { PayloadPool } from './random';
 import { TickScheduler } from './tickScheduler';
-import { openerFactory, type EchoStageName, type TransportContext } from './transports';
+import type { Opener } from './transports';
 
 const RAMP_UP_CONCURRENCY = 4;
 
-export interface EchoStageOptions extends TransportContext {
-  stage: EchoStageName;
+export interface EchoStageOptions {
+  plan: Plan;
+  /** The stage's plan fragment (`plan.traffic.<id>`). */
+  settings: { bytesPerTick: number; tickIntervalMs: number };
+  /** Resolves what the stage needs once (the coder CLI, the app host), then one opener per user. */
+  openers(): Promise<(user: PreparedUser) => Opener>;
+  signal: AbortSignal;
   users: PreparedUser[];
   metrics: StageMetrics;
   /** Epoch ms at which to stop. */
@@ -24,11 +30,10 @@ export interface EchoStageOptions extends TransportContext {
 }
 
 export async function runEchoStage(options: EchoStageOptions): Promise<void> {
-  const { stage, users, metrics, plan, signal, log } = options;
+  const { users, metrics, plan, signal, log, settings: traffic } = options;
   const scheduleStart = performance.now();
-  const traffic = plan.traffic[stage];
   metrics.targetConnections = users.length;
-  const openerFor = await openerFactory(stage, options);
+  const openerFor = await options.openers();
   // Shared by the stage's connections: one payload pool, one timer per tick of the schedule.
   const pool = new PayloadPool(options.random);
   const scheduler = new TickScheduler();

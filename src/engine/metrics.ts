@@ -1,6 +1,6 @@
 // Latency in HDR histograms (memory flat however long the run) and per-stage counters.
 import * as hdr from 'hdr-histogram-js';
-import type { LatencySummary, StageName, StageProgress, StageSnapshot } from '../protocol/snapshot';
+import type { ChartColor, LatencySummary, StageName, StageProgress, StageSnapshot } from '../protocol/snapshot';
 
 /** Histograms store microseconds (integers) so sub-millisecond loopback round trips keep their precision. */
 const MICROS_PER_MS = 1000;
@@ -131,6 +131,7 @@ export class StageMetrics {
     readonly name: StageName,
     readonly title: string,
     readonly planned?: { startMs: number; endMs: number },
+    readonly color?: ChartColor,
   ) {}
 
   countError(kind: string): void {
@@ -150,6 +151,7 @@ export class StageMetrics {
     return {
       name: this.name,
       title: this.title,
+      color: this.color,
       state: this.state,
       plannedStartMs: this.planned?.startMs,
       plannedEndMs: this.planned?.endMs,

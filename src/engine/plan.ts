@@ -1,11 +1,11 @@
 // The scale-test plan: its JSON Schema (TypeBox, so the type and the schema are one
 // definition), its defaults (the reference methodology) and validation with errors that name
 // the field and the problem in plain words.
-import { Type, type Static } from '@sinclair/typebox';
-import Ajv, { type ErrorObject } from 'ajv';
-import { TRAFFIC_STAGES, type TrafficStageName } from '../protocol/snapshot';
+import { Type, type Static, type TObject } from '@sinclair/typebox';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { TrafficStageDefinition } from './stages/definition';
+import { BUILTIN_TRAFFIC_STAGES, registryVersion, trafficStages } from './stages/registry';
 import { parseThreshold } from './thresholds';
-import { appLabelProblem } from './naming';
 
 /** Node's timers hold at most 2^31-1 ms (~24.8 days); longer delays fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -17,33 +17,12 @@ const Window = (description: string, defaultWindow: [number, number]) =>
     default: defaultWindow,
   });
 
-const echoTrafficBase = (title: string) => ({
-  enabled: Type.Boolean({ default: true, description: `Run the ${title} stage.` }),
-  bytesPerTick: Type.Integer({
-    // 8 sequence digits, ':', at least one random byte and the newline (src/engine/echoSession.ts).
-    minimum: 11,
-    maximum: 32768,
-    default: 1024,
-    description: 'Bytes written per connection on every tick (reference: 1024).',
-  }),
-  tickIntervalMs: Type.Integer({
-    minimum: 10,
-    maximum: 60000,
-    default: 100,
-    description: 'Interval between ticks on each connection, in ms (reference: 100).',
-  }),
-});
+const windowSchema = (stage: TrafficStageDefinition) =>
+  Window(`${stage.title} stage window in slots [start, end] (reference: T${stage.defaultWindow[0]}-T${stage.defaultWindow[1]}).`, stage.defaultWindow);
 
-const echoTrafficOptions = (title: string) => ({
-  additionalProperties: false,
-  default: {},
-  description: `${title} traffic: one echo connection per workspace.`,
-});
-
-export const DASHBOARD_PAGES = ['/workspaces', '/templates', '/users', '/@{owner}/{workspace}'] as const;
-
-export const PlanSchema = Type.Object(
-  {
+/** The plan's fields; `timeline` and `traffic` get one field per registered traffic stage. */
+function planProperties(stages: readonly TrafficStageDefinition[]) {
+  return {
     $schema: Type.Optional(Type.String({ description: 'Path or URL of this JSON Schema (for editors).' })),
     name: Type.String({ minLength: 1, default: 'scale test', description: 'A name for the run, shown in reports.' }),
     deployment: Type.Object(
@@ -95,55 +74,12 @@ export const PlanSchema = Type.Object(
           default: 60,
           description: 'Length of one timeline slot (T0..T1, T1..T2, ...), in seconds.',
         }),
-        ssh: Window('SSH stage window in slots [start, end] (reference: T0-T3).', [0, 3]),
-        pty: Window('Web terminal stage window in slots (reference: T1-T4).', [1, 4]),
-        apps: Window('Workspace apps stage window in slots (reference: T2-T5).', [2, 5]),
-        dashboard: Window('Dashboard stage window in slots (reference: T3-T6).', [3, 6]),
+        ...Object.fromEntries(stages.map((stage) => [stage.id, windowSchema(stage)])),
       },
       { additionalProperties: false, default: {}, description: 'Equal slots; each traffic stage runs in its window.' },
     ),
     traffic: Type.Object(
-      {
-        ssh: Type.Object(
-          {
-            ...echoTrafficBase('SSH'),
-            transport: Type.Union([Type.Literal('coder-cli'), Type.Literal('direct')], {
-              default: 'coder-cli',
-              description: 'coder-cli: `coder ssh --stdio` with the CLI downloaded from the deployment (works with any coderd); direct: plain TCP to directAddress (the simulated deployment\'s SSH port).',
-            }),
-            directAddress: Type.Optional(
-              Type.String({ pattern: '^[^:]+:\\d+$', description: 'host:port of a direct SSH endpoint (transport "direct" only).' }),
-            ),
-          },
-          echoTrafficOptions('SSH'),
-        ),
-        pty: Type.Object(echoTrafficBase('Web terminal'), echoTrafficOptions('Web terminal')),
-        apps: Type.Object(
-          {
-            ...echoTrafficBase('Workspace apps'),
-            slug: Type.String({ minLength: 1, default: 'wsec', description: 'Slug of the WebSocket echo app in the template (reference: wsec).' }),
-          },
-          echoTrafficOptions('Workspace apps'),
-        ),
-        dashboard: Type.Object(
-          {
-            enabled: Type.Boolean({ default: true, description: 'Run the dashboard stage (headless Chromium).' }),
-            intervalSeconds: Type.Number({ minimum: 0.1, maximum: 3600, default: 10, description: 'Mean time between page visits per user (reference: 10).' }),
-            jitterSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 5, description: 'Uniform jitter around the interval (reference: ±5).' }),
-            pages: Type.Array(Type.String({ pattern: '^/' }), {
-              minItems: 1,
-              default: [...DASHBOARD_PAGES],
-              description: 'Dashboard paths to visit; {owner} and {workspace} are replaced per user.',
-            }),
-            maxBrowsers: Type.Integer({
-              minimum: 1,
-              default: 50,
-              description: 'At most this many simulated dashboard users (browser contexts) in the one Chromium.',
-            }),
-          },
-          { additionalProperties: false, default: {}, description: 'Dashboard traffic through headless Chromium.' },
-        ),
-      },
+      Object.fromEntries(stages.map((stage) => [stage.id, stage.settings])),
       { additionalProperties: false, default: {}, description: 'Per-stage traffic settings.' },
     ),
     thresholds: Type.Array(
@@ -185,49 +121,67 @@ export const PlanSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'Time limits.' },
     ),
-  },
-  {
-    additionalProperties: false,
-    $id: 'https://coder-scaletest.dev/scaletest-plan.schema.json',
-    title: 'Coder scale test plan',
-    description: 'A staged scale test against a Coder deployment (*.scaletest.json).',
-  },
-);
+  };
+}
 
-export type Plan = Static<typeof PlanSchema>;
+const PLAN_OPTIONS = {
+  additionalProperties: false,
+  $id: 'https://coder-scaletest.dev/scaletest-plan.schema.json',
+  title: 'Coder scale test plan',
+  description: 'A staged scale test against a Coder deployment (*.scaletest.json).',
+};
+
+/** The plan's TypeBox schema for the stages registered now. */
+export function planSchema(): TObject {
+  return Type.Object(planProperties(trafficStages()), PLAN_OPTIONS);
+}
+
+type BuiltinStage = (typeof BUILTIN_TRAFFIC_STAGES)[number];
+type BasePlan = Static<TObject<ReturnType<typeof planProperties>>>;
+
+/**
+ * A validated plan. The built-in stages' settings are typed from their definitions; a stage
+ * registered at run time reads its fragment through trafficSettings() / stageWindowMs().
+ */
+export type Plan = Omit<BasePlan, 'timeline' | 'traffic'> & {
+  timeline: { slotSeconds: number } & { [S in BuiltinStage as S['id']]: [number, number] };
+  traffic: { [S in BuiltinStage as S['id']]: Static<S['settings']> };
+};
 export type ThresholdSpec = Plan['thresholds'][number];
 
-export const DEFAULT_THRESHOLDS: string[] = [
-  // No user interruption.
-  'ssh.disconnects == 0',
-  'pty.disconnects == 0',
-  'apps.disconnects == 0',
-  'ssh.mismatches == 0',
-  'pty.mismatches == 0',
-  'apps.mismatches == 0',
-  'ssh.errors == 0',
-  'pty.errors == 0',
-  'apps.errors == 0',
-  'dashboard.errors == 0',
-  'prepare.failures == 0',
-  // No coderd crash or restart, no internal errors.
-  'deployment.restarts == 0',
-  'api.errors_5xx == 0',
-  // API responses under 300 ms; echo round trips likewise.
-  'api.latency.p95 < 300ms',
-  'ssh.rtt.p95 < 300ms',
-  'pty.rtt.p95 < 300ms',
-  'apps.rtt.p95 < 300ms',
-  // Opening a session is part of what a user waits for: the coder CLI's tunnel set-up makes
-  // SSH slower to open than a WebSocket, so it gets a longer budget.
-  'ssh.connect.p95 < 10s',
-  'pty.connect.p95 < 5s',
-  'apps.connect.p95 < 5s',
-  // Coder's connection criterion: at least 90 % of target throughput.
-  'ssh.throughput >= 90%',
-  'pty.throughput >= 90%',
-  'apps.throughput >= 90%',
-];
+/** `plan.traffic.<id>` of any registered stage. */
+export function trafficSettings(plan: Plan, stageId: string): { enabled: boolean } & Record<string, unknown> {
+  return (plan.traffic as unknown as Record<string, { enabled: boolean } & Record<string, unknown>>)[stageId];
+}
+
+/** The traffic stages this plan runs, in timeline order. */
+export function enabledStages(plan: Plan): TrafficStageDefinition[] {
+  return trafficStages().filter((stage) => trafficSettings(plan, stage.id)?.enabled);
+}
+
+/** The reference pass criteria, for the stages registered now (a plan without thresholds gets them). */
+export function defaultThresholds(): string[] {
+  const stages = trafficStages();
+  const having = (family: 'counters' | 'throughput') => stages.filter((stage) => stage.metrics.includes(family)).map((stage) => stage.id);
+  const echo = having('throughput');
+  return [
+    // No user interruption.
+    ...echo.map((id) => `${id}.disconnects == 0`),
+    ...echo.map((id) => `${id}.mismatches == 0`),
+    ...having('counters').map((id) => `${id}.errors == 0`),
+    'prepare.failures == 0',
+    // No coderd crash or restart, no internal errors.
+    'deployment.restarts == 0',
+    'api.errors_5xx == 0',
+    // API responses under 300 ms; echo round trips likewise.
+    'api.latency.p95 < 300ms',
+    ...echo.map((id) => `${id}.rtt.p95 < 300ms`),
+    // Opening a session is part of what a user waits for.
+    ...stages.filter((stage) => stage.metrics.includes('connect')).map((stage) => `${stage.id}.connect.p95 < ${stage.connectP95Budget ?? '5s'}`),
+    // Coder's connection criterion: at least 90 % of target throughput.
+    ...echo.map((id) => `${id}.throughput >= 90%`),
+  ];
+}
 
 /**
  * JSON Schema as written to schemas/scaletest-plan.schema.json and used for validation. Fields
@@ -235,7 +189,7 @@ export const DEFAULT_THRESHOLDS: string[] = [
  * validated Plan has them all, since validation fills the defaults.
  */
 export function planJsonSchema(): Record<string, unknown> {
-  const schema = JSON.parse(JSON.stringify(PlanSchema)) as Record<string, unknown>;
+  const schema = JSON.parse(JSON.stringify(planSchema())) as Record<string, unknown>;
   const relax = (node: unknown): void => {
     if (typeof node !== 'object' || node === null) return;
     const object = node as Record<string, unknown>;
@@ -254,8 +208,20 @@ export function planSchemaFileText(): string {
   return `${JSON.stringify(planJsonSchema(), null, 2)}\n`;
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-const validateSchema = ajv.compile(planJsonSchema());
+// verbose: a union's error carries its branches, whose literals name the allowed values.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
+let compiled: { version: number; validate: ValidateFunction } | undefined;
+
+/** The schema validator, compiled again only when the stage registry changed. */
+function schemaValidator(): ValidateFunction {
+  if (compiled?.version !== registryVersion()) {
+    const schema = planJsonSchema();
+    // The schema keeps its $id, which ajv allows once: drop the previous registry's compilation.
+    ajv.removeSchema(schema.$id as string);
+    compiled = { version: registryVersion(), validate: ajv.compile(schema) };
+  }
+  return compiled.validate;
+}
 
 export class PlanError extends Error {
   constructor(readonly problems: string[]) {
@@ -267,7 +233,7 @@ export class PlanError extends Error {
 /** The default plan: the reference methodology, with all defaults written out in schema order. */
 export function defaultPlan(): Plan {
   const filled = validatePlan({ name: 'reference scale test' });
-  return Object.fromEntries(Object.keys(PlanSchema.properties).filter((key) => key in filled).map((key) => [key, filled[key as keyof Plan]])) as Plan;
+  return Object.fromEntries(Object.keys(planSchema().properties).filter((key) => key in filled).map((key) => [key, filled[key as keyof Plan]])) as Plan;
 }
 
 /** Validates `json` (fills defaults) or throws PlanError listing every problem. */
@@ -276,33 +242,29 @@ export function validatePlan(json: unknown): Plan {
     throw new PlanError(['plan: must be a JSON object like {"users": 10, ...}']);
   }
   const plan = structuredClone(json) as Record<string, unknown>;
-  if (plan.thresholds === undefined) plan.thresholds = DEFAULT_THRESHOLDS.map((expression) => ({ expression }));
+  if (plan.thresholds === undefined) plan.thresholds = defaultThresholds().map((expression) => ({ expression }));
   const problems: string[] = [];
+  const validateSchema = schemaValidator();
   if (!validateSchema(plan)) {
     problems.push(...dedupe(withoutBranchNoise(validateSchema.errors ?? []).map(describeAjvError)));
     throw new PlanError(problems);
   }
   const valid = plan as Plan;
-  for (const stage of TRAFFIC_STAGES) {
-    const [start, end] = valid.timeline[stage];
-    if (end <= start) problems.push(`timeline.${stage}: the window [${start}, ${end}] must end after it starts`);
+  for (const stage of trafficStages()) {
+    const [start, end] = stageWindow(valid, stage.id);
+    if (end <= start) problems.push(`timeline.${stage.id}: the window [${start}, ${end}] must end after it starts`);
+    problems.push(...(stage.validate?.(trafficSettings(valid, stage.id), valid) ?? []));
     const endSeconds = end * valid.timeline.slotSeconds;
     if (endSeconds * 1000 > MAX_TIMER_MS) {
       problems.push(
-        `timeline.${stage}: the window ends ${Math.round(endSeconds)} s after T0, beyond the longest supported timeline ` +
+        `timeline.${stage.id}: the window ends ${Math.round(endSeconds)} s after T0, beyond the longest supported timeline ` +
           `(${Math.floor(MAX_TIMER_MS / 1000)} s, about 24 days); shorten timeline.slotSeconds or the window`,
       );
     }
   }
-  if (TRAFFIC_STAGES.every((stage) => !valid.traffic[stage].enabled)) {
+  if (enabledStages(valid).length === 0) {
     problems.push('traffic: every traffic stage is disabled, so the run would measure nothing; enable at least one (traffic.<stage>.enabled)');
   }
-  if (valid.traffic.ssh.transport === 'direct' && !valid.traffic.ssh.directAddress) {
-    problems.push('traffic.ssh.directAddress: required when traffic.ssh.transport is "direct" (e.g. "127.0.0.1:2222")');
-  }
-  // Subdomain apps put workspace and user names into one DNS label; they must fit (issue 12).
-  const labelProblem = appLabelProblem(valid.traffic.apps.slug, valid.runIdPrefix, valid.users);
-  if (labelProblem) problems.push(`runIdPrefix: ${labelProblem}`);
   valid.thresholds.forEach((threshold, index) => {
     try {
       parseThreshold(threshold.expression);
@@ -327,20 +289,20 @@ export function parsePlanText(text: string, source = 'plan'): Plan {
   return validatePlan(json);
 }
 
+function stageWindow(plan: Plan, stageId: string): [number, number] {
+  return (plan.timeline as unknown as Record<string, [number, number]>)[stageId];
+}
+
 /** Window of a traffic stage in ms from T0. */
-export function stageWindowMs(plan: Plan, stage: TrafficStageName): { startMs: number; endMs: number } {
-  const [start, end] = plan.timeline[stage];
+export function stageWindowMs(plan: Plan, stageId: string): { startMs: number; endMs: number } {
+  const [start, end] = stageWindow(plan, stageId);
   const slotMs = plan.timeline.slotSeconds * 1000;
   return { startMs: start * slotMs, endMs: end * slotMs };
 }
 
 /** Length of the traffic timeline (T0 .. the end of the last enabled stage), ms. */
 export function timelineMs(plan: Plan): number {
-  let end = 0;
-  for (const stage of TRAFFIC_STAGES) {
-    if (plan.traffic[stage].enabled) end = Math.max(end, stageWindowMs(plan, stage).endMs);
-  }
-  return end;
+  return Math.max(0, ...enabledStages(plan).map((stage) => stageWindowMs(plan, stage.id).endMs));
 }
 
 function describeAjvError(error: ErrorObject): string {
@@ -389,10 +351,9 @@ function patternHint(path: string): string | undefined {
 }
 
 function allowedLiterals(error: ErrorObject): string | undefined {
-  const schemaPath = error.schemaPath;
-  if (schemaPath.includes('strategy')) return 'always, on-success, on-failure, never';
-  if (schemaPath.includes('transport')) return 'coder-cli, direct';
-  return undefined;
+  const branches = error.schema as Array<{ const?: unknown }> | undefined;
+  const literals = Array.isArray(branches) ? branches.map((branch) => branch.const).filter((value) => value !== undefined) : [];
+  return literals.length > 0 ? literals.join(', ') : undefined;
 }
 
 /** A union's failure reports every branch (`const`) plus the union (`anyOf`): keep the union. */

@@ -7,8 +7,6 @@ import { CoderClient } from '../coder/client';
 import type { DeploymentConnection } from '../coder/connection';
 import { CoderApiError, DeploymentUnreachableError, RequestTimeoutError } from '../coder/errors';
 import {
-  STAGE_TITLES,
-  TRAFFIC_STAGES,
   type HistoryPoint,
   type RunSnapshot,
   type RunStatus,
@@ -18,8 +16,6 @@ import {
 } from '../protocol/snapshot';
 import { ApiMetrics } from './apiMetrics';
 import { deleteResources, type CleanupOutcome } from './cleanup';
-import { launchDashboardBrowser, runDashboardStage, type DashboardBrowser } from './dashboardStage';
-import { runEchoStage, sleepUntil } from './echoStage';
 import { StageMetrics } from './metrics';
 import { DeploymentMonitor, RunnerMonitor } from './monitors';
 import { newRunId } from './naming';
@@ -28,7 +24,9 @@ import { PlanMismatchError, prepareUsers, resolveOrganizationAndTemplate, type C
 import { seededRandom } from './random';
 import { writeReports } from './report';
 import { runnerSuspicion } from './runnerSuspect';
+import { allStages, findTrafficStage, trafficStages } from './stages/registry';
 import { evaluateThreshold, parseThreshold, type ParsedThreshold } from './thresholds';
+import { runTimeline } from './timeline';
 
 export interface RunEvent {
   level: 'debug' | 'info' | 'warn' | 'error';
@@ -164,9 +162,9 @@ class Run {
     // Every connection of every stage listens for the one abort signal.
     setMaxListeners(0, this.controller.signal);
     this.reportDir = path.join(options.outDir, runId);
-    for (const name of ['prepare', ...TRAFFIC_STAGES, 'cleanup'] as StageName[]) {
-      const planned = (TRAFFIC_STAGES as readonly string[]).includes(name) ? stageWindowMs(plan, name as (typeof TRAFFIC_STAGES)[number]) : undefined;
-      this.stages.set(name, new StageMetrics(name, STAGE_TITLES[name], planned));
+    for (const stage of allStages()) {
+      const planned = findTrafficStage(stage.id) ? stageWindowMs(plan, stage.id) : undefined;
+      this.stages.set(stage.id, new StageMetrics(stage.id, stage.title, planned, stage.color));
     }
     this.thresholds = plan.thresholds.map((spec) => {
       const parsed = parseThreshold(spec.expression);
@@ -309,83 +307,25 @@ class Run {
   }
 
   private async traffic(users: PreparedUser[], owner: CoderClient): Promise<void> {
-    const signal = this.controller.signal;
-    let browser: DashboardBrowser | undefined;
-    let browserError: string | undefined;
-    if (this.plan.traffic.dashboard.enabled) {
-      this.log('info', 'starting Chromium and signing the dashboard users in', 'dashboard');
-      await launchDashboardBrowser({
-        chromiumPath: this.options.chromiumPath,
-        baseUrl: this.options.connection.url,
-        tls: this.options.connection.tls,
-        users,
-        maxBrowsers: this.plan.traffic.dashboard.maxBrowsers,
-        log: (level, message) => this.log(level, message, 'dashboard'),
-      }).then(
-        (launched) => (browser = launched),
-        (error: Error) => (browserError = error.message),
-      );
-    }
-    try {
-      await this.timeline(users, owner, browser, browserError);
-    } finally {
-      await browser?.close();
-    }
-  }
-
-  private async timeline(users: PreparedUser[], owner: CoderClient, browser: DashboardBrowser | undefined, browserError: string | undefined): Promise<void> {
-    const signal = this.controller.signal;
-    this.status = 'running';
-    const t0 = Date.now();
-    this.timelineStartedAt = t0;
-    const context = {
+    await runTimeline({
       plan: this.plan,
-      connection: this.options.connection,
-      owner,
-      signal,
-      coderBinaryPath: this.options.coderBinaryPath,
-      cacheDir: this.options.cacheDir,
-    };
-    await Promise.all(
-      TRAFFIC_STAGES.map(async (name) => {
-        const metrics = this.stage(name);
-        if (!this.plan.traffic[name].enabled) {
-          metrics.state = 'skipped';
-          return;
-        }
-        const window = stageWindowMs(this.plan, name);
-        await sleepUntil(t0 + window.startMs, signal);
-        if (signal.aborted) return;
-        metrics.state = 'running';
-        metrics.startedAt = Date.now();
-        const connections = name === 'dashboard' ? (browser?.users.length ?? 0) : users.length;
-        this.log('info', `${STAGE_TITLES[name]} stage started (${connections} ${name === 'dashboard' ? 'browser users' : 'connections'})`, name);
-        const log = (level: 'info' | 'warn' | 'error', message: string) => this.log(level, message, name);
-        try {
-          if (name === 'dashboard') {
-            if (!browser) throw new Error(browserError ?? 'no browser');
-            await runDashboardStage({
-              plan: this.plan,
-              metrics,
-              endAt: t0 + window.endMs,
-              signal,
-              random: this.random,
-              browser,
-              log,
-            });
-          } else {
-            await runEchoStage({ ...context, stage: name, users, metrics, endAt: t0 + window.endMs, random: this.random, log });
-          }
-        } catch (error) {
-          metrics.countError('stage');
-          metrics.reason = (error as Error).message;
-          this.log('error', `${STAGE_TITLES[name]} stage failed: ${(error as Error).message}`, name);
-        }
-        metrics.state = 'done';
-        metrics.endedAt = Date.now();
-        this.log('info', `${STAGE_TITLES[name]} stage finished`, name);
-      }),
-    );
+      users,
+      environment: {
+        connection: this.options.connection,
+        owner,
+        signal: this.controller.signal,
+        chromiumPath: this.options.chromiumPath,
+        coderBinaryPath: this.options.coderBinaryPath,
+        cacheDir: this.options.cacheDir,
+      },
+      metricsOf: (id) => this.stage(id),
+      random: this.random,
+      log: (level, message, stage) => this.log(level, message, stage),
+      onStart: (t0) => {
+        this.status = 'running';
+        this.timelineStartedAt = t0;
+      },
+    });
   }
 
   private async cleanup(owner: CoderClient, created: CreatedResources): Promise<CleanupOutcome> {
@@ -542,7 +482,7 @@ class Run {
   }
 
   snapshot(): RunSnapshot {
-    const running = TRAFFIC_STAGES.find((name) => this.stage(name).state === 'running');
+    const running = trafficStages().find((stage) => this.stage(stage.id).state === 'running')?.id;
     const currentStage: StageName | undefined =
       this.status === 'preparing' ? 'prepare' : this.status === 'cleaning' ? 'cleanup' : running;
     return {

@@ -3,6 +3,8 @@
 // the same complete state every face sees, so a live view, the final verdict and a merged
 // shard snapshot all agree.
 import type { LatencySummary, RunSnapshot, StageName, StageSnapshot, ThresholdSnapshot, Verdict } from '../protocol/snapshot';
+import type { MetricFamily, StageIdentity } from './stages/definition';
+import { allStages, findStage, registryVersion } from './stages/registry';
 
 export type Op = '<' | '<=' | '>' | '>=' | '==' | '!=';
 type Unit = 'ms' | 's' | '%' | '';
@@ -29,9 +31,8 @@ interface MetricDefinition {
   stage?: StageName;
 }
 
-const ECHO_STAGES = ['ssh', 'pty', 'apps'] as const;
-const LATENCY_STAGES = ['ssh', 'pty', 'apps', 'dashboard', 'prepare'] as const;
 const STATS = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'max'] as const;
+const COUNTERS = ['disconnects', 'reconnects', 'errors', 'mismatches'] as const;
 const API_CLASSES = ['auth', 'users', 'templates', 'workspaces', 'builds', 'stats', 'health', 'dashboard', 'apps', 'pty', 'other'];
 
 const latencyValue = (latency: LatencySummary | undefined, stat: (typeof STATS)[number]): number | null =>
@@ -43,70 +44,66 @@ const stageOf = (snapshot: RunSnapshot, name: StageName): StageSnapshot | undefi
 const sumErrors = (stage: StageSnapshot | undefined): number =>
   stage ? Object.values(stage.errors).reduce((total, n) => total + n, 0) : 0;
 
+const isStat = (part: string | undefined): part is (typeof STATS)[number] => (STATS as readonly string[]).includes(part ?? '');
+
+/** `<stage>.<family…>`: what the registered stage exposes (see MetricFamily). */
+function lookupStageMetric(stage: StageIdentity, rest: string[]): MetricDefinition | undefined {
+  const id = stage.id;
+  const has = (family: MetricFamily) => stage.metrics.includes(family);
+  const [field, stat] = rest;
+  if (rest.length === 2 && has('latency') && (field === 'rtt' || field === 'latency') && isStat(stat)) {
+    return { kind: 'duration', stage: id, read: (s) => latencyValue(stageOf(s, id)?.latency, stat) };
+  }
+  if (rest.length === 2 && has('connect') && field === 'connect' && isStat(stat)) {
+    return { kind: 'duration', stage: id, read: (s) => latencyValue(stageOf(s, id)?.connectLatency, stat) };
+  }
+  if (rest.length !== 1) return undefined;
+  const sentBase = (s: RunSnapshot) => stageOf(s, id)?.sent ?? 0;
+  const connectionBase = (s: RunSnapshot) => stageOf(s, id)?.connections.target ?? 0;
+  if (has('counters') && (COUNTERS as readonly string[]).includes(field)) {
+    if (field === 'disconnects' || field === 'reconnects') {
+      return { kind: 'count', stage: id, read: (s) => stageOf(s, id)?.[field] ?? 0, percentBase: connectionBase };
+    }
+    if (field === 'mismatches') return { kind: 'count', stage: id, read: (s) => stageOf(s, id)?.mismatches ?? 0, percentBase: sentBase };
+    return { kind: 'count', stage: id, read: (s) => sumErrors(stageOf(s, id)), percentBase: sentBase };
+  }
+  if (has('throughput') && field === 'throughput') {
+    return {
+      kind: 'ratio',
+      stage: id,
+      read: (s) => {
+        const snap = stageOf(s, id);
+        return snap?.expected ? Math.min(1, snap.completed / snap.expected) : null;
+      },
+    };
+  }
+  if (has('failures') && field === 'failures') {
+    return {
+      kind: 'count',
+      stage: id,
+      read: (s) => stageOf(s, id)?.progress?.failed ?? 0,
+      percentBase: (s) => stageOf(s, id)?.progress?.total ?? 0,
+    };
+  }
+  return undefined;
+}
+
 /** The metric catalogue, resolved by name. */
 function lookupMetric(name: string): MetricDefinition | undefined {
   const parts = name.split('.');
   const [head] = parts;
-  if ((LATENCY_STAGES as readonly string[]).includes(head)) {
-    const stage = head as StageName;
-    if (parts.length === 3 && (parts[1] === 'rtt' || parts[1] === 'latency') && (STATS as readonly string[]).includes(parts[2])) {
-      const stat = parts[2] as (typeof STATS)[number];
-      return { kind: 'duration', stage, read: (s) => latencyValue(stageOf(s, stage)?.latency, stat) };
-    }
-    if (parts.length === 3 && parts[1] === 'connect' && (ECHO_STAGES as readonly string[]).includes(stage) && (STATS as readonly string[]).includes(parts[2])) {
-      const stat = parts[2] as (typeof STATS)[number];
-      return { kind: 'duration', stage, read: (s) => latencyValue(stageOf(s, stage)?.connectLatency, stat) };
-    }
-    if (parts.length === 2) {
-      const field = parts[1];
-      const sentBase = (s: RunSnapshot) => stageOf(s, stage)?.sent ?? 0;
-      const connectionBase = (s: RunSnapshot) => stageOf(s, stage)?.connections.target ?? 0;
-      if (field === 'disconnects' || field === 'reconnects') {
-        return { kind: 'count', stage, read: (s) => stageOf(s, stage)?.[field] ?? 0, percentBase: connectionBase };
-      }
-      if (field === 'mismatches') {
-        return { kind: 'count', stage, read: (s) => stageOf(s, stage)?.mismatches ?? 0, percentBase: sentBase };
-      }
-      if (field === 'errors') return { kind: 'count', stage, read: (s) => sumErrors(stageOf(s, stage)), percentBase: sentBase };
-      if (field === 'throughput' && (ECHO_STAGES as readonly string[]).includes(stage)) {
-        return {
-          kind: 'ratio',
-          stage,
-          read: (s) => {
-            const snap = stageOf(s, stage);
-            return snap?.expected ? Math.min(1, snap.completed / snap.expected) : null;
-          },
-        };
-      }
-      if (field === 'failures' && stage === 'prepare') {
-        return {
-          kind: 'count',
-          stage,
-          read: (s) => stageOf(s, 'prepare')?.progress?.failed ?? 0,
-          percentBase: (s) => stageOf(s, 'prepare')?.progress?.total ?? 0,
-        };
-      }
-    }
-    return undefined;
-  }
-  if (name === 'cleanup.failures') {
-    return {
-      kind: 'count',
-      stage: 'cleanup',
-      read: (s) => stageOf(s, 'cleanup')?.progress?.failed ?? 0,
-      percentBase: (s) => stageOf(s, 'cleanup')?.progress?.total ?? 0,
-    };
-  }
+  const stage = findStage(head);
+  if (stage) return lookupStageMetric(stage, parts.slice(1));
   if (head === 'api') {
     const requests = (s: RunSnapshot) => s.api.total.requests;
     if (name === 'api.errors_5xx') return { kind: 'count', read: (s) => s.api.total.errors5xx, percentBase: requests };
     if (name === 'api.errors_4xx') return { kind: 'count', read: (s) => s.api.total.errors4xx, percentBase: requests };
     if (name === 'api.network_errors') return { kind: 'count', read: (s) => s.api.total.networkErrors, percentBase: requests };
-    if (parts.length === 3 && parts[1] === 'latency' && (STATS as readonly string[]).includes(parts[2])) {
-      const stat = parts[2] as (typeof STATS)[number];
+    if (parts.length === 3 && parts[1] === 'latency' && isStat(parts[2])) {
+      const stat = parts[2];
       return { kind: 'duration', read: (s) => latencyValue(s.api.total.latency, stat) };
     }
-    if (parts.length === 4 && parts[1] === 'latency' && API_CLASSES.includes(parts[2]) && (STATS as readonly string[]).includes(parts[3])) {
+    if (parts.length === 4 && parts[1] === 'latency' && API_CLASSES.includes(parts[2]) && isStat(parts[3])) {
       const [, , endpointClass, stat] = parts as [string, string, string, (typeof STATS)[number]];
       return { kind: 'duration', read: (s) => latencyValue(s.api.byClass[endpointClass]?.latency, stat) };
     }
@@ -118,25 +115,43 @@ function lookupMetric(name: string): MetricDefinition | undefined {
   return undefined;
 }
 
-/** Every metric name, for error messages and documentation. */
-export const METRIC_CATALOGUE: string[] = [
-  ...ECHO_STAGES.map((stage) => `${stage}.rtt.<min|mean|p50|p90|p95|p99|max>`),
-  ...ECHO_STAGES.map((stage) => `${stage}.connect.<stat> (handshake)`),
-  'dashboard.latency.<stat> (page load)',
-  'prepare.latency.<stat> (workspace build)',
-  ...['ssh', 'pty', 'apps', 'dashboard'].map((stage) => `${stage}.<disconnects|reconnects|errors|mismatches>`),
-  ...ECHO_STAGES.map((stage) => `${stage}.throughput`),
-  'prepare.failures',
-  'cleanup.failures',
-  'api.errors_5xx',
-  'api.errors_4xx',
-  'api.network_errors',
-  'api.latency.<stat>',
-  `api.latency.<${API_CLASSES.join('|')}>.<stat>`,
-  'deployment.restarts',
-  'runner.cpu',
-  'runner.event_loop_lag',
-];
+let cache = { version: -1, metrics: new Map<string, MetricDefinition>() };
+
+/** Snapshots come once a second with every threshold: resolve each metric name once per registry. */
+function cachedMetric(name: string): MetricDefinition {
+  if (cache.version !== registryVersion()) cache = { version: registryVersion(), metrics: new Map() };
+  let definition = cache.metrics.get(name);
+  if (!definition) {
+    definition = lookupMetric(name);
+    if (!definition) throw new Error(`unknown metric "${name}"`);
+    cache.metrics.set(name, definition);
+  }
+  return definition;
+}
+
+/** Every metric name, for error messages and documentation: the registered stages' first. */
+export function metricCatalogue(): string[] {
+  const stageMetrics = allStages().flatMap((stage) => {
+    const names: string[] = [];
+    if (stage.metrics.includes('latency')) names.push(`${stage.id}.${stage.metrics.includes('throughput') ? 'rtt' : 'latency'}.<stat> (${stage.latencyMeaning ?? 'latency'})`);
+    if (stage.metrics.includes('connect')) names.push(`${stage.id}.connect.<stat> (handshake)`);
+    if (stage.metrics.includes('counters')) names.push(`${stage.id}.<${COUNTERS.join('|')}>`);
+    if (stage.metrics.includes('throughput')) names.push(`${stage.id}.throughput`);
+    if (stage.metrics.includes('failures')) names.push(`${stage.id}.failures`);
+    return names;
+  });
+  return [
+    ...stageMetrics,
+    'api.errors_5xx',
+    'api.errors_4xx',
+    'api.network_errors',
+    `api.latency.<${STATS.join('|')}>`,
+    `api.latency.<${API_CLASSES.join('|')}>.<stat>`,
+    'deployment.restarts',
+    'runner.cpu',
+    'runner.event_loop_lag',
+  ];
+}
 
 const SYNTAX = /^\s*([A-Za-z0-9_.]+)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*(ms|s|%)?\s*$/;
 
@@ -152,7 +167,7 @@ export function parseThreshold(expression: string): ParsedThreshold {
   const [, metric, op, rawValue, rawUnit] = match;
   const unit = (rawUnit ?? '') as Unit;
   const definition = lookupMetric(metric);
-  if (!definition) throw new Error(`unknown metric "${metric}"; known metrics: ${METRIC_CATALOGUE.join(', ')}`);
+  if (!definition) throw new Error(`unknown metric "${metric}"; known metrics: ${metricCatalogue().join(', ')}`);
   const value = Number(rawValue);
   let limit: number;
   switch (definition.kind) {
@@ -208,7 +223,7 @@ export function evaluateThreshold(
   snapshot: RunSnapshot,
   final: boolean,
 ): Pick<ThresholdSnapshot, 'observed' | 'observedText' | 'verdict' | 'reason'> {
-  const definition = lookupMetric(threshold.metric)!;
+  const definition = cachedMetric(threshold.metric);
   const stage = definition.stage ? stageOf(snapshot, definition.stage) : undefined;
   if (stage?.state === 'skipped') {
     return { observed: null, observedText: 'not run', verdict: 'skipped', reason: `${stage.title} stage did not run` };

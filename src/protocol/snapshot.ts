@@ -3,20 +3,16 @@
 // a listener that missed messages (a hidden webview, a restarted shard reader) is correct
 // again after the next one. Plain JSON only (no Maps, no Dates, no functions).
 
-export type StageName = 'prepare' | 'ssh' | 'pty' | 'apps' | 'dashboard' | 'cleanup';
+/**
+ * A stage id. The engine's stage registry (src/engine/stages) decides which stages exist: the
+ * lifecycle stages `prepare` and `cleanup` around every registered traffic stage (`ssh`, `pty`,
+ * `apps`, `dashboard` out of the box). Faces draw whatever stages a snapshot lists.
+ */
+export type StageName = string;
 
-/** Traffic stages, in timeline order. */
-export const TRAFFIC_STAGES = ['ssh', 'pty', 'apps', 'dashboard'] as const;
-export type TrafficStageName = (typeof TRAFFIC_STAGES)[number];
-
-export const STAGE_TITLES: Record<StageName, string> = {
-  prepare: 'Prepare',
-  ssh: 'SSH',
-  pty: 'Web terminal',
-  apps: 'Workspace apps',
-  dashboard: 'Dashboard',
-  cleanup: 'Cleanup',
-};
+/** Named chart colours; each face maps them to its palette (VS Code theme or the report's). */
+export const CHART_COLORS = ['blue', 'orange', 'purple', 'green', 'yellow', 'red'] as const;
+export type ChartColor = (typeof CHART_COLORS)[number];
 
 /** pending: not decided yet; pass/fail: decided; skipped: not run (disabled or aborted before). */
 export type Verdict = 'pending' | 'pass' | 'fail' | 'skipped';
@@ -48,6 +44,8 @@ export interface StageProgress {
 export interface StageSnapshot {
   name: StageName;
   title: string;
+  /** Chart colour from the stage's definition (absent in reports written before it existed). */
+  color?: ChartColor;
   state: 'waiting' | 'running' | 'stopping' | 'done' | 'skipped';
   /** Planned window as offsets from the start of the traffic timeline (ms); prepare/cleanup have none. */
   plannedStartMs?: number;

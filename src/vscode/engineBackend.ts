@@ -7,9 +7,8 @@ import { CoderApiError } from '../coder/errors';
 import * as fs from 'fs';
 import * as path from 'path';
 import { cleanupRun } from '../engine/cleanup';
-import { defaultPlan, parsePlanText, PlanError, type Plan } from '../engine/plan';
+import { defaultPlan, enabledStages, parsePlanText, PlanError, type Plan } from '../engine/plan';
 import type { RunSnapshot } from '../protocol/snapshot';
-import { TRAFFIC_STAGES } from '../protocol/snapshot';
 import type { DeploymentInfo, ScaleTestBackend } from './backend';
 
 function parsePlan(text: string, source: string): Plan {
@@ -55,7 +54,7 @@ export function createEngineBackend(): InHostBackend {
       return {
         name: plan.name,
         deploymentUrl: plan.deployment.url,
-        stages: ['prepare', ...TRAFFIC_STAGES.filter((stage) => plan.traffic[stage].enabled), 'cleanup'],
+        stages: ['prepare', ...enabledStages(plan).map((stage) => stage.id), 'cleanup'],
         thresholds: plan.thresholds.map((threshold) => threshold.expression),
       };
     },

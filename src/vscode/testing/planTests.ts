@@ -1,7 +1,8 @@
 // The Testing API face: each plan is a test, its stages and thresholds are its children.
 // Running it in the Test Explorer runs the plan; verdicts arrive with the observed values.
 import * as vscode from 'vscode';
-import { STAGE_TITLES, type RunSnapshot, type StageName, type StageSnapshot, type ThresholdSnapshot } from '../../protocol/snapshot';
+import { stageTitle } from '../../engine/stages/registry';
+import type { RunSnapshot, StageSnapshot, ThresholdSnapshot } from '../../protocol/snapshot';
 import type { ScaleTestBackend } from '../backend';
 import { Disposable } from '../lifecycle';
 import type { PlanIndex } from '../plans/planIndex';
@@ -201,10 +202,6 @@ export class PlanTests extends Disposable {
   items(): { label: string; children: string[] }[] {
     return [...iterate(this.controller.items)].map((item) => ({ label: item.label, children: [...iterate(item.children)].map((child) => child.label) }));
   }
-}
-
-function stageTitle(name: string): string {
-  return STAGE_TITLES[name as StageName] ?? name;
 }
 
 function labelPath(item: vscode.TestItem): string {

@@ -1,7 +1,7 @@
 // A hand-built run snapshot for the pure VS Code pieces and the webview: two traffic stages
 // with history, one passing and one failing threshold.
 import type { LatencySummary, RunSnapshot, StageName, StageSnapshot } from '../../../src/protocol/snapshot';
-import { STAGE_TITLES } from '../../../src/protocol/snapshot';
+import { stageTitle } from '../../../src/engine/stages/registry';
 
 export function latency(p95: number, count = 100): LatencySummary {
   return { count, min: p95 / 4, mean: p95 / 2, p50: p95 / 2, p90: p95 * 0.9, p95, p99: p95 * 1.5, max: p95 * 2 };
@@ -10,7 +10,7 @@ export function latency(p95: number, count = 100): LatencySummary {
 function stage(name: StageName, overrides: Partial<StageSnapshot> = {}): StageSnapshot {
   return {
     name,
-    title: STAGE_TITLES[name],
+    title: stageTitle(name),
     state: 'done',
     connections: { active: 0, target: 2 },
     latency: latency(20),

@@ -1,0 +1,61 @@
+// What the echo stages (SSH, web terminal, apps) share: their plan settings, their metrics and
+// the echo traffic itself; each stage file adds only how it opens a connection.
+import { Type, type TObject, type TProperties } from '@sinclair/typebox';
+import type { ChartColor } from '../../protocol/snapshot';
+import { runEchoStage } from '../echoStage';
+import type { Plan } from '../plan';
+import type { PreparedUser } from '../prepare';
+import type { Opener } from '../transports';
+import { defineTrafficStage, type StageRunContext, type TrafficStageDefinition } from './definition';
+
+/** Plan settings of every echo stage; a stage adds its own fields beside them. */
+export function echoSettings<Extra extends TProperties>(title: string, extra: Extra) {
+  return Type.Object(
+    {
+      enabled: Type.Boolean({ default: true, description: `Run the ${title} stage.` }),
+      bytesPerTick: Type.Integer({
+        // 8 sequence digits, ':', at least one random byte and the newline (src/engine/echoSession.ts).
+        minimum: 11,
+        maximum: 32768,
+        default: 1024,
+        description: 'Bytes written per connection on every tick (reference: 1024).',
+      }),
+      tickIntervalMs: Type.Integer({
+        minimum: 10,
+        maximum: 60000,
+        default: 100,
+        description: 'Interval between ticks on each connection, in ms (reference: 100).',
+      }),
+      ...extra,
+    },
+    { additionalProperties: false, default: {}, description: `${title} traffic: one echo connection per workspace.` },
+  );
+}
+
+export interface EchoSettings {
+  enabled: boolean;
+  bytesPerTick: number;
+  tickIntervalMs: number;
+}
+
+export function defineEchoStage<Id extends string, Schema extends TObject>(definition: {
+  id: Id;
+  title: string;
+  color: ChartColor;
+  settings: Schema;
+  defaultWindow: [number, number];
+  /** Default limit on the p95 of opening a connection (e.g. "5s"). */
+  connectP95Budget: string;
+  validate?(settings: Schema['static'], plan: Plan): string[];
+  /** Resolves what the stage needs once (the coder CLI, the app host), then one opener per user. */
+  openers(context: StageRunContext<Schema['static']>): Promise<(user: PreparedUser) => Opener>;
+}): TrafficStageDefinition<Id, Schema> {
+  const { openers, ...rest } = definition;
+  return defineTrafficStage({
+    ...rest,
+    metrics: ['latency', 'connect', 'counters', 'throughput'],
+    latencyMeaning: 'echo round trip',
+    connectionNoun: 'connections',
+    run: (context) => runEchoStage({ ...context, settings: context.settings as unknown as EchoSettings, openers: () => openers(context) }),
+  });
+}
