@@ -62,14 +62,30 @@ const cliShimAsText = {
   },
 };
 
+// report.html's charts (the webview's chart module) are bundled once and embedded into the
+// node bundles as a constant (see src/engine/chartSource.ts), so report and dashboard agree.
+const reportCharts = await esbuild.build({
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  minify: true,
+  legalComments: 'inline',
+  logLevel: 'warning',
+  entryPoints: ['webview/reportCharts.ts'],
+  write: false,
+});
+
 const nodeCommon = {
   ...common,
   plugins: [...common.plugins, cliShimAsText],
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // playwright-core is shipped beside the bundle: it loads its own files at run time.
-  external: ['vscode', 'playwright-core', ...optionalNative],
+  define: { __REPORT_CHARTS__: JSON.stringify(reportCharts.outputFiles[0].text) },
+  // playwright-core is shipped beside the bundle: it loads its own files at run time. esbuild
+  // is only required when running unbundled (the report chart bundle is embedded instead).
+  external: ['vscode', 'playwright-core', 'esbuild', ...optionalNative],
 };
 
 const integrationSuiteDir = 'test/integration/suite';

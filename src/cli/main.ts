@@ -8,6 +8,7 @@ import { cleanupRun, defaultPlan, parsePlanText, PlanError, startRun, type Plan,
 import { listLeftoverRuns } from '../engine/cleanup';
 import { findChromium } from '../engine/dashboardStage';
 import { classifyAccessError } from '../engine/run';
+import { accessProblemText, cleanupCommandText, cliEvent } from './outcomeText';
 import { startSimDeployment } from '../sim';
 import { runSimChild, SIM_CHILD_ARG, startSimDeploymentProcess } from '../sim/process';
 import { version } from '../../package.json';
@@ -178,7 +179,7 @@ async function execute(plan: Plan, connection: DeploymentConnection, options: Ex
     {
       stop: 'stopping traffic, cleaning up and writing the partial report',
       hurry: 'no new deletions and no more waiting for cleanup; writing the report',
-      cleanupCommand: () => runId && `coder-scaletest cleanup --run-id ${runId}`,
+      cleanupCommand: () => runId && cleanupCommandText(runId),
     },
     io.signal,
   );
@@ -189,7 +190,7 @@ async function execute(plan: Plan, connection: DeploymentConnection, options: Ex
       outDir: options.out,
       signal: interrupts.stop,
       cleanupSignal: interrupts.hurry,
-      log: (event) => view.event(event),
+      log: (event) => view.event(cliEvent(event, runId ?? '')),
       chromiumPath: options.chromium,
       coderBinaryPath: options.coderBinary,
     });
@@ -198,7 +199,7 @@ async function execute(plan: Plan, connection: DeploymentConnection, options: Ex
     const result = await handle.done;
     view.finish();
     if (result.exitCode === EXIT.access) {
-      io.stderr.write(`error: ${result.snapshot.reason}\nNo users, workspaces or traffic were created.\n`);
+      io.stderr.write(`error: ${accessProblemText(result.snapshot.reason ?? '', result.access)}\nNo users, workspaces or traffic were created.\n`);
     } else {
       (options.ndjson ? io.stderr : io.stdout).write(renderSummary(result, Boolean(io.stdout.isTTY) && !options.ndjson));
     }
@@ -266,7 +267,7 @@ async function cleanupCommand(args: string[], io: CliIo): Promise<number> {
       {
         stop: 'deletions under way finish, no new ones start',
         hurry: 'no more waiting for the deletions under way',
-        cleanupCommand: () => `coder-scaletest cleanup --run-id ${runId}`,
+        cleanupCommand: () => cleanupCommandText(runId),
       },
       io.signal,
     );
@@ -289,7 +290,8 @@ async function cleanupCommand(args: string[], io: CliIo): Promise<number> {
     return interrupted ? EXIT.aborted : EXIT.failed;
   } catch (error) {
     if ((error as Error).message.includes('is not a run id')) throw new UsageError((error as Error).message);
-    io.stderr.write(`error: ${classifyAccessError(error, connection.url).message}\n`);
+    const problem = classifyAccessError(error, connection.url);
+    io.stderr.write(`error: ${accessProblemText(problem.message, problem.kind)}\n`);
     return EXIT.access;
   }
 }

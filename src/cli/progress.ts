@@ -3,6 +3,7 @@
 import { stripVTControlCharacters, styleText } from 'util';
 import type { RunEvent, RunResult } from '../engine';
 import { describeProgress } from '../protocol/format';
+import { cleanupCommandText } from './outcomeText';
 import type { RunSnapshot, StageSnapshot } from '../protocol/snapshot';
 
 export interface Output {
@@ -178,7 +179,7 @@ export function renderSummary(result: RunResult, useColor: boolean): string {
   const cleanup = result.cleanup;
   lines.push(
     `cleanup: ${cleanup.deletedWorkspaces} workspace(s) and ${cleanup.deletedUsers} user(s) deleted` +
-      (cleanup.leftovers.length ? c.yellow(`; ${cleanup.leftovers.length} left behind (coder-scaletest cleanup --run-id ${s.runId})`) : ''),
+      (cleanup.leftovers.length ? c.yellow(`; ${cleanup.leftovers.length} left behind (${cleanupCommandText(s.runId)})`) : ''),
   );
   lines.push(`reports: ${result.reportDir}/report.html (also report.json, junit.xml)`);
   return lines.join('\n') + '\n';

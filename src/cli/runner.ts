@@ -5,6 +5,8 @@
 // why a runner died.
 import { parsePlanText, PlanError, startRun, type RunHandle } from '../engine';
 import { asRunnerMessage, RUNNER_PROTOCOL_VERSION, type HostToRunner, type RunnerToHost } from '../protocol/runner';
+// The runner serves the VS Code face: its events and outcomes are worded for VS Code users.
+import { accessProblemText, eventLine } from '../vscode/outcomeText';
 
 /** After the host is gone, how long an aborted run may take to clean up before the child gives up. */
 const ORPHAN_CLEANUP_LIMIT_MS = 5 * 60_000;
@@ -59,6 +61,7 @@ export function runRunnerMode(): void {
 
 function runJob(request: Extract<HostToRunner, { type: 'startRun' }>): { stop(reason: string): void } {
   let handle: RunHandle;
+  let runId = '';
   try {
     const plan = parsePlanText(request.planText, request.planSource);
     if (request.prometheusUrl && !plan.deployment.prometheusUrl) plan.deployment.prometheusUrl = request.prometheusUrl;
@@ -66,7 +69,7 @@ function runJob(request: Extract<HostToRunner, { type: 'startRun' }>): { stop(re
       plan,
       connection: request.connection,
       outDir: request.outDir,
-      log: (event) => void send({ type: 'log', level: event.level, line: event.stage ? `[${event.stage}] ${event.message}` : event.message }),
+      log: (event) => void send({ type: 'log', level: event.level, line: eventLine(event, runId) }),
       chromiumPath: request.chromiumPath,
       coderBinaryPath: request.coderBinaryPath,
     });
@@ -76,11 +79,13 @@ function runJob(request: Extract<HostToRunner, { type: 'startRun' }>): { stop(re
     void send({ type: 'failed', message }).then(() => finish(2));
     return { stop: () => undefined };
   }
+  runId = handle.runId;
   void send({ type: 'runStarted', runId: handle.runId, pid: process.pid });
   handle.subscribe((snapshot) => void send({ type: 'snapshot', snapshot }));
   handle.done.then(
     async (result) => {
-      await send({ type: 'runDone', snapshot: result.snapshot, reportDir: result.reportDir, exitCode: result.exitCode });
+      const reason = result.access ? accessProblemText(result.snapshot.reason ?? '', result.access) : result.snapshot.reason;
+      await send({ type: 'runDone', snapshot: { ...result.snapshot, reason }, reportDir: result.reportDir, exitCode: result.exitCode });
       await finish(0);
     },
     async (error: Error) => {

@@ -1,6 +1,6 @@
 // API latency and errors per endpoint class, fed by the Coder client's onRequest hook.
 import type { RequestInfo } from '../coder/client';
-import type { ApiClassSnapshot } from '../protocol/snapshot';
+import type { ApiClassSnapshot, RunSnapshot } from '../protocol/snapshot';
 import { LatencyRecorder } from './metrics';
 
 class ApiClassMetrics {
@@ -54,10 +54,11 @@ export class ApiMetrics {
     this.lastRollAt = now;
   }
 
-  snapshot(): { total: ApiClassSnapshot; byClass: Record<string, ApiClassSnapshot> } {
+  snapshot(): RunSnapshot['api'] {
     return {
       total: this.total.snapshot(),
       byClass: Object.fromEntries([...this.byClass].map(([name, metrics]) => [name, metrics.snapshot()])),
+      recent: { ...this.recent },
     };
   }
 

@@ -1,13 +1,24 @@
-// chart.js's standalone UMD build, inlined into the self-contained report.html. The esbuild
-// bundle embeds the file as text (import attribute; the package's exports map hides the UMD
-// file, hence the relative path). Run unbundled (tsx, unit tests) the import yields the module
-// object instead, so the same file is read from node_modules.
-import * as fs from 'fs';
+// The browser bundle that draws report.html's charts (webview/reportCharts.ts: the dashboard's
+// chart module with chart.js), inlined into the self-contained report. esbuild.mjs builds it
+// once and hands it to the node bundles as the constant __REPORT_CHARTS__; run unbundled (tsx,
+// unit tests) it is built here on first use with esbuild, a development dependency.
 import * as path from 'path';
-// @ts-ignore -- TypeScript's commonjs mode rejects import attributes; esbuild honours them.
-import bundled from '../../node_modules/chart.js/dist/chart.umd.min.js' with { type: 'text' };
 
-export function chartJsSource(): string {
-  if (typeof bundled === 'string') return bundled;
-  return fs.readFileSync(path.join(__dirname, '../../node_modules/chart.js/dist/chart.umd.min.js'), 'utf8');
+declare const __REPORT_CHARTS__: string | undefined;
+
+/** esbuild options of the bundle; esbuild.mjs builds with the same. */
+export const REPORT_CHARTS_BUILD = { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: true, legalComments: 'inline' } as const;
+
+let built: string | undefined;
+
+export function reportChartsSource(): string {
+  if (typeof __REPORT_CHARTS__ === 'string') return __REPORT_CHARTS__;
+  if (built === undefined) {
+    // Only outside the bundles: esbuild is external there and this line never runs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const esbuild = require('esbuild') as typeof import('esbuild');
+    const result = esbuild.buildSync({ ...REPORT_CHARTS_BUILD, entryPoints: [path.join(__dirname, '../../webview/reportCharts.ts')], write: false });
+    built = result.outputFiles[0].text;
+  }
+  return built;
 }

@@ -1,15 +1,15 @@
 // Reports of a run in `<out>/<runId>/`: report.json (everything, with encoded HDR
 // histograms), junit.xml (a test case per stage and per threshold, for CI) and a
-// self-contained report.html (chart.js inlined, opens offline). Never any secret: the
-// report is built from the plan, the snapshot and the event log, none of which holds one.
+// self-contained report.html (the dashboard's own charts, bundled and inlined; opens offline).
+// Never any secret: the report is built from the plan, the snapshot and the event log, none of
+// which holds one.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { RunSnapshot, StageName } from '../protocol/snapshot';
-import type { ApiMetrics } from './apiMetrics';
-import { chartJsSource } from './chartSource';
-import type { StageMetrics } from './metrics';
+import type { RunSnapshot } from '../protocol/snapshot';
+import { reportChartsSource } from './chartSource';
+import type { RunEvent, RunResult } from './outcome';
 import type { Plan } from './plan';
-import type { RunEvent, RunResult } from './run';
+import type { RunArtifacts, RunSink } from './sinks';
 
 export interface RunReport {
   schemaVersion: 1;
@@ -30,22 +30,28 @@ export interface RunReport {
   runner: RunSnapshot['runner'];
   cleanup: RunResult['cleanup'];
   /** Whole-run HDR histograms (microseconds), compressed base64 (hdr-histogram-js encoding). */
-  histograms: { stages: Partial<Record<StageName, string>>; api: Record<string, string> };
+  histograms: RunArtifacts['histograms'];
   events: RunEvent[];
   /** The final snapshot, history included. */
   snapshot: RunSnapshot;
 }
 
-export interface WriteReportsInput {
-  dir: string;
-  plan: Plan;
-  result: RunResult;
-  stages: Map<StageName, StageMetrics>;
-  api: ApiMetrics;
-  events: RunEvent[];
+/** The report writer as a run output: writes the three files when the run is over. */
+export function reportSink(dir: string, log: (level: 'info' | 'error', message: string) => void): RunSink {
+  return {
+    async finish(result, artifacts) {
+      try {
+        await writeReports(dir, result, artifacts);
+        log('info', `reports written to ${dir}`);
+      } catch (error) {
+        log('error', `could not write the reports to ${dir}: ${(error as Error).message}`);
+      }
+    },
+  };
 }
 
-export async function writeReports(input: WriteReportsInput): Promise<RunReport> {
+export async function writeReports(dir: string, result: RunResult, artifacts: RunArtifacts): Promise<RunReport> {
+  const input = { dir, result, ...artifacts };
   const { snapshot } = input.result;
   const report: RunReport = {
     schemaVersion: 1,
@@ -65,10 +71,7 @@ export async function writeReports(input: WriteReportsInput): Promise<RunReport>
     deployment: snapshot.deployment,
     runner: snapshot.runner,
     cleanup: input.result.cleanup,
-    histograms: {
-      stages: Object.fromEntries([...input.stages].filter(([, m]) => m.latency.summary().count > 0).map(([name, m]) => [name, m.latency.encode()])),
-      api: input.api.encodedHistograms(),
-    },
+    histograms: input.histograms,
     events: input.events,
     snapshot,
   };
@@ -188,12 +191,16 @@ th{background:#f6f8fa} code{font-size:12px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;background:#6e7781}
 .badge.pass{background:#1a7f37} .badge.fail{background:#cf222e} .badge.skipped{background:#8c959f}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:16px}
-.card{border:1px solid #ddd;border-radius:6px;padding:8px} .muted{color:#57606a}
+.muted{color:#57606a}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:16px}
+.chart{margin:0;padding:8px;border:1px solid #ddd;border-radius:6px} .chart figcaption{font-weight:600;margin-bottom:4px}
+.chart-box{position:relative;height:220px}
+body{--vscode-foreground:#1f2328;--vscode-descriptionForeground:#57606a;--vscode-editorWidget-border:#d0d7de;
+--vscode-charts-blue:#0969da;--vscode-charts-orange:#bc4c00;--vscode-charts-purple:#8250df;--vscode-charts-green:#1a7f37;--vscode-charts-yellow:#9a6700;--vscode-charts-red:#cf222e}
 </style></head><body>
 <h1>${html(report.planName)} — ${badge(report.verdict)}</h1>
 <div class="muted">Run <code>${html(report.runId)}</code> against ${html(report.deploymentUrl)} · ${html(new Date(report.startedAt).toISOString())} · ${((report.finishedAt - report.startedAt) / 1000).toFixed(0)} s · status ${html(report.status)}</div>
 ${report.reason ? `<p><strong>${html(report.reason)}</strong></p>` : ''}
-<h2>Timeline</h2><div class="card"><canvas id="timeline" height="70"></canvas></div>
 <h2>Stages</h2>
 <table><tr><th>Stage</th><th>Verdict</th><th>Progress / connections</th><th>Completed/sent</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>Disconnects</th><th>Mismatches</th><th>Errors</th><th>Reason</th></tr>
 ${stageRows}</table>
@@ -201,13 +208,7 @@ ${stageRows}</table>
 <table><tr><th>Expression</th><th>Verdict</th><th>Observed</th><th>Reason</th></tr>
 ${thresholdRows}</table>
 <h2>Over time</h2>
-<div class="grid">
-<div class="card"><canvas id="latency"></canvas></div>
-<div class="card"><canvas id="connections"></canvas></div>
-<div class="card"><canvas id="errors"></canvas></div>
-<div class="card"><canvas id="api"></canvas></div>
-<div class="card"><canvas id="runner"></canvas></div>
-</div>
+<section id="charts" class="charts" aria-label="Charts"></section>
 <h2>Deployment and runner</h2>
 <table>
 <tr><th>Deployment</th><td>${html(d.url)} ${d.version ? `(version ${html(d.version)})` : ''} · restarts ${d.restarts} · ${d.healthy ? 'healthy' : 'unhealthy'}${d.lastError ? ` · last error: ${html(d.lastError)}` : ''}</td></tr>
@@ -216,48 +217,8 @@ ${d.prometheus ? `<tr><th>coderd (Prometheus)</th><td>${html(prometheusText(d.pr
 <tr><th>Runner</th><td>CPU ${report.runner.cpuPercent}% · RSS ${(report.runner.rssBytes / 1048576).toFixed(0)} MiB · event-loop lag p99 ${report.runner.eventLoopLagP99Ms} ms${report.runner.warning ? ` · ${html(report.runner.warning)}` : ''}</td></tr>
 <tr><th>Cleanup</th><td>${cleanup.deletedWorkspaces} workspaces and ${cleanup.deletedUsers} users deleted${cleanup.leftovers.length ? ` · left behind: ${html(cleanup.leftovers.join(', '))}` : ''}</td></tr>
 </table>
-<script>${chartJsSource().replace(/<\/script/gi, '<\\/script')}</script>
-<script>
-const report = ${scriptJson({ stages: report.stages, history: report.snapshot.history, slotMs: report.snapshot.slotMs })};
-const colors = { prepare: '#8250df', ssh: '#0969da', pty: '#1a7f37', apps: '#bf8700', dashboard: '#cf222e', cleanup: '#6e7781' };
-const seconds = (ms) => Math.round(ms / 100) / 10;
-const labels = report.history.map((p) => seconds(p.t));
-const traffic = ['ssh', 'pty', 'apps', 'dashboard'];
-const titleOf = Object.fromEntries(report.stages.map((s) => [s.name, s.title]));
-function line(id, title, datasets, yTitle) {
-  new Chart(document.getElementById(id), { type: 'line', data: { labels, datasets },
-    options: { animation: false, spanGaps: true, pointRadius: 0, plugins: { title: { display: true, text: title } },
-      scales: { x: { title: { display: true, text: 'seconds since start' } }, y: { beginAtZero: true, title: { display: true, text: yTitle } } } } });
-}
-const series = (name, key) => report.history.map((p) => (p.stages[name] ? p.stages[name][key] : null));
-line('latency', 'Round trip / page latency (p50 solid, p95 dashed, p99 dotted)', traffic.flatMap((name) => [
-  { label: titleOf[name] + ' p50', data: series(name, 'p50'), borderColor: colors[name] },
-  { label: titleOf[name] + ' p95', data: series(name, 'p95'), borderColor: colors[name], borderDash: [6, 3] },
-  { label: titleOf[name] + ' p99', data: series(name, 'p99'), borderColor: colors[name], borderDash: [2, 2] },
-]), 'ms');
-line('connections', 'Active connections (dashed: target)', traffic.flatMap((name) => [
-  { label: titleOf[name] + ' active', data: series(name, 'active'), borderColor: colors[name] },
-  { label: titleOf[name] + ' target', data: series(name, 'target'), borderColor: colors[name], borderDash: [4, 4] },
-]), 'connections');
-line('errors', 'Errors and disconnects (cumulative)', ['prepare', ...traffic, 'cleanup'].flatMap((name) => [
-  { label: titleOf[name] + ' errors', data: series(name, 'errors'), borderColor: colors[name] },
-  { label: titleOf[name] + ' disconnects', data: series(name, 'disconnects'), borderColor: colors[name], borderDash: [4, 4] },
-]), 'count');
-line('api', 'API requests/s and p95 latency', [
-  { label: 'requests/s', data: report.history.map((p) => p.apiRequestsPerSecond), borderColor: '#0969da' },
-  { label: 'p95 ms', data: report.history.map((p) => p.apiP95Ms), borderColor: '#cf222e' },
-], 'value');
-line('runner', 'Runner CPU % and event-loop lag p99 (ms)', [
-  { label: 'CPU %', data: report.history.map((p) => p.runnerCpuPercent), borderColor: '#8250df' },
-  { label: 'lag ms', data: report.history.map((p) => p.eventLoopLagMs), borderColor: '#bf8700' },
-], 'value');
-const windows = report.stages.filter((s) => s.plannedEndMs !== undefined);
-new Chart(document.getElementById('timeline'), { type: 'bar',
-  data: { labels: windows.map((s) => s.title), datasets: [{ label: 'planned window (s from T0)', data: windows.map((s) => [seconds(s.plannedStartMs), seconds(s.plannedEndMs)]),
-    backgroundColor: windows.map((s) => colors[s.name]) }] },
-  options: { indexAxis: 'y', animation: false, plugins: { legend: { display: false } },
-    scales: { x: { min: 0, ticks: { stepSize: seconds(report.slotMs) }, title: { display: true, text: 'seconds from T0 (one tick per slot)' } } } } });
-</script>
+<script type="application/json" id="report-data">${scriptJson(report.snapshot)}</script>
+<script>${reportChartsSource().replace(/<\/script/gi, '<\\/script')}</script>
 </body></html>
 `;
 }

@@ -1,40 +1,32 @@
 // A staged scale-test run: verify access → prepare → traffic timeline (SSH T0–T3, web
 // terminal T1–T4, apps T2–T5, dashboard T3–T6 by default) → cleanup per strategy (also on
-// failure and abort) → reports. Once a second a complete RunSnapshot goes to every listener.
+// failure and abort). This file is the lifecycle only; startRun wires it to its parts: the
+// timeline (./timeline.ts), the threshold judge (./judge.ts), the history recorder
+// (./history.ts), the snapshot builder (./snapshotBuilder.ts) and the sinks (./sinks.ts) that
+// receive snapshots, events and the result — the report writer (./report.ts) is one of them.
 import { setMaxListeners } from 'events';
 import * as path from 'path';
 import { CoderClient } from '../coder/client';
 import type { DeploymentConnection } from '../coder/connection';
-import { CoderApiError, DeploymentUnreachableError, RequestTimeoutError } from '../coder/errors';
-import {
-  type HistoryPoint,
-  type RunSnapshot,
-  type RunStatus,
-  type StageName,
-  type ThresholdSnapshot,
-  type Verdict,
-} from '../protocol/snapshot';
+import type { RunSnapshot, RunStatus, StageName, Verdict } from '../protocol/snapshot';
 import { ApiMetrics } from './apiMetrics';
 import { deleteResources, type CleanupOutcome } from './cleanup';
+import { HistoryRecorder } from './history';
+import { ThresholdJudge } from './judge';
 import { StageMetrics } from './metrics';
 import { DeploymentMonitor, RunnerMonitor } from './monitors';
 import { newRunId } from './naming';
+import { classifyAccessError, DeploymentAccessError, EXIT_CODES, type AccessProblemKind, type ExitReason, type RunEvent, type RunEventCode, type RunResult } from './outcome';
 import { stageWindowMs, timelineMs, validatePlan, type Plan } from './plan';
 import { PlanMismatchError, prepareUsers, resolveOrganizationAndTemplate, type CreatedResources, type PreparedUser } from './prepare';
 import { seededRandom } from './random';
-import { writeReports } from './report';
-import { runnerSuspicion } from './runnerSuspect';
+import { reportSink } from './report';
+import { EventLog, SinkSet, type RunArtifacts, type RunSink } from './sinks';
+import { SnapshotBuilder } from './snapshotBuilder';
 import { allStages, findTrafficStage, trafficStages } from './stages/registry';
-import { evaluateThreshold, parseThreshold, type ParsedThreshold } from './thresholds';
 import { runTimeline } from './timeline';
 
-export interface RunEvent {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  /** Epoch ms. */
-  time: number;
-  stage?: StageName;
-  message: string;
-}
+export { classifyAccessError, DeploymentAccessError, EXIT_CODES, type ExitReason, type RunEvent, type RunResult } from './outcome';
 
 export interface StartRunOptions {
   /** A validated Plan or plan JSON (validated here; throws PlanError when invalid). */
@@ -45,7 +37,10 @@ export interface StartRunOptions {
   signal?: AbortSignal;
   /** Cuts cleanup short (e.g. a second Ctrl-C): no new deletions, no more waiting; the rest is reported as left behind. */
   cleanupSignal?: AbortSignal;
+  /** Shorthand for a sink that only takes events. */
   log?: (event: RunEvent) => void;
+  /** Further outputs (see ./sinks.ts); the report writer is always one. */
+  sinks?: RunSink[];
   chromiumPath?: string;
   coderBinaryPath?: string;
   cacheDir?: string;
@@ -53,86 +48,46 @@ export interface StartRunOptions {
   snapshotIntervalMs?: number;
 }
 
-export interface RunResult {
-  verdict: Verdict;
-  /** 0 passed, 1 thresholds failed, 3 deployment unreachable or authentication failed, 130 aborted. */
-  exitCode: number;
-  reportDir: string;
-  snapshot: RunSnapshot;
-  cleanup: CleanupOutcome;
-}
-
 export interface RunHandle {
   runId: string;
   subscribe(listener: (snapshot: RunSnapshot) => void): () => void;
+  /** Adds an output; returns a function that removes it. */
+  addSink(sink: RunSink): () => void;
   latest(): RunSnapshot;
   abort(reason?: string): void;
   done: Promise<RunResult>;
 }
 
-/** Why a run could not even start: each case has its own message; the CLI exits with 3. */
-export class DeploymentAccessError extends Error {
-  constructor(
-    readonly kind: 'unreachable' | 'no-token' | 'unauthenticated' | 'not-owner' | 'not-coder',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DeploymentAccessError';
-  }
-}
-
-export function classifyAccessError(error: unknown, url: string): DeploymentAccessError {
-  if (error instanceof DeploymentAccessError) return error;
-  if (error instanceof DeploymentUnreachableError || error instanceof RequestTimeoutError) {
-    return new DeploymentAccessError('unreachable', error.message);
-  }
-  if (error instanceof CoderApiError && error.status === 401) {
-    return new DeploymentAccessError(
-      'unauthenticated',
-      `The deployment at ${url} rejected the session token (401 ${error.apiMessage}). Check --token or CODER_SESSION_TOKEN: ` +
-        'create a token with `coder tokens create` or log in again with `coder login`.',
-    );
-  }
-  if (error instanceof CoderApiError && error.status === 404) {
-    return new DeploymentAccessError('not-coder', `${url} does not look like a Coder deployment (GET /api/v2/users/me answered 404). Check the URL.`);
-  }
-  const message = (error as Error).message ?? String(error);
-  if (/owner role/.test(message)) {
-    return new DeploymentAccessError(
-      'not-owner',
-      `${message.replace(/\.$/, '')}. Scale tests create users and workspaces, which needs the Owner role: use an owner's token.`,
-    );
-  }
-  return new DeploymentAccessError('unreachable', `Cannot use the deployment at ${url}: ${message}`);
-}
-
-const HISTORY_LIMIT = 600;
-const EVENTS_KEPT = 500;
-
 export function startRun(options: StartRunOptions): RunHandle {
   const plan = validatePlan(options.plan);
   const runId = newRunId(plan.runIdPrefix);
   const run = new Run(plan, runId, options);
+  if (options.log) run.sinks.add({ event: options.log });
+  for (const sink of options.sinks ?? []) run.sinks.add(sink);
+  run.sinks.add(reportSink(run.reportDir, (level, message) => run.log(level, message)));
   return {
     runId,
-    subscribe: (listener) => run.subscribe(listener),
-    latest: () => run.snapshot(),
+    subscribe: (listener) => run.sinks.add({ snapshot: listener }),
+    addSink: (sink) => run.sinks.add(sink),
+    latest: () => run.builder.build(),
     abort: (reason) => run.abort(reason ?? 'aborted by the user', true),
     done: run.execute(),
   };
 }
 
 class Run {
+  readonly sinks: SinkSet;
+  readonly builder: SnapshotBuilder;
+  readonly reportDir: string;
   private readonly controller = new AbortController();
-  private readonly listeners = new Set<(snapshot: RunSnapshot) => void>();
-  private readonly stages = new Map<StageName, StageMetrics>();
+  private readonly stages: StageMetrics[];
   private readonly api = new ApiMetrics();
   private readonly runner = new RunnerMonitor();
-  private readonly thresholds: Array<{ parsed: ParsedThreshold; spec: Plan['thresholds'][number]; state: ThresholdSnapshot; breachedSince?: number }>;
-  private readonly history: HistoryPoint[] = [];
-  private historyStride = 1;
-  private historyTick = 0;
-  private readonly startedAt = Date.now();
+  private readonly judge: ThresholdJudge;
+  private readonly history = new HistoryRecorder();
+  private readonly events = new EventLog();
+  private readonly random: () => number;
+  private monitor?: DeploymentMonitor;
   private timelineStartedAt?: number;
   private status: RunStatus = 'starting';
   private verdict: Verdict = 'pending';
@@ -143,48 +98,62 @@ class Run {
   private planMismatch = false;
   /** The run stopped on an error (status goes on to 'cleaning', the outcome stays 'error'). */
   private errored = false;
-  private monitor?: DeploymentMonitor;
-  private readonly random: () => number;
-  readonly events: RunEvent[] = [];
-  private readonly reportDir: string;
-  private lastBytes = new Map<StageName, number>();
-  private lastBytesAt = Date.now();
+  /** Set when the deployment refused or could not be reached: nothing was created. */
+  private accessProblem?: AccessProblemKind;
   /** Set once cleanup is over: a later abort changes nothing. */
   private settled = false;
+  private reportingSinkError = false;
   private readonly detachSignal: () => void;
 
   constructor(
-    readonly plan: Plan,
-    readonly runId: string,
+    private readonly plan: Plan,
+    private readonly runId: string,
     private readonly options: StartRunOptions,
   ) {
     this.random = seededRandom(plan.seed);
     // Every connection of every stage listens for the one abort signal.
     setMaxListeners(0, this.controller.signal);
     this.reportDir = path.join(options.outDir, runId);
-    for (const stage of allStages()) {
+    this.sinks = new SinkSet((error) => this.sinkFailed(error));
+    this.sinks.add(this.events);
+    this.stages = allStages().map((stage) => {
       const planned = findTrafficStage(stage.id) ? stageWindowMs(plan, stage.id) : undefined;
-      this.stages.set(stage.id, new StageMetrics(stage.id, stage.title, planned, stage.color));
-    }
-    this.thresholds = plan.thresholds.map((spec) => {
-      const parsed = parseThreshold(spec.expression);
-      return {
-        parsed,
-        spec,
-        state: { expression: spec.expression, metric: parsed.metric, observed: null, observedText: 'no data', verdict: 'pending', abortOnFail: spec.abortOnFail },
-      };
+      return new StageMetrics(stage.id, stage.title, planned, stage.color);
     });
+    this.judge = new ThresholdJudge(plan.thresholds);
+    this.builder = new SnapshotBuilder(
+      {
+        runId,
+        planName: plan.name,
+        deploymentUrl: options.connection.url,
+        startedAt: Date.now(),
+        timelineMs: timelineMs(plan),
+        slotMs: plan.timeline.slotSeconds * 1000,
+        reportDir: this.reportDir,
+      },
+      {
+        stages: this.stages,
+        api: this.api,
+        deployment: () => this.monitor?.snapshot() ?? { url: options.connection.url, healthy: false, restarts: 0 },
+        runner: () => this.runner.latest(),
+        thresholds: () => this.judge.states(),
+        history: () => this.history.points(),
+        state: () => ({
+          status: this.status,
+          verdict: this.verdict,
+          reason: this.reason,
+          runnerSuspect: this.runnerSuspect,
+          timelineStartedAt: this.timelineStartedAt,
+          currentStage: this.currentStage(),
+        }),
+      },
+    );
     // A signal aborted before the start raises no event: check it here.
     // A string reason (e.g. "stopped by SIGTERM") names the cause in the verdict and report.
     const onAbort = () => this.abort(typeof options.signal?.reason === 'string' ? options.signal.reason : 'aborted by the user', true);
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
     this.detachSignal = () => options.signal?.removeEventListener('abort', onAbort);
-  }
-
-  subscribe(listener: (snapshot: RunSnapshot) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   abort(reason: string, byUser: boolean): void {
@@ -195,62 +164,54 @@ class Run {
     this.controller.abort();
   }
 
-  private log(level: RunEvent['level'], message: string, stage?: StageName): void {
-    const event: RunEvent = { level, time: Date.now(), stage, message };
-    this.events.push(event);
-    if (this.events.length > EVENTS_KEPT) this.events.shift();
-    this.options.log?.(event);
+  log(level: RunEvent['level'], message: string, stage?: StageName, code?: RunEventCode): void {
+    this.sinks.event({ level, time: Date.now(), stage, message, ...(code ? { code } : {}) });
+  }
+
+  private sinkFailed(error: Error): void {
+    if (this.reportingSinkError) return;
+    this.reportingSinkError = true;
+    try {
+      this.log('warn', `an output failed: ${error.message}`);
+    } finally {
+      this.reportingSinkError = false;
+    }
   }
 
   private stage(name: StageName): StageMetrics {
-    return this.stages.get(name)!;
+    return this.stages.find((stage) => stage.name === name)!;
+  }
+
+  private currentStage(): StageName | undefined {
+    if (this.status === 'preparing') return 'prepare';
+    if (this.status === 'cleaning') return 'cleanup';
+    return trafficStages().find((stage) => this.stage(stage.id).state === 'running')?.id;
   }
 
   async execute(): Promise<RunResult> {
-    const signal = this.controller.signal;
     const owner = new CoderClient(this.options.connection, { bypassRateLimit: true, onRequest: this.api.onRequest });
     const monitorClient = new CoderClient(this.options.connection, { retry: { retries: 0 }, timeoutMs: 3000 });
     const created: CreatedResources = { users: new Map(), workspaces: new Map() };
     let cleanup: CleanupOutcome = { deletedWorkspaces: 0, deletedUsers: 0, leftovers: [] };
-    let accessFailed = false;
     this.runner.start();
     const ticker = setInterval(() => this.tick(), this.options.snapshotIntervalMs ?? 1000);
     this.log('info', `run ${this.runId} of "${this.plan.name}" against ${this.options.connection.url}: ${this.plan.users} users`);
     try {
-      // Access first: wrong URL, wrong token and non-owner each get their own message.
-      let ownerUser;
-      try {
-        if (!this.options.connection.token) {
-          throw new DeploymentAccessError('no-token', 'No session token: pass --token or set CODER_SESSION_TOKEN to an owner\'s token.');
-        }
-        // Without the rate-limit bypass header, which coderd refuses (428) for non-owners.
-        const probe = new CoderClient(this.options.connection, { onRequest: this.api.onRequest });
-        try {
-          ownerUser = await probe.requireOwner();
-          // The version decides nothing here (the client detects features); outside the supported range it says so.
-          const { warning } = await probe.versionCheck();
-          if (warning) this.log('warn', warning);
-        } finally {
-          probe.close();
-        }
-      } catch (error) {
-        accessFailed = true;
-        throw classifyAccessError(error, this.options.connection.url);
-      }
+      const ownerOrgs = await this.checkAccess();
       this.monitor = new DeploymentMonitor(monitorClient, this.options.connection.url, this.plan.deployment.prometheusUrl, (why) =>
         this.log('error', `deployment restart detected: ${why}`),
       );
       this.monitor.start();
-
-      await this.prepare(owner, ownerUser.organization_ids ?? [], created).then((users) => (signal.aborted ? undefined : this.traffic(users, owner)));
+      const users = await this.prepare(owner, ownerOrgs, created);
+      if (!this.controller.signal.aborted) await this.traffic(users, owner);
     } catch (error) {
-      if (!signal.aborted || !this.reason) this.reason = (error as Error).message;
+      if (!this.controller.signal.aborted || !this.reason) this.reason = (error as Error).message;
       this.planMismatch = error instanceof PlanMismatchError;
       this.errored = true;
       this.status = 'error';
       this.log('error', (error as Error).message);
     } finally {
-      for (const stage of this.stages.values()) if (stage.name !== 'cleanup' && stage.state === 'waiting') stage.state = 'skipped';
+      for (const stage of this.stages) if (stage.name !== 'cleanup' && stage.state === 'waiting') stage.state = 'skipped';
       // Snapshots keep coming during cleanup, so its progress shows live.
       cleanup = await this.cleanup(owner, created);
       // A long-lived caller signal must not keep this run alive, nor abort it after the fact.
@@ -262,19 +223,32 @@ class Run {
       owner.close();
       monitorClient.close();
     }
-
-    this.finish(accessFailed, cleanup);
-    const snapshot = this.snapshot();
-    const exitCode = accessFailed ? 3 : this.userAborted ? 130 : this.planMismatch ? 2 : this.verdict === 'pass' ? 0 : 1;
-    const result: RunResult = { verdict: this.verdict, exitCode, reportDir: this.reportDir, snapshot, cleanup };
-    try {
-      await writeReports({ dir: this.reportDir, plan: this.plan, result, stages: this.stages, api: this.api, events: this.events });
-      this.log('info', `reports written to ${this.reportDir}`);
-    } catch (error) {
-      this.log('error', `could not write the reports to ${this.reportDir}: ${(error as Error).message}`);
-    }
-    this.publish(snapshot);
+    const result = this.finish(cleanup);
+    await this.sinks.finish(result, this.artifacts());
+    this.sinks.snapshot(result.snapshot);
     return result;
+  }
+
+  /** Access first: wrong URL, wrong token and non-owner each get their own message. Returns the owner's organizations. */
+  private async checkAccess(): Promise<string[]> {
+    try {
+      if (!this.options.connection.token) throw new DeploymentAccessError('no-token', "No session token: a run needs an owner's session token.");
+      // Without the rate-limit bypass header, which coderd refuses (428) for non-owners.
+      const probe = new CoderClient(this.options.connection, { onRequest: this.api.onRequest });
+      try {
+        const owner = await probe.requireOwner();
+        // The version decides nothing here (the client detects features); outside the supported range it says so.
+        const { warning } = await probe.versionCheck();
+        if (warning) this.log('warn', warning);
+        return owner.organization_ids ?? [];
+      } finally {
+        probe.close();
+      }
+    } catch (error) {
+      const problem = classifyAccessError(error, this.options.connection.url);
+      this.accessProblem = problem.kind;
+      throw problem;
+    }
   }
 
   private async prepare(owner: CoderClient, ownerOrgs: string[], created: CreatedResources): Promise<PreparedUser[]> {
@@ -331,7 +305,7 @@ class Run {
   private async cleanup(owner: CoderClient, created: CreatedResources): Promise<CleanupOutcome> {
     const metrics = this.stage('cleanup');
     const strategy = this.plan.cleanup.strategy;
-    const failing = this.errored || this.controller.signal.aborted || this.thresholds.some((t) => t.state.verdict === 'fail');
+    const failing = this.errored || this.controller.signal.aborted || this.judge.anyFailed();
     const wanted = strategy === 'always' || (strategy === 'on-success' && !failing) || (strategy === 'on-failure' && failing);
     const empty = { deletedWorkspaces: 0, deletedUsers: 0, leftovers: [] as string[] };
     if (created.users.size === 0 && created.workspaces.size === 0) {
@@ -341,7 +315,7 @@ class Run {
     if (!wanted) {
       metrics.state = 'skipped';
       const kept = [...created.workspaces.values()].map((n) => `workspace ${n}`).concat([...created.users.values()].map((n) => `user ${n}`));
-      this.log('info', `cleanup strategy "${strategy}": keeping ${kept.length} resources; remove them later with: coder-scaletest cleanup --run-id ${this.runId}`, 'cleanup');
+      this.log('info', `cleanup strategy "${strategy}": keeping ${kept.length} resources of run ${this.runId}`, 'cleanup', 'resources-kept');
       return { ...empty, leftovers: kept };
     }
     this.status = 'cleaning';
@@ -361,162 +335,73 @@ class Run {
     metrics.state = 'done';
     metrics.endedAt = Date.now();
     if (outcome.leftovers.length > 0) {
-      this.log('warn', `${outcome.leftovers.length} resources left behind; retry with: coder-scaletest cleanup --run-id ${this.runId}`, 'cleanup');
+      this.log('warn', `${outcome.leftovers.length} resources of run ${this.runId} left behind`, 'cleanup', 'resources-left');
     }
     return outcome;
   }
 
-  /** Once a second: roll intervals, evaluate thresholds live, record history, publish. */
+  /** Once a period: roll intervals, judge thresholds live, record history, publish. */
   private tick(): void {
-    for (const stage of this.stages.values()) {
-      stage.rollInterval();
-    }
-    this.api.rollInterval();
+    this.builder.rollInterval();
     const wasOverloaded = this.runner.latest().overloaded;
     const runner = this.runner.sample();
     if (runner.overloaded && !wasOverloaded && this.status === 'running') this.log('warn', runner.warning!);
-    const snapshot = this.snapshot();
-    this.evaluate(snapshot, false);
-    snapshot.thresholds = this.thresholds.map((t) => ({ ...t.state }));
-    this.recordHistory(snapshot);
-    snapshot.history = this.history.map((point) => ({ ...point }));
-    this.publish(snapshot);
+    const trafficPhase = this.status === 'preparing' || this.status === 'running';
+    const snapshot = this.builder.build();
+    const { abort } = this.judge.evaluate(snapshot, { final: false, trafficPhase });
+    if (abort) this.abort(abort, false);
+    snapshot.thresholds = this.judge.states();
+    this.history.record(snapshot);
+    snapshot.history = this.history.points();
+    this.sinks.snapshot(snapshot);
   }
 
-  private evaluate(snapshot: RunSnapshot, final: boolean): void {
-    const now = Date.now();
-    for (const threshold of this.thresholds) {
-      Object.assign(threshold.state, { reason: undefined }, evaluateThreshold(threshold.parsed, snapshot, final));
-      if (final || threshold.state.verdict !== 'fail') {
-        threshold.breachedSince = undefined;
-        continue;
-      }
-      threshold.breachedSince ??= now;
-      const trafficPhase = this.status === 'preparing' || this.status === 'running';
-      if (trafficPhase && threshold.spec.abortOnFail && now - threshold.breachedSince >= threshold.spec.abortAfterSeconds * 1000) {
-        this.abort(`threshold "${threshold.spec.expression}" breached (${threshold.state.reason})`, false);
-      }
+  /** The final judgement: thresholds, each stage's verdict, the run's verdict and exit reason. */
+  private finish(cleanup: CleanupOutcome): RunResult {
+    this.judge.evaluate(this.builder.build(), { final: true, trafficPhase: false });
+    for (const { expression, explanation } of this.judge.suspectRunner(this.history.points())) {
+      this.runnerSuspect ??= explanation;
+      this.log('warn', `${expression}: ${explanation}`);
     }
-  }
-
-  private finish(accessFailed: boolean, cleanup: CleanupOutcome): void {
-    const snapshot = this.snapshot();
-    this.evaluate(snapshot, true);
-    const failed = this.thresholds.filter((t) => t.state.verdict === 'fail');
-    for (const threshold of failed) {
-      const suspicion = runnerSuspicion(threshold.parsed, this.history);
-      if (!suspicion) continue;
-      threshold.state.runnerSuspect = suspicion.explanation;
-      this.runnerSuspect ??= suspicion.explanation;
-      this.log('warn', `${threshold.spec.expression}: ${suspicion.explanation}`);
-    }
-    for (const stage of this.stages.values()) {
-      if (stage.state === 'skipped') {
-        stage.verdict = 'skipped';
-        continue;
-      }
-      const own = failed.filter((t) => t.parsed.metric.split('.')[0] === stage.name);
-      const problems = own.map((t) => t.state.reason ?? t.parsed.expression);
-      if (stage.name === 'cleanup' && (stage.progress?.failed ?? 0) > 0) problems.push(`${stage.progress!.failed} deletion(s) failed`);
-      if (stage.reason) problems.unshift(stage.reason);
-      stage.verdict = problems.length ? 'fail' : 'pass';
-      stage.reason = problems.length ? problems.join('; ') : undefined;
-    }
-    if (accessFailed || this.errored) {
-      this.verdict = 'fail';
-    } else {
-      this.verdict = failed.length > 0 || this.controller.signal.aborted ? 'fail' : 'pass';
-      if (!this.reason && failed.length > 0) {
-        this.reason = `${failed.length} threshold(s) failed: ${failed.map((t) => t.state.reason).join('; ')}`;
-        if (this.runnerSuspect) this.reason += `. Runner suspect: ${this.runnerSuspect}`;
-      }
-    }
+    for (const stage of this.stages) Object.assign(stage, this.judge.judgeStage(stage.snapshot()));
+    const aborted = this.controller.signal.aborted;
+    const judged = this.judge.judgeRun({ broken: this.accessProblem !== undefined || this.errored, aborted, runnerSuspect: this.runnerSuspect });
+    this.verdict = judged.verdict;
+    if (!this.reason && judged.reason) this.reason = judged.reason;
     // Resources the run meant to delete but could not: the run did not end cleanly, whatever
     // the thresholds say (a kept run under strategy "never" etc. is not a failure).
-    const cleanupFailed = this.stage('cleanup').state !== 'skipped' && cleanup.leftovers.length > 0;
-    if (cleanupFailed) {
+    if (this.stage('cleanup').state !== 'skipped' && cleanup.leftovers.length > 0) {
       this.verdict = 'fail';
-      const what = `cleanup left ${cleanup.leftovers.length} resource(s) behind; remove them with: coder-scaletest cleanup --run-id ${this.runId}`;
+      const what = `cleanup left ${cleanup.leftovers.length} resource(s) of run ${this.runId} behind`;
       this.reason = this.reason ? `${this.reason}; ${what}` : what;
     }
-    this.status = this.controller.signal.aborted ? 'aborted' : this.errored ? 'error' : 'finished';
-  }
-
-  private recordHistory(snapshot: RunSnapshot): void {
-    if (this.historyTick++ % this.historyStride !== 0) return;
-    const seconds = Math.max(0.001, (Date.now() - this.lastBytesAt) / 1000) * this.historyStride;
-    this.lastBytesAt = Date.now();
-    const stages: HistoryPoint['stages'] = {};
-    for (const stage of snapshot.stages) {
-      if (stage.state === 'waiting' || stage.state === 'skipped') continue;
-      const bytes = stage.bytesSent + stage.bytesReceived;
-      stages[stage.name] = {
-        p50: stage.recentLatency.p50,
-        p95: stage.recentLatency.p95,
-        p99: stage.recentLatency.p99,
-        active: stage.connections.active,
-        target: stage.connections.target,
-        bytesPerSecond: Math.round((bytes - (this.lastBytes.get(stage.name) ?? 0)) / seconds),
-        errors: Object.values(stage.errors).reduce((a, b) => a + b, 0),
-        disconnects: stage.disconnects,
-      };
-      this.lastBytes.set(stage.name, bytes);
-    }
-    this.history.push({
-      t: snapshot.now - snapshot.startedAt,
-      stages,
-      apiP95Ms: this.api.recent.p95Ms,
-      apiRequestsPerSecond: Math.round(this.api.recent.requestsPerSecond * 10) / 10,
-      runnerCpuPercent: snapshot.runner.cpuPercent,
-      eventLoopLagMs: snapshot.runner.eventLoopLagP99Ms,
-      deploymentHealthy: snapshot.deployment.healthy,
-      deploymentCpuCores: snapshot.deployment.prometheus?.cpuCores,
-      deploymentWebsockets: snapshot.deployment.prometheus?.concurrentWebsockets,
-    });
-    if (this.history.length > HISTORY_LIMIT) {
-      // Keep every other point and sample half as often from now on: bounded, evenly spaced.
-      const kept = this.history.filter((_, index) => index % 2 === 0);
-      this.history.splice(0, this.history.length, ...kept);
-      this.historyStride *= 2;
-    }
-  }
-
-  snapshot(): RunSnapshot {
-    const running = trafficStages().find((stage) => this.stage(stage.id).state === 'running')?.id;
-    const currentStage: StageName | undefined =
-      this.status === 'preparing' ? 'prepare' : this.status === 'cleaning' ? 'cleanup' : running;
+    this.status = aborted ? 'aborted' : this.errored ? 'error' : 'finished';
+    const exit: ExitReason = this.accessProblem
+      ? 'access'
+      : this.userAborted
+        ? 'aborted'
+        : this.planMismatch
+          ? 'plan'
+          : this.verdict === 'pass'
+            ? 'passed'
+            : 'failed';
     return {
-      schemaVersion: 1,
-      runId: this.runId,
-      planName: this.plan.name,
-      deploymentUrl: this.options.connection.url,
-      status: this.status,
-      startedAt: this.startedAt,
-      now: Date.now(),
-      timelineStartedAt: this.timelineStartedAt,
-      timelineMs: timelineMs(this.plan),
-      slotMs: this.plan.timeline.slotSeconds * 1000,
-      currentStage,
-      stages: [...this.stages.values()].map((stage) => stage.snapshot()),
-      thresholds: this.thresholds.map((t) => ({ ...t.state })),
-      api: this.api.snapshot(),
-      deployment: this.monitor?.snapshot() ?? { url: this.options.connection.url, healthy: false, restarts: 0 },
-      runner: this.runner.latest(),
-      history: this.history.map((point) => ({ ...point })),
       verdict: this.verdict,
-      reason: this.reason,
-      runnerSuspect: this.runnerSuspect,
+      exit,
+      exitCode: EXIT_CODES[exit],
+      access: this.accessProblem,
       reportDir: this.reportDir,
+      snapshot: this.builder.build(),
+      cleanup,
     };
   }
 
-  private publish(snapshot: RunSnapshot): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(snapshot);
-      } catch (error) {
-        this.log('warn', `a snapshot listener failed: ${(error as Error).message}`);
-      }
-    }
+  private artifacts(): RunArtifacts {
+    const stages = this.stages.filter((stage) => stage.latency.summary().count > 0).map((stage) => [stage.name, stage.latency.encode()]);
+    return {
+      plan: this.plan,
+      histograms: { stages: Object.fromEntries(stages), api: this.api.encodedHistograms() },
+      events: this.events.events,
+    };
   }
 }

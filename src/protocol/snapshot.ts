@@ -191,7 +191,12 @@ export interface RunSnapshot {
   currentStage?: StageName;
   stages: StageSnapshot[];
   thresholds: ThresholdSnapshot[];
-  api: { total: ApiClassSnapshot; byClass: Record<string, ApiClassSnapshot> };
+  api: {
+    total: ApiClassSnapshot;
+    byClass: Record<string, ApiClassSnapshot>;
+    /** The last snapshot interval: requests per second and latency p95 (ms). */
+    recent?: { requestsPerSecond: number; p95Ms: number };
+  };
   deployment: DeploymentSnapshot;
   runner: RunnerSnapshot;
   history: HistoryPoint[];

@@ -8,6 +8,7 @@ import { decodeLatency } from '../../../src/engine/metrics';
 import { readReport } from '../../../src/engine/report';
 import { startRun, type RunEvent, type RunHandle } from '../../../src/engine/run';
 import type { RunSnapshot, StageName } from '../../../src/protocol/snapshot';
+import { chartSpecs } from '../../../webview/chartSpecs';
 import { leftovers, smallPlan, useSimAndOutDir } from './helpers';
 
 /** Coder session tokens look like `<10-char id>-<22-char secret>`. */
@@ -73,10 +74,14 @@ describe('engine run against the simulated deployment', function () {
       await page.route(/^(?!file:)/, (route) => route.abort());
       await page.goto(`file://${path.join(result.reportDir, 'report.html')}`);
       const charts = await page.evaluate(() =>
-        Array.from(document.querySelectorAll('canvas')).filter((canvas) => (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): unknown } }).Chart.getChart(canvas)).length,
+        Array.from(document.querySelectorAll('figure[data-chart]'))
+          .filter((figure) => (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): unknown } }).Chart.getChart(figure.querySelector('canvas')!))
+          .map((figure) => figure.getAttribute('data-chart')),
       );
       assert.deepStrictEqual(pageErrors, []);
-      assert.strictEqual(charts, 6, 'timeline, latency, connections, errors, API and runner charts');
+      // The dashboard's chart set, from the same module: a round-trip chart per stage, then the shared ones.
+      assert.deepStrictEqual(charts, chartSpecs(result.snapshot).map((spec) => spec.id));
+      assert.deepStrictEqual(charts, ['rtt:ssh', 'rtt:pty', 'rtt:apps', 'rtt:dashboard', 'connections', 'throughput', 'errors', 'api']);
     } finally {
       await browser.close();
     }
