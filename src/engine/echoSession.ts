@@ -74,8 +74,12 @@ export class EchoSession {
   private attempt = 0;
   private startAt = 0;
   private nextSeq = 0;
-  /** Bumped to cancel the scheduled tick (a shared scheduler cannot take timers back). */
-  private timerGeneration = 0;
+  /** False cancels the scheduled tick (a shared scheduler cannot take timers back). */
+  private ticking = true;
+  /** One callback for every tick of this session: no closure per tick. */
+  private readonly onTick = () => {
+    if (this.ticking) this.onTimer();
+  };
   private readonly pool: PayloadPool;
   private readonly scheduler: TickScheduler;
   private readonly bodyBytes: number;
@@ -108,7 +112,7 @@ export class EchoSession {
     try {
       await this.connect();
     } catch (error) {
-      this.timerGeneration++;
+      this.ticking = false;
       this.unsent.length = 0;
       throw error;
     }
@@ -118,7 +122,7 @@ export class EchoSession {
   async stop(drainTimeoutMs = 2000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.timerGeneration++;
+    this.ticking = false;
     if (this.pending.size > 0 && this.connected) {
       await new Promise<void>((resolve) => {
         this.drained = resolve;
@@ -183,10 +187,7 @@ export class EchoSession {
 
   private scheduleNext(): void {
     if (this.stopped) return;
-    const generation = this.timerGeneration;
-    this.scheduler.at(this.startAt + this.nextSeq * this.options.tickIntervalMs, () => {
-      if (generation === this.timerGeneration) this.onTimer();
-    });
+    this.scheduler.at(this.startAt + this.nextSeq * this.options.tickIntervalMs, this.onTick);
   }
 
   private onTimer(): void {
