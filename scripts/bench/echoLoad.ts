@@ -41,6 +41,8 @@ export interface LoadFigures {
   rssBeforeMiB: number;
   rssConnectedMiB: number;
   rssPerConnectionKiB: number;
+  /** Heap + external buffers per connection (steadier than RSS when runs follow each other in one process). */
+  heapPerConnectionKiB: number;
   rssSamplesMiB: number[];
   /** Engine only: percentiles over every echo of the run, warm-up and drain included. */
   wholeRun?: { p50: number; p95: number; p99: number; count: number };
@@ -62,6 +64,12 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const rssMiB = () => {
   gc();
   return process.memoryUsage().rss / 1048576;
+};
+/** JS heap plus buffers outside it, after GC: unlike RSS it goes back down when a run's memory is freed. */
+const heapMiB = () => {
+  gc();
+  const usage = process.memoryUsage();
+  return (usage.heapUsed + usage.external) / 1048576;
 };
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 const newHistogram = () => hdr.build({ bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
@@ -113,6 +121,7 @@ export async function runEngine(target: Target, options: LoadOptions): Promise<L
   const sendLag = newHistogram();
   const open = engineOpener(target, options.kind, options.bytesPerTick);
   const rssBefore = rssMiB();
+  const heapBefore = heapMiB();
   // Connect first, then one schedule for all (the capacity is about traffic, not handshakes).
   const transports = await inBatches(options.connections, () => open());
   const sessions = transports.map(
@@ -131,7 +140,7 @@ export async function runEngine(target: Target, options: LoadOptions): Promise<L
   );
   const scheduleStart = performance.now() + 100;
   await Promise.all(sessions.map((session) => session.start(scheduleStart)));
-  return measure(options, rssBefore, sendLag, () => ({ echoes: metrics.completed, mismatches: metrics.mismatches, errors: metrics.errorTotal() }), { reset: () => metrics.rollInterval(), read: () => metrics.latency.takeInterval() }, async () => {
+  return measure(options, rssBefore, heapBefore, sendLag, () => ({ echoes: metrics.completed, mismatches: metrics.mismatches, errors: metrics.errorTotal() }), { reset: () => metrics.rollInterval(), read: () => metrics.latency.takeInterval() }, async () => {
     await Promise.all(sessions.map((session) => session.stop(1000)));
   }).then((figures) => {
     const whole = metrics.latency.summary();
@@ -142,6 +151,7 @@ export async function runEngine(target: Target, options: LoadOptions): Promise<L
 async function measure(
   options: LoadOptions,
   rssBefore: number,
+  heapBefore: number,
   sendLag: hdr.Histogram,
   counts: () => { echoes: number; mismatches: number; errors: number },
   rtt: { reset(): void; read(): { p50: number; p95: number; p99: number } },
@@ -150,6 +160,7 @@ async function measure(
   await sleep(options.seconds < 3 ? 300 : 1000);
   // Memory with every connection up and its traffic flowing.
   const rssConnected = rssMiB();
+  const heapConnected = heapMiB();
   sendLag.reset();
   rtt.reset();
   const before = counts();
@@ -179,6 +190,7 @@ async function measure(
     rssBeforeMiB: round(rssBefore, 1),
     rssConnectedMiB: round(rssConnected, 1),
     rssPerConnectionKiB: round(((rssConnected - rssBefore) * 1024) / options.connections, 1),
+    heapPerConnectionKiB: round(((heapConnected - heapBefore) * 1024) / options.connections, 1),
     rssSamplesMiB: samples,
   };
 }
@@ -193,6 +205,7 @@ export async function runFloor(target: Target, options: LoadOptions): Promise<Lo
   const sendLag = newHistogram();
   const counts = { echoes: 0, mismatches: 0, errors: 0 };
   const rssBefore = rssMiB();
+  const heapBefore = heapMiB();
   interface Conn {
     send(payload: Buffer): void;
     onData(listener: (data: Buffer) => void): void;
@@ -277,7 +290,7 @@ export async function runFloor(target: Target, options: LoadOptions): Promise<Lo
     setTimeout(tick, Math.max(0, start - performance.now()));
   }
   const rttOf = { reset: () => rtt.reset(), read: () => ({ p50: rtt.getValueAtPercentile(50) / 1000, p95: rtt.getValueAtPercentile(95) / 1000, p99: rtt.getValueAtPercentile(99) / 1000 }) };
-  return measure(options, rssBefore, sendLag, () => ({ ...counts }), rttOf, async () => {
+  return measure(options, rssBefore, heapBefore, sendLag, () => ({ ...counts }), rttOf, async () => {
     if (stopped) return;
     stopped = true;
     for (const conn of conns) conn.close();

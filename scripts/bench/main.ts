@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       const engine = await runEngine(target, options);
       const floor = await runFloor(target, { ...options, floor: true });
       costs[kind] = { engine, floor, ratio: round(engine.cpuSecondsPer100kEchoes / floor.cpuSecondsPer100kEchoes) };
-      log(`cost ${kind}`, { engine: engine.cpuSecondsPer100kEchoes, floor: floor.cpuSecondsPer100kEchoes, engineRssKiB: engine.rssPerConnectionKiB, floorRssKiB: floor.rssPerConnectionKiB });
+      log(`cost ${kind}`, { engine: engine.cpuSecondsPer100kEchoes, floor: floor.cpuSecondsPer100kEchoes, engineRssKiB: engine.rssPerConnectionKiB, floorRssKiB: floor.rssPerConnectionKiB, engineHeapKiB: engine.heapPerConnectionKiB, floorHeapKiB: floor.heapPerConnectionKiB });
     }
     results.costs = costs;
 
@@ -181,7 +181,7 @@ function markdown(r: Record<string, any>): string {
   }
   for (const kind of ['pty', 'apps', 'ssh']) {
     const c = r.costs?.[kind];
-    if (c) rows.push(`| ${names[kind]}: RSS per connection | ${c.engine.rssPerConnectionKiB} KiB | floor ${c.floor.rssPerConnectionKiB} KiB | ≤ 50 KiB (WebSocket) |`);
+    if (c) rows.push(`| ${names[kind]}: RSS (heap + buffers) per connection | ${c.engine.rssPerConnectionKiB} (${c.engine.heapPerConnectionKiB}) KiB | floor ${c.floor.rssPerConnectionKiB} (${c.floor.heapPerConnectionKiB}) KiB | ≤ 50 KiB (WebSocket) |`);
   }
   if (r.steadyRss) rows.push(`| RSS over ${r.steadyRss.seconds} s at ${r.steadyRss.connections} web terminals | first ${r.steadyRss.firstMiB} MiB, last ${r.steadyRss.lastMiB} MiB, max ${r.steadyRss.maxMiB} MiB | | flat |`);
   if (r.accuracy) rows.push(`| accuracy p50 / p95 / p99 (ms) | ${r.accuracy.reported.p50} / ${r.accuracy.reported.p95} / ${r.accuracy.reported.p99} | true ${r.accuracy.true.p50} / ${r.accuracy.true.p95} / ${r.accuracy.true.p99} (error % ${r.accuracy.errorPercent.p50} / ${r.accuracy.errorPercent.p95} / ${r.accuracy.errorPercent.p99}) | within 1 % |`);
