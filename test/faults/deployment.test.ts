@@ -144,7 +144,8 @@ describe('fault matrix: the deployment and the runner', function () {
     sim.setFaults({});
     const heldBefore = await leftOnDeployment(sim);
     assert.ok(heldBefore.length > 0);
-    assert.match(report.reason ?? '', new RegExp(`cleanup left ${heldBefore.length} resource\\(s\\) behind; remove them with: coder-scaletest cleanup --run-id ${result.runId}`));
+    assert.match(report.reason ?? '', new RegExp(`cleanup left ${heldBefore.length} resource\\(s\\) of run ${result.runId} behind`));
+    assert.match(result.stdout, new RegExp(`${heldBefore.length} left behind \\(coder-scaletest cleanup --run-id ${result.runId}\\)`));
     assert.deepStrictEqual([...report.cleanup.leftovers].sort(), [...heldBefore].sort(), 'the report names exactly what the deployment holds');
     const cleanup = await runCli(['cleanup', '--run-id', result.runId!], sim).done;
     assert.strictEqual(cleanup.code, 0, cleanup.stdout + cleanup.stderr);

@@ -68,7 +68,10 @@ describe('fault matrix: stop signals', function () {
       // What the report names as left is what the deployment holds.
       const left = await leftOnDeployment(sim);
       assert.deepStrictEqual([...report.cleanup.leftovers].sort(), [...left].sort());
-      if (left.length) assert.match(report.reason!, new RegExp(`cleanup left ${left.length} resource\\(s\\) behind; remove them with: coder-scaletest cleanup --run-id ${result.runId}`));
+      if (left.length) {
+        assert.match(report.reason!, new RegExp(`cleanup left ${left.length} resource\\(s\\) of run ${result.runId} behind`));
+        assert.match(result.stdout, new RegExp(`${left.length} left behind \\(coder-scaletest cleanup --run-id ${result.runId}\\)`));
+      }
       const cleanup = await runCli(['cleanup', '--run-id', result.runId!], sim).done;
       assert.strictEqual(cleanup.code, 0, cleanup.stdout + cleanup.stderr);
       assert.deepStrictEqual(await leftOnDeployment(sim), []);
