@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { execFileSync, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -64,12 +64,18 @@ describe('data plane: coder CLI cache', () => {
     const dir = path.join(fixture.cacheDir, `127.0.0.1_${new URL(fixture.harness.url).port}`);
     fs.mkdirSync(dir, { recursive: true });
     const lock = path.join(dir, `${coderBinaryName()}.lock`);
-    fs.writeFileSync(lock, '12345');
-    const pending = ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir });
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    assert.strictEqual(fixture.harness.binaryRequests, 0, 'no download while the lock is held');
-    fs.rmSync(lock);
-    assert.strictEqual((await pending).outcome, 'downloaded');
+    // The holder is alive (a lock naming a dead pid is taken over at once: see below).
+    const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(lock, String(holder.pid));
+      const pending = ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      assert.strictEqual(fixture.harness.binaryRequests, 0, 'no download while the lock is held');
+      fs.rmSync(lock);
+      assert.strictEqual((await pending).outcome, 'downloaded');
+    } finally {
+      holder.kill();
+    }
   });
 
   it('takes over a stale lock file left by a process that died', async () => {
