@@ -127,13 +127,16 @@ describe('engine run against the simulated deployment', function () {
   });
 
   it('keeps the history bounded and in time order however many snapshots a run publishes', async () => {
-    const plan = smallPlan(env.sim, { users: 1, only: ['ssh'] });
+    // Thousands of snapshots on an idle machine; a loaded one publishes fewer, so the bound is
+    // judged on what was published (the recorder's own spacing is tested in runParts).
+    const plan = smallPlan(env.sim, { users: 1, only: ['ssh'], slotSeconds: 2 });
     let published = 0;
     const handle = startRun({ plan, connection: { url: env.sim.url, token: env.sim.ownerToken }, outDir: env.out, snapshotIntervalMs: 3 });
     handle.subscribe(() => published++);
     const { snapshot } = await handle.done;
-    assert.ok(published > 700, `${published} snapshots`);
-    assert.ok(snapshot.history.length <= 600 && snapshot.history.length >= 300, `${snapshot.history.length} points`);
+    assert.ok(snapshot.history.length <= 600, `${snapshot.history.length} points of ${published} snapshots`);
+    const floor = published > 600 ? 300 : Math.floor(published / 2);
+    assert.ok(snapshot.history.length >= floor, `${snapshot.history.length} points of ${published} snapshots`);
     const gaps = snapshot.history.slice(1).map((point, i) => point.t - snapshot.history[i].t);
     assert.ok(gaps.every((gap) => gap > 0), 'in time order');
   });
