@@ -12,7 +12,7 @@ import { fork, type ChildProcess } from 'child_process';
 import { asRunnerMessage, RUNNER_MODE_ARG, RUNNER_PROTOCOL_VERSION, type HostToRunner, type RunnerToHost } from '../protocol/runner';
 import type { RunSnapshot } from '../protocol/snapshot';
 import { startSimDeploymentProcess } from '../sim/process';
-import type { RunRequest, RunningTest, ScaleTestBackend, SimDeploymentHandle } from './backend';
+import type { RunRequest, RunningTest, ScaleTestBackend } from './backend';
 import { SecretRedactor } from './redact';
 
 /** Which script to fork: the bundled CLI, or (in unit tests) its TypeScript source through a loader. */

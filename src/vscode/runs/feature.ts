@@ -30,7 +30,7 @@ export class RunsFeature extends Disposable {
   constructor(
     private readonly runs: RunController,
     private readonly history: RunHistory,
-    private readonly backend: Pick<ScaleTestBackend, 'readReport'>,
+    backend: Pick<ScaleTestBackend, 'readReport'>,
     private readonly plans: PlansFeature,
     private readonly deployments: DeploymentsFeature,
     private readonly dashboard: DashboardHost,
