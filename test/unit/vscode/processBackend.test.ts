@@ -78,6 +78,10 @@ describe('VS Code process backend: runs and the simulated deployment outside the
     const test = await startRunInChild(ENTRY, { planText: ptyOnlyPlan(2), planSource: 'stop.scaletest.json', connection: { url: sim.url, token: sim.ownerToken }, outDir: out, signal: abort.signal, log });
     assert.ok(test.runnerPid && test.runnerPid !== process.pid && test.runnerPid !== sim.pid, `runner pid ${test.runnerPid}`);
     await untilRunning(test);
+    // The token reached the runner over IPC only: not its command line, not its environment.
+    for (const view of ['cmdline', 'environ']) {
+      assert.ok(!fs.readFileSync(`/proc/${test.runnerPid}/${view}`, 'latin1').includes(sim.ownerToken), `the runner's ${view} holds the token`);
+    }
     assert.strictEqual((await leftovers(sim)).users.length, 2, 'the run has not created its users');
     abort.abort();
     const outcome = await test.done;
