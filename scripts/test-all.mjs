@@ -71,6 +71,7 @@ function main() {
   }
 
   step('type check (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', '.']);
+  step('lint (eslint)', bin('eslint'), ['.']);
   const built = step('build (esbuild)', process.execPath, ['esbuild.mjs']);
   testRun('unit tests', path.join(RESULTS_DIR, 'unit', 'results.json'), bin('mocha'), ['--reporter', 'test/support/resultsReporter.ts']);
   // The fault matrix runs the built CLI (dist/cli.js) against the simulated deployment.

@@ -35,6 +35,7 @@ export function tlsRequestOptions(tls: TlsOptions | undefined): https.RequestOpt
   const options: https.RequestOptions = {};
   if (tls.caFile) {
     // Node replaces the default store when `ca` is set, so add the system roots back.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a CA file is set
     const tlsModule = require('tls') as typeof import('tls');
     options.ca = [...tlsModule.rootCertificates, fs.readFileSync(tls.caFile, 'utf8')];
   }

@@ -7,7 +7,7 @@ import * as path from 'path';
 declare const __REPORT_CHARTS__: string | undefined;
 
 /** esbuild options of the bundle; esbuild.mjs builds with the same. */
-export const REPORT_CHARTS_BUILD = { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: true, legalComments: 'inline' } as const;
+const REPORT_CHARTS_BUILD = { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: true, legalComments: 'inline' } as const;
 
 let built: string | undefined;
 

@@ -31,6 +31,14 @@ export type ExitReason = 'passed' | 'failed' | 'plan' | 'access' | 'aborted';
 /** 0 passed, 1 thresholds failed (or the run broke), 2 plan does not fit the deployment, 3 deployment unreachable or access refused, 130 aborted. */
 export const EXIT_CODES: Record<ExitReason, number> = { passed: 0, failed: 1, plan: 2, access: 3, aborted: 130 };
 
+/** The first that applies: no access, aborted by the user, plan does not fit, then the verdict. */
+export function exitReasonOf(run: { access: boolean; userAborted: boolean; planMismatch: boolean; verdict: Verdict }): ExitReason {
+  if (run.access) return 'access';
+  if (run.userAborted) return 'aborted';
+  if (run.planMismatch) return 'plan';
+  return run.verdict === 'pass' ? 'passed' : 'failed';
+}
+
 export type AccessProblemKind = 'unreachable' | 'no-token' | 'unauthenticated' | 'not-owner' | 'not-coder';
 
 export interface RunResult {

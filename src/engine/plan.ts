@@ -20,7 +20,10 @@ const Window = (description: string, defaultWindow: [number, number]) =>
 const windowSchema = (stage: TrafficStageDefinition) =>
   Window(`${stage.title} stage window in slots [start, end] (reference: T${stage.defaultWindow[0]}-T${stage.defaultWindow[1]}).`, stage.defaultWindow);
 
-/** The plan's fields; `timeline` and `traffic` get one field per registered traffic stage. */
+/**
+ * The plan's fields; `timeline` and `traffic` get one field per registered traffic stage.
+ * Long on purpose: it is the schema itself, field by field, in the order editors show them.
+ */
 function planProperties(stages: readonly TrafficStageDefinition[]) {
   return {
     $schema: Type.Optional(Type.String({ description: 'Path or URL of this JSON Schema (for editors).' })),

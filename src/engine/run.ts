@@ -16,7 +16,7 @@ import { ThresholdJudge } from './judge';
 import { StageMetrics } from './metrics';
 import { DeploymentMonitor, RunnerMonitor } from './monitors';
 import { newRunId } from './naming';
-import { classifyAccessError, DeploymentAccessError, EXIT_CODES, type AccessProblemKind, type ExitReason, type RunEvent, type RunEventCode, type RunResult } from './outcome';
+import { classifyAccessError, DeploymentAccessError, EXIT_CODES, exitReasonOf, type AccessProblemKind, type RunEvent, type RunEventCode, type RunResult } from './outcome';
 import { stageWindowMs, timelineMs, validatePlan, type Plan } from './plan';
 import { PlanMismatchError, prepareUsers, resolveOrganizationAndTemplate, type CreatedResources, type PreparedUser } from './prepare';
 import { seededRandom } from './random';
@@ -376,15 +376,7 @@ class Run {
       this.reason = this.reason ? `${this.reason}; ${what}` : what;
     }
     this.status = aborted ? 'aborted' : this.errored ? 'error' : 'finished';
-    const exit: ExitReason = this.accessProblem
-      ? 'access'
-      : this.userAborted
-        ? 'aborted'
-        : this.planMismatch
-          ? 'plan'
-          : this.verdict === 'pass'
-            ? 'passed'
-            : 'failed';
+    const exit = exitReasonOf({ access: this.accessProblem !== undefined, userAborted: this.userAborted, planMismatch: this.planMismatch, verdict: this.verdict });
     return {
       verdict: this.verdict,
       exit,

@@ -44,6 +44,7 @@ export class SimMetrics {
   });
 
   constructor() {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect() with the metric as `this`
     const metrics = this;
     new Counter({
       name: 'process_cpu_seconds_total',

@@ -60,6 +60,7 @@ function createContext(options: SimDeploymentOptions): SimContext {
   const sessions: Record<SessionKind, number> = { ssh: 0, reconnecting_pty: 0, app: 0 };
   const version = behaviourFor(options.coderVersion);
   // Declared first: the store reports deleted agents to it, and it resolves workspaces in the store.
+  // eslint-disable-next-line prefer-const -- assigned once below, after the context it needs exists
   let agents: AgentServices;
   const sim: SimContext = {
     options,

@@ -10,13 +10,12 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
-import { CHROMIUM_FLAGS } from '../../src/engine/dashboardStage';
+import { CHROMIUM_FLAGS, findChromium } from '../../src/engine/dashboardStage';
 import { TEST_OUTPUT_ENV } from '../support/testResults';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const TEST_RESULTS_DIR = path.join(ROOT, 'test-results');
 const ROUTES_FILE = path.join(ROOT, '.cache', 'vscode-routes.json');
-const CHROMIUM_PATH = process.env.CODER_SCALETEST_CHROMIUM || '/usr/bin/chromium';
 
 /** One installed VS Code version (written by scripts/setup.mjs). */
 export interface VsCodeRoute {
@@ -161,7 +160,7 @@ export class WorkbenchSession {
       const baseUrl = `http://127.0.0.1:${port}`;
       await waitForHealth(baseUrl, server, 60_000);
       browser = await chromium.launch({
-        executablePath: CHROMIUM_PATH,
+        executablePath: findChromium(),
         args: CHROMIUM_FLAGS,
         env: isolatedEnv(path.join(tempDir, 'browser')),
       });

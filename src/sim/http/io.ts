@@ -2,7 +2,6 @@
 // session tokens, error bodies on plain responses and on refused upgrades).
 import * as http from 'http';
 import type { Duplex } from 'stream';
-import * as S from '../../coder/schemas';
 import { parseAs, SchemaMismatchError } from '../../coder/validate';
 import { errorBody, HttpError, validationFailed } from './errors';
 

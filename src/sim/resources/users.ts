@@ -119,7 +119,8 @@ export const userHandlers = {
   },
 } satisfies ApiHandlers;
 
-const MAX_INT64 = 9_223_372_036_854_775_807;
+// Go's MaxInt64 (2^63 - 1) as JSON carries it: the nearest double, 2^63.
+const MAX_INT64 = 2 ** 63;
 
 /** A duration as Go's time.Duration.String() prints whole seconds, e.g. 168h0m0s. */
 export function goDuration(ms: number): string {

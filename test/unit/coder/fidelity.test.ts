@@ -103,7 +103,7 @@ describe('coderd fidelity (issue 12)', () => {
       // A stand-in for coderd's limiter that refuses any retry before its Retry-After has passed.
       let refusedAt: number | undefined;
       const attempts: number[] = [];
-      const server = http.createServer((req, res) => {
+      const server = http.createServer((_req, res) => {
         attempts.push(Date.now());
         if (refusedAt === undefined || Date.now() - refusedAt < 1000) {
           refusedAt ??= Date.now();

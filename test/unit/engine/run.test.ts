@@ -105,8 +105,7 @@ describe('engine run against the simulated deployment', function () {
     ];
     for (const { stage, trigger, dashboard } of cases) {
       it(`during ${stage}`, async () => {
-        let handle: RunHandle | undefined;
-        handle = startRun({
+        const handle: RunHandle = startRun({
           plan: smallPlan(env.sim, { users: 3, dashboard }),
           connection: { url: env.sim.url, token: env.sim.ownerToken },
           outDir: env.out,

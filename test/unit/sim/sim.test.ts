@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
 import { BuildFailedError, CoderApiError, CoderClient, DeploymentUnreachableError, routePath } from '../../../src/coder';
 import { loadFaultsFile, startSimDeployment } from '../../../src/sim';
-import { DASHBOARD_TARGETS } from '../../../src/engine/dashboardStage';
+import { DASHBOARD_TARGETS, findChromium } from '../../../src/engine/dashboardStage';
 import { makeSelfSignedCert, type SelfSignedCert } from '../selfSignedCert';
 import { memberClient, startFixture, uniqueName, type Fixture } from '../coder/simFixture';
 
@@ -216,7 +216,7 @@ describe('simulated deployment: Prometheus, apps, dashboard', () => {
     const root = await fetch(fx.sim.url, { redirect: 'manual' });
     assert.strictEqual(root.status, 307);
     assert.strictEqual(root.headers.get('location'), '/workspaces');
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+    const browser = await chromium.launch({ executablePath: findChromium(), args: ['--no-sandbox'] });
     try {
       const context = await browser.newContext();
       await context.addCookies([{ name: 'coder_session_token', value: client.connection.token!, url: fx.sim.url }]);

@@ -7,11 +7,11 @@ import * as esbuild from 'esbuild';
 import * as fs from 'fs';
 import * as path from 'path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { findChromium } from '../../../src/engine/dashboardStage';
 import type { HostToWebview, WebviewToHost } from '../../../src/protocol/messages';
 import { sampleSnapshot } from './snapshotFixture';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const CHROMIUM = process.env.CODER_SCALETEST_CHROMIUM || '/usr/bin/chromium';
 const NONCE = 'dGVzdG5vbmNlMTIzNDU2';
 
 declare global {
@@ -61,10 +61,9 @@ window.acquireVsCodeApi = () => ({ postMessage: (m) => window.posted.push(m), ge
   }
 
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CODER_SCALETEST_CHROMIUM)`);
     html = await dashboardHtml();
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: findChromium(),
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
   });
