@@ -2,11 +2,12 @@
 // coderd's 307 (the trailing-slash redirect), and a binary WebSocket echo channel to an echo app
 // (slug `wsec` in the reference template). The session token goes in the Coder-Session-Token
 // header, which coderd accepts for app requests.
-import * as http from 'http';
-import * as https from 'https';
+import type * as http from 'http';
 import type WebSocket from 'ws';
 import { type DeploymentConnection, socketOptions } from './connection';
 import type { EchoChannel, EchoCloseInfo } from './echo';
+import { httpRequest, HttpTimeoutError } from './httpRequest';
+import { Listeners } from './listeners';
 import { dialWebSocket } from './wsDial';
 
 export interface AppTarget {
@@ -94,23 +95,19 @@ export async function appRequest(options: AppRequestOptions): Promise<AppRespons
   }
 }
 
-function requestOnce(options: AppRequestOptions, url: URL, method: string, body: Buffer | undefined): Promise<AppResponse> {
-  const transport = url.protocol === 'https:' ? https : http;
+async function requestOnce(options: AppRequestOptions, url: URL, method: string, body: Buffer | undefined): Promise<AppResponse> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.connection.token) headers['Coder-Session-Token'] = options.connection.token;
   if (body) headers['Content-Length'] = String(body.length);
   const timeoutMs = options.timeoutMs ?? 30_000;
-  return new Promise((resolve, reject) => {
-    const request = transport.request(url, { method, headers, signal: options.signal, timeout: timeoutMs, ...socketOptions(options.connection) }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', reject);
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks), url: url.toString() }));
-    });
-    request.on('timeout', () => request.destroy(new Error(`${method} ${url.pathname} got no answer within ${timeoutMs} ms`)));
-    request.on('error', (error) => reject(new Error(`${method} ${url.pathname} failed: ${error.message}`)));
-    request.end(body);
-  });
+  try {
+    const response = await httpRequest({ url, method, headers, body, signal: options.signal, socket: socketOptions(options.connection), timeoutMs });
+    return { ...response, url: url.toString() };
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    if (error instanceof HttpTimeoutError) throw new Error(`${method} ${url.pathname} got no answer within ${timeoutMs} ms`);
+    throw new Error(`${method} ${url.pathname} failed: ${(error as Error).message}`);
+  }
 }
 
 export interface AppEchoChannelOptions extends AppTarget {
@@ -126,8 +123,8 @@ export interface AppEchoChannelOptions extends AppTarget {
  */
 export async function openAppEchoChannel(options: AppEchoChannelOptions): Promise<EchoChannel> {
   const url = new URL(appUrl(options.connection.url, options));
-  const dataListeners: Array<(chunk: Buffer) => void> = [];
-  const closeListeners: Array<(info: EchoCloseInfo) => void> = [];
+  const dataListeners = new Listeners<[chunk: Buffer]>();
+  const closeListeners = new Listeners<[info: EchoCloseInfo]>();
   let closing = false;
   const socket: WebSocket = await dialWebSocket({
     connection: { ...options.connection, url: url.origin },
@@ -135,7 +132,7 @@ export async function openAppEchoChannel(options: AppEchoChannelOptions): Promis
     signal: options.signal,
     onCreated: (created) => {
       created.on('message', (data: Buffer) => {
-        for (const listener of dataListeners) listener(data);
+        dataListeners.emit(data);
       });
       created.on('error', () => {
         // 'close' follows and reports it.
@@ -145,7 +142,7 @@ export async function openAppEchoChannel(options: AppEchoChannelOptions): Promis
   const closed = new Promise<void>((resolve) => {
     socket.once('close', (code: number, reason: Buffer) => {
       const info = { expected: closing, code, reason: reason.toString('utf8') || (code === 1006 ? 'connection dropped without a close frame' : `close code ${code}`) };
-      for (const listener of closeListeners) listener(info);
+      closeListeners.emit(info);
       resolve();
     });
   });
@@ -154,8 +151,8 @@ export async function openAppEchoChannel(options: AppEchoChannelOptions): Promis
       if (socket.readyState !== socket.OPEN) throw new Error('The app WebSocket is not open.');
       socket.send(payload, { binary: true });
     },
-    onData: (listener) => void dataListeners.push(listener),
-    onClose: (listener) => void closeListeners.push(listener),
+    onData: (listener) => dataListeners.add(listener),
+    onClose: (listener) => closeListeners.add(listener),
     close: async () => {
       closing = true;
       if (socket.readyState === socket.OPEN) socket.close(1000);

@@ -9,12 +9,13 @@
 // A binary fetched over plain http from another machine is refused unless the user opts in
 // (CODER_SCALETEST_ALLOW_HTTP_DOWNLOAD=1): nothing authenticates it.
 import * as fs from 'fs';
-import * as http from 'http';
-import * as https from 'https';
+import type * as http from 'http';
+import { setTimeout as delay } from 'timers/promises';
 import * as path from 'path';
 import { createHash, randomBytes } from 'crypto';
 import { pipeline } from 'stream/promises';
 import { type DeploymentConnection, tlsRequestOptions } from './connection';
+import { openHttpResponse } from './httpRequest';
 
 export type CoderBinaryOutcome = 'configured' | 'downloaded' | 'reused';
 
@@ -175,13 +176,12 @@ async function revalidate(options: EnsureCoderBinaryOptions, name: string, targe
   return { path: target, outcome: 'downloaded' };
 }
 
-function get(url: URL, options: EnsureCoderBinaryOptions, headers: Record<string, string>): Promise<http.IncomingMessage> {
-  const transport = url.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const request = transport.get(url, { headers, signal: options.signal, timeout: options.requestTimeoutMs ?? 60_000, ...tlsRequestOptions(options.connection.tls) }, resolve);
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${options.requestTimeoutMs ?? 60_000} ms`)));
-    request.on('error', (error) => reject(new CoderBinaryError(`Cannot download the coder CLI from ${url}: ${error.message}`)));
-  });
+async function get(url: URL, options: EnsureCoderBinaryOptions, headers: Record<string, string>): Promise<http.IncomingMessage> {
+  try {
+    return await openHttpResponse({ url, headers, signal: options.signal, socket: tlsRequestOptions(options.connection.tls), idleTimeoutMs: options.requestTimeoutMs ?? 60_000 });
+  } catch (error) {
+    throw new CoderBinaryError(`Cannot download the coder CLI from ${url}: ${(error as Error).message}`);
+  }
 }
 
 async function pipeToFile(response: http.IncomingMessage, file: string, signal?: AbortSignal): Promise<void> {
@@ -204,7 +204,7 @@ async function acquireLockFile(lockPath: string, signal?: AbortSignal): Promise<
       await fs.promises.rm(lockPath, { force: true });
       continue;
     }
-    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    await delay(LOCK_POLL_MS);
   }
 }
 

@@ -3,6 +3,7 @@
 // the engine turns into API latency per endpoint class and 4xx/5xx counts.
 import * as http from 'http';
 import * as https from 'https';
+import { setTimeout as delay } from 'timers/promises';
 import WebSocket from 'ws';
 import type { TSchema } from '@sinclair/typebox';
 import { tlsRequestOptions, type DeploymentConnection } from './connection';
@@ -12,6 +13,7 @@ import { responseSchemas, type ResponseOf } from './routeSchemas';
 import * as S from './schemas';
 import { parseAs } from './validate';
 import { versionWarning } from './versions';
+import { abortReason, httpRequest, HttpTimeoutError } from './httpRequest';
 import { BuildFailedError, CoderApiError, DeploymentUnreachableError, RequestTimeoutError } from './errors';
 
 export interface RequestInfo {
@@ -103,6 +105,8 @@ export class CoderClient {
   private readonly agent: http.Agent;
   /** Read once: the CA file is not re-read for every request. */
   private readonly trust: ReturnType<typeof tlsTrust>;
+  /** TLS trust plus the connection's custom lookup, for every request. */
+  private readonly socketOptions: https.RequestOptions;
   private readonly support: RouteSupport;
 
   constructor(
@@ -124,6 +128,7 @@ export class CoderClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retry = { ...defaultRetry, ...options.retry };
     this.trust = tlsTrust(connection);
+    this.socketOptions = { ...this.trust, ...(connection.lookup ? { lookup: connection.lookup } : {}) };
     this.support = sharedSupport ?? {};
     this.agent =
       sharedAgent ??
@@ -292,7 +297,7 @@ export class CoderClient {
     const route = routeTemplate(routeName);
     const url = this.wsUrl(routePath(routeName, { workspacebuild: buildId }) + '?follow=true');
     return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(abortError(signal));
+      if (signal?.aborted) return reject(abortReason(signal));
       const started = performance.now();
       let reported = false;
       const socket = new WebSocket(url, { ...this.wsOptions() });
@@ -306,7 +311,7 @@ export class CoderClient {
       signal?.addEventListener('abort', onAbort, { once: true });
       const finish = (error?: Error) => {
         signal?.removeEventListener('abort', onAbort);
-        if (signal?.aborted) return reject(abortError(signal));
+        if (signal?.aborted) return reject(abortReason(signal));
         if (error) reject(error);
         else resolve();
       };
@@ -473,7 +478,7 @@ export class CoderClient {
   }
 
   /** One HTTP exchange; reports it through onRequest whatever happens. */
-  private attempt(
+  private async attempt(
     method: string,
     route: string,
     path: string,
@@ -483,8 +488,6 @@ export class CoderClient {
     signal: AbortSignal | undefined,
   ): Promise<RawResponse> {
     const started = performance.now();
-    const url = new URL(this.baseUrl + path);
-    const transport = url.protocol === 'https:' ? https : http;
     const headers: http.OutgoingHttpHeaders = { Accept: 'application/json' };
     if (this.connection.token) headers['Coder-Session-Token'] = this.connection.token;
     if (this.options.bypassRateLimit) headers['X-Coder-Bypass-Ratelimit'] = 'true';
@@ -492,45 +495,34 @@ export class CoderClient {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = Buffer.byteLength(body);
     }
-    return new Promise<RawResponse>((resolve, reject) => {
-      if (signal?.aborted) return reject(abortError(signal));
-      let settled = false;
-      // An HTTP error status still resolves (the caller decides on retries); it is reported as an error.
-      const settle = (status: number | undefined, error: Error | undefined, response?: RawResponse) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        const reported = error ?? (response && response.status >= 400 ? this.apiError(response.status, method, route, response.body) : undefined);
-        this.report({ method, route, endpointClass, status, durationMs: performance.now() - started, error: reported?.message, attempt });
-        if (error) reject(error);
-        else resolve(response!);
-      };
-      const request = transport.request(
-        url,
-        { method, headers, agent: this.agent, ...this.trust },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => {
-            const status = response.statusCode ?? 0;
-            settle(status, undefined, { status, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') });
-          });
-          response.on('error', (error: NodeJS.ErrnoException) => settle(undefined, this.networkError(error)));
-        },
-      );
-      const timer = setTimeout(() => {
-        request.destroy();
-        settle(undefined, new RequestTimeoutError(method, route, this.timeoutMs));
-      }, this.timeoutMs);
-      const onAbort = () => {
-        request.destroy();
-        settle(undefined, abortError(signal!));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      request.on('error', (error: NodeJS.ErrnoException) => settle(undefined, this.networkError(error)));
-      request.end(body);
-    });
+    const report = (status: number | undefined, error: Error | undefined) =>
+      this.report({ method, route, endpointClass, status, durationMs: performance.now() - started, error: error?.message, attempt });
+    let response: RawResponse;
+    try {
+      const answer = await httpRequest({
+        url: this.baseUrl + path,
+        method,
+        headers,
+        body,
+        signal,
+        agent: this.agent,
+        socket: this.socketOptions,
+        timeoutMs: this.timeoutMs,
+      });
+      response = { status: answer.status, headers: answer.headers, body: answer.body.toString('utf8') };
+    } catch (error) {
+      const failure =
+        error instanceof HttpTimeoutError
+          ? new RequestTimeoutError(method, route, this.timeoutMs)
+          : signal?.aborted
+            ? (error as Error)
+            : this.networkError(error as NodeJS.ErrnoException);
+      report(undefined, failure);
+      throw failure;
+    }
+    // An HTTP error status still resolves (the caller decides on retries); it is reported as an error.
+    report(response.status, response.status >= 400 ? this.apiError(response.status, method, route, response.body) : undefined);
+    return response;
   }
 
   private report(info: RequestInfo): void {
@@ -604,25 +596,11 @@ function tlsTrust(connection: DeploymentConnection): { ca?: https.RequestOptions
   return { ...(ca ? { ca } : {}), ...(rejectUnauthorized === false ? { rejectUnauthorized } : {}) };
 }
 
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  const error = new Error('aborted');
-  error.name = 'AbortError';
-  return error;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal!));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits `ms`; an abort rejects at once with the caller's reason. */
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (error) {
+    throw signal?.aborted ? abortReason(signal) : error;
+  }
 }

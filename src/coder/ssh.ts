@@ -14,6 +14,7 @@ import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { DeploymentConnection } from './connection';
 import type { EchoChannel, EchoCloseInfo } from './echo';
 import { JoinedDuplex } from './joinedStream';
+import { Listeners } from './listeners';
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
@@ -168,15 +169,15 @@ export async function openSshEchoChannel(options: SshEchoChannelOptions): Promis
     client.connect(config);
   });
 
-  const dataListeners: Array<(chunk: Buffer) => void> = [];
-  const closeListeners: Array<(info: EchoCloseInfo) => void> = [];
+  const dataListeners = new Listeners<[chunk: Buffer]>();
+  const closeListeners = new Listeners<[info: EchoCloseInfo]>();
   let closing = false;
   let closed = false;
   let exitCode: number | undefined;
   let exitSignal: string | undefined;
   const remoteStderr: string[] = [];
   stream.on('data', (chunk: Buffer) => {
-    for (const listener of dataListeners) listener(chunk);
+    dataListeners.emit(chunk);
   });
   stream.stderr.on('data', (chunk: Buffer) => remoteStderr.push(chunk.toString('utf8')));
   stream.on('exit', (code: number | null, signalName?: string) => {
@@ -193,7 +194,7 @@ export async function openSshEchoChannel(options: SshEchoChannelOptions): Promis
       const reason = exitSignal ? `remote command ended by ${exitSignal.startsWith('SIG') ? exitSignal : `SIG${exitSignal}`}` : exitCode !== undefined ? `remote command exited with ${exitCode}${stderr ? `: ${stderr}` : ''}` : why;
       client.end();
       cli?.child.kill();
-      for (const listener of closeListeners) listener({ expected: closing, code: exitCode, reason });
+      closeListeners.emit({ expected: closing, code: exitCode, reason });
       resolve();
     };
     stream.on('close', () => report('channel closed'));
@@ -206,8 +207,8 @@ export async function openSshEchoChannel(options: SshEchoChannelOptions): Promis
       if (closed || closing) throw new SshChannelError('The SSH channel is closed.');
       stream.write(payload);
     },
-    onData: (listener) => void dataListeners.push(listener),
-    onClose: (listener) => void closeListeners.push(listener),
+    onData: (listener) => dataListeners.add(listener),
+    onClose: (listener) => closeListeners.add(listener),
     close: async () => {
       if (closed) return;
       closing = true;

@@ -1,10 +1,9 @@
 // Watching both sides of a run: the deployment (/healthz each second, build version,
 // deployment/stats, optional Prometheus scrape) and the runner itself (CPU, memory,
 // event-loop lag), so a slow runner is not mistaken for a slow deployment.
-import * as http from 'http';
-import * as https from 'https';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'perf_hooks';
 import type { CoderClient } from '../coder/client';
+import { httpRequest } from '../coder/httpRequest';
 import type { DeploymentSnapshot, RunnerSnapshot } from '../protocol/snapshot';
 
 /** Health failures or restart signals closer together than this are one restart. */
@@ -219,21 +218,10 @@ export class PrometheusScraper {
   }
 }
 
-function fetchText(url: string, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const get = url.startsWith('https:') ? https.get : http.get;
-    const request = get(url, { timeout: timeoutMs }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        if (response.statusCode !== 200) reject(new Error(`HTTP ${response.statusCode}`));
-        else resolve(Buffer.concat(chunks).toString('utf8'));
-      });
-      response.on('error', reject);
-    });
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    request.on('error', reject);
-  });
+async function fetchText(url: string, timeoutMs: number): Promise<string> {
+  const response = await httpRequest({ url, timeoutMs });
+  if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+  return response.body.toString('utf8');
 }
 
 // ---- the runner itself ----
