@@ -214,6 +214,8 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`run takes one plan, got ${positionals.length}`, 'run');
   const plan = readPlan(positionals[0]);
   const connection = connectionFrom(values, io.env, io.stderr, plan);
+  // The plan is copied into the report: credentials in its URL must not travel with it.
+  if (plan.deployment.url) plan.deployment.url = withoutCredentials(plan.deployment.url, { write: () => {} });
   const out = stringOption(values, 'out') ?? 'scaletest-results';
   checkOutDir(out);
   checkChromium(plan, stringOption(values, 'chromium'));

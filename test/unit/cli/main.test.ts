@@ -114,10 +114,12 @@ describe('CLI', function () {
   });
 
   it('credentials in the deployment URL never reach the output', async () => {
-    const file = path.join(dir, 'plan.scaletest.json');
-    fs.writeFileSync(file, '{}');
+    const file = path.join(dir, '..', `${path.basename(dir)}-plan.scaletest.json`);
+    fs.writeFileSync(file, JSON.stringify({ deployment: { url: 'http://plan:hunter2secret@127.0.0.1:1' } }));
     const io = capture({ CODER_SESSION_TOKEN: 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB' });
-    assert.strictEqual(await main(['run', file, '--url', 'http://admin:hunter2secret@127.0.0.1:1', '--out', dir], io), 3);
+    const code = await main(['run', file, '--url', 'http://admin:hunter2secret@127.0.0.1:1', '--out', dir], io).finally(() => fs.rmSync(file, { force: true }));
+    assert.strictEqual(code, 3);
+    assert.ok(fs.readdirSync(dir, { recursive: true }).some((name) => String(name).endsWith('report.json')), 'a report was written');
     assert.match(io.err(), /ignoring the user name and password in the deployment URL/);
     assert.ok(!io.err().includes('hunter2secret') && !io.out().includes('hunter2secret'));
     for (const name of fs.readdirSync(dir, { recursive: true }) as string[]) {
