@@ -1,6 +1,7 @@
 // Every command's options, once: commander parses with them and writes the help from them.
 import { version } from '../../package.json';
 import { commandHelp, type CommandSpec, type OptionSpec } from './args';
+import { SHARD_RUN_OPTIONS } from './shardCommands';
 import { SIM_COMMAND } from './simCommand';
 
 const connectionOptions = (urlDefault: string): OptionSpec[] => [
@@ -39,6 +40,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       ndjson,
       chromium,
       { flags: '--coder-binary <PATH>', help: 'the coder CLI for SSH (default: downloaded from the deployment)', expects: 'the path of a coder CLI binary' },
+      ...SHARD_RUN_OPTIONS,
     ],
   },
   validate: { name: 'validate', summary: 'check a plan file', usage: 'PLAN', description: 'Checks a plan file and prints what it would run; exit 2 names each invalid field.', options: [] },

@@ -16,6 +16,7 @@ import { ProgressView, renderSummary, type Output } from './progress';
 import { parseCommandArgs, stringOption, UsageError, wantsHelp, wholeNumberOption, type OptionValues } from './args';
 import { COMMANDS, usageOf, usageOverview } from './commandSpecs';
 import { ABORTED_EXIT, watchInterrupts } from './interrupts';
+import { isShardedRun, runShardedCommand } from './shardCommands';
 import { runSimCommand } from './simCommand';
 import { runRunnerMode } from './runner';
 import { RUNNER_MODE_ARG } from '../protocol/runner';
@@ -219,6 +220,7 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
   const out = stringOption(values, 'out') ?? 'scaletest-results';
   checkOutDir(out);
   checkChromium(plan, stringOption(values, 'chromium'));
+  if (isShardedRun(values)) return runShardedCommand({ plan, planFile: positionals[0]!, connection, out, values, io });
   const result = await execute(
     plan,
     connection,

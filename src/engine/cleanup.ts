@@ -13,7 +13,7 @@ import type { StageMetrics } from './metrics';
 import { runPool } from './pool';
 import type { CreatedResources } from './prepare';
 import { isTransient, withRetries } from './retry';
-import { findRunResources } from './runResources';
+import { findRunResources, type UserShare } from './runResources';
 
 export { findRunResources, listLeftoverRuns } from './runResources';
 
@@ -42,6 +42,8 @@ export interface CleanupOptions {
    * does not (a create that failed on our side after it succeeded on the deployment's).
    */
   runId?: string;
+  /** With runId in a sharded run: only this shard's share of the run's users is swept. */
+  share?: UserShare;
 }
 
 export interface CleanupProgress {
@@ -134,7 +136,7 @@ export async function deleteResources(created: CreatedResources, options: Cleanu
 
 async function sweepStrays(created: CreatedResources, runId: string, outcome: CleanupOutcome, options: CleanupOptions): Promise<void> {
   try {
-    const { resources } = await withRetries(() => findRunResources(options.owner, runId), AbortSignal.timeout(options.timeoutMs));
+    const { resources } = await withRetries(() => findRunResources(options.owner, runId, options.share), AbortSignal.timeout(options.timeoutMs));
     const strays: CreatedResources = {
       users: new Map([...resources.users].filter(([id]) => !created.users.has(id))),
       workspaces: new Map([...resources.workspaces].filter(([id]) => !created.workspaces.has(id))),
@@ -211,6 +213,8 @@ async function deleteWorkspaceOnce(owner: CoderClient, id: string, signal: Abort
 export interface CleanupRunOptions {
   connection: DeploymentConnection;
   runId: string;
+  /** Only this shard's share of the run's users (e.g. a lost shard's). */
+  share?: UserShare;
   concurrency?: number;
   timeoutMs?: number;
   /** Stops starting new deletions; those under way finish or time out; the rest are reported as leftovers. */
@@ -235,7 +239,7 @@ export async function cleanupRun(options: CleanupRunOptions): Promise<CleanupRun
   await probe.requireOwner().finally(() => probe.close());
   const owner = new CoderClient(options.connection, { bypassRateLimit: true });
   try {
-    const { resources, refused } = await findRunResources(owner, options.runId);
+    const { resources, refused } = await findRunResources(owner, options.runId, options.share);
     options.log?.('info', `run ${options.runId}: found ${resources.workspaces.size} workspace(s) and ${resources.users.size} user(s)`);
     for (const reason of refused) options.log?.('warn', `not touching ${reason}`);
     const outcome = await deleteResources(resources, {

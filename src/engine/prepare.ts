@@ -39,6 +39,8 @@ export interface PrepareContext {
   metrics: StageMetrics;
   signal: AbortSignal;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** A shard prepares only these plan indexes (names keep the plan-wide index); all of them otherwise. */
+  userIndexes?: number[];
 }
 
 /** The plan names an organization or template the deployment does not have: fix the plan. */
@@ -85,10 +87,10 @@ export async function prepareUsers(
 ): Promise<PreparedUser[]> {
   const { plan, runId, owner, userClient, created, metrics, signal, log } = context;
   const ready: PreparedUser[] = [];
-  const progress = { done: 0, total: plan.users, failed: 0, queued: 0, building: 0 };
+  const indexes = context.userIndexes ?? Array.from({ length: plan.users }, (_, index) => index);
+  const progress = { done: 0, total: indexes.length, failed: 0, queued: 0, building: 0 };
   metrics.progress = progress;
-  metrics.targetConnections = plan.users;
-  const indexes = Array.from({ length: plan.users }, (_, index) => index);
+  metrics.targetConnections = indexes.length;
 
   await runPool(
     indexes,

@@ -17,6 +17,7 @@ import { StageMetrics } from './metrics';
 import { DeploymentMonitor, RunnerMonitor } from './monitors';
 import { newRunId } from './naming';
 import { classifyAccessError, DeploymentAccessError, EXIT_CODES, exitReasonOf, type AccessProblemKind, type RunEvent, type RunEventCode, type RunResult } from './outcome';
+import { shardUserIndexes } from './shardUsers';
 import { stageWindowMs, timelineMs, validatePlan, type Plan } from './plan';
 import { PlanMismatchError, prepareUsers, resolveOrganizationAndTemplate, type CreatedResources, type PreparedUser } from './prepare';
 import { seededRandom } from './random';
@@ -46,6 +47,17 @@ export interface StartRunOptions {
   cacheDir?: string;
   /** Snapshot period (ms); 1000 unless a test needs it faster. */
   snapshotIntervalMs?: number;
+  /** One shard of a sharded run (src/shard): its share of the users, the shared run id, the agreed traffic start. */
+  shard?: ShardAssignment;
+}
+
+export interface ShardAssignment {
+  index: number;
+  count: number;
+  /** Shared by every shard: resource names carry it. */
+  runId: string;
+  /** Epoch ms of traffic T0 agreed by the coordinator; a shard ready late joins the timeline where it is. */
+  startAt?: number;
 }
 
 export interface RunHandle {
@@ -55,12 +67,14 @@ export interface RunHandle {
   addSink(sink: RunSink): () => void;
   latest(): RunSnapshot;
   abort(reason?: string): void;
+  /** Whole-run HDR histograms, encoded (what a shard ships to its coordinator). */
+  histograms(): { stages: Record<string, { latency: string; connect?: string }>; api: Record<string, string> };
   done: Promise<RunResult>;
 }
 
 export function startRun(options: StartRunOptions): RunHandle {
   const plan = validatePlan(options.plan);
-  const runId = newRunId(plan.runIdPrefix);
+  const runId = options.shard?.runId ?? newRunId(plan.runIdPrefix);
   const run = new Run(plan, runId, options);
   if (options.log) run.sinks.add({ event: options.log });
   for (const sink of options.sinks ?? []) run.sinks.add(sink);
@@ -71,6 +85,7 @@ export function startRun(options: StartRunOptions): RunHandle {
     addSink: (sink) => run.sinks.add(sink),
     latest: () => run.builder.build(),
     abort: (reason) => run.abort(reason ?? 'aborted by the user', true),
+    histograms: () => run.histograms(),
     done: run.execute(),
   };
 }
@@ -268,6 +283,7 @@ class Run {
         metrics,
         signal: this.controller.signal,
         log: (level, message) => this.log(level, message, 'prepare'),
+        userIndexes: this.options.shard && shardUserIndexes(this.plan.users, this.options.shard),
       },
       organization,
       template,
@@ -294,6 +310,7 @@ class Run {
       },
       metricsOf: (id) => this.stage(id),
       random: this.random,
+      startAt: this.options.shard?.startAt,
       log: (level, message, stage) => this.log(level, message, stage),
       onStart: (t0) => {
         this.status = 'running';
@@ -330,6 +347,7 @@ class Run {
       signal: this.options.cleanupSignal,
       abandon: this.options.cleanupSignal,
       runId: this.runId,
+      share: this.options.shard,
       log: (level, message) => this.log(level, message, 'cleanup'),
     });
     metrics.state = 'done';
@@ -386,6 +404,12 @@ class Run {
       snapshot: this.builder.build(),
       cleanup,
     };
+  }
+
+  histograms(): ReturnType<RunHandle['histograms']> {
+    const stages: Record<string, { latency: string; connect?: string }> = {};
+    for (const stage of this.stages) stages[stage.name] = { latency: stage.latency.encode(), connect: stage.connectLatency.count() > 0 ? stage.connectLatency.encode() : undefined };
+    return { stages, api: this.api.encodedHistograms() };
   }
 
   private artifacts(): RunArtifacts {

@@ -36,8 +36,21 @@ async function listAll<T>(read: (offset: number) => Promise<T[]>): Promise<T[]> 
   }
 }
 
-/** Finds what a run left behind; `refused` names look-alikes that failed a check (with why). */
-export async function findRunResources(owner: CoderClient, runId: string): Promise<{ resources: CreatedResources; refused: string[] }> {
+/** A sharded run's share of the users: plan indexes i with i mod count = index. */
+export interface UserShare {
+  index: number;
+  count: number;
+}
+
+const indexOf = (text: string | undefined, pattern: RegExp): number => Number(pattern.exec(text ?? '')?.[1] ?? NaN);
+const inShare = (index: number, share: UserShare | undefined): boolean => !share || index % share.count === share.index;
+
+/**
+ * Finds what a run left behind; `refused` names look-alikes that failed a check (with why).
+ * With `share`, only that shard's users (by the index in their display name) and their
+ * workspaces: the other shards' are theirs to clean up, and may still be in use.
+ */
+export async function findRunResources(owner: CoderClient, runId: string, share?: UserShare): Promise<{ resources: CreatedResources; refused: string[] }> {
   checkRunId(runId);
   const resources: CreatedResources = { users: new Map(), workspaces: new Map() };
   const refused: string[] = [];
@@ -51,12 +64,13 @@ export async function findRunResources(owner: CoderClient, runId: string): Promi
       if (runIdOfUser(user.username) === runId) refused.push(`user ${user.username}: ${failure}`);
       continue;
     }
+    if (!inShare(indexOf(user.name, /^Scale test user (\d+)$/), share)) continue;
     runUsers.set(user.id, user);
     resources.users.set(user.id, user.username);
   }
   const workspaces = await listAll(async (offset) => (await owner.listWorkspaces({ q: `name:"${runId}"`, offset, limit: PAGE })).workspaces);
   for (const workspace of workspaces) {
-    if (!isRunWorkspace(workspace.name, runId)) continue;
+    if (!isRunWorkspace(workspace.name, runId) || !inShare(indexOf(workspace.name, /-(\d+)$/), share)) continue;
     if (!runUsers.has(workspace.owner_id)) {
       refused.push(`workspace ${workspace.owner_name}/${workspace.name}: its owner ${workspace.owner_name} is not one of the run's users`);
       continue;

@@ -15,6 +15,8 @@ export interface TimelineOptions {
   metricsOf(stageId: string): StageMetrics;
   random: () => number;
   log(level: 'info' | 'warn' | 'error', message: string, stageId?: string): void;
+  /** Epoch ms of T0 agreed with other shards (default: once every stage is set up). */
+  startAt?: number;
   /** Called at T0, once every stage is set up. */
   onStart?(t0: number): void;
 }
@@ -31,7 +33,7 @@ export async function runTimeline(options: TimelineOptions): Promise<void> {
       prepared.set(stage.id, await setUp(stage, options));
     }
     for (const stage of trafficStages()) if (!stages.includes(stage)) options.metricsOf(stage.id).state = 'skipped';
-    const t0 = Date.now();
+    const t0 = options.startAt ?? Date.now();
     options.onStart?.(t0);
     await Promise.all(stages.map((stage) => runInWindow(stage, prepared.get(stage.id), t0, options)));
   } finally {

@@ -165,9 +165,4 @@ export function parseShardSpec(text: string): { index: number; count: number } {
   return { index, count };
 }
 
-/** The users (plan indices) of shard I of N: i ≡ I (mod N), so shards never overlap and together cover every user. */
-export function shardUserIndexes(users: number, shard: { index: number; count: number }): number[] {
-  const indexes: number[] = [];
-  for (let i = shard.index; i < users; i += shard.count) indexes.push(i);
-  return indexes;
-}
+export { shardUserIndexes } from '../engine/shardUsers';

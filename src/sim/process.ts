@@ -52,7 +52,7 @@ export interface StartSimProcessOptions extends SimChildOptions {
 
 const CLOSE_TIMEOUT_MS = 10_000;
 
-function childEntry(): { entry: string; execArgv: string[] } {
+export function childEntry(): { entry: string; execArgv: string[] } {
   const bundled = path.join(__dirname, 'cli.js');
   if (fs.existsSync(bundled)) return { entry: bundled, execArgv: [] };
   // Unbundled (tests run the sources through tsx).
