@@ -8,6 +8,7 @@ import * as readline from 'readline';
 import type { DeploymentConnection } from '../coder/connection';
 import { cleanupRun, startRun, type Plan } from '../engine';
 import { checkRunId, newRunId } from '../engine/naming';
+import { EXIT_CODES } from '../engine/outcome';
 import { timelineMs } from '../engine/plan';
 import { childEntry } from '../sim/process';
 import { ShardMerger, type MergedOutcome } from '../shard/merge';
@@ -195,7 +196,7 @@ async function coordinateLocalShards({ plan, planFile, connection, out, values, 
   const ticker = setInterval(() => {
     const snapshot = merger.snapshot();
     view.snapshot(snapshot);
-    const abort = !abortedByThreshold && merger.abortReason(snapshot);
+    const abort = !abortedByThreshold && merger.abortReason();
     if (abort) {
       abortedByThreshold = true;
       stopAll(abort);
@@ -216,7 +217,9 @@ async function coordinateLocalShards({ plan, planFile, connection, out, values, 
   if (lostCleanup.leftovers.length > 0) {
     outcome.verdict = 'fail';
     outcome.snapshot.verdict = 'fail';
-    if (outcome.exitCode === 0) outcome.exitCode = 1;
+    if (outcome.exit === 'passed') Object.assign(outcome, { exit: 'failed', exitCode: EXIT_CODES.failed });
+    outcome.reason = [outcome.reason, `the lost shards' cleanup left ${lostCleanup.leftovers.length} resource(s) behind; remove them with: coder-scaletest cleanup --run-id ${runId}`].filter(Boolean).join('; ');
+    outcome.snapshot.reason = outcome.reason;
   }
   view.snapshot(outcome.snapshot);
   view.finish();

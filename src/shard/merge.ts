@@ -4,19 +4,20 @@
 // merged view, live and at the end, and counts a shard that died against the verdict.
 import * as hdr from 'hdr-histogram-js';
 import { newHistogram, summarize } from '../engine/metrics';
+import { HistoryRecorder } from '../engine/history';
+import { ThresholdJudge } from '../engine/judge';
+import { EXIT_CODES, type ExitReason } from '../engine/outcome';
 import type { ThresholdSpec } from '../engine/plan';
-import { evaluateThreshold, parseThreshold, type ParsedThreshold } from '../engine/thresholds';
 import type {
   ApiClassSnapshot,
+  ChartColor,
   DeploymentSnapshot,
-  HistoryPoint,
   LatencySummary,
   RunnerSnapshot,
   RunSnapshot,
   RunStatus,
   StageName,
   StageSnapshot,
-  ThresholdSnapshot,
   Verdict,
 } from '../protocol/snapshot';
 import type { ShardApiReport, ShardMessage, ShardReport, ShardResult, ShardStageReport } from './message';
@@ -37,7 +38,8 @@ export interface MergeOptions {
 export interface MergedOutcome {
   snapshot: RunSnapshot;
   verdict: Verdict;
-  /** As a local run: 0 passed, 1 failed, 2 plan does not fit the deployment, 3 access, 130 aborted. */
+  exit: ExitReason;
+  /** As a local run: EXIT_CODES[exit]. */
   exitCode: number;
   reason?: string;
   lostShards: Array<{ index: number; why: string }>;
@@ -52,7 +54,6 @@ interface ShardState {
   pendingIntervals: ShardReport[];
 }
 
-const HISTORY_LIMIT = 600;
 const EVENTS_KEPT = 200;
 
 /** Decodes and adds encoded histograms; an empty list gives an empty histogram. */
@@ -92,14 +93,13 @@ const STATUS_ORDER: RunStatus[] = ['running', 'preparing', 'cleaning', 'starting
 
 export class ShardMerger {
   private readonly shards: ShardState[];
-  private readonly thresholds: Array<{ parsed: ParsedThreshold; spec: ThresholdSpec; state: ThresholdSnapshot; breachedSince?: number }>;
-  private readonly history: HistoryPoint[] = [];
-  private historyStride = 1;
-  private historyTick = 0;
-  private readonly lastBytes = new Map<string, number>();
-  private lastSnapshotAt = 0;
+  private readonly judge: ThresholdJudge;
+  private readonly history: HistoryRecorder;
+  private abort?: string;
   private readonly recent = new Map<string, LatencySummary>();
-  private apiRecentP95 = 0;
+  private apiRecent = { requestsPerSecond: 0, p95Ms: 0 };
+  private apiRequestsAtLastRoll = 0;
+  private lastRollAt: number;
   private readonly startedAt: number;
   /** Warnings and errors the shards reported, prefixed with the shard, for the report. */
   readonly events: Array<{ level: string; time: number; stage?: string; message: string }> = [];
@@ -108,15 +108,10 @@ export class ShardMerger {
 
   constructor(private readonly options: MergeOptions) {
     this.startedAt = options.startedAt ?? Date.now();
+    this.lastRollAt = this.startedAt;
     this.shards = Array.from({ length: options.shardCount }, () => ({ pendingIntervals: [] }));
-    this.thresholds = options.thresholds.map((spec) => {
-      const parsed = parseThreshold(spec.expression);
-      return {
-        parsed,
-        spec,
-        state: { expression: spec.expression, metric: parsed.metric, observed: null, observedText: 'no data', verdict: 'pending', abortOnFail: spec.abortOnFail },
-      };
-    });
+    this.judge = new ThresholdJudge(options.thresholds);
+    this.history = new HistoryRecorder(undefined, this.startedAt);
   }
 
   /** Takes one message; returns false (and sets `rejected`) for a message of another run or shard layout. */
@@ -157,12 +152,13 @@ export class ShardMerger {
 
   /** Once per snapshot period: the merged view, its live threshold judgement and a history point. */
   snapshot(now = Date.now()): RunSnapshot {
-    this.rollRecent();
+    this.rollRecent(now);
     const snapshot = this.build(now);
-    this.judge(snapshot, false);
-    snapshot.thresholds = this.thresholds.map((t) => ({ ...t.state }));
-    this.recordHistory(snapshot, now);
-    snapshot.history = this.history.map((point) => ({ ...point }));
+    const { abort } = this.judge.evaluate(snapshot, { final: false, trafficPhase: snapshot.status === 'preparing' || snapshot.status === 'running', now });
+    this.abort ??= abort;
+    snapshot.thresholds = this.judge.states();
+    this.history.record(snapshot);
+    snapshot.history = this.history.points();
     return snapshot;
   }
 
@@ -185,10 +181,10 @@ export class ShardMerger {
   /** Final judgement once every shard has a result or was lost; `aborted` when the user stopped the run. */
   finish(options: { aborted?: boolean; now?: number } = {}): MergedOutcome {
     const snapshot = this.build(options.now ?? Date.now());
-    this.judge(snapshot, true);
-    snapshot.thresholds = this.thresholds.map((t) => ({ ...t.state }));
-    snapshot.history = this.history.map((point) => ({ ...point }));
-    const failed = this.thresholds.filter((t) => t.state.verdict === 'fail');
+    this.judge.evaluate(snapshot, { final: true, trafficPhase: false });
+    snapshot.thresholds = this.judge.states();
+    snapshot.history = this.history.points();
+    const failed = this.judge.failed();
     const lost = this.lostShards();
     const results = this.shards.map((shard) => shard.result).filter((result): result is ShardResult => !!result);
     const problems: string[] = [];
@@ -196,7 +192,7 @@ export class ShardMerger {
     for (const result of results) {
       if (result.status === 'error') problems.push(`shard ${result.shard.index}/${this.options.shardCount} stopped on an error: ${result.reason ?? 'no reason given'}`);
     }
-    if (failed.length > 0) problems.push(`${failed.length} threshold(s) failed: ${failed.map((t) => t.state.reason).join('; ')}`);
+    if (failed.length > 0) problems.push(`${failed.length} threshold(s) failed: ${failed.map((t) => t.reason).join('; ')}`);
     const cleanup = {
       deletedUsers: sumBy(results, (r) => r.cleanup.deletedUsers),
       deletedWorkspaces: sumBy(results, (r) => r.cleanup.deletedWorkspaces),
@@ -206,32 +202,23 @@ export class ShardMerger {
     if (cleanup.leftovers.length > 0 && cleanupStage?.state !== 'skipped') {
       problems.push(`cleanup left ${cleanup.leftovers.length} resource(s) behind; remove them with: coder-scaletest cleanup --run-id ${this.options.runId}`);
     }
-    for (const stage of snapshot.stages) {
-      if (stage.state === 'skipped') {
-        stage.verdict = 'skipped';
-        continue;
-      }
-      const own = failed.filter((t) => t.parsed.metric.split('.')[0] === stage.name).map((t) => t.state.reason ?? t.parsed.expression);
-      if (stage.reason) own.unshift(stage.reason);
-      stage.verdict = own.length ? 'fail' : 'pass';
-      stage.reason = own.length ? own.join('; ') : undefined;
-    }
+    for (const stage of snapshot.stages) Object.assign(stage, this.judge.judgeStage(stage));
     const aborted = options.aborted || results.some((r) => r.status === 'aborted' && r.exitCode === 130);
     const verdict: Verdict = problems.length > 0 || aborted ? 'fail' : 'pass';
     const reason = options.aborted ? ['aborted by the user', ...problems].join('; ') : problems.join('; ') || undefined;
     const exitCodes = results.map((r) => r.exitCode);
-    const exitCode = options.aborted
-      ? 130
-      : exitCodes.includes(3)
-        ? 3
-        : exitCodes.length > 0 && exitCodes.every((code) => code === 2)
-          ? 2
+    const exit: ExitReason = options.aborted
+      ? 'aborted'
+      : exitCodes.includes(EXIT_CODES.access)
+        ? 'access'
+        : exitCodes.length > 0 && exitCodes.every((code) => code === EXIT_CODES.plan)
+          ? 'plan'
           : verdict === 'pass'
-            ? 0
-            : 1;
+            ? 'passed'
+            : 'failed';
     Object.assign(snapshot, { verdict, reason, status: options.aborted ? 'aborted' : lost.length > 0 || results.some((r) => r.status === 'error') ? 'error' : 'finished' });
     snapshot.currentStage = undefined;
-    return { snapshot, verdict, exitCode, reason, lostShards: lost, cleanup };
+    return { snapshot, verdict, exit, exitCode: EXIT_CODES[exit], reason, lostShards: lost, cleanup };
   }
 
   private reports(): ShardReport[] {
@@ -245,13 +232,19 @@ export class ShardMerger {
   }
 
   /** Merges the interval histograms that arrived since the previous snapshot: each counted once. */
-  private rollRecent(): void {
+  private rollRecent(now: number): void {
     const pending = this.shards.flatMap((shard) => shard.pendingIntervals.splice(0));
     this.recent.clear();
     for (const name of new Set(pending.flatMap((report) => Object.keys(report.stages)))) {
       this.recent.set(name, summaryOf(pending.map((report) => report.stages[name]?.latency.interval)));
     }
-    this.apiRecentP95 = summaryOf(pending.map((report) => report.api.total.latency.interval)).p95;
+    const requests = sumBy(this.reports(), (report) => report.api.total.requests);
+    this.apiRecent = {
+      requestsPerSecond: (requests - this.apiRequestsAtLastRoll) / Math.max(0.001, (now - this.lastRollAt) / 1000),
+      p95Ms: summaryOf(pending.map((report) => report.api.total.latency.interval)).p95,
+    };
+    this.apiRequestsAtLastRoll = requests;
+    this.lastRollAt = now;
   }
 
   private build(now: number): RunSnapshot {
@@ -274,8 +267,8 @@ export class ShardMerger {
       slotMs: this.options.slotMs,
       currentStage: status === 'preparing' ? 'prepare' : status === 'cleaning' ? 'cleanup' : running?.name,
       stages,
-      thresholds: this.thresholds.map((t) => ({ ...t.state })),
-      api: this.mergeApi(reports),
+      thresholds: this.judge.states(),
+      api: { ...this.mergeApi(reports), recent: { ...this.apiRecent } },
       deployment: this.deployment(),
       runner: this.mergeRunner(reports),
       history: [],
@@ -307,6 +300,7 @@ export class ShardMerger {
     return {
       name,
       title: first.title,
+      color: first.color as ChartColor | undefined,
       state,
       plannedStartMs: first.plannedStartMs,
       plannedEndMs: first.plannedEndMs,
@@ -374,63 +368,11 @@ export class ShardMerger {
     return seen ?? { url: this.options.deploymentUrl, healthy: false, restarts: 0 };
   }
 
-  private judge(snapshot: RunSnapshot, final: boolean): void {
-    for (const threshold of this.thresholds) {
-      Object.assign(threshold.state, { reason: undefined }, evaluateThreshold(threshold.parsed, snapshot, final));
-      threshold.breachedSince = !final && threshold.state.verdict === 'fail' ? (threshold.breachedSince ?? snapshot.now) : undefined;
-    }
-  }
-
   /**
-   * Which abortOnFail threshold, if any, has failed on the merged view for its abortAfterSeconds
-   * during traffic: the coordinator then stops every shard (shards never abort on their own judgement).
+   * Why every shard must stop, once an abortOnFail threshold has failed on the merged view for
+   * its abortAfterSeconds during traffic (shards never abort on their own judgement).
    */
-  abortReason(snapshot: RunSnapshot): string | undefined {
-    if (snapshot.status !== 'preparing' && snapshot.status !== 'running') return undefined;
-    for (const threshold of this.thresholds) {
-      if (!threshold.spec.abortOnFail || threshold.breachedSince === undefined) continue;
-      if (snapshot.now - threshold.breachedSince >= threshold.spec.abortAfterSeconds * 1000) {
-        return `threshold "${threshold.spec.expression}" breached (${threshold.state.reason})`;
-      }
-    }
-    return undefined;
-  }
-
-  private recordHistory(snapshot: RunSnapshot, now: number): void {
-    if (this.historyTick++ % this.historyStride !== 0) return;
-    const seconds = this.lastSnapshotAt ? Math.max(0.001, (now - this.lastSnapshotAt) / 1000) : 1;
-    this.lastSnapshotAt = now;
-    const stages: HistoryPoint['stages'] = {};
-    for (const stage of snapshot.stages) {
-      if (stage.state === 'waiting' || stage.state === 'skipped') continue;
-      const bytes = stage.bytesSent + stage.bytesReceived;
-      stages[stage.name] = {
-        p50: stage.recentLatency.p50,
-        p95: stage.recentLatency.p95,
-        p99: stage.recentLatency.p99,
-        active: stage.connections.active,
-        target: stage.connections.target,
-        bytesPerSecond: Math.round((bytes - (this.lastBytes.get(stage.name) ?? 0)) / seconds),
-        errors: Object.values(stage.errors).reduce((a, b) => a + b, 0),
-        disconnects: stage.disconnects,
-      };
-      this.lastBytes.set(stage.name, bytes);
-    }
-    this.history.push({
-      t: now - this.startedAt,
-      stages,
-      apiP95Ms: this.apiRecentP95,
-      apiRequestsPerSecond: 0,
-      runnerCpuPercent: snapshot.runner.cpuPercent,
-      eventLoopLagMs: snapshot.runner.eventLoopLagP99Ms,
-      deploymentHealthy: snapshot.deployment.healthy,
-      deploymentCpuCores: snapshot.deployment.prometheus?.cpuCores,
-      deploymentWebsockets: snapshot.deployment.prometheus?.concurrentWebsockets,
-    });
-    if (this.history.length > HISTORY_LIMIT) {
-      const kept = this.history.filter((_, index) => index % 2 === 0);
-      this.history.splice(0, this.history.length, ...kept);
-      this.historyStride *= 2;
-    }
+  abortReason(): string | undefined {
+    return this.abort;
   }
 }
