@@ -1,6 +1,7 @@
 // Every command's options, once: commander parses with them and writes the help from them.
 import { version } from '../../package.json';
 import { commandHelp, type CommandSpec, type OptionSpec } from './args';
+import { K8S_COMMAND } from './k8sCommand';
 import { SHARD_RUN_OPTIONS } from './shardCommands';
 import { SIM_COMMAND } from './simCommand';
 
@@ -82,6 +83,7 @@ finish and lists what is left (exit 130); a second stops waiting; a third exits 
     ],
   },
   sim: SIM_COMMAND,
+  k8s: K8S_COMMAND,
 };
 
 export function usageOverview(): string {

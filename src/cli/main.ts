@@ -16,6 +16,7 @@ import { ProgressView, renderSummary, type Output } from './progress';
 import { parseCommandArgs, stringOption, UsageError, wantsHelp, wholeNumberOption, type OptionValues } from './args';
 import { COMMANDS, usageOf, usageOverview } from './commandSpecs';
 import { ABORTED_EXIT, watchInterrupts } from './interrupts';
+import { runK8sCommand } from './k8sCommand';
 import { isShardedRun, runShardedCommand } from './shardCommands';
 import { runSimCommand } from './simCommand';
 import { runRunnerMode } from './runner';
@@ -51,6 +52,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await demoCommand(rest, io);
       case 'sim':
         return await runSimCommand(rest);
+      case 'k8s':
+        return await runK8sCommand(rest, io, readPlan);
       case '--version':
       case '-v':
         io.stdout.write(`${version}\n`);

@@ -1,0 +1,144 @@
+// `coder-scaletest k8s render`: the manifests of a sharded run on Kubernetes. An Indexed Job
+// (completion index = shard index) runs one shard per pod; the plan comes from a ConfigMap; the
+// owner's session token from a Secret the user created (never inline); the pods' ServiceAccount
+// has no rights at all (shards talk to Coder, never to the Kubernetes API). The objects are typed
+// with @kubernetes/client-node's own models (type-only import: nothing of it is bundled here).
+import type { V1ConfigMap, V1Job, V1ResourceRequirements, V1ServiceAccount } from '@kubernetes/client-node';
+import type { Plan } from '../engine/plan';
+
+/**
+ * Per-shard sizing figures. Until `npm run bench` publishes its own in bench/results, these are
+ * the figures measured on the engine in issue 9's table (2 cores, Node 20): RSS per web-terminal
+ * connection 170–260 KiB (the upper bound is taken), CPU 24.4 s per 100k echoes for SSH (the
+ * costliest kind) at 10 echoes/s per connection ≈ 2.5 mCPU per connection; a headless Chromium
+ * dashboard session ≈ 300 MB (issue 10). Base: an idle runner (Node + engine) ≈ 150 MiB.
+ */
+export const SIZING = {
+  baseMemoryMiB: 150,
+  memoryKiBPerConnection: 260,
+  milliCpuPerConnection: 2.5,
+  baseMilliCpu: 250,
+  memoryMiBPerDashboardSession: 300,
+  milliCpuPerDashboardSession: 200,
+  /** Limits give this much headroom over the requests. */
+  limitFactor: 2,
+} as const;
+
+export interface RenderOptions {
+  plan: Plan;
+  shards: number;
+  image: string;
+  namespace: string;
+  runId: string;
+  /** Epoch ms of traffic T0 every shard agrees on. */
+  startAt: number;
+  /** The deployment URL the pods use (default: the plan's deployment.url). */
+  url: string;
+  /** Secret holding the owner's session token, and its key. */
+  tokenSecret: { name: string; key: string };
+}
+
+export type Manifest = V1ServiceAccount | V1ConfigMap | V1Job;
+
+export const PLAN_FILE = 'plan.scaletest.json';
+const PLAN_MOUNT = '/etc/coder-scaletest';
+/** The Job's pods set this env var from their completion index annotation. */
+const INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+
+/** Traffic connections one shard holds at once (every echo stage's users overlapping, as the default timeline can). */
+export function shardResources(plan: Plan, shards: number): V1ResourceRequirements {
+  const users = Math.ceil(plan.users / shards);
+  const echoStages = (['ssh', 'pty', 'apps'] as const).filter((stage) => (plan.traffic as Record<string, { enabled: boolean }>)[stage]?.enabled).length;
+  const dashboard = (plan.traffic as Record<string, { enabled: boolean; maxBrowsers?: number }>).dashboard;
+  const sessions = dashboard?.enabled ? Math.min(users, dashboard.maxBrowsers ?? users) : 0;
+  const connections = users * echoStages;
+  const memoryMiB = Math.ceil(SIZING.baseMemoryMiB + (connections * SIZING.memoryKiBPerConnection) / 1024 + sessions * SIZING.memoryMiBPerDashboardSession);
+  const milliCpu = Math.ceil(SIZING.baseMilliCpu + connections * SIZING.milliCpuPerConnection + sessions * SIZING.milliCpuPerDashboardSession);
+  return {
+    requests: { cpu: `${milliCpu}m`, memory: `${memoryMiB}Mi` },
+    limits: { cpu: `${milliCpu * SIZING.limitFactor}m`, memory: `${memoryMiB * SIZING.limitFactor}Mi` },
+  };
+}
+
+export function renderManifests(options: RenderOptions): Manifest[] {
+  const name = `coder-scaletest-${options.runId}`;
+  const labels = { 'app.kubernetes.io/name': 'coder-scaletest', 'app.kubernetes.io/instance': options.runId, 'coder-scaletest/run-id': options.runId };
+  const metadata = (suffix = '') => ({ name: `${name}${suffix}`, namespace: options.namespace, labels: { ...labels } });
+  const serviceAccount: V1ServiceAccount = {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: metadata(),
+    // The shards need no Kubernetes API access: no token mounted, no Role bound.
+    automountServiceAccountToken: false,
+  };
+  const configMap: V1ConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: metadata('-plan'),
+    data: { [PLAN_FILE]: `${JSON.stringify(options.plan, null, 2)}\n` },
+  };
+  const job: V1Job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: metadata(),
+    spec: {
+      completionMode: 'Indexed',
+      completions: options.shards,
+      parallelism: options.shards,
+      // A retried shard would prepare its users a second time: a failed pod is a lost shard.
+      backoffLimit: 0,
+      ttlSecondsAfterFinished: 3600,
+      template: {
+        metadata: { labels: { ...labels } },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: name,
+          automountServiceAccountToken: false,
+          securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'shard',
+              image: options.image,
+              args: [
+                'run',
+                `${PLAN_MOUNT}/${PLAN_FILE}`,
+                '--shard',
+                `$(SHARD_INDEX)/${options.shards}`,
+                '--run-id',
+                options.runId,
+                '--start-at',
+                String(options.startAt),
+                '--shard-output',
+                'ndjson',
+                '--out',
+                '/tmp/scaletest-results',
+              ],
+              env: [
+                { name: 'SHARD_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${INDEX_ANNOTATION}']` } } },
+                { name: 'CODER_URL', value: options.url },
+                { name: 'CODER_SESSION_TOKEN', valueFrom: { secretKeyRef: { name: options.tokenSecret.name, key: options.tokenSecret.key } } },
+              ],
+              resources: shardResources(options.plan, options.shards),
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              volumeMounts: [
+                { name: 'plan', mountPath: PLAN_MOUNT, readOnly: true },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'plan', configMap: { name: `${name}-plan` } },
+            // Chromium and the reports write here; the root filesystem stays read-only.
+            { name: 'tmp', emptyDir: {} },
+          ],
+        },
+      },
+    },
+  };
+  return [serviceAccount, configMap, job];
+}
+
+/** YAML-compatible output: one JSON document per object, separated by `---` (JSON is YAML). */
+export function manifestsText(manifests: Manifest[]): string {
+  return manifests.map((manifest) => `---\n${JSON.stringify(manifest, null, 2)}\n`).join('');
+}
