@@ -1,28 +1,17 @@
-// The simulated deployment's state (coderd's database, in memory): users, tokens, the
+// The simulated deployment's state (coderd's database, in memory): users and tokens (users.ts), the
 // organization and its template, workspaces and their builds, plus the build and agent
-// lifecycles that move them along over time. It renders Coder JSON shapes (src/coder/schemas).
+// lifecycles that move them along over time. Its JSON views are in bodies.ts.
 import * as crypto from 'crypto';
 import { EventEmitter } from 'events';
 import type * as S from '../coder/schemas';
 import type { AgentRef } from './agentServices';
 import { CountedSelector } from './agent/liveConnections';
-import { buildBody, organizationBody, templateBody, userBody, workspaceBody, type BodyContext, type TemplateBody } from './bodies';
+import { buildBody, organizationBody, templateBody, workspaceBody, type BodyContext, type TemplateBody } from './bodies';
+import { UserDirectory, type SimUser } from './users';
+
+export { hashSecret, randomAlphanumeric, type SimUser } from './users';
 import type { FaultsConfig } from './faults';
 
-export interface SimUser {
-  id: string;
-  username: string;
-  email: string;
-  name: string;
-  passwordHash?: string;
-  loginType: S.LoginTypeValue;
-  owner: boolean;
-  /** coderd creates users dormant; their first authenticated request makes them active. */
-  status: 'active' | 'dormant';
-  createdAt: string;
-  updatedAt: string;
-  lastSeenAt: string;
-}
 
 interface SimJob {
   id: string;
@@ -99,26 +88,13 @@ export const APP_SLUG = 'wsec';
 const AGENT_CONNECTION_TIMEOUT_SECONDS = 120;
 
 const now = () => new Date().toISOString();
-/** Go's zero time, which coderd reports as last_seen_at of a user never seen. */
-const DORMANT_LAST_SEEN = '0001-01-01T00:00:00Z';
 
-export function hashSecret(secret: string): string {
-  return crypto.createHash('sha256').update(secret).digest('hex');
-}
-
-const ALPHANUMERIC = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-export function randomAlphanumeric(length: number): string {
-  const bytes = crypto.randomBytes(length);
-  let out = '';
-  for (let i = 0; i < length; i++) out += ALPHANUMERIC[bytes[i]! % ALPHANUMERIC.length];
-  return out;
-}
-
-export class SimStore {
+export class SimStore extends UserDirectory {
   readonly organization = organizationBody(now());
+  protected get organizationId(): string {
+    return this.organization.id;
+  }
   readonly template: TemplateBody;
-  readonly users = new Map<string, SimUser>();
-  private readonly tokens = new Map<string, { secretHash: string; userId: string; expiresAt: number }>();
   readonly workspaces = new Map<string, SimWorkspace>();
   private readonly builds = new Map<string, SimBuild>();
   /** Emits `log:<buildId>` (ProvisionerJobLog), `done:<buildId>` and `workspace:<id>` (any change). */
@@ -129,83 +105,10 @@ export class SimStore {
   private readonly neverConnectSelector = new CountedSelector();
 
   constructor(private readonly options: StoreOptions) {
+    super();
     this.events.setMaxListeners(0);
     // The template is created by the deployment's first user, the owner (added right after).
     this.template = templateBody(this.organization, TEMPLATE_NAME, { id: crypto.randomUUID(), username: 'admin' } as SimUser, now());
-  }
-
-  // ---- users and tokens ----
-
-  addUser(input: { username: string; email: string; name?: string; password?: string; loginType: S.LoginTypeValue; owner?: boolean }): SimUser {
-    const created = now();
-    const user: SimUser = {
-      id: crypto.randomUUID(),
-      username: input.username,
-      email: input.email,
-      name: input.name ?? '',
-      passwordHash: input.password === undefined ? undefined : hashSecret(input.password),
-      loginType: input.loginType,
-      owner: input.owner ?? false,
-      status: input.owner ? 'active' : 'dormant',
-      createdAt: created,
-      updatedAt: created,
-      lastSeenAt: input.owner ? created : DORMANT_LAST_SEEN,
-    };
-    this.users.set(user.id, user);
-    return user;
-  }
-
-  /** By id, username (case-insensitive) or `me` (resolved against `self`). */
-  findUser(ref: string, self?: SimUser): SimUser | undefined {
-    if (ref === 'me') return self;
-    const byId = this.users.get(ref);
-    if (byId) return byId;
-    const lower = ref.toLowerCase();
-    for (const user of this.users.values()) if (user.username.toLowerCase() === lower) return user;
-    return undefined;
-  }
-
-  findUserByEmail(email: string): SimUser | undefined {
-    const lower = email.toLowerCase();
-    for (const user of this.users.values()) if (user.email.toLowerCase() === lower) return user;
-    return undefined;
-  }
-
-  deleteUser(user: SimUser): void {
-    this.users.delete(user.id);
-    for (const [id, token] of this.tokens) if (token.userId === user.id) this.tokens.delete(id);
-  }
-
-  /** Issues a session token in coderd's `<10-char id>-<22-char secret>` format. */
-  issueToken(user: SimUser, lifetimeMs = 24 * 3600_000): string {
-    const id = randomAlphanumeric(10);
-    const secret = randomAlphanumeric(22);
-    this.tokens.set(id, { secretHash: hashSecret(secret), userId: user.id, expiresAt: Date.now() + lifetimeMs });
-    return `${id}-${secret}`;
-  }
-
-  userForToken(token: string): SimUser | undefined {
-    const match = /^([A-Za-z0-9]{10})-([A-Za-z0-9]{22})$/.exec(token);
-    if (!match) return undefined;
-    const stored = this.tokens.get(match[1]!);
-    if (!stored || stored.expiresAt < Date.now()) return undefined;
-    const given = Buffer.from(hashSecret(match[2]!));
-    if (!crypto.timingSafeEqual(given, Buffer.from(stored.secretHash))) return undefined;
-    return this.users.get(stored.userId);
-  }
-
-  userJson(user: SimUser): S.User {
-    return userBody(user, this.organization.id);
-  }
-
-  /** An authenticated request: the user was seen (and is no longer dormant). */
-  markSeen(user: SimUser): void {
-    const seen = now();
-    if (user.status === 'dormant') {
-      user.status = 'active';
-      user.updatedAt = seen;
-    }
-    user.lastSeenAt = seen;
   }
 
   // ---- workspaces ----
