@@ -26,6 +26,10 @@ export const SHARD_RUN_OPTIONS: OptionSpec[] = [
   { flags: '--shard-output <FORMAT>', help: 'with --shard: ndjson (the default; one shard message per line on stdout)', expects: 'ndjson' },
   { flags: '--shards <N>', help: 'with --local: run N shard processes on this machine and merge them into one run', expects: 'a whole number of shards from 1 to 64' },
   { flags: '--local', help: 'with --shards: the shards are processes on this machine' },
+  {
+    flags: '--stdin',
+    help: 'with --shards and --run-id: merge shard messages read from stdin (e.g. kubectl logs -f of the pods); other lines are skipped',
+  },
   { flags: '--start-delay <S>', help: 'with --shards: seconds from launch to the agreed traffic start, time for every shard to prepare (default: 20)', expects: 'seconds, 1 to 3600' },
 ];
 
@@ -35,21 +39,24 @@ export interface ShardRunContext {
   connection: DeploymentConnection;
   out: string;
   values: OptionValues;
-  io: { stdout: Output; stderr: Output; env: NodeJS.ProcessEnv; signal?: AbortSignal };
+  io: { stdout: Output; stderr: Output; env: NodeJS.ProcessEnv; signal?: AbortSignal; stdin?: NodeJS.ReadableStream };
 }
 
 /** Whether `values` ask for a sharded run (then runShardedCommand handles it). */
 export function isShardedRun(values: OptionValues): boolean {
-  return values.shard !== undefined || values.shards !== undefined || values.local === true;
+  return values.shard !== undefined || values.shards !== undefined || values.local === true || values.stdin === true;
 }
 
 export async function runShardedCommand(context: ShardRunContext): Promise<number> {
   const { values } = context;
   if (values.shard !== undefined && values.shards !== undefined) throw new UsageError('--shard (be one shard) and --shards (coordinate N shards) exclude each other', 'run');
   if (values.shard !== undefined) return runOneShard(context);
-  if (values.local !== true) throw new UsageError('--shards N needs --local (shards as processes on this machine); on Kubernetes use `coder-scaletest k8s run`', 'run');
-  if (values.shards === undefined) throw new UsageError('--local needs --shards N', 'run');
-  return coordinateLocalShards(context);
+  if (values.local !== true && values.stdin !== true) {
+    throw new UsageError('--shards N needs --local (shard processes on this machine) or --stdin (merge the messages of shards running elsewhere)', 'run');
+  }
+  if (values.shards === undefined) throw new UsageError(`--${values.local === true ? 'local' : 'stdin'} needs --shards N`, 'run');
+  if (values.stdin === true && stringOption(values, 'run-id') === undefined) throw new UsageError('--stdin needs --run-id: the run id the shards were started with', 'run');
+  return coordinateShards(context);
 }
 
 function parseStartAt(text: string | undefined): number | undefined {
@@ -123,7 +130,19 @@ interface LocalShard {
   exited: Promise<void>;
 }
 
-async function coordinateLocalShards({ plan, planFile, connection, out, values, io }: ShardRunContext): Promise<number> {
+/** Where the coordinator's shard messages come from: local processes, or a stream of them. */
+interface ShardSource {
+  /** Asks every shard to stop (each then cleans up its users). */
+  stop(why: string): void;
+  /** A second stop: shards stop waiting for their cleanup. */
+  hurry(): void;
+  /** Settles once every shard has ended (its result, or lost). */
+  ended: Promise<void>;
+  /** Whether the coordinator may delete a lost shard's users (it cannot be running any more). */
+  lostAreGone(): boolean;
+}
+
+async function coordinateShards({ plan, planFile, connection, out, values, io }: ShardRunContext): Promise<number> {
   const count = wholeNumberOption('run', 'shards', stringOption(values, 'shards'), 1, 1, 64);
   const runId = stringOption(values, 'run-id') ?? newRunId(plan.runIdPrefix);
   try {
@@ -146,13 +165,107 @@ async function coordinateLocalShards({ plan, planFile, connection, out, values, 
   });
   const ndjson = values.ndjson === true;
   const view = new ProgressView(io.stdout, io.stderr, ndjson);
-  io.stderr.write(`run ${runId}: ${count} local shards, traffic starts at ${new Date(startAt).toISOString()}\n`);
+  const fromStdin = values.stdin === true;
+  io.stderr.write(
+    fromStdin
+      ? `run ${runId}: merging ${count} shards' messages from stdin\n`
+      : `run ${runId}: ${count} local shards, traffic starts at ${new Date(startAt).toISOString()}\n`,
+  );
+  const source = fromStdin
+    ? streamSource(io.stdin ?? process.stdin, merger, count, io.stderr)
+    : localSource({ planFile, connection, values, io, merger, count, runId, startAt, reportDir });
+  let userAborted = false;
+  const interrupts = watchInterrupts(io.stderr, { stop: 'stopping every shard (each cleans up its users)', hurry: 'shards: no more waiting for cleanup', cleanupCommand: () => `coder-scaletest cleanup --run-id ${runId}` }, io.signal);
+  interrupts.stop.addEventListener('abort', () => {
+    userAborted = true;
+    source.stop('stopped by the user');
+  });
+  interrupts.hurry.addEventListener('abort', () => source.hurry());
+  let abortedByThreshold = false;
+  const ticker = setInterval(() => {
+    const snapshot = merger.snapshot();
+    view.snapshot(snapshot);
+    const abort = !abortedByThreshold && merger.abortReason();
+    if (abort) {
+      abortedByThreshold = true;
+      source.stop(abort);
+    }
+  }, 1000);
+  try {
+    await Promise.race([source.ended, fromStdin ? new Promise((resolve) => interrupts.stop.addEventListener('abort', resolve)) : source.ended]);
+  } finally {
+    clearInterval(ticker);
+    interrupts.dispose();
+  }
+  // A lost shard cleaned up nothing: its users (and only its users) are deleted here, once it cannot be running.
+  const lostCleanup = source.lostAreGone() ? await cleanUpLostShards(merger, { connection, runId, count, io }) : { deletedUsers: 0, deletedWorkspaces: 0, leftovers: [] };
+  if (!source.lostAreGone() && !merger.ended()) {
+    for (let index = 0; index < count; index++) merger.lose(index, 'still running when the coordinator stopped');
+    io.stderr.write(`shards still running were not cleaned up; once they have stopped: coder-scaletest cleanup --run-id ${runId}\n`);
+  }
+  const outcome = merger.finish({ aborted: userAborted });
+  outcome.cleanup.deletedUsers += lostCleanup.deletedUsers;
+  outcome.cleanup.deletedWorkspaces += lostCleanup.deletedWorkspaces;
+  outcome.cleanup.leftovers.push(...lostCleanup.leftovers);
+  if (lostCleanup.leftovers.length > 0) {
+    outcome.verdict = 'fail';
+    outcome.snapshot.verdict = 'fail';
+    if (outcome.exit === 'passed') Object.assign(outcome, { exit: 'failed', exitCode: EXIT_CODES.failed });
+    outcome.reason = [outcome.reason, `the lost shards' cleanup left ${lostCleanup.leftovers.length} resource(s) behind; remove them with: coder-scaletest cleanup --run-id ${runId}`].filter(Boolean).join('; ');
+    outcome.snapshot.reason = outcome.reason;
+  }
+  view.snapshot(outcome.snapshot);
+  view.finish();
+  await writeMergedReport(reportDir, plan, merger, outcome, io.stderr);
+  (ndjson ? io.stderr : io.stdout).write(mergedSummary(runId, count, outcome));
+  return outcome.exitCode;
+}
+
+/** Shard messages from one stream (several shards' lines mixed, e.g. kubectl logs -f); anything else is skipped. */
+function streamSource(input: NodeJS.ReadableStream, merger: ShardMerger, count: number, stderr: Output): ShardSource {
+  let ended = false;
+  const lines = readline.createInterface({ input });
+  lines.on('line', (line) => {
+    const start = line.indexOf('{"type":"shard-');
+    if (start < 0) return;
+    try {
+      merger.accept(parseShardMessage(line.slice(start)));
+    } catch (error) {
+      stderr.write(`${(error as Error).message}\n`);
+    }
+  });
+  const done = new Promise<void>((resolve) =>
+    lines.on('close', () => {
+      ended = true;
+      for (let index = 0; index < count; index++) merger.lose(index, 'its stream ended without a result');
+      resolve();
+    }),
+  );
+  return {
+    stop: (why) => stderr.write(`stop the shards (e.g. kubectl delete job): ${why}\n`),
+    hurry: () => undefined,
+    ended: done,
+    lostAreGone: () => ended,
+  };
+}
+
+function localSource(options: {
+  planFile: string;
+  connection: DeploymentConnection;
+  values: OptionValues;
+  io: ShardRunContext['io'];
+  merger: ShardMerger;
+  count: number;
+  runId: string;
+  startAt: number;
+  reportDir: string;
+}): ShardSource {
+  const { planFile, connection, values, io, merger, count, runId, startAt, reportDir } = options;
   const { entry, execArgv } = childEntry();
   const passThrough = (['ca-file', 'chromium', 'coder-binary'] as const).flatMap((name) => {
     const value = stringOption(values, name);
     return value === undefined ? [] : [`--${name}`, value];
   });
-  let userAborted = false;
   const shards: LocalShard[] = Array.from({ length: count }, (_, index) => {
     const args = ['run', planFile, '--shard', `${index}/${count}`, '--run-id', runId, '--start-at', String(startAt), '--url', connection.url, '--out', `${reportDir}/shards/${index}`, ...passThrough];
     if (values.insecure === true) args.push('--insecure');
@@ -184,48 +297,9 @@ async function coordinateLocalShards({ plan, planFile, connection, out, values, 
     io.stderr.write(`stopping every shard: ${why}\n`);
     for (const shard of shards) if (shard.child.exitCode === null && shard.child.signalCode === null) shard.child.kill('SIGTERM');
   };
-  const interrupts = watchInterrupts(io.stderr, { stop: 'stopping every shard (each cleans up its users)', hurry: 'shards: no more waiting for cleanup', cleanupCommand: () => `coder-scaletest cleanup --run-id ${runId}` }, io.signal);
-  interrupts.stop.addEventListener('abort', () => {
-    userAborted = true;
-    stopAll('stopped by the user');
-  });
-  interrupts.hurry.addEventListener('abort', () => {
-    for (const shard of shards) shard.child.kill('SIGTERM');
-  });
-  let abortedByThreshold = false;
-  const ticker = setInterval(() => {
-    const snapshot = merger.snapshot();
-    view.snapshot(snapshot);
-    const abort = !abortedByThreshold && merger.abortReason();
-    if (abort) {
-      abortedByThreshold = true;
-      stopAll(abort);
-    }
-  }, 1000);
-  try {
-    await Promise.all(shards.map((shard) => shard.exited));
-  } finally {
-    clearInterval(ticker);
-    interrupts.dispose();
-  }
-  // A lost shard cleaned up nothing: its users (and only its users) are deleted here.
-  const lostCleanup = await cleanUpLostShards(merger, { connection, runId, count, io });
-  const outcome = merger.finish({ aborted: userAborted });
-  outcome.cleanup.deletedUsers += lostCleanup.deletedUsers;
-  outcome.cleanup.deletedWorkspaces += lostCleanup.deletedWorkspaces;
-  outcome.cleanup.leftovers.push(...lostCleanup.leftovers);
-  if (lostCleanup.leftovers.length > 0) {
-    outcome.verdict = 'fail';
-    outcome.snapshot.verdict = 'fail';
-    if (outcome.exit === 'passed') Object.assign(outcome, { exit: 'failed', exitCode: EXIT_CODES.failed });
-    outcome.reason = [outcome.reason, `the lost shards' cleanup left ${lostCleanup.leftovers.length} resource(s) behind; remove them with: coder-scaletest cleanup --run-id ${runId}`].filter(Boolean).join('; ');
-    outcome.snapshot.reason = outcome.reason;
-  }
-  view.snapshot(outcome.snapshot);
-  view.finish();
-  await writeMergedReport(reportDir, plan, merger, outcome, io.stderr);
-  (ndjson ? io.stderr : io.stdout).write(mergedSummary(runId, count, outcome));
-  return outcome.exitCode;
+  // A second SIGTERM is a shard's own "stop waiting for cleanup".
+  const hurry = () => shards.forEach((shard) => shard.child.kill('SIGTERM'));
+  return { stop: stopAll, hurry, ended: Promise.all(shards.map((shard) => shard.exited)).then(() => undefined), lostAreGone: () => true };
 }
 
 async function cleanUpLostShards(
