@@ -3,6 +3,7 @@
 // event-loop lag), so a slow runner is not mistaken for a slow deployment.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'perf_hooks';
 import type { CoderClient } from '../coder/client';
+import { CoderApiError } from '../coder/errors';
 import { httpRequest } from '../coder/httpRequest';
 import type { DeploymentSnapshot, RunnerSnapshot } from '../protocol/snapshot';
 
@@ -84,7 +85,9 @@ export class DeploymentMonitor {
       this.state.lastError = message;
       // A refusal or an error status is coderd down; a slow answer may be a busy runner, so
       // only a run of them counts.
-      const timedOut = (error as Error).name === 'TimeoutError' || /timeout|timed out|within/i.test(message);
+      // A 429 is a busy coderd (or a proxy's limiter), not a down one: judged like a slow answer.
+      const busy = error instanceof CoderApiError && error.status === 429;
+      const timedOut = busy || (error as Error).name === 'TimeoutError' || /timeout|timed out|within/i.test(message);
       this.slowHealthChecks = timedOut ? this.slowHealthChecks + 1 : 0;
       if (timedOut && this.slowHealthChecks < SLOW_HEALTH_CHECKS_FOR_RESTART) return;
       if (this.state.healthy) this.countRestart(`health check failed: ${message}`);
@@ -251,7 +254,9 @@ export class RunnerMonitor {
     this.lastCpu = process.cpuUsage();
     this.lastAt = now;
     const cpuPercent = ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100;
-    const lagP99Ms = this.lag.count > 0 ? this.lag.percentile(99) / 1e6 : 0;
+    // No sample at all means no timer could fire in the whole interval: the loop was stuck
+    // for all of it, the worst lag there is, not none.
+    const lagP99Ms = this.lag.count > 0 ? this.lag.percentile(99) / 1e6 : elapsedMs;
     this.lag.reset();
     const memory = process.memoryUsage();
     const overloaded = cpuPercent >= OVERLOADED_CPU_PERCENT || lagP99Ms >= OVERLOADED_LAG_MS;

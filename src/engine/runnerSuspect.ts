@@ -10,7 +10,7 @@ import type { ParsedThreshold } from './thresholds';
 export interface RunnerSuspicion {
   /** History seconds in which the metric broke its limit. */
   breachedSeconds: number;
-  /** Of those, the seconds in which (or just after which) the runner's event loop stalled. */
+  /** Of those, the seconds in which (or shortly after which) the runner's event loop stalled. */
   stalledSeconds: number;
   worstLagMs: number;
   worstCpuPercent: number;
@@ -19,6 +19,9 @@ export interface RunnerSuspicion {
 }
 
 type PerSecondStat = 'p50' | 'p95' | 'p99';
+
+/** How long after a stall its effects may still be in the recorded round trips. */
+const STALL_AFTERMATH_MS = 5000;
 
 /** The per-second figure of a metric that history keeps, if any (stage round trips and API latency). */
 function perSecondReader(metric: string): ((point: HistoryPoint) => number | undefined) | undefined {
@@ -57,8 +60,9 @@ export function runnerSuspicion(threshold: ParsedThreshold, history: readonly Hi
     const value = read(point);
     if (value === undefined || !breaks(threshold, value)) return;
     breachedSeconds++;
-    // A stall delays the echoes recorded in its own second and in the next one.
-    const around = [point, history[index - 1]].filter((p): p is HistoryPoint => p !== undefined);
+    // A stall delays the echoes recorded in its own second, and the connections then catch
+    // up on their tick schedule for a while (longer on a starved runner): look back a little.
+    const around = history.slice(0, index + 1).filter((p) => p.t >= point.t - STALL_AFTERMATH_MS);
     const stall = around.find((p) => p.eventLoopLagMs >= OVERLOADED_LAG_MS);
     if (!stall) return;
     stalledSeconds++;

@@ -99,6 +99,27 @@ describe('deployment monitor: health', () => {
     }
   });
 
+  it('a 429 on /healthz is a busy deployment, not a restart', async () => {
+    let checks = 0;
+    const server = http.createServer((req, res) => {
+      if (req.url === '/healthz' && ++checks <= 2) {
+        res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+        return void res.end('{"message":"You\'ve been rate limited."}');
+      }
+      res.statusCode = req.url === '/healthz' ? 200 : 404;
+      res.end(req.url === '/healthz' ? 'OK' : '{"message":"not found"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const { restarts, snapshot } = await monitorUntil(url, () => checks, 3);
+      assert.deepStrictEqual(restarts, []);
+      assert.strictEqual(snapshot.healthy, true);
+    } finally {
+      server.close();
+    }
+  });
+
   it('a deployment that keeps resetting connections is down: one restart', async () => {
     const server = await healthServer(() => true);
     try {

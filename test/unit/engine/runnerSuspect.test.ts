@@ -31,9 +31,13 @@ describe('runner suspicion on failed latency thresholds', () => {
     assert.match(suspicion.explanation, /808 ms/);
   });
 
-  it('counts a stall in the second before a breach (late echoes land in the next second)', () => {
+  it('counts a stall in the seconds before a breach (a starved runner catches up on its schedule for a while)', () => {
     const history = [second(1, 12, 3), second(2, 20, 300), second(3, 900, 4), second(4, 10, 2)];
     assert.ok(runnerSuspicion(sshP95, history));
+    const slowRecovery = [second(1, 12, 900), second(2, 700, 0), second(3, 800, 1), second(4, 600, 2), second(5, 10, 2)];
+    assert.strictEqual(runnerSuspicion(sshP95, slowRecovery)?.stalledSeconds, 3);
+    const longAfter = [second(1, 12, 900), ...[2, 3, 4, 5, 6, 7, 8].map((t) => second(t, 10, 1)), second(9, 700, 1)];
+    assert.strictEqual(runnerSuspicion(sshP95, longAfter), undefined, 'a stall 8 s earlier explains nothing');
   });
 
   it('blames nobody but the deployment when the runner kept up while the limit broke', () => {
