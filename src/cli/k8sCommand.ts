@@ -11,9 +11,7 @@ export const K8S_COMMAND: CommandSpec = {
   name: 'k8s',
   summary: 'print the Kubernetes manifests of a sharded run (k8s render PLAN)',
   usage: 'render PLAN --shards N --image IMAGE [options]',
-  description: `Prints the manifests of a sharded run (an Indexed Job, one pod per shard; a ConfigMap with the plan; a
-ServiceAccount with no rights) as YAML documents, for kubectl apply -f -. The owner's session token
-comes from a Secret you create first; it is never written into the manifests. See docs/kubernetes.md.`,
+  description: `Prints the manifests of a sharded run (an Indexed Job, one pod per shard; a ConfigMap with the plan; a ServiceAccount with no rights) as YAML documents, for kubectl apply -f -. The owner's session token comes from a Secret you create first; it is never written into the manifests. See docs/kubernetes.md.`,
   options: [
     { flags: '--shards <N>', help: 'shards (pods), 1 to 1000', expects: 'a whole number of shards from 1 to 1000' },
     { flags: '--image <IMAGE>', help: 'the runner image (see the Dockerfile)', expects: 'a container image reference, e.g. ghcr.io/acme/coder-scaletest:0.1.0' },
