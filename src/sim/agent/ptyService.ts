@@ -31,6 +31,11 @@ export const PTY_BACKENDS: readonly PtyBackend[] = ['buffered', 'screen'];
 const SCREEN_KEPT_BYTES = 16 * 1024;
 /** What GNU screen 4.09 prints when coderd's agent runs `screen -X version` during an attach. */
 const SCREEN_VERSION = 'screen 4.09.00 (GNU) 30-Jan-22';
+/**
+ * The agent spawns a screen client per attach and waits for `screen -X version` before it
+ * reads the socket: the attach output comes a little after the upgrade, and input waits.
+ */
+export const SCREEN_ATTACH_DELAY_MS = 20;
 
 const CLOSE_UNSUPPORTED_DATA = 1003;
 const CLOSE_NORMAL = 1000;
@@ -86,6 +91,8 @@ class TerminalSession {
   private readonly output: ByteRing;
   private attachedBefore = false;
   private readonly sockets = new Set<WebSocket>();
+  /** Screen backend: sockets whose screen client is still starting (no output, input waits). */
+  private readonly starting = new Set<WebSocket>();
   private expiryTimer: NodeJS.Timeout | undefined;
   /** The line typed so far, for commands that print what they read. */
   private pendingLine: Buffer[] = [];
@@ -112,20 +119,37 @@ class TerminalSession {
     return this.sockets.size;
   }
 
-  attach(socket: WebSocket): void {
+  /** Attaches a socket; `ready` runs once the session reads its input (screen: after start-up). */
+  attach(socket: WebSocket, ready: () => void, detachedTtlMs: number): void {
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
-    this.sockets.add(socket);
-    if (this.backend === 'screen') {
-      socket.send(screenAttachOutput(this.height, this.width, this.attachedBefore ? this.output.contents() : undefined), { binary: true });
-    } else if (this.output.length > 0) {
-      socket.send(this.output.contents(), { binary: true });
+    if (this.backend === 'buffered') {
+      this.sockets.add(socket);
+      if (this.output.length > 0) socket.send(this.output.contents(), { binary: true });
+      ready();
+      return;
     }
-    this.attachedBefore = true;
+    this.starting.add(socket);
+    setTimeout(() => {
+      if (!this.starting.delete(socket)) return; // the session ended meanwhile
+      if (socket.readyState !== socket.OPEN) {
+        if (this.sockets.size === 0) this.expireIn(detachedTtlMs);
+        return;
+      }
+      this.sockets.add(socket);
+      socket.send(screenAttachOutput(this.height, this.width, this.attachedBefore ? this.output.contents() : undefined), { binary: true });
+      this.attachedBefore = true;
+      ready();
+    }, SCREEN_ATTACH_DELAY_MS).unref();
   }
 
   detach(socket: WebSocket, ttlMs: number): void {
     if (!this.sockets.delete(socket) || this.sockets.size > 0) return;
+    this.expireIn(ttlMs);
+  }
+
+  private expireIn(ttlMs: number): void {
+    clearTimeout(this.expiryTimer);
     this.expiryTimer = setTimeout(() => this.end(), ttlMs);
     this.expiryTimer.unref();
   }
@@ -168,6 +192,11 @@ class TerminalSession {
   /** The command ended (or the session expired or the agent went away): EOF for every socket. */
   end(terminate = false): void {
     clearTimeout(this.expiryTimer);
+    for (const socket of this.starting) {
+      if (terminate) socket.terminate();
+      else socket.close(CLOSE_NORMAL);
+    }
+    this.starting.clear();
     for (const socket of this.sockets) {
       if (terminate) socket.terminate();
       else socket.close(CLOSE_NORMAL);
@@ -230,7 +259,13 @@ export class PtyService {
       release();
       attached.detach(ws, this.detachedTtlMs);
     });
+    // Input that arrives while the session is not reading yet is read in order once it is.
+    let waiting: Array<[Buffer, boolean]> | undefined = [];
     ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (waiting) waiting.push([data, isBinary]);
+      else read(data, isBinary);
+    });
+    const read = (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
         ws.close(CLOSE_UNSUPPORTED_DATA, 'expected binary message');
         return;
@@ -245,8 +280,16 @@ export class PtyService {
         return;
       }
       for (const request of requests) this.apply(attached, request);
-    });
-    attached.attach(ws);
+    };
+    attached.attach(
+      ws,
+      () => {
+        const early = waiting ?? [];
+        waiting = undefined;
+        for (const [data, isBinary] of early) read(data, isBinary);
+      },
+      this.detachedTtlMs,
+    );
   }
 
   private apply(session: TerminalSession, request: unknown): void {
