@@ -7,8 +7,7 @@
 import { setMaxListeners } from 'events';
 import * as path from 'path';
 import { CoderClient } from '../coder/client';
-import type { DeploymentConnection } from '../coder/connection';
-import type { RunSnapshot, RunStatus, StageName, Verdict } from '../protocol/snapshot';
+import type { RunStatus, StageName, Verdict } from '../protocol/snapshot';
 import { ApiMetrics } from './apiMetrics';
 import { deleteResources, type CleanupOutcome } from './cleanup';
 import { HistoryRecorder } from './history';
@@ -22,55 +21,15 @@ import { stageWindowMs, timelineMs, validatePlan, type Plan } from './plan';
 import { PlanMismatchError, prepareUsers, resolveOrganizationAndTemplate, type CreatedResources, type PreparedUser } from './prepare';
 import { seededRandom } from './random';
 import { reportSink } from './report';
-import { EventLog, SinkSet, type RunArtifacts, type RunSink } from './sinks';
+import type { RunHandle, StartRunOptions } from './runOptions';
+import { EventLog, SinkSet, type RunArtifacts } from './sinks';
 import { SnapshotBuilder } from './snapshotBuilder';
 import { allStages, findTrafficStage, trafficStages } from './stages/registry';
 import { runTimeline } from './timeline';
 
 export { classifyAccessError, DeploymentAccessError, EXIT_CODES, type ExitReason, type RunEvent, type RunResult } from './outcome';
 
-export interface StartRunOptions {
-  /** A validated Plan or plan JSON (validated here; throws PlanError when invalid). */
-  plan: Plan | unknown;
-  connection: DeploymentConnection;
-  /** Reports go to `<outDir>/<runId>/`. */
-  outDir: string;
-  signal?: AbortSignal;
-  /** Cuts cleanup short (e.g. a second Ctrl-C): no new deletions, no more waiting; the rest is reported as left behind. */
-  cleanupSignal?: AbortSignal;
-  /** Shorthand for a sink that only takes events. */
-  log?: (event: RunEvent) => void;
-  /** Further outputs (see ./sinks.ts); the report writer is always one. */
-  sinks?: RunSink[];
-  chromiumPath?: string;
-  coderBinaryPath?: string;
-  cacheDir?: string;
-  /** Snapshot period (ms); 1000 unless a test needs it faster. */
-  snapshotIntervalMs?: number;
-  /** One shard of a sharded run (src/shard): its share of the users, the shared run id, the agreed traffic start. */
-  shard?: ShardAssignment;
-}
-
-export interface ShardAssignment {
-  index: number;
-  count: number;
-  /** Shared by every shard: resource names carry it. */
-  runId: string;
-  /** Epoch ms of traffic T0 agreed by the coordinator; a shard ready late joins the timeline where it is. */
-  startAt?: number;
-}
-
-export interface RunHandle {
-  runId: string;
-  subscribe(listener: (snapshot: RunSnapshot) => void): () => void;
-  /** Adds an output; returns a function that removes it. */
-  addSink(sink: RunSink): () => void;
-  latest(): RunSnapshot;
-  abort(reason?: string): void;
-  /** Whole-run HDR histograms, encoded (what a shard ships to its coordinator). */
-  histograms(): { stages: Record<string, { latency: string; connect?: string }>; api: Record<string, string> };
-  done: Promise<RunResult>;
-}
+export type { RunHandle, ShardAssignment, StartRunOptions } from './runOptions';
 
 export function startRun(options: StartRunOptions): RunHandle {
   const plan = validatePlan(options.plan);
