@@ -74,6 +74,9 @@ function main() {
   step('lint (eslint)', bin('eslint'), ['.']);
   const built = step('build (esbuild)', process.execPath, ['esbuild.mjs']);
   testRun('unit tests', path.join(RESULTS_DIR, 'unit', 'results.json'), bin('mocha'), ['--reporter', 'test/support/resultsReporter.ts']);
+  // The benchmark is a tool, not a test: its smoke only proves it still runs end to end
+  // (no timing is asserted; results go to bench/results/*-smoke.*, ignored by git).
+  step('benchmark smoke (npm run bench -- --smoke)', process.execPath, ['scripts/bench.mjs', '--smoke']);
   // The fault matrix runs the built CLI (dist/cli.js) against the simulated deployment.
   if (built) testRun('fault matrix', path.join(RESULTS_DIR, 'faults', 'results.json'), bin('mocha'), ['--config', 'test/faults/.mocharc.json', '--reporter', 'test/support/resultsReporter.ts']);
   if (built) {
