@@ -106,6 +106,8 @@ async function runOneShard({ plan, connection, out, values, io }: ShardRunContex
     };
     handle.subscribe(emit);
     const result = await handle.done;
+    // The complete final state (cleanup included) before the result line.
+    emit(result.snapshot);
     io.stdout.write(
       `${encodeShardMessage(reporter.result({ exitCode: result.exitCode, status: result.snapshot.status, reason: result.snapshot.reason, cleanup: result.cleanup }))}\n`,
     );

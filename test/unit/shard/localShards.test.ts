@@ -59,6 +59,8 @@ describe('run --shards N --local (shard processes merged like a cluster)', funct
     assert.deepStrictEqual(prepare.progress && { done: prepare.progress.done, total: prepare.progress.total, failed: prepare.progress.failed }, { done: 6, total: 6, failed: 0 });
     // Six users and six workspaces existed: each user was prepared once, by exactly one shard.
     assert.deepStrictEqual(report.cleanup, { deletedUsers: 6, deletedWorkspaces: 6, leftovers: [] });
+    const cleanup = report.stages.find((stage) => stage.name === 'cleanup')!;
+    assert.deepStrictEqual([cleanup.state, cleanup.progress?.done], ['done', 12], 'the shards\' final reports include their cleanup');
     const pty = report.stages.find((stage) => stage.name === 'pty')!;
     assert.strictEqual(pty.connections.target, 6);
     assert.ok(pty.latency.count > 0 && pty.completed === pty.latency.count, 'the merged histogram holds every shard\'s round trips');
