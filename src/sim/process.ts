@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { FaultsConfig } from './faults';
-import type { SimDeploymentOptions, SimStats } from './server';
+import type { SimDeployment, SimDeploymentOptions, SimStats } from './server';
 
 /** argv[2] that turns the CLI bundle into a simulated-deployment child. */
 export const SIM_CHILD_ARG = '__sim-child';
@@ -16,22 +16,18 @@ export type SimChildOptions = Omit<SimDeploymentOptions, 'log'>;
 
 /** Parent → child. */
 type ToChild = { type: 'start'; options: SimChildOptions } | { type: 'stats'; id: number } | { type: 'setFaults'; id: number; faults: FaultsConfig } | { type: 'close' };
+/** What the parent learns of the deployment once it listens (the owner's token included: a secret). */
+type SimAddresses = Pick<SimDeployment, 'url' | 'ownerToken' | 'ownerEmail' | 'organizationId' | 'templateId' | 'prometheusUrl' | 'directSsh'>;
+
 /** Child → parent. */
 type FromChild =
-  | { type: 'ready'; url: string; ownerToken: string; ownerEmail: string; organizationId: string; templateId: string; prometheusUrl: string; directSsh?: { host: string; port: number } }
+  | ({ type: 'ready' } & SimAddresses)
   | { type: 'failed'; message: string }
   | { type: 'log'; line: string }
   | { type: 'reply'; id: number; stats?: SimStats; error?: string };
 
-export interface SimProcess {
-  url: string;
-  /** The owner's session token. A secret: print it only where the user asked for it. */
-  ownerToken: string;
-  ownerEmail: string;
-  organizationId: string;
-  templateId: string;
-  prometheusUrl: string;
-  directSsh?: { host: string; port: number };
+/** The deployment as seen from the parent: its addresses, plus IPC calls in place of the in-process ones. */
+export interface SimProcess extends SimAddresses {
   pid: number;
   stats(): Promise<SimStats>;
   setFaults(faults: FaultsConfig): Promise<void>;
@@ -134,7 +130,7 @@ async function closeChild(child: ChildProcess, exited: Promise<unknown>): Promis
 }
 
 /** The child's side: started by the CLI when argv[2] is SIM_CHILD_ARG and an IPC channel exists. */
-export async function runSimChild(start: (options: SimDeploymentOptions) => Promise<import('./server').SimDeployment>): Promise<number> {
+export async function runSimChild(start: (options: SimDeploymentOptions) => Promise<SimDeployment>): Promise<number> {
   if (!process.send) {
     process.stderr.write(`${SIM_CHILD_ARG} is internal: it runs only as a child process with an IPC channel\n`);
     return 2;
@@ -145,7 +141,7 @@ export async function runSimChild(start: (options: SimDeploymentOptions) => Prom
       if (message.type === 'start') resolve(message.options);
     }),
   );
-  let sim: import('./server').SimDeployment;
+  let sim: SimDeployment;
   try {
     sim = await start({ ...options, log: (line) => send({ type: 'log', line }) });
   } catch (error) {
