@@ -6,8 +6,10 @@
 // element that target's page shows once its data has arrived is there.
 import { createHash, X509Certificate } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { deprioritizeBrowsers } from './processPriority';
+import { deprioritizeBrowsers, nicedLauncher } from './processPriority';
 import type { TlsOptions } from '../coder/connection';
 import type { StageMetrics } from './metrics';
 import type { Plan } from './plan';
@@ -104,12 +106,23 @@ export async function launchDashboardBrowser(options: {
   const executablePath = findChromium(options.chromiumPath);
   const { chromium } = await import('playwright-core');
   const args = [...CHROMIUM_FLAGS, ...chromiumTlsFlags(options.tls)];
+  const launcherDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coder-scaletest-browser-'));
+  const removeLauncher = () => fs.rmSync(launcherDir, { recursive: true, force: true });
   let browser: Browser;
   try {
     // Playwright's own signal handlers would close the browser and, on SIGINT, exit the process
     // at once: no cleanup, no report. The run handles stop signals and closes the browser itself.
-    browser = await chromium.launch({ executablePath, headless: true, args, timeout: 60_000, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+    browser = await chromium.launch({
+      executablePath: nicedLauncher(executablePath, launcherDir),
+      headless: true,
+      args,
+      timeout: 60_000,
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    });
   } catch (error) {
+    removeLauncher();
     throw new ChromiumNotFoundError(`Chromium at ${executablePath} did not start (${(error as Error).message.split('\n')[0]}).`);
   }
   const users = await Promise.all(
@@ -123,8 +136,16 @@ export async function launchDashboardBrowser(options: {
       return { user, context, page };
     }),
   );
+  // Started through `nice` already; this catches a browser that could not be (no `nice` here).
   deprioritizeBrowsers();
-  return { users, close: () => browser.close().catch(() => undefined) };
+  return {
+    users,
+    close: () =>
+      browser
+        .close()
+        .catch(() => undefined)
+        .finally(removeLauncher),
+  };
 }
 
 export interface DashboardStageOptions {

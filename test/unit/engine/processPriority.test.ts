@@ -1,7 +1,9 @@
 import * as assert from 'assert';
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as os from 'os';
-import { browserProcessTree } from '../../../src/engine/processPriority';
+import * as path from 'path';
+import { BROWSER_NICENESS, browserProcessTree, nicedLauncher } from '../../../src/engine/processPriority';
 
 describe('browser process priority', () => {
   it('finds the whole tree under a matching child, and nothing else', async function () {
@@ -21,6 +23,20 @@ describe('browser process priority', () => {
     } finally {
       browser.kill();
       other.kill();
+    }
+  });
+
+  it('starts the browser through a launcher that lowers its priority from the start, arguments intact', function () {
+    if (process.platform !== 'linux') this.skip();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'niced-'));
+    try {
+      const launcher = nicedLauncher('/bin/sh', dir);
+      assert.notStrictEqual(launcher, '/bin/sh');
+      const result = spawnSync(launcher, ['-c', 'echo "$(cut -d" " -f19 /proc/$$/stat) $1"', 'sh', 'it is me'], { encoding: 'utf8' });
+      assert.strictEqual(result.status, 0, result.stderr);
+      assert.strictEqual(result.stdout.trim(), `${BROWSER_NICENESS} it is me`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
