@@ -127,18 +127,32 @@ export async function openSshEchoChannel(options: SshEchoChannelOptions): Promis
     config.username = transport.username ?? 'coder';
   }
 
-  const stream = await new Promise<ClientChannel>((resolve, reject) => {
+  const stream = await connectAndExec(client, config, cli, command, describeTarget, options.signal, transport.kind === 'cli' ? transport.binaryPath : undefined);
+  return echoChannelOver(stream, client, cli, options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+}
+
+/** Connects `client` (through the CLI's stdio when `cli` is set) and starts `command`; rejects with what went wrong. */
+function connectAndExec(
+  client: Client,
+  config: ConnectConfig,
+  cli: CliStdioTransport | undefined,
+  command: string,
+  describeTarget: string,
+  signal: AbortSignal | undefined,
+  binaryPath: string | undefined,
+): Promise<ClientChannel> {
+  return new Promise<ClientChannel>((resolve, reject) => {
     let settled = false;
     const fail = (reason: string) => {
       if (settled) return;
       settled = true;
-      options.signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       client.end();
       cli?.child.kill();
       reject(new SshChannelError(`SSH to ${describeTarget} failed: ${reason}`));
     };
     const onAbort = () => fail('cancelled');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
     // 'close' comes after the CLI's stderr has been read to its end, so the message has it all.
     const cliExit = (code: number | null, signal: NodeJS.Signals | null) =>
       fail(`the coder CLI ${code === null ? `was killed by ${signal}` : `exited with code ${code}`}${cli!.stderrTail() ? `: ${cli!.stderrTail()}` : ''}`);
@@ -149,8 +163,8 @@ export async function openSshEchoChannel(options: SshEchoChannelOptions): Promis
     cli?.child.once('error', (error: NodeJS.ErrnoException) => {
       // ENOENT for a file that exists means its interpreter is missing: the simulator's CLI is
       // a Node script (#!/usr/bin/env node), so `node` must be on PATH.
-      const hint = error.code === 'ENOENT' && transport.kind === 'cli' && fs.existsSync(transport.binaryPath) ? ' (its interpreter was not found; the simulated deployment\'s CLI needs `node` on PATH)' : '';
-      fail(`cannot run the coder CLI ${transport.kind === 'cli' ? transport.binaryPath : ''}: ${error.message}${hint}`);
+      const hint = error.code === 'ENOENT' && binaryPath !== undefined && fs.existsSync(binaryPath) ? ' (its interpreter was not found; the simulated deployment\'s CLI needs `node` on PATH)' : '';
+      fail(`cannot run the coder CLI ${binaryPath ?? ''}: ${error.message}${hint}`);
     });
     client.on('error', (error) => failOnSsh(error.message));
     client.once('close', () => failOnSsh('the connection closed during the handshake'));
@@ -162,7 +176,7 @@ export async function openSshEchoChannel(options: SshEchoChannelOptions): Promis
         if (error) return fail(`exec refused: ${error.message}`);
         if (settled) return void channel.close();
         settled = true;
-        options.signal?.removeEventListener('abort', onAbort);
+        signal?.removeEventListener('abort', onAbort);
         resolve(channel);
       });
     });
@@ -171,7 +185,10 @@ export async function openSshEchoChannel(options: SshEchoChannelOptions): Promis
     // Nagle's algorithm against delayed ACKs each waits ~40 ms (a 400 ms connect on loopback).
     client.setNoDelay(true);
   });
+}
 
+/** The echo channel over an exec'd command's stream; closing ends the SSH connection (and the CLI). */
+function echoChannelOver(stream: ClientChannel, client: Client, cli: CliStdioTransport | undefined, closeTimeoutMs: number): EchoChannel {
   const dataListeners = new Listeners<[chunk: Buffer]>();
   const closeListeners = new Listeners<[info: EchoCloseInfo]>();
   let closing = false;
@@ -220,7 +237,7 @@ export async function openSshEchoChannel(options: SshEchoChannelOptions): Promis
       const timer = setTimeout(() => {
         client.end();
         cli?.child.kill();
-      }, options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+      }, closeTimeoutMs);
       await finished;
       clearTimeout(timer);
     },
