@@ -317,7 +317,8 @@ async function demoCommand(args: string[], io: CliIo): Promise<number> {
 
   info.write(`starting the embedded simulated Coder deployment...\n`);
   // In a process of its own, so the simulator's half of the traffic cannot stall the runner.
-  const sim = await startSimDeploymentProcess({ buildDurationMs: 1500, agentConnectDelayMs: 500, directSsh: true });
+  // Below the runner's CPU priority: on one machine, the runner's event loop is the stopwatch.
+  const sim = await startSimDeploymentProcess({ buildDurationMs: 1500, agentConnectDelayMs: 500, directSsh: true, niceness: 5 });
   try {
     const plan = demoPlan(defaultPlan(), {
       users,

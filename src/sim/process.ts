@@ -5,6 +5,7 @@
 // options, readiness and the owner's token travel over the IPC channel, never argv or stdio.
 import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import type { FaultsConfig } from './faults';
 import type { SimDeployment, SimDeploymentOptions, SimStats } from './server';
@@ -15,7 +16,7 @@ export const SIM_CHILD_ARG = '__sim-child';
 export type SimChildOptions = Omit<SimDeploymentOptions, 'log'>;
 
 /** Parent → child. */
-type ToChild = { type: 'start'; options: SimChildOptions } | { type: 'stats'; id: number } | { type: 'setFaults'; id: number; faults: FaultsConfig } | { type: 'close' };
+type ToChild = { type: 'start'; options: SimChildOptions; niceness?: number } | { type: 'stats'; id: number } | { type: 'setFaults'; id: number; faults: FaultsConfig } | { type: 'close' };
 /** What the parent learns of the deployment once it listens (the owner's token included: a secret). */
 type SimAddresses = Pick<SimDeployment, 'url' | 'ownerToken' | 'ownerEmail' | 'organizationId' | 'templateId' | 'prometheusUrl' | 'directSsh'>;
 
@@ -44,6 +45,12 @@ export interface StartSimProcessOptions extends SimChildOptions {
   log?(line: string): void;
   /** How long to wait for the child to listen (default 30 s). */
   startTimeoutMs?: number;
+  /**
+   * Run the deployment this much below the runner's CPU priority (Linux niceness steps). When the deployment shares
+   * the runner's machine (the demo), the runner's event loop is the stopwatch and must not wait
+   * for the deployment's CPU; the deployment's own slowness still shows, as latency.
+   */
+  niceness?: number;
 }
 
 const CLOSE_TIMEOUT_MS = 10_000;
@@ -56,7 +63,7 @@ export function childEntry(): { entry: string; execArgv: string[] } {
 }
 
 export function startSimDeploymentProcess(options: StartSimProcessOptions = {}): Promise<SimProcess> {
-  const { entry: explicitEntry, execArgv: entryExecArgv = [], log, startTimeoutMs = 30_000, ...simOptions } = options;
+  const { entry: explicitEntry, execArgv: entryExecArgv = [], log, startTimeoutMs = 30_000, niceness, ...simOptions } = options;
   const { entry, execArgv } = explicitEntry ? { entry: explicitEntry, execArgv: entryExecArgv } : childEntry();
   const child = fork(entry, [SIM_CHILD_ARG], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderrTail = '';
@@ -116,7 +123,7 @@ export function startSimDeploymentProcess(options: StartSimProcessOptions = {}):
         }
       }
     });
-    child.send({ type: 'start', options: simOptions } satisfies ToChild);
+    child.send({ type: 'start', options: simOptions, niceness } satisfies ToChild);
   });
 }
 
@@ -136,11 +143,20 @@ export async function runSimChild(start: (options: SimDeploymentOptions) => Prom
     return 2;
   }
   const send = (message: FromChild) => process.send?.(message);
-  const options = await new Promise<SimChildOptions>((resolve) =>
+  const { options, niceness } = await new Promise<{ options: SimChildOptions; niceness?: number }>((resolve) =>
     process.once('message', (message: ToChild) => {
-      if (message.type === 'start') resolve(message.options);
+      if (message.type === 'start') resolve(message);
     }),
   );
+  if (niceness) {
+    try {
+      // Relative to the runner's (inherited at fork). The main thread serves everything;
+      // threads made from now on inherit its niceness.
+      os.setPriority(Math.min(19, os.getPriority() + niceness));
+    } catch {
+      // Not allowed here: the deployment runs at the usual priority.
+    }
+  }
   let sim: SimDeployment;
   try {
     sim = await start({ ...options, log: (line) => send({ type: 'log', line }) });

@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import * as net from 'net';
+import * as os from 'os';
 import { CoderClient } from '../../../src/coder/client';
 import { startSimDeploymentProcess } from '../../../src/sim/process';
 
@@ -16,9 +17,10 @@ describe('simulated deployment in a process of its own', function () {
   this.timeout(60_000);
 
   it('serves the API from another pid, reports stats over IPC and exits on close', async () => {
-    const sim = await startSimDeploymentProcess({ buildDurationMs: 100, agentConnectDelayMs: 50, directSsh: true });
+    const sim = await startSimDeploymentProcess({ buildDurationMs: 100, agentConnectDelayMs: 50, directSsh: true, niceness: 5 });
     try {
       assert.notStrictEqual(sim.pid, process.pid);
+      assert.strictEqual(os.getPriority(sim.pid), Math.min(19, os.getPriority() + 5), 'runs below the runner');
       assert.ok(sim.directSsh && sim.directSsh.port > 0);
       const owner = new CoderClient({ url: sim.url, token: sim.ownerToken });
       try {
