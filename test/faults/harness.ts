@@ -8,8 +8,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CoderClient } from '../../src/coder/client';
-import { defaultPlan, type Plan } from '../../src/engine/plan';
+import type { Plan } from '../../src/engine/plan';
 import { startSimDeployment, type SimDeployment } from '../../src/sim';
+import { scaledDownPlan } from '../support/scaledDownPlan';
 
 export const CLI = path.resolve(__dirname, '../../dist/cli.js');
 
@@ -25,23 +26,12 @@ export type Stage = 'ssh' | 'pty' | 'apps' | 'dashboard';
  * (SSH T0-T1, web terminal T1-T2, apps T2-T3, dashboard T3-T4) so a signal can be aimed at one.
  */
 export function faultPlan(sim: SimDeployment, options: { users?: number; staggered?: boolean; dashboard?: boolean; mutate?: (plan: Plan) => void } = {}): Plan {
-  const plan = defaultPlan();
+  const plan = scaledDownPlan(sim, { users: options.users ?? 3, slotSeconds: 1.5, dashboard: options.dashboard ?? false });
   plan.name = 'fault matrix';
-  plan.users = options.users ?? 3;
-  plan.timeline.slotSeconds = 1.5;
-  plan.concurrency = { prepare: 4, cleanup: 4 };
-  plan.traffic.ssh.transport = 'direct';
-  plan.traffic.ssh.directAddress = `${sim.directSsh!.host}:${sim.directSsh!.port}`;
-  plan.traffic.dashboard.enabled = options.dashboard ?? false;
   plan.traffic.dashboard.maxBrowsers = 1;
-  plan.traffic.dashboard.intervalSeconds = 0.5;
-  plan.traffic.dashboard.jitterSeconds = 0.2;
-  plan.timeouts.echoSeconds = 5;
   plan.timeouts.cleanupSeconds = 60;
   const stages = ['ssh', 'pty', 'apps', 'dashboard'] as const;
   stages.forEach((stage, index) => (plan.timeline[stage] = options.staggered ? [index, index + 1] : [0, 2]));
-  // Behaviour, not speed, on a busy 2-core machine: latency limits widened (speed is the bench's).
-  for (const threshold of plan.thresholds) threshold.expression = threshold.expression.replace(/< \d+ms/, '< 5s');
   options.mutate?.(plan);
   return plan;
 }

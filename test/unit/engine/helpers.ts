@@ -5,32 +5,21 @@ import * as os from 'os';
 import * as path from 'path';
 import { CoderClient } from '../../../src/coder/client';
 import type { DeploymentConnection } from '../../../src/coder/connection';
-import { defaultPlan, type Plan } from '../../../src/engine/plan';
+import type { Plan } from '../../../src/engine/plan';
 import { startRun } from '../../../src/engine/run';
 import { startSimDeployment, type SimDeployment } from '../../../src/sim';
+import { scaledDownPlan } from '../../support/scaledDownPlan';
 
 export async function startTestSim(): Promise<SimDeployment> {
   return startSimDeployment({ buildDurationMs: 300, agentConnectDelayMs: 100, directSsh: true });
 }
 
-/**
- * The default plan scaled down: few users, 1 s slots. Latency limits are widened to 5 s: these
- * tests check behaviour, not speed, on a noisy 2-core machine (speed targets live in the bench).
- */
+/** The scaled-down plan of the engine tests: 2 users, 1 s slots unless told otherwise. */
 export function smallPlan(
   sim: SimDeployment,
   overrides: { users?: number; slotSeconds?: number; dashboard?: boolean; only?: Array<'ssh' | 'pty' | 'apps'> } = {},
 ): Plan {
-  const plan = defaultPlan();
-  plan.users = overrides.users ?? 2;
-  plan.timeline.slotSeconds = overrides.slotSeconds ?? 1;
-  plan.concurrency = { prepare: 4, cleanup: 4 };
-  plan.traffic.ssh.transport = 'direct';
-  plan.traffic.ssh.directAddress = `${sim.directSsh!.host}:${sim.directSsh!.port}`;
-  plan.traffic.dashboard.enabled = overrides.dashboard ?? false;
-  plan.traffic.dashboard.intervalSeconds = 0.5;
-  plan.traffic.dashboard.jitterSeconds = 0.2;
-  plan.timeouts.echoSeconds = 5;
+  const plan = scaledDownPlan(sim, { users: overrides.users ?? 2, slotSeconds: overrides.slotSeconds ?? 1, dashboard: overrides.dashboard ?? false });
   if (overrides.only) {
     // Just these echo stages, all in the first slots, to keep fault tests short.
     for (const stage of ['ssh', 'pty', 'apps'] as const) {
@@ -38,7 +27,6 @@ export function smallPlan(
       plan.timeline[stage] = [0, 2];
     }
   }
-  for (const threshold of plan.thresholds) threshold.expression = threshold.expression.replace('< 300ms', '< 5s');
   return plan;
 }
 
