@@ -17,6 +17,12 @@ export interface FaultsConfig {
    * (seconds), as coderd's rate limiter does; applied after errorRates.
    */
   rateLimited?: Partial<Record<EndpointClass | 'all', { fraction: number; retryAfterSeconds: number }>>;
+  /**
+   * Latency that grows with load: each echo of a web terminal, SSH or app connection waits
+   * msPerConnection × (live connections of that kind − above), never below 0; API requests
+   * wait msPerRequest × (requests in flight − above).
+   */
+  loadLatency?: LoadLatencyConfig;
   /** Drop a fraction of PTY / SSH / app connections after a delay. */
   dropConnections?: Partial<Record<'pty' | 'ssh' | 'apps', { fraction: number; afterMs: number }>>;
   /** Fraction (0..1) of workspace builds that fail. */
@@ -32,3 +38,10 @@ export interface FaultsConfig {
   /** Reconnecting-PTY backend for sessions started from now on: 'screen' = a workspace image with GNU screen on PATH (see docs/fidelity-pty.md). */
   ptyBackend?: 'buffered' | 'screen';
 }
+
+/** Data-plane connection kinds the load-growing latency applies to (as dropConnections). */
+export type LoadLatencyKind = 'pty' | 'ssh' | 'apps';
+
+export type LoadLatencyConfig = Partial<Record<LoadLatencyKind, { msPerConnection: number; above?: number }>> & {
+  api?: { msPerRequest: number; above?: number };
+};

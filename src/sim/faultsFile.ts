@@ -14,6 +14,24 @@ function perClass<T extends TSchema>(value: T) {
   return Type.Partial(Type.Object(Object.fromEntries([...endpointClasses, 'all'].map((name) => [name, value])), strict), strict);
 }
 
+/** A minute per connection is far beyond any echo timeout: larger values are typos. */
+const PerUnitMillis = Type.Number({ minimum: 0, maximum: 60_000 });
+const Above = Type.Optional(Type.Integer({ minimum: 0 }));
+
+function loadLatencySchema() {
+  const perConnection = Type.Object({ msPerConnection: PerUnitMillis, above: Above }, strict);
+  return Type.Partial(
+    Type.Object(
+      {
+        ...Object.fromEntries(['pty', 'ssh', 'apps'].map((kind) => [kind, perConnection])),
+        api: Type.Object({ msPerRequest: PerUnitMillis, above: Above }, strict),
+      },
+      strict,
+    ),
+    strict,
+  );
+}
+
 export const FaultsSchema = Type.Object(
   {
     latency: Type.Optional(perClass(Type.Object({ ms: Millis, jitterMs: Type.Optional(Millis) }, strict))),
@@ -28,6 +46,7 @@ export const FaultsSchema = Type.Object(
         strict,
       ),
     ),
+    loadLatency: Type.Optional(loadLatencySchema()),
     failBuilds: Type.Optional(Fraction),
     agentsNeverConnect: Type.Optional(Fraction),
     restart: Type.Optional(Type.Object({ atMs: Millis, downForMs: Millis }, strict)),
@@ -47,6 +66,9 @@ export function validateFaults(value: unknown, source = 'faults'): FaultsConfig 
     const where = error.instancePath || '(top level)';
     if (error.keyword === 'additionalProperties') {
       return `${where}: unknown knob "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+    }
+    if (error.keyword === 'required') {
+      return `${where}: missing "${(error.params as { missingProperty: string }).missingProperty}"`;
     }
     return `${where}: ${error.message}`;
   });

@@ -48,7 +48,9 @@ export function createRouter(sim: SimContext, faults: FaultInjector, rateLimiter
     const path = metricPath(target);
     const started = performance.now();
     sim.metrics.concurrentRequests.inc({ method, path });
+    faults.inFlight++;
     res.once('close', () => {
+      faults.inFlight--;
       sim.metrics.concurrentRequests.dec({ method, path });
       sim.metrics.requestsProcessed.inc({ code: String(res.statusCode), method, path });
       sim.metrics.requestLatencies.observe({ method, path }, (performance.now() - started) / 1000);

@@ -52,9 +52,13 @@ export class AppService {
     }
     this.server.handleUpgrade(req, socket, head, (ws) => {
       const release = this.live.add('app', 'apps', agent, () => ws.terminate());
+      const loaded = this.live.echoDelay('apps');
       ws.on('error', () => {});
-      ws.on('close', release);
-      ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
+      ws.on('close', () => {
+        loaded.cancel();
+        release();
+      });
+      ws.on('message', (data: Buffer, isBinary: boolean) => loaded.run(() => ws.send(data, { binary: isBinary })));
     });
   }
 

@@ -2,11 +2,13 @@
 // for deployment/stats, the connection-drop fault, the restart fault (resetAll) and
 // forgetting a deleted workspace's agent.
 import type { AgentRef, AgentServicesOptions, SessionKind } from '../agentServices';
+import { loadDelayMs, OrderedDelay } from './loadLatency';
 
 export type DropFaultKey = 'pty' | 'ssh' | 'apps';
 
 interface LiveConnection {
   kind: SessionKind;
+  faultKey: DropFaultKey;
   agent: AgentRef;
   /** Cuts the connection abruptly, as a crash or network reset would. */
   kill(): void;
@@ -36,15 +38,31 @@ export class LiveConnections {
     apps: new CountedSelector(),
   };
 
+  private readonly counts: Record<DropFaultKey, number> = { pty: 0, ssh: 0, apps: 0 };
+
   constructor(private readonly options: AgentServicesOptions) {}
+
+  /**
+   * An echo path of one `faultKey` connection under the load-growing latency fault: what
+   * `echo` is given runs after the delay the current number of live connections calls for,
+   * in order. `cancel` when the connection ends.
+   */
+  echoDelay(faultKey: DropFaultKey): { run(action: () => void): void; cancel(): void } {
+    const delay = new OrderedDelay();
+    return {
+      run: (action) => delay.run(loadDelayMs(this.options.faults(), faultKey, this.counts[faultKey]), action),
+      cancel: () => delay.cancel(),
+    };
+  }
 
   /**
    * Registers a new connection, counts its session and applies the drop fault. Returns the
    * release function to call exactly once when the connection ends (extra calls are no-ops).
    */
   add(kind: SessionKind, faultKey: DropFaultKey, agent: AgentRef, kill: () => void): () => void {
-    const connection: LiveConnection = { kind, agent, kill };
+    const connection: LiveConnection = { kind, faultKey, agent, kill };
     this.connections.add(connection);
+    this.counts[faultKey]++;
     this.options.onSessionChange(kind, 1, agent);
     const drop = this.options.faults().dropConnections?.[faultKey];
     if (drop && drop.fraction > 0 && this.selectors[faultKey].next(drop.fraction)) {
@@ -52,6 +70,7 @@ export class LiveConnections {
     }
     return () => {
       if (!this.connections.delete(connection)) return;
+      this.counts[faultKey]--;
       clearTimeout(connection.dropTimer);
       this.options.onSessionChange(kind, -1, agent);
     };

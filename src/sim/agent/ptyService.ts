@@ -251,20 +251,25 @@ export class PtyService {
     }
     const attached = session;
     const release = this.live.add('reconnecting_pty', 'pty', agent, () => ws.terminate());
+    // The load-growing latency fault holds input back, so its echo comes late, in order.
+    const loaded = this.live.echoDelay('pty');
     const input = new JsonObjectStream();
     ws.on('error', () => {
       // ws closes the socket itself (e.g. 1009 for an oversized frame); 'close' cleans up.
     });
     ws.on('close', () => {
+      loaded.cancel();
       release();
       attached.detach(ws, this.detachedTtlMs);
     });
     // Input that arrives while the session is not reading yet is read in order once it is.
     let waiting: Array<[Buffer, boolean]> | undefined = [];
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (waiting) waiting.push([data, isBinary]);
-      else read(data, isBinary);
-    });
+    ws.on('message', (data: Buffer, isBinary: boolean) =>
+      loaded.run(() => {
+        if (waiting) waiting.push([data, isBinary]);
+        else read(data, isBinary);
+      }),
+    );
     const read = (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
         ws.close(CLOSE_UNSUPPORTED_DATA, 'expected binary message');

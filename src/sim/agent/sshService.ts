@@ -128,9 +128,12 @@ export class SshService {
           finish(127);
           return;
         }
-        stream.on('data', (chunk: Buffer) => stream.write(chunk));
+        // The load-growing latency fault holds each chunk back before dd writes it.
+        const loaded = this.live.echoDelay('ssh');
+        stream.on('data', (chunk: Buffer) => loaded.run(() => stream.write(chunk)));
         // dd read EOF: it exits 0 once everything read has been written.
-        stream.on('end', () => finish(0));
+        stream.on('end', () => loaded.run(() => finish(0)));
+        stream.on('close', () => loaded.cancel());
       });
       session.on('signal', (acceptSignal, _reject, { name }) => {
         acceptSignal?.();

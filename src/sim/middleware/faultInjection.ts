@@ -11,6 +11,8 @@ export const INJECTED_ERROR = new HttpError(500, 'An internal server error occur
 export class FaultInjector {
   down = false;
   restarts = 0;
+  /** HTTP requests being handled now (the router counts them), for the load-growing API latency. */
+  inFlight = 0;
   private restartTimers: NodeJS.Timeout[] = [];
   // Exact fractions, evenly spread (rate 0.1 fails every 10th request), so runs are repeatable.
   private readonly errorSelectors = Object.fromEntries(endpointClasses.map((name) => [name, new CountedSelector()])) as Record<
@@ -33,6 +35,9 @@ export class FaultInjector {
       const jitter = latency.jitterMs ? (Math.random() * 2 - 1) * latency.jitterMs : 0;
       await sleep(Math.max(0, latency.ms + jitter));
     }
+    const loaded = faults.loadLatency?.api;
+    const loadMs = loaded ? loaded.msPerRequest * Math.max(0, this.inFlight - (loaded.above ?? 0)) : 0;
+    if (loadMs > 0) await sleep(loadMs);
     const rate = faults.errorRates?.[endpointClass] ?? faults.errorRates?.all ?? 0;
     if (rate > 0 && this.errorSelectors[endpointClass].next(rate)) return INJECTED_ERROR;
     // coderd's rate limiter covers the API, not /healthz.
