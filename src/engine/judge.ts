@@ -3,6 +3,8 @@
 // and gives each stage and the run its verdict. Pure: fed snapshots, it holds no run.
 import type { HistoryPoint, RunSnapshot, StageSnapshot, ThresholdSnapshot, Verdict } from '../protocol/snapshot';
 import type { ThresholdSpec } from './plan';
+import { bindBaseline, type FixedEvaluation } from './baseline/judging';
+import type { BaselineLookup } from './baseline/store';
 import { runnerSuspicion } from './runnerSuspect';
 import { evaluateThreshold, parseThreshold, type ParsedThreshold } from './thresholds';
 
@@ -11,6 +13,8 @@ interface JudgedThreshold {
   spec: ThresholdSpec;
   state: ThresholdSnapshot;
   breachedSince?: number;
+  /** A baseline threshold without a baseline to compare with: always this. */
+  fixed?: FixedEvaluation;
 }
 
 /** A stage's verdict and the reasons behind it. */
@@ -22,13 +26,15 @@ export interface StageJudgement {
 export class ThresholdJudge {
   private readonly thresholds: JudgedThreshold[];
 
-  constructor(specs: ThresholdSpec[]) {
+  /** `baseline`: the plan's baseline run, for thresholds written against it (`… < baseline * 1.2`). */
+  constructor(specs: ThresholdSpec[], baseline?: BaselineLookup) {
     this.thresholds = specs.map((spec) => {
-      const parsed = parseThreshold(spec.expression);
+      const { parsed, fixed } = bindBaseline(parseThreshold(spec.expression), baseline);
       return {
         parsed,
         spec,
-        state: { expression: spec.expression, metric: parsed.metric, observed: null, observedText: 'no data', verdict: 'pending', abortOnFail: spec.abortOnFail },
+        fixed,
+        state: { expression: spec.expression, metric: parsed.metric, observed: null, observedText: 'no data', verdict: 'pending', abortOnFail: spec.abortOnFail, limit: parsed.limitText },
       };
     });
   }
@@ -42,7 +48,7 @@ export class ThresholdJudge {
     const now = options.now ?? Date.now();
     let abort: string | undefined;
     for (const threshold of this.thresholds) {
-      Object.assign(threshold.state, { reason: undefined }, evaluateThreshold(threshold.parsed, snapshot, options.final));
+      Object.assign(threshold.state, { reason: undefined }, threshold.fixed ?? evaluateThreshold(threshold.parsed, snapshot, options.final));
       if (options.final || threshold.state.verdict !== 'fail') {
         threshold.breachedSince = undefined;
         continue;

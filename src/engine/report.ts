@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { RunSnapshot } from '../protocol/snapshot';
+import { baselineHtml, baselineSection, type BaselineReportSection } from './baseline/reportSection';
 import { reportChartsSource } from './chartSource';
 import type { RunEvent, RunResult } from './outcome';
 import type { Plan } from './plan';
@@ -34,6 +35,8 @@ export interface RunReport {
   events: RunEvent[];
   /** The final snapshot, history included. */
   snapshot: RunSnapshot;
+  /** When the plan had a baseline run: per stage, better / worse / same (docs/baselines.md). */
+  baseline?: BaselineReportSection;
 }
 
 /** The report writer as a run output: writes the three files when the run is over. */
@@ -74,6 +77,7 @@ export async function writeReports(dir: string, result: RunResult, artifacts: Ru
     histograms: input.histograms,
     events: input.events,
     snapshot,
+    baseline: baselineSection(input.baseline, { runId: snapshot.runId, snapshot, histograms: input.histograms }),
   };
   await fs.promises.mkdir(input.dir, { recursive: true });
   await Promise.all([
@@ -175,7 +179,7 @@ export function reportHtml(report: RunReport): string {
     })
     .join('\n');
   const thresholdRows = report.thresholds
-    .map((t) => `<tr><td><code>${html(t.expression)}</code></td><td>${badge(t.verdict)}</td><td>${html(t.observedText)}</td><td>${html(t.reason ?? '')}</td></tr>`)
+    .map((t) => `<tr><td><code>${html(t.expression)}</code>${t.limit ? `<br><span class="muted">${html(t.limit)}</span>` : ''}</td><td>${badge(t.verdict)}</td><td>${html(t.observedText)}</td><td>${html(t.reason ?? '')}</td></tr>`)
     .join('\n');
   const d = report.deployment;
   const cleanup = report.cleanup;
@@ -207,6 +211,7 @@ ${stageRows}</table>
 <h2>Thresholds</h2>
 <table><tr><th>Expression</th><th>Verdict</th><th>Observed</th><th>Reason</th></tr>
 ${thresholdRows}</table>
+${baselineHtml(report.baseline)}
 <h2>Over time</h2>
 <section id="charts" class="charts" aria-label="Charts"></section>
 <h2>Deployment and runner</h2>

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { CoderClient } from '../coder/client';
 import type { RunStatus, StageName, Verdict } from '../protocol/snapshot';
 import { ApiMetrics } from './apiMetrics';
+import { baselineForRun, type BaselineLookup } from './baseline/store';
 import { deleteResources, type CleanupOutcome } from './cleanup';
 import { HistoryRecorder } from './history';
 import { ThresholdJudge } from './judge';
@@ -58,6 +59,8 @@ class Run {
   private readonly api = new ApiMetrics();
   private readonly runner = new RunnerMonitor();
   private readonly judge: ThresholdJudge;
+  /** The plan's baseline run (docs/baselines.md), read once at the start. */
+  private readonly baseline: BaselineLookup;
   private readonly history = new HistoryRecorder();
   private readonly events = new EventLog();
   private readonly random: () => number;
@@ -94,7 +97,8 @@ class Run {
       const planned = findTrafficStage(stage.id) ? stageWindowMs(plan, stage.id) : undefined;
       return new StageMetrics(stage.id, stage.title, planned, stage.color);
     });
-    this.judge = new ThresholdJudge(plan.thresholds);
+    this.baseline = baselineForRun(options.outDir, plan);
+    this.judge = new ThresholdJudge(plan.thresholds, this.baseline);
     this.builder = new SnapshotBuilder(
       {
         runId,
@@ -377,6 +381,7 @@ class Run {
       plan: this.plan,
       histograms: { stages: Object.fromEntries(stages), api: this.api.encodedHistograms() },
       events: this.events.events,
+      baseline: this.baseline,
     };
   }
 }

@@ -3,6 +3,7 @@
 // report writer, the CLI's live table or NDJSON and the extension's views subscribe; the run
 // never formats for any of them. A failing sink is reported and never stops the run.
 import type { RunSnapshot } from '../protocol/snapshot';
+import type { BaselineLookup } from './baseline/store';
 import type { Plan } from './plan';
 import type { RunEvent, RunResult } from './outcome';
 
@@ -13,6 +14,8 @@ export interface RunArtifacts {
   histograms: { stages: Record<string, string>; api: Record<string, string> };
   /** The run's recent events (bounded). */
   events: RunEvent[];
+  /** The plan's baseline as the run found it at its start (docs/baselines.md). */
+  baseline?: BaselineLookup;
 }
 
 export interface RunSink {

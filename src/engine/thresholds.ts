@@ -1,5 +1,7 @@
 // Readable pass criteria: `<metric> <op> <value><unit?>`, e.g. `pty.rtt.p95 < 300ms`,
-// `ssh.disconnects <= 1%`, `api.errors_5xx == 0`. Thresholds are evaluated on a RunSnapshot,
+// `ssh.disconnects <= 1%`, `api.errors_5xx == 0`, or relative to the plan's baseline run:
+// `<metric> <op> baseline [* <factor>] [+|- <value><unit?>]`, e.g. `pty.rtt.p95 < baseline * 1.2`,
+// `api.errors_5xx <= baseline` (docs/baselines.md). Thresholds are evaluated on a RunSnapshot,
 // the same complete state every face sees, so a live view, the final verdict and a merged
 // shard snapshot all agree.
 import type { LatencySummary, RunSnapshot, StageName, StageSnapshot, ThresholdSnapshot, Verdict } from '../protocol/snapshot';
@@ -19,6 +21,10 @@ export interface ParsedThreshold {
   limit: number;
   unit: Unit;
   kind: MetricKind;
+  /** `… baseline * factor + offset`: the limit is NaN until resolved against a baseline run (offset in base units). */
+  baseline?: { factor: number; offset: number };
+  /** A resolved baseline limit in words, e.g. `< 240ms (baseline 200ms × 1.2)`. */
+  limitText?: string;
 }
 
 interface MetricDefinition {
@@ -154,38 +160,80 @@ export function metricCatalogue(): string[] {
 }
 
 const SYNTAX = /^\s*([A-Za-z0-9_.]+)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*(ms|s|%)?\s*$/;
+const BASELINE_SYNTAX = /^\s*([A-Za-z0-9_.]+)\s*(<=|>=|==|!=|<|>)\s*baseline\s*(?:\*\s*(\d+(?:\.\d+)?)\s*)?(?:([+-])\s*(\d+(?:\.\d+)?)\s*(ms|s|%)?)?\s*$/;
+const HOW_TO_WRITE =
+  'write <metric> <op> <value><unit>, e.g. "pty.rtt.p95 < 300ms", or <metric> <op> baseline [* <factor>] [+|- <value><unit>], ' +
+  'e.g. "pty.rtt.p95 < baseline * 1.2 + 10ms" (ops: < <= > >= == !=; units: ms, s, %, or none)';
 
-/** Parses an expression; throws an Error whose message says what is wrong and how to write it. */
-export function parseThreshold(expression: string): ParsedThreshold {
-  const match = SYNTAX.exec(expression);
-  if (!match) {
-    throw new Error(
-      `cannot read "${expression}": write <metric> <op> <value><unit>, e.g. "pty.rtt.p95 < 300ms" ` +
-        '(ops: < <= > >= == !=; units: ms, s, %, or none)',
-    );
-  }
-  const [, metric, op, rawValue, rawUnit] = match;
-  const unit = (rawUnit ?? '') as Unit;
-  const definition = lookupMetric(metric);
-  if (!definition) throw new Error(`unknown metric "${metric}"; known metrics: ${metricCatalogue().join(', ')}`);
-  const value = Number(rawValue);
-  let limit: number;
+/** A limit of `definition`'s kind in base units, or an Error saying which unit fits the metric. */
+function limitInBaseUnits(metric: string, definition: MetricDefinition, value: number, unit: Unit): number {
   switch (definition.kind) {
     case 'duration':
       if (unit === '%') throw new Error(`"${metric}" is a duration: give the limit in ms or s (e.g. 300ms), not %`);
-      limit = unit === 's' ? value * 1000 : value;
-      break;
+      return unit === 's' ? value * 1000 : value;
     case 'ratio':
       if (unit !== '%') throw new Error(`"${metric}" is a percentage: write the limit with %, e.g. "${metric} >= 90%"`);
-      limit = value / 100;
-      break;
+      return value / 100;
     case 'count':
       if (unit === 'ms' || unit === 's') throw new Error(`"${metric}" is a count: give a number (e.g. 0) or a share (e.g. 1%), not ${unit}`);
       if (unit === '%' && !definition.percentBase) throw new Error(`"${metric}" is a plain count: % is not defined for it`);
-      limit = unit === '%' ? value / 100 : value;
-      break;
+      return unit === '%' ? value / 100 : value;
   }
+}
+
+function definitionOf(metric: string): MetricDefinition {
+  const definition = lookupMetric(metric);
+  if (!definition) throw new Error(`unknown metric "${metric}"; known metrics: ${metricCatalogue().join(', ')}`);
+  return definition;
+}
+
+/** `<metric> <op> baseline [* factor] [+|- offset]`; the unit is the offset's, else the metric's own. */
+function parseBaselineThreshold(expression: string, match: RegExpExecArray): ParsedThreshold {
+  const [, metric, op, rawFactor, sign, rawOffset, rawUnit] = match;
+  const definition = definitionOf(metric);
+  const factor = rawFactor === undefined ? 1 : Number(rawFactor);
+  if (!(factor > 0)) throw new Error(`cannot read "${expression}": the factor after "baseline *" must be above 0, e.g. "baseline * 1.2"`);
+  const implicit: Unit = definition.kind === 'duration' ? 'ms' : definition.kind === 'ratio' ? '%' : '';
+  const unit = rawUnit === undefined ? implicit : (rawUnit as Unit);
+  const offset = rawOffset === undefined ? 0 : limitInBaseUnits(metric, definition, Number(rawOffset), unit) * (sign === '-' ? -1 : 1);
+  return { expression, metric, op: op as Op, limit: Number.NaN, unit, kind: definition.kind, baseline: { factor, offset } };
+}
+
+/** Parses an expression; throws an Error whose message says what is wrong and how to write it. */
+export function parseThreshold(expression: string): ParsedThreshold {
+  const relative = BASELINE_SYNTAX.exec(expression);
+  if (relative) return parseBaselineThreshold(expression, relative);
+  const match = SYNTAX.exec(expression);
+  if (!match) {
+    const hint = /baseline/i.test(expression) ? ' (with a baseline: "baseline" first, then "* <factor>", then "+ <value><unit>")' : '';
+    throw new Error(`cannot read "${expression}": ${HOW_TO_WRITE}${hint}`);
+  }
+  const [, metric, op, rawValue, rawUnit] = match;
+  const unit = (rawUnit ?? '') as Unit;
+  const definition = definitionOf(metric);
+  const limit = limitInBaseUnits(metric, definition, Number(rawValue), unit);
   return { expression, metric, op: op as Op, limit, unit, kind: definition.kind };
+}
+
+/**
+ * A baseline threshold with its limit computed from the baseline run's own value of the metric
+ * (read like the observed value: same unit, same % base). Null when the baseline has no data.
+ */
+export function resolveBaselineLimit(threshold: ParsedThreshold, baselineSnapshot: RunSnapshot): ParsedThreshold | null {
+  if (!threshold.baseline) return threshold;
+  const value = observedValue(threshold, baselineSnapshot);
+  if (value === null) return null;
+  const { factor, offset } = threshold.baseline;
+  const limit = value * factor + offset;
+  const text = (n: number) => formatLimit(threshold, n);
+  const steps = `${text(value)}${factor !== 1 ? ` × ${factor}` : ''}${offset ? ` ${offset > 0 ? '+' : '−'} ${text(Math.abs(offset))}` : ''}`;
+  return { ...threshold, limit, limitText: `${threshold.op} ${text(limit)} (baseline ${steps})` };
+}
+
+/** Like formatObserved, with sub-10 ms durations to 0.01 ms (loopback baselines are often under 1 ms). */
+function formatLimit(threshold: ParsedThreshold, value: number): string {
+  if (threshold.kind === 'duration' && threshold.unit !== 's' && Math.abs(value) < 10) return `${Math.round(value * 100) / 100}ms`;
+  return formatObserved(threshold, value);
 }
 
 function compare(observed: number, op: Op, limit: number): boolean {
@@ -213,6 +261,15 @@ export function formatObserved(threshold: ParsedThreshold, observed: number | nu
   return String(Math.round(observed * 100) / 100);
 }
 
+/** The metric's value on `snapshot` in the threshold's terms (a share when written with %), null without data. */
+export function observedValue(threshold: ParsedThreshold, snapshot: RunSnapshot): number | null {
+  const definition = cachedMetric(threshold.metric);
+  const observed = definition.read(snapshot);
+  if (observed === null || threshold.unit !== '%' || definition.kind !== 'count') return observed;
+  const base = definition.percentBase!(snapshot);
+  return base > 0 ? observed / base : null;
+}
+
 /**
  * Evaluates one threshold on a snapshot. Live (`final` false), a missing value is pending; at
  * the end it fails (a stage that ran but produced no samples must not pass silently), unless
@@ -225,6 +282,9 @@ export function evaluateThreshold(
 ): Pick<ThresholdSnapshot, 'observed' | 'observedText' | 'verdict' | 'reason'> {
   const definition = cachedMetric(threshold.metric);
   const stage = definition.stage ? stageOf(snapshot, definition.stage) : undefined;
+  if (threshold.baseline && Number.isNaN(threshold.limit)) {
+    return { observed: null, observedText: 'no baseline', verdict: 'skipped', reason: 'no baseline run to compare with' };
+  }
   if (stage?.state === 'skipped') {
     return { observed: null, observedText: 'not run', verdict: 'skipped', reason: `${stage.title} stage did not run` };
   }
@@ -232,21 +292,13 @@ export function evaluateThreshold(
   if (threshold.kind === 'ratio' && stage && stage.state !== 'done' && !final) {
     return { observed: null, observedText: 'after the stage', verdict: 'pending' };
   }
-  let observed = definition.read(snapshot);
-  if (observed !== null && threshold.unit === '%' && definition.kind === 'count') {
-    const base = definition.percentBase!(snapshot);
-    observed = base > 0 ? observed / base : null;
-  }
+  const observed = observedValue(threshold, snapshot);
   const observedText = formatObserved(threshold, observed);
   if (observed === null) {
     const verdict: Verdict = final ? 'fail' : 'pending';
     return { observed, observedText, verdict, reason: final ? `no data for ${threshold.metric}` : undefined };
   }
   const ok = compare(observed, threshold.op, threshold.limit);
-  return {
-    observed,
-    observedText,
-    verdict: ok ? 'pass' : 'fail',
-    reason: ok ? undefined : `${threshold.metric} was ${observedText}, required ${threshold.expression.replace(threshold.metric, '').trim()}`,
-  };
+  const required = threshold.limitText ?? threshold.expression.replace(threshold.metric, '').trim();
+  return { observed, observedText, verdict: ok ? 'pass' : 'fail', reason: ok ? undefined : `${threshold.metric} was ${observedText}, required ${required}` };
 }

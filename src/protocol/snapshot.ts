@@ -91,6 +91,8 @@ export interface ThresholdSnapshot {
   verdict: Verdict;
   abortOnFail: boolean;
   reason?: string;
+  /** A baseline threshold's limit as resolved from the baseline run, e.g. `< 240ms (baseline 200ms × 1.2)`. */
+  limit?: string;
   /**
    * Set on a failed latency threshold when the runner's own event loop stalled in most of the
    * seconds in which the limit was broken: the figure is the runner's, not the deployment's.
