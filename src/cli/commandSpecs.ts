@@ -1,6 +1,7 @@
 // Every command's options, once: commander parses with them and writes the help from them.
 import { version } from '../../package.json';
 import { commandHelp, type CommandSpec, type OptionSpec } from './args';
+import { BASELINE_COMMAND, MARK_BASELINE_OPTION } from './baselineCommand';
 import { K8S_COMMAND } from './k8sCommand';
 import { SHARD_RUN_OPTIONS } from './shardCommands';
 import { SIM_COMMAND } from './simCommand';
@@ -41,6 +42,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       ndjson,
       chromium,
       { flags: '--coder-binary <PATH>', help: 'the coder CLI for SSH (default: downloaded from the deployment)', expects: 'the path of a coder CLI binary' },
+      MARK_BASELINE_OPTION,
       ...SHARD_RUN_OPTIONS,
     ],
   },
@@ -84,6 +86,7 @@ finish and lists what is left (exit 130); a second stops waiting; a third exits 
   },
   sim: SIM_COMMAND,
   k8s: K8S_COMMAND,
+  baseline: BASELINE_COMMAND,
 };
 
 export function usageOverview(): string {

@@ -16,6 +16,7 @@ import { ProgressView, renderSummary, type Output } from './progress';
 import { parseCommandArgs, stringOption, UsageError, wantsHelp, wholeNumberOption, type OptionValues } from './args';
 import { COMMANDS, usageOf, usageOverview } from './commandSpecs';
 import { ABORTED_EXIT, watchInterrupts } from './interrupts';
+import { markAfterRun, runBaselineCommand } from './baselineCommand';
 import { runK8sCommand } from './k8sCommand';
 import { isShardedRun, runShardedCommand } from './shardCommands';
 import { runSimCommand } from './simCommand';
@@ -54,6 +55,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await runSimCommand(rest);
       case 'k8s':
         return await runK8sCommand(rest, io, readPlan);
+      case 'baseline':
+        return runBaselineCommand(rest, io, readPlan);
       case '--version':
       case '-v':
         io.stdout.write(`${version}\n`);
@@ -223,13 +226,17 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
   const out = stringOption(values, 'out') ?? 'scaletest-results';
   checkOutDir(out);
   checkChromium(plan, stringOption(values, 'chromium'));
-  if (isShardedRun(values)) return runShardedCommand({ plan, planFile: positionals[0]!, connection, out, values, io });
+  if (isShardedRun(values)) {
+    if (values['mark-baseline'] === true) throw new UsageError('--mark-baseline is not available for a sharded run yet: mark a run with `baseline set` instead', 'run');
+    return runShardedCommand({ plan, planFile: positionals[0]!, connection, out, values, io });
+  }
   const result = await execute(
     plan,
     connection,
     { out, ndjson: values.ndjson === true, chromium: stringOption(values, 'chromium'), coderBinary: stringOption(values, 'coder-binary') },
     io,
   );
+  if (values['mark-baseline'] === true) markAfterRun(result, out, io);
   return result.exitCode;
 }
 
