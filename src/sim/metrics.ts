@@ -4,6 +4,7 @@
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AgentMetricsCollector, type AgentMetricRow } from './agentMetrics';
 
 export class SimMetrics {
   readonly registry = new Registry();
@@ -72,6 +73,18 @@ export class SimMetrics {
         this.set(metrics.startTimeSeconds);
       },
     });
+  }
+
+  private agentMetrics?: AgentMetricsCollector;
+
+  /** Starts coderd's per-agent gauges (agents up, connections, connection latencies). */
+  startAgentMetrics(agents: () => AgentMetricRow[], intervalMs?: number): void {
+    this.agentMetrics ??= new AgentMetricsCollector(this.registry, agents, intervalMs);
+    this.agentMetrics.start();
+  }
+
+  stopAgentMetrics(): void {
+    this.agentMetrics?.stop();
   }
 
   markRestarted(): void {

@@ -13,6 +13,7 @@ import type { AgentServices, SessionKind } from './agentServices';
 import type { SimContext, SimDeploymentOptions } from './context';
 import type { FaultsConfig } from './faults';
 import { validateFaults } from './faultsFile';
+import { agentMetricRows } from './agentMetrics';
 import { SimMetrics } from './metrics';
 import { FaultInjector } from './middleware/faultInjection';
 import { RateLimiter } from './middleware/rateLimit';
@@ -144,6 +145,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
   const directSsh = options.directSsh ? await sim.agents.listenDirectSsh(host, 0) : undefined;
   faults.scheduleRestart();
   stats.start(sim);
+  sim.metrics.startAgentMetrics(() => agentMetricRows(store));
   sim.log(`sim: serving ${sim.baseUrl} (Prometheus ${prometheus.url})`);
 
   let closed = false;
@@ -175,6 +177,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
       closed = true;
       faults.cancel();
       stats.stop();
+      sim.metrics.stopAgentMetrics();
       store.dispose();
       for (const client of sim.apiSockets.clients) client.terminate();
       sim.apiSockets.close();
