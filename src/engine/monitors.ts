@@ -4,8 +4,11 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'perf_hooks';
 import type { CoderClient } from '../coder/client';
 import { CoderApiError } from '../coder/errors';
-import { httpRequest } from '../coder/httpRequest';
 import type { DeploymentSnapshot, RunnerSnapshot } from '../protocol/snapshot';
+import { NodeCpuScraper, ProcessCpuScraper } from './cpuScrapers';
+import { agentConnectionLatenciesMs, fetchText, histogramQuantile, nearestRank, parsePrometheusText, sumOf } from './promText';
+
+export { agentConnectionLatenciesMs, histogramQuantile, nearestRank, parsePrometheusText, type PromSample } from './promText';
 
 /** Health failures or restart signals closer together than this are one restart. */
 const RESTART_DEBOUNCE_MS = 15_000;
@@ -22,15 +25,20 @@ export class DeploymentMonitor {
   private inFlight = false;
   private slowHealthChecks = 0;
   private readonly prometheus?: PrometheusScraper;
+  private readonly provisioner?: ProcessCpuScraper;
+  private readonly database?: NodeCpuScraper;
 
   constructor(
     private readonly client: CoderClient,
     url: string,
     prometheusUrl: string | undefined,
     private readonly onRestart: (why: string) => void,
+    around: { provisionerPrometheusUrl?: string; databaseMetricsUrl?: string } = {},
   ) {
     this.state = { url, healthy: true, restarts: 0 };
     if (prometheusUrl) this.prometheus = new PrometheusScraper(prometheusUrl);
+    if (around.provisionerPrometheusUrl) this.provisioner = new ProcessCpuScraper(around.provisionerPrometheusUrl);
+    if (around.databaseMetricsUrl) this.database = new NodeCpuScraper(around.databaseMetricsUrl);
   }
 
   start(): void {
@@ -44,7 +52,8 @@ export class DeploymentMonitor {
   }
 
   snapshot(): DeploymentSnapshot {
-    return { ...this.state, stats: this.state.stats && { ...this.state.stats }, prometheus: this.state.prometheus && { ...this.state.prometheus } };
+    const { stats, prometheus, provisioner, database } = this.state;
+    return { ...this.state, stats: stats && { ...stats }, prometheus: prometheus && { ...prometheus }, provisioner: provisioner && { ...provisioner }, database: database && { ...database } };
   }
 
   private countRestart(why: string): void {
@@ -61,7 +70,7 @@ export class DeploymentMonitor {
     this.inFlight = true;
     const slow = this.polls++ % SLOW_POLL_EVERY === 0;
     try {
-      await Promise.all([this.checkHealth(), slow ? this.checkVersionAndStats() : undefined, this.scrape()]);
+      await Promise.all([this.checkHealth(), slow ? this.checkVersionAndStats() : undefined, this.scrape(), this.scrapeAround()]);
     } finally {
       this.inFlight = false;
     }
@@ -118,6 +127,13 @@ export class DeploymentMonitor {
     }
   }
 
+  /** The provisioner daemon's and the database host's CPU, for the reference figures. */
+  private async scrapeAround(): Promise<void> {
+    const [provisioner, database] = await Promise.all([this.provisioner?.scrape(), this.database?.scrape()]);
+    if (provisioner) this.state.provisioner = provisioner;
+    if (database) this.state.database = database;
+  }
+
   private async scrape(): Promise<void> {
     if (!this.prometheus) return;
     const figures = await this.prometheus.scrape();
@@ -127,54 +143,6 @@ export class DeploymentMonitor {
       this.countRestart('coderd process start time changed (Prometheus)');
     }
   }
-}
-
-// ---- Prometheus text format ----
-
-export interface PromSample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses the Prometheus text exposition format (comments and blank lines skipped). */
-export function parsePrometheusText(text: string): PromSample[] {
-  const samples: PromSample[] = [];
-  const line = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
-  const label = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-  for (const raw of text.split('\n')) {
-    if (!raw || raw.startsWith('#')) continue;
-    const match = line.exec(raw.trim());
-    if (!match) continue;
-    const labels: Record<string, string> = {};
-    for (const [, key, value] of (match[2] ?? '').matchAll(label)) labels[key] = value.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    const value = match[3] === '+Inf' ? Infinity : match[3] === '-Inf' ? -Infinity : Number(match[3]);
-    samples.push({ name: match[1], labels, value });
-  }
-  return samples;
-}
-
-const sumOf = (samples: PromSample[], name: string): number | undefined => {
-  const matching = samples.filter((sample) => sample.name === name);
-  return matching.length ? matching.reduce((total, sample) => total + sample.value, 0) : undefined;
-};
-
-/** p-quantile (0..1) of a cumulative histogram given as (upper bound, count) pairs; linear within a bucket. */
-export function histogramQuantile(buckets: Array<{ le: number; count: number }>, q: number): number | undefined {
-  const sorted = [...buckets].sort((a, b) => a.le - b.le);
-  const total = sorted.at(-1)?.count ?? 0;
-  if (total <= 0) return undefined;
-  const rank = q * total;
-  let previous = { le: 0, count: 0 };
-  for (const bucket of sorted) {
-    if (bucket.count >= rank) {
-      if (!Number.isFinite(bucket.le)) return previous.le;
-      const inBucket = bucket.count - previous.count;
-      return inBucket > 0 ? previous.le + ((bucket.le - previous.le) * (rank - previous.count)) / inBucket : bucket.le;
-    }
-    previous = bucket;
-  }
-  return previous.le;
 }
 
 type PrometheusFigures = NonNullable<DeploymentSnapshot['prometheus']>;
@@ -189,10 +157,11 @@ export class PrometheusScraper {
     try {
       text = await fetchText(this.url, 3000);
     } catch (error) {
-      return { scrapeError: `cannot scrape ${this.url}: ${(error as Error).message}` };
+      return { scrapeError: `cannot scrape ${this.url}: ${(error as Error).message}`, scrapedAt: Date.now() };
     }
     const samples = parsePrometheusText(text);
     const at = Date.now();
+    const agentLatencies = agentConnectionLatenciesMs(samples);
     const cpu = sumOf(samples, 'process_cpu_seconds_total');
     const requests = sumOf(samples, 'coderd_api_requests_processed_total');
     const buckets = new Map<number, number>();
@@ -217,15 +186,13 @@ export class PrometheusScraper {
       concurrentRequests: sumOf(samples, 'coderd_api_concurrent_requests'),
       concurrentWebsockets: sumOf(samples, 'coderd_api_concurrent_websockets'),
       startTimeSeconds: sumOf(samples, 'process_start_time_seconds'),
+      agentConnectionLatencyP90Ms: nearestRank(agentLatencies, 0.9),
+      agentConnectionLatencyP95Ms: nearestRank(agentLatencies, 0.95),
+      scrapedAt: at,
     };
   }
 }
 
-async function fetchText(url: string, timeoutMs: number): Promise<string> {
-  const response = await httpRequest({ url, timeoutMs });
-  if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
-  return response.body.toString('utf8');
-}
 
 // ---- the runner itself ----
 

@@ -48,6 +48,12 @@ function planProperties(stages: readonly TrafficStageDefinition[]) {
             description: 'coderd Prometheus endpoint (e.g. http://127.0.0.1:2112/metrics) to show the deployment\'s CPU, request rate, latency and WebSockets.',
           }),
         ),
+        provisionerPrometheusUrl: Type.Optional(
+          Type.String({ pattern: '^https?://', description: 'An external provisioner daemon\'s Prometheus endpoint (`coder provisioner start` with CODER_PROMETHEUS_ENABLE=true), for its CPU beside Coder\'s reference figures.' }),
+        ),
+        databaseMetricsUrl: Type.Optional(
+          Type.String({ pattern: '^https?://', description: 'A Prometheus node_exporter on the database host (node_cpu_seconds_total), for the database\'s CPU beside Coder\'s reference figures.' }),
+        ),
       },
       { additionalProperties: false, default: {}, description: 'The deployment under test.' },
     ),

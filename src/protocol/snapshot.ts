@@ -2,6 +2,7 @@
 // table, NDJSON, VS Code webview, Kubernetes shard merger). Always complete, never a delta:
 // a listener that missed messages (a hidden webview, a restarted shard reader) is correct
 // again after the next one. Plain JSON only (no Maps, no Dates, no functions).
+import type { ReferenceSnapshot } from './reference';
 
 /**
  * A stage id. The engine's stage registry (src/engine/stages) decides which stages exist: the
@@ -134,8 +135,17 @@ export interface DeploymentSnapshot {
     concurrentRequests?: number;
     concurrentWebsockets?: number;
     startTimeSeconds?: number;
+    /** p90 / p95 over the agents of coderd_agents_connection_latencies_seconds (preferred DERP region). */
+    agentConnectionLatencyP90Ms?: number;
+    agentConnectionLatencyP95Ms?: number;
+    /** Epoch ms of the scrape these figures come from. */
+    scrapedAt?: number;
     scrapeError?: string;
   };
+  /** An external provisioner daemon's Prometheus endpoint, when the plan names one. */
+  provisioner?: { cpuCores?: number; scrapedAt?: number; scrapeError?: string };
+  /** The database host's node_exporter, when the plan names one. */
+  database?: { cpuPercent?: number; scrapedAt?: number; scrapeError?: string };
 }
 
 export interface RunnerSnapshot {
@@ -209,4 +219,6 @@ export interface RunSnapshot {
   runnerSuspect?: string;
   /** Where the reports are (or will be) written. */
   reportDir?: string;
+  /** Coder's reference figures beside the measured ones (src/engine/reference). */
+  reference?: ReferenceSnapshot;
 }
