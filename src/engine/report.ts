@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { RunSnapshot } from '../protocol/snapshot';
 import { baselineHtml, baselineSection, type BaselineReportSection } from './baseline/reportSection';
+import { referenceSectionHtml } from './reference/html';
 import { reportChartsSource } from './chartSource';
 import type { RunEvent, RunResult } from './outcome';
 import type { Plan } from './plan';
@@ -29,6 +30,8 @@ export interface RunReport {
   api: RunSnapshot['api'];
   deployment: RunSnapshot['deployment'];
   runner: RunSnapshot['runner'];
+  /** Coder's reference figures beside the measured ones. */
+  reference?: RunSnapshot['reference'];
   cleanup: RunResult['cleanup'];
   /** Whole-run HDR histograms (microseconds), compressed base64 (hdr-histogram-js encoding). */
   histograms: RunArtifacts['histograms'];
@@ -73,6 +76,7 @@ export async function writeReports(dir: string, result: RunResult, artifacts: Ru
     api: snapshot.api,
     deployment: snapshot.deployment,
     runner: snapshot.runner,
+    reference: snapshot.reference,
     cleanup: input.result.cleanup,
     histograms: input.histograms,
     events: input.events,
@@ -214,6 +218,7 @@ ${thresholdRows}</table>
 ${baselineHtml(report.baseline)}
 <h2>Over time</h2>
 <section id="charts" class="charts" aria-label="Charts"></section>
+${referenceSectionHtml(report.snapshot.reference)}
 <h2>Deployment and runner</h2>
 <table>
 <tr><th>Deployment</th><td>${html(d.url)} ${d.version ? `(version ${html(d.version)})` : ''} · restarts ${d.restarts} · ${d.healthy ? 'healthy' : 'unhealthy'}${d.lastError ? ` · last error: ${html(d.lastError)}` : ''}</td></tr>

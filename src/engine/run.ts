@@ -12,6 +12,7 @@ import { ApiMetrics } from './apiMetrics';
 import { baselineForRun, type BaselineLookup } from './baseline/store';
 import { deleteResources, type CleanupOutcome } from './cleanup';
 import { HistoryRecorder } from './history';
+import { ReferenceCollector } from './reference/collector';
 import { ThresholdJudge } from './judge';
 import { StageMetrics } from './metrics';
 import { DeploymentMonitor, RunnerMonitor } from './monitors';
@@ -62,6 +63,7 @@ class Run {
   /** The plan's baseline run (docs/baselines.md), read once at the start. */
   private readonly baseline: BaselineLookup;
   private readonly history = new HistoryRecorder();
+  private readonly reference: ReferenceCollector;
   private readonly events = new EventLog();
   private readonly random: () => number;
   private monitor?: DeploymentMonitor;
@@ -99,6 +101,8 @@ class Run {
     });
     this.baseline = baselineForRun(options.outDir, plan);
     this.judge = new ThresholdJudge(plan.thresholds, this.baseline);
+    const { prometheusUrl, provisionerPrometheusUrl, databaseMetricsUrl } = plan.deployment;
+    this.reference = new ReferenceCollector({ users: plan.users, prometheusUrl, provisionerPrometheusUrl, databaseMetricsUrl });
     this.builder = new SnapshotBuilder(
       {
         runId,
@@ -116,6 +120,7 @@ class Run {
         runner: () => this.runner.latest(),
         thresholds: () => this.judge.states(),
         history: () => this.history.points(),
+        reference: () => this.reference.view(),
         state: () => ({
           status: this.status,
           verdict: this.verdict,
@@ -176,8 +181,12 @@ class Run {
     this.log('info', `run ${this.runId} of "${this.plan.name}" against ${this.options.connection.url}: ${this.plan.users} users`);
     try {
       const ownerOrgs = await this.checkAccess();
-      this.monitor = new DeploymentMonitor(monitorClient, this.options.connection.url, this.plan.deployment.prometheusUrl, (why) =>
-        this.log('error', `deployment restart detected: ${why}`),
+      this.monitor = new DeploymentMonitor(
+        monitorClient,
+        this.options.connection.url,
+        this.plan.deployment.prometheusUrl,
+        (why) => this.log('error', `deployment restart detected: ${why}`),
+        this.plan.deployment,
       );
       this.monitor.start();
       const users = await this.prepare(owner, ownerOrgs, created);
@@ -333,6 +342,7 @@ class Run {
     if (abort) this.abort(abort, false);
     snapshot.thresholds = this.judge.states();
     this.history.record(snapshot);
+    this.reference.record(snapshot);
     snapshot.history = this.history.points();
     this.sinks.snapshot(snapshot);
   }

@@ -3,6 +3,7 @@
 // through small interfaces, so a stage's figures may come from this process (StageMetrics) or
 // be merged from several producers (worker threads, Kubernetes shards) that each ship counters
 // and encoded HDR histograms: anything that yields a StageSnapshot is a stage source.
+import type { ReferenceSnapshot } from '../protocol/reference';
 import type { DeploymentSnapshot, HistoryPoint, RunnerSnapshot, RunSnapshot, RunStatus, StageName, StageSnapshot, ThresholdSnapshot, Verdict } from '../protocol/snapshot';
 
 /** One stage's figures as the snapshot shows them; StageMetrics is one. */
@@ -37,6 +38,8 @@ export interface SnapshotSources {
   thresholds(): ThresholdSnapshot[];
   history(): HistoryPoint[];
   state(): RunState;
+  /** Coder's reference figures beside the measured ones, when the run collects them. */
+  reference?(): ReferenceSnapshot;
 }
 
 export interface RunIdentity {
@@ -85,6 +88,7 @@ export class SnapshotBuilder {
       reason: state.reason,
       runnerSuspect: state.runnerSuspect,
       reportDir: this.identity.reportDir,
+      reference: this.sources.reference?.(),
     };
   }
 }

@@ -1,0 +1,186 @@
+// Collects, snapshot by snapshot, what the reference figures need: each fresh scrape of coderd's
+// Prometheus endpoint (and of the optional provisioner and database endpoints) is filed under
+// the phases of the run it happened in (traffic, dashboards, web terminal + apps, prepare),
+// so the figures are read per phase: "median API request rate during dashboards".
+import * as os from 'os';
+import type { ReferenceSnapshot } from '../../protocol/reference';
+import type { RunSnapshot } from '../../protocol/snapshot';
+import { REFERENCE_FIGURES, type ReferenceFigure, type ReferencePhase, type ReferenceSeries, type ReferenceStatistic } from './coderReference2000';
+import { referenceTable, type FigureMeasurement, type RunnerMachine } from './compare';
+
+/** Samples kept per phase and series; beyond it every other one goes (medians stay close). */
+const MAX_SAMPLES = 20_000;
+
+export interface ReferenceSettings {
+  /** The run's users: the base of the linear scaling. */
+  users: number;
+  prometheusUrl?: string;
+  provisionerPrometheusUrl?: string;
+  databaseMetricsUrl?: string;
+  /** The runner machine (default: this one). */
+  runner?: RunnerMachine;
+}
+
+type Source = 'coderd' | 'provisioner' | 'database';
+
+const SOURCE_OF: Record<ReferenceSeries, Source> = {
+  coderdCpuCores: 'coderd',
+  apiRequestsPerSecond: 'coderd',
+  websockets: 'coderd',
+  agentLatencyP90Ms: 'coderd',
+  agentLatencyP95Ms: 'coderd',
+  provisionerCpuCores: 'provisioner',
+  databaseCpuPercent: 'database',
+};
+
+/** Where each series comes from, as the report names it. */
+const METRIC_OF: Record<ReferenceSeries, string> = {
+  coderdCpuCores: 'rate(process_cpu_seconds_total) of coderd',
+  apiRequestsPerSecond: 'rate(coderd_api_requests_processed_total)',
+  websockets: 'sum(coderd_api_concurrent_websockets)',
+  agentLatencyP90Ms: 'p90 over the agents of coderd_agents_connection_latencies_seconds{preferred="true"}',
+  agentLatencyP95Ms: 'p95 over the agents of coderd_agents_connection_latencies_seconds{preferred="true"}',
+  provisionerCpuCores: "rate(process_cpu_seconds_total) of the provisioner daemon",
+  databaseCpuPercent: 'CPU busy share from node_cpu_seconds_total of the database host',
+};
+
+/** Which setting measures a source, for figures the run could not measure. */
+export const HOW_TO_ENABLE: Record<Source, string> = {
+  coderd:
+    "Not measured: set `deployment.prometheusUrl` in the plan to coderd's Prometheus endpoint; coderd serves it when started with `CODER_PROMETHEUS_ENABLE=true` (on `CODER_PROMETHEUS_ADDRESS`, default 127.0.0.1:2112, path /metrics).",
+  provisioner:
+    "Not measured: built-in provisioners run inside coderd, so their CPU is part of coderd's. Run external provisioner daemons (`coder provisioner start` with `CODER_PROMETHEUS_ENABLE=true`) and set `deployment.provisionerPrometheusUrl` to one daemon's /metrics endpoint.",
+  database:
+    "Not measured: set `deployment.databaseMetricsUrl` to a Prometheus node_exporter on the database host (its `node_cpu_seconds_total` gives the CPU utilisation). coderd's `CODER_PROMETHEUS_COLLECT_DB_METRICS=true` reports query latencies, not CPU; for a managed database (Cloud SQL, RDS) read its CPU utilisation in the provider's monitoring.",
+};
+
+const PHASE_MISSING: Record<ReferencePhase, string> = {
+  traffic: 'no traffic stage ran while the endpoint was scraped',
+  dashboard: 'the dashboard stage did not run while the endpoint was scraped',
+  terminalApps: 'the web terminal and apps stages did not run without the dashboard stage while the endpoint was scraped',
+  prepare: 'no workspace was built while the endpoint was scraped',
+};
+
+const METRIC_MISSING: Record<ReferenceSeries, string> = {
+  coderdCpuCores: 'the endpoint exposed no `process_cpu_seconds_total` (or only one scrape, too few for a rate)',
+  apiRequestsPerSecond: 'the endpoint exposed no `coderd_api_requests_processed_total`',
+  websockets: 'the endpoint exposed no `coderd_api_concurrent_websockets`',
+  agentLatencyP90Ms:
+    'coderd reported no `coderd_agents_connection_latencies_seconds`: it collects agent metrics once a minute, and only for agents with a tailnet node (a shorter run may have none)',
+  agentLatencyP95Ms:
+    'coderd reported no `coderd_agents_connection_latencies_seconds`: it collects agent metrics once a minute, and only for agents with a tailnet node (a shorter run may have none)',
+  provisionerCpuCores: 'the provisioner endpoint exposed no `process_cpu_seconds_total`',
+  databaseCpuPercent: 'the database endpoint exposed no `node_cpu_seconds_total`',
+};
+
+/** The phases a snapshot is in, from which stages run. */
+export function phasesOf(snapshot: RunSnapshot): Set<ReferencePhase> {
+  const running = new Set(snapshot.stages.filter((stage) => stage.state === 'running').map((stage) => stage.name));
+  const phases = new Set<ReferencePhase>();
+  if (running.has('prepare')) phases.add('prepare');
+  if ([...running].some((name) => name !== 'prepare' && name !== 'cleanup')) phases.add('traffic');
+  if (running.has('dashboard')) phases.add('dashboard');
+  else if (running.has('pty') || running.has('apps')) phases.add('terminalApps');
+  return phases;
+}
+
+export function statistic(values: readonly number[], which: ReferenceStatistic): number | undefined {
+  if (values.length === 0) return undefined;
+  if (which === 'max') return Math.max(...values);
+  if (which === 'mean') return values.reduce((sum, value) => sum + value, 0) / values.length;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function sourceValues(snapshot: RunSnapshot): Record<Source, { at?: number; error?: string; values: Partial<Record<ReferenceSeries, number>> }> {
+  const { prometheus, provisioner, database } = snapshot.deployment;
+  return {
+    coderd: {
+      at: prometheus?.scrapedAt,
+      error: prometheus?.scrapeError,
+      values: {
+        coderdCpuCores: prometheus?.cpuCores,
+        apiRequestsPerSecond: prometheus?.apiRequestsPerSecond,
+        websockets: prometheus?.concurrentWebsockets,
+        agentLatencyP90Ms: prometheus?.agentConnectionLatencyP90Ms,
+        agentLatencyP95Ms: prometheus?.agentConnectionLatencyP95Ms,
+      },
+    },
+    provisioner: { at: provisioner?.scrapedAt, error: provisioner?.scrapeError, values: { provisionerCpuCores: provisioner?.cpuCores } },
+    database: { at: database?.scrapedAt, error: database?.scrapeError, values: { databaseCpuPercent: database?.cpuPercent } },
+  };
+}
+
+export class ReferenceCollector {
+  private readonly samples = new Map<string, number[]>();
+  /** Scrapes (of any outcome) per source and phase: tells "no phase" from "no metric". */
+  private readonly scrapes = new Map<string, number>();
+  private readonly lastScrapeAt: Partial<Record<Source, number>> = {};
+  private readonly lastError: Partial<Record<Source, string>> = {};
+  private readonly runnerApi = new Map<ReferencePhase, number[]>();
+  private cached?: ReferenceSnapshot;
+  private readonly runner: RunnerMachine;
+
+  constructor(private readonly settings: ReferenceSettings) {
+    this.runner = settings.runner ?? { cores: os.cpus().length, memoryBytes: os.totalmem() };
+  }
+
+  /** Offers a snapshot (once a second); only fresh scrapes are filed. */
+  record(snapshot: RunSnapshot): void {
+    const phases = phasesOf(snapshot);
+    if (phases.size === 0) return;
+    const recentRps = snapshot.api.recent?.requestsPerSecond;
+    for (const phase of phases) if (recentRps !== undefined) push(this.runnerApi, phase, recentRps);
+    for (const [source, scrape] of Object.entries(sourceValues(snapshot)) as [Source, ReturnType<typeof sourceValues>[Source]][]) {
+      if (scrape.at === undefined || scrape.at === this.lastScrapeAt[source]) continue;
+      this.lastScrapeAt[source] = scrape.at;
+      if (scrape.error) this.lastError[source] = scrape.error;
+      for (const phase of phases) {
+        this.scrapes.set(`${source}|${phase}`, (this.scrapes.get(`${source}|${phase}`) ?? 0) + 1);
+        for (const [series, value] of Object.entries(scrape.values) as [ReferenceSeries, number | undefined][]) {
+          if (value !== undefined && Number.isFinite(value)) push(this.samples, `${phase}|${series}`, value);
+        }
+      }
+    }
+    this.cached = undefined;
+  }
+
+  private configured(source: Source): boolean {
+    const { prometheusUrl, provisionerPrometheusUrl, databaseMetricsUrl } = this.settings;
+    return Boolean({ coderd: prometheusUrl, provisioner: provisionerPrometheusUrl, database: databaseMetricsUrl }[source]);
+  }
+
+  private measure(figure: ReferenceFigure): FigureMeasurement {
+    const source = SOURCE_OF[figure.series];
+    const value = statistic(this.samples.get(`${figure.phase}|${figure.series}`) ?? [], figure.statistic);
+    if (value !== undefined) return { value, from: `${figure.statistic} of ${METRIC_OF[figure.series]}` };
+    let reason: string;
+    if (!this.configured(source)) reason = HOW_TO_ENABLE[source];
+    else if (!this.scrapes.get(`${source}|${figure.phase}`)) reason = `Not measured: ${PHASE_MISSING[figure.phase]}.`;
+    else if (this.lastError[source]) reason = `Not measured: ${this.lastError[source]}.`;
+    else reason = `Not measured: ${METRIC_MISSING[figure.series]}.`;
+    const runnerRps = figure.series === 'apiRequestsPerSecond' ? statistic(this.runnerApi.get(figure.phase) ?? [], 'median') : undefined;
+    if (runnerRps !== undefined) {
+      reason += ` The runner's own API requests alone were ${runnerRps.toFixed(1)} req/s (median), a lower bound: coderd also serves browsers and agents.`;
+    }
+    return { reason };
+  }
+
+  /** The reference table so far. */
+  view(): ReferenceSnapshot {
+    this.cached ??= referenceTable(
+      this.settings.users,
+      Object.fromEntries(REFERENCE_FIGURES.map((figure) => [figure.id, this.measure(figure)])),
+      this.runner,
+    );
+    return this.cached;
+  }
+}
+
+function push<K>(map: Map<K, number[]>, key: K, value: number): void {
+  let values = map.get(key);
+  if (!values) map.set(key, (values = []));
+  values.push(value);
+  if (values.length > MAX_SAMPLES) map.set(key, values.filter((_, index) => index % 2 === 0));
+}
