@@ -1,5 +1,5 @@
 // The Prometheus text format as the monitors read it: parsing, sums, quantiles of coderd's
-// histograms and per-agent gauges, and fetching an endpoint.
+// histograms and per-agent gauges (to the microsecond: loopback latencies are tiny), and fetching an endpoint.
 import { httpRequest } from '../coder/httpRequest';
 
 export interface PromSample {
@@ -55,7 +55,7 @@ export function histogramQuantile(buckets: Array<{ le: number; count: number }>,
 export function agentConnectionLatenciesMs(samples: PromSample[]): number[] {
   return samples
     .filter((sample) => sample.name === 'coderd_agents_connection_latencies_seconds' && sample.labels.preferred === 'true' && Number.isFinite(sample.value))
-    .map((sample) => Math.round(sample.value * 1000 * 10) / 10);
+    .map((sample) => Math.round(sample.value * 1e6) / 1000);
 }
 
 /** The q-quantile (0..1) of values by nearest rank; undefined without values. */
