@@ -21,6 +21,7 @@ import {
 import type { RunSnapshot, StageSnapshot, Verdict } from '../src/protocol/snapshot';
 import { ChartBoard } from './charts';
 import { byId, h, replace } from './dom';
+import { referencePanel, renderReference } from './referenceView';
 
 declare function acquireVsCodeApi(): {
   postMessage(message: WebviewToHost): void;
@@ -74,6 +75,7 @@ function buildLayout(): void {
           h('section', { class: 'panel', 'aria-labelledby': 'deployment-heading' }, h('h2', { id: 'deployment-heading' }, 'Deployment'), h('div', { id: 'deployment' })),
           h('section', { class: 'panel', 'aria-labelledby': 'api-heading' }, h('h2', { id: 'api-heading' }, 'API'), h('div', { id: 'api' })),
           h('section', { class: 'panel', 'aria-labelledby': 'runner-heading' }, h('h2', { id: 'runner-heading' }, 'Runner'), h('div', { id: 'runner' })),
+          referencePanel(),
         ),
       ),
       h('section', { id: 'compare-view', 'aria-label': 'Run comparison' }),
@@ -278,6 +280,7 @@ function renderSnapshot(snapshot: RunSnapshot, source: 'live' | 'report'): void 
   renderDeployment(snapshot);
   renderApi(snapshot);
   renderRunner(snapshot);
+  renderReference(snapshot);
 }
 
 function compareRow(label: string, left: number | undefined, right: number | undefined, format: (n: number) => string): (string | HTMLElement)[] {

@@ -8,6 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { findChromium } from '../../../src/engine/dashboardStage';
+import { ReferenceCollector } from '../../../src/engine/reference/collector';
+import { referenceTable } from '../../../src/engine/reference/compare';
 import type { HostToWebview, WebviewToHost } from '../../../src/protocol/messages';
 import { sampleSnapshot } from './snapshotFixture';
 
@@ -101,6 +103,28 @@ window.acquireVsCodeApi = () => ({ postMessage: (m) => window.posted.push(m), ge
     const saved = (await page.evaluate(() => window.savedState)) as { type: string; snapshot: { runId: string } };
     assert.deepStrictEqual([saved.type, saved.snapshot.runId], ['snapshot', 'st1abc']);
     assert.deepStrictEqual(problems, [], 'console errors or CSP violations');
+    await page.close();
+  });
+
+  it("shows Coder's reference figures beside the measured ones, with the setting that would measure the rest", async () => {
+    const page = await openPage();
+    const reference = new ReferenceCollector({ users: 200, runner: { cores: 8, memoryBytes: 32 * 1024 ** 3 } }).view();
+    const measured = referenceTable(200, { 'coderd.cpu.median': { value: 0.42, from: 'median of rate(process_cpu_seconds_total) of coderd' } });
+    reference.rows[0] = measured.rows[0];
+    await send(page, { type: 'snapshot', snapshot: sampleSnapshot({ reference }), source: 'live' });
+    await page.waitForSelector('#reference-panel:not([hidden]) tr[data-figure="coderd.cpu.median"]', WAIT);
+    const cpu = (await page.textContent('#reference tr[data-figure="coderd.cpu.median"]')) ?? '';
+    assert.match(cpu, /coderd CPU \(median\) per 100 users: yours 0\.21 cores, reference 0\.15/);
+    assert.match(cpu, /0\.42 cores\s*0\.30 cores\s*1\.40×/);
+    assert.strictEqual(await page.locator('#reference tbody tr').count(), reference.rows.length);
+    const missing = page.locator('#reference tr[data-figure="coderd.api.rps.dashboard"]');
+    assert.match((await missing.textContent()) ?? '', /not measured, reference 17\.5/);
+    assert.strictEqual(await missing.locator('code', { hasText: 'deployment.prometheusUrl' }).count(), 1, 'the setting is not shown as code');
+    // A snapshot without the table (a report written before it existed) hides the panel.
+    await send(page, { type: 'snapshot', snapshot: sampleSnapshot({ planName: 'older' }), source: 'report' });
+    await page.waitForFunction(() => document.getElementById('title')?.textContent === 'older', undefined, WAIT);
+    assert.strictEqual(await page.isHidden('#reference-panel'), true);
+    assert.deepStrictEqual(problems, []);
     await page.close();
   });
 
