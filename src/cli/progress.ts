@@ -2,7 +2,8 @@
 // logs otherwise, NDJSON snapshots with --ndjson; and the final summary.
 import { stripVTControlCharacters, styleText } from 'util';
 import type { RunEvent, RunResult } from '../engine';
-import { describeProgress } from '../protocol/format';
+import { referenceSummaryLine } from '../engine/reference/compare';
+import { describeProgress, isFinished } from '../protocol/format';
 import { cleanupCommandText } from './outcomeText';
 import type { RunSnapshot, StageSnapshot } from '../protocol/snapshot';
 
@@ -76,6 +77,8 @@ export function renderTable(snapshot: RunSnapshot, useColor: boolean): string[] 
         ? ` | coderd CPU ${prom.cpuCores?.toFixed(2) ?? '-'} cores, ${prom.apiRequestsPerSecond?.toFixed(0) ?? '-'} req/s, ${prom.concurrentWebsockets ?? '-'} websockets`
         : ''),
   );
+  const reference = isFinished(snapshot) ? referenceSummaryLine(snapshot.reference) : undefined;
+  if (reference) lines.push(reference);
   const r = snapshot.runner;
   lines.push(
     `runner CPU ${r.cpuPercent.toFixed(0)}%, RSS ${(r.rssBytes / 1048576).toFixed(0)} MiB, event-loop lag p99 ${r.eventLoopLagP99Ms} ms` +

@@ -102,3 +102,17 @@ export function referenceTable(users: number, measurements: Partial<Record<strin
     ],
   };
 }
+
+/** The measured figures in one line for the CLI: "vs Coder's reference (yours / reference; per 100 users where it scales): …". */
+export function referenceSummaryLine(reference: ReferenceSnapshot | undefined): string | undefined {
+  if (!reference) return undefined;
+  const parts = reference.rows
+    .filter((row) => row.group !== 'setup' && row.measured !== undefined)
+    .map((row) => {
+      const figure = REFERENCE_FIGURES.find((f) => f.id === row.id);
+      const [yours, theirs] = row.linear ? [per100(row.measured!, reference.users), per100(row.reference, reference.referenceUsers)] : [row.measured!, row.reference];
+      return `${figure?.short ?? row.title} ${formatReferenceValue(yours)} / ${withUnit(theirs, row.unit)}`;
+    });
+  if (parts.length === 0) return "vs Coder's reference: nothing measured (see the report's reference section for the settings that measure it)";
+  return `vs Coder's reference (yours / reference, per 100 users where it scales): ${parts.join(', ')}`;
+}

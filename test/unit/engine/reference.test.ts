@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { NodeCpuScraper, ProcessCpuScraper } from '../../../src/engine/cpuScrapers';
 import { ReferenceCollector, phasesOf, statistic } from '../../../src/engine/reference/collector';
-import { per100, referenceTable, scaledReference } from '../../../src/engine/reference/compare';
+import { per100, referenceSummaryLine, referenceTable, scaledReference } from '../../../src/engine/reference/compare';
 import { REFERENCE_FIGURES, REFERENCE_SETUP, REFERENCE_USERS } from '../../../src/engine/reference/coderReference2000';
 import { startRun } from '../../../src/engine/run';
 import type { ReferenceSnapshot } from '../../../src/protocol/reference';
@@ -72,6 +72,11 @@ describe('reference figures: the data and the scaling math', () => {
     assert.strictEqual(coderdSetup.reference, 8);
     assert.strictEqual(coderdSetup.expected, 0.8);
     assert.strictEqual(row(table, 'setup.database').expected, 2, 'the database size is not scaled');
+    assert.strictEqual(
+      referenceSummaryLine(table),
+      "vs Coder's reference (yours / reference, per 100 users where it scales): coderd CPU (median) 0.21 / 0.15 cores, Agent connection latency p95 180 / 220 ms",
+    );
+    assert.match(referenceSummaryLine(referenceTable(200, {}))!, /nothing measured/);
   });
 
   it('reads phases from the running stages and medians, peaks and means from samples', () => {
