@@ -98,6 +98,16 @@ const builds = [
     entryPoints: ['src/cli/main.ts'],
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
+    external: [...nodeCommon.external, '@kubernetes/client-node'],
+  },
+  // @kubernetes/client-node (ESM-only, ~2 MB minified) in a file of its own, loaded by
+  // src/k8s/cluster.ts only for `k8s run`/`k8s contexts`: no other CLI process parses it.
+  {
+    ...nodeCommon,
+    entryPoints: ['src/k8s/clientBundle.ts'],
+    outfile: 'dist/k8s-client.js',
+    minify: true,
+    sourcemap: false,
   },
   {
     ...common,

@@ -79,6 +79,8 @@ function main() {
   step('benchmark smoke (npm run bench -- --smoke)', process.execPath, ['scripts/bench.mjs', '--smoke']);
   // The fault matrix runs the built CLI (dist/cli.js) against the simulated deployment.
   if (built) testRun('fault matrix', path.join(RESULTS_DIR, 'faults', 'results.json'), bin('mocha'), ['--config', 'test/faults/.mocharc.json', '--reporter', 'test/support/resultsReporter.ts']);
+  // k8s run against MockKubernetesApi: the built CLI (the Kubernetes client runs bundled only).
+  if (built) testRun('k8s run (mock Kubernetes API)', path.join(RESULTS_DIR, 'k8s', 'results.json'), bin('mocha'), ['--config', 'test/k8s/.mocharc.json', '--reporter', 'test/support/resultsReporter.ts']);
   if (built) {
     for (const route of routes) {
       testRun(

@@ -54,7 +54,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'sim':
         return await runSimCommand(rest);
       case 'k8s':
-        return await runK8sCommand(rest, io, readPlan);
+        return await runK8sCommand(rest, io, { readPlan, connectionFrom, checkOutDir });
       case 'baseline':
         return runBaselineCommand(rest, io, readPlan);
       case '--version':

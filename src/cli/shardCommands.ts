@@ -6,15 +6,13 @@
 import { fork, type ChildProcess } from 'child_process';
 import * as readline from 'readline';
 import type { DeploymentConnection } from '../coder/connection';
-import { cleanupRun, startRun, type Plan } from '../engine';
+import { startRun, type Plan } from '../engine';
 import { checkRunId, newRunId } from '../engine/naming';
-import { EXIT_CODES } from '../engine/outcome';
-import { timelineMs } from '../engine/plan';
 import { childEntry } from '../sim/process';
-import { ShardMerger, type MergedOutcome } from '../shard/merge';
+import { coordinate, newShardMerger, type CoordinatorOptions, type ShardSource } from '../shard/coordinator';
+import type { MergedOutcome, ShardMerger } from '../shard/merge';
 import { encodeShardMessage, parseShardMessage, parseShardSpec } from '../shard/message';
 import { ShardReporter, type ShardEventLine } from '../shard/producer';
-import { writeMergedReports } from '../shard/report';
 import { stringOption, UsageError, wholeNumberOption, type OptionSpec, type OptionValues } from './args';
 import { watchInterrupts } from './interrupts';
 import { ProgressView, type Output } from './progress';
@@ -132,18 +130,6 @@ interface LocalShard {
   exited: Promise<void>;
 }
 
-/** Where the coordinator's shard messages come from: local processes, or a stream of them. */
-interface ShardSource {
-  /** Asks every shard to stop (each then cleans up its users). */
-  stop(why: string): void;
-  /** A second stop: shards stop waiting for their cleanup. */
-  hurry(): void;
-  /** Settles once every shard has ended (its result, or lost). */
-  ended: Promise<void>;
-  /** Whether the coordinator may delete a lost shard's users (it cannot be running any more). */
-  lostAreGone(): boolean;
-}
-
 async function coordinateShards({ plan, planFile, connection, out, values, io }: ShardRunContext): Promise<number> {
   const count = wholeNumberOption('run', 'shards', stringOption(values, 'shards'), 1, 1, 64);
   const runId = stringOption(values, 'run-id') ?? newRunId(plan.runIdPrefix);
@@ -155,18 +141,7 @@ async function coordinateShards({ plan, planFile, connection, out, values, io }:
   const startDelayS = wholeNumberOption('run', 'start-delay', stringOption(values, 'start-delay'), 20, 1, 3600);
   const startAt = Date.now() + startDelayS * 1000;
   const reportDir = `${out}/${runId}`;
-  const merger = new ShardMerger({
-    runId,
-    planName: plan.name,
-    deploymentUrl: connection.url,
-    shardCount: count,
-    thresholds: plan.thresholds,
-    timelineMs: timelineMs(plan),
-    slotMs: plan.timeline.slotSeconds * 1000,
-    reportDir,
-  });
-  const ndjson = values.ndjson === true;
-  const view = new ProgressView(io.stdout, io.stderr, ndjson);
+  const merger = newShardMerger(plan, connection, runId, count, reportDir);
   const fromStdin = values.stdin === true;
   io.stderr.write(
     fromStdin
@@ -176,50 +151,30 @@ async function coordinateShards({ plan, planFile, connection, out, values, io }:
   const source = fromStdin
     ? streamSource(io.stdin ?? process.stdin, merger, count, io.stderr)
     : localSource({ planFile, connection, values, io, merger, count, runId, startAt, reportDir });
-  let userAborted = false;
+  return runCoordinatorView({ plan, connection, runId, count, reportDir, merger, source, stopEndsWait: fromStdin, ndjson: values.ndjson === true, io });
+}
+
+/** The coordinator with the CLI's face: live table or NDJSON, signals, the summary; returns the exit code. */
+export async function runCoordinatorView(
+  options: Omit<CoordinatorOptions, 'stop' | 'hurry' | 'onSnapshot' | 'log'> & { ndjson: boolean; io: Pick<ShardRunContext['io'], 'stdout' | 'stderr' | 'signal'> },
+): Promise<number> {
+  const { io, runId, count } = options;
+  const view = new ProgressView(io.stdout, io.stderr, options.ndjson);
   const interrupts = watchInterrupts(io.stderr, { stop: 'stopping every shard (each cleans up its users)', hurry: 'shards: no more waiting for cleanup', cleanupCommand: () => `coder-scaletest cleanup --run-id ${runId}` }, io.signal);
-  interrupts.stop.addEventListener('abort', () => {
-    userAborted = true;
-    source.stop('stopped by the user');
-  });
-  interrupts.hurry.addEventListener('abort', () => source.hurry());
-  let abortedByThreshold = false;
-  const ticker = setInterval(() => {
-    const snapshot = merger.snapshot();
-    view.snapshot(snapshot);
-    const abort = !abortedByThreshold && merger.abortReason();
-    if (abort) {
-      abortedByThreshold = true;
-      source.stop(abort);
-    }
-  }, 1000);
+  let outcome: MergedOutcome;
   try {
-    await Promise.race([source.ended, fromStdin ? new Promise((resolve) => interrupts.stop.addEventListener('abort', resolve)) : source.ended]);
+    outcome = await coordinate({
+      ...options,
+      stop: interrupts.stop,
+      hurry: interrupts.hurry,
+      onSnapshot: (snapshot) => view.snapshot(snapshot),
+      log: (line) => io.stderr.write(`${line}\n`),
+    });
   } finally {
-    clearInterval(ticker);
     interrupts.dispose();
   }
-  // A lost shard cleaned up nothing: its users (and only its users) are deleted here, once it cannot be running.
-  const lostCleanup = source.lostAreGone() ? await cleanUpLostShards(merger, { connection, runId, count, io }) : { deletedUsers: 0, deletedWorkspaces: 0, leftovers: [] };
-  if (!source.lostAreGone() && !merger.ended()) {
-    for (let index = 0; index < count; index++) merger.lose(index, 'still running when the coordinator stopped');
-    io.stderr.write(`shards still running were not cleaned up; once they have stopped: coder-scaletest cleanup --run-id ${runId}\n`);
-  }
-  const outcome = merger.finish({ aborted: userAborted });
-  outcome.cleanup.deletedUsers += lostCleanup.deletedUsers;
-  outcome.cleanup.deletedWorkspaces += lostCleanup.deletedWorkspaces;
-  outcome.cleanup.leftovers.push(...lostCleanup.leftovers);
-  if (lostCleanup.leftovers.length > 0) {
-    outcome.verdict = 'fail';
-    outcome.snapshot.verdict = 'fail';
-    if (outcome.exit === 'passed') Object.assign(outcome, { exit: 'failed', exitCode: EXIT_CODES.failed });
-    outcome.reason = [outcome.reason, `the lost shards' cleanup left ${lostCleanup.leftovers.length} resource(s) behind; remove them with: coder-scaletest cleanup --run-id ${runId}`].filter(Boolean).join('; ');
-    outcome.snapshot.reason = outcome.reason;
-  }
-  view.snapshot(outcome.snapshot);
   view.finish();
-  await writeMergedReport(reportDir, plan, merger, outcome, io.stderr);
-  (ndjson ? io.stderr : io.stdout).write(mergedSummary(runId, count, outcome));
+  (options.ndjson ? io.stderr : io.stdout).write(mergedSummary(runId, count, outcome));
   return outcome.exitCode;
 }
 
@@ -302,34 +257,6 @@ function localSource(options: {
   // A second SIGTERM is a shard's own "stop waiting for cleanup".
   const hurry = () => shards.forEach((shard) => shard.child.kill('SIGTERM'));
   return { stop: stopAll, hurry, ended: Promise.all(shards.map((shard) => shard.exited)).then(() => undefined), lostAreGone: () => true };
-}
-
-async function cleanUpLostShards(
-  merger: ShardMerger,
-  { connection, runId, count, io }: { connection: DeploymentConnection; runId: string; count: number; io: { stderr: Output } },
-): Promise<{ deletedUsers: number; deletedWorkspaces: number; leftovers: string[] }> {
-  const total = { deletedUsers: 0, deletedWorkspaces: 0, leftovers: [] as string[] };
-  for (const { index } of merger.lostShards()) {
-    io.stderr.write(`shard ${index}/${count} was lost: deleting its users and workspaces\n`);
-    try {
-      const outcome = await cleanupRun({ connection, runId, share: { index, count }, log: (level, message) => io.stderr.write(`[cleanup shard ${index}] ${level}: ${message}\n`) });
-      total.deletedUsers += outcome.deletedUsers;
-      total.deletedWorkspaces += outcome.deletedWorkspaces;
-      total.leftovers.push(...outcome.leftovers);
-    } catch (error) {
-      total.leftovers.push(`shard ${index}'s resources (cleanup failed: ${(error as Error).message})`);
-    }
-  }
-  return total;
-}
-
-async function writeMergedReport(reportDir: string, plan: Plan, merger: ShardMerger, outcome: MergedOutcome, stderr: Output): Promise<void> {
-  try {
-    await writeMergedReports({ dir: reportDir, plan, merger, outcome });
-    stderr.write(`reports written to ${reportDir}\n`);
-  } catch (error) {
-    stderr.write(`could not write the reports to ${reportDir}: ${(error as Error).message}\n`);
-  }
 }
 
 function mergedSummary(runId: string, count: number, outcome: MergedOutcome): string {

@@ -141,6 +141,12 @@ export class ShardMerger {
     if (shard && !shard.result && !shard.lost) shard.lost = why;
   }
 
+  /** Whether this shard has ended (its result, or lost). */
+  shardEnded(index: number): boolean {
+    const shard = this.shards[index];
+    return !!shard && (!!shard.result || !!shard.lost);
+  }
+
   /** Shards that ended (result or lost). */
   ended(): boolean {
     return this.shards.every((shard) => shard.result || shard.lost);
