@@ -135,7 +135,8 @@ export class ReferenceCollector {
     for (const [source, scrape] of Object.entries(sourceValues(snapshot)) as [Source, ReturnType<typeof sourceValues>[Source]][]) {
       if (scrape.at === undefined || scrape.at === this.lastScrapeAt[source]) continue;
       this.lastScrapeAt[source] = scrape.at;
-      if (scrape.error) this.lastError[source] = scrape.error;
+      // The latest outcome: an endpoint that recovered is no longer the reason for a gap.
+      this.lastError[source] = scrape.error;
       for (const phase of phases) {
         this.scrapes.set(`${source}|${phase}`, (this.scrapes.get(`${source}|${phase}`) ?? 0) + 1);
         for (const [series, value] of Object.entries(scrape.values) as [ReferenceSeries, number | undefined][]) {

@@ -130,6 +130,11 @@ describe('reference figures: what could not be measured says how to enable it', 
     const terminal = row(table, 'coderd.api.rps.terminalApps');
     assert.match(terminal.note!, /runner's own API requests alone were 12\.0 req\/s/);
     assert.match(row(table, 'coderd.api.rps.dashboard').note!, /the dashboard stage did not run/);
+    // The endpoint recovers, without agent metrics: the gap is the metric now, not the old error.
+    collector.record({ ...snapshot(['ssh', 'pty'], 3), deployment: { prometheus: { cpuCores: 0.5, scrapedAt: 3 } } } as unknown as RunSnapshot);
+    const recovered = collector.view();
+    assert.strictEqual(row(recovered, 'coderd.cpu.median').measured, 0.5);
+    assert.match(row(recovered, 'coderd.agents.latency.p95').note!, /coderd reported no `coderd_agents_connection_latencies_seconds`/);
   });
 });
 
