@@ -20,6 +20,7 @@ import {
 } from '../src/protocol/format';
 import type { RunSnapshot, StageSnapshot, Verdict } from '../src/protocol/snapshot';
 import { ChartBoard } from './charts';
+import { comparisonSection } from './compareView';
 import { byId, h, replace } from './dom';
 import { referencePanel, renderReference } from './referenceView';
 
@@ -169,7 +170,7 @@ function renderStages(snapshot: RunSnapshot): void {
 function renderThresholds(snapshot: RunSnapshot): void {
   const tally = thresholdTally(snapshot);
   const rows = snapshot.thresholds.map((threshold) => [
-    h('code', {}, threshold.expression),
+    threshold.limit ? h('span', {}, h('code', {}, threshold.expression), h('br'), h('span', { class: 'muted' }, threshold.limit)) : h('code', {}, threshold.expression),
     verdictChip(threshold.verdict),
     threshold.observed === null ? 'no data' : threshold.observedText,
     threshold.reason ?? (threshold.abortOnFail ? 'aborts when breached' : ''),
@@ -332,6 +333,7 @@ function renderCompare(message: Extract<HostToWebview, { type: 'compare' }>): vo
   });
   replace(
     byId('compare-view'),
+    comparisonSection(message),
     h('section', { class: 'panel wide' }, h('h2', {}, 'Figures'), table('Figures of both runs', ['Figure', left.label, right.label, 'Change'], rows)),
     h('section', { class: 'panel wide' }, h('h2', {}, 'Thresholds'), table('Thresholds of both runs', ['Expression', left.label, right.label], thresholdRows)),
   );

@@ -92,18 +92,7 @@ export async function writeReports(dir: string, result: RunResult, artifacts: Ru
   return report;
 }
 
-/** Reads `<dir>/report.json` (for the VS Code face and tools); clear error when it is not a report. */
-export function readReport(dir: string): RunReport {
-  const file = dir.endsWith('.json') ? dir : path.join(dir, 'report.json');
-  let report: RunReport;
-  try {
-    report = JSON.parse(fs.readFileSync(file, 'utf8')) as RunReport;
-  } catch (error) {
-    throw new Error(`cannot read the scale-test report ${file}: ${(error as Error).message}`);
-  }
-  if (report?.schemaVersion !== 1 || !report.snapshot) throw new Error(`${file} is not a coder-scaletest report (schemaVersion 1)`);
-  return report;
-}
+export { readReport } from './reportFile';
 
 // ---- JUnit ----
 

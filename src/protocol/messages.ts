@@ -1,5 +1,6 @@
 // Messages between the extension host and the dashboard webview. One definition, imported by
 // both sides (src/vscode and webview/), so a change to a message fails to compile on both.
+import type { BaselineComparison } from './comparison';
 import type { RunSnapshot } from './snapshot';
 
 /** A finished run shown beside another one ("compare two runs"). */
@@ -11,8 +12,11 @@ export interface ComparedRun {
 export type HostToWebview =
   /** The complete state to show; the webview replaces whatever it had. */
   | { type: 'snapshot'; snapshot: RunSnapshot; source: 'live' | 'report' }
-  /** Two finished runs side by side. */
-  | { type: 'compare'; left: ComparedRun; right: ComparedRun }
+  /**
+   * Two finished runs side by side, `left` the reference: the plan's baseline, or the older run.
+   * `comparison`: right against left per stage on their histograms (absent when a report has none).
+   */
+  | { type: 'compare'; left: ComparedRun; right: ComparedRun; reference?: 'baseline' | 'older'; comparison?: BaselineComparison }
   /** No run yet: show the empty state. */
   | { type: 'empty'; message: string }
   /** Re-read theme colours (the canvas does not follow CSS changes by itself). */

@@ -19,6 +19,8 @@ export const COMMAND_IDS = [
   'coderScaletest.openReportFile',
   'coderScaletest.exportReport',
   'coderScaletest.compareRuns',
+  'coderScaletest.markBaseline',
+  'coderScaletest.compareWithBaseline',
   'coderScaletest.refreshRuns',
   'coderScaletest.showLog',
 ] as const;

@@ -10,9 +10,10 @@
 // 3. Worse when any quantile moved up; better when one moved down and none up; else the same.
 import * as hdr from 'hdr-histogram-js';
 import type { RunSnapshot } from '../../protocol/snapshot';
+import type { BaselineComparison, Change, HistogramComparison, QuantileShift, StageComparison } from '../../protocol/comparison';
 import type { RunArtifacts } from '../sinks';
 
-export type Change = 'better' | 'worse' | 'same';
+export type { BaselineComparison, Change, HistogramComparison, QuantileShift, StageComparison };
 
 export interface ComparisonRule {
   quantiles: number[];
@@ -26,49 +27,6 @@ export interface ComparisonRule {
 }
 
 export const DEFAULT_RULE: ComparisonRule = { quantiles: [0.5, 0.9, 0.95, 0.99], z: 1.96, ksCoefficient: 1.63, minRelative: 0.1, minAbsoluteMs: 0.25 };
-
-export interface QuantileShift {
-  /** 0..1, e.g. 0.95. */
-  q: number;
-  baselineMs: number;
-  currentMs: number;
-  /** 95 % confidence intervals, ms. */
-  baselineRange: [number, number];
-  currentRange: [number, number];
-  /** Relative change, e.g. 0.25 for +25 %. */
-  relative: number;
-  change: Change;
-}
-
-export interface HistogramComparison {
-  change: Change;
-  baselineCount: number;
-  currentCount: number;
-  /** Kolmogorov-Smirnov distance and the distance chance stays under (α = 0.01). */
-  ks: { distance: number; critical: number };
-  quantiles: QuantileShift[];
-  /** One line: why this classification. */
-  explanation: string;
-}
-
-/** A stage (or the API) of a run beside the same of the baseline. */
-export interface StageComparison {
-  name: string;
-  title: string;
-  /** 'no-data' when either run has no samples for it. */
-  change: Change | 'no-data';
-  comparison?: HistogramComparison;
-  errors: { baseline: number; current: number };
-  disconnects: { baseline: number; current: number };
-}
-
-export interface BaselineComparison {
-  baselineRunId: string;
-  currentRunId: string;
-  stages: StageComparison[];
-  /** better / worse / same as counted over the stages with data. */
-  tally: Record<Change, number>;
-}
 
 interface CountsWalk {
   countsArrayLength: number;

@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { RunSnapshot } from '../../protocol/snapshot';
 import type { Plan } from '../plan';
-import { readReport, type RunReport } from '../report';
+import { readReport } from '../reportFile';
+import type { RunReport } from '../report';
 import type { RunArtifacts } from '../sinks';
 
 export const BASELINES_DIR = 'baselines';

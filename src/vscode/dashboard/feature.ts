@@ -5,6 +5,7 @@ import type { ScaleTestBackend } from '../backend';
 import { registerCommand, type CommandErrors } from '../commands';
 import { Disposable } from '../lifecycle';
 import type { RunController } from '../runs/controller';
+import { compareReportDirs, isPlanBaseline } from '../runs/baselineModel';
 import type { RunHistory } from '../runs/history';
 import { pickRun, type RunArg } from '../runs/pickRun';
 import type { DashboardHost } from './panel';
@@ -53,13 +54,15 @@ export class DashboardFeature extends Disposable {
       if (picked.length !== 2) throw new Error(`Pick exactly two runs to compare (you picked ${picked.length}).`);
       dirs = [picked[0].dir, picked[1].dir];
     }
-    const [left, right] = await Promise.all(dirs.map((dir) => this.backend.readReport(dir)));
+    const [left, right] = await Promise.all(dirs.map(async (dir) => ({ dir, snapshot: await this.backend.readReport(dir) })));
     // Older run on the left, so "Change" reads as what happened since.
-    const ordered = left.startedAt <= right.startedAt ? [left, right] : [right, left];
+    const [older, newer] = left.snapshot.startedAt <= right.snapshot.startedAt ? [left, right] : [right, left];
     this.panel.pin({
       type: 'compare',
-      left: { label: ordered[0].runId, snapshot: ordered[0] },
-      right: { label: ordered[1].runId, snapshot: ordered[1] },
+      left: { label: older.snapshot.runId, snapshot: older.snapshot },
+      right: { label: newer.snapshot.runId, snapshot: newer.snapshot },
+      reference: isPlanBaseline(this.history.folder(), older.snapshot.planName, older.snapshot.runId) ? 'baseline' : 'older',
+      comparison: compareReportDirs(older.dir, newer.dir),
     });
     this.panel.show();
   }

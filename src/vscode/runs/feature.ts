@@ -11,6 +11,7 @@ import type { DeploymentsFeature } from '../deployments/feature';
 import { Disposable } from '../lifecycle';
 import type { ScaleTestLog } from '../log';
 import type { PlanArg, PlansFeature } from '../plans/feature';
+import { BaselineCommands } from './baselineCommands';
 import type { RunController } from './controller';
 import type { RunHistory } from './history';
 import type { RunArg } from './pickRun';
@@ -45,6 +46,7 @@ export class RunsFeature extends Disposable {
     this.register(resultsWatcher.onDidDelete(() => this.tree.refresh()));
     this.register(vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('coderScaletest.resultsFolder') && this.tree.refresh()));
     this.register(new ReportCommands(history, backend, errors));
+    this.register(new BaselineCommands(history, backend, this.tree, dashboard, errors));
     this.register(registerCommand(errors, 'coderScaletest.runPlan', (arg?: PlanArg, options?: { deploymentUrl?: string }) => this.runPlan(arg, options)));
     this.register(registerCommand(errors, 'coderScaletest.stopRun', () => this.stopRun()));
     this.register(registerCommand(errors, 'coderScaletest.cleanupRun', (arg?: RunArg | InterruptedRunNode | { runId: string; deploymentUrl?: string }) => this.cleanupRun(arg)));

@@ -19,6 +19,11 @@ export class RunHistory {
     private readonly resultsFolder: () => string,
   ) {}
 
+  /** The results folder: run directories and baselines/. */
+  folder(): string {
+    return this.resultsFolder();
+  }
+
   async list(): Promise<PastRun[]> {
     const root = this.resultsFolder();
     let entries: fs.Dirent[];

@@ -80,8 +80,8 @@ export function describeThreshold(threshold: ThresholdSnapshot): RunChildNode {
     kind: 'threshold',
     id: `threshold:${threshold.expression}`,
     label: threshold.expression,
-    description: observed,
-    tooltip: [`${threshold.expression}: ${VERDICT_LABELS[threshold.verdict]}, ${observed}`, threshold.abortOnFail ? 'aborts the run when breached' : undefined, threshold.reason]
+    description: threshold.limit ? `${observed} · limit ${threshold.limit}` : observed,
+    tooltip: [`${threshold.expression}: ${VERDICT_LABELS[threshold.verdict]}, ${observed}`, threshold.limit && `limit ${threshold.limit}`, threshold.abortOnFail ? 'aborts the run when breached' : undefined, threshold.reason]
       .filter((line): line is string => Boolean(line))
       .join('\n'),
     icon: threshold.verdict,

@@ -9,6 +9,7 @@ import { commandFor } from '../commandIds';
 import { Disposable } from '../lifecycle';
 import type { InterruptedRun, RunController } from './controller';
 import type { RunHistory } from './history';
+import { baselineRunIds, withBaselineBadge } from './baselineModel';
 import { describeRun, REPORT_FILES, type NodeIcon, type RunChildNode } from './runModel';
 
 const ICONS: Record<NodeIcon, [string, string]> = {
@@ -32,13 +33,15 @@ export class RunNode extends vscode.TreeItem {
     readonly dir: string | undefined,
     readonly live: boolean,
     error?: string,
+    /** The baseline of its plan (docs/baselines.md). */
+    readonly isBaseline = false,
   ) {
     super(path.basename(dir ?? 'run'), vscode.TreeItemCollapsibleState.Collapsed);
     if (snapshot) {
       const model = describeRun(snapshot, live);
       this.label = model.label;
-      this.description = model.description;
-      this.tooltip = model.tooltip;
+      this.description = withBaselineBadge(model.description, isBaseline);
+      this.tooltip = isBaseline ? `${model.tooltip}\nThe baseline of its plan: later runs are compared with it.` : model.tooltip;
       this.iconPath = themeIcon(model.icon);
       this.id = `run:${snapshot.runId}${live ? ':live' : ''}`;
     } else {
@@ -124,7 +127,8 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
     const roots: (RunNode | InterruptedRunNode)[] = [];
     if (live?.snapshot) roots.push(new RunNode(live.snapshot, undefined, true));
     for (const run of this.controller.interrupted) roots.push(new InterruptedRunNode(run));
-    for (const run of await this.history.list()) roots.push(new RunNode(run.snapshot, run.dir, false, run.error));
+    const baselines = baselineRunIds(this.history.folder());
+    for (const run of await this.history.list()) roots.push(new RunNode(run.snapshot, run.dir, false, run.error, baselines.has(run.snapshot?.runId ?? '')));
     void vscode.commands.executeCommand('setContext', 'coderScaletest.hasRuns', roots.some((root) => root instanceof InterruptedRunNode || !root.live));
     return roots;
   }

@@ -1,64 +1,15 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import { fakeReport, histogram, snapshotWithPty, writeReport } from './baselineFixture';
 import { compareHistograms, compareWithBaseline } from '../../../src/engine/baseline/compare';
 import { baselineFile, clearBaseline, listBaselines, lookupBaseline, markBaseline, planShapeHash, readBaseline, type BaselineLookup } from '../../../src/engine/baseline/store';
 import { ThresholdJudge } from '../../../src/engine/judge';
-import { LatencyRecorder, StageMetrics } from '../../../src/engine/metrics';
+import { LatencyRecorder } from '../../../src/engine/metrics';
 import { defaultPlan, validatePlan } from '../../../src/engine/plan';
 import { seededRandom } from '../../../src/engine/random';
-import type { RunReport } from '../../../src/engine/report';
 import { parseThreshold } from '../../../src/engine/thresholds';
-import type { RunSnapshot } from '../../../src/protocol/snapshot';
 import { tempDir } from './helpers';
-
-/** Round trips around `medianMs` with a long right tail (log-normal), reproducible by seed. */
-function histogram(seed: number, count: number, medianMs: number, spread = 0.35): string {
-  const random = seededRandom(seed);
-  const recorder = new LatencyRecorder();
-  for (let i = 0; i < count; i++) {
-    const gaussian = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-    recorder.record(medianMs * Math.exp(spread * gaussian));
-  }
-  return recorder.encode();
-}
-
-function snapshotWithPty(latencies: number[], extra: { errors5xx?: number } = {}): RunSnapshot {
-  const pty = new StageMetrics('pty', 'Web terminal');
-  pty.state = 'done';
-  for (const ms of latencies) pty.latency.record(ms);
-  const api = { requests: 100, errors4xx: 0, errors5xx: extra.errors5xx ?? 0, networkErrors: 0, latency: pty.latency.summary() };
-  return {
-    runId: 'stnow',
-    stages: [pty.snapshot()],
-    api: { total: api, byClass: {} },
-    deployment: { url: 'http://x', healthy: true, restarts: 0 },
-    runner: { cpuPercent: 1, rssBytes: 0, heapUsedBytes: 0, eventLoopLagP99Ms: 1, overloaded: false },
-  } as unknown as RunSnapshot;
-}
-
-function fakeReport(plan = defaultPlan(), runId = 'stbase1', latencies = [100, 200, 200]): RunReport {
-  const snapshot = { ...snapshotWithPty(latencies), runId, planName: plan.name, status: 'finished', startedAt: 1000, deploymentUrl: 'http://x', history: [{ t: 1 }] };
-  return {
-    schemaVersion: 1,
-    runId,
-    planName: plan.name,
-    plan,
-    verdict: 'pass',
-    status: 'finished',
-    startedAt: 1000,
-    deploymentUrl: 'http://x',
-    histograms: { stages: { pty: histogram(1, 200, 200) }, api: { total: histogram(2, 200, 20) } },
-    snapshot,
-  } as unknown as RunReport;
-}
-
-function writeReport(out: string, report: RunReport): string {
-  const dir = path.join(out, report.runId);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'report.json'), JSON.stringify(report));
-  return dir;
-}
 
 describe('baseline thresholds', () => {
   it('parses `baseline`, `* factor` and `+/- offset` in the metric\'s unit', () => {

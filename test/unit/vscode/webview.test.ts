@@ -11,6 +11,8 @@ import { findChromium } from '../../../src/engine/dashboardStage';
 import { ReferenceCollector } from '../../../src/engine/reference/collector';
 import { referenceTable } from '../../../src/engine/reference/compare';
 import type { HostToWebview, WebviewToHost } from '../../../src/protocol/messages';
+import { compareWithBaseline } from '../../../src/engine/baseline/compare';
+import { histogram } from '../engine/baselineFixture';
 import { sampleSnapshot } from './snapshotFixture';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -166,6 +168,29 @@ window.acquireVsCodeApi = () => ({ postMessage: (m) => window.posted.push(m), ge
     const commands = await page.evaluate(() => window.posted.filter((m) => m.type === 'command').map((m) => (m as { command: string }).command));
     // Keyboard: Shift+Tab skips the disabled report buttons and lands on "Stop run".
     assert.deepStrictEqual(commands, ['showLog', 'stopRun']);
+    await page.close();
+  });
+
+  it('shows the change against the baseline per stage, and a baseline threshold\'s resolved limit', async () => {
+    const page = await openPage();
+    const baseline = sampleSnapshot({ runId: 'st1base', status: 'finished', verdict: 'pass' });
+    const current = sampleSnapshot({ runId: 'st1new', status: 'finished', verdict: 'fail' });
+    const comparison = compareWithBaseline(
+      { runId: 'st1base', snapshot: baseline, histograms: { stages: { ssh: histogram(1, 2000, 20), pty: histogram(2, 2000, 20) }, api: {} } },
+      { runId: 'st1new', snapshot: current, histograms: { stages: { ssh: histogram(3, 2000, 20), pty: histogram(4, 2000, 32) }, api: {} } },
+    );
+    await send(page, { type: 'compare', left: { label: 'baseline st1base', snapshot: baseline }, right: { label: 'st1new', snapshot: current }, reference: 'baseline', comparison });
+    await page.waitForSelector('#baseline-comparison', WAIT);
+    assert.strictEqual(await page.locator('#baseline-comparison-heading').textContent(), 'Against the baseline (baseline st1base)');
+    assert.strictEqual(await page.locator('#baseline-comparison tr[data-stage="pty"]').getAttribute('data-change'), 'worse');
+    assert.match((await page.locator('#baseline-comparison tr[data-stage="pty"]').textContent()) ?? '', /▲ worse.*\(\+\d+%\).*worse: p50 \+\d+%/);
+    assert.match((await page.locator('#baseline-comparison tr[data-stage="ssh"]').textContent()) ?? '', /= same/);
+    assert.match((await page.locator('#baseline-comparison p').textContent()) ?? '', /^1 worse · 0 better · 1 same within noise/);
+
+    const live = sampleSnapshot();
+    live.thresholds[0] = { ...live.thresholds[0]!, limit: '< 24ms (baseline 20ms × 1.2)' };
+    await send(page, { type: 'snapshot', snapshot: live, source: 'live' });
+    await page.waitForFunction(() => document.getElementById('thresholds')?.textContent?.includes('baseline 20ms × 1.2'), undefined, WAIT);
     await page.close();
   });
 });
