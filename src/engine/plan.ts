@@ -96,7 +96,8 @@ function planProperties(stages: readonly TrafficStageDefinition[]) {
         {
           expression: Type.String({
             minLength: 1,
-            description: '`<metric> <op> <value><unit>`, e.g. `pty.rtt.p95 < 300ms`, `ssh.disconnects <= 1%`, `api.errors_5xx == 0`.',
+            description:
+              '`<metric> <op> <value><unit>`, e.g. `pty.rtt.p95 < 300ms`, `ssh.disconnects <= 1%`, `api.errors_5xx == 0`; or against the plan\'s baseline run, `<metric> <op> baseline [* <factor>] [+|- <value><unit>]`, e.g. `pty.rtt.p95 < baseline * 1.2` (docs/baselines.md).',
           }),
           abortOnFail: Type.Boolean({ default: false, description: 'Abort the run when this threshold is breached.' }),
           abortAfterSeconds: Type.Number({
