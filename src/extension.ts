@@ -10,6 +10,7 @@ import { DashboardFeature } from './vscode/dashboard/feature';
 import { DashboardHost, type RenderedReport } from './vscode/dashboard/panel';
 import { DeploymentsFeature } from './vscode/deployments/feature';
 import { DeploymentStore, type DeploymentState, type KnownDeployment } from './vscode/deployments/store';
+import { KubernetesFeature } from './vscode/k8s/feature';
 import { createEngineBackend } from './vscode/engineBackend';
 import { ScaleTestLog } from './vscode/log';
 import { PlansFeature } from './vscode/plans/feature';
@@ -58,7 +59,8 @@ export function activate(context: vscode.ExtensionContext): ScaleTestExtensionAp
     context.subscriptions.push(disposable);
     return disposable;
   };
-  const backend = { ...createEngineBackend(), ...createProcessBackend({ modulePath: path.join(context.extensionPath, 'dist', 'cli.js') }) };
+  const cli = { modulePath: path.join(context.extensionPath, 'dist', 'cli.js') };
+  const backend = { ...createEngineBackend(), ...createProcessBackend(cli) };
   const redactor = new SecretRedactor();
   const log = register(new ScaleTestLog(redactor));
   const errors = new CommandErrors(log, redactor);
@@ -73,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): ScaleTestExtensionAp
   const plans = register(new PlansFeature(planIndex, backend, errors));
   const runsFeature = register(new RunsFeature(runs, history, backend, plans, deployments, panel, log, errors));
   register(new DashboardFeature(panel, runs, history, backend, errors));
+  register(new KubernetesFeature(cli, context.globalState, errors));
   const tests = register(new PlanTests(planIndex, backend, runs, (uri) => deployments.pickDeploymentFor(uri)));
 
   shutdown = async () => {

@@ -4,6 +4,7 @@
 // and no secrets in the environment. Stderr is free text the host keeps the tail of, to say
 // why a runner died.
 import { parsePlanText, PlanError, startRun, type RunHandle } from '../engine';
+import { runKubernetesJob } from '../k8s/runnerJob';
 import { asRunnerMessage, RUNNER_PROTOCOL_VERSION, type HostToRunner, type RunnerToHost } from '../protocol/runner';
 // The runner serves the VS Code face: its events and outcomes are worded for VS Code users.
 import { accessProblemText, eventLine } from '../vscode/outcomeText';
@@ -60,6 +61,7 @@ export function runRunnerMode(): void {
 }
 
 function runJob(request: Extract<HostToRunner, { type: 'startRun' }>): { stop(reason: string): void } {
+  if (request.kubernetes) return runKubernetesJob(request, request.kubernetes, { send, finish });
   let handle: RunHandle;
   let runId = '';
   try {

@@ -23,6 +23,22 @@ export interface RunnerConnection {
   tls?: { caFile?: string; insecure?: boolean };
 }
 
+/** A sharded run on a Kubernetes cluster (`k8s run`) in place of a local one: the child creates the pods and merges them. */
+export interface KubernetesRunSpec {
+  shards: number;
+  image: string;
+  /** Default: the context's namespace, then "default". */
+  namespace?: string;
+  /** A context of the kubeconfig (default: its current context). */
+  context?: string;
+  /** Default: KUBECONFIG, then ~/.kube/config. */
+  kubeconfig?: string;
+  /** The Secret the pods read the owner's session token from. */
+  tokenSecret: { name: string; key: string };
+  /** Seconds from the launch to the agreed traffic start (default 90). */
+  startDelayS?: number;
+}
+
 export type HostToRunner =
   /** Run this plan; the child answers `runStarted`, then `snapshot`s and `log`s, then `runDone`. */
   | {
@@ -36,6 +52,8 @@ export type HostToRunner =
       coderBinaryPath?: string;
       /** The simulated deployment's Prometheus endpoint, used when the plan names none. */
       prometheusUrl?: string;
+      /** Run the plan as shards on this Kubernetes cluster. */
+      kubernetes?: KubernetesRunSpec;
     }
   /** Stop: the run takes its own abort path (partial report, cleanup per the plan's strategy). */
   | { v: 1; type: 'stop'; reason?: string };

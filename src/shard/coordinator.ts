@@ -62,7 +62,8 @@ export function newShardMerger(plan: Plan, connection: DeploymentConnection, run
 export async function coordinate(options: CoordinatorOptions): Promise<MergedOutcome> {
   const { merger, source, stop, runId, count, log } = options;
   const onStop = () => source.stop('stopped by the user');
-  stop.addEventListener('abort', onStop, { once: true });
+  if (stop.aborted) onStop();
+  else stop.addEventListener('abort', onStop, { once: true });
   const onHurry = () => source.hurry();
   options.hurry.addEventListener('abort', onHurry, { once: true });
   let abortedByThreshold = false;

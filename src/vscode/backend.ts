@@ -2,6 +2,7 @@
 // in one narrow interface: commands and views depend on this, not on those modules, so tests
 // can see exactly what crosses the boundary. No vscode import here.
 import type { DeploymentConnection, TlsOptions } from '../coder/connection';
+import type { KubernetesRunSpec } from '../protocol/runner';
 import type { RunSnapshot } from '../protocol/snapshot';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -33,6 +34,8 @@ export interface RunRequest {
   log(level: LogLevel, line: string): void;
   chromiumPath?: string;
   coderBinaryPath?: string;
+  /** Run the plan as shards on a Kubernetes cluster (the runner child coordinates the pods). */
+  kubernetes?: KubernetesRunSpec;
 }
 
 export interface RunOutcome {

@@ -11,6 +11,7 @@ export const COMMAND_IDS = [
   'coderScaletest.newPlan',
   'coderScaletest.validatePlan',
   'coderScaletest.runPlan',
+  'coderScaletest.runOnKubernetes',
   'coderScaletest.openPlan',
   'coderScaletest.stopRun',
   'coderScaletest.cleanupRun',

@@ -150,6 +150,7 @@ export async function startRunInChild(entry: RunnerEntry, request: RunRequest & 
     chromiumPath: request.chromiumPath,
     coderBinaryPath: request.coderBinaryPath,
     prometheusUrl: request.prometheusUrl,
+    kubernetes: request.kubernetes,
   });
   let accepted: { runId: string; pid: number };
   try {

@@ -8,6 +8,9 @@ import * as os from 'os';
 import * as path from 'path';
 import type { RunReport } from '../../src/engine/report';
 import type { SimDeployment } from '../../src/sim';
+import type { RunSnapshot } from '../../src/protocol/snapshot';
+import { listKubeContexts } from '../../src/vscode/k8s/kubernetesInputs';
+import { startRunInChild } from '../../src/vscode/processBackend';
 import { leftovers, smallPlan, startTestSim } from '../unit/engine/helpers';
 import { CLI, MockKubernetesApi } from './fakeKubeApi.mock';
 
@@ -134,6 +137,35 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
     assert.strictEqual(jobDeletions().length >= 1, true, 'the Job was deleted');
     assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
     assert.deepStrictEqual(kube.leftovers(), []);
+  });
+
+  it("the extension's path: the runner child (dist/cli.js __runner) runs the plan on Kubernetes and relays the merged snapshots", async () => {
+    const contexts = await listKubeContexts({ modulePath: CLI }, { kubeconfig });
+    assert.deepStrictEqual(contexts, { current: 'mock', contexts: [{ name: 'mock', cluster: 'mock', namespace: 'scale' }, { name: 'mock-other', cluster: 'mock' }] });
+    const logs: string[] = [];
+    const test = await startRunInChild(
+      { modulePath: CLI },
+      {
+        planText: fs.readFileSync(planFile, 'utf8'),
+        planSource: planFile,
+        connection: { url: sim.url, token: sim.ownerToken },
+        outDir: path.join(dir, 'extension'),
+        signal: new AbortController().signal,
+        log: (_level, line) => logs.push(line),
+        kubernetes: { shards: 2, image: 'registry.test/coder-scaletest:0.1.0', kubeconfig, context: 'mock', tokenSecret: { name: 'coder-scaletest-token', key: 'token' }, startDelayS: 8 },
+      },
+    );
+    const seen: RunSnapshot[] = [];
+    test.subscribe((snapshot) => seen.push(snapshot));
+    const { snapshot, reportDir } = await test.done;
+    assert.strictEqual(snapshot.verdict, 'pass', snapshot.reason);
+    assert.ok(seen.some((live) => live.status === 'running' && live.runId === test.runId), 'the merged live snapshots reached the host');
+    assert.ok(reportDir && fs.existsSync(path.join(reportDir, 'report.json')));
+    assert.ok(logs.some((line) => /creating 2 shard pods in namespace scale of context mock/.test(line)), logs.join('\n'));
+    assert.ok(!logs.join('\n').includes(sim.ownerToken), 'the token never reaches the log');
+    assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
+    assert.deepStrictEqual(kube.leftovers(), []);
+    await assert.rejects(listKubeContexts({ modulePath: CLI }, { kubeconfig: path.join(dir, 'nope') }), /--kubeconfig .*nope: no such file/);
   });
 
   it('bad kubeconfig, missing context or namespace, no rights: one clear error, nothing created', async () => {

@@ -4,6 +4,7 @@
 // dies is remembered as an interrupted run, whose leftovers the Runs view can clean up.
 import * as fs from 'fs';
 import * as vscode from 'vscode';
+import type { KubernetesRunSpec } from '../../protocol/runner';
 import type { RunSnapshot } from '../../protocol/snapshot';
 import type { LogLevel, RunOutcome, RunningTest, ScaleTestBackend } from '../backend';
 import type { DashboardHost } from '../dashboard/panel';
@@ -79,7 +80,7 @@ export class RunController extends Disposable {
   }
 
   /** Runs the plan in `planUri` against `deploymentUrl`; resolves when the run has ended. */
-  async run(planUri: vscode.Uri, deploymentUrl: string, signal?: AbortSignal): Promise<RunOutcome> {
+  async run(planUri: vscode.Uri, deploymentUrl: string, signal?: AbortSignal, kubernetes?: KubernetesRunSpec): Promise<RunOutcome> {
     if (this.live) throw new Error(`A run is already going (${this.live.test.runId}): stop it first.`);
     if (!vscode.workspace.isTrusted) throw new Error('Running a scale test is disabled in untrusted workspaces: trust this workspace first.');
     const planText = Buffer.from(await vscode.workspace.fs.readFile(planUri)).toString('utf8');
@@ -102,6 +103,7 @@ export class RunController extends Disposable {
         log: (level, line) => this.write(level, line),
         chromiumPath: settings.chromiumPath,
         coderBinaryPath: settings.coderBinaryPath,
+        kubernetes,
       });
     } catch (error) {
       this.error(`Run could not start: ${(error as Error).message}`);

@@ -1,6 +1,7 @@
 // The Runs feature: running plans (in a runner child process), stopping them, cleaning up
 // leftovers, the Runs view, and the run log.
 import * as vscode from 'vscode';
+import type { KubernetesRunSpec } from '../../protocol/runner';
 import type { RunSnapshot } from '../../protocol/snapshot';
 import type { ScaleTestBackend } from '../backend';
 import type { CommandId } from '../commandIds';
@@ -25,6 +26,12 @@ export interface RunPlanResult {
   reportDir?: string;
 }
 
+/** Run Plan's options: the deployment (else picked), and a Kubernetes cluster to run it on as shards ("Run on Kubernetes…"). */
+export interface RunPlanOptions {
+  deploymentUrl?: string;
+  kubernetes?: KubernetesRunSpec;
+}
+
 export class RunsFeature extends Disposable {
   readonly tree: RunsTreeProvider;
 
@@ -47,21 +54,21 @@ export class RunsFeature extends Disposable {
     this.register(vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('coderScaletest.resultsFolder') && this.tree.refresh()));
     this.register(new ReportCommands(history, backend, errors));
     this.register(new BaselineCommands(history, backend, this.tree, dashboard, errors));
-    this.register(registerCommand(errors, 'coderScaletest.runPlan', (arg?: PlanArg, options?: { deploymentUrl?: string }) => this.runPlan(arg, options)));
+    this.register(registerCommand(errors, 'coderScaletest.runPlan', (arg?: PlanArg, options?: RunPlanOptions) => this.runPlan(arg, options)));
     this.register(registerCommand(errors, 'coderScaletest.stopRun', () => this.stopRun()));
     this.register(registerCommand(errors, 'coderScaletest.cleanupRun', (arg?: RunArg | InterruptedRunNode | { runId: string; deploymentUrl?: string }) => this.cleanupRun(arg)));
     this.register(registerCommand(errors, 'coderScaletest.refreshRuns', () => this.tree.refresh()));
     this.register(registerCommand(errors, 'coderScaletest.showLog', () => log.show()));
   }
 
-  private async runPlan(arg: PlanArg, options?: { deploymentUrl?: string }): Promise<RunPlanResult | undefined> {
+  private async runPlan(arg: PlanArg, options?: RunPlanOptions): Promise<RunPlanResult | undefined> {
     if (!vscode.workspace.isTrusted) throw new Error('Running a scale test is disabled in untrusted workspaces: trust this workspace first.');
     const uri = await this.plans.resolvePlan(arg, 'run');
     if (!uri) return undefined;
     const deploymentUrl = options?.deploymentUrl ? normalizeDeploymentUrl(options.deploymentUrl) : await this.deployments.pickDeploymentFor(uri);
     if (!deploymentUrl) return undefined;
     this.dashboard.show();
-    const outcome = await this.runs.run(uri, deploymentUrl);
+    const outcome = await this.runs.run(uri, deploymentUrl, undefined, options?.kubernetes);
     this.tree.refresh();
     const { snapshot } = outcome;
     const verdict = `${snapshot.planName}: run ${snapshot.runId} ${snapshot.status === 'finished' ? (snapshot.verdict === 'pass' ? 'passed' : 'failed') : snapshot.status}`;
