@@ -6,6 +6,7 @@ import * as path from 'path';
 import { baselineFile, clearBaseline, listBaselines, lookupBaseline, markBaseline, readBaseline, type BaselineRecord } from '../engine/baseline/store';
 import type { Plan } from '../engine/plan';
 import type { RunResult } from '../engine/outcome';
+import { readReport } from '../engine/reportFile';
 import { parseCommandArgs, stringOption, UsageError, type CommandSpec, type OptionSpec } from './args';
 import type { Output } from './progress';
 
@@ -114,4 +115,21 @@ export function markAfterRun(result: RunResult, out: string, io: Io): void {
   } catch (error) {
     io.stderr.write(`could not mark run ${snapshot.runId} as the baseline: ${(error as Error).message}\n`);
   }
+}
+
+/** One line for the end of a run with a baseline: which stages got worse or better, and by what. */
+export function baselineSummaryLine(reportDir: string): string | undefined {
+  let section;
+  try {
+    section = readReport(reportDir).baseline;
+  } catch {
+    return undefined;
+  }
+  if (!section) return undefined;
+  const group = (change: string) => section.comparison.stages.filter((stage) => stage.change === change);
+  const parts = (['worse', 'better', 'same'] as const)
+    .filter((change) => group(change).length > 0)
+    .map((change) => `${change}: ${group(change).map((stage) => (change === 'same' ? stage.title : `${stage.title} (${stage.comparison!.explanation.replace(/^\w+: /, '').replace(/; KS.*$/, '')})`)).join(', ')}`);
+  const stale = section.planMatches ? '' : ` (the plan changed since: ${section.differences.join(', ')})`;
+  return `against the baseline (run ${section.runId})${stale}: ${parts.join('; ') || 'no stage to compare'}\n`;
 }

@@ -16,7 +16,7 @@ import { ProgressView, renderSummary, type Output } from './progress';
 import { parseCommandArgs, stringOption, UsageError, wantsHelp, wholeNumberOption, type OptionValues } from './args';
 import { COMMANDS, usageOf, usageOverview } from './commandSpecs';
 import { ABORTED_EXIT, watchInterrupts } from './interrupts';
-import { markAfterRun, runBaselineCommand } from './baselineCommand';
+import { baselineSummaryLine, markAfterRun, runBaselineCommand } from './baselineCommand';
 import { runK8sCommand } from './k8sCommand';
 import { isShardedRun, runShardedCommand } from './shardCommands';
 import { runSimCommand } from './simCommand';
@@ -236,6 +236,8 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
     { out, ndjson: values.ndjson === true, chromium: stringOption(values, 'chromium'), coderBinary: stringOption(values, 'coder-binary') },
     io,
   );
+  const againstBaseline = baselineSummaryLine(result.reportDir);
+  if (againstBaseline) (values.ndjson === true ? io.stderr : io.stdout).write(againstBaseline);
   if (values['mark-baseline'] === true) markAfterRun(result, out, io);
   return result.exitCode;
 }

@@ -230,6 +230,13 @@ describe('VS Code experience', function () {
     assert.strictEqual(compared.title, `${run.runId} vs ${run.runId}`);
     await screenshot('dashboard-compare');
 
+    // Runs view action "Mark as Baseline": the run gets the badge; a baseline run has nothing to compare with but itself.
+    const marked = (await vscode.commands.executeCommand('coderScaletest.markBaseline', { runDir: run.reportDir })) as string | undefined;
+    assert.match(marked ?? `failed: ${api.lastError()}`, new RegExp(`^Run ${run.runId} is now the baseline of "ui smoke"`));
+    const badged = (await api.runsTree()).find((root) => root.label.includes(run!.runId));
+    assert.match(badged?.description ?? '', /^★ baseline · /);
+    assert.ok(fs.existsSync(path.join(api.resultsFolder(), 'baselines', 'ui-smoke.json')));
+
     const summary = (await vscode.commands.executeCommand('coderScaletest.cleanupRun', { runId: run.runId, deploymentUrl: sim.url })) as string | undefined;
     assert.ok(summary, `cleanup failed: ${api.lastError()}`);
     assert.match(summary, /deleted 0 of 0 workspace\(s\) and 0 of 0 user\(s\)/);

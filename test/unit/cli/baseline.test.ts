@@ -82,6 +82,7 @@ describe('CLI baselines', function () {
       const slow = io(env);
       assert.strictEqual(await main(['run', file, '--out', out], slow), 1, slow.out());
       assert.match(slow.out(), /pty\.rtt\.p95 was \d+ms, required < [\d.]+ms \(baseline [\d.]+ms × 1\.2 \+ 50ms\)/);
+      assert.match(slow.out(), /against the baseline \(run \w+\): worse: Web terminal \(p50 \+\d+%/);
       const [slowRun] = fs.readdirSync(out).filter((name) => name !== baselineRun && name !== 'baselines');
       const slowReport = reportOf(out, slowRun!);
       assert.strictEqual(slowReport.baseline?.runId, baselineRun);
