@@ -1,7 +1,9 @@
 // The coordinator's loop, whatever runs the shards (local processes, a stream of their messages,
 // Kubernetes pods): one merged snapshot a second, the merged thresholds' abort, the wait for every
 // shard to end, the cleanup of what lost shards left, the final judgement and the reports.
+import * as path from 'path';
 import type { DeploymentConnection } from '../coder/connection';
+import { baselineForRun } from '../engine/baseline/store';
 import { cleanupRun } from '../engine/cleanup';
 import { EXIT_CODES } from '../engine/outcome';
 import { timelineMs, type Plan } from '../engine/plan';
@@ -55,6 +57,8 @@ export function newShardMerger(plan: Plan, connection: DeploymentConnection, run
     timelineMs: timelineMs(plan),
     slotMs: plan.timeline.slotSeconds * 1000,
     reportDir,
+    // Reports go to <out>/<runId>: the baseline is in <out>/baselines/, as for a local run.
+    baseline: baselineForRun(path.dirname(reportDir), plan),
   });
 }
 

@@ -5,6 +5,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { newHistogram, summarize } from '../engine/metrics';
 import { HistoryRecorder } from '../engine/history';
+import type { BaselineLookup } from '../engine/baseline/store';
 import { ThresholdJudge } from '../engine/judge';
 import { EXIT_CODES, type ExitReason } from '../engine/outcome';
 import type { ThresholdSpec } from '../engine/plan';
@@ -32,6 +33,8 @@ export interface MergeOptions {
   slotMs: number;
   reportDir?: string;
   startedAt?: number;
+  /** The plan's baseline run, for `… < baseline * 1.2` thresholds and the report (docs/baselines.md). */
+  baseline?: BaselineLookup;
 }
 
 /** What the coordinator decides once every shard has ended (or was declared lost). */
@@ -110,8 +113,12 @@ export class ShardMerger {
     this.startedAt = options.startedAt ?? Date.now();
     this.lastRollAt = this.startedAt;
     this.shards = Array.from({ length: options.shardCount }, () => ({ pendingIntervals: [] }));
-    this.judge = new ThresholdJudge(options.thresholds);
+    this.judge = new ThresholdJudge(options.thresholds, options.baseline);
     this.history = new HistoryRecorder(undefined, this.startedAt);
+  }
+
+  get baseline(): BaselineLookup | undefined {
+    return this.options.baseline;
   }
 
   /** Takes one message; returns false (and sets `rejected`) for a message of another run or shard layout. */

@@ -10,6 +10,6 @@ export async function writeMergedReports(input: { dir: string; plan: Plan; merge
   return writeReports(
     input.dir,
     { verdict: outcome.verdict, exit: outcome.exit, exitCode: outcome.exitCode, reportDir: input.dir, snapshot: outcome.snapshot, cleanup: outcome.cleanup },
-    { plan: input.plan, histograms: input.merger.encodedHistograms(), events: input.merger.events as RunEvent[] },
+    { plan: input.plan, histograms: input.merger.encodedHistograms(), events: input.merger.events as RunEvent[], baseline: input.merger.baseline },
   );
 }

@@ -5,6 +5,7 @@ import { fakeReport, histogram, snapshotWithPty, writeReport } from './baselineF
 import { compareHistograms, compareWithBaseline } from '../../../src/engine/baseline/compare';
 import { baselineFile, clearBaseline, listBaselines, lookupBaseline, markBaseline, planShapeHash, readBaseline, type BaselineLookup } from '../../../src/engine/baseline/store';
 import { ThresholdJudge } from '../../../src/engine/judge';
+import { newShardMerger } from '../../../src/shard/coordinator';
 import { LatencyRecorder } from '../../../src/engine/metrics';
 import { defaultPlan, validatePlan } from '../../../src/engine/plan';
 import { seededRandom } from '../../../src/engine/random';
@@ -174,6 +175,15 @@ describe('baseline store', () => {
     const stale = lookupBaseline(out, bigger);
     assert.ok(stale.kind === 'stale');
     assert.deepStrictEqual(stale.differences, ['users 10 → 40', 'traffic changed']);
+  });
+
+  it('a sharded run\'s merger finds the baseline beside its report directory and resolves the limits', () => {
+    const plan = defaultPlan();
+    plan.thresholds = [{ expression: 'pty.rtt.p95 < baseline * 2', abortOnFail: false, abortAfterSeconds: 0 }];
+    markBaseline(writeReport(out, fakeReport(plan)), out);
+    const merger = newShardMerger(plan, { url: 'http://127.0.0.1:1', token: 'x' }, 'stshard', 2, path.join(out, 'stshard'));
+    assert.strictEqual(merger.baseline?.kind, 'ok');
+    assert.match(merger.snapshot().thresholds[0]!.limit ?? '', /^< 400ms \(baseline 200ms × 2\)$/);
   });
 
   it('refuses an unfinished run and a file that is not a baseline', () => {
