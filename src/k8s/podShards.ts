@@ -62,33 +62,85 @@ function podProblem(pod: V1Pod): string | undefined {
 
 /** Starts following the run's pods (the objects already exist); the coordinator drives the rest. */
 export function podShardSource(options: PodShardsOptions): ShardSource {
-  const { cluster, objects, merger, runId, count, log } = options;
-  const shards: PodShard[] = Array.from({ length: count }, (_, index) => ({ index, deleted: false, following: false, logEnded: false, lastLineAt: 0, refollows: 0 }));
-  const jobName = objects.job.metadata!.name!;
-  const selector = `coder-scaletest/run-id=${runId}`;
-  let tornDownAt: number | undefined;
-  let closed = false;
-  let resolveEnded!: () => void;
-  const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
+  return new PodShards(options);
+}
 
-  const teardown = (why: string) => {
-    if (tornDownAt !== undefined) return;
-    tornDownAt = Date.now();
-    log(`tearing down run ${runId}: ${why}; deleting job ${jobName} (its pods stop and clean up their users)`);
-    cluster.deleteJob(jobName).catch((error: Error) => log(`could not delete job ${jobName}: ${error.message}; delete it with: kubectl -n ${cluster.namespace} delete job ${jobName}`));
-  };
+class PodShards implements ShardSource {
+  readonly ended: Promise<void>;
+  private readonly shards: PodShard[];
+  private readonly jobName: string;
+  private tornDownAt?: number;
+  private closed = false;
+  private timer?: NodeJS.Timeout;
+  private resolveEnded!: () => void;
 
-  const lose = (shard: PodShard, why: string) => {
-    if (merger.lostShards().some((lost) => lost.index === shard.index)) return;
-    merger.lose(shard.index, why);
-    if (merger.lostShards().some((lost) => lost.index === shard.index)) {
-      log(`shard ${shard.index}/${count} is lost: ${why}`);
-      teardown(`shard ${shard.index}/${count} was lost`);
-    }
-  };
+  constructor(private readonly options: PodShardsOptions) {
+    this.shards = Array.from({ length: options.count }, (_, index) => ({ index, deleted: false, following: false, logEnded: false, lastLineAt: 0, refollows: 0 }));
+    this.jobName = options.objects.job.metadata!.name!;
+    this.ended = new Promise<void>((resolve) => (this.resolveEnded = resolve));
+    void this.poll().finally(() => this.schedule());
+  }
 
-  const onLine = (shard: PodShard, line: string) => {
+  stop(why: string): void {
+    this.teardown(why);
+  }
+
+  hurry(): void {
+    this.options.log('no more waiting for the shards: killing their pods now');
+    this.teardown('stopped');
+    for (const shard of this.shards) if (shard.pod && !podGone(shard)) void this.options.cluster.killPod(shard.pod).catch((error: Error) => this.options.log(error.message));
+  }
+
+  lostAreGone(): boolean {
+    return this.shards.every((shard) => !this.isLost(shard) || !shard.pod || podGone(shard));
+  }
+
+  sweepWholeRun(): boolean {
+    return this.tornDownAt !== undefined;
+  }
+
+  async close(): Promise<void> {
+    this.finish();
+    const { cluster, objects, log } = this.options;
+    await cluster.deleteRunObjects(objects, { jobDeleted: this.tornDownAt !== undefined });
+    log(`deleted job ${this.jobName}, configmap ${objects.configMap.metadata!.name} and serviceaccount ${objects.serviceAccount.metadata!.name} from namespace ${cluster.namespace}`);
+  }
+
+  private schedule(): void {
+    if (!this.closed) this.timer = setTimeout(() => void this.poll().finally(() => this.schedule()), POLL_MS);
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const shard of this.shards) shard.stopFollowing?.();
+    this.resolveEnded();
+  }
+
+  private teardown(why: string): void {
+    if (this.tornDownAt !== undefined) return;
+    this.tornDownAt = Date.now();
+    const { cluster, runId, log } = this.options;
+    log(`tearing down run ${runId}: ${why}; deleting job ${this.jobName} (its pods stop and clean up their users)`);
+    cluster.deleteJob(this.jobName).catch((error: Error) => log(`could not delete job ${this.jobName}: ${error.message}; delete it with: kubectl -n ${cluster.namespace} delete job ${this.jobName}`));
+  }
+
+  private isLost(shard: PodShard): boolean {
+    return this.options.merger.lostShards().some((lost) => lost.index === shard.index);
+  }
+
+  private lose(shard: PodShard, why: string): void {
+    if (this.isLost(shard)) return;
+    this.options.merger.lose(shard.index, why);
+    if (!this.isLost(shard)) return;
+    this.options.log(`shard ${shard.index}/${this.options.count} is lost: ${why}`);
+    this.teardown(`shard ${shard.index}/${this.options.count} was lost`);
+  }
+
+  private onLine(shard: PodShard, line: string): void {
     shard.lastLineAt = Date.now();
+    const { merger, log } = this.options;
     const start = line.indexOf('{"type":"shard-');
     if (start < 0) {
       // The shard's own warnings and errors (its log on stderr); the rest stays in the pod's log.
@@ -100,109 +152,86 @@ export function podShardSource(options: PodShardsOptions): ShardSource {
     } catch (error) {
       log(`pod ${shard.pod}: ${(error as Error).message}`);
     }
-  };
+  }
 
-  const follow = (shard: PodShard) => {
-    if (!shard.pod || shard.following || closed) return;
+  private follow(shard: PodShard): void {
+    if (!shard.pod || shard.following || this.closed) return;
     shard.following = true;
     shard.logEnded = false;
     shard.lastLineAt = Date.now();
     const pod = shard.pod;
-    cluster
-      .followLog(pod, CONTAINER, (line) => onLine(shard, line), () => (shard.logEnded = true))
+    this.options.cluster
+      .followLog(pod, CONTAINER, (line) => this.onLine(shard, line), () => (shard.logEnded = true))
       .then((stop) => (shard.stopFollowing = stop))
       .catch((error: Error) => {
         shard.logEnded = true;
-        log(`pod ${pod}: ${error.message}`);
+        this.options.log(`pod ${pod}: ${error.message}`);
       });
-  };
+  }
 
-  const settled = (shard: PodShard) => merger.shardEnded(shard.index);
-  const podGone = (shard: PodShard) => shard.deleted || shard.phase === 'Succeeded' || shard.phase === 'Failed';
-
-  const judge = (shard: PodShard, now: number) => {
-    if (settled(shard)) return;
+  /** Decides, from its pod and its log stream, whether a shard that has not ended is lost. */
+  private judge(shard: PodShard, now: number): void {
+    if (this.options.merger.shardEnded(shard.index)) return;
+    const startDeadline = this.options.startAt + START_GRACE_MS;
     if (!shard.pod) {
-      if (tornDownAt !== undefined) lose(shard, 'the run was torn down before its pod started');
-      else if (now > options.startAt + START_GRACE_MS) lose(shard, `no pod was created for it by ${new Date(options.startAt + START_GRACE_MS).toISOString()}`);
+      if (this.tornDownAt !== undefined) this.lose(shard, 'the run was torn down before its pod started');
+      else if (now > startDeadline) this.lose(shard, `no pod was created for it by ${new Date(startDeadline).toISOString()}`);
       return;
     }
+    if (shard.following) return this.judgeFollowed(shard, now);
+    if (shard.deleted) this.lose(shard, 'its pod was deleted before it started');
+    else if (shard.problem && FATAL_WAITING.has(shard.problem.split(':')[0]!)) this.lose(shard, `its pod cannot start: ${shard.problem}`);
+    else if (now > startDeadline) this.lose(shard, `its pod was not running ${START_GRACE_MS / 1000} s after the agreed start (${shard.phase ?? 'no phase'}${shard.problem ? `, ${shard.problem}` : ''})`);
+  }
+
+  private judgeFollowed(shard: PodShard, now: number): void {
     const running = shard.phase === 'Running';
-    if (shard.following && shard.logEnded) {
-      if (podGone(shard)) lose(shard, shard.deleted ? 'its pod was deleted before the shard reported its result' : `its pod ${shard.phase === 'Failed' ? 'failed' : 'ended'}: ${shard.problem ?? 'no reason given'}`);
+    const silent = now - shard.lastLineAt > SILENT_LOG_MS;
+    if (shard.logEnded) {
+      if (podGone(shard)) this.lose(shard, shard.deleted ? 'its pod was deleted before the shard reported its result' : `its pod ${shard.phase === 'Failed' ? 'failed' : 'ended'}: ${shard.problem ?? 'no reason given'}`);
       else if (running && shard.refollows < MAX_REFOLLOWS) {
+        // A log stream can end while the pod runs (an API server restart, a dropped connection): reopen it.
         shard.refollows++;
         shard.following = false;
-        follow(shard);
-      } else if (running) lose(shard, `its log stream ended ${MAX_REFOLLOWS + 1} times while the pod ran`);
-      return;
-    }
-    if (shard.following && running && now - shard.lastLineAt > SILENT_LOG_MS) {
-      // A dropped connection can leave the stream open and silent: reopen it (old reports are ignored by sequence number).
+        this.follow(shard);
+      } else if (running) this.lose(shard, `its log stream ended ${MAX_REFOLLOWS + 1} times while the pod ran`);
+    } else if (silent && running) {
+      // A dropped connection can leave the stream open and silent: end it, to reopen it (old reports are ignored by sequence number).
       shard.stopFollowing?.();
-      return;
+    } else if (silent && podGone(shard)) {
+      this.lose(shard, `its pod ${shard.deleted ? 'was deleted' : 'ended'} and its log said no more: ${shard.problem ?? 'no reason given'}`);
     }
-    if (shard.following && podGone(shard) && now - shard.lastLineAt > SILENT_LOG_MS) lose(shard, `its pod ${shard.deleted ? 'was deleted' : 'ended'} and its log said no more: ${shard.problem ?? 'no reason given'}`);
-    if (!shard.following && shard.deleted) lose(shard, 'its pod was deleted before it started');
-    if (!shard.following && shard.problem && FATAL_WAITING.has(shard.problem.split(':')[0]!)) lose(shard, `its pod cannot start: ${shard.problem}`);
-    if (!shard.following && now > options.startAt + START_GRACE_MS) lose(shard, `its pod was not running ${START_GRACE_MS / 1000} s after the agreed start (${shard.phase ?? 'no phase'}${shard.problem ? `, ${shard.problem}` : ''})`);
-  };
+  }
 
-  const poll = async () => {
+  private async poll(): Promise<void> {
     let pods: V1Pod[];
     try {
-      pods = await cluster.listPods(selector);
+      pods = await this.options.cluster.listPods(`coder-scaletest/run-id=${this.options.runId}`);
     } catch (error) {
-      log(`${(error as Error).message} (retrying)`);
+      this.options.log(`${(error as Error).message} (retrying)`);
       return;
     }
     const now = Date.now();
     const seen = new Set<number>();
     for (const pod of pods) {
       const index = Number(pod.metadata?.annotations?.[INDEX_ANNOTATION] ?? pod.metadata?.labels?.[INDEX_ANNOTATION]);
-      const shard = shards[index];
+      const shard = this.shards[index];
       // A replacement pod for an index (the Job controller's) is not followed: that shard is already settled or lost.
       if (!shard || (shard.pod && shard.pod !== pod.metadata?.name)) continue;
       seen.add(index);
       shard.pod = pod.metadata!.name!;
       shard.phase = pod.status?.phase;
       shard.problem = podProblem(pod);
-      if (shard.phase === 'Running' || shard.phase === 'Succeeded' || shard.phase === 'Failed') follow(shard);
+      if (shard.phase === 'Running' || shard.phase === 'Succeeded' || shard.phase === 'Failed') this.follow(shard);
     }
-    for (const shard of shards) if (shard.pod && !seen.has(shard.index)) shard.deleted = true;
-    for (const shard of shards) judge(shard, now);
-    const allGone = shards.every((shard) => !shard.pod || podGone(shard));
-    const everyShardSettled = shards.every(settled);
-    if (everyShardSettled && (tornDownAt === undefined || allGone || now - tornDownAt > TEARDOWN_WAIT_MS)) finish();
-  };
+    for (const shard of this.shards) if (shard.pod && !seen.has(shard.index)) shard.deleted = true;
+    for (const shard of this.shards) this.judge(shard, now);
+    const allGone = this.shards.every((shard) => !shard.pod || podGone(shard));
+    const settled = this.shards.every((shard) => this.options.merger.shardEnded(shard.index));
+    if (settled && (this.tornDownAt === undefined || allGone || now - this.tornDownAt > TEARDOWN_WAIT_MS)) this.finish();
+  }
+}
 
-  let timer: NodeJS.Timeout | undefined;
-  const loop = () => {
-    timer = setTimeout(() => void poll().finally(() => !closed && loop()), POLL_MS);
-  };
-  const finish = () => {
-    if (closed) return;
-    closed = true;
-    if (timer) clearTimeout(timer);
-    for (const shard of shards) shard.stopFollowing?.();
-    resolveEnded();
-  };
-  void poll().finally(() => !closed && loop());
-
-  return {
-    stop: (why) => teardown(why),
-    hurry: () => {
-      log('no more waiting for the shards: killing their pods now');
-      teardown('stopped');
-      for (const shard of shards) if (shard.pod && !podGone(shard)) void cluster.killPod(shard.pod).catch((error: Error) => log(error.message));
-    },
-    ended,
-    lostAreGone: () => shards.every((shard) => !merger.lostShards().some((lost) => lost.index === shard.index) || !shard.pod || podGone(shard)),
-    sweepWholeRun: () => tornDownAt !== undefined,
-    close: async () => {
-      finish();
-      await cluster.deleteRunObjects(objects, { jobDeleted: tornDownAt !== undefined });
-      log(`deleted job ${jobName}, configmap ${objects.configMap.metadata!.name} and serviceaccount ${objects.serviceAccount.metadata!.name} from namespace ${cluster.namespace}`);
-    },
-  };
+function podGone(shard: PodShard): boolean {
+  return shard.deleted || shard.phase === 'Succeeded' || shard.phase === 'Failed';
 }

@@ -48,6 +48,7 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
   let kube: MockKubernetesApi;
   let dir: string;
   let planFile: string;
+  let longPlanFile: string;
   let kubeconfig: string;
 
   before(async () => {
@@ -60,6 +61,9 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scaletest-k8s-run-'));
     planFile = path.join(dir, 'sharded.scaletest.json');
     fs.writeFileSync(planFile, JSON.stringify(smallPlan(sim, { users: 6, only: ['ssh', 'pty'] })));
+    // For the kill and abort tests: 8 s of traffic, so a merged "running" snapshot is always seen before it ends.
+    longPlanFile = path.join(dir, 'longer.scaletest.json');
+    fs.writeFileSync(longPlanFile, JSON.stringify(smallPlan(sim, { users: 6, slotSeconds: 4, only: ['ssh', 'pty'] })));
     kubeconfig = path.join(dir, 'kubeconfig');
     kube.writeKubeconfig(kubeconfig, { namespace: 'scale' });
   });
@@ -73,8 +77,8 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
     kube.terminationGraceMs = 30_000;
   });
 
-  const start = (out: string, extra: string[] = []) =>
-    k8sRun(['run', planFile, '--shards', '3', '--image', 'registry.test/coder-scaletest:0.1.0', '--kubeconfig', kubeconfig, '--start-delay', '8', '--url', sim.url, '--out', out, '--ndjson', ...extra], {
+  const start = (out: string, extra: string[] = [], plan = planFile) =>
+    k8sRun(['run', plan, '--shards', '3', '--image', 'registry.test/coder-scaletest:0.1.0', '--kubeconfig', kubeconfig, '--start-delay', '8', '--url', sim.url, '--out', out, '--ndjson', ...extra], {
       CODER_SESSION_TOKEN: sim.ownerToken,
     });
   const readReport = (out: string): RunReport => {
@@ -107,7 +111,7 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
 
   it('a pod killed mid-run: the shard is named lost, the Job deleted, every shard cleaned up, exit 1', async () => {
     const out = path.join(dir, 'killed');
-    const run = start(out);
+    const run = start(out, [], longPlanFile);
     await run.waitFor(/"status":"running"/, 60_000);
     kube.podProcess(1)!.kill('SIGKILL');
     const { code, stdout, stderr } = await run.done;
@@ -128,7 +132,7 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
 
   it('SIGINT to k8s run: the Job is deleted, every shard cleaned up, exit 130', async () => {
     const out = path.join(dir, 'aborted');
-    const run = start(out);
+    const run = start(out, [], longPlanFile);
     await run.waitFor(/"status":"running"/, 60_000);
     run.kill('SIGINT');
     const { code, stderr } = await run.done;
