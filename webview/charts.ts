@@ -33,6 +33,32 @@ export function themeColors(): ThemeColors {
   };
 }
 
+export type LineChart = Chart<'line', { x: number; y: number }[]>;
+
+/** A chart's figure: caption, fixed-height box and the canvas (labelled for screen readers). */
+export function chartFigure(id: string, title: string): { figure: HTMLElement; canvas: HTMLCanvasElement } {
+  const canvas = h('canvas', { role: 'img', 'aria-label': title });
+  return { figure: h('figure', { class: 'chart', 'data-chart': id }, h('figcaption', {}, title), h('div', { class: 'chart-box' }, canvas)), canvas };
+}
+
+/** A line chart with the dashboard's options: no animation (redrawn every second), data as {x, y}, the legend below. */
+export function newLineChart(canvas: HTMLCanvasElement, scales: Record<string, object>, interaction?: object): LineChart {
+  return new Chart<'line', { x: number; y: number }[]>(canvas, {
+    type: 'line',
+    data: { datasets: [] },
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      parsing: false,
+      normalized: true,
+      ...(interaction ? { interaction } : {}),
+      scales,
+      plugins: { legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2 } } },
+    },
+  });
+}
+
 /** Keeps one chart.js instance per chart id and redraws them from each snapshot. */
 export class ChartBoard {
   private readonly charts = new Map<string, { chart: Chart<'line', { x: number; y: number }[]>; spec: ChartSpec; figure: HTMLElement }>();
@@ -86,23 +112,9 @@ export class ChartBoard {
   }
 
   private create(spec: ChartSpec) {
-    const canvas = h('canvas', { role: 'img', 'aria-label': spec.title });
-    const figure = h('figure', { class: 'chart', 'data-chart': spec.id }, h('figcaption', {}, spec.title), h('div', { class: 'chart-box' }, canvas));
+    const { figure, canvas } = chartFigure(spec.id, spec.title);
     this.container.appendChild(figure);
-    const chart = new Chart<'line', { x: number; y: number }[]>(canvas, {
-      type: 'line',
-      data: { datasets: [] },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        parsing: false,
-        normalized: true,
-        interaction: { mode: 'nearest', axis: 'x', intersect: false },
-        scales: { x: { type: 'linear', min: 0 }, y: { type: 'linear', beginAtZero: true } },
-        plugins: { legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2 } } },
-      },
-    });
+    const chart = newLineChart(canvas, { x: { type: 'linear', min: 0 }, y: { type: 'linear', beginAtZero: true } }, { mode: 'nearest', axis: 'x', intersect: false });
     const entry = { chart, spec, figure };
     this.charts.set(spec.id, entry);
     return entry;

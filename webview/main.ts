@@ -23,6 +23,7 @@ import { ChartBoard } from './charts';
 import { comparisonSection } from './compareView';
 import { byId, h, replace } from './dom';
 import { referencePanel, renderReference } from './referenceView';
+import { SearchView } from './searchView';
 
 declare function acquireVsCodeApi(): {
   postMessage(message: WebviewToHost): void;
@@ -66,6 +67,7 @@ function buildLayout(): void {
       h(
         'div',
         { id: 'run-view' },
+        h('section', { id: 'search-view', class: 'search-view', 'aria-label': 'Capacity search' }),
         h('section', { id: 'timeline', class: 'timeline', 'aria-label': 'Stage timeline' }),
         h('section', { id: 'charts', class: 'charts', 'aria-label': 'Charts' }),
         h(
@@ -256,6 +258,7 @@ function showView(view: 'run' | 'compare' | 'empty'): void {
 
 buildLayout();
 const board = new ChartBoard(byId('charts'));
+const searchView = new SearchView(byId('search-view'));
 let current: DashboardState | undefined;
 
 function renderSnapshot(snapshot: RunSnapshot, source: 'live' | 'report'): void {
@@ -276,6 +279,7 @@ function renderSnapshot(snapshot: RunSnapshot, source: 'live' | 'report'): void 
   setButtons(snapshot, source);
   renderTimeline(snapshot);
   board.render(snapshot);
+  searchView.render(snapshot.search);
   renderStages(snapshot);
   renderThresholds(snapshot);
   renderDeployment(snapshot);
@@ -293,6 +297,7 @@ function compareRow(label: string, left: number | undefined, right: number | und
 function renderCompare(message: Extract<HostToWebview, { type: 'compare' }>): void {
   showView('compare');
   board.clear();
+  searchView.clear();
   const { left, right } = message;
   byId('title').textContent = `${left.label} vs ${right.label}`;
   byId('subtitle').textContent = `${left.snapshot.runId} (${left.snapshot.deploymentUrl}) · ${right.snapshot.runId} (${right.snapshot.deploymentUrl})`;
@@ -342,6 +347,7 @@ function renderCompare(message: Extract<HostToWebview, { type: 'compare' }>): vo
 function renderEmpty(message: string): void {
   showView('empty');
   board.clear();
+  searchView.clear();
   byId('title').textContent = 'Coder Scale Test';
   byId('subtitle').textContent = '';
   byId('status-badge').replaceChildren();
@@ -375,7 +381,7 @@ const handlers: MessageHandlers<HostToWebview> = {
     if (current) show(current);
   },
   probe: () => {
-    vscodeApi.postMessage({ type: 'rendered', charts: board.pointCounts(), title: byId('title').textContent ?? '' });
+    vscodeApi.postMessage({ type: 'rendered', charts: { ...board.pointCounts(), ...searchView.pointCounts() }, title: byId('title').textContent ?? '' });
   },
 };
 

@@ -5,9 +5,13 @@
 import { Chart } from 'chart.js';
 import type { RunSnapshot } from '../src/protocol/snapshot';
 import { ChartBoard } from './charts';
+import { SearchChart } from './searchView';
 
 const data = document.getElementById('report-data')?.textContent;
 const container = document.getElementById('charts');
-if (data && container) new ChartBoard(container).render(JSON.parse(data) as RunSnapshot);
+const snapshot = data ? (JSON.parse(data) as RunSnapshot) : undefined;
+if (snapshot && container) new ChartBoard(container).render(snapshot);
+const searchContainer = document.getElementById('search-charts');
+if (snapshot?.search && searchContainer) new SearchChart(searchContainer).update(snapshot.search);
 // Lets readers (and tests) reach the chart instances from the page, as with chart.js's UMD build.
 (window as unknown as { Chart: typeof Chart }).Chart = Chart;

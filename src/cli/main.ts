@@ -226,6 +226,7 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
   const out = stringOption(values, 'out') ?? 'scaletest-results';
   checkOutDir(out);
   checkChromium(plan, stringOption(values, 'chromium'));
+  if (isShardedRun(values) && plan.search) throw new UsageError('a capacity search (search in the plan) runs in one runner: drop --shards / --shard', 'run');
   if (isShardedRun(values)) {
     if (values['mark-baseline'] === true) throw new UsageError('--mark-baseline is not available for a sharded run yet: mark a run with `baseline set` instead', 'run');
     return runShardedCommand({ plan, planFile: positionals[0]!, connection, out, values, io });
@@ -246,7 +247,7 @@ function validateCommand(args: string[], io: CliIo): number {
   const { positionals } = parseCommandArgs(COMMANDS.validate!, args);
   const plan = readPlan(positionals[0]);
   io.stdout.write(
-    `${positionals[0]}: valid plan "${plan.name}": ${plan.users} users, ${plan.timeline.slotSeconds} s slots, ${plan.thresholds.length} thresholds, cleanup ${plan.cleanup.strategy}\n`,
+    `${positionals[0]}: valid plan "${plan.name}": ${plan.search ? `capacity search ${plan.search.from}-${plan.search.to} users` : `${plan.users} users`}, ${plan.timeline.slotSeconds} s slots, ${plan.thresholds.length} thresholds, cleanup ${plan.cleanup.strategy}\n`,
   );
   return EXIT.passed;
 }

@@ -5,6 +5,7 @@ import type { RunEvent, RunResult } from '../engine';
 import { referenceSummaryLine } from '../engine/reference/compare';
 import { describeProgress, isFinished } from '../protocol/format';
 import { cleanupCommandText } from './outcomeText';
+import type { SearchSnapshot } from '../protocol/search';
 import type { RunSnapshot, StageSnapshot } from '../protocol/snapshot';
 
 export interface Output {
@@ -84,6 +85,7 @@ export function renderTable(snapshot: RunSnapshot, useColor: boolean): string[] 
     `runner CPU ${r.cpuPercent.toFixed(0)}%, RSS ${(r.rssBytes / 1048576).toFixed(0)} MiB, event-loop lag p99 ${r.eventLoopLagP99Ms} ms` +
       (r.overloaded ? `  ${c.yellow('⚠ runner overloaded')}` : ''),
   );
+  if (snapshot.search) lines.push(searchLine(snapshot.search));
   const counts = { pass: 0, fail: 0, pending: 0, skipped: 0 };
   for (const t of snapshot.thresholds) counts[t.verdict]++;
   lines.push(
@@ -91,6 +93,13 @@ export function renderTable(snapshot: RunSnapshot, useColor: boolean): string[] 
   );
   for (const t of snapshot.thresholds.filter((t) => t.verdict === 'fail')) lines.push(c.red(`  ✗ ${t.expression}: observed ${t.observedText}`));
   return lines;
+}
+
+/** The capacity search in one line: the steps so far (✓ passed, ✗ failed), then where it stands. */
+export function searchLine(search: SearchSnapshot): string {
+  const steps = search.steps.map((step) => `${step.users}${step.verdict === 'pass' ? '✓' : step.verdict === 'fail' ? '✗' : '…'}`).join(' ');
+  const where = search.verdict ?? `${search.phase}${search.lastPass !== undefined ? `, holds ≥ ${search.lastPass}` : ''}`;
+  return `search ${search.from}-${search.to} users: ${steps || 'starting'}; ${where}`;
 }
 
 export function formatEvent(event: RunEvent): string {

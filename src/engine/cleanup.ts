@@ -10,6 +10,8 @@ import { CoderClient } from '../coder/client';
 import type { DeploymentConnection } from '../coder/connection';
 import { CoderApiError } from '../coder/errors';
 import type { StageMetrics } from './metrics';
+import type { RunEventCode } from './outcome';
+import type { Plan } from './plan';
 import { runPool } from './pool';
 import type { CreatedResources } from './prepare';
 import { isTransient, withRetries } from './retry';
@@ -50,6 +52,60 @@ export interface CleanupProgress {
   done: number;
   total: number;
   failed: number;
+}
+
+/** The end of a run: what it needs to apply the plan's cleanup strategy. */
+export interface RunCleanupContext {
+  plan: Plan;
+  runId: string;
+  owner: CoderClient;
+  created: CreatedResources;
+  /** The run failed, broke or was aborted (for the on-success / on-failure strategies). */
+  failing: boolean;
+  metrics: StageMetrics;
+  /** Cuts cleanup short (no new deletions, no more waiting). */
+  cleanupSignal?: AbortSignal;
+  share?: UserShare;
+  /** Deletions are about to start. */
+  onStart(): void;
+  log(level: 'info' | 'warn' | 'error', message: string, code?: RunEventCode): void;
+}
+
+/** Applies the plan's cleanup strategy to what the run created; also after a failure or an abort. */
+export async function cleanUpAfterRun(context: RunCleanupContext): Promise<CleanupOutcome> {
+  const { plan, runId, created, metrics, failing } = context;
+  const strategy = plan.cleanup.strategy;
+  const wanted = strategy === 'always' || (strategy === 'on-success' && !failing) || (strategy === 'on-failure' && failing);
+  const empty = { deletedWorkspaces: 0, deletedUsers: 0, leftovers: [] as string[] };
+  if (created.users.size === 0 && created.workspaces.size === 0) {
+    metrics.state = 'skipped';
+    return empty;
+  }
+  if (!wanted) {
+    metrics.state = 'skipped';
+    const kept = [...created.workspaces.values()].map((n) => `workspace ${n}`).concat([...created.users.values()].map((n) => `user ${n}`));
+    context.log('info', `cleanup strategy "${strategy}": keeping ${kept.length} resources of run ${runId}`, 'resources-kept');
+    return { ...empty, leftovers: kept };
+  }
+  context.onStart();
+  metrics.state = 'running';
+  metrics.startedAt = Date.now();
+  context.log('info', `deleting ${created.workspaces.size} workspaces, then ${created.users.size} users`);
+  const outcome = await deleteResources(created, {
+    owner: context.owner,
+    concurrency: plan.concurrency.cleanup,
+    timeoutMs: plan.timeouts.cleanupSeconds * 1000,
+    metrics,
+    signal: context.cleanupSignal,
+    abandon: context.cleanupSignal,
+    runId,
+    share: context.share,
+    log: (level, message) => context.log(level, message),
+  });
+  metrics.state = 'done';
+  metrics.endedAt = Date.now();
+  if (outcome.leftovers.length > 0) context.log('warn', `${outcome.leftovers.length} resources of run ${runId} left behind`, 'resources-left');
+  return outcome;
 }
 
 const ACTIVE_JOB = new Set(['pending', 'running', 'canceling']);

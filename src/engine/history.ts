@@ -34,7 +34,8 @@ export class HistoryRecorder {
         p99: stage.recentLatency.p99,
         active: stage.connections.active,
         target: stage.connections.target,
-        bytesPerSecond: Math.round((bytes - (this.lastBytes.get(stage.name) ?? 0)) / seconds),
+        // A capacity search starts each step's counters from zero again: no negative rates.
+        bytesPerSecond: Math.max(0, Math.round((bytes - (this.lastBytes.get(stage.name) ?? 0)) / seconds)),
         errors: Object.values(stage.errors).reduce((a, b) => a + b, 0),
         disconnects: stage.disconnects,
       };

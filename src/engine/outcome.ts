@@ -1,6 +1,8 @@
 // What a run tells its faces, in structured form: events with a code where a face may want to
 // add its own advice, the exit reason, the access problem. The engine says what happened; each
 // face (src/cli/outcomeText.ts, src/vscode/…) says what to do about it in its own words.
+import { CoderClient, type RequestInfo } from '../coder/client';
+import type { DeploymentConnection } from '../coder/connection';
 import { CoderApiError, DeploymentUnreachableError, RequestTimeoutError } from '../coder/errors';
 import type { RunSnapshot, StageName, Verdict } from '../protocol/snapshot';
 import type { CleanupOutcome } from './cleanup';
@@ -80,4 +82,27 @@ export function classifyAccessError(error: unknown, url: string): DeploymentAcce
     return new DeploymentAccessError('not-owner', `${message.replace(/\.$/, '')}. Scale tests create users and workspaces, which needs the Owner role.`);
   }
   return new DeploymentAccessError('unreachable', `Cannot use the deployment at ${url}: ${message}`);
+}
+
+/**
+ * Access first: wrong URL, wrong token and non-owner each get their own DeploymentAccessError.
+ * Resolves with the owner's organizations; `warn` hears about a version outside the supported range.
+ */
+export async function verifyOwnerAccess(connection: DeploymentConnection, onRequest: (info: RequestInfo) => void, warn: (message: string) => void): Promise<string[]> {
+  try {
+    if (!connection.token) throw new DeploymentAccessError('no-token', "No session token: a run needs an owner's session token.");
+    // Without the rate-limit bypass header, which coderd refuses (428) for non-owners.
+    const probe = new CoderClient(connection, { onRequest });
+    try {
+      const owner = await probe.requireOwner();
+      // The version decides nothing here (the client detects features); outside the supported range it says so.
+      const { warning } = await probe.versionCheck();
+      if (warning) warn(warning);
+      return owner.organization_ids ?? [];
+    } finally {
+      probe.close();
+    }
+  } catch (error) {
+    throw classifyAccessError(error, connection.url);
+  }
 }

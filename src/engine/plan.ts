@@ -5,6 +5,7 @@ import { Type, type Static, type TObject } from '@sinclair/typebox';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TrafficStageDefinition } from './stages/definition';
 import { BUILTIN_TRAFFIC_STAGES, registryVersion, trafficStages } from './stages/registry';
+import { SearchSchema, searchProblems, withOneStepProblem } from './search/schema';
 import { parseThreshold } from './thresholds';
 
 /** Node's timers hold at most 2^31-1 ms (~24.8 days); longer delays fire at once. */
@@ -61,8 +62,9 @@ function planProperties(stages: readonly TrafficStageDefinition[]) {
       minimum: 1,
       maximum: 10000,
       default: 10,
-      description: 'Number of scale-test users; each gets one workspace (reference scale: 2000).',
+      description: 'Number of scale-test users; each gets one workspace (reference scale: 2000). With `search`, set by the search (its `to`).',
     }),
+    search: Type.Optional(SearchSchema),
     runIdPrefix: Type.String({
       pattern: '^[a-z][a-z0-9]{0,5}$',
       default: 'st',
@@ -256,10 +258,15 @@ export function validatePlan(json: unknown): Plan {
   const problems: string[] = [];
   const validateSchema = schemaValidator();
   if (!validateSchema(plan)) {
-    problems.push(...dedupe(withoutBranchNoise(validateSchema.errors ?? []).map(describeAjvError)));
+    problems.push(...withOneStepProblem(dedupe(withoutBranchNoise(validateSchema.errors ?? []).map(describeAjvError))));
     throw new PlanError(problems);
   }
   const valid = plan as Plan;
+  if (valid.search) {
+    problems.push(...searchProblems(valid.search, (json as Record<string, unknown>).users));
+    // The pool never grows beyond `to`: what `users` bounds elsewhere (names, app labels) holds.
+    valid.users = valid.search.to;
+  }
   for (const stage of trafficStages()) {
     const [start, end] = stageWindow(valid, stage.id);
     if (end <= start) problems.push(`timeline.${stage.id}: the window [${start}, ${end}] must end after it starts`);

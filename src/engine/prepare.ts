@@ -7,6 +7,7 @@ import type { StageMetrics } from './metrics';
 import { userIdentity, workspaceName } from './naming';
 import type { Plan } from './plan';
 import { runPool } from './pool';
+import { shardUserIndexes } from './shardUsers';
 import { withRetries } from './retry';
 
 export interface CreatedResources {
@@ -164,6 +165,52 @@ export async function prepareUsers(
   );
   ready.sort((a, b) => a.index - b.index);
   return ready;
+}
+
+/** What a UserPool needs beyond a PrepareContext: who the owner is a member of, the shard, a start hook. */
+export interface UserPoolContext extends Omit<PrepareContext, 'plan' | 'userIndexes'> {
+  ownerOrganizationIds: string[];
+  /** A sharded run prepares only its share of every count. */
+  shard?: { index: number; count: number };
+  /** Called before users are created (the run shows it is preparing). */
+  onPrepare(): void;
+}
+
+/**
+ * The run's users and workspaces, grown to a count: a fixed run grows it once to plan.users; a
+ * capacity search step by step, creating only the users the pool lacks (a smaller count reuses
+ * the pool). Everything created is in `context.created` the moment it exists.
+ */
+export class UserPool {
+  private readonly ready: PreparedUser[] = [];
+  private preparedUpTo = 0;
+  private target?: { organization: Organization; template: Template };
+
+  constructor(private readonly context: UserPoolContext) {}
+
+  /** Grows the pool to `plan.users`; resolves with every ready user, by index. */
+  async grow(plan: Plan): Promise<PreparedUser[]> {
+    const { metrics, signal, log } = this.context;
+    const wanted = shardUserIndexes(plan.users, this.context.shard ?? { index: 0, count: 1 }).filter((index) => index >= this.preparedUpTo);
+    this.preparedUpTo = Math.max(this.preparedUpTo, plan.users);
+    // Within the pool nothing is created (prepare's progress stays that of the last growth).
+    if (wanted.length === 0 && this.ready.length > 0) return [...this.ready];
+    this.context.onPrepare();
+    metrics.state = 'running';
+    metrics.startedAt ??= Date.now();
+    this.target ??= await resolveOrganizationAndTemplate(this.context.owner, plan, this.context.ownerOrganizationIds);
+    const { organization, template } = this.target;
+    log('info', `creating ${wanted.length} users and workspaces from template ${template.name} in ${organization.name}`);
+    const users = await prepareUsers({ ...this.context, plan, userIndexes: wanted }, organization, template);
+    this.ready.push(...users);
+    this.ready.sort((a, b) => a.index - b.index);
+    metrics.state = 'done';
+    metrics.endedAt = Date.now();
+    if (signal.aborted) return [...this.ready];
+    log('info', `${this.ready.length}/${plan.users} workspaces ready`);
+    if (this.ready.length === 0) throw new Error('no workspace became ready, so no traffic can run; see the prepare errors above');
+    return [...this.ready];
+  }
 }
 
 /** Counts one build in the run's queue depth (job pending) or in-progress builds (job running). */

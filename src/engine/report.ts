@@ -5,12 +5,14 @@
 // which holds one.
 import * as fs from 'fs';
 import * as path from 'path';
+import type { SearchSnapshot } from '../protocol/search';
 import type { RunSnapshot } from '../protocol/snapshot';
 import { baselineHtml, baselineSection, type BaselineReportSection } from './baseline/reportSection';
 import { referenceSectionHtml } from './reference/html';
 import { reportChartsSource } from './chartSource';
 import type { RunEvent, RunResult } from './outcome';
 import type { Plan } from './plan';
+import { searchSectionHtml } from './reportSections/search';
 import type { RunArtifacts, RunSink } from './sinks';
 
 export interface RunReport {
@@ -36,6 +38,8 @@ export interface RunReport {
   /** Whole-run HDR histograms (microseconds), compressed base64 (hdr-histogram-js encoding). */
   histograms: RunArtifacts['histograms'];
   events: RunEvent[];
+  /** A capacity search's steps and verdict (plan.search). */
+  search?: SearchSnapshot;
   /** The final snapshot, history included. */
   snapshot: RunSnapshot;
   /** When the plan had a baseline run: per stage, better / worse / same (docs/baselines.md). */
@@ -80,6 +84,7 @@ export async function writeReports(dir: string, result: RunResult, artifacts: Ru
     cleanup: input.result.cleanup,
     histograms: input.histograms,
     events: input.events,
+    search: snapshot.search,
     snapshot,
     baseline: baselineSection(input.baseline, { runId: snapshot.runId, snapshot, histograms: input.histograms }),
   };
@@ -198,6 +203,7 @@ body{--vscode-foreground:#1f2328;--vscode-descriptionForeground:#57606a;--vscode
 <h1>${html(report.planName)} — ${badge(report.verdict)}</h1>
 <div class="muted">Run <code>${html(report.runId)}</code> against ${html(report.deploymentUrl)} · ${html(new Date(report.startedAt).toISOString())} · ${((report.finishedAt - report.startedAt) / 1000).toFixed(0)} s · status ${html(report.status)}</div>
 ${report.reason ? `<p><strong>${html(report.reason)}</strong></p>` : ''}
+${report.search ? searchSectionHtml(report.search) : ''}
 <h2>Stages</h2>
 <table><tr><th>Stage</th><th>Verdict</th><th>Progress / connections</th><th>Completed/sent</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>Disconnects</th><th>Mismatches</th><th>Errors</th><th>Reason</th></tr>
 ${stageRows}</table>

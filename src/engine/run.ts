@@ -6,23 +6,23 @@
 // receive snapshots, events and the result — the report writer (./report.ts) is one of them.
 import { setMaxListeners } from 'events';
 import * as path from 'path';
-import { CoderClient } from '../coder/client';
-import type { RunStatus, StageName, Verdict } from '../protocol/snapshot';
+import { CoderClient, type RequestInfo } from '../coder/client';
+import type { RunSnapshot, RunStatus, StageName, Verdict } from '../protocol/snapshot';
 import { ApiMetrics } from './apiMetrics';
 import { baselineForRun, type BaselineLookup } from './baseline/store';
-import { deleteResources, type CleanupOutcome } from './cleanup';
+import { cleanUpAfterRun, type CleanupOutcome } from './cleanup';
 import { HistoryRecorder } from './history';
 import { ReferenceCollector } from './reference/collector';
 import { ThresholdJudge } from './judge';
 import { StageMetrics } from './metrics';
 import { DeploymentMonitor, RunnerMonitor } from './monitors';
 import { newRunId } from './naming';
-import { classifyAccessError, DeploymentAccessError, EXIT_CODES, exitReasonOf, type AccessProblemKind, type RunEvent, type RunEventCode, type RunResult } from './outcome';
-import { shardUserIndexes } from './shardUsers';
-import { stageWindowMs, timelineMs, validatePlan, type Plan } from './plan';
-import { PlanMismatchError, prepareUsers, resolveOrganizationAndTemplate, type CreatedResources, type PreparedUser } from './prepare';
+import { DeploymentAccessError, EXIT_CODES, exitReasonOf, verifyOwnerAccess, type AccessProblemKind, type RunEvent, type RunEventCode, type RunResult } from './outcome';
+import { PlanError, stageWindowMs, timelineMs, validatePlan, type Plan } from './plan';
+import { PlanMismatchError, UserPool, type CreatedResources, type PreparedUser } from './prepare';
 import { seededRandom } from './random';
 import { reportSink } from './report';
+import { CapacitySearch, type SearchHost } from './search/capacitySearch';
 import type { RunHandle, StartRunOptions } from './runOptions';
 import { EventLog, SinkSet, type RunArtifacts } from './sinks';
 import { SnapshotBuilder } from './snapshotBuilder';
@@ -35,6 +35,7 @@ export type { RunHandle, ShardAssignment, StartRunOptions } from './runOptions';
 
 export function startRun(options: StartRunOptions): RunHandle {
   const plan = validatePlan(options.plan);
+  if (plan.search && options.shard) throw new PlanError(['search: a capacity search runs in one runner; run it without --shards / --shard']);
   const runId = options.shard?.runId ?? newRunId(plan.runIdPrefix);
   const run = new Run(plan, runId, options);
   if (options.log) run.sinks.add({ event: options.log });
@@ -44,7 +45,7 @@ export function startRun(options: StartRunOptions): RunHandle {
     runId,
     subscribe: (listener) => run.sinks.add({ snapshot: listener }),
     addSink: (sink) => run.sinks.add(sink),
-    latest: () => run.builder.build(),
+    latest: () => run.snapshot(),
     abort: (reason) => run.abort(reason ?? 'aborted by the user', true),
     histograms: () => run.histograms(),
     done: run.execute(),
@@ -56,12 +57,16 @@ class Run {
   readonly builder: SnapshotBuilder;
   readonly reportDir: string;
   private readonly controller = new AbortController();
+  /** Replaced in place for each capacity-search step (the snapshot builder reads this array). */
   private readonly stages: StageMetrics[];
-  private readonly api = new ApiMetrics();
+  /** Renewed, with the judge, for each capacity-search step: every step is judged on its own. */
+  private api = new ApiMetrics();
+  private readonly onRequest = (info: RequestInfo) => this.api.onRequest(info);
   private readonly runner = new RunnerMonitor();
-  private readonly judge: ThresholdJudge;
+  private judge: ThresholdJudge;
   /** The plan's baseline run (docs/baselines.md), read once at the start. */
   private readonly baseline: BaselineLookup;
+  private readonly search?: CapacitySearch;
   private readonly history = new HistoryRecorder();
   private readonly reference: ReferenceCollector;
   private readonly events = new EventLog();
@@ -95,12 +100,10 @@ class Run {
     this.reportDir = path.join(options.outDir, runId);
     this.sinks = new SinkSet((error) => this.sinkFailed(error));
     this.sinks.add(this.events);
-    this.stages = allStages().map((stage) => {
-      const planned = findTrafficStage(stage.id) ? stageWindowMs(plan, stage.id) : undefined;
-      return new StageMetrics(stage.id, stage.title, planned, stage.color);
-    });
+    this.stages = allStages().map((stage) => this.newStageMetrics(stage.id));
     this.baseline = baselineForRun(options.outDir, plan);
     this.judge = new ThresholdJudge(plan.thresholds, this.baseline);
+    if (plan.search) this.search = new CapacitySearch(plan, plan.search);
     const { prometheusUrl, provisionerPrometheusUrl, databaseMetricsUrl } = plan.deployment;
     this.reference = new ReferenceCollector({ users: plan.users, prometheusUrl, provisionerPrometheusUrl, databaseMetricsUrl });
     this.builder = new SnapshotBuilder(
@@ -115,7 +118,7 @@ class Run {
       },
       {
         stages: this.stages,
-        api: this.api,
+        api: { rollInterval: () => this.api.rollInterval(), snapshot: () => this.api.snapshot() },
         deployment: () => this.monitor?.snapshot() ?? { url: options.connection.url, healthy: false, restarts: 0 },
         runner: () => this.runner.latest(),
         thresholds: () => this.judge.states(),
@@ -161,6 +164,19 @@ class Run {
     }
   }
 
+  private newStageMetrics(id: StageName): StageMetrics {
+    const stage = allStages().find((candidate) => candidate.id === id)!;
+    const planned = findTrafficStage(id) ? stageWindowMs(this.plan, id) : undefined;
+    return new StageMetrics(id, stage.title, planned, stage.color);
+  }
+
+  /** The snapshot every face gets: the builder's, with the capacity search when there is one. */
+  snapshot(): RunSnapshot {
+    const snapshot = this.builder.build();
+    if (this.search) snapshot.search = this.search.snapshot();
+    return snapshot;
+  }
+
   private stage(name: StageName): StageMetrics {
     return this.stages.find((stage) => stage.name === name)!;
   }
@@ -172,13 +188,14 @@ class Run {
   }
 
   async execute(): Promise<RunResult> {
-    const owner = new CoderClient(this.options.connection, { bypassRateLimit: true, onRequest: this.api.onRequest });
+    const owner = new CoderClient(this.options.connection, { bypassRateLimit: true, onRequest: this.onRequest });
     const monitorClient = new CoderClient(this.options.connection, { retry: { retries: 0 }, timeoutMs: 3000 });
     const created: CreatedResources = { users: new Map(), workspaces: new Map() };
     let cleanup: CleanupOutcome = { deletedWorkspaces: 0, deletedUsers: 0, leftovers: [] };
     this.runner.start();
     const ticker = setInterval(() => this.tick(), this.options.snapshotIntervalMs ?? 1000);
-    this.log('info', `run ${this.runId} of "${this.plan.name}" against ${this.options.connection.url}: ${this.plan.users} users`);
+    const load = this.plan.search ? `a capacity search from ${this.plan.search.from} to ${this.plan.search.to} users` : `${this.plan.users} users`;
+    this.log('info', `run ${this.runId} of "${this.plan.name}" against ${this.options.connection.url}: ${load}`);
     try {
       const ownerOrgs = await this.checkAccess();
       this.monitor = new DeploymentMonitor(
@@ -189,8 +206,24 @@ class Run {
         this.plan.deployment,
       );
       this.monitor.start();
-      const users = await this.prepare(owner, ownerOrgs, created);
-      if (!this.controller.signal.aborted) await this.traffic(users, owner);
+      const pool = new UserPool({
+        runId: this.runId,
+        owner,
+        ownerOrganizationIds: ownerOrgs,
+        userClient: (token) => new CoderClient({ ...this.options.connection, token }, { onRequest: this.onRequest }),
+        created,
+        metrics: this.stage('prepare'),
+        signal: this.controller.signal,
+        log: (level, message) => this.log(level, message, 'prepare'),
+        shard: this.options.shard,
+        onPrepare: () => (this.status = 'preparing'),
+      });
+      if (this.search) {
+        await this.search.run(this.searchHost(owner, pool));
+      } else {
+        const users = await pool.grow(this.plan);
+        if (!this.controller.signal.aborted) await this.traffic(this.plan, users, owner, this.controller.signal);
+      }
     } catch (error) {
       if (!this.controller.signal.aborted || !this.reason) this.reason = (error as Error).message;
       this.planMismatch = error instanceof PlanMismatchError;
@@ -216,66 +249,21 @@ class Run {
     return result;
   }
 
-  /** Access first: wrong URL, wrong token and non-owner each get their own message. Returns the owner's organizations. */
   private async checkAccess(): Promise<string[]> {
-    try {
-      if (!this.options.connection.token) throw new DeploymentAccessError('no-token', "No session token: a run needs an owner's session token.");
-      // Without the rate-limit bypass header, which coderd refuses (428) for non-owners.
-      const probe = new CoderClient(this.options.connection, { onRequest: this.api.onRequest });
-      try {
-        const owner = await probe.requireOwner();
-        // The version decides nothing here (the client detects features); outside the supported range it says so.
-        const { warning } = await probe.versionCheck();
-        if (warning) this.log('warn', warning);
-        return owner.organization_ids ?? [];
-      } finally {
-        probe.close();
-      }
-    } catch (error) {
-      const problem = classifyAccessError(error, this.options.connection.url);
+    return verifyOwnerAccess(this.options.connection, this.onRequest, (warning) => this.log('warn', warning)).catch((problem: DeploymentAccessError) => {
       this.accessProblem = problem.kind;
       throw problem;
-    }
+    });
   }
 
-  private async prepare(owner: CoderClient, ownerOrgs: string[], created: CreatedResources): Promise<PreparedUser[]> {
-    const metrics = this.stage('prepare');
-    this.status = 'preparing';
-    metrics.state = 'running';
-    metrics.startedAt = Date.now();
-    const { organization, template } = await resolveOrganizationAndTemplate(owner, this.plan, ownerOrgs);
-    this.log('info', `creating ${this.plan.users} users and workspaces from template ${template.name} in ${organization.name}`, 'prepare');
-    const users = await prepareUsers(
-      {
-        plan: this.plan,
-        runId: this.runId,
-        owner,
-        userClient: (token) => new CoderClient({ ...this.options.connection, token }, { onRequest: this.api.onRequest }),
-        created,
-        metrics,
-        signal: this.controller.signal,
-        log: (level, message) => this.log(level, message, 'prepare'),
-        userIndexes: this.options.shard && shardUserIndexes(this.plan.users, this.options.shard),
-      },
-      organization,
-      template,
-    );
-    metrics.state = 'done';
-    metrics.endedAt = Date.now();
-    if (this.controller.signal.aborted) return users;
-    this.log('info', `${users.length}/${this.plan.users} workspaces ready`, 'prepare');
-    if (users.length === 0) throw new Error('no workspace became ready, so no traffic can run; see the prepare errors above');
-    return users;
-  }
-
-  private async traffic(users: PreparedUser[], owner: CoderClient): Promise<void> {
+  private async traffic(plan: Plan, users: PreparedUser[], owner: CoderClient, signal: AbortSignal): Promise<void> {
     await runTimeline({
-      plan: this.plan,
+      plan,
       users,
       environment: {
         connection: this.options.connection,
         owner,
-        signal: this.controller.signal,
+        signal,
         chromiumPath: this.options.chromiumPath,
         coderBinaryPath: this.options.coderBinaryPath,
         cacheDir: this.options.cacheDir,
@@ -291,43 +279,41 @@ class Run {
     });
   }
 
-  private async cleanup(owner: CoderClient, created: CreatedResources): Promise<CleanupOutcome> {
-    const metrics = this.stage('cleanup');
-    const strategy = this.plan.cleanup.strategy;
-    const failing = this.errored || this.controller.signal.aborted || this.judge.anyFailed();
-    const wanted = strategy === 'always' || (strategy === 'on-success' && !failing) || (strategy === 'on-failure' && failing);
-    const empty = { deletedWorkspaces: 0, deletedUsers: 0, leftovers: [] as string[] };
-    if (created.users.size === 0 && created.workspaces.size === 0) {
-      metrics.state = 'skipped';
-      return empty;
-    }
-    if (!wanted) {
-      metrics.state = 'skipped';
-      const kept = [...created.workspaces.values()].map((n) => `workspace ${n}`).concat([...created.users.values()].map((n) => `user ${n}`));
-      this.log('info', `cleanup strategy "${strategy}": keeping ${kept.length} resources of run ${this.runId}`, 'cleanup', 'resources-kept');
-      return { ...empty, leftovers: kept };
-    }
-    this.status = 'cleaning';
-    metrics.state = 'running';
-    metrics.startedAt = Date.now();
-    this.log('info', `deleting ${created.workspaces.size} workspaces, then ${created.users.size} users`, 'cleanup');
-    const outcome = await deleteResources(created, {
-      owner,
-      concurrency: this.plan.concurrency.cleanup,
-      timeoutMs: this.plan.timeouts.cleanupSeconds * 1000,
-      metrics,
-      signal: this.options.cleanupSignal,
-      abandon: this.options.cleanupSignal,
+  /** What a capacity-search step borrows from the run: fresh meters, the pool, the timeline, the judge. */
+  private searchHost(owner: CoderClient, pool: UserPool): SearchHost {
+    return {
+      signal: this.controller.signal,
+      beginStep: () => {
+        for (const stage of trafficStages()) this.stages.splice(this.stages.indexOf(this.stage(stage.id)), 1, this.newStageMetrics(stage.id));
+        this.api = new ApiMetrics();
+        this.judge = new ThresholdJudge(this.plan.thresholds, this.baseline);
+        this.timelineStartedAt = undefined;
+      },
+      grow: (plan) => pool.grow(plan),
+      runTraffic: (plan, users, signal) => this.traffic(plan, users, owner, signal),
+      judgeStep: () => {
+        const snapshot = this.snapshot();
+        this.judge.evaluate(snapshot, { final: true, trafficPhase: false });
+        snapshot.thresholds = this.judge.states();
+        return snapshot;
+      },
+      log: (level, message) => this.log(level, message),
+    };
+  }
+
+  private cleanup(owner: CoderClient, created: CreatedResources): Promise<CleanupOutcome> {
+    return cleanUpAfterRun({
+      plan: this.plan,
       runId: this.runId,
+      owner,
+      created,
+      failing: this.errored || this.controller.signal.aborted || (this.search ? !this.search.passed() : this.judge.anyFailed()),
+      metrics: this.stage('cleanup'),
+      cleanupSignal: this.options.cleanupSignal,
       share: this.options.shard,
-      log: (level, message) => this.log(level, message, 'cleanup'),
+      onStart: () => (this.status = 'cleaning'),
+      log: (level, message, code) => this.log(level, message, 'cleanup', code),
     });
-    metrics.state = 'done';
-    metrics.endedAt = Date.now();
-    if (outcome.leftovers.length > 0) {
-      this.log('warn', `${outcome.leftovers.length} resources of run ${this.runId} left behind`, 'cleanup', 'resources-left');
-    }
-    return outcome;
   }
 
   /** Once a period: roll intervals, judge thresholds live, record history, publish. */
@@ -337,9 +323,9 @@ class Run {
     const runner = this.runner.sample();
     if (runner.overloaded && !wasOverloaded && this.status === 'running') this.log('warn', runner.warning!);
     const trafficPhase = this.status === 'preparing' || this.status === 'running';
-    const snapshot = this.builder.build();
+    const snapshot = this.snapshot();
     const { abort } = this.judge.evaluate(snapshot, { final: false, trafficPhase });
-    if (abort) this.abort(abort, false);
+    if (abort && !this.search?.stopStep(abort)) this.abort(abort, false);
     snapshot.thresholds = this.judge.states();
     this.history.record(snapshot);
     this.reference.record(snapshot);
@@ -356,9 +342,11 @@ class Run {
     }
     for (const stage of this.stages) Object.assign(stage, this.judge.judgeStage(stage.snapshot()));
     const aborted = this.controller.signal.aborted;
-    const judged = this.judge.judgeRun({ broken: this.accessProblem !== undefined || this.errored, aborted, runnerSuspect: this.runnerSuspect });
+    const outcome = { broken: this.accessProblem !== undefined || this.errored, aborted, runnerSuspect: this.runnerSuspect };
+    const judged = this.search ? this.search.judgeRun(outcome) : this.judge.judgeRun(outcome);
     this.verdict = judged.verdict;
-    if (!this.reason && judged.reason) this.reason = judged.reason;
+    // A search's sentence (how many users it held) belongs beside any abort reason.
+    if (judged.reason && (!this.reason || this.search)) this.reason = this.reason ? `${this.reason}; ${judged.reason}` : judged.reason;
     // Resources the run meant to delete but could not: the run did not end cleanly, whatever
     // the thresholds say (a kept run under strategy "never" etc. is not a failure).
     if (this.stage('cleanup').state !== 'skipped' && cleanup.leftovers.length > 0) {
@@ -374,24 +362,19 @@ class Run {
       exitCode: EXIT_CODES[exit],
       access: this.accessProblem,
       reportDir: this.reportDir,
-      snapshot: this.builder.build(),
+      snapshot: this.snapshot(),
       cleanup,
     };
   }
 
   histograms(): ReturnType<RunHandle['histograms']> {
-    const stages: Record<string, { latency: string; connect?: string }> = {};
-    for (const stage of this.stages) stages[stage.name] = { latency: stage.latency.encode(), connect: stage.connectLatency.count() > 0 ? stage.connectLatency.encode() : undefined };
-    return { stages, api: this.api.encodedHistograms() };
+    const encoded = (stage: StageMetrics) => ({ latency: stage.latency.encode(), connect: stage.connectLatency.count() > 0 ? stage.connectLatency.encode() : undefined });
+    return { stages: Object.fromEntries(this.stages.map((stage) => [stage.name, encoded(stage)])), api: this.api.encodedHistograms() };
   }
 
   private artifacts(): RunArtifacts {
     const stages = this.stages.filter((stage) => stage.latency.summary().count > 0).map((stage) => [stage.name, stage.latency.encode()]);
-    return {
-      plan: this.plan,
-      histograms: { stages: Object.fromEntries(stages), api: this.api.encodedHistograms() },
-      events: this.events.events,
-      baseline: this.baseline,
-    };
+    const histograms = { stages: Object.fromEntries(stages), api: this.api.encodedHistograms() };
+    return { plan: this.plan, histograms, events: this.events.events, baseline: this.baseline };
   }
 }

@@ -3,6 +3,7 @@
 // a listener that missed messages (a hidden webview, a restarted shard reader) is correct
 // again after the next one. Plain JSON only (no Maps, no Dates, no functions).
 import type { ReferenceSnapshot } from './reference';
+import type { SearchSnapshot } from './search';
 
 /**
  * A stage id. The engine's stage registry (src/engine/stages) decides which stages exist: the
@@ -221,4 +222,6 @@ export interface RunSnapshot {
   reportDir?: string;
   /** Coder's reference figures beside the measured ones (src/engine/reference). */
   reference?: ReferenceSnapshot;
+  /** A capacity search (plan.search): its steps so far and, at the end, its verdict. */
+  search?: SearchSnapshot;
 }

@@ -2,22 +2,10 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CoderClient } from '../../../src/coder/client';
-import { main, type CliIo } from '../../../src/cli/main';
+import { main } from '../../../src/cli/main';
+import { capture } from './capture';
 import type { SimDeployment } from '../../../src/sim';
 import { leftovers, smallPlan, startTestSim, tempDir } from '../engine/helpers';
-
-function capture(env: NodeJS.ProcessEnv = {}, signal?: AbortSignal): CliIo & { out(): string; err(): string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (text: string) => void (out += text), isTTY: false },
-    stderr: { write: (text: string) => void (err += text), isTTY: false },
-    env,
-    signal,
-    out: () => out,
-    err: () => err,
-  };
-}
 
 describe('CLI', function () {
   this.timeout(60_000);

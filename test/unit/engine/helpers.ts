@@ -3,7 +3,9 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import type { Page } from 'playwright-core';
 import { CoderClient } from '../../../src/coder/client';
+import { findChromium } from '../../../src/engine/dashboardStage';
 import type { DeploymentConnection } from '../../../src/coder/connection';
 import type { Plan } from '../../../src/engine/plan';
 import { startRun } from '../../../src/engine/run';
@@ -67,5 +69,26 @@ export async function leftovers(sim: Pick<SimDeployment, 'url' | 'ownerToken'>):
     return { users, workspaces };
   } finally {
     owner.close();
+  }
+}
+
+/**
+ * Opens `<reportDir>/report.html` in Chromium, offline (any request beyond the file is
+ * refused), hands the page to `use`, then checks the page raised no error.
+ */
+export async function withReportPage<T>(reportDir: string, use: (page: Page) => Promise<T>): Promise<T> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: findChromium(), args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.route(/^(?!file:)/, (route) => route.abort());
+    await page.goto(`file://${path.join(reportDir, 'report.html')}`);
+    const result = await use(page);
+    assert.deepStrictEqual(pageErrors, [], 'errors on the report page');
+    return result;
+  } finally {
+    await browser.close();
   }
 }

@@ -3,13 +3,12 @@ import { getEventListeners } from 'events';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CoderClient } from '../../../src/coder/client';
-import { findChromium } from '../../../src/engine/dashboardStage';
 import { decodeLatency } from '../../../src/engine/metrics';
 import { readReport } from '../../../src/engine/report';
 import { startRun, type RunEvent, type RunHandle } from '../../../src/engine/run';
 import type { RunSnapshot, StageName } from '../../../src/protocol/snapshot';
 import { chartSpecs } from '../../../webview/chartSpecs';
-import { leftovers, smallPlan, useSimAndOutDir } from './helpers';
+import { leftovers, smallPlan, useSimAndOutDir, withReportPage } from './helpers';
 
 /** Coder session tokens look like `<10-char id>-<22-char secret>`. */
 const TOKEN_SHAPE = /[A-Za-z0-9]{10}-[A-Za-z0-9]{22}/;
@@ -65,26 +64,16 @@ describe('engine run against the simulated deployment', function () {
     assert.ok(!/<script src=/.test(html), 'self-contained');
 
     // The HTML report draws its charts offline, from the one file.
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: findChromium(), args: ['--no-sandbox'] });
-    try {
-      const page = await browser.newPage();
-      const pageErrors: string[] = [];
-      page.on('pageerror', (error) => pageErrors.push(error.message));
-      await page.route(/^(?!file:)/, (route) => route.abort());
-      await page.goto(`file://${path.join(result.reportDir, 'report.html')}`);
-      const charts = await page.evaluate(() =>
-        Array.from(document.querySelectorAll('figure[data-chart]'))
+    const charts = await withReportPage(result.reportDir, (page) =>
+      page.evaluate(() =>
+        Array.from(document.querySelectorAll('#charts figure[data-chart]'))
           .filter((figure) => (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): unknown } }).Chart.getChart(figure.querySelector('canvas')!))
           .map((figure) => figure.getAttribute('data-chart')),
-      );
-      assert.deepStrictEqual(pageErrors, []);
-      // The dashboard's chart set, from the same module: a round-trip chart per stage, then the shared ones.
-      assert.deepStrictEqual(charts, chartSpecs(result.snapshot).map((spec) => spec.id));
-      assert.deepStrictEqual(charts, ['rtt:ssh', 'rtt:pty', 'rtt:apps', 'rtt:dashboard', 'connections', 'throughput', 'errors', 'api']);
-    } finally {
-      await browser.close();
-    }
+      ),
+    );
+    // The dashboard's chart set, from the same module: a round-trip chart per stage, then the shared ones.
+    assert.deepStrictEqual(charts, chartSpecs(result.snapshot).map((spec) => spec.id));
+    assert.deepStrictEqual(charts, ['rtt:ssh', 'rtt:pty', 'rtt:apps', 'rtt:dashboard', 'connections', 'throughput', 'errors', 'api']);
 
     for (const file of ['report.json', 'junit.xml', 'report.html']) {
       const text = fs.readFileSync(path.join(result.reportDir, file), 'utf8');

@@ -1,22 +1,11 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { main, type CliIo } from '../../../src/cli/main';
+import { main } from '../../../src/cli/main';
+import { capture } from '../cli/capture';
 import type { RunReport } from '../../../src/engine/report';
 import type { SimDeployment } from '../../../src/sim';
 import { leftovers, smallPlan, startTestSim, tempDir } from '../engine/helpers';
-
-function capture(env: NodeJS.ProcessEnv): CliIo & { out(): string; err(): string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (text: string) => void (out += text), isTTY: false },
-    stderr: { write: (text: string) => void (err += text), isTTY: false },
-    env,
-    out: () => out,
-    err: () => err,
-  };
-}
 
 async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -193,4 +193,31 @@ window.acquireVsCodeApi = () => ({ postMessage: (m) => window.posted.push(m), ge
     await page.waitForFunction(() => document.getElementById('thresholds')?.textContent?.includes('baseline 20ms × 1.2'), undefined, WAIT);
     await page.close();
   });
+
+  it('shows a capacity search as a step chart and table that fill in, and hides it for a fixed run', async () => {
+    const page = await openPage();
+    const step = (index: number, users: number, verdict: 'pass' | 'fail' | 'pending', p95: number) => ({
+      index, users, phase: 'grow' as const, state: verdict === 'pending' ? ('running' as const) : ('done' as const), verdict, startedAt: 0,
+      stages: verdict === 'pending' ? [] : [{ name: 'pty', title: 'Web terminal', color: 'orange' as const, count: 100, p50: p95 / 2, p95, p99: p95, errors: 0, disconnects: 0 }],
+      failed: verdict === 'fail' ? [{ expression: 'pty.rtt.p95 < 300ms', metric: 'pty.rtt.p95', observedText: `${p95}ms`, reason: `pty.rtt.p95 was ${p95}ms, required < 300ms` }] : [],
+    });
+    const search = { from: 1, to: 16, step: 'double' as const, resolution: 1, minimum: 1, phase: 'growing' as const, steps: [step(1, 1, 'pass', 20), step(2, 2, 'pass', 25), step(3, 4, 'pending', 0)], lastPass: 2 };
+    await send(page, { type: 'snapshot', snapshot: sampleSnapshot({ search }), source: 'live' });
+    await page.waitForFunction(() => !document.getElementById('search-view')?.hidden, undefined, WAIT);
+    // Two decided steps: their p95 and error points (the running step has no point yet).
+    assert.strictEqual((await probe(page)).charts.search, 4);
+    assert.match((await page.textContent('#search-status')) ?? '', /growing the user count: step 3 at 4 users \(running\)/);
+    const done = { ...search, phase: 'done' as const, steps: [step(1, 1, 'pass', 20), step(2, 2, 'pass', 25), step(3, 4, 'fail', 412), step(4, 3, 'pass', 80)], lastPass: 3, firstFail: 4, capacity: 3, metMinimum: true, verdict: 'holds 3 users; at 4 users `pty.rtt.p95` was 412 ms (limit < 300 ms)' };
+    await send(page, { type: 'snapshot', snapshot: sampleSnapshot({ search: done, status: 'finished', verdict: 'pass' }), source: 'live' });
+    await page.waitForFunction(() => /holds 3 users/.test(document.getElementById('search-status')?.textContent ?? ''), undefined, WAIT);
+    // Four steps × (p95 + errors), plus the two points of the capacity line.
+    assert.strictEqual((await probe(page)).charts.search, 10);
+    assert.strictEqual(await page.locator('#search-steps tbody tr').count(), 4);
+    assert.match((await page.locator('#search-steps tbody tr').nth(2).textContent()) ?? '', /4.*fail.*412/);
+    await send(page, { type: 'snapshot', snapshot: sampleSnapshot(), source: 'live' });
+    await page.waitForFunction(() => document.getElementById('search-view')?.hidden === true, undefined, WAIT);
+    assert.ok(!('search' in (await probe(page)).charts), 'a fixed run kept the search chart');
+    assert.deepStrictEqual(problems, [], 'console errors or CSP violations');
+    await page.close();
+  });
 });
