@@ -1,5 +1,5 @@
 // Is a run better, worse or the same as its baseline? Decided per stage on the whole-run HDR
-// histograms, not on one percentile (docs/baselines.md, "How better / worse / same is decided"):
+// histograms, not on one percentile (docs/baselines.md, "Better, worse or the same: how it is decided"):
 // 1. Two-sample Kolmogorov-Smirnov: when the largest gap between the two cumulative
 //    distributions is within what chance gives at α = 0.01, the stage is the same.
 // 2. Otherwise p50, p90, p95 and p99 are compared, each with its distribution-free 95 %

@@ -43,7 +43,7 @@ export function compareReportDirs(referenceDir: string, currentDir: string): Bas
   }
 }
 
-/** Whether the run in `dir` is its plan's baseline in `resultsFolder`. */
+/** Whether run `runId` is the baseline of plan `planName` in `resultsFolder`. */
 export function isPlanBaseline(resultsFolder: string, planName: string, runId: string): boolean {
   try {
     return readBaseline(resultsFolder, planName)?.runId === runId;
