@@ -51,6 +51,9 @@ export class RunsFeature extends Disposable {
     const resultsWatcher = this.register(vscode.workspace.createFileSystemWatcher('**/report.json'));
     this.register(resultsWatcher.onDidCreate(() => this.tree.refresh()));
     this.register(resultsWatcher.onDidDelete(() => this.tree.refresh()));
+    // A baseline marked or cleared from the CLI moves the Runs view's badge.
+    const baselineWatcher = this.register(vscode.workspace.createFileSystemWatcher('**/baselines/*.json'));
+    for (const event of [baselineWatcher.onDidCreate, baselineWatcher.onDidChange, baselineWatcher.onDidDelete]) this.register(event(() => this.tree.refresh()));
     this.register(vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('coderScaletest.resultsFolder') && this.tree.refresh()));
     this.register(new ReportCommands(history, backend, errors));
     this.register(new BaselineCommands(history, backend, this.tree, dashboard, errors));
