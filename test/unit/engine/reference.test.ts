@@ -7,7 +7,7 @@ import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import { NodeCpuScraper, ProcessCpuScraper } from '../../../src/engine/cpuScrapers';
-import { ReferenceCollector, phasesOf, statistic } from '../../../src/engine/reference/collector';
+import { ReferenceCollector, SampleSeries, phasesOf, statistic } from '../../../src/engine/reference/collector';
 import { per100, referenceSummaryLine, referenceTable, scaledReference } from '../../../src/engine/reference/compare';
 import { REFERENCE_FIGURES, REFERENCE_SETUP, REFERENCE_USERS } from '../../../src/engine/reference/coderReference2000';
 import { startRun } from '../../../src/engine/run';
@@ -90,6 +90,12 @@ describe('reference figures: the data and the scaling math', () => {
     assert.strictEqual(statistic([4, 1, 3], 'max'), 4);
     assert.strictEqual(statistic([4, 1, 4], 'mean'), 3);
     assert.strictEqual(statistic([], 'median'), undefined);
+    // A long run keeps evenly spaced samples in bounded memory, and the true peak.
+    const series = new SampleSeries();
+    for (let value = 1; value <= 10_000; value++) series.add(value === 7777 ? 1e6 : value);
+    assert.ok(series.values.length <= 4000, `${series.values.length} samples kept`);
+    assert.ok(Math.abs(statistic(series.values, 'median')! - 5000) < 100, `median ${statistic(series.values, 'median')}`);
+    assert.strictEqual(series.max, 1e6);
   });
 });
 
