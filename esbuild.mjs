@@ -109,6 +109,8 @@ const builds = [
     minify: true,
     sourcemap: false,
   },
+  // An echo stage's worker thread (src/engine/workers): started from dist/ by the CLI's runner.
+  { ...nodeCommon, entryPoints: ['src/engine/workers/echoWorkerMain.ts'], outfile: 'dist/echoWorker.js' },
   {
     ...common,
     platform: 'browser',

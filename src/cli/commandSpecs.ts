@@ -26,6 +26,12 @@ const chromium: OptionSpec = {
   expects: 'the path of a Chromium binary',
 };
 
+const workers: OptionSpec = {
+  flags: '--workers <N>',
+  help: "worker threads for the SSH, web terminal and apps connections (default: the plan's workers, else one per core but one; 0 or 1: all on the main thread)",
+  expects: 'a whole number of worker threads from 0 to 256',
+};
+
 const STOP_HELP = `SIGINT (Ctrl-C), SIGTERM and SIGHUP stop it: traffic ends, cleanup runs, the partial report is
 written (exit 130). A second signal stops waiting for cleanup (what is left is named, with the
 cleanup command); a third exits at once.`;
@@ -43,6 +49,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       chromium,
       { flags: '--coder-binary <PATH>', help: 'the coder CLI for SSH (default: downloaded from the deployment)', expects: 'the path of a coder CLI binary' },
       MARK_BASELINE_OPTION,
+      workers,
       ...SHARD_RUN_OPTIONS,
     ],
   },
@@ -82,6 +89,7 @@ finish and lists what is left (exit 130); a second stops waiting; a third exits 
       { flags: '--no-dashboard', help: 'skip the dashboard (Chromium) stage' },
       { flags: '--ssh-cli', help: 'SSH through the coder CLI (as against a real deployment) instead of direct TCP' },
       chromium,
+      workers,
     ],
   },
   sim: SIM_COMMAND,

@@ -171,6 +171,12 @@ function checkChromium(plan: Plan, configured: string | undefined): void {
   }
 }
 
+/** `--workers N` overrides the plan's worker threads. */
+function applyWorkersOption(plan: Plan, values: OptionValues, command: string): void {
+  const raw = stringOption(values, 'workers');
+  if (raw !== undefined) plan.workers = wholeNumberOption(command, 'workers', raw, 0, 0, 256);
+}
+
 interface ExecuteOptions {
   out: string;
   ndjson: boolean;
@@ -227,6 +233,7 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
   checkOutDir(out);
   checkChromium(plan, stringOption(values, 'chromium'));
   if (isShardedRun(values) && plan.search) throw new UsageError('a capacity search (search in the plan) runs in one runner: drop --shards / --shard', 'run');
+  applyWorkersOption(plan, values, 'run');
   if (isShardedRun(values)) {
     if (values['mark-baseline'] === true) throw new UsageError('--mark-baseline is not available for a sharded run yet: mark a run with `baseline set` instead', 'run');
     return runShardedCommand({ plan, planFile: positionals[0]!, connection, out, values, io });
@@ -338,6 +345,7 @@ async function demoCommand(args: string[], io: CliIo): Promise<number> {
       prometheusUrl: sim.prometheusUrl,
     });
     checkChromium(plan, chromium);
+    applyWorkersOption(plan, values, 'demo');
     info.write(
       `simulated deployment at ${sim.url}; running the reference plan scaled down: ${users} users, ${slotSeconds} s slots ` +
         `(SSH T0-T3, web terminal T1-T4, apps T2-T5, dashboard T3-T6: ${6 * slotSeconds} s of traffic)\n`,

@@ -219,7 +219,7 @@ function localSource(options: {
 }): ShardSource {
   const { planFile, connection, values, io, merger, count, runId, startAt, reportDir } = options;
   const { entry, execArgv } = childEntry();
-  const passThrough = (['ca-file', 'chromium', 'coder-binary'] as const).flatMap((name) => {
+  const passThrough = (['ca-file', 'chromium', 'coder-binary', 'workers'] as const).flatMap((name) => {
     const value = stringOption(values, name);
     return value === undefined ? [] : [`--${name}`, value];
   });

@@ -11,6 +11,7 @@ import type { PreparedUser } from './prepare';
 import { PayloadPool } from './random';
 import { TickScheduler } from './tickScheduler';
 import type { Opener } from './transports';
+import type { EchoWorkerSet } from './workers/coordinator';
 
 const RAMP_UP_CONCURRENCY = 4;
 
@@ -27,11 +28,21 @@ export interface EchoStageOptions {
   endAt: number;
   random: () => number;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** Worker threads booted at the stage's set-up to run its connections; absent: this thread runs them. */
+  workers?: EchoWorkerSet;
+  /** Epoch ms of the tick schedule's start (a worker thread's is the stage's); default: now. */
+  scheduleStartEpochMs?: number;
 }
 
+/** The stage's connections on the worker threads booted at its set-up, or on this thread. */
 export async function runEchoStage(options: EchoStageOptions): Promise<void> {
+  return options.workers ? options.workers.run(options) : runEchoStageHere(options);
+}
+
+/** The stage's connections on this thread. */
+async function runEchoStageHere(options: EchoStageOptions): Promise<void> {
   const { users, metrics, plan, signal, log, settings: traffic } = options;
-  const scheduleStart = performance.now();
+  const scheduleStart = options.scheduleStartEpochMs === undefined ? performance.now() : options.scheduleStartEpochMs - performance.timeOrigin;
   metrics.targetConnections = users.length;
   const openerFor = await options.openers();
   // Shared by the stage's connections: one payload pool, one timer per tick of the schedule.

@@ -75,6 +75,13 @@ export function summarize(histogram: hdr.Histogram): LatencySummary {
   };
 }
 
+/** Samples of one interval (microseconds), HDR-encoded (compressed base64), with their exact extremes. */
+export interface EncodedInterval {
+  histogram: string;
+  min: number;
+  max: number;
+}
+
 /** A latency recorder with a whole-run histogram and an interval histogram (reset each snapshot). */
 export class LatencyRecorder {
   private readonly total = newHistogram();
@@ -103,6 +110,37 @@ export class LatencyRecorder {
     const summary = summarize(this.interval);
     this.interval.reset();
     return summary;
+  }
+
+  /**
+   * A worker's side: what was recorded since the last call, encoded, with its exact min and max
+   * (the encoding keeps only bucket counts); then a new interval starts. Undefined when nothing
+   * was recorded. A recorder read this way is read only this way.
+   */
+  takeEncodedInterval(): EncodedInterval | undefined {
+    if (this.interval.totalCount === 0) return undefined;
+    const taken = { histogram: hdr.encodeIntoCompressedBase64(this.interval), min: this.interval.minNonZeroValue, max: this.interval.maxValue };
+    this.interval.reset();
+    return taken;
+  }
+
+  /** The coordinator's side: adds a worker's interval to the whole run and to the current interval; exact. */
+  addEncoded(interval: EncodedInterval): void {
+    const decoded = hdr.decodeFromCompressedBase64(interval.histogram);
+    try {
+      for (const histogram of [this.total, this.interval] as Array<hdr.Histogram & { minNonZeroValue: number; maxValue: number }>) {
+        const empty = histogram.totalCount === 0;
+        const { minNonZeroValue: min, maxValue: max } = histogram;
+        histogram.add(decoded);
+        // The encoding keeps bucket counts only (adding records a bucket's lowest value): the
+        // exact extremes travel beside it.
+        histogram.minNonZeroValue = empty ? interval.min : Math.min(min, interval.min);
+        histogram.maxValue = empty ? interval.max : Math.max(max, interval.max);
+      }
+    } finally {
+      decoded.destroy();
+    }
+    this.cached = undefined;
   }
 
   /** Compressed base64 HDR encoding of the whole-run histogram (values in microseconds). */

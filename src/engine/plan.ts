@@ -123,6 +123,13 @@ function planProperties(stages: readonly TrafficStageDefinition[]) {
       { additionalProperties: false, default: {}, description: 'Cleanup of what the run created.' },
     ),
     seed: Type.Optional(Type.Integer({ description: 'Seed for payloads and dashboard jitter (random when absent).' })),
+    workers: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 256,
+        description: "Worker threads for the echo stages' connections (SSH, web terminal, apps), each stage's connections spread over them. Default: one per core but one. 0 or 1: all on the runner's main thread.",
+      }),
+    ),
     timeouts: Type.Object(
       {
         buildSeconds: Type.Number({ minimum: 1, maximum: DAY_SECONDS, default: 600, description: 'Longest wait for a workspace build (at most a day).' }),

@@ -57,6 +57,8 @@ export interface StageRunContext<Settings> extends StageSetUpContext<Settings> {
   /** Epoch ms at which the stage's window ends. */
   endAt: number;
   random: () => number;
+  /** Epoch ms at which the stage's tick schedule started, when it began on another thread (an echo worker). */
+  scheduleStartEpochMs?: number;
 }
 
 /** A stage made ready before T0; runs in its window. */
@@ -90,6 +92,8 @@ export interface TrafficStageDefinition<Id extends string = string, Schema exten
    * Without it the stage is ready at once with one connection per user, running `run`.
    */
   setUp?(context: StageSetUpContext<Schema['static']>): Promise<ReadyStage<Schema['static']>>;
+  /** Its connections may run on echo worker threads (src/engine/workers), which set it up and run it themselves. */
+  runsOnWorkers?: boolean;
   /** The stage's traffic, from its window's start until `endAt`; required without `setUp`. */
   run?(context: StageRunContext<Schema['static']>): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { runEchoStage } from '../echoStage';
 import type { Plan } from '../plan';
 import type { PreparedUser } from '../prepare';
 import type { Opener } from '../transports';
+import { echoWorkerCount, EchoWorkerSet, workersUnavailable } from '../workers/coordinator';
 import { defineTrafficStage, type StageRunContext, type TrafficStageDefinition } from './definition';
 
 /** Plan settings of every echo stage; a stage adds its own fields beside them. */
@@ -56,6 +57,19 @@ export function defineEchoStage<Id extends string, Schema extends TObject>(defin
     metrics: ['latency', 'connect', 'counters', 'throughput'],
     latencyMeaning: 'echo round trip',
     connectionNoun: 'connections',
-    run: (context) => runEchoStage({ ...context, settings: context.settings as unknown as EchoSettings, openers: () => openers(context) }),
+    runsOnWorkers: true,
+    // Worker threads (plan.workers) boot here, before T0: their start-up is not traffic time.
+    async setUp(context) {
+      const run = (workers?: EchoWorkerSet) => (runContext: StageRunContext<Schema['static']>) =>
+        runEchoStage({ ...runContext, settings: runContext.settings as unknown as EchoSettings, openers: () => openers(runContext), workers });
+      const count = echoWorkerCount(context.plan.workers, context.users.length);
+      const unavailable = count > 1 ? workersUnavailable(context.connection) : undefined;
+      if (unavailable) context.log('info', `connections on the main thread: ${unavailable}`);
+      if (count <= 1 || unavailable) return { connections: context.users.length, run: run() };
+      // What the stage resolves once (the coder CLI, the app host) first, so no worker races for it.
+      await openers(context as StageRunContext<Schema['static']>);
+      const workers = await EchoWorkerSet.boot({ ...context, stageId: definition.id, random: Math.random }, count);
+      return { connections: context.users.length, run: run(workers), close: () => workers.close() };
+    },
   });
 }

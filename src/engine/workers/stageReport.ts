@@ -1,0 +1,77 @@
+// What an echo worker hands the coordinator once a second, and how the coordinator folds it
+// into the stage's one StageMetrics. The figures are those of a shard message's stage
+// (docs/shard-message.md): connections, whole-run counters and errors, and the latency and
+// handshake histograms of the interval, HDR-encoded. Histograms add exactly, so the merged
+// percentiles are those of one histogram fed every sample; counters are sums of the workers'
+// whole-run totals, so a report that is late or repeated changes nothing.
+import type { EncodedInterval, StageMetrics } from '../metrics';
+
+export const COUNTER_NAMES = ['bytesSent', 'bytesReceived', 'sent', 'completed', 'expected', 'mismatches', 'resynced', 'disconnects', 'reconnects'] as const;
+
+type CounterName = (typeof COUNTER_NAMES)[number];
+
+export interface WorkerStageReport {
+  activeConnections: number;
+  counters: Record<CounterName, number>;
+  errors: Record<string, number>;
+  /** Round trips recorded since the previous report. */
+  latency?: EncodedInterval;
+  /** Handshakes recorded since the previous report. */
+  connect?: EncodedInterval;
+}
+
+/** The worker's side: its stage metrics as a report (takes the histograms' intervals). */
+export function takeWorkerReport(metrics: StageMetrics): WorkerStageReport {
+  const counters = {} as Record<CounterName, number>;
+  for (const name of COUNTER_NAMES) counters[name] = metrics[name];
+  return {
+    activeConnections: metrics.activeConnections,
+    counters,
+    errors: { ...metrics.errors },
+    latency: metrics.latency.takeEncodedInterval(),
+    connect: metrics.connectLatency.takeEncodedInterval(),
+  };
+}
+
+/** The coordinator's side: keeps each worker's latest totals and writes their sums into the stage's metrics. */
+export class WorkerReportMerger {
+  private readonly latest: Array<WorkerStageReport | undefined>;
+
+  constructor(
+    private readonly metrics: StageMetrics,
+    workers: number,
+  ) {
+    this.latest = new Array<WorkerStageReport | undefined>(workers).fill(undefined);
+  }
+
+  /** Errors the coordinator itself counts (a worker that crashed). */
+  private readonly own: Record<string, number> = {};
+
+  apply(worker: number, report: WorkerStageReport): void {
+    this.latest[worker] = report;
+    if (report.latency) this.metrics.latency.addEncoded(report.latency);
+    if (report.connect) this.metrics.connectLatency.addEncoded(report.connect);
+    this.refresh();
+  }
+
+  countError(kind: string): void {
+    this.own[kind] = (this.own[kind] ?? 0) + 1;
+    this.refresh();
+  }
+
+  /** A worker that is gone has no connections left open. */
+  closed(worker: number): void {
+    const report = this.latest[worker];
+    if (report) this.latest[worker] = { ...report, activeConnections: 0 };
+    this.refresh();
+  }
+
+  private refresh(): void {
+    const reports = this.latest.filter((r): r is WorkerStageReport => r !== undefined);
+    this.metrics.activeConnections = reports.reduce((sum, r) => sum + r.activeConnections, 0);
+    for (const name of COUNTER_NAMES) this.metrics[name] = reports.reduce((sum, r) => sum + r.counters[name], 0);
+    const errors = this.metrics.errors;
+    for (const kind of Object.keys(errors)) delete errors[kind];
+    for (const counts of [this.own, ...reports.map((r) => r.errors)]) for (const [kind, n] of Object.entries(counts)) errors[kind] = (errors[kind] ?? 0) + n;
+  }
+}
