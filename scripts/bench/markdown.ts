@@ -1,0 +1,70 @@
+// The benchmark's Markdown table: each figure, what it is compared with in the same run, the
+// issue's target, and whether it met it (or by how much it missed).
+
+const NAMES: Record<string, string> = { pty: 'web terminal', apps: 'apps', ssh: 'SSH (direct)' };
+
+/** "met", or how far off: `atLeast` targets want value ≥ target, the others value ≤ target. */
+function status(value: number | undefined, target: number, atLeast: boolean, unit = ''): string {
+  if (value === undefined || !Number.isFinite(value)) return 'not measured';
+  const met = atLeast ? value >= target : value <= target;
+  if (met) return 'met';
+  const off = Math.round(Math.abs(value - target) * 100) / 100;
+  return atLeast ? `missed by ${off}${unit} (${Math.round((value / target) * 100)} % of the target)` : `missed by ${off}${unit} (${Math.round((value / target) * 10) / 10}× the limit)`;
+}
+
+export function markdown(r: Record<string, any>, lagBudgetMs: number): string {
+  const rows: string[] = [
+    `# Benchmark ${r.date} on ${r.host} (${r.cpus} × ${r.cpuModel}, Node ${r.node})${r.smoke ? ' — smoke' : ''}`,
+    '',
+    r.load
+      ? `Load average (1 min) ${r.load.startLoad1} at the start, ${r.load.endLoad1} at the end, ${r.load.maxLoad1} at most; ${r.load.seconds} s in all. ` +
+        'On a shared machine (other work beside the bench), every figure is pessimistic.'
+      : '',
+    '',
+    '| figure | engine | comparison (same run) | target | status |',
+    '|---|---|---|---|---|',
+  ];
+  for (const kind of ['pty', 'apps', 'ssh']) {
+    const cap = r.capacity?.[kind];
+    const target = kind === 'ssh' ? 1000 : 2000;
+    if (cap) rows.push(`| ${NAMES[kind]}: conns with send lag p99 < ${lagBudgetMs} ms, 1024 B / 100 ms, 1 core | ${cap.engine.connections} | floor ${cap.floor.connections} | ≥ ${target} | ${status(cap.engine.connections, target, true)} |`);
+  }
+  for (const kind of ['pty', 'apps', 'ssh']) {
+    const c = r.costs?.[kind];
+    if (c) rows.push(`| ${NAMES[kind]}: CPU s per 100k echoes @${c.engine.connections} | ${c.engine.cpuSecondsPer100kEchoes} | floor ${c.floor.cpuSecondsPer100kEchoes} (engine ${c.ratio}×) | ≤ 1.2× floor | ${status(c.ratio, 1.2, false, '×')} |`);
+  }
+  for (const kind of ['pty', 'apps', 'ssh']) {
+    const c = r.costs?.[kind];
+    const target = kind === 'ssh' ? undefined : 50;
+    if (c) rows.push(`| ${NAMES[kind]}: RSS (heap + buffers) per connection | ${c.engine.rssPerConnectionKiB} (${c.engine.heapPerConnectionKiB}) KiB | floor ${c.floor.rssPerConnectionKiB} (${c.floor.heapPerConnectionKiB}) KiB | ${target ? `≤ ${target} KiB` : '—'} | ${target ? status(c.engine.rssPerConnectionKiB, target, false, ' KiB') : ''} |`);
+  }
+  if (r.steadyRss) {
+    const growth = r.steadyRss.lastMiB - r.steadyRss.firstMiB;
+    rows.push(`| RSS over ${r.steadyRss.seconds} s at ${r.steadyRss.connections} web terminals | first ${r.steadyRss.firstMiB} MiB, last ${r.steadyRss.lastMiB} MiB, max ${r.steadyRss.maxMiB} MiB | | flat | ${Math.abs(growth) <= r.steadyRss.firstMiB * 0.05 ? 'met (within 5 %)' : `grew ${Math.round(growth)} MiB`} |`);
+  }
+  if (r.accuracy) {
+    const worst = Math.max(...Object.values(r.accuracy.errorPercent as Record<string, number>).map(Math.abs));
+    rows.push(`| accuracy p50 / p95 / p99 (ms) | ${r.accuracy.reported.p50} / ${r.accuracy.reported.p95} / ${r.accuracy.reported.p99} | true ${r.accuracy.true.p50} / ${r.accuracy.true.p95} / ${r.accuracy.true.p99} (error % ${r.accuracy.errorPercent.p50} / ${r.accuracy.errorPercent.p95} / ${r.accuracy.errorPercent.p99}) | within 1 % | ${status(worst, 1, false, ' %')} |`);
+  }
+  if (r.snapshot) {
+    const s = r.snapshot;
+    rows.push(`| snapshot build at 6000 connections (3 echo stages), wall ms (CPU ms) | ${s.now.msPerSnapshot} ms (${s.now.cpuMsPerSnapshot} ms), ${s.now.bytes} B | previous: one walk through the library's methods ${s.previousOneWalk.msPerSnapshot} ms (${s.previousOneWalk.cpuMsPerSnapshot} ms); the library's getters ${s.previousLibraryGetters.msPerSnapshot} ms (${s.previousLibraryGetters.cpuMsPerSnapshot} ms) | < 5 ms | ${status(s.now.msPerSnapshot, 5, false, ' ms')} |`);
+  }
+  if (r.prepare) rows.push(`| prepare rate against the simulator (${r.prepare.users} users, in-process sim) | ${r.prepare.workspacesPerSecond} workspaces/s | | | |`);
+  if (r.hostLag) {
+    rows.push(`| extension host lag p99 during a run (runner child, ${r.hostLag.connections} web terminals, ${r.hostLag.snapshots} snapshots relayed) | ${r.hostLag.lagP99Ms} ms (max ${r.hostLag.lagMaxMs} ms) | | < 20 ms | ${status(r.hostLag.lagP99Ms, 20, false, ' ms')} |`);
+  }
+  if (r.dashboard) {
+    const d = r.dashboard;
+    rows.push(
+      d.skipped
+        ? `| Chromium per dashboard session | not measured: ${d.skipped} | | | |`
+        : `| Chromium per dashboard session (${d.sessions} sessions, ${d.pageLoads} page loads, ${d.seconds} s) | ${d.pssMiBPerSession} MiB PSS, ${d.cpuPercentPerSession} % of a core | | | |`,
+    );
+  }
+  if (r.vsix) {
+    const v = r.vsix;
+    rows.push(v.skipped ? `| VSIX size | not measured: ${v.skipped} | | | |` : `| VSIX size; extension bundle load time (VS Code's own activation not included) | ${v.vsixKiB} KiB; ${v.extensionLoadMs ?? '?'} ms | | | |`);
+  }
+  return rows.join('\n') + '\n';
+}
