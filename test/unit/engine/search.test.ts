@@ -1,6 +1,7 @@
 // Capacity search (plan.search) against the simulated deployment with the load-growing latency
-// fault: web-terminal echoes are held back 200 ms per live terminal above 5, so with a 100 ms
-// limit the deployment holds exactly 5 users.
+// fault: web-terminal echoes are held back 800 ms per live terminal above 5, so with a 400 ms
+// limit the deployment holds exactly 5 users (the margins are wide: a busy 2-core machine adds
+// its own latency, which must not move the break point).
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -22,11 +23,11 @@ describe('capacity search against the simulated deployment', function () {
     plan.search = search;
     plan.users = search!.to;
     plan.thresholds = [
-      { expression: 'pty.rtt.p95 < 100ms', abortOnFail: false, abortAfterSeconds: 0 },
+      { expression: 'pty.rtt.p95 < 400ms', abortOnFail: false, abortAfterSeconds: 0 },
       { expression: 'pty.disconnects == 0', abortOnFail: false, abortAfterSeconds: 0 },
       { expression: 'prepare.failures == 0', abortOnFail: false, abortAfterSeconds: 0 },
     ];
-    env.sim.setFaults({ loadLatency: { pty: { msPerConnection: 200, above: BREAK_ABOVE } } });
+    env.sim.setFaults({ loadLatency: { pty: { msPerConnection: 800, above: BREAK_ABOVE } } });
     return plan;
   }
 
@@ -55,14 +56,14 @@ describe('capacity search against the simulated deployment', function () {
     assert.strictEqual(search.capacity, BREAK_ABOVE);
     assert.strictEqual(search.phase, 'done');
     assert.strictEqual(search.metMinimum, true);
-    assert.match(search.verdict!, /^holds 5 users; at 6 users `pty\.rtt\.p95` was \d+ ms \(limit < 100 ms\)$/);
+    assert.match(search.verdict!, /^holds 5 users; at 6 users `pty\.rtt\.p95` was \d+ ms \(limit < 400 ms\)$/);
     assert.strictEqual(result.verdict, 'pass');
     assert.strictEqual(result.exitCode, 0);
     assert.strictEqual(result.snapshot.reason, search.verdict);
     // Every step keeps its figures: a failing step's p95 carries the injected delay.
     const six = search.steps.find((step) => step.users === 6)!;
-    assert.ok(six.stages[0].p95 >= 200, `p95 at 6 users: ${six.stages[0].p95}`);
-    assert.deepStrictEqual(six.failed.map((f) => f.expression), ['pty.rtt.p95 < 100ms']);
+    assert.ok(six.stages[0].p95 >= 800, `p95 at 6 users: ${six.stages[0].p95}`);
+    assert.deepStrictEqual(six.failed.map((f) => f.expression), ['pty.rtt.p95 < 400ms']);
     assert.ok(search.steps.every((step) => step.stages.length === 1 && step.stages[0].name === 'pty' && step.stages[0].count > 0));
     // The pool grew to the largest step (8), never to `to` (16); all of it is cleaned up.
     assert.deepStrictEqual(result.cleanup, { deletedWorkspaces: 8, deletedUsers: 8, leftovers: [] });
