@@ -116,7 +116,7 @@ function stepRow(step: SearchStep): HTMLElement {
     h('td', { class: 'num' }, String(step.users)),
     h('td', {}, step.phase),
     h('td', {}, h('span', { class: `verdict verdict-${step.verdict === 'pending' ? 'running' : step.verdict}` }, verdict)),
-    h('td', { class: 'num' }, p95),
+    h('td', {}, p95),
     h('td', { class: 'num' }, String(errors)),
     h('td', { class: 'num' }, step.coderdCpuCores === undefined ? '–' : `${step.coderdCpuCores.toFixed(2)} cores`),
     h('td', {}, why),

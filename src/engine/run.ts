@@ -52,6 +52,14 @@ export function startRun(options: StartRunOptions): RunHandle {
   };
 }
 
+/** What a capacity-search step is measured and judged with (its snapshot shows them). */
+interface StepMeters {
+  stages: StageMetrics[];
+  api: ApiMetrics;
+  judge: ThresholdJudge;
+  t0?: number;
+}
+
 class Run {
   readonly sinks: SinkSet;
   readonly builder: SnapshotBuilder;
@@ -281,14 +289,15 @@ class Run {
 
   /** What a capacity-search step borrows from the run: fresh meters, the pool, the timeline, the judge. */
   private searchHost(owner: CoderClient, pool: UserPool): SearchHost {
+    const show = (meters: StepMeters) => {
+      for (const metrics of meters.stages) this.stages.splice(this.stages.indexOf(this.stage(metrics.name)), 1, metrics);
+      [this.api, this.judge, this.timelineStartedAt] = [meters.api, meters.judge, meters.t0];
+    };
     return {
       signal: this.controller.signal,
-      beginStep: () => {
-        for (const stage of trafficStages()) this.stages.splice(this.stages.indexOf(this.stage(stage.id)), 1, this.newStageMetrics(stage.id));
-        this.api = new ApiMetrics();
-        this.judge = new ThresholdJudge(this.plan.thresholds, this.baseline);
-        this.timelineStartedAt = undefined;
-      },
+      beginStep: () => show({ stages: trafficStages().map((stage) => this.newStageMetrics(stage.id)), api: new ApiMetrics(), judge: new ThresholdJudge(this.plan.thresholds, this.baseline) }),
+      saveStep: (): StepMeters => ({ stages: trafficStages().map((stage) => this.stage(stage.id)), api: this.api, judge: this.judge, t0: this.timelineStartedAt }),
+      showStep: (saved) => show(saved as StepMeters),
       grow: (plan) => pool.grow(plan),
       runTraffic: (plan, users, signal) => this.traffic(plan, users, owner, signal),
       judgeStep: () => {

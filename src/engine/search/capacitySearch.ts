@@ -17,6 +17,10 @@ export interface SearchHost {
   readonly signal: AbortSignal;
   /** A step begins: fresh traffic-stage metrics, API metrics and threshold judge. */
   beginStep(): void;
+  /** The current step's meters, to show again later (opaque to the search). */
+  saveStep(): unknown;
+  /** Shows a saved step's meters in the run's snapshot (its stages, API figures and thresholds). */
+  showStep(saved: unknown): void;
   /** Grows the pool to `plan.users` (creating only the users it lacks); resolves with every ready user so far, by index. */
   grow(plan: Plan): Promise<PreparedUser[]>;
   /** Runs the plan's traffic timeline for `users`; `signal` also ends it early. */
@@ -30,6 +34,8 @@ export class CapacitySearch {
   private readonly strategy: SearchStrategy;
   private readonly state: SearchSnapshot;
   private step?: { record: SearchStep; controller: AbortController; stoppedBecause?: string };
+  /** The meters of the largest step that passed (or of the first that failed, when none passed). */
+  private shown?: unknown;
 
   constructor(
     private readonly plan: Plan,
@@ -78,6 +84,9 @@ export class CapacitySearch {
     } finally {
       this.step = undefined;
       this.conclude(host.signal.aborted);
+      // The run's own stage and threshold figures end as those of the capacity found: the step
+      // that decided the answer, not whichever step ran last.
+      if (this.shown !== undefined) host.showStep(this.shown);
     }
     host.log('info', `capacity search: ${this.state.verdict}`);
   }
@@ -138,6 +147,7 @@ export class CapacitySearch {
       reason: reasons.length ? reasons.join('; ') : undefined,
     } satisfies Partial<SearchStep>);
     record.verdict = record.failed.length > 0 || record.reason ? 'fail' : 'pass';
+    if (record.verdict === 'pass' ? users >= (this.strategy.lastPass ?? 0) : this.strategy.lastPass === undefined && this.shown === undefined) this.shown = host.saveStep();
     host.log(record.verdict === 'pass' ? 'info' : 'warn', `capacity search step ${record.index}: ${users} users ${record.verdict === 'pass' ? 'passed' : `failed (${this.failureSummary(record)})`}`);
     this.step = undefined;
     return record.verdict === 'pass';

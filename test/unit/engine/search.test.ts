@@ -60,6 +60,9 @@ describe('capacity search against the simulated deployment', function () {
     assert.strictEqual(result.verdict, 'pass');
     assert.strictEqual(result.exitCode, 0);
     assert.strictEqual(result.snapshot.reason, search.verdict);
+    // The run's own stage and threshold figures are those of the capacity found (5 users), all passing.
+    assert.strictEqual(result.snapshot.stages.find((stage) => stage.name === 'pty')!.connections.target, 5);
+    assert.deepStrictEqual(result.snapshot.thresholds.map((t) => t.verdict), ['pass', 'pass', 'pass']);
     // Every step keeps its figures: a failing step's p95 carries the injected delay.
     const six = search.steps.find((step) => step.users === 6)!;
     assert.ok(six.stages[0].p95 >= 800, `p95 at 6 users: ${six.stages[0].p95}`);
@@ -114,6 +117,7 @@ describe('capacity search against the simulated deployment', function () {
     assert.strictEqual(search.phase, 'aborted');
     assert.deepStrictEqual(search.steps.map((step) => [step.users, step.state, step.verdict]), [[1, 'done', 'pass'], [2, 'done', 'pass'], [4, 'aborted', 'pending']]);
     assert.strictEqual(search.lastPass, 2);
+    assert.strictEqual(result.snapshot.stages.find((stage) => stage.name === 'pty')!.connections.target, 2, 'the figures of the last step that passed');
     assert.match(result.snapshot.reason!, /^stopped by the test; search stopped early: holds at least 2 users \(the last step that passed\)$/);
     assert.deepStrictEqual(result.cleanup.leftovers, []);
     assert.strictEqual(result.cleanup.deletedUsers, 4);
