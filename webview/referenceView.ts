@@ -1,6 +1,6 @@
 // The dashboard's "Coder's reference figures" panel: each published figure beside what the run
 // measured, scaled to the run's users, and the setting that would measure what is missing.
-import { formatReferenceValue, type ReferenceRow } from '../src/protocol/reference';
+import { formatReferenceValue, referenceScopeText, type ReferenceRow } from '../src/protocol/reference';
 import type { RunSnapshot } from '../src/protocol/snapshot';
 import { byId, h, replace } from './dom';
 
@@ -57,7 +57,7 @@ export function renderReference(snapshot: RunSnapshot): void {
       { class: 'muted' },
       `Published for ${reference.referenceUsers} users (`,
       h('a', { href: reference.source.url }, reference.source.title),
-      `); figures that grow with the users are scaled to this run's ${reference.users}.`,
+      `); figures that grow with the users are scaled to ${referenceScopeText(reference)}.`,
     ),
     h(
       'table',

@@ -36,6 +36,8 @@ export interface ReferenceSnapshot {
   referenceUsers: number;
   /** Users of this run (the base of the linear scaling). */
   users: number;
+  /** In a capacity search: the step the figures are from (the current one, or the largest that passed). */
+  step?: { index: number; users: number };
   rows: ReferenceRow[];
 }
 
@@ -46,4 +48,9 @@ export function formatReferenceValue(value: number): string {
   if (Number.isInteger(value) || magnitude >= 100) return Math.round(value).toLocaleString('en-US');
   if (magnitude >= 10) return value.toFixed(1);
   return value.toFixed(2);
+}
+
+/** Whose users the table is scaled to: the run's, or a capacity-search step's. */
+export function referenceScopeText(reference: ReferenceSnapshot): string {
+  return reference.step ? `the ${reference.step.users} users of capacity-search step ${reference.step.index}` : `this run's ${reference.users} users`;
 }

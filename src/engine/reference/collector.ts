@@ -4,6 +4,7 @@
 // so the figures are read per phase: "median API request rate during dashboards".
 import * as os from 'os';
 import type { ReferenceSnapshot } from '../../protocol/reference';
+import type { SearchStep } from '../../protocol/search';
 import type { RunSnapshot } from '../../protocol/snapshot';
 import { REFERENCE_FIGURES, type ReferenceFigure, type ReferencePhase, type ReferenceSeries, type ReferenceStatistic } from './coderReference2000';
 import { referenceTable, type FigureMeasurement, type RunnerMachine } from './compare';
@@ -115,7 +116,8 @@ function sourceValues(snapshot: RunSnapshot): Record<Source, { at?: number; erro
   };
 }
 
-export class ReferenceCollector {
+/** The samples of one stretch of the run (the whole run, or one capacity-search step). */
+class PhaseCollector {
   private readonly samples = new Map<string, SampleSeries>();
   /** Scrapes (of any outcome) per source and phase: tells "no phase" from "no metric". */
   private readonly scrapes = new Map<string, number>();
@@ -123,16 +125,15 @@ export class ReferenceCollector {
   private readonly lastError: Partial<Record<Source, string>> = {};
   private readonly runnerApi = new Map<ReferencePhase, SampleSeries>();
   private cached?: ReferenceSnapshot;
-  private readonly runner: RunnerMachine;
 
-  constructor(private readonly settings: ReferenceSettings) {
-    this.runner = settings.runner ?? { cores: os.cpus().length, memoryBytes: os.totalmem() };
-  }
+  constructor(
+    private readonly settings: ReferenceSettings,
+    private readonly users: number,
+    private readonly runner: RunnerMachine,
+  ) {}
 
-  /** Offers a snapshot (once a second); only fresh scrapes are filed. */
-  record(snapshot: RunSnapshot): void {
-    const phases = phasesOf(snapshot);
-    if (phases.size === 0) return;
+  /** Files a snapshot's fresh scrapes under the phases it is in. */
+  record(snapshot: RunSnapshot, phases: Set<ReferencePhase>): void {
     const recentRps = snapshot.api.recent?.requestsPerSecond;
     for (const phase of phases) if (recentRps !== undefined) push(this.runnerApi, phase, recentRps);
     for (const [source, scrape] of Object.entries(sourceValues(snapshot)) as [Source, ReturnType<typeof sourceValues>[Source]][]) {
@@ -172,14 +173,58 @@ export class ReferenceCollector {
     return { reason };
   }
 
-  /** The reference table so far. */
+  /** The reference table of this stretch. */
   view(): ReferenceSnapshot {
     this.cached ??= referenceTable(
-      this.settings.users,
+      this.users,
       Object.fromEntries(REFERENCE_FIGURES.map((figure) => [figure.id, this.measure(figure)])),
       this.runner,
     );
     return this.cached;
+  }
+}
+
+/** The capacity-search step a snapshot is in (preparing or running), if any. */
+function activeStep(snapshot: RunSnapshot): SearchStep | undefined {
+  return [...(snapshot.search?.steps ?? [])].reverse().find((step) => step.state === 'preparing' || step.state === 'running');
+}
+
+/**
+ * The reference table of a run. A capacity search gets one table per step (each at its own
+ * user count): the current step's while it runs, the largest passing step's once it is over.
+ */
+export class ReferenceCollector {
+  private readonly stretches = new Map<number, { collector: PhaseCollector; step?: SearchStep }>();
+  private shown = 0;
+  private readonly runner: RunnerMachine;
+
+  constructor(private readonly settings: ReferenceSettings) {
+    this.runner = settings.runner ?? { cores: os.cpus().length, memoryBytes: os.totalmem() };
+  }
+
+  /** Offers a snapshot (once a second); only fresh scrapes are filed. */
+  record(snapshot: RunSnapshot): void {
+    const step = activeStep(snapshot);
+    const key = step?.index ?? 0;
+    const phases = phasesOf(snapshot);
+    if (phases.size > 0) {
+      let stretch = this.stretches.get(key);
+      if (!stretch) this.stretches.set(key, (stretch = { collector: new PhaseCollector(this.settings, step?.users ?? this.settings.users, this.runner), step }));
+      stretch.collector.record(snapshot, phases);
+      if (step) stretch.step = step;
+    }
+    const search = snapshot.search;
+    if (!search) this.shown = key;
+    else if (step) this.shown = step.index;
+    else if (search.capacity) this.shown = [...search.steps].reverse().find((s) => s.verdict === 'pass' && s.users === search.capacity)?.index ?? this.shown;
+  }
+
+  /** The reference table so far. */
+  view(): ReferenceSnapshot {
+    const stretch = this.stretches.get(this.shown);
+    if (!stretch) return new PhaseCollector(this.settings, this.settings.users, this.runner).view();
+    const table = stretch.collector.view();
+    return stretch.step ? { ...table, step: { index: stretch.step.index, users: stretch.step.users } } : table;
   }
 }
 

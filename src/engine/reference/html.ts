@@ -1,6 +1,6 @@
 // The report's "Coder's reference figures" section: each figure beside the measured one, scaled
 // to the run's users, and for what could not be measured, the setting that would measure it.
-import { formatReferenceValue, type ReferenceRow, type ReferenceSnapshot } from '../../protocol/reference';
+import { formatReferenceValue, referenceScopeText, type ReferenceRow, type ReferenceSnapshot } from '../../protocol/reference';
 
 const escape = (text: string) =>
   text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -35,7 +35,7 @@ export function referenceSectionHtml(reference: ReferenceSnapshot | undefined): 
     })
     .join('\n');
   return `<h2 id="reference">Coder's reference figures</h2>
-<p class="muted">Published for ${reference.referenceUsers} users in <a href="${escape(reference.source.url)}">${escape(reference.source.title)}</a>; figures that grow with the users are scaled to this run's ${reference.users}.</p>
+<p class="muted">Published for ${reference.referenceUsers} users in <a href="${escape(reference.source.url)}">${escape(reference.source.title)}</a>; figures that grow with the users are scaled to ${escape(referenceScopeText(reference))}.</p>
 <table id="reference-table"><tr><th>Part</th><th>Figure</th><th>Measured</th><th>Reference for ${reference.users} users</th><th>Measured / reference</th></tr>
 ${rows}</table>`;
 }

@@ -144,6 +144,29 @@ describe('reference figures: what could not be measured says how to enable it', 
   });
 });
 
+describe('reference figures in a capacity search', () => {
+  it('keeps one table per step at its own users: the current step while it runs, the largest passing one at the end', () => {
+    const collector = new ReferenceCollector({ users: 40, prometheusUrl: 'http://127.0.0.1:2112/metrics' });
+    const step = (index: number, users: number, state: string, verdict = 'pending') => ({ index, users, state, verdict, phase: 'grow', startedAt: 0, stages: [], failed: [] });
+    const snapshot = (steps: object[], cpuCores: number, at: number, capacity?: number) =>
+      ({
+        stages: [{ name: 'ssh', state: steps.some((s) => (s as { state: string }).state === 'running') ? 'running' : 'done' }],
+        api: {},
+        deployment: { prometheus: { cpuCores, scrapedAt: at } },
+        search: { steps, capacity },
+      }) as unknown as RunSnapshot;
+    collector.record(snapshot([step(1, 10, 'running')], 1, 1));
+    assert.deepStrictEqual([collector.view().users, collector.view().step], [10, { index: 1, users: 10 }]);
+    collector.record(snapshot([step(1, 10, 'done', 'pass'), step(2, 20, 'running')], 4, 2));
+    const during = collector.view();
+    assert.deepStrictEqual([during.users, during.step, row(during, 'coderd.cpu.median').measured], [20, { index: 2, users: 20 }, 4]);
+    collector.record(snapshot([step(1, 10, 'done', 'pass'), step(2, 20, 'done', 'fail')], 9, 3, 10));
+    const end = collector.view();
+    assert.deepStrictEqual([end.users, end.step, row(end, 'coderd.cpu.median').measured], [10, { index: 1, users: 10 }, 1]);
+    assert.strictEqual(row(end, 'coderd.cpu.median').sentence, 'coderd CPU (median) per 100 users: yours 10 cores, reference 0.15');
+  });
+});
+
 describe('reference figures: provisioner and database CPU endpoints', () => {
   it('reads a process CPU rate and a node_exporter busy share between two scrapes', async () => {
     let scrape = 0;
