@@ -9,6 +9,7 @@ import { KubernetesAccessError, KubernetesSetupError, listContexts } from '../k8
 import { launchKubernetesRun } from '../k8s/launch';
 import { manifestsText, renderManifests } from '../k8s/render';
 import { parseCommandArgs, stringOption, UsageError, wholeNumberOption, type CommandSpec, type OptionValues } from './args';
+import { STOP_SIGNALS } from './interrupts';
 import type { Output } from './progress';
 import { runCoordinatorView } from './shardCommands';
 
@@ -110,6 +111,13 @@ async function run(values: OptionValues, planFile: string | undefined, io: K8sIo
   helpers.checkOutDir(out);
   const startDelayS = wholeNumberOption('k8s', 'start-delay', stringOption(values, 'start-delay'), 90, 1, 86_400);
   const log = (line: string) => io.stderr.write(`${line}\n`);
+  // A stop while the objects are being created takes effect once they exist (they are then torn down).
+  const early = new AbortController();
+  const stopEarly = (signal: NodeJS.Signals) => {
+    log(`${signal}: the run's objects are being created; they are deleted as soon as they exist`);
+    early.abort();
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, stopEarly);
   const launched = await launchKubernetesRun({
     plan,
     connection,
@@ -124,6 +132,7 @@ async function run(values: OptionValues, planFile: string | undefined, io: K8sIo
     out,
     env: io.env,
     log,
-  });
-  return runCoordinatorView({ ...launched, plan, connection, ndjson: values.ndjson === true, io });
+  }).finally(() => STOP_SIGNALS.forEach((signal) => process.off(signal, stopEarly)));
+  const signal = io.signal ? AbortSignal.any([io.signal, early.signal]) : early.signal;
+  return runCoordinatorView({ ...launched, plan, connection, ndjson: values.ndjson === true, io: { ...io, signal } });
 }

@@ -214,9 +214,12 @@ export class Cluster {
     const status = (error as { code?: unknown }).code;
     const where = `namespace "${this.namespace}" of context "${this.context}" (${this.server})`;
     if (typeof status !== 'number') {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const detail = cause?.code ?? cause?.message ?? (error as Error).message;
-      return new KubernetesAccessError(`cannot reach the Kubernetes API at ${this.server} (context "${this.context}") to ${what}: ${detail}; check the kubeconfig's server address, your network or VPN, and that the cluster is up`);
+      const detail = (error as Error).message;
+      // node-fetch's FetchError carries the socket's error code (ECONNREFUSED, ENOTFOUND, ETIMEDOUT…).
+      if (typeof status === 'string' || /request to .* failed/.test(detail)) {
+        return new KubernetesAccessError(`cannot reach the Kubernetes API at ${this.server} (context "${this.context}") to ${what}: ${detail}; check the kubeconfig's server address, your network or VPN, and that the cluster is up`);
+      }
+      return new KubernetesSetupError(`the Kubernetes client could not ${what} with context "${this.context}": ${detail}; check that context's cluster and user in the kubeconfig (kubectl config view)`);
     }
     const message = apiMessage((error as { body?: unknown }).body);
     if (status === 401) return new KubernetesAccessError(`the cluster at ${this.server} rejected the credentials of context "${this.context}" (401) to ${what}; log in again (refresh the kubeconfig's credentials) and retry`);

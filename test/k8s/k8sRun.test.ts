@@ -172,7 +172,7 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
     await assert.rejects(listKubeContexts({ modulePath: CLI }, { kubeconfig: path.join(dir, 'nope') }), /--kubeconfig .*nope: no such file/);
   });
 
-  it('bad kubeconfig, missing context or namespace, no rights: one clear error, nothing created', async () => {
+  it('bad kubeconfig, missing context or namespace, unreachable cluster, no rights: one clear error, nothing created', async () => {
     const out = path.join(dir, 'errors');
     const cases: Array<[string[], number, RegExp]> = [
       [['--kubeconfig', path.join(dir, 'missing')], 2, /--kubeconfig .*missing: no such file; pass --kubeconfig FILE or set KUBECONFIG/],
@@ -184,6 +184,11 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
       assert.strictEqual(code, expected, stderr);
       assert.match(stderr, message);
     }
+    const unreachable = path.join(dir, 'kubeconfig-unreachable');
+    fs.writeFileSync(unreachable, fs.readFileSync(kubeconfig, 'utf8').replace(kube.url, 'http://127.0.0.1:9'));
+    const closed = await start(out, ['--kubeconfig', unreachable]).done;
+    assert.strictEqual(closed.code, 3, closed.stderr);
+    assert.match(closed.stderr, /cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:9 \(context "mock"\) to create serviceaccount .*ECONNREFUSED/);
     const noRights = path.join(dir, 'kubeconfig-no-rights');
     kube.writeKubeconfig(noRights, { namespace: 'scale', token: 'mock-kube-token-no-rights' });
     const { code, stderr } = await start(out, ['--kubeconfig', noRights]).done;
