@@ -27,7 +27,7 @@ export const K8S_COMMAND: CommandSpec = {
     { flags: '--run-id <ID>', help: 'the run id (default: a new one)', expects: 'a run id: 4-12 lowercase letters or digits, starting with a letter' },
     { flags: '--start-delay <S>', help: 'seconds from now to the agreed traffic start (default: render 300, run 90: time to pull the image and prepare)', expects: 'seconds, 1 to 86400' },
     { flags: '--context <NAME>', help: "run: the kubeconfig context (default: its current context)", expects: 'a context name of the kubeconfig' },
-    { flags: '--kubeconfig <FILE>', help: 'run: the kubeconfig file (default: KUBECONFIG, then ~/.kube/config)', expects: 'a kubeconfig file' },
+    { flags: '--kubeconfig <FILE>', help: 'run, contexts: the kubeconfig file (default: KUBECONFIG, then ~/.kube/config)', expects: 'a kubeconfig file' },
     { flags: '--token-file <FILE>', help: "run: a file with the owner's session token, for the coordinator's cleanup (or CODER_SESSION_TOKEN)", expects: 'a file holding one session token' },
     { flags: '--out <DIR>', help: 'run: where the merged reports go (default: scaletest-results)', expects: 'a directory' },
     { flags: '--ndjson', help: 'run: one merged snapshot per second as JSON lines' },
@@ -95,8 +95,8 @@ function common(values: OptionValues, plan: Plan) {
 
 function render(values: OptionValues, plan: Plan, io: K8sIo): number {
   const { shards, image, namespace = 'default', runId, tokenSecret } = common(values, plan);
-  const url = stringOption(values, 'url') ?? plan.deployment.url;
-  if (!url) throw new UsageError('no deployment URL: pass --url or set deployment.url in the plan', 'k8s');
+  const url = stringOption(values, 'url') ?? io.env.CODER_URL ?? plan.deployment.url;
+  if (!url) throw new UsageError('no deployment URL: pass --url, set CODER_URL, or set deployment.url in the plan', 'k8s');
   const startDelayS = wholeNumberOption('k8s', 'start-delay', stringOption(values, 'start-delay'), 300, 1, 86_400);
   io.stdout.write(manifestsText(renderManifests({ plan, shards, image, namespace, runId, url, startAt: Date.now() + startDelayS * 1000, tokenSecret })));
   return 0;
