@@ -67,12 +67,18 @@ async function runEchoStageHere(options: EchoStageOptions): Promise<void> {
   // handshakes (SSH key exchange, CLI start-up) would stall the runner and show up as latency
   // on every connection already running.
   const pacer = new RampPacer();
+  let notOpened = 0;
   await runPool(
     sessions,
     RAMP_UP_CONCURRENCY,
     async (session, index) => {
       await pacer.beforeConnect(signal);
       if (signal.aborted) return;
+      // A ramp-up slowed by the runner's lag must not carry the stage past its window.
+      if (Date.now() >= options.endAt) {
+        notOpened++;
+        return;
+      }
       await session.start(scheduleStart).catch((error: Error) => {
         metrics.countError('connect');
         firstFailure ??= error.message;
@@ -81,6 +87,10 @@ async function runEchoStageHere(options: EchoStageOptions): Promise<void> {
     },
     signal,
   );
+  if (notOpened > 0) {
+    for (let i = 0; i < notOpened; i++) metrics.countError('not_opened');
+    log('warn', `${notOpened} of ${users.length} connections were not opened before the stage's end: the ramp-up, paced by the runner's event-loop lag, ran out of time (an overloaded runner)`);
+  }
   if (firstFailure && metrics.activeConnections === 0) log('error', `no connection could be opened: ${firstFailure}`);
   await sleepUntil(options.endAt, signal);
   metrics.state = 'stopping';
