@@ -18,8 +18,8 @@ RUN apt-get update \
   && groupadd --gid 10001 scaletest \
   && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /tmp scaletest
 WORKDIR /opt/coder-scaletest
-# The CLI bundle, and playwright-core beside it (it loads its own files at run time).
-COPY --from=build /src/dist/cli.js ./dist/cli.js
+# The CLI bundle, its echo worker thread script, and playwright-core beside them (it loads its own files at run time).
+COPY --from=build /src/dist/cli.js /src/dist/echoWorker.js ./dist/
 COPY --from=build /src/node_modules/playwright-core ./node_modules/playwright-core
 ENV HOME=/tmp \
   CODER_SCALETEST_CHROMIUM=/usr/bin/chromium \

@@ -34,7 +34,7 @@ export function echoWorkerScript(): { file: string; eval: boolean } | undefined 
   const bundled = path.join(__dirname, 'echoWorker.js');
   if (fs.existsSync(bundled)) return { file: bundled, eval: false };
   const source = path.join(__dirname, 'echoWorkerMain.ts');
-  if (!fs.existsSync(source) || !require.resolve.paths('tsx')) return undefined;
+  if (!fs.existsSync(source) || !resolvable('tsx/cjs')) return undefined;
   // A worker cannot start a .ts file itself: it registers tsx's loader first.
   return { file: `require('tsx/cjs'); require(${JSON.stringify(source)});`, eval: true };
 }
@@ -49,6 +49,15 @@ export interface EchoWorkerSetUp {
   coderBinaryPath?: string;
   random: () => number;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+function resolvable(request: string): boolean {
+  try {
+    require.resolve(request);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Why a stage cannot use worker threads (then it runs on the main thread), or undefined. */
