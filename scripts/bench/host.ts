@@ -115,7 +115,7 @@ export async function dashboardCost(smoke: boolean) {
     plan.timeline.dashboard = [0, 1];
     plan.thresholds = [];
     const samples: Array<{ at: number; pssMiB: number; cpuSeconds: number; processes: number }> = [];
-    const handle = startRun({ plan, connection: { url: sim.url, token: sim.ownerToken }, outDir: OUT });
+    const handle = startRun({ plan, connection: { url: sim.url, token: sim.ownerToken }, outDir: OUT, log: process.env.BENCH_DEBUG ? (event) => console.error(event.level, event.message) : undefined });
     handle.subscribe((snapshot) => {
       if (snapshot.stages.find((stage) => stage.name === 'dashboard')?.state === 'running') samples.push({ at: Date.now(), ...chromiumUsage() });
     });

@@ -62,6 +62,13 @@ async function capacity(target: Target, kind: EchoKind, floor: boolean, steps: n
   return { connections: best, tried };
 }
 
+/** A figure that may hang on a loaded machine (a browser, child processes) gives up after `seconds`, so the bench ends. */
+function bounded<T>(figure: Promise<T>, seconds: number): Promise<T | { skipped: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ skipped: string }>((resolve) => (timer = setTimeout(() => resolve({ skipped: `did not finish within ${seconds} s` }), seconds * 1000)));
+  return Promise.race([figure, timeout]).finally(() => clearTimeout(timer));
+}
+
 async function prepareRate(users: number): Promise<{ users: number; seconds: number; workspacesPerSecond: number }> {
   const sim = await startSimDeployment({ buildDurationMs: 200, agentConnectDelayMs: 100, rateLimitPerMinute: 1e9 });
   try {
@@ -147,11 +154,11 @@ async function main(): Promise<void> {
 
   if (only.has('host')) {
     console.log('extension host lag: a runner child process drives web terminals…');
-    results.hostLag = await hostLag(smoke);
+    results.hostLag = await bounded(hostLag(smoke), 300);
     log('extension host lag', results.hostLag);
   }
   if (only.has('dashboard')) {
-    results.dashboard = await dashboardCost(smoke);
+    results.dashboard = await bounded(dashboardCost(smoke), 180);
     log('dashboard', results.dashboard);
   }
   if (only.has('vsix')) {
