@@ -1,7 +1,7 @@
 // The benchmark's figures about the editor's side and the browser: the extension host's
 // event-loop lag while a runner child process drives a run (the extension's process model,
 // src/vscode/processBackend.ts, without VS Code itself), Chromium's memory and CPU per
-// dashboard session, and the VSIX's size and the extension bundle's load time.
+// dashboard session, and the VSIX's size.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -140,7 +140,10 @@ export async function dashboardCost(smoke: boolean) {
   }
 }
 
-/** The VSIX's size (built with `npm run package` unless `--no-package`), and how long the extension bundle takes to load. */
+/**
+ * The VSIX's size (built with `npm run package` unless `--no-package`). Activation time is not
+ * measured: the bundle needs VS Code's own `vscode` module (the integration tests run it, untimed).
+ */
 export function vsixFigures(build: boolean) {
   const vsix = path.join(ROOT, 'dist', 'coder-scaletest.vsix');
   if (build) {
@@ -148,22 +151,5 @@ export function vsixFigures(build: boolean) {
     if (packaged.status !== 0) return { skipped: 'npm run package failed' };
   }
   if (!fs.existsSync(vsix)) return { skipped: 'no dist/coder-scaletest.vsix (npm run package)' };
-  const extension = path.join(ROOT, 'dist', 'extension.js');
-  // Loading the bundle is what activation waits for before activate() runs; VS Code's own part
-  // needs VS Code (the integration tests run it, untimed). `vscode` is a stand-in here.
-  const load = spawnSync(process.execPath, ['-e', LOAD_TIMER, extension], { encoding: 'utf8' });
-  const loadMs = Number(load.stdout.trim());
-  return { vsixKiB: Math.round(fs.statSync(vsix).size / 1024), builtAt: fs.statSync(vsix).mtime.toISOString(), extensionLoadMs: Number.isFinite(loadMs) && load.status === 0 ? round(loadMs) : undefined };
+  return { vsixKiB: Math.round(fs.statSync(vsix).size / 1024), builtAt: fs.statSync(vsix).mtime.toISOString() };
 }
-
-/** Requires the bundle with a stand-in `vscode` module and prints the milliseconds it took. */
-const LOAD_TIMER = `
-const Module = require('module');
-const stub = new Proxy(function () {}, { get: (_, key) => (key === Symbol.toPrimitive ? () => '' : stub), apply: () => stub, construct: () => stub });
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) { return request === 'vscode' ? 'vscode' : resolve.call(this, request, ...rest); };
-require.cache.vscode = { id: 'vscode', filename: 'vscode', loaded: true, exports: stub };
-const started = performance.now();
-require(process.argv[1]);
-console.log(performance.now() - started);
-`;
