@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     // Capacity per stage (one thread = one core), engine vs floor.
     const caps: Record<string, unknown> = {};
     for (const kind of only.has('capacity') ? (['pty', 'apps', 'ssh'] as const) : []) {
-      const steps = smoke ? [50] : kind === 'ssh' ? [100, 250, 500, 750, 1000, 1500] : [250, 500, 1000, 1500, 2000, 3000];
+      const steps = smoke ? [50] : kind === 'ssh' ? [50, 100, 250, 500, 750, 1000, 1500] : [50, 100, 250, 500, 1000, 1500, 2000, 3000];
       const seconds = smoke ? 1 : 3;
       caps[kind] = { engine: await capacity(target, kind, false, steps, seconds), floor: await capacity(target, kind, true, steps, seconds) };
       log(`capacity ${kind}`, caps[kind]);
