@@ -74,6 +74,8 @@ export async function runK8sCommand(args: string[], io: K8sIo, helpers: K8sComma
 
 /** What render and run share: shards, image, namespace, run id, the token's Secret. */
 function common(values: OptionValues, plan: Plan) {
+  // Each step of a search is judged on all users at once; shards would each judge a share.
+  if (plan.search) throw new UsageError('a capacity search (search in the plan) runs in one runner, not as shards: use `run PLAN` without k8s', 'k8s');
   const shards = wholeNumberOption('k8s', 'shards', stringOption(values, 'shards'), NaN, 1, 1000);
   if (Number.isNaN(shards)) throw new UsageError('--shards N is required: how many shards (pods) to run', 'k8s');
   const image = stringOption(values, 'image');

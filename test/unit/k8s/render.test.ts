@@ -110,6 +110,15 @@ describe('k8s render', () => {
       err = '';
       assert.strictEqual(await main(['k8s', 'render', file, '--image', 'img:1'], io), 2);
       assert.match(err, /--shards N is required/);
+      // A capacity search is judged on all users at once, so it is never split into shards.
+      const searchPlan = { ...plan(), search: { from: 2, to: 8, step: 'double', resolution: 1 } } as Record<string, unknown>;
+      delete searchPlan.users;
+      fs.writeFileSync(file, JSON.stringify(searchPlan));
+      err = '';
+      out = '';
+      assert.strictEqual(await main(['k8s', 'render', file, '--shards', '2', '--image', 'img:1'], io), 2);
+      assert.match(err, /capacity search .* runs in one runner/);
+      assert.strictEqual(out, '', 'no manifests for a search plan');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
