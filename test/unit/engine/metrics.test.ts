@@ -1,22 +1,8 @@
 import * as assert from 'assert';
 import * as fc from 'fast-check';
 import * as hdr from 'hdr-histogram-js';
+import { libraryGetters as librarySummary } from '../../../scripts/bench/snapshot';
 import { decodeLatency, LatencyRecorder } from '../../../src/engine/metrics';
-
-/** The summary as the library's own getters compute it (one walk each). */
-function librarySummary(histogram: hdr.Histogram) {
-  const ms = (micros: number) => Math.round((micros / 1000) * 1000) / 1000;
-  return {
-    count: histogram.totalCount,
-    min: ms(histogram.minNonZeroValue),
-    mean: ms(histogram.mean),
-    p50: ms(histogram.getValueAtPercentile(50)),
-    p90: ms(histogram.getValueAtPercentile(90)),
-    p95: ms(histogram.getValueAtPercentile(95)),
-    p99: ms(histogram.getValueAtPercentile(99)),
-    max: ms(histogram.maxValue),
-  };
-}
 
 describe('latency summaries (one walk per histogram)', () => {
   it('give the same percentiles, mean, min and max as the HDR library, for any recorded values', () => {
