@@ -2,7 +2,8 @@
 // definition), its defaults (the reference methodology) and validation with errors that name
 // the field and the problem in plain words.
 import { Type, type Static, type TObject } from '@sinclair/typebox';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
+import { schemaProblems, withLineAndColumn } from './planErrors';
 import type { TrafficStageDefinition } from './stages/definition';
 import { BUILTIN_TRAFFIC_STAGES, registryVersion, trafficStages } from './stages/registry';
 import { SearchSchema, searchProblems, withOneStepProblem } from './search/schema';
@@ -265,7 +266,7 @@ export function validatePlan(json: unknown): Plan {
   const problems: string[] = [];
   const validateSchema = schemaValidator();
   if (!validateSchema(plan)) {
-    problems.push(...withOneStepProblem(dedupe(withoutBranchNoise(validateSchema.errors ?? []).map(describeAjvError))));
+    problems.push(...withOneStepProblem(schemaProblems(validateSchema.errors ?? [])));
     throw new PlanError(problems);
   }
   const valid = plan as Plan;
@@ -327,76 +328,4 @@ export function stageWindowMs(plan: Plan, stageId: string): { startMs: number; e
 /** Length of the traffic timeline (T0 .. the end of the last enabled stage), ms. */
 export function timelineMs(plan: Plan): number {
   return Math.max(0, ...enabledStages(plan).map((stage) => stageWindowMs(plan, stage.id).endMs));
-}
-
-function describeAjvError(error: ErrorObject): string {
-  const path = fieldPath(error.instancePath);
-  const params = error.params as Record<string, unknown>;
-  switch (error.keyword) {
-    case 'additionalProperties':
-      return `${path}: unknown field "${String(params.additionalProperty)}" (check the spelling; see the plan schema)`;
-    case 'required':
-      return `${path}: missing required field "${String(params.missingProperty)}"`;
-    case 'type':
-      return `${path}: must be ${article(String(params.type))}`;
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum':
-    case 'exclusiveMaximum':
-      return `${path}: ${error.message}`;
-    case 'pattern':
-      return `${path}: ${patternHint(path) ?? `must match ${String(params.pattern)}`}`;
-    case 'const':
-    case 'anyOf':
-      return `${path}: must be one of ${allowedLiterals(error) ?? 'the documented values'}`;
-    default:
-      return `${path}: ${error.message ?? 'is invalid'}`;
-  }
-}
-
-function fieldPath(instancePath: string): string {
-  if (!instancePath) return 'plan';
-  return instancePath
-    .slice(1)
-    .split('/')
-    .map((part, index) => (/^\d+$/.test(part) ? `[${part}]` : `${index > 0 ? '.' : ''}${part}`))
-    .join('');
-}
-
-function article(type: string): string {
-  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
-}
-
-function patternHint(path: string): string | undefined {
-  if (path === 'runIdPrefix') return 'must be 1-6 lowercase letters or digits, starting with a letter (e.g. "st")';
-  if (path.endsWith('url') || path.endsWith('Url')) return 'must be an http:// or https:// URL';
-  if (path.startsWith('traffic.dashboard.pages')) return 'must be a path starting with "/"';
-  return undefined;
-}
-
-function allowedLiterals(error: ErrorObject): string | undefined {
-  const branches = error.schema as Array<{ const?: unknown }> | undefined;
-  const literals = Array.isArray(branches) ? branches.map((branch) => branch.const).filter((value) => value !== undefined) : [];
-  return literals.length > 0 ? literals.join(', ') : undefined;
-}
-
-/** A union's failure reports every branch (`const`) plus the union (`anyOf`): keep the union. */
-function withoutBranchNoise(errors: ErrorObject[]): ErrorObject[] {
-  const unionPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
-  return errors.filter((e) => e.keyword !== 'const' || !unionPaths.has(e.instancePath));
-}
-
-function dedupe(items: string[]): string[] {
-  return [...new Set(items)];
-}
-
-/** Turns V8's "at position N" into "at line L column C" (1-based), which editors can jump to. */
-export function withLineAndColumn(message: string, text: string): string {
-  const match = /at position (\d+)(?: \(line \d+ column \d+\))?/.exec(message);
-  if (!match) return message;
-  const position = Math.min(Number(match[1]), text.length);
-  const before = text.slice(0, position);
-  const line = before.split('\n').length;
-  const column = position - (before.lastIndexOf('\n') + 1) + 1;
-  return message.replace(match[0], `at line ${line} column ${column}`);
 }

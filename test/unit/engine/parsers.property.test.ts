@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { TerminalTextFilter } from '../../../src/coder/echo';
 import * as S from '../../../src/coder/schemas';
 import { parseAs, SchemaMismatchError } from '../../../src/coder/validate';
-import { parsePlanText, PlanError, withLineAndColumn } from '../../../src/engine/plan';
+import { parsePlanText, PlanError } from '../../../src/engine/plan';
+import { withLineAndColumn } from '../../../src/engine/planErrors';
 import { parseThreshold } from '../../../src/engine/thresholds';
 
 const RUNS = { numRuns: 300 };
