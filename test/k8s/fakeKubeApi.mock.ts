@@ -12,8 +12,8 @@ import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import type { V1ConfigMap, V1Job, V1Pod, V1ServiceAccount } from '@kubernetes/client-node';
+import { CLI } from '../support/cliProcess';
 
-export const CLI = path.resolve(__dirname, '../../dist/cli.js');
 const INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
 
 interface MockPod {

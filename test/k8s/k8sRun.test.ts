@@ -2,7 +2,6 @@
 // Kubernetes client is ESM-only and runs bundled, not under mocha's loader) against
 // MockKubernetesApi, whose pods are real shard processes against the simulated deployment.
 import * as assert from 'assert';
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -12,35 +11,8 @@ import type { RunSnapshot } from '../../src/protocol/snapshot';
 import { listKubeContexts } from '../../src/vscode/k8s/kubernetesInputs';
 import { startRunInChild } from '../../src/vscode/processBackend';
 import { leftovers, smallPlan, startTestSim } from '../unit/engine/helpers';
-import { CLI, MockKubernetesApi } from './fakeKubeApi.mock';
-
-interface K8sRun {
-  pid: number;
-  kill(signal: NodeJS.Signals): void;
-  waitFor(pattern: RegExp, timeoutMs: number): Promise<void>;
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
-
-function k8sRun(args: string[], env: NodeJS.ProcessEnv): K8sRun {
-  const child = spawn(process.execPath, [CLI, 'k8s', ...args], { env: { PATH: process.env.PATH, HOME: os.tmpdir(), NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return {
-    pid: child.pid!,
-    kill: (signal) => child.kill(signal),
-    done,
-    async waitFor(pattern, timeoutMs) {
-      const end = Date.now() + timeoutMs;
-      while (!pattern.test(stdout + stderr)) {
-        if (Date.now() > end || child.exitCode !== null) throw new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${(stdout + stderr).slice(-3000)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    },
-  };
-}
+import { CLI, runCli } from '../support/cliProcess';
+import { MockKubernetesApi } from './fakeKubeApi.mock';
 
 describe('k8s run against MockKubernetesApi (pods are shard processes against the simulated deployment)', function () {
   this.timeout(120_000);
@@ -78,8 +50,9 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
   });
 
   const start = (out: string, extra: string[] = [], plan = planFile) =>
-    k8sRun(['run', plan, '--shards', '3', '--image', 'registry.test/coder-scaletest:0.1.0', '--kubeconfig', kubeconfig, '--start-delay', '8', '--url', sim.url, '--out', out, '--ndjson', ...extra], {
-      CODER_SESSION_TOKEN: sim.ownerToken,
+    // HOME in a temporary directory: never the machine's own ~/.kube/config.
+    runCli(['k8s', 'run', plan, '--shards', '3', '--image', 'registry.test/coder-scaletest:0.1.0', '--kubeconfig', kubeconfig, '--start-delay', '8', '--url', sim.url, '--out', out, '--ndjson', ...extra], sim, {
+      HOME: os.tmpdir(),
     });
   const readReport = (out: string): RunReport => {
     const [runId] = fs.readdirSync(out);
@@ -134,7 +107,7 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
     const out = path.join(dir, 'aborted');
     const run = start(out, [], longPlanFile);
     await run.waitFor(/"status":"running"/, 60_000);
-    run.kill('SIGINT');
+    run.child.kill('SIGINT');
     const { code, stderr } = await run.done;
     assert.strictEqual(code, 130, stderr);
     assert.strictEqual(readReport(out).verdict, 'fail');
