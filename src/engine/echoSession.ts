@@ -1,11 +1,12 @@
 // One echo connection of a traffic stage (SSH, web terminal, app). Ticks follow a fixed
-// schedule (t0 + n × interval) that starts at the STAGE's start, not when this connection's
-// handshake is done: a late timer sends every overdue tick at once, each keeping its scheduled
-// time, and ticks due while the connection is not up yet (slow handshake, ramp-up) or down
-// (reconnect) wait and go out once it is, so a slow connect shows up as latency instead of
-// silently sending fewer ticks. Each handshake's own duration goes to the stage's connect
-// histogram. The round trip is measured from the SCHEDULED send time, so a stall shows up as
-// latency instead of as fewer samples (coordinated omission corrected, as in wrk2).
+// schedule (t0 + n × interval) that starts at the STAGE's start (plus this connection's phase
+// within the first interval), not when this connection's handshake is done: a late timer sends
+// every overdue tick at once, each keeping its scheduled time, and ticks due while the
+// connection is not up yet (slow handshake, ramp-up) or down (reconnect) wait and go out once
+// it is, so a slow connect shows up as latency instead of silently sending fewer ticks. Each
+// handshake's own duration goes to the stage's connect histogram. The round trip is measured
+// from the SCHEDULED send time, so a stall shows up as latency instead of as fewer samples
+// (coordinated omission corrected, as in wrk2).
 //
 // Payload per tick: `<seq, 8 base36 digits>:<random alphanumerics>\n`, bytesPerTick long; the
 // alphanumerics are a slice of the stage's PayloadPool at a random offset (one random draw per

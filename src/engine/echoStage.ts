@@ -1,6 +1,7 @@
 // An echo traffic stage (SSH, web terminal, apps): one connection per workspace, opened at
-// the stage's slot and closed at its end. Every connection's tick schedule starts at the
-// stage's start, so time spent waiting to connect counts as latency.
+// the stage's slot and closed at its end. Every connection's tick schedule starts within one
+// tick interval of the stage's start (phases spread over the interval, see tickPhaseMs), so
+// time spent waiting to connect counts as latency.
 import { performance } from 'perf_hooks';
 import { EchoSession } from './echoSession';
 import type { StageMetrics } from './metrics';
@@ -9,7 +10,7 @@ import { runPool } from './pool';
 import type { Plan } from './plan';
 import type { PreparedUser } from './prepare';
 import { PayloadPool } from './random';
-import { TickScheduler } from './tickScheduler';
+import { TickScheduler, tickPhaseMs } from './tickScheduler';
 import type { Opener } from './transports';
 import type { EchoWorkerSet } from './workers/coordinator';
 
@@ -79,7 +80,7 @@ async function runEchoStageHere(options: EchoStageOptions): Promise<void> {
         notOpened++;
         return;
       }
-      await session.start(scheduleStart).catch((error: Error) => {
+      await session.start(scheduleStart + tickPhaseMs(index, sessions.length, traffic.tickIntervalMs)).catch((error: Error) => {
         metrics.countError('connect');
         firstFailure ??= error.message;
         log('warn', `${users[index].workspaceName}: cannot connect: ${error.message}`);

@@ -1,7 +1,22 @@
 // One timer per due time instead of one per connection per tick: the connections of an echo
-// stage share the stage's tick schedule (t0 + n × interval), so each tick of the whole stage
-// costs one setTimeout. A scheduler belongs to a stage (passed in, no module-level state).
+// stage share a few tick schedules (t0 + phase + n × interval, see tickPhaseMs), so each phase of
+// the whole stage costs one setTimeout per tick. A scheduler belongs to a stage (passed in, no
+// module-level state).
 import { performance } from 'perf_hooks';
+
+/**
+ * Where in the tick interval connection `index` of `count` sends (ms after the stage's t0):
+ * spread evenly over the interval in whole milliseconds. Coder's own workspace-traffic runner
+ * starts each connection's ticker when that connection is up, so its sends are spread too; all
+ * connections in phase would instead send N messages in the same instant every tick — a burst
+ * the deployment never sees from real users, and one whose own serialisation time (N × the
+ * per-send cost) would show up as send lag and round trip of the burst's last messages.
+ * Whole milliseconds keep the timers few: at most one per millisecond of the interval.
+ */
+export function tickPhaseMs(index: number, count: number, intervalMs: number): number {
+  const slots = Math.max(1, Math.min(count, Math.floor(intervalMs)));
+  return Math.floor(((index % slots) * intervalMs) / slots);
+}
 
 export class TickScheduler {
   private readonly due = new Map<number, Array<() => void>>();
