@@ -2,6 +2,7 @@
 // a minimal hand-written ws / ssh2 loop doing the same traffic on the same target (one timer
 // per connection, a random pool, echoes checked with indexOf + compare). No timings asserted.
 import { randomUUID } from 'crypto';
+import * as fs from 'fs';
 import * as hdr from 'hdr-histogram-js';
 import { Client } from 'ssh2';
 import WebSocket from 'ws';
@@ -11,7 +12,7 @@ import { openSshEchoChannel, sshEchoCommand } from '../../src/coder/ssh';
 import { EchoSession, type EchoTransport } from '../../src/engine/echoSession';
 import { StageMetrics } from '../../src/engine/metrics';
 import { PayloadPool, seededRandom } from '../../src/engine/random';
-import { TickScheduler } from '../../src/engine/tickScheduler';
+import { TickScheduler, tickPhaseMs } from '../../src/engine/tickScheduler';
 
 export type EchoKind = 'pty' | 'apps' | 'ssh';
 
@@ -34,7 +35,11 @@ export interface LoadFigures {
   errors: number;
   cpuSeconds: number;
   cpuSecondsPer100kEchoes: number;
+  /** Cores the echo target process used in the measured window (when its pid was given). */
+  targetCpuShare?: number;
   sendLagP99Ms: number;
+  /** The send lag's p99 in each second of the measured window (a machine's stall spoils one second, an overload every one). */
+  sendLagP99PerSecondMs: number[];
   rttP50Ms: number;
   rttP95Ms: number;
   rttP99Ms: number;
@@ -44,7 +49,7 @@ export interface LoadFigures {
   /** Heap + external buffers per connection (steadier than RSS when runs follow each other in one process). */
   heapPerConnectionKiB: number;
   rssSamplesMiB: number[];
-  /** Engine only: percentiles over every echo of the run, warm-up and drain included. */
+  /** Percentiles over every echo of the run, warm-up and drain included. */
   wholeRun?: { p50: number; p95: number; p99: number; count: number };
 }
 
@@ -57,9 +62,13 @@ export interface LoadOptions {
   floor: boolean;
   /** Sample RSS every second (steady-run figure). */
   sampleRss?: boolean;
+  /** The echo target's process: its CPU over the measured window is reported beside ours. */
+  targetPid?: number;
 }
 
 const CONNECT_CONCURRENCY = 16;
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat's CPU times (100 on every common build). */
+const CLOCK_TICKS_PER_SECOND = 100;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const rssMiB = () => {
   gc();
@@ -73,6 +82,30 @@ const heapMiB = () => {
 };
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 const newHistogram = () => hdr.build({ bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
+
+/** How late each send went out (µs): over the whole measured window and per second. */
+class SendLag {
+  readonly whole = newHistogram();
+  private readonly second = newHistogram();
+
+  record(ms: number): void {
+    const micros = Math.max(1, Math.round(ms * 1000));
+    this.whole.recordValue(micros);
+    this.second.recordValue(micros);
+  }
+
+  reset(): void {
+    this.whole.reset();
+    this.second.reset();
+  }
+
+  /** The p99 (ms) of the sends since the last call, or undefined when there were none. */
+  takeSecondP99(): number | undefined {
+    const p99 = this.second.totalCount > 0 ? this.second.getValueAtPercentile(99) / 1000 : undefined;
+    this.second.reset();
+    return p99;
+  }
+}
 
 async function inBatches<T>(count: number, open: (index: number) => Promise<T>): Promise<T[]> {
   const opened: T[] = [];
@@ -118,7 +151,7 @@ export async function runEngine(target: Target, options: LoadOptions): Promise<L
   const random = seededRandom(1);
   const pool = new PayloadPool(random);
   const scheduler = new TickScheduler();
-  const sendLag = newHistogram();
+  const sendLag = new SendLag();
   const open = engineOpener(target, options.kind, options.bytesPerTick);
   const rssBefore = rssMiB();
   const heapBefore = heapMiB();
@@ -135,11 +168,12 @@ export async function runEngine(target: Target, options: LoadOptions): Promise<L
         random,
         pool,
         scheduler,
-        onSendLag: (ms) => sendLag.recordValue(Math.max(1, Math.round(ms * 1000))),
+        onSendLag: (ms) => sendLag.record(ms),
       }),
   );
+  // Phases spread over the interval as runEchoStage spreads them (tickPhaseMs).
   const scheduleStart = performance.now() + 100;
-  await Promise.all(sessions.map((session) => session.start(scheduleStart)));
+  await Promise.all(sessions.map((session, index) => session.start(scheduleStart + tickPhaseMs(index, sessions.length, options.tickIntervalMs))));
   return measure(options, rssBefore, heapBefore, sendLag, () => ({ echoes: metrics.completed, mismatches: metrics.mismatches, errors: metrics.errorTotal() }), { reset: () => metrics.rollInterval(), read: () => metrics.latency.takeInterval() }, async () => {
     await Promise.all(sessions.map((session) => session.stop(1000)));
   }).then((figures) => {
@@ -152,7 +186,7 @@ async function measure(
   options: LoadOptions,
   rssBefore: number,
   heapBefore: number,
-  sendLag: hdr.Histogram,
+  sendLag: SendLag,
   counts: () => { echoes: number; mismatches: number; errors: number },
   rtt: { reset(): void; read(): { p50: number; p95: number; p99: number } },
   stop: () => Promise<void>,
@@ -161,16 +195,26 @@ async function measure(
   // Memory with every connection up and its traffic flowing.
   const rssConnected = rssMiB();
   const heapConnected = heapMiB();
+  // The forced GCs above stall the loop (tens of ms at 1000 connections): the measured window
+  // starts once the sends they delayed are out.
+  await sleep(options.seconds < 3 ? 300 : 1000);
   sendLag.reset();
   rtt.reset();
   const before = counts();
   const cpuBefore = process.cpuUsage();
+  const targetCpuBefore = options.targetPid ? processCpuSeconds(options.targetPid) : 0;
   const samples: number[] = [];
-  const sampler = options.sampleRss ? setInterval(() => samples.push(round(process.memoryUsage().rss / 1048576, 1)), 1000) : undefined;
+  const lagPerSecond: number[] = [];
+  const perSecond = setInterval(() => {
+    const p99 = sendLag.takeSecondP99();
+    if (p99 !== undefined) lagPerSecond.push(round(p99));
+    if (options.sampleRss) samples.push(round(process.memoryUsage().rss / 1048576, 1));
+  }, 1000);
   await sleep(options.seconds * 1000);
   const cpu = process.cpuUsage(cpuBefore);
+  const targetCpuSeconds = options.targetPid ? processCpuSeconds(options.targetPid) - targetCpuBefore : undefined;
   const after = counts();
-  if (sampler) clearInterval(sampler);
+  clearInterval(perSecond);
   await stop();
   const echoes = after.echoes - before.echoes;
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -183,7 +227,9 @@ async function measure(
     errors: after.errors - before.errors,
     cpuSeconds: round(cpuSeconds),
     cpuSecondsPer100kEchoes: echoes > 0 ? round((cpuSeconds / echoes) * 1e5) : 0,
-    sendLagP99Ms: round(sendLag.getValueAtPercentile(99) / 1000),
+    targetCpuShare: targetCpuSeconds === undefined ? undefined : round(targetCpuSeconds / options.seconds),
+    sendLagP99Ms: round(sendLag.whole.getValueAtPercentile(99) / 1000),
+    sendLagP99PerSecondMs: lagPerSecond,
     rttP50Ms: round(percentiles.p50),
     rttP95Ms: round(percentiles.p95),
     rttP99Ms: round(percentiles.p99),
@@ -202,7 +248,9 @@ export async function runFloor(target: Target, options: LoadOptions): Promise<Lo
   const size = options.bytesPerTick;
   const body = size - 10;
   const rtt = newHistogram();
-  const sendLag = newHistogram();
+  // Every echo of the run, warm-up and drain included (the accuracy figure compares all of them).
+  const rttWhole = newHistogram();
+  const sendLag = new SendLag();
   const counts = { echoes: 0, mismatches: 0, errors: 0 };
   const rssBefore = rssMiB();
   const heapBefore = heapMiB();
@@ -244,8 +292,10 @@ export async function runFloor(target: Target, options: LoadOptions): Promise<Lo
   };
   const conns = await inBatches(options.connections, () => open());
   let stopped = false;
-  const start = performance.now() + 200;
-  for (const conn of conns) {
+  const scheduleStart = performance.now() + 200;
+  for (const [index, conn] of conns.entries()) {
+    // The same phases as the engine's connections (the same traffic).
+    const start = scheduleStart + tickPhaseMs(index, conns.length, options.tickIntervalMs);
     // Pending: seq → [scheduled time, pool offset]; a line is `<seq>:<body>` (+ '\r' from a terminal).
     const pending = new Map<number, [number, number]>();
     let seq = 0;
@@ -266,7 +316,9 @@ export async function runFloor(target: Target, options: LoadOptions): Promise<Lo
         }
         pending.delete(parseInt(header, 36));
         counts.echoes++;
-        rtt.recordValue(Math.max(1, Math.round((performance.now() - sent[0]) * 1000)));
+        const micros = Math.max(1, Math.round((performance.now() - sent[0]) * 1000));
+        rtt.recordValue(micros);
+        rttWhole.recordValue(micros);
       }
       partial = from < data.length ? data.subarray(from) : undefined;
     });
@@ -281,7 +333,7 @@ export async function runFloor(target: Target, options: LoadOptions): Promise<Lo
         pool.bytes.copy(payload, 9, offset, offset + body);
         payload[size - 1] = 0x0a;
         pending.set(seq, [due, offset]);
-        sendLag.recordValue(Math.max(1, Math.round((now - due) * 1000)));
+        sendLag.record(now - due);
         conn.send(payload);
         seq++;
       }
@@ -290,11 +342,26 @@ export async function runFloor(target: Target, options: LoadOptions): Promise<Lo
     setTimeout(tick, Math.max(0, start - performance.now()));
   }
   const rttOf = { reset: () => rtt.reset(), read: () => ({ p50: rtt.getValueAtPercentile(50) / 1000, p95: rtt.getValueAtPercentile(95) / 1000, p99: rtt.getValueAtPercentile(99) / 1000 }) };
-  return measure(options, rssBefore, heapBefore, sendLag, () => ({ ...counts }), rttOf, async () => {
+  const figures = await measure(options, rssBefore, heapBefore, sendLag, () => ({ ...counts }), rttOf, async () => {
     if (stopped) return;
     stopped = true;
+    // Outstanding echoes come back before the sockets close (as the engine's sessions drain).
+    await sleep(Math.min(1000, 5 * options.tickIntervalMs));
     for (const conn of conns) conn.close();
   });
+  const whole = (p: number) => rttWhole.getValueAtPercentile(p) / 1000;
+  return { ...figures, wholeRun: { p50: whole(50), p95: whole(95), p99: whole(99), count: rttWhole.totalCount } };
+}
+
+/** User + system CPU seconds of a process (Linux /proc; 0 where there is none). */
+function processCpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
 }
 
 function sleep(ms: number): Promise<void> {
