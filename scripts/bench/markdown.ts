@@ -82,7 +82,15 @@ export function markdown(r: Record<string, any>, lagBudgetMs: number): string {
   }
   if (r.vsix) {
     const v = r.vsix;
-    rows.push(v.skipped ? `| VSIX size | not measured: ${v.skipped} | | | |` : `| VSIX size (activation time: not measured, it needs VS Code) | ${v.vsixKiB} KiB | | | |`);
+    rows.push(v.skipped ? `| VSIX size | not measured: ${v.skipped} | | | |` : `| VSIX size | ${v.vsixKiB} KiB | | | |`);
+  }
+  if (r.activation) {
+    const a = r.activation;
+    rows.push(
+      a.skipped
+        ? `| activation time in VS Code | not measured: ${a.skipped} | | | — |`
+        : `| activation time in VS Code ${a.vscode} (code-server, ${a.bundle} bundle), median (max) of ${a.windows} fresh window${a.windows > 1 ? 's' : ''} | ${a.ours.medianMs} ms (${a.ours.maxMs} ms) | empty extension ${a.empty.medianMs} ms (${a.empty.maxMs} ms) | | — |`,
+    );
   }
   return rows.join('\n') + '\n';
 }
