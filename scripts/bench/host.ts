@@ -140,10 +140,7 @@ export async function dashboardCost(smoke: boolean) {
   }
 }
 
-/**
- * The VSIX's size (built with `npm run package` unless `--no-package`). Activation time is not
- * measured: the bundle needs VS Code's own `vscode` module (the integration tests run it, untimed).
- */
+/** The VSIX's size (built with `npm run package` unless `--no-package`); activation time: activation.ts. */
 export function vsixFigures(build: boolean) {
   const vsix = path.join(ROOT, 'dist', 'coder-scaletest.vsix');
   if (build) {
