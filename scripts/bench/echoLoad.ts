@@ -62,6 +62,8 @@ export interface LoadOptions {
   floor: boolean;
   /** Sample RSS every second (steady-run figure). */
   sampleRss?: boolean;
+  /** Every connection in the same phase (the engine's schedule before phases were spread). */
+  lockstep?: boolean;
   /** The echo target's process: its CPU over the measured window is reported beside ours. */
   targetPid?: number;
 }
@@ -173,7 +175,7 @@ export async function runEngine(target: Target, options: LoadOptions): Promise<L
   );
   // Phases spread over the interval as runEchoStage spreads them (tickPhaseMs).
   const scheduleStart = performance.now() + 100;
-  await Promise.all(sessions.map((session, index) => session.start(scheduleStart + tickPhaseMs(index, sessions.length, options.tickIntervalMs))));
+  await Promise.all(sessions.map((session, index) => session.start(scheduleStart + (options.lockstep ? 0 : tickPhaseMs(index, sessions.length, options.tickIntervalMs)))));
   return measure(options, rssBefore, heapBefore, sendLag, () => ({ echoes: metrics.completed, mismatches: metrics.mismatches, errors: metrics.errorTotal() }), { reset: () => metrics.rollInterval(), read: () => metrics.latency.takeInterval() }, async () => {
     await Promise.all(sessions.map((session) => session.stop(1000)));
   }).then((figures) => {

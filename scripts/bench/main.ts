@@ -159,6 +159,17 @@ async function main(): Promise<void> {
     }
     results.costs = costs;
 
+    // The tick schedule: phases spread over the interval (now) vs every connection in the same
+    // phase (before), the engine's web terminals at the cost figure's count.
+    if (only.has('costs')) {
+      const options = { kind: 'pty' as const, connections: smoke ? 50 : 500, seconds: smoke ? 2 : 8, ...REFERENCE, floor: false, targetPid };
+      const spread = await runEngine(target, options);
+      const lockstep = await runEngine(target, { ...options, lockstep: true });
+      const figures = (f: LoadFigures) => ({ sendLagP99Ms: f.sendLagP99Ms, rttP50Ms: f.rttP50Ms, rttP99Ms: f.rttP99Ms });
+      results.phases = { connections: options.connections, spread: figures(spread), lockstep: figures(lockstep) };
+      log('tick phases', results.phases);
+    }
+
     // Capacity per stage (one thread = one core), engine vs floor, beside the machine's own timer lag.
     const caps: Record<string, unknown> = {};
     if (only.has('capacity')) {

@@ -50,6 +50,10 @@ export function markdown(r: Record<string, any>, lagBudgetMs: number): string {
     const target = kind === 'ssh' ? undefined : 50;
     if (c) rows.push(`| ${NAMES[kind]}: RSS (heap + buffers) per connection | ${c.engine.rssPerConnectionKiB} (${c.engine.heapPerConnectionKiB}) KiB | floor ${c.floor.rssPerConnectionKiB} (${c.floor.heapPerConnectionKiB}) KiB | ${target ? `≤ ${target} KiB` : '—'} | ${target ? status(c.engine.rssPerConnectionKiB, target, false, ' KiB') : ''} |`);
   }
+  if (r.phases) {
+    const { spread, lockstep, connections } = r.phases;
+    rows.push(`| tick schedule at ${connections} web terminals: send lag p99, round trip p50 / p99 (ms) | phases spread: ${spread.sendLagP99Ms}, ${spread.rttP50Ms} / ${spread.rttP99Ms} | all in one phase (before): ${lockstep.sendLagP99Ms}, ${lockstep.rttP50Ms} / ${lockstep.rttP99Ms} | | |`);
+  }
   if (r.steadyRss) {
     // The first 10 s are the warm-up (buffers and pools filling); flat means no growth after it.
     const samples: number[] = r.steadyRss.samplesMiB;
