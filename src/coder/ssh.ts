@@ -10,7 +10,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'child_process';
 import * as fs from 'fs';
 import type { Duplex } from 'stream';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import type { DeploymentConnection } from './connection';
 import type { EchoChannel, EchoCloseInfo } from './echo';
 import { JoinedDuplex } from './joinedStream';
@@ -110,7 +110,10 @@ function redact(text: string, secret: string | undefined): string {
 export async function openSshEchoChannel(options: SshEchoChannelOptions): Promise<EchoChannel> {
   const command = sshEchoCommand(options.bytesPerTick);
   const { transport } = options;
-  const client = new Client();
+  // Loaded on first use: the extension host imports this module (through the stage registry)
+  // but never opens SSH, and ssh2's start-up work would count against its activation time.
+  const { Client: SshClient } = await import('ssh2');
+  const client = new SshClient();
   const cli = transport.kind === 'cli' ? spawnCoderSshStdio(transport.binaryPath, transport.connection, transport.owner, transport.workspace, transport.agent) : undefined;
   const describeTarget = transport.kind === 'cli' ? `${coderSshTarget(transport.owner, transport.workspace, transport.agent)} via the coder CLI` : `${transport.host}:${transport.port}`;
   const config: ConnectConfig = {

@@ -5,12 +5,15 @@ import type { Static, TSchema } from '@sinclair/typebox';
 
 // Formats (uuid, date-time, email) are documentation for the spec check, not rejections:
 // a client that refuses a slightly unusual timestamp would be the weakest link of a run.
-const ajv = new Ajv({ allErrors: false, strict: false, validateFormats: false });
+// Created on first use: ajv's constructor compiles its meta-schemas, work an extension host
+// that only lists runs should not pay at activation.
+let ajv: Ajv | undefined;
 const compiled = new WeakMap<TSchema, ValidateFunction>();
 
 function validatorFor(schema: TSchema): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
+    ajv ??= new Ajv({ allErrors: false, strict: false, validateFormats: false });
     validate = ajv.compile(schema);
     compiled.set(schema, validate);
   }

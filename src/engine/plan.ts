@@ -229,13 +229,15 @@ export function planSchemaFileText(): string {
 }
 
 // verbose: a union's error carries its branches, whose literals name the allowed values.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
+// Created on first validation, not at import (the extension host imports this at activation).
+let ajv: Ajv | undefined;
 let compiled: { version: number; validate: ValidateFunction } | undefined;
 
 /** The schema validator, compiled again only when the stage registry changed. */
 function schemaValidator(): ValidateFunction {
   if (compiled?.version !== registryVersion()) {
     const schema = planJsonSchema();
+    ajv ??= new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
     // The schema keeps its $id, which ajv allows once: drop the previous registry's compilation.
     ajv.removeSchema(schema.$id as string);
     compiled = { version: registryVersion(), validate: ajv.compile(schema) };
