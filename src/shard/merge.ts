@@ -8,6 +8,7 @@ import { HistoryRecorder } from '../engine/history';
 import type { BaselineLookup } from '../engine/baseline/store';
 import { ThresholdJudge } from '../engine/judge';
 import { EXIT_CODES, type ExitReason } from '../engine/outcome';
+import { ReferenceCollector, type ReferenceSettings } from '../engine/reference/collector';
 import type { ThresholdSpec } from '../engine/plan';
 import type {
   ApiClassSnapshot,
@@ -35,6 +36,8 @@ export interface MergeOptions {
   startedAt?: number;
   /** The plan's baseline run, for `… < baseline * 1.2` thresholds and the report (docs/baselines.md). */
   baseline?: BaselineLookup;
+  /** Coder's reference figures beside the merged run's (the plan's users and metric endpoints). */
+  reference?: ReferenceSettings;
 }
 
 /** What the coordinator decides once every shard has ended (or was declared lost). */
@@ -98,6 +101,7 @@ export class ShardMerger {
   private readonly shards: ShardState[];
   private readonly judge: ThresholdJudge;
   private readonly history: HistoryRecorder;
+  private readonly reference?: ReferenceCollector;
   private abort?: string;
   private readonly recent = new Map<string, LatencySummary>();
   private apiRecent = { requestsPerSecond: 0, p95Ms: 0 };
@@ -115,6 +119,7 @@ export class ShardMerger {
     this.shards = Array.from({ length: options.shardCount }, () => ({ pendingIntervals: [] }));
     this.judge = new ThresholdJudge(options.thresholds, options.baseline);
     this.history = new HistoryRecorder(undefined, this.startedAt);
+    if (options.reference) this.reference = new ReferenceCollector(options.reference);
   }
 
   get baseline(): BaselineLookup | undefined {
@@ -172,6 +177,9 @@ export class ShardMerger {
     snapshot.thresholds = this.judge.states();
     this.history.record(snapshot);
     snapshot.history = this.history.points();
+    // Every shard scrapes the same endpoints; the merged snapshot carries one shard's scrapes.
+    this.reference?.record(snapshot);
+    snapshot.reference = this.reference?.view();
     return snapshot;
   }
 
@@ -197,6 +205,7 @@ export class ShardMerger {
     this.judge.evaluate(snapshot, { final: true, trafficPhase: false });
     snapshot.thresholds = this.judge.states();
     snapshot.history = this.history.points();
+    snapshot.reference = this.reference?.view();
     const failed = this.judge.failed();
     const lost = this.lostShards();
     const results = this.shards.map((shard) => shard.result).filter((result): result is ShardResult => !!result);

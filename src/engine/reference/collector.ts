@@ -21,8 +21,8 @@ export interface ReferenceSettings {
   prometheusUrl?: string;
   provisionerPrometheusUrl?: string;
   databaseMetricsUrl?: string;
-  /** The runner machine (default: this one). */
-  runner?: RunnerMachine;
+  /** The runner machine (default: this one; null: not one machine, e.g. the shards of a sharded run). */
+  runner?: RunnerMachine | null;
 }
 
 type Source = 'coderd' | 'provisioner' | 'database';
@@ -129,7 +129,7 @@ class PhaseCollector {
   constructor(
     private readonly settings: ReferenceSettings,
     private readonly users: number,
-    private readonly runner: RunnerMachine,
+    private readonly runner: RunnerMachine | undefined,
   ) {}
 
   /** Files a snapshot's fresh scrapes under the phases it is in. */
@@ -196,10 +196,10 @@ function activeStep(snapshot: RunSnapshot): SearchStep | undefined {
 export class ReferenceCollector {
   private readonly stretches = new Map<number, { collector: PhaseCollector; step?: SearchStep }>();
   private shown = 0;
-  private readonly runner: RunnerMachine;
+  private readonly runner: RunnerMachine | undefined;
 
   constructor(private readonly settings: ReferenceSettings) {
-    this.runner = settings.runner ?? { cores: os.cpus().length, memoryBytes: os.totalmem() };
+    this.runner = settings.runner === null ? undefined : (settings.runner ?? { cores: os.cpus().length, memoryBytes: os.totalmem() });
   }
 
   /** Offers a snapshot (once a second); only fresh scrapes are filed. */

@@ -24,6 +24,7 @@ describe('run --shards N --local (shard processes merged like a cluster)', funct
     sim = await startTestSim();
     dir = tempDir();
     const plan = smallPlan(sim, { users: 6, only: ['ssh', 'pty'] });
+    plan.deployment.prometheusUrl = sim.prometheusUrl;
     planFile = path.join(dir, 'sharded.scaletest.json');
     fs.writeFileSync(planFile, JSON.stringify(plan));
   });
@@ -54,6 +55,11 @@ describe('run --shards N --local (shard processes merged like a cluster)', funct
     assert.strictEqual(pty.connections.target, 6);
     assert.ok(pty.latency.count > 0 && pty.completed === pty.latency.count, 'the merged histogram holds every shard\'s round trips');
     assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
+    // Coder's reference figures beside the merged run's, scaled to the plan's 6 users, from the
+    // shards' scrapes of the simulated coderd's Prometheus endpoint.
+    assert.strictEqual(report.reference?.users, 6);
+    const coderdCpu = report.reference?.rows.find((row) => row.id === 'coderd.cpu.median');
+    assert.ok(typeof coderdCpu?.measured === 'number', JSON.stringify(coderdCpu));
     // The merged live view went out as NDJSON snapshots of the one run.
     const snapshots = io.out().trim().split('\n').map((line) => JSON.parse(line));
     assert.ok(snapshots.length > 3);

@@ -22,13 +22,13 @@ class FakeShard {
   }
 
   /** A shard report, through its NDJSON line and back (as the coordinator reads it). */
-  line(status: RunSnapshot['status'] = 'running'): ReturnType<typeof parseShardMessage> {
+  line(status: RunSnapshot['status'] = 'running', deployment: Partial<RunSnapshot['deployment']> = {}): ReturnType<typeof parseShardMessage> {
     const snapshot = {
       status,
       stages: [this.pty.snapshot()],
       api: { total: { ...API, requests: 10 }, byClass: {} },
       runner: { cpuPercent: 10 * (this.index + 1), rssBytes: 100, heapUsedBytes: 50, eventLoopLagP99Ms: this.index, overloaded: false },
-      deployment: { url: 'http://127.0.0.1:1', healthy: true, restarts: 0 },
+      deployment: { url: 'http://127.0.0.1:1', healthy: true, restarts: 0, ...deployment },
     } as unknown as RunSnapshot;
     const totals: EncodedTotals = {
       stages: { pty: { latency: this.pty.latency.encode(), connect: this.pty.connectLatency.encode() } },
@@ -43,8 +43,9 @@ class FakeShard {
   }
 }
 
-function merger(count: number, thresholds: string[] = []): ShardMerger {
+function merger(count: number, thresholds: string[] = [], extra: Partial<ConstructorParameters<typeof ShardMerger>[0]> = {}): ShardMerger {
   return new ShardMerger({
+    ...extra,
     runId: 'strun1',
     planName: 'p',
     deploymentUrl: 'http://127.0.0.1:1',
@@ -109,6 +110,29 @@ describe('shard message and merge', () => {
     );
     assert.strictEqual(snapshot.api.total.requests, 20);
     assert.deepStrictEqual([snapshot.runner.cpuPercent, snapshot.runner.rssBytes], [20, 200]);
+  });
+
+  it("sets Coder's reference figures beside the merged run's, from the shards' scrapes, scaled to the plan's users", () => {
+    const shards = [0, 1].map((index) => new FakeShard(index, 2));
+    const coordinator = merger(2, [], { reference: { users: 40, prometheusUrl: 'http://127.0.0.1:2112/metrics', runner: null } });
+    let snapshot: RunSnapshot | undefined;
+    for (const [second, cpuCores] of [0.2, 0.4, 0.6].entries()) {
+      const prometheus = { scrapedAt: 1000 * (second + 1), cpuCores, apiRequestsPerSecond: 5, concurrentWebsockets: 12 };
+      for (const shard of shards) coordinator.accept(shard.line('running', { prometheus } as Partial<RunSnapshot['deployment']>));
+      snapshot = coordinator.snapshot();
+    }
+    const reference = snapshot!.reference!;
+    assert.strictEqual(reference.users, 40);
+    const row = (id: string) => reference.rows.find((r) => r.id === id)!;
+    // The traffic phase's median of the three scrapes (each seen once, not once per shard).
+    assert.strictEqual(row('coderd.cpu.median').measured, 0.4);
+    assert.strictEqual(row('coderd.cpu.peak').measured, 0.6);
+    // The runner is the shards' machines, not the coordinator's: not measured.
+    assert.strictEqual(row('setup.runner').measured, undefined);
+    const finished = coordinator.finish();
+    assert.strictEqual(finished.snapshot.reference?.rows.find((r) => r.id === 'coderd.cpu.median')?.measured, 0.4);
+    // Without reference settings (an older caller), no table.
+    assert.strictEqual(merger(1).snapshot().reference, undefined);
   });
 
   it('judges thresholds on the merged view, not on any shard or an average of shards', () => {
