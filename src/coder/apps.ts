@@ -151,6 +151,11 @@ export async function openAppEchoChannel(options: AppEchoChannelOptions): Promis
       if (socket.readyState !== socket.OPEN) throw new Error('The app WebSocket is not open.');
       socket.send(payload, { binary: true });
     },
+    sendText: (text) => {
+      if (socket.readyState !== socket.OPEN) throw new Error('The app WebSocket is not open.');
+      // Still a binary frame, as the Buffer path sends: the same bytes on the wire.
+      socket.send(text, { binary: true });
+    },
     onData: (listener) => dataListeners.add(listener),
     onClose: (listener) => closeListeners.add(listener),
     close: async () => {

@@ -30,6 +30,11 @@ export interface EchoCloseInfo {
 export interface EchoChannel {
   /** Sends one payload. Throws when the channel is closed. */
   send(payload: Buffer): void;
+  /**
+   * Sends one ASCII text payload, where the channel frames a string with fewer buffers than a
+   * Buffer (a WebSocket masks a string's bytes in place; a Buffer it must copy). Optional.
+   */
+  sendText?(text: string): void;
   /** `resync` marks bytes a PTY shows after a (re)attach before its output is fresh again. */
   onData(callback: (chunk: Buffer, resync?: boolean) => void): void;
   onClose(callback: (info: EchoCloseInfo) => void): void;

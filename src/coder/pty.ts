@@ -118,6 +118,12 @@ export class ReconnectingPtySocket {
     else for (const piece of chunkUtf8(bytes)) socket.send(Buffer.from(`{"data":${JSON.stringify(piece)}}`), { binary: true });
   }
 
+  /** Sends text input: one JSON {"data"} frame built from the string, no intermediate Buffer. */
+  writeText(text: string): void {
+    if (text.length > PTY_INPUT_CHUNK_BYTES || Buffer.byteLength(text) > PTY_INPUT_CHUNK_BYTES) return this.write(text);
+    this.openSocket().send(`{"data":${JSON.stringify(text)}}`, { binary: true });
+  }
+
   resize(height: number, width: number): void {
     this.openSocket().send(Buffer.from(JSON.stringify({ height, width })), { binary: true });
   }
@@ -235,6 +241,7 @@ export async function openPtyEchoChannel(options: PtyEchoChannelOptions): Promis
   return {
     reconnectId: pty.reconnectId,
     send: (payload) => pty.write(payload),
+    sendText: (text) => pty.writeText(text),
     resize: (height, width) => pty.resize(height, width),
     onData: (listener) => void dataListeners.push(listener),
     onClose: (listener) => void closeListeners.push(listener),

@@ -24,6 +24,8 @@ import { TickScheduler } from './tickScheduler';
 /** The transport as the stage sees it; src/coder/echo.ts channels satisfy it. */
 export interface EchoTransport {
   send(data: Buffer): void;
+  /** The same payload as ASCII text, for transports that frame a string with fewer buffers (see src/coder/echo.ts). */
+  sendText?(text: string): void;
   /** `resync`: stale output after a (re)attach (see src/coder/echo.ts), not compared strictly. */
   onData(listener: (data: Buffer, resync?: boolean) => void): void;
   onClose(listener: (info: { expected: boolean; code?: number; reason?: string }) => void): void;
@@ -207,6 +209,11 @@ export class EchoSession {
     this.scheduleNext();
   }
 
+  /** `<seq>:<pool slice>\n` as text: a slice of the pool's text, no buffer of its own. */
+  private payloadTextOf(tick: PendingTick): string {
+    return `${seqHeader(tick.seq)}:${this.pool.text(tick.offset, this.bodyBytes)}\n`;
+  }
+
   /** `<seq>:<pool slice>\n`: one allocation and one copy per tick. */
   private payloadOf(tick: PendingTick): Buffer {
     const payload = Buffer.allocUnsafe(this.options.bytesPerTick);
@@ -227,7 +234,8 @@ export class EchoSession {
       const tick = this.unsent[i];
       onSendLag?.(now - tick.scheduledAt);
       this.pending.set(tick.seq, tick);
-      transport.send(this.payloadOf(tick));
+      if (transport.sendText) transport.sendText(this.payloadTextOf(tick));
+      else transport.send(this.payloadOf(tick));
       metrics.sent++;
       metrics.bytesSent += this.options.bytesPerTick;
     }

@@ -31,6 +31,14 @@ export class PayloadPool {
     for (let i = 0; i < size; i++) this.bytes[i] = PAYLOAD_ALPHABET.charCodeAt(Math.floor(random() * PAYLOAD_ALPHABET.length));
   }
 
+  private latin1?: string;
+
+  /** `length` bytes from `offset` as text (the pool is ASCII): a slice of one string, not a copy. */
+  text(offset: number, length: number): string {
+    this.latin1 ??= this.bytes.toString('latin1');
+    return this.latin1.substring(offset, offset + length);
+  }
+
   /** A random offset where `length` bytes fit (length ≤ the pool's size). */
   offset(length: number): number {
     return Math.floor(this.random() * (this.bytes.length - length + 1));
