@@ -3,6 +3,7 @@
 // per connection, a random pool, echoes checked with indexOf + compare). No timings asserted.
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import { Client } from 'ssh2';
 import WebSocket from 'ws';
@@ -49,6 +50,8 @@ export interface LoadFigures {
   /** Heap + external buffers per connection (steadier than RSS when runs follow each other in one process). */
   heapPerConnectionKiB: number;
   rssSamplesMiB: number[];
+  /** Garbage collections in the measured window: major = mark-compact (the pauses behind lag spikes). */
+  gc: { minor: number; major: number; pauseMs: number; longestMs: number };
   /** Percentiles over every echo of the run, warm-up and drain included. */
   wholeRun?: { p50: number; p95: number; p99: number; count: number };
 }
@@ -62,6 +65,8 @@ export interface LoadOptions {
   floor: boolean;
   /** Sample RSS every second (steady-run figure). */
   sampleRss?: boolean;
+  /** Payloads as Buffers even where the transport takes text (the engine's send path before sendText). */
+  bufferPath?: boolean;
   /** Every connection in the same phase (the engine's schedule before phases were spread). */
   lockstep?: boolean;
   /** The echo target's process: its CPU over the measured window is reported beside ours. */
@@ -158,7 +163,9 @@ export async function runEngine(target: Target, options: LoadOptions): Promise<L
   const rssBefore = rssMiB();
   const heapBefore = heapMiB();
   // Connect first, then one schedule for all (the capacity is about traffic, not handshakes).
-  const transports = await inBatches(options.connections, () => open());
+  const opened = await inBatches(options.connections, () => open());
+  // The Buffer send path (before sendText): the same transport without its text path.
+  const transports = options.bufferPath ? opened.map((transport) => ({ ...transport, sendText: undefined })) : opened;
   const sessions = transports.map(
     (transport) =>
       new EchoSession({
@@ -207,6 +214,17 @@ async function measure(
   const targetCpuBefore = options.targetPid ? processCpuSeconds(options.targetPid) : 0;
   const samples: number[] = [];
   const lagPerSecond: number[] = [];
+  const gcs = { minor: 0, major: 0, pauseMs: 0, longestMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcs.major++;
+      else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcs.minor++;
+      gcs.pauseMs += entry.duration;
+      gcs.longestMs = Math.max(gcs.longestMs, entry.duration);
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const perSecond = setInterval(() => {
     const p99 = sendLag.takeSecondP99();
     if (p99 !== undefined) lagPerSecond.push(round(p99));
@@ -217,6 +235,9 @@ async function measure(
   const targetCpuSeconds = options.targetPid ? processCpuSeconds(options.targetPid) - targetCpuBefore : undefined;
   const after = counts();
   clearInterval(perSecond);
+  // The observer's entries arrive on a later turn of the loop: take the window's last ones first.
+  await new Promise((resolve) => setImmediate(resolve));
+  gcObserver.disconnect();
   await stop();
   const echoes = after.echoes - before.echoes;
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -232,6 +253,7 @@ async function measure(
     targetCpuShare: targetCpuSeconds === undefined ? undefined : round(targetCpuSeconds / options.seconds),
     sendLagP99Ms: round(sendLag.whole.getValueAtPercentile(99) / 1000),
     sendLagP99PerSecondMs: lagPerSecond,
+    gc: { ...gcs, pauseMs: round(gcs.pauseMs), longestMs: round(gcs.longestMs) },
     rttP50Ms: round(percentiles.p50),
     rttP95Ms: round(percentiles.p95),
     rttP99Ms: round(percentiles.p99),

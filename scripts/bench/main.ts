@@ -56,6 +56,9 @@ interface CapacityStep {
   /** Cores used by the runner thread and by the echo target over the step. */
   runnerCores: number;
   targetCores: number;
+  /** The runner's mark-compacts per second and its longest collection pause in the step. */
+  majorGcPerSecond: number;
+  longestGcMs: number;
   passed: boolean;
   /** A failed step is run once more: a stall of the machine must not end the search. */
   retried?: boolean;
@@ -68,7 +71,7 @@ async function capacity(target: Target, targetPid: number, kind: EchoKind, floor
   const step = async (connections: number): Promise<CapacityStep> => {
     const run = floor ? runFloor : runEngine;
     const figures = await run(target, { kind, connections, seconds, ...REFERENCE, floor, targetPid }).catch((error: Error) => ({ error: error.message }) as const);
-    if ('error' in figures) return { connections, sendLagP99Ms: -1, sendLagP99MedianSecondMs: -1, echoRatio: 0, mismatches: 0, runnerCores: 0, targetCores: 0, passed: false };
+    if ('error' in figures) return { connections, sendLagP99Ms: -1, sendLagP99MedianSecondMs: -1, echoRatio: 0, mismatches: 0, runnerCores: 0, targetCores: 0, majorGcPerSecond: 0, longestGcMs: 0, passed: false };
     const echoRatio = round(figures.echoes / ((connections * seconds * 1000) / REFERENCE.tickIntervalMs), 3);
     const perSecond = [...figures.sendLagP99PerSecondMs].sort((a, b) => a - b);
     return {
@@ -79,6 +82,8 @@ async function capacity(target: Target, targetPid: number, kind: EchoKind, floor
       mismatches: figures.mismatches,
       runnerCores: round(figures.cpuSeconds / seconds),
       targetCores: figures.targetCpuShare ?? 0,
+      majorGcPerSecond: round(figures.gc.major / seconds),
+      longestGcMs: figures.gc.longestMs,
       passed: figures.sendLagP99Ms < LAG_BUDGET_MS && echoRatio >= 0.95 && figures.mismatches === 0,
     };
   };
@@ -149,12 +154,14 @@ async function main(): Promise<void> {
   const loadSampler = setInterval(() => (load.maxLoad1 = Math.max(load.maxLoad1, round(os.loadavg()[0]))), 5000);
   try {
     // CPU per 100k echoes and RSS per connection: engine vs floor, same target, same run.
-    const costs: Record<string, { engine: LoadFigures; floor: LoadFigures; ratio: number }> = {};
+    const costs: Record<string, { engine: LoadFigures; floor: LoadFigures; ratio: number; bufferPath?: LoadFigures }> = {};
     for (const [kind, connections] of only.has('costs') ? ([['pty', 500], ['apps', 500], ['ssh', 250]] as const) : []) {
       const options = { kind, connections: smoke ? Math.round(connections / 10) : connections, seconds: smoke ? 2 : 8, ...REFERENCE, floor: false };
       const engine = await runEngine(target, options);
       const floor = await runFloor(target, { ...options, floor: true });
-      costs[kind] = { engine, floor, ratio: round(engine.cpuSecondsPer100kEchoes / floor.cpuSecondsPer100kEchoes) };
+      // The WebSocket stages send text (sendText): beside them, the Buffer path they used before.
+      const bufferPath = kind === 'ssh' ? undefined : await runEngine(target, { ...options, bufferPath: true });
+      costs[kind] = { engine, floor, ratio: round(engine.cpuSecondsPer100kEchoes / floor.cpuSecondsPer100kEchoes), bufferPath };
       log(`cost ${kind}`, { engine: engine.cpuSecondsPer100kEchoes, floor: floor.cpuSecondsPer100kEchoes, engineRssKiB: engine.rssPerConnectionKiB, floorRssKiB: floor.rssPerConnectionKiB, engineHeapKiB: engine.heapPerConnectionKiB, floorHeapKiB: floor.heapPerConnectionKiB });
     }
     results.costs = costs;

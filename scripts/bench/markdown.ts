@@ -2,6 +2,7 @@
 // issue's target, and whether it met it (or by how much it missed).
 
 const NAMES: Record<string, string> = { pty: 'web terminal', apps: 'apps', ssh: 'SSH (direct)' };
+const round1 = (value: number) => Math.round(value * 10) / 10;
 
 /** "met", or how far off: `atLeast` targets want value ≥ target, the others value ≤ target. */
 function status(value: number | undefined, target: number, atLeast: boolean, unit = ''): string {
@@ -13,10 +14,23 @@ function status(value: number | undefined, target: number, atLeast: boolean, uni
 }
 
 /** Why a capacity search stopped: the failing step's lag and who used the cores. */
-function capacityMiss(search: { tried: Array<{ connections: number; sendLagP99Ms: number; sendLagP99MedianSecondMs: number; echoRatio: number; runnerCores: number; targetCores: number; passed: boolean }> }): string {
+interface CapacityStepFigures {
+  connections: number;
+  sendLagP99Ms: number;
+  sendLagP99MedianSecondMs: number;
+  echoRatio: number;
+  runnerCores: number;
+  targetCores: number;
+  majorGcPerSecond?: number;
+  longestGcMs?: number;
+  passed: boolean;
+}
+
+function capacityMiss(search: { tried: CapacityStepFigures[] }): string {
   const failed = search.tried.find((step) => !step.passed);
   if (!failed) return '; no step failed';
-  return `; at ${failed.connections}: lag p99 ${failed.sendLagP99Ms} ms (median second ${failed.sendLagP99MedianSecondMs} ms), ${Math.round(failed.echoRatio * 100)} % echoed, runner ${failed.runnerCores} + target ${failed.targetCores} cores`;
+  const gc = failed.majorGcPerSecond === undefined ? '' : `, ${failed.majorGcPerSecond} mark-compacts/s (longest GC ${failed.longestGcMs} ms)`;
+  return `; at ${failed.connections}: lag p99 ${failed.sendLagP99Ms} ms (median second ${failed.sendLagP99MedianSecondMs} ms), ${Math.round(failed.echoRatio * 100)} % echoed, runner ${failed.runnerCores} + target ${failed.targetCores} cores${gc}`;
 }
 
 export function markdown(r: Record<string, any>, lagBudgetMs: number): string {
@@ -41,9 +55,17 @@ export function markdown(r: Record<string, any>, lagBudgetMs: number): string {
     rows.push(`| ${NAMES[kind]}: conns with send lag p99 < ${lagBudgetMs} ms, 1024 B / 100 ms, 1 thread | ${cap.engine.connections} | floor ${cap.floor.connections} | ≥ ${target} per core | ${status(cap.engine.connections, target, true)}${capacityMiss(cap.engine)} |`);
     rows.push(`| ${NAMES[kind]}: the same, per fully used core (last passing step ÷ the cores its thread used; an extrapolation) | ${cap.engine.perFullCore} | floor ${cap.floor.perFullCore} | ≥ ${target} | ${status(cap.engine.perFullCore, target, true)} |`);
   }
+  const gcText = (f: { gc?: { major: number; pauseMs: number }; seconds: number }) => (f.gc ? `; ${round1(f.gc.major / f.seconds)} mark-compacts/s, GC ${round1(f.gc.pauseMs / f.seconds)} ms/s` : '');
   for (const kind of ['pty', 'apps', 'ssh']) {
     const c = r.costs?.[kind];
-    if (c) rows.push(`| ${NAMES[kind]}: CPU s per 100k echoes @${c.engine.connections} | ${c.engine.cpuSecondsPer100kEchoes} | floor ${c.floor.cpuSecondsPer100kEchoes} (engine ${c.ratio}×) | ≤ 1.2× floor | ${status(c.ratio, 1.2, false, '×')} |`);
+    if (c) rows.push(`| ${NAMES[kind]}: CPU s per 100k echoes @${c.engine.connections} | ${c.engine.cpuSecondsPer100kEchoes}${gcText(c.engine)} | floor ${c.floor.cpuSecondsPer100kEchoes}${gcText(c.floor)} (engine ${c.ratio}×) | ≤ 1.2× floor | ${status(c.ratio, 1.2, false, '×')} |`);
+  }
+  for (const kind of ['pty', 'apps']) {
+    const c = r.costs?.[kind];
+    if (c?.bufferPath) {
+      const b = c.bufferPath;
+      rows.push(`| ${NAMES[kind]}: send path @${c.engine.connections}: CPU s per 100k echoes, send lag p99 | text (now): ${c.engine.cpuSecondsPer100kEchoes}, ${c.engine.sendLagP99Ms} ms${gcText(c.engine)} | Buffer (before): ${b.cpuSecondsPer100kEchoes}, ${b.sendLagP99Ms} ms${gcText(b)} | | |`);
+    }
   }
   for (const kind of ['pty', 'apps', 'ssh']) {
     const c = r.costs?.[kind];
