@@ -25,6 +25,10 @@ export function intervalOf(current: string, previous: string | undefined): strin
   if (!previous) return current;
   const now = hdr.decodeFromCompressedBase64(current);
   const before = hdr.decodeFromCompressedBase64(previous);
+  // hdr's subtract checks the other's maximum against the lowest value of this one's last
+  // bucket (add checks its highest), so a previous total whose maximum lies in that bucket
+  // (e.g. 4095 µs) throws "values that do not fit" although it fits; resizing instead is exact.
+  now.autoResize = true;
   try {
     now.subtract(before);
     return hdr.encodeIntoCompressedBase64(now);

@@ -1,10 +1,11 @@
 import * as assert from 'assert';
-import { StageMetrics } from '../../../src/engine/metrics';
+import * as hdr from 'hdr-histogram-js';
+import { newHistogram, StageMetrics } from '../../../src/engine/metrics';
 import { seededRandom } from '../../../src/engine/random';
 import type { LatencySummary, RunSnapshot } from '../../../src/protocol/snapshot';
 import { encodeShardMessage, parseShardMessage, parseShardSpec, SHARD_MESSAGE_VERSION, shardUserIndexes } from '../../../src/shard/message';
 import { ShardMerger } from '../../../src/shard/merge';
-import { ShardReporter, type EncodedTotals } from '../../../src/shard/producer';
+import { intervalOf, ShardReporter, type EncodedTotals } from '../../../src/shard/producer';
 
 const API = { requests: 0, errors4xx: 0, errors5xx: 0, networkErrors: 0, latency: { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 } };
 
@@ -193,6 +194,18 @@ describe('shard message and merge', () => {
     const outcome = coordinator.finish();
     assert.strictEqual(outcome.verdict, 'fail');
     assert.match(outcome.reason!, /cleanup left 1 resource\(s\) behind.*--run-id strun1/);
+  });
+
+  it('takes intervals off totals whose maximum lies in the last bucket of the range (hdr subtract edge)', () => {
+    for (const top of [4095, 4096, 12_345, 2_000_000]) {
+      const total = newHistogram();
+      total.recordValue(top);
+      const previous = hdr.encodeIntoCompressedBase64(total);
+      total.recordValue(100);
+      const interval = hdr.decodeFromCompressedBase64(intervalOf(hdr.encodeIntoCompressedBase64(total), previous));
+      assert.deepStrictEqual([interval.totalCount, interval.maxValue < 101], [1, true], `top value ${top}`);
+      interval.destroy();
+    }
   });
 
   it('refuses other versions, other runs and malformed lines with a reason', () => {
