@@ -14,6 +14,16 @@ import { leftovers, smallPlan, startTestSim } from '../unit/engine/helpers';
 import { CLI, runCli } from '../support/cliProcess';
 import { MockKubernetesApi } from './fakeKubeApi.mock';
 
+/**
+ * Nothing of the run left in the cluster. A Job deleted with propagationPolicy Foreground (as
+ * the launcher deletes it) goes once its pods are gone, which can be a moment after the run
+ * reported its end — on a real cluster as in the mock — so the cluster gets a bounded while.
+ */
+async function assertClusterEmpty(kube: MockKubernetesApi, message?: string): Promise<void> {
+  for (const until = Date.now() + 10_000; kube.leftovers().length > 0 && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepStrictEqual(kube.leftovers(), [], message);
+}
+
 describe('k8s run against MockKubernetesApi (pods are shard processes against the simulated deployment)', function () {
   this.timeout(120_000);
   let sim: SimDeployment;
@@ -79,7 +89,7 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
     const snapshots = stdout.trim().split('\n').map((line) => JSON.parse(line) as { runId: string });
     assert.ok(snapshots.length > 3 && snapshots.every((snapshot) => snapshot.runId === report.runId), 'one merged live view');
     assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
-    assert.deepStrictEqual(kube.leftovers(), [], 'the Job, ConfigMap and ServiceAccount were deleted');
+    await assertClusterEmpty(kube, 'the Job, ConfigMap and ServiceAccount were deleted');
   });
 
   it('a pod killed mid-run: the shard is named lost, the Job deleted, every shard cleaned up, exit 1', async () => {
@@ -100,7 +110,7 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
     );
     assert.match(stderr, /torn down: deleting what is left of every shard's users/);
     assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
-    assert.deepStrictEqual(kube.leftovers(), []);
+    await assertClusterEmpty(kube);
   });
 
   it('SIGINT to k8s run: the Job is deleted, every shard cleaned up, exit 130', async () => {
@@ -113,7 +123,7 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
     assert.strictEqual(readReport(out).verdict, 'fail');
     assert.strictEqual(jobDeletions().length >= 1, true, 'the Job was deleted');
     assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
-    assert.deepStrictEqual(kube.leftovers(), []);
+    await assertClusterEmpty(kube);
   });
 
   it("the extension's path: the runner child (dist/cli.js __runner) runs the plan on Kubernetes and relays the merged snapshots", async () => {
@@ -141,7 +151,7 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
     assert.ok(logs.some((line) => /creating 2 shard pods in namespace scale of context mock/.test(line)), logs.join('\n'));
     assert.ok(!logs.join('\n').includes(sim.ownerToken), 'the token never reaches the log');
     assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
-    assert.deepStrictEqual(kube.leftovers(), []);
+    await assertClusterEmpty(kube);
     await assert.rejects(listKubeContexts({ modulePath: CLI }, { kubeconfig: path.join(dir, 'nope') }), /--kubeconfig .*nope: no such file/);
   });
 
@@ -167,6 +177,6 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
     const { code, stderr } = await start(out, ['--kubeconfig', noRights]).done;
     assert.strictEqual(code, 3, stderr);
     assert.match(stderr, /forbidden \(403\) to create serviceaccount .* in namespace "scale".*needs to create, get and delete serviceaccounts/);
-    assert.deepStrictEqual(kube.leftovers(), []);
+    await assertClusterEmpty(kube);
   });
 });
