@@ -12,7 +12,7 @@ import { ApiMetrics } from './apiMetrics';
 import { baselineForRun, type BaselineLookup } from './baseline/store';
 import { cleanUpAfterRun, type CleanupOutcome } from './cleanup';
 import { HistoryRecorder } from './history';
-import { ReferenceCollector } from './reference/collector';
+import { ReferenceCollector, referenceSettingsOf } from './reference/collector';
 import { ThresholdJudge } from './judge';
 import { StageMetrics } from './metrics';
 import { DeploymentMonitor, RunnerMonitor } from './monitors';
@@ -112,8 +112,7 @@ class Run {
     this.baseline = baselineForRun(options.outDir, plan);
     this.judge = new ThresholdJudge(plan.thresholds, this.baseline);
     if (plan.search) this.search = new CapacitySearch(plan, plan.search);
-    const { prometheusUrl, provisionerPrometheusUrl, databaseMetricsUrl } = plan.deployment;
-    this.reference = new ReferenceCollector({ users: plan.users, prometheusUrl, provisionerPrometheusUrl, databaseMetricsUrl });
+    this.reference = new ReferenceCollector(referenceSettingsOf(plan));
     this.builder = new SnapshotBuilder(
       {
         runId,

@@ -8,7 +8,7 @@ import { cleanupRun } from '../engine/cleanup';
 import { EXIT_CODES } from '../engine/outcome';
 import { timelineMs, type Plan } from '../engine/plan';
 import type { RunSnapshot } from '../protocol/snapshot';
-import type { ReferenceSettings } from '../engine/reference/collector';
+import { referenceSettingsOf } from '../engine/reference/collector';
 import { ShardMerger, type MergedOutcome } from './merge';
 import { writeMergedReports } from './report';
 
@@ -48,11 +48,6 @@ export interface CoordinatorOptions {
   log(line: string): void;
 }
 
-function pickEndpoints(plan: Plan): Pick<ReferenceSettings, 'prometheusUrl' | 'provisionerPrometheusUrl' | 'databaseMetricsUrl'> {
-  const { prometheusUrl, provisionerPrometheusUrl, databaseMetricsUrl } = plan.deployment;
-  return { prometheusUrl, provisionerPrometheusUrl, databaseMetricsUrl };
-}
-
 export function newShardMerger(plan: Plan, connection: DeploymentConnection, runId: string, count: number, reportDir: string): ShardMerger {
   return new ShardMerger({
     runId,
@@ -66,7 +61,7 @@ export function newShardMerger(plan: Plan, connection: DeploymentConnection, run
     // Reports go to <out>/<runId>: the baseline is in <out>/baselines/, as for a local run.
     baseline: baselineForRun(path.dirname(reportDir), plan),
     // The runner machines are the shards' (pods, processes), not this one: that row says so.
-    reference: { users: plan.users, ...pickEndpoints(plan), runner: null },
+    reference: referenceSettingsOf(plan, null),
   });
 }
 

@@ -4,6 +4,7 @@
 // so the figures are read per phase: "median API request rate during dashboards".
 import * as os from 'os';
 import type { ReferenceSnapshot } from '../../protocol/reference';
+import type { Plan } from '../plan';
 import type { SearchStep } from '../../protocol/search';
 import type { RunSnapshot } from '../../protocol/snapshot';
 import { REFERENCE_FIGURES, type ReferenceFigure, type ReferencePhase, type ReferenceSeries, type ReferenceStatistic } from './coderReference2000';
@@ -23,6 +24,12 @@ export interface ReferenceSettings {
   databaseMetricsUrl?: string;
   /** The runner machine (default: this one; null: not one machine, e.g. the shards of a sharded run). */
   runner?: RunnerMachine | null;
+}
+
+/** A plan's reference settings: its users and metric endpoints; `runner` as ReferenceSettings says. */
+export function referenceSettingsOf(plan: Plan, runner?: RunnerMachine | null): ReferenceSettings {
+  const { prometheusUrl, provisionerPrometheusUrl, databaseMetricsUrl } = plan.deployment;
+  return { users: plan.users, prometheusUrl, provisionerPrometheusUrl, databaseMetricsUrl, runner };
 }
 
 type Source = 'coderd' | 'provisioner' | 'database';
