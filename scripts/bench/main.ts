@@ -12,7 +12,7 @@ import { startRun } from '../../src/engine/run';
 import { startSimDeployment } from '../../src/sim';
 import { activationTime } from './activation';
 import { dashboardCost, hostLag, vsixFigures } from './host';
-import { markdown } from './markdown';
+import { type CapacityStep, markdown } from './markdown';
 import { snapshotCost } from './snapshot';
 import { type EchoKind, type LoadFigures, runEngine, runFloor, type Target } from './echoLoad';
 
@@ -43,25 +43,6 @@ async function startTarget(targetScript: string): Promise<{ target: Target; pid:
     },
     stop: () => child.stdin.end(),
   };
-}
-
-/** One step of a capacity search: the criterion and what explains a miss. */
-interface CapacityStep {
-  connections: number;
-  sendLagP99Ms: number;
-  /** The median of the per-second p99s: one machine stall spoils a second, an overload all of them. */
-  sendLagP99MedianSecondMs: number;
-  echoRatio: number;
-  mismatches: number;
-  /** Cores used by the runner thread and by the echo target over the step. */
-  runnerCores: number;
-  targetCores: number;
-  /** The runner's mark-compacts per second and its longest collection pause in the step. */
-  majorGcPerSecond: number;
-  longestGcMs: number;
-  passed: boolean;
-  /** A failed step is run once more: a stall of the machine must not end the search. */
-  retried?: boolean;
 }
 
 /** Most connections whose send-schedule lag p99 stays under the budget with every echo back. */
@@ -168,12 +149,12 @@ async function main(): Promise<void> {
 
     // The tick schedule: phases spread over the interval (now) vs every connection in the same
     // phase (before), the engine's web terminals at the cost figure's count.
-    if (only.has('costs')) {
-      const options = { kind: 'pty' as const, connections: smoke ? 50 : 500, seconds: smoke ? 2 : 8, ...REFERENCE, floor: false, targetPid };
-      const spread = await runEngine(target, options);
-      const lockstep = await runEngine(target, { ...options, lockstep: true });
+    if (costs.pty) {
+      // Spread is how the cost figure's engine run sent; only the lockstep run is extra.
+      const spread = costs.pty.engine;
+      const lockstep = await runEngine(target, { kind: 'pty', connections: spread.connections, seconds: spread.seconds, ...REFERENCE, floor: false, lockstep: true });
       const figures = (f: LoadFigures) => ({ sendLagP99Ms: f.sendLagP99Ms, rttP50Ms: f.rttP50Ms, rttP99Ms: f.rttP99Ms });
-      results.phases = { connections: options.connections, spread: figures(spread), lockstep: figures(lockstep) };
+      results.phases = { connections: spread.connections, spread: figures(spread), lockstep: figures(lockstep) };
       log('tick phases', results.phases);
     }
 

@@ -13,20 +13,27 @@ function status(value: number | undefined, target: number, atLeast: boolean, uni
   return atLeast ? `missed by ${off}${unit} (${Math.round((value / target) * 100)} % of the target)` : `missed by ${off}${unit} (${Math.round((value / target) * 10) / 10}× the limit)`;
 }
 
-/** Why a capacity search stopped: the failing step's lag and who used the cores. */
-interface CapacityStepFigures {
+/** One step of a capacity search (scripts/bench/main.ts): the issue's criterion and what explains a miss. */
+export interface CapacityStep {
   connections: number;
   sendLagP99Ms: number;
+  /** The median of the per-second p99s: one machine stall spoils a second, an overload all of them. */
   sendLagP99MedianSecondMs: number;
   echoRatio: number;
+  mismatches: number;
+  /** Cores used by the runner thread and by the echo target over the step. */
   runnerCores: number;
   targetCores: number;
+  /** The runner's mark-compacts per second and its longest collection pause in the step (absent in older results). */
   majorGcPerSecond?: number;
   longestGcMs?: number;
   passed: boolean;
+  /** A failed step is run once more: a stall of the machine must not end the search. */
+  retried?: boolean;
 }
 
-function capacityMiss(search: { tried: CapacityStepFigures[] }): string {
+/** Why a capacity search stopped: the failing step's lag and who used the cores. */
+function capacityMiss(search: { tried: CapacityStep[] }): string {
   const failed = search.tried.find((step) => !step.passed);
   if (!failed) return '; no step failed';
   const gc = failed.majorGcPerSecond === undefined ? '' : `, ${failed.majorGcPerSecond} mark-compacts/s (longest GC ${failed.longestGcMs} ms)`;
