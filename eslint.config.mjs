@@ -1,6 +1,7 @@
 // Lint (run by `npm test` next to the type check): typescript-eslint's recommended rules over
 // the TypeScript sources, tests and scripts. Build output and dependencies are not linted.
 import js from '@eslint/js';
+import prettierConfig from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -21,4 +22,6 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'scripts/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
+  // Layout is Prettier's (`npm run format`, checked by `npm test`): no lint rule may disagree with it.
+  prettierConfig,
 );

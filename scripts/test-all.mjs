@@ -72,15 +72,28 @@ function main() {
 
   step('type check (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', '.']);
   step('lint (eslint)', bin('eslint'), ['.']);
+  step('format (prettier --check)', bin('prettier'), ['--check', '.']);
   const built = step('build (esbuild)', process.execPath, ['esbuild.mjs']);
   testRun('unit tests', path.join(RESULTS_DIR, 'unit', 'results.json'), bin('mocha'), ['--reporter', 'test/support/resultsReporter.ts']);
   // The benchmark is a tool, not a test: its smoke only proves it still runs end to end
   // (no timing is asserted; results go to bench/results/*-smoke.*, ignored by git).
   step('benchmark smoke (npm run bench -- --smoke)', process.execPath, ['scripts/bench.mjs', '--smoke']);
   // The fault matrix runs the built CLI (dist/cli.js) against the simulated deployment.
-  if (built) testRun('fault matrix', path.join(RESULTS_DIR, 'faults', 'results.json'), bin('mocha'), ['--config', 'test/faults/.mocharc.json', '--reporter', 'test/support/resultsReporter.ts']);
+  if (built)
+    testRun('fault matrix', path.join(RESULTS_DIR, 'faults', 'results.json'), bin('mocha'), [
+      '--config',
+      'test/faults/.mocharc.json',
+      '--reporter',
+      'test/support/resultsReporter.ts',
+    ]);
   // k8s run against MockKubernetesApi: the built CLI (the Kubernetes client runs bundled only).
-  if (built) testRun('k8s run (mock Kubernetes API)', path.join(RESULTS_DIR, 'k8s', 'results.json'), bin('mocha'), ['--config', 'test/k8s/.mocharc.json', '--reporter', 'test/support/resultsReporter.ts']);
+  if (built)
+    testRun('k8s run (mock Kubernetes API)', path.join(RESULTS_DIR, 'k8s', 'results.json'), bin('mocha'), [
+      '--config',
+      'test/k8s/.mocharc.json',
+      '--reporter',
+      'test/support/resultsReporter.ts',
+    ]);
   if (built) {
     for (const route of routes) {
       testRun(
@@ -95,9 +108,12 @@ function main() {
   if (step('package (vsce)', process.execPath, ['scripts/package.mjs'])) {
     testRun('packaged VSIX in the workbench', path.join(RESULTS_DIR, 'workbench', 'results.json'), bin('mocha'), [
       '--no-config',
-      '--require', 'tsx/cjs',
-      '--reporter', 'test/support/resultsReporter.ts',
-      '--timeout', '300000',
+      '--require',
+      'tsx/cjs',
+      '--reporter',
+      'test/support/resultsReporter.ts',
+      '--timeout',
+      '300000',
       'test/integration/workbench/*.test.ts',
     ]);
   }
