@@ -78,7 +78,8 @@ function compareProperty(ours, theirs, where) {
   }
   if (ours.enum) {
     const theirsEnum = JSON.stringify([...(spec.enum ?? [])].sort());
-    if (JSON.stringify([...ours.enum].sort()) !== theirsEnum) differences.push(`${where}: enum ${JSON.stringify(ours.enum)}, spec ${theirsEnum}`);
+    if (JSON.stringify([...ours.enum].sort()) !== theirsEnum)
+      differences.push(`${where}: enum ${JSON.stringify(ours.enum)}, spec ${theirsEnum}`);
   }
   if (ours.type === 'array' && spec.type === 'array') differences.push(...compareProperty(ours.items, spec.items ?? {}, `${where}[]`));
   return differences;
@@ -104,7 +105,9 @@ for (const schema of allSchemas) {
     const exception = specExceptions[`${name}.${key}`];
     const theirs = definition.properties?.[exception?.spec ?? key];
     if (exception && (!theirs || definition.properties?.[key])) {
-      problems.push(`${name}.${key}: documented exception no longer needed (the spec now names it "${key}" or lacks "${exception.spec}"); remove it`);
+      problems.push(
+        `${name}.${key}: documented exception no longer needed (the spec now names it "${key}" or lacks "${exception.spec}"); remove it`,
+      );
     } else if (!theirs) problems.push(`${name}.${key}: not in the spec (invented field)`);
     else {
       if (exception) notes.push(`${name}.${key}: the spec says "${exception.spec}"; ${exception.reason}`);
@@ -130,7 +133,8 @@ for (const [name, route] of Object.entries(apiRoutes)) {
   }
   const parameters = operation.parameters ?? [];
   for (const query of route.query ?? []) {
-    if (!parameters.some((p) => p.in === 'query' && p.name === query)) problems.push(`${where}: query parameter "${query}" not in the spec`);
+    if (!parameters.some((p) => p.in === 'query' && p.name === query))
+      problems.push(`${where}: query parameter "${query}" not in the spec`);
   }
   for (const query of route.queryMissingFromSpec ?? []) {
     if (parameters.some((p) => p.in === 'query' && p.name === query)) {
@@ -148,7 +152,8 @@ for (const [name, route] of Object.entries(apiRoutes)) {
   const ourRequest = requestSchemas[name];
   if (ourRequest && !bodyParam) problems.push(`${where}: we send a ${ourRequest.title} body; the spec takes none`);
   if (ourRequest && bodyParam) problems.push(...compareBody(ourRequest, bodyParam.schema, `${where} request body`));
-  if (!ourRequest && bodyParam?.required) problems.push(`${where}: the spec requires a ${describeSpec(bodyParam.schema).ref} body; we declare none`);
+  if (!ourRequest && bodyParam?.required)
+    problems.push(`${where}: the spec requires a ${describeSpec(bodyParam.schema).ref} body; we declare none`);
 }
 
 for (const note of notes) console.log(`note: ${note}`);

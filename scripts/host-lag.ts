@@ -19,14 +19,32 @@ const ROOT = path.resolve(__dirname, '..');
 const ENTRY: RunnerEntry = { modulePath: path.join(ROOT, 'dist', 'cli.js') };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { users: { type: 'string', default: '20' }, 'slot-seconds': { type: 'string', default: '8' }, 'no-dashboard': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      users: { type: 'string', default: '20' },
+      'slot-seconds': { type: 'string', default: '8' },
+      'no-dashboard': { type: 'boolean', default: false },
+    },
+  });
   if (!fs.existsSync(ENTRY.modulePath)) throw new Error(`${ENTRY.modulePath} is missing: run \`node esbuild.mjs\` first`);
   const users = Number(values.users);
   const slotSeconds = Number(values['slot-seconds']);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'host-lag-'));
-  const sim = await startSimDeploymentProcess({ entry: ENTRY.modulePath, directSsh: true, buildDurationMs: 1500, agentConnectDelayMs: 500 });
+  const sim = await startSimDeploymentProcess({
+    entry: ENTRY.modulePath,
+    directSsh: true,
+    buildDurationMs: 1500,
+    agentConnectDelayMs: 500,
+  });
   try {
-    const plan = () => demoPlan(defaultPlan(), { users, slotSeconds, dashboard: !values['no-dashboard'], directSsh: sim.directSsh, prometheusUrl: sim.prometheusUrl });
+    const plan = () =>
+      demoPlan(defaultPlan(), {
+        users,
+        slotSeconds,
+        dashboard: !values['no-dashboard'],
+        directSsh: sim.directSsh,
+        prometheusUrl: sim.prometheusUrl,
+      });
     const connection = { url: sim.url, token: sim.ownerToken };
     const measure = async (mode: string, run: () => Promise<{ status: string; runnerLagP99Ms: number }>) => {
       const monitor = new HostLagMonitor();
@@ -37,7 +55,18 @@ async function main(): Promise<void> {
       // This process's own CPU share: small when it only relays snapshots, so lag beyond the
       // baseline is the machine's cores being busy, not work done here.
       const hostCpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / lag.durationMs) * 1000) / 10;
-      console.log(JSON.stringify({ mode, users, slotSeconds, status: result.status, hostLag: lag, hostCpuPercent, runnerEventLoopLagP99Ms: result.runnerLagP99Ms, loadAverage1m: os.loadavg()[0] }));
+      console.log(
+        JSON.stringify({
+          mode,
+          users,
+          slotSeconds,
+          status: result.status,
+          hostLag: lag,
+          hostCpuPercent,
+          runnerEventLoopLagP99Ms: result.runnerLagP99Ms,
+          loadAverage1m: os.loadavg()[0],
+        }),
+      );
     };
     // The machine's own noise (other processes competing for the cores), for comparison.
     await measure('baseline: no run', async () => {
@@ -45,7 +74,14 @@ async function main(): Promise<void> {
       return { status: 'idle', runnerLagP99Ms: 0 };
     });
     await measure('runner in a child process (extension now)', async () => {
-      const test = await startRunInChild(ENTRY, { planText: JSON.stringify(plan()), planSource: 'demo', connection, outDir: out, signal: new AbortController().signal, log: () => undefined });
+      const test = await startRunInChild(ENTRY, {
+        planText: JSON.stringify(plan()),
+        planSource: 'demo',
+        connection,
+        outDir: out,
+        signal: new AbortController().signal,
+        log: () => undefined,
+      });
       let worstRunnerLag = 0;
       test.subscribe((snapshot) => (worstRunnerLag = Math.max(worstRunnerLag, snapshot.runner.eventLoopLagP99Ms)));
       const { snapshot } = await test.done;

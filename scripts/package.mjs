@@ -24,7 +24,10 @@ function forbiddenPackageFiles(files) {
 function listPackageFiles() {
   const result = spawnSync(VSCE, ['ls', ...VSCE_ARGS], { cwd: ROOT, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`vsce ls failed: ${result.stderr}`);
-  return result.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+  return result.stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
 }
 
 function main() {
@@ -38,7 +41,13 @@ function main() {
   if (forbidden.length > 0) {
     throw new Error(`the VSIX would contain sources, tests or maps (fix .vscodeignore): ${forbidden.slice(0, 20).join(', ')}`);
   }
-  for (const required of ['package.json', 'dist/extension.js', 'dist/webview.js', 'dist/cli.js', 'dist/node_modules/playwright-core/package.json']) {
+  for (const required of [
+    'package.json',
+    'dist/extension.js',
+    'dist/webview.js',
+    'dist/cli.js',
+    'dist/node_modules/playwright-core/package.json',
+  ]) {
     if (!files.includes(required)) throw new Error(`the VSIX would lack ${required}`);
   }
   // stdin closed: vsce must never wait for an answer (CI has no terminal).

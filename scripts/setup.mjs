@@ -188,7 +188,11 @@ function ensureCodeServer(route) {
     fs.rmSync(prefix, { recursive: true, force: true });
     fs.mkdirSync(prefix, { recursive: true });
     timed(`npm install code-server@${route.codeServer} (VS Code ${route.vscode})`, () =>
-      run('npm', ['install', '--prefix', prefix, '--unsafe-perm', '--no-audit', '--no-fund', '--no-save', `code-server@${route.codeServer}`], { env }),
+      run(
+        'npm',
+        ['install', '--prefix', prefix, '--unsafe-perm', '--no-audit', '--no-fund', '--no-save', `code-server@${route.codeServer}`],
+        { env },
+      ),
     );
     fs.writeFileSync(marker, new Date().toISOString() + '\n');
   }
@@ -200,11 +204,15 @@ const TEST_APT_PACKAGES = ['chromium', 'libkrb5-dev', 'ripgrep'];
 
 /** The routes to install and test: all, or those named in CODER_SCALETEST_ROUTES. */
 function selectedRoutes() {
-  const wanted = process.env.CODER_SCALETEST_ROUTES?.split(',').map((name) => name.trim()).filter(Boolean);
+  const wanted = process.env.CODER_SCALETEST_ROUTES?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   if (!wanted) return VSCODE_ROUTES;
   const unknown = wanted.filter((name) => !VSCODE_ROUTES.some((route) => route.name === name));
   if (unknown.length > 0) {
-    throw new Error(`CODER_SCALETEST_ROUTES names unknown routes ${unknown.join(', ')}; known: ${VSCODE_ROUTES.map((r) => r.name).join(', ')}`);
+    throw new Error(
+      `CODER_SCALETEST_ROUTES names unknown routes ${unknown.join(', ')}; known: ${VSCODE_ROUTES.map((r) => r.name).join(', ')}`,
+    );
   }
   return VSCODE_ROUTES.filter((route) => wanted.includes(route.name));
 }

@@ -71,7 +71,9 @@ export function activate(context: vscode.ExtensionContext): ScaleTestExtensionAp
   const runs = register(new RunController(backend, store, panel, log, redactor, results));
   const history = new RunHistory(backend, results);
 
-  const deployments = register(new DeploymentsFeature(store, backend, log, redactor, errors, (url) => runs.current?.snapshot?.deploymentUrl === url));
+  const deployments = register(
+    new DeploymentsFeature(store, backend, log, redactor, errors, (url) => runs.current?.snapshot?.deploymentUrl === url),
+  );
   const plans = register(new PlansFeature(planIndex, backend, errors));
   const runsFeature = register(new RunsFeature(runs, history, backend, plans, deployments, panel, log, errors));
   register(new DashboardFeature(panel, runs, history, backend, errors));

@@ -3,7 +3,14 @@
 // DOM, no chart.js), so the dashboard webview and report.html draw the same charts from it,
 // and unit tests can read it directly.
 import { formatBytes, formatMs } from '../src/protocol/format';
-import { CHART_COLORS, type ChartColor, type HistoryPoint, type RunSnapshot, type StageName, type StageSnapshot } from '../src/protocol/snapshot';
+import {
+  CHART_COLORS,
+  type ChartColor,
+  type HistoryPoint,
+  type RunSnapshot,
+  type StageName,
+  type StageSnapshot,
+} from '../src/protocol/snapshot';
 
 type StageFigure = keyof NonNullable<HistoryPoint['stages'][StageName]>;
 export interface Point {
@@ -102,7 +109,13 @@ function rttSpec({ name, title }: StageSnapshot): ChartSpec {
   };
 }
 
-function perStageSpec(id: string, title: string, formatY: (n: number) => string, solid: [string, StageFigure], dashed?: [string, StageFigure]): ChartSpec {
+function perStageSpec(
+  id: string,
+  title: string,
+  formatY: (n: number) => string,
+  solid: [string, StageFigure],
+  dashed?: [string, StageFigure],
+): ChartSpec {
   return {
     id,
     title,
@@ -112,7 +125,8 @@ function perStageSpec(id: string, title: string, formatY: (n: number) => string,
       chartedStages(snapshot).flatMap((stage, index) => {
         const color = stageColor(colors, stage, index);
         const sets = [line(`${stage.title} ${solid[0]}`, series(snapshot.history, stage.name, solid[1]), color, stage.name)];
-        if (dashed) sets.push(line(`${stage.title} ${dashed[0]}`, series(snapshot.history, stage.name, dashed[1]), color, stage.name, true));
+        if (dashed)
+          sets.push(line(`${stage.title} ${dashed[0]}`, series(snapshot.history, stage.name, dashed[1]), color, stage.name, true));
         return sets;
       }),
   };
@@ -124,18 +138,40 @@ const apiVsRunnerSpec: ChartSpec = {
   title: 'API p95 (solid) and runner event-loop lag (dashed)',
   formatY: formatMs,
   datasets: (snapshot, colors) => [
-    line('API p95', snapshot.history.map((point) => ({ x: point.t / 1000, y: point.apiP95Ms })), colors.series.blue, undefined),
-    line('event-loop lag', snapshot.history.map((point) => ({ x: point.t / 1000, y: point.eventLoopLagMs })), colors.muted, undefined, true),
+    line(
+      'API p95',
+      snapshot.history.map((point) => ({ x: point.t / 1000, y: point.apiP95Ms })),
+      colors.series.blue,
+      undefined,
+    ),
+    line(
+      'event-loop lag',
+      snapshot.history.map((point) => ({ x: point.t / 1000, y: point.eventLoopLagMs })),
+      colors.muted,
+      undefined,
+      true,
+    ),
   ],
 };
 
 const SHARED_SPECS: ChartSpec[] = [
-  perStageSpec('connections', 'Connections: active (solid) vs target (dashed)', (n) => String(Math.round(n)), ['active', 'active'], ['target', 'target']),
+  perStageSpec(
+    'connections',
+    'Connections: active (solid) vs target (dashed)',
+    (n) => String(Math.round(n)),
+    ['active', 'active'],
+    ['target', 'target'],
+  ),
   perStageSpec('throughput', 'Throughput', (n) => `${formatBytes(n)}/s`, ['bytes/s', 'bytesPerSecond']),
-  perStageSpec('errors', 'Errors (solid) and disconnects (dashed)', (n) => String(Math.round(n)), ['errors', 'errors'], ['disconnects', 'disconnects']),
+  perStageSpec(
+    'errors',
+    'Errors (solid) and disconnects (dashed)',
+    (n) => String(Math.round(n)),
+    ['errors', 'errors'],
+    ['disconnects', 'disconnects'],
+  ),
   apiVsRunnerSpec,
 ];
-
 
 /** The charts a snapshot gets, in display order. */
 export function chartSpecs(snapshot: RunSnapshot): ChartSpec[] {

@@ -38,7 +38,10 @@ export type LineChart = Chart<'line', { x: number; y: number }[]>;
 /** A chart's figure: caption, fixed-height box and the canvas (labelled for screen readers). */
 export function chartFigure(id: string, title: string): { figure: HTMLElement; canvas: HTMLCanvasElement } {
   const canvas = h('canvas', { role: 'img', 'aria-label': title });
-  return { figure: h('figure', { class: 'chart', 'data-chart': id }, h('figcaption', {}, title), h('div', { class: 'chart-box' }, canvas)), canvas };
+  return {
+    figure: h('figure', { class: 'chart', 'data-chart': id }, h('figcaption', {}, title), h('div', { class: 'chart-box' }, canvas)),
+    canvas,
+  };
 }
 
 /** A line chart with the dashboard's options: no animation (redrawn every second), data as {x, y}, the legend below. */
@@ -80,7 +83,8 @@ export class ChartBoard {
     specs.forEach((spec, index) => {
       const entry = this.charts.get(spec.id) ?? this.create(spec);
       // Keep DOM order equal to spec order, so stages appear in timeline order.
-      if (this.container.children[index] !== entry.figure) this.container.insertBefore(entry.figure, this.container.children[index] ?? null);
+      if (this.container.children[index] !== entry.figure)
+        this.container.insertBefore(entry.figure, this.container.children[index] ?? null);
       const { chart } = entry;
       chart.data.datasets = spec.datasets(snapshot, colors);
       this.applyTheme(chart, spec, colors, xMax);
@@ -114,7 +118,11 @@ export class ChartBoard {
   private create(spec: ChartSpec) {
     const { figure, canvas } = chartFigure(spec.id, spec.title);
     this.container.appendChild(figure);
-    const chart = newLineChart(canvas, { x: { type: 'linear', min: 0 }, y: { type: 'linear', beginAtZero: true } }, { mode: 'nearest', axis: 'x', intersect: false });
+    const chart = newLineChart(
+      canvas,
+      { x: { type: 'linear', min: 0 }, y: { type: 'linear', beginAtZero: true } },
+      { mode: 'nearest', axis: 'x', intersect: false },
+    );
     const entry = { chart, spec, figure };
     this.charts.set(spec.id, entry);
     return entry;
@@ -125,7 +133,12 @@ export class ChartBoard {
     const scales = options.scales as Record<'x' | 'y', { max?: number; ticks?: object; grid?: object; border?: object; title?: object }>;
     scales.x.max = xMax;
     scales.x.ticks = { color: colors.muted, maxTicksLimit: 8, callback: (value: number | string) => `${Math.round(Number(value))}s` };
-    scales.y.ticks = { color: colors.muted, maxTicksLimit: 5, precision: spec.integer ? 0 : undefined, callback: (value: number | string) => spec.formatY(Number(value)) };
+    scales.y.ticks = {
+      color: colors.muted,
+      maxTicksLimit: 5,
+      precision: spec.integer ? 0 : undefined,
+      callback: (value: number | string) => spec.formatY(Number(value)),
+    };
     scales.x.grid = { color: colors.grid };
     scales.y.grid = { color: colors.grid };
     scales.x.border = { color: colors.grid };

@@ -45,7 +45,11 @@ export function comparisonSection(message: CompareMessage): HTMLElement | null {
     'section',
     { id: 'baseline-comparison', class: 'panel wide', 'aria-labelledby': 'baseline-comparison-heading' },
     h('h2', { id: 'baseline-comparison-heading' }, heading),
-    h('p', { class: 'muted num' }, `${tally.worse} worse · ${tally.better} better · ${tally.same} same within noise — on the whole-run histograms (KS test, p50–p99 with confidence intervals)`),
+    h(
+      'p',
+      { class: 'muted num' },
+      `${tally.worse} worse · ${tally.better} better · ${tally.same} same within noise — on the whole-run histograms (KS test, p50–p99 with confidence intervals)`,
+    ),
     h(
       'table',
       {},
@@ -53,7 +57,13 @@ export function comparisonSection(message: CompareMessage): HTMLElement | null {
       h(
         'thead',
         {},
-        h('tr', {}, ...['Stage', 'Change', 'p50', 'p95', 'p99', 'Errors', 'Why'].map((header, i) => h('th', { scope: 'col', class: i >= 2 && i <= 5 ? 'num' : undefined }, header))),
+        h(
+          'tr',
+          {},
+          ...['Stage', 'Change', 'p50', 'p95', 'p99', 'Errors', 'Why'].map((header, i) =>
+            h('th', { scope: 'col', class: i >= 2 && i <= 5 ? 'num' : undefined }, header),
+          ),
+        ),
       ),
       h('tbody', {}, ...comparison.stages.map(stageRow)),
     ),

@@ -73,11 +73,36 @@ function buildLayout(): void {
         h(
           'div',
           { class: 'panels' },
-          h('section', { class: 'panel wide', 'aria-labelledby': 'stages-heading' }, h('h2', { id: 'stages-heading' }, 'Stages'), h('div', { id: 'stages' })),
-          h('section', { class: 'panel wide', 'aria-labelledby': 'thresholds-heading' }, h('h2', { id: 'thresholds-heading' }, 'Thresholds'), h('div', { id: 'thresholds' })),
-          h('section', { class: 'panel', 'aria-labelledby': 'deployment-heading' }, h('h2', { id: 'deployment-heading' }, 'Deployment'), h('div', { id: 'deployment' })),
-          h('section', { class: 'panel', 'aria-labelledby': 'api-heading' }, h('h2', { id: 'api-heading' }, 'API'), h('div', { id: 'api' })),
-          h('section', { class: 'panel', 'aria-labelledby': 'runner-heading' }, h('h2', { id: 'runner-heading' }, 'Runner'), h('div', { id: 'runner' })),
+          h(
+            'section',
+            { class: 'panel wide', 'aria-labelledby': 'stages-heading' },
+            h('h2', { id: 'stages-heading' }, 'Stages'),
+            h('div', { id: 'stages' }),
+          ),
+          h(
+            'section',
+            { class: 'panel wide', 'aria-labelledby': 'thresholds-heading' },
+            h('h2', { id: 'thresholds-heading' }, 'Thresholds'),
+            h('div', { id: 'thresholds' }),
+          ),
+          h(
+            'section',
+            { class: 'panel', 'aria-labelledby': 'deployment-heading' },
+            h('h2', { id: 'deployment-heading' }, 'Deployment'),
+            h('div', { id: 'deployment' }),
+          ),
+          h(
+            'section',
+            { class: 'panel', 'aria-labelledby': 'api-heading' },
+            h('h2', { id: 'api-heading' }, 'API'),
+            h('div', { id: 'api' }),
+          ),
+          h(
+            'section',
+            { class: 'panel', 'aria-labelledby': 'runner-heading' },
+            h('h2', { id: 'runner-heading' }, 'Runner'),
+            h('div', { id: 'runner' }),
+          ),
           referencePanel(),
         ),
       ),
@@ -89,7 +114,12 @@ function buildLayout(): void {
 const VERDICT_ICONS: Record<Verdict | 'running', string> = { pass: '✔', fail: '✖', pending: '…', skipped: '–', running: '▶' };
 
 function verdictChip(verdict: Verdict | 'running', text?: string): HTMLElement {
-  return h('span', { class: `verdict verdict-${verdict}` }, h('span', { 'aria-hidden': 'true' }, VERDICT_ICONS[verdict]), ` ${text ?? VERDICT_LABELS[verdict as Verdict] ?? verdict}`);
+  return h(
+    'span',
+    { class: `verdict verdict-${verdict}` },
+    h('span', { 'aria-hidden': 'true' }, VERDICT_ICONS[verdict]),
+    ` ${text ?? VERDICT_LABELS[verdict as Verdict] ?? verdict}`,
+  );
 }
 
 function keyValues(rows: [string, string | HTMLElement][]): HTMLElement {
@@ -101,8 +131,24 @@ function table(caption: string, headers: string[], rows: (string | HTMLElement)[
     'table',
     {},
     h('caption', { class: 'visually-hidden' }, caption),
-    h('thead', {}, h('tr', {}, ...headers.map((header, i) => h('th', { scope: 'col', class: i >= numericFrom ? 'num' : undefined }, header)))),
-    h('tbody', {}, ...rows.map((row) => h('tr', {}, ...row.map((cell, i) => (i === 0 ? h('th', { scope: 'row' }, cell) : h('td', { class: i >= numericFrom ? 'num' : undefined }, cell)))))),
+    h(
+      'thead',
+      {},
+      h('tr', {}, ...headers.map((header, i) => h('th', { scope: 'col', class: i >= numericFrom ? 'num' : undefined }, header))),
+    ),
+    h(
+      'tbody',
+      {},
+      ...rows.map((row) =>
+        h(
+          'tr',
+          {},
+          ...row.map((cell, i) =>
+            i === 0 ? h('th', { scope: 'row' }, cell) : h('td', { class: i >= numericFrom ? 'num' : undefined }, cell),
+          ),
+        ),
+      ),
+    ),
   );
 }
 
@@ -120,7 +166,10 @@ function renderTimeline(snapshot: RunSnapshot): void {
   const slots = snapshot.slotMs > 0 ? Math.round(span / snapshot.slotMs) : 0;
 
   const rows = stages.map((stage) => {
-    const planned = h('div', { class: 'bar planned', title: `planned ${formatDuration(stage.plannedStartMs!)}–${formatDuration(stage.plannedEndMs!)}` });
+    const planned = h('div', {
+      class: 'bar planned',
+      title: `planned ${formatDuration(stage.plannedStartMs!)}–${formatDuration(stage.plannedEndMs!)}`,
+    });
     planned.style.left = percent(stage.plannedStartMs!);
     planned.style.width = percent(stage.plannedEndMs! - stage.plannedStartMs!);
     const track = h('div', { class: 'track' }, planned);
@@ -146,13 +195,22 @@ function renderTimeline(snapshot: RunSnapshot): void {
     body.appendChild(h('div', { class: 'now-layer' }, now));
   }
   const label =
-    nowOffset === undefined ? 'Traffic has not started yet' : `${formatDuration(nowOffset)} of ${formatDuration(span)} into the traffic timeline`;
-  replace(container, h('h2', {}, 'Timeline ', h('span', { class: 'muted num' }, label)), body, h('div', { class: 'timeline-axis-row' }, h('span', { class: 'timeline-label' }), axis));
+    nowOffset === undefined
+      ? 'Traffic has not started yet'
+      : `${formatDuration(nowOffset)} of ${formatDuration(span)} into the traffic timeline`;
+  replace(
+    container,
+    h('h2', {}, 'Timeline ', h('span', { class: 'muted num' }, label)),
+    body,
+    h('div', { class: 'timeline-axis-row' }, h('span', { class: 'timeline-label' }), axis),
+  );
 }
 
 function renderStages(snapshot: RunSnapshot): void {
   const rows = snapshot.stages.map((stage) => {
-    const active = stage.progress ? `${stage.progress.done}/${stage.progress.total}` : `${stage.connections.active}/${stage.connections.target}`;
+    const active = stage.progress
+      ? `${stage.progress.done}/${stage.progress.total}`
+      : `${stage.connections.active}/${stage.connections.target}`;
     const latency = stage.latency.count > 0 ? stage.latency : undefined;
     return [
       stage.title,
@@ -172,7 +230,9 @@ function renderStages(snapshot: RunSnapshot): void {
 function renderThresholds(snapshot: RunSnapshot): void {
   const tally = thresholdTally(snapshot);
   const rows = snapshot.thresholds.map((threshold) => [
-    threshold.limit ? h('span', {}, h('code', {}, threshold.expression), h('br'), h('span', { class: 'muted' }, threshold.limit)) : h('code', {}, threshold.expression),
+    threshold.limit
+      ? h('span', {}, h('code', {}, threshold.expression), h('br'), h('span', { class: 'muted' }, threshold.limit))
+      : h('code', {}, threshold.expression),
     verdictChip(threshold.verdict),
     threshold.observed === null ? 'no data' : threshold.observedText,
     threshold.reason ?? (threshold.abortOnFail ? 'aborts when breached' : ''),
@@ -180,7 +240,9 @@ function renderThresholds(snapshot: RunSnapshot): void {
   replace(
     byId('thresholds'),
     h('p', { class: 'muted num' }, `${tally.pass} passed · ${tally.fail} failed · ${tally.pending} pending`),
-    rows.length ? table('Thresholds', ['Expression', 'Verdict', 'Observed', 'Note'], rows, 2) : h('p', { class: 'muted' }, 'This plan has no thresholds.'),
+    rows.length
+      ? table('Thresholds', ['Expression', 'Verdict', 'Observed', 'Note'], rows, 2)
+      : h('p', { class: 'muted' }, 'This plan has no thresholds.'),
   );
 }
 
@@ -224,7 +286,11 @@ function renderApi(snapshot: RunSnapshot): void {
     byId('api'),
     keyValues(rows),
     classes.length
-      ? table('API by endpoint class', ['Class', 'Requests', '5xx', 'p95'], classes.map(([name, api]) => [name, formatCount(api.requests), formatCount(api.errors5xx), formatMs(api.latency.p95)]))
+      ? table(
+          'API by endpoint class',
+          ['Class', 'Requests', '5xx', 'p95'],
+          classes.map(([name, api]) => [name, formatCount(api.requests), formatCount(api.errors5xx), formatMs(api.latency.p95)]),
+        )
       : null,
   );
 }
@@ -267,11 +333,19 @@ function renderSnapshot(snapshot: RunSnapshot, source: 'live' | 'report'): void 
   byId('subtitle').textContent = `${snapshot.runId} · ${snapshot.deploymentUrl}${source === 'report' ? ' · from report' : ''}`;
   const badge = byId('status-badge');
   const finished = isFinished(snapshot);
-  replace(badge, verdictChip(finished ? snapshot.verdict : 'running', finished ? `${snapshot.status}, ${VERDICT_LABELS[snapshot.verdict]}` : snapshot.status));
+  replace(
+    badge,
+    verdictChip(
+      finished ? snapshot.verdict : 'running',
+      finished ? `${snapshot.status}, ${VERDICT_LABELS[snapshot.verdict]}` : snapshot.status,
+    ),
+  );
   byId('elapsed').textContent = formatDuration(snapshot.now - snapshot.startedAt);
   const warning = byId('warning');
   const warnings = [
-    snapshot.runner.overloaded ? `⚠ ${snapshot.runner.warning ?? 'The runner is overloaded: latencies may reflect this machine, not the deployment.'}` : '',
+    snapshot.runner.overloaded
+      ? `⚠ ${snapshot.runner.warning ?? 'The runner is overloaded: latencies may reflect this machine, not the deployment.'}`
+      : '',
     snapshot.reason && snapshot.verdict === 'fail' ? `✖ ${snapshot.reason}` : '',
   ].filter(Boolean);
   warning.textContent = warnings.join(' ');
@@ -288,10 +362,20 @@ function renderSnapshot(snapshot: RunSnapshot, source: 'live' | 'report'): void 
   renderReference(snapshot);
 }
 
-function compareRow(label: string, left: number | undefined, right: number | undefined, format: (n: number) => string): (string | HTMLElement)[] {
+function compareRow(
+  label: string,
+  left: number | undefined,
+  right: number | undefined,
+  format: (n: number) => string,
+): (string | HTMLElement)[] {
   const delta = left !== undefined && right !== undefined ? right - left : undefined;
   const deltaText = delta === undefined ? '–' : `${delta > 0 ? '+' : delta < 0 ? '−' : '±'}${format(Math.abs(delta))}`;
-  return [label, left === undefined ? '–' : format(left), right === undefined ? '–' : format(right), h('span', { class: delta && delta > 0 ? 'worse' : delta && delta < 0 ? 'better' : undefined }, deltaText)];
+  return [
+    label,
+    left === undefined ? '–' : format(left),
+    right === undefined ? '–' : format(right),
+    h('span', { class: delta && delta > 0 ? 'worse' : delta && delta < 0 ? 'better' : undefined }, deltaText),
+  ];
 }
 
 function renderCompare(message: Extract<HostToWebview, { type: 'compare' }>): void {
@@ -300,7 +384,8 @@ function renderCompare(message: Extract<HostToWebview, { type: 'compare' }>): vo
   searchView.clear();
   const { left, right } = message;
   byId('title').textContent = `${left.label} vs ${right.label}`;
-  byId('subtitle').textContent = `${left.snapshot.runId} (${left.snapshot.deploymentUrl}) · ${right.snapshot.runId} (${right.snapshot.deploymentUrl})`;
+  byId('subtitle').textContent =
+    `${left.snapshot.runId} (${left.snapshot.deploymentUrl}) · ${right.snapshot.runId} (${right.snapshot.deploymentUrl})`;
   replace(byId('status-badge'), verdictChip(left.snapshot.verdict), ' → ', verdictChip(right.snapshot.verdict));
   byId('elapsed').textContent = '';
   byId('warning').textContent = '';
@@ -316,15 +401,25 @@ function renderCompare(message: Extract<HostToWebview, { type: 'compare' }>): vo
     // Only figures at least one run has: no rows of dashes for stages without round trips.
     if (a?.latency.count || b?.latency.count) {
       for (const figure of ['p50', 'p95', 'p99'] as const) {
-        rows.push(compareRow(`${title} ${figure}`, a?.latency.count ? a.latency[figure] : undefined, b?.latency.count ? b.latency[figure] : undefined, formatMs));
+        rows.push(
+          compareRow(
+            `${title} ${figure}`,
+            a?.latency.count ? a.latency[figure] : undefined,
+            b?.latency.count ? b.latency[figure] : undefined,
+            formatMs,
+          ),
+        );
       }
     }
     rows.push(compareRow(`${title} errors`, a ? totalErrors(a) : undefined, b ? totalErrors(b) : undefined, formatCount));
-    if (name !== 'prepare' && name !== 'cleanup') rows.push(compareRow(`${title} disconnects`, a?.disconnects, b?.disconnects, formatCount));
+    if (name !== 'prepare' && name !== 'cleanup')
+      rows.push(compareRow(`${title} disconnects`, a?.disconnects, b?.disconnects, formatCount));
   }
   rows.push(compareRow('API p95', left.snapshot.api.total.latency.p95, right.snapshot.api.total.latency.p95, formatMs));
   rows.push(compareRow('API 5xx', left.snapshot.api.total.errors5xx, right.snapshot.api.total.errors5xx, formatCount));
-  rows.push(compareRow('Duration', left.snapshot.now - left.snapshot.startedAt, right.snapshot.now - right.snapshot.startedAt, formatDuration));
+  rows.push(
+    compareRow('Duration', left.snapshot.now - left.snapshot.startedAt, right.snapshot.now - right.snapshot.startedAt, formatDuration),
+  );
 
   const expressions = [...new Set([...left.snapshot.thresholds, ...right.snapshot.thresholds].map((t) => t.expression))];
   const thresholdRows = expressions.map((expression) => {
@@ -339,8 +434,18 @@ function renderCompare(message: Extract<HostToWebview, { type: 'compare' }>): vo
   replace(
     byId('compare-view'),
     comparisonSection(message),
-    h('section', { class: 'panel wide' }, h('h2', {}, 'Figures'), table('Figures of both runs', ['Figure', left.label, right.label, 'Change'], rows)),
-    h('section', { class: 'panel wide' }, h('h2', {}, 'Thresholds'), table('Thresholds of both runs', ['Expression', left.label, right.label], thresholdRows)),
+    h(
+      'section',
+      { class: 'panel wide' },
+      h('h2', {}, 'Figures'),
+      table('Figures of both runs', ['Figure', left.label, right.label, 'Change'], rows),
+    ),
+    h(
+      'section',
+      { class: 'panel wide' },
+      h('h2', {}, 'Thresholds'),
+      table('Thresholds of both runs', ['Expression', left.label, right.label], thresholdRows),
+    ),
   );
 }
 
@@ -381,7 +486,11 @@ const handlers: MessageHandlers<HostToWebview> = {
     if (current) show(current);
   },
   probe: () => {
-    vscodeApi.postMessage({ type: 'rendered', charts: { ...board.pointCounts(), ...searchView.pointCounts() }, title: byId('title').textContent ?? '' });
+    vscodeApi.postMessage({
+      type: 'rendered',
+      charts: { ...board.pointCounts(), ...searchView.pointCounts() },
+      title: byId('title').textContent ?? '',
+    });
   },
 };
 

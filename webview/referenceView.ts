@@ -66,7 +66,13 @@ export function renderReference(snapshot: RunSnapshot): void {
       h(
         'thead',
         {},
-        h('tr', {}, ...['Part', 'Figure', 'Measured', `Reference for ${reference.users} users`, 'Measured / reference'].map((title, i) => h('th', { scope: 'col', class: i >= 2 ? 'num' : undefined }, title))),
+        h(
+          'tr',
+          {},
+          ...['Part', 'Figure', 'Measured', `Reference for ${reference.users} users`, 'Measured / reference'].map((title, i) =>
+            h('th', { scope: 'col', class: i >= 2 ? 'num' : undefined }, title),
+          ),
+        ),
       ),
       h('tbody', {}, ...rows),
     ),

@@ -33,8 +33,14 @@ export function searchSeries(search: SearchSnapshot): SearchSeries[] {
       return stage && stage.count > 0 ? [{ x: step.users, y: stage.p95, failed: step.verdict === 'fail' }] : [];
     }),
   }));
-  const errors = (step: SearchStep) => step.stages.reduce((total, stage) => total + stage.errors + stage.disconnects, 0) + (step.api5xx ?? 0);
-  series.push({ label: 'errors', axis: 'count', dashed: true, points: decided.map((step) => ({ x: step.users, y: errors(step), failed: step.verdict === 'fail' })) });
+  const errors = (step: SearchStep) =>
+    step.stages.reduce((total, stage) => total + stage.errors + stage.disconnects, 0) + (step.api5xx ?? 0);
+  series.push({
+    label: 'errors',
+    axis: 'count',
+    dashed: true,
+    points: decided.map((step) => ({ x: step.users, y: errors(step), failed: step.verdict === 'fail' })),
+  });
   return series;
 }
 
@@ -74,11 +80,32 @@ export class SearchChart {
       };
     });
     if (search.capacity !== undefined && search.capacity > 0) {
-      const top = Math.max(1, ...series.filter((entry) => entry.axis === 'latency').flatMap((entry) => entry.points.map((point) => point.y)));
-      datasets.push({ label: `holds ${search.capacity}`, data: [{ x: search.capacity, y: 0 }, { x: search.capacity, y: top }], yAxisID: 'y', borderColor: colors.series.green, backgroundColor: [colors.series.green], pointStyle: ['line'], pointRadius: [0], pointBorderColor: [colors.series.green], borderDash: [6, 3], borderWidth: 2, tension: 0 });
+      const top = Math.max(
+        1,
+        ...series.filter((entry) => entry.axis === 'latency').flatMap((entry) => entry.points.map((point) => point.y)),
+      );
+      datasets.push({
+        label: `holds ${search.capacity}`,
+        data: [
+          { x: search.capacity, y: 0 },
+          { x: search.capacity, y: top },
+        ],
+        yAxisID: 'y',
+        borderColor: colors.series.green,
+        backgroundColor: [colors.series.green],
+        pointStyle: ['line'],
+        pointRadius: [0],
+        pointBorderColor: [colors.series.green],
+        borderDash: [6, 3],
+        borderWidth: 2,
+        tension: 0,
+      });
     }
     this.chart.data.datasets = datasets as never;
-    const scales = this.chart.options.scales as Record<string, { min?: number; max?: number; ticks?: object; grid?: object; title?: object }>;
+    const scales = this.chart.options.scales as Record<
+      string,
+      { min?: number; max?: number; ticks?: object; grid?: object; title?: object }
+    >;
     scales.x.min = Math.max(0, search.from - 1);
     scales.x.max = Math.max(search.from, ...search.steps.map((step) => step.users)) + 1;
     scales.x.ticks = { color: colors.muted, precision: 0 };
@@ -88,7 +115,9 @@ export class SearchChart {
     scales.x.grid = scales.y.grid = { color: colors.grid };
     this.chart.options.plugins!.legend!.labels!.color = colors.foreground;
     this.chart.update('none');
-    this.figure.querySelector('canvas')!.setAttribute('aria-label', `Capacity search: ${search.steps.length} step(s)${search.verdict ? `; ${search.verdict}` : ''}`);
+    this.figure
+      .querySelector('canvas')!
+      .setAttribute('aria-label', `Capacity search: ${search.steps.length} step(s)${search.verdict ? `; ${search.verdict}` : ''}`);
   }
 
   /** Points drawn (steps per series), for probes. */
@@ -102,7 +131,12 @@ export class SearchChart {
   }
 }
 
-const PHASE_TEXT: Record<SearchSnapshot['phase'], string> = { growing: 'growing the user count', bisecting: 'bisecting', done: 'done', aborted: 'stopped early' };
+const PHASE_TEXT: Record<SearchSnapshot['phase'], string> = {
+  growing: 'growing the user count',
+  bisecting: 'bisecting',
+  done: 'done',
+  aborted: 'stopped early',
+};
 
 function stepRow(step: SearchStep): HTMLElement {
   const verdict = step.state === 'aborted' ? 'stopped' : step.verdict === 'pending' ? step.state : step.verdict;
@@ -143,7 +177,8 @@ export class SearchView {
     }
     const running = search.steps.find((step) => step.state === 'preparing' || step.state === 'running');
     this.status.textContent =
-      search.verdict ?? `${PHASE_TEXT[search.phase]}${running ? `: step ${running.index} at ${running.users} users (${running.state})` : ''} · searching ${search.from}–${search.to} users, resolution ${search.resolution}`;
+      search.verdict ??
+      `${PHASE_TEXT[search.phase]}${running ? `: step ${running.index} at ${running.users} users (${running.state})` : ''} · searching ${search.from}–${search.to} users, resolution ${search.resolution}`;
     this.chart ??= new SearchChart(this.chartHolder);
     this.chart.update(search);
     replace(
@@ -152,7 +187,15 @@ export class SearchView {
         'table',
         {},
         h('caption', { class: 'visually-hidden' }, 'Capacity search steps'),
-        h('thead', {}, h('tr', {}, ...['#', 'Users', 'Phase', 'Verdict', 'p95', 'Errors', 'coderd CPU', 'Why'].map((title) => h('th', { scope: 'col' }, title)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['#', 'Users', 'Phase', 'Verdict', 'p95', 'Errors', 'coderd CPU', 'Why'].map((title) => h('th', { scope: 'col' }, title)),
+          ),
+        ),
         h('tbody', {}, ...search.steps.map(stepRow)),
       ),
     );

@@ -162,7 +162,11 @@ export async function activationTime(smoke: boolean): Promise<ActivationFigures>
           let timer: NodeJS.Timeout | undefined;
           const exited = new Promise<number>((resolve, reject) => {
             onExit = resolve;
-            timer = setTimeout(() => reject(new Error(`the window timing ${id} did not finish within ${WINDOW_TIMEOUT_MS} ms (see ${outputDir}/workbench.log)`)), WINDOW_TIMEOUT_MS);
+            timer = setTimeout(
+              () =>
+                reject(new Error(`the window timing ${id} did not finish within ${WINDOW_TIMEOUT_MS} ms (see ${outputDir}/workbench.log)`)),
+              WINDOW_TIMEOUT_MS,
+            );
           });
           onLine = (line) => {
             if (line.id === id && typeof line.ms === 'number') timed = line.ms;
@@ -182,7 +186,8 @@ export async function activationTime(smoke: boolean): Promise<ActivationFigures>
           } finally {
             clearTimeout(timer);
           }
-          if (timed === undefined) throw new Error(`the window timing ${id} exited with ${code} without a time (see ${outputDir}/workbench.log)`);
+          if (timed === undefined)
+            throw new Error(`the window timing ${id} exited with ${code} without a time (see ${outputDir}/workbench.log)`);
           samples[id].push(timed);
           if (loaded !== undefined) loads[id].push(loaded);
         }
@@ -190,7 +195,14 @@ export async function activationTime(smoke: boolean): Promise<ActivationFigures>
     } finally {
       workbenchLog.end();
     }
-    return { vscode: version, route: route.name, bundle, windows: samples[EXTENSION_ID].length, ours: summary(samples[EXTENSION_ID], loads[EXTENSION_ID]), empty: summary(samples[EMPTY_ID], loads[EMPTY_ID]) };
+    return {
+      vscode: version,
+      route: route.name,
+      bundle,
+      windows: samples[EXTENSION_ID].length,
+      ours: summary(samples[EXTENSION_ID], loads[EXTENSION_ID]),
+      empty: summary(samples[EMPTY_ID], loads[EMPTY_ID]),
+    };
   } catch (error) {
     return { skipped: `failed: ${error instanceof Error ? error.message : String(error)}` };
   } finally {

@@ -126,11 +126,32 @@ function engineOpener(target: Target, kind: EchoKind | 'delay', bytesPerTick: nu
   const connection = { url: target.url, token: target.token };
   switch (kind) {
     case 'pty':
-      return () => openPtyEchoChannel({ connection, agentId: target.agentId, width: 80, height: 24, command: `dd if=/dev/stdin of=/dev/null bs=${bytesPerTick} status=none`, closeTimeoutMs: 2000 });
+      return () =>
+        openPtyEchoChannel({
+          connection,
+          agentId: target.agentId,
+          width: 80,
+          height: 24,
+          command: `dd if=/dev/stdin of=/dev/null bs=${bytesPerTick} status=none`,
+          closeTimeoutMs: 2000,
+        });
     case 'apps':
-      return () => openAppEchoChannel({ connection, owner: target.owner, workspace: target.workspace, agent: target.agentName, slug: 'wsec', closeTimeoutMs: 2000 });
+      return () =>
+        openAppEchoChannel({
+          connection,
+          owner: target.owner,
+          workspace: target.workspace,
+          agent: target.agentName,
+          slug: 'wsec',
+          closeTimeoutMs: 2000,
+        });
     case 'ssh':
-      return () => openSshEchoChannel({ transport: { kind: 'tcp', host: target.ssh.host, port: target.ssh.port, username: `${target.owner}/${target.workspace}` }, bytesPerTick, closeTimeoutMs: 2000 });
+      return () =>
+        openSshEchoChannel({
+          transport: { kind: 'tcp', host: target.ssh.host, port: target.ssh.port, username: `${target.owner}/${target.workspace}` },
+          bytesPerTick,
+          closeTimeoutMs: 2000,
+        });
     case 'delay':
       return () => plainWebSocket(target.delayUrl);
   }
@@ -182,10 +203,22 @@ export async function runEngine(target: Target, options: LoadOptions): Promise<L
   );
   // Phases spread over the interval as runEchoStage spreads them (tickPhaseMs).
   const scheduleStart = performance.now() + 100;
-  await Promise.all(sessions.map((session, index) => session.start(scheduleStart + (options.lockstep ? 0 : tickPhaseMs(index, sessions.length, options.tickIntervalMs)))));
-  return measure(options, rssBefore, heapBefore, sendLag, () => ({ echoes: metrics.completed, mismatches: metrics.mismatches, errors: metrics.errorTotal() }), { reset: () => metrics.rollInterval(), read: () => metrics.latency.takeInterval() }, async () => {
-    await Promise.all(sessions.map((session) => session.stop(1000)));
-  }).then((figures) => {
+  await Promise.all(
+    sessions.map((session, index) =>
+      session.start(scheduleStart + (options.lockstep ? 0 : tickPhaseMs(index, sessions.length, options.tickIntervalMs))),
+    ),
+  );
+  return measure(
+    options,
+    rssBefore,
+    heapBefore,
+    sendLag,
+    () => ({ echoes: metrics.completed, mismatches: metrics.mismatches, errors: metrics.errorTotal() }),
+    { reset: () => metrics.rollInterval(), read: () => metrics.latency.takeInterval() },
+    async () => {
+      await Promise.all(sessions.map((session) => session.stop(1000)));
+    },
+  ).then((figures) => {
     const whole = metrics.latency.summary();
     return { ...figures, wholeRun: { p50: whole.p50, p95: whole.p95, p99: whole.p99, count: whole.count } };
   });
@@ -291,15 +324,29 @@ export async function runFloor(target: Target, options: LoadOptions): Promise<Lo
         client.once('ready', () =>
           client.exec(sshEchoCommand(size), (error, channel) => {
             if (error) return reject(error);
-            resolve({ send: (payload) => channel.write(payload), onData: (listener) => channel.on('data', listener), close: () => client.end() });
+            resolve({
+              send: (payload) => channel.write(payload),
+              onData: (listener) => channel.on('data', listener),
+              close: () => client.end(),
+            });
           }),
         );
-        client.connect({ host: target.ssh.host, port: target.ssh.port, username: `${target.owner}/${target.workspace}`, hostVerifier: () => true });
+        client.connect({
+          host: target.ssh.host,
+          port: target.ssh.port,
+          username: `${target.owner}/${target.workspace}`,
+          hostVerifier: () => true,
+        });
       });
     }
     const path =
       options.kind === 'pty'
-        ? ptyPath(target.agentId, { reconnectId: randomUUID(), width: 80, height: 24, command: `dd if=/dev/stdin of=/dev/null bs=${size} status=none` })
+        ? ptyPath(target.agentId, {
+            reconnectId: randomUUID(),
+            width: 80,
+            height: 24,
+            command: `dd if=/dev/stdin of=/dev/null bs=${size} status=none`,
+          })
         : `/@${target.owner}/${target.workspace}.${target.agentName}/apps/wsec/`;
     const url = options.kind === 'delay' ? target.delayUrl : `${target.url.replace('http', 'ws')}${path}`;
     return new Promise((resolve, reject) => {
@@ -307,7 +354,10 @@ export async function runFloor(target: Target, options: LoadOptions): Promise<Lo
       socket.once('error', reject);
       socket.once('open', () =>
         resolve({
-          send: (payload) => socket.send(options.kind === 'pty' ? Buffer.from(`{"data":${JSON.stringify(payload.toString('latin1'))}}`) : payload, { binary: true }),
+          send: (payload) =>
+            socket.send(options.kind === 'pty' ? Buffer.from(`{"data":${JSON.stringify(payload.toString('latin1'))}}`) : payload, {
+              binary: true,
+            }),
           onData: (listener) => socket.on('message', listener),
           close: () => socket.terminate(),
         }),
@@ -365,14 +415,29 @@ export async function runFloor(target: Target, options: LoadOptions): Promise<Lo
     };
     setTimeout(tick, Math.max(0, start - performance.now()));
   }
-  const rttOf = { reset: () => rtt.reset(), read: () => ({ p50: rtt.getValueAtPercentile(50) / 1000, p95: rtt.getValueAtPercentile(95) / 1000, p99: rtt.getValueAtPercentile(99) / 1000 }) };
-  const figures = await measure(options, rssBefore, heapBefore, sendLag, () => ({ ...counts }), rttOf, async () => {
-    if (stopped) return;
-    stopped = true;
-    // Outstanding echoes come back before the sockets close (as the engine's sessions drain).
-    await sleep(Math.min(1000, 5 * options.tickIntervalMs));
-    for (const conn of conns) conn.close();
-  });
+  const rttOf = {
+    reset: () => rtt.reset(),
+    read: () => ({
+      p50: rtt.getValueAtPercentile(50) / 1000,
+      p95: rtt.getValueAtPercentile(95) / 1000,
+      p99: rtt.getValueAtPercentile(99) / 1000,
+    }),
+  };
+  const figures = await measure(
+    options,
+    rssBefore,
+    heapBefore,
+    sendLag,
+    () => ({ ...counts }),
+    rttOf,
+    async () => {
+      if (stopped) return;
+      stopped = true;
+      // Outstanding echoes come back before the sockets close (as the engine's sessions drain).
+      await sleep(Math.min(1000, 5 * options.tickIntervalMs));
+      for (const conn of conns) conn.close();
+    },
+  );
   const whole = (p: number) => rttWhole.getValueAtPercentile(p) / 1000;
   return { ...figures, wholeRun: { p50: whole(50), p95: whole(95), p99: whole(99), count: rttWhole.totalCount } };
 }

@@ -22,7 +22,13 @@ const OUT = path.join(os.tmpdir(), 'coder-scaletest-bench');
 export async function hostLag(smoke: boolean) {
   const entry: RunnerEntry = { modulePath: path.join(ROOT, 'src', 'cli', 'main.ts'), execArgv: ['--import', 'tsx'] };
   const users = smoke ? 10 : 500;
-  const sim = await startSimDeploymentProcess({ entry: entry.modulePath, execArgv: entry.execArgv, buildDurationMs: 50, agentConnectDelayMs: 10, rateLimitPerMinute: 1e9 });
+  const sim = await startSimDeploymentProcess({
+    entry: entry.modulePath,
+    execArgv: entry.execArgv,
+    buildDurationMs: 50,
+    agentConnectDelayMs: 10,
+    rateLimitPerMinute: 1e9,
+  });
   try {
     const plan = defaultPlan();
     plan.users = users;
@@ -33,7 +39,14 @@ export async function hostLag(smoke: boolean) {
     const lag = monitorEventLoopDelay({ resolution: 10 });
     let snapshots = 0;
     let trafficLag: { p99: number; max: number } | undefined;
-    const run = await startRunInChild(entry, { planText: JSON.stringify(plan), planSource: 'bench', connection: { url: sim.url, token: sim.ownerToken }, outDir: OUT, signal: new AbortController().signal, log: () => {} });
+    const run = await startRunInChild(entry, {
+      planText: JSON.stringify(plan),
+      planSource: 'bench',
+      connection: { url: sim.url, token: sim.ownerToken },
+      outDir: OUT,
+      signal: new AbortController().signal,
+      log: () => {},
+    });
     run.subscribe((snapshot) => {
       snapshots++;
       // Measured while the traffic runs (prepare is the deployment's work, not the editor's).
@@ -47,7 +60,13 @@ export async function hostLag(smoke: boolean) {
     lag.disable();
     trafficLag ??= { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 };
     const pty = outcome.snapshot.stages.find((stage) => stage.name === 'pty');
-    return { connections: pty?.connections.target ?? 0, echoes: pty?.completed ?? 0, snapshots, lagP99Ms: round(trafficLag.p99), lagMaxMs: round(trafficLag.max) };
+    return {
+      connections: pty?.connections.target ?? 0,
+      echoes: pty?.completed ?? 0,
+      snapshots,
+      lagP99Ms: round(trafficLag.p99),
+      lagMaxMs: round(trafficLag.max),
+    };
   } finally {
     await sim.close();
   }
@@ -115,9 +134,15 @@ export async function dashboardCost(smoke: boolean) {
     plan.timeline.dashboard = [0, 1];
     plan.thresholds = [];
     const samples: Array<{ at: number; pssMiB: number; cpuSeconds: number; processes: number }> = [];
-    const handle = startRun({ plan, connection: { url: sim.url, token: sim.ownerToken }, outDir: OUT, log: process.env.BENCH_DEBUG ? (event) => console.error(event.level, event.message) : undefined });
+    const handle = startRun({
+      plan,
+      connection: { url: sim.url, token: sim.ownerToken },
+      outDir: OUT,
+      log: process.env.BENCH_DEBUG ? (event) => console.error(event.level, event.message) : undefined,
+    });
     handle.subscribe((snapshot) => {
-      if (snapshot.stages.find((stage) => stage.name === 'dashboard')?.state === 'running') samples.push({ at: Date.now(), ...chromiumUsage() });
+      if (snapshot.stages.find((stage) => stage.name === 'dashboard')?.state === 'running')
+        samples.push({ at: Date.now(), ...chromiumUsage() });
     });
     const result = await handle.done;
     // The first seconds are the browser's start and sign-ins; the steady part is what a session costs.
@@ -144,7 +169,10 @@ export async function dashboardCost(smoke: boolean) {
 export function vsixFigures(build: boolean) {
   const vsix = path.join(ROOT, 'dist', 'coder-scaletest.vsix');
   if (build) {
-    const packaged = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'package.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    const packaged = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'package.mjs')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     if (packaged.status !== 0) return { skipped: 'npm run package failed' };
   }
   if (!fs.existsSync(vsix)) return { skipped: 'no dist/coder-scaletest.vsix (npm run package)' };

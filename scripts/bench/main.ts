@@ -21,7 +21,11 @@ const steadyIndex = process.argv.indexOf('--steady-seconds');
 const steadySeconds = steadyIndex > 0 ? Number(process.argv[steadyIndex + 1]) : smoke ? 3 : 60;
 // `--only costs,capacity,steady,accuracy,snapshot,prepare,host,dashboard,vsix,activation`: just those figures.
 const onlyArg = process.argv.find((arg) => arg.startsWith('--only='));
-const only = new Set(onlyArg ? onlyArg.slice('--only='.length).split(',') : ['costs', 'capacity', 'steady', 'accuracy', 'snapshot', 'prepare', 'host', 'dashboard', 'vsix', 'activation']);
+const only = new Set(
+  onlyArg
+    ? onlyArg.slice('--only='.length).split(',')
+    : ['costs', 'capacity', 'steady', 'accuracy', 'snapshot', 'prepare', 'host', 'dashboard', 'vsix', 'activation'],
+);
 const REFERENCE = { bytesPerTick: 1024, tickIntervalMs: 100 };
 const LAG_BUDGET_MS = 10;
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -51,8 +55,22 @@ async function capacity(target: Target, targetPid: number, kind: EchoKind, floor
   let best = 0;
   const step = async (connections: number): Promise<CapacityStep> => {
     const run = floor ? runFloor : runEngine;
-    const figures = await run(target, { kind, connections, seconds, ...REFERENCE, floor, targetPid }).catch((error: Error) => ({ error: error.message }) as const);
-    if ('error' in figures) return { connections, sendLagP99Ms: -1, sendLagP99MedianSecondMs: -1, echoRatio: 0, mismatches: 0, runnerCores: 0, targetCores: 0, majorGcPerSecond: 0, longestGcMs: 0, passed: false };
+    const figures = await run(target, { kind, connections, seconds, ...REFERENCE, floor, targetPid }).catch(
+      (error: Error) => ({ error: error.message }) as const,
+    );
+    if ('error' in figures)
+      return {
+        connections,
+        sendLagP99Ms: -1,
+        sendLagP99MedianSecondMs: -1,
+        echoRatio: 0,
+        mismatches: 0,
+        runnerCores: 0,
+        targetCores: 0,
+        majorGcPerSecond: 0,
+        longestGcMs: 0,
+        passed: false,
+      };
     const echoRatio = round(figures.echoes / ((connections * seconds * 1000) / REFERENCE.tickIntervalMs), 3);
     const perSecond = [...figures.sendLagP99PerSecondMs].sort((a, b) => a - b);
     return {
@@ -98,7 +116,9 @@ async function idleTimerLag(seconds: number): Promise<{ p99Ms: number; maxMs: nu
 /** A figure that may hang on a loaded machine (a browser, child processes) gives up after `seconds`, so the bench ends. */
 function bounded<T>(figure: Promise<T>, seconds: number): Promise<T | { skipped: string }> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<{ skipped: string }>((resolve) => (timer = setTimeout(() => resolve({ skipped: `did not finish within ${seconds} s` }), seconds * 1000)));
+  const timeout = new Promise<{ skipped: string }>(
+    (resolve) => (timer = setTimeout(() => resolve({ skipped: `did not finish within ${seconds} s` }), seconds * 1000)),
+  );
   return Promise.race([figure, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -111,7 +131,11 @@ async function prepareRate(users: number): Promise<{ users: number; seconds: num
     plan.timeline.slotSeconds = 1;
     for (const stage of ['ssh', 'pty', 'dashboard'] as const) plan.traffic[stage].enabled = false;
     plan.thresholds = [];
-    const result = await startRun({ plan, connection: { url: sim.url, token: sim.ownerToken }, outDir: path.join(os.tmpdir(), 'coder-scaletest-bench') }).done;
+    const result = await startRun({
+      plan,
+      connection: { url: sim.url, token: sim.ownerToken },
+      outDir: path.join(os.tmpdir(), 'coder-scaletest-bench'),
+    }).done;
     const prepare = result.snapshot.stages.find((s) => s.name === 'prepare')!;
     const seconds = ((prepare.endedAt ?? 0) - (prepare.startedAt ?? 0)) / 1000;
     return { users, seconds: round(seconds), workspacesPerSecond: round(users / seconds) };
@@ -127,7 +151,15 @@ function percentile(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const targetScript = path.join(__dirname, 'target.ts');
   const { target, pid: targetPid, holds, stop } = await startTarget(targetScript);
-  const results: Record<string, unknown> = { date: new Date().toISOString(), host: os.hostname(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, smoke, reference: REFERENCE };
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    host: os.hostname(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    smoke,
+    reference: REFERENCE,
+  };
   const log = (what: string, value: unknown) => console.log(what, JSON.stringify(value));
   // The machine may be shared: the load average says how much else ran beside the bench.
   const startedAt = Date.now();
@@ -136,14 +168,33 @@ async function main(): Promise<void> {
   try {
     // CPU per 100k echoes and RSS per connection: engine vs floor, same target, same run.
     const costs: Record<string, { engine: LoadFigures; floor: LoadFigures; ratio: number; bufferPath?: LoadFigures }> = {};
-    for (const [kind, connections] of only.has('costs') ? ([['pty', 500], ['apps', 500], ['ssh', 250]] as const) : []) {
-      const options = { kind, connections: smoke ? Math.round(connections / 10) : connections, seconds: smoke ? 2 : 8, ...REFERENCE, floor: false };
+    for (const [kind, connections] of only.has('costs')
+      ? ([
+          ['pty', 500],
+          ['apps', 500],
+          ['ssh', 250],
+        ] as const)
+      : []) {
+      const options = {
+        kind,
+        connections: smoke ? Math.round(connections / 10) : connections,
+        seconds: smoke ? 2 : 8,
+        ...REFERENCE,
+        floor: false,
+      };
       const engine = await runEngine(target, options);
       const floor = await runFloor(target, { ...options, floor: true });
       // The WebSocket stages send text (sendText): beside them, the Buffer path they used before.
       const bufferPath = kind === 'ssh' ? undefined : await runEngine(target, { ...options, bufferPath: true });
       costs[kind] = { engine, floor, ratio: round(engine.cpuSecondsPer100kEchoes / floor.cpuSecondsPer100kEchoes), bufferPath };
-      log(`cost ${kind}`, { engine: engine.cpuSecondsPer100kEchoes, floor: floor.cpuSecondsPer100kEchoes, engineRssKiB: engine.rssPerConnectionKiB, floorRssKiB: floor.rssPerConnectionKiB, engineHeapKiB: engine.heapPerConnectionKiB, floorHeapKiB: floor.heapPerConnectionKiB });
+      log(`cost ${kind}`, {
+        engine: engine.cpuSecondsPer100kEchoes,
+        floor: floor.cpuSecondsPer100kEchoes,
+        engineRssKiB: engine.rssPerConnectionKiB,
+        floorRssKiB: floor.rssPerConnectionKiB,
+        engineHeapKiB: engine.heapPerConnectionKiB,
+        floorHeapKiB: floor.heapPerConnectionKiB,
+      });
     }
     results.costs = costs;
 
@@ -152,7 +203,14 @@ async function main(): Promise<void> {
     if (costs.pty) {
       // Spread is how the cost figure's engine run sent; only the lockstep run is extra.
       const spread = costs.pty.engine;
-      const lockstep = await runEngine(target, { kind: 'pty', connections: spread.connections, seconds: spread.seconds, ...REFERENCE, floor: false, lockstep: true });
+      const lockstep = await runEngine(target, {
+        kind: 'pty',
+        connections: spread.connections,
+        seconds: spread.seconds,
+        ...REFERENCE,
+        floor: false,
+        lockstep: true,
+      });
       const figures = (f: LoadFigures) => ({ sendLagP99Ms: f.sendLagP99Ms, rttP50Ms: f.rttP50Ms, rttP99Ms: f.rttP99Ms });
       results.phases = { connections: spread.connections, spread: figures(spread), lockstep: figures(lockstep) };
       log('tick phases', results.phases);
@@ -167,15 +225,32 @@ async function main(): Promise<void> {
     for (const kind of only.has('capacity') ? (['pty', 'apps', 'ssh'] as const) : []) {
       const steps = smoke ? [50] : kind === 'ssh' ? [100, 250, 500, 750, 1000, 1500] : [250, 500, 750, 1000, 1500, 2000, 3000];
       const seconds = smoke ? 1 : 5;
-      caps[kind] = { engine: await capacity(target, targetPid, kind, false, steps, seconds), floor: await capacity(target, targetPid, kind, true, steps, seconds) };
+      caps[kind] = {
+        engine: await capacity(target, targetPid, kind, false, steps, seconds),
+        floor: await capacity(target, targetPid, kind, true, steps, seconds),
+      };
       log(`capacity ${kind}`, caps[kind]);
     }
     results.capacity = caps;
 
     // Steady RSS (flat?): the engine's web terminals over a longer run.
     if (only.has('steady')) {
-      const steady = await runEngine(target, { kind: 'pty', connections: smoke ? 50 : 500, seconds: steadySeconds, ...REFERENCE, floor: false, sampleRss: true });
-      results.steadyRss = { connections: steady.connections, seconds: steadySeconds, samplesMiB: steady.rssSamplesMiB, firstMiB: steady.rssSamplesMiB[0], lastMiB: steady.rssSamplesMiB[steady.rssSamplesMiB.length - 1], maxMiB: Math.max(...steady.rssSamplesMiB) };
+      const steady = await runEngine(target, {
+        kind: 'pty',
+        connections: smoke ? 50 : 500,
+        seconds: steadySeconds,
+        ...REFERENCE,
+        floor: false,
+        sampleRss: true,
+      });
+      results.steadyRss = {
+        connections: steady.connections,
+        seconds: steadySeconds,
+        samplesMiB: steady.rssSamplesMiB,
+        firstMiB: steady.rssSamplesMiB[0],
+        lastMiB: steady.rssSamplesMiB[steady.rssSamplesMiB.length - 1],
+        maxMiB: Math.max(...steady.rssSamplesMiB),
+      };
       log('steady rss', results.steadyRss);
     }
 
@@ -190,8 +265,17 @@ async function main(): Promise<void> {
         const truth = (await holds()).sort((a, b) => a - b);
         const trueP = { p50: round(percentile(truth, 50)), p95: round(percentile(truth, 95)), p99: round(percentile(truth, 99)) };
         // The same echoes on both sides: every one of the run (the target records each hold).
-        const reported = { p50: round(figures.wholeRun!.p50, 3), p95: round(figures.wholeRun!.p95, 3), p99: round(figures.wholeRun!.p99, 3) };
-        const errorPercent = Object.fromEntries(Object.entries(reported).map(([k, v]) => [k, round(((v - trueP[k as keyof typeof trueP]) / trueP[k as keyof typeof trueP]) * 100)]));
+        const reported = {
+          p50: round(figures.wholeRun!.p50, 3),
+          p95: round(figures.wholeRun!.p95, 3),
+          p99: round(figures.wholeRun!.p99, 3),
+        };
+        const errorPercent = Object.fromEntries(
+          Object.entries(reported).map(([k, v]) => [
+            k,
+            round(((v - trueP[k as keyof typeof trueP]) / trueP[k as keyof typeof trueP]) * 100),
+          ]),
+        );
         return { echoes: figures.wholeRun!.count, trueEchoes: truth.length, reported, true: trueP, errorPercent };
       };
       results.accuracy = { connections: options.connections, ...(await against(false)), floor: await against(true) };

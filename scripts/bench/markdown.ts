@@ -10,7 +10,9 @@ function status(value: number | undefined, target: number, atLeast: boolean, uni
   const met = atLeast ? value >= target : value <= target;
   if (met) return 'met';
   const off = Math.round(Math.abs(value - target) * 100) / 100;
-  return atLeast ? `missed by ${off}${unit} (${Math.round((value / target) * 100)} % of the target)` : `missed by ${off}${unit} (${Math.round((value / target) * 10) / 10}× the limit)`;
+  return atLeast
+    ? `missed by ${off}${unit} (${Math.round((value / target) * 100)} % of the target)`
+    : `missed by ${off}${unit} (${Math.round((value / target) * 10) / 10}× the limit)`;
 }
 
 /** One step of a capacity search (scripts/bench/main.ts): the issue's criterion and what explains a miss. */
@@ -36,7 +38,8 @@ export interface CapacityStep {
 function capacityMiss(search: { tried: CapacityStep[] }): string {
   const failed = search.tried.find((step) => !step.passed);
   if (!failed) return '; no step failed';
-  const gc = failed.majorGcPerSecond === undefined ? '' : `, ${failed.majorGcPerSecond} mark-compacts/s (longest GC ${failed.longestGcMs} ms)`;
+  const gc =
+    failed.majorGcPerSecond === undefined ? '' : `, ${failed.majorGcPerSecond} mark-compacts/s (longest GC ${failed.longestGcMs} ms)`;
   return `; at ${failed.connections}: lag p99 ${failed.sendLagP99Ms} ms (median second ${failed.sendLagP99MedianSecondMs} ms), ${Math.round(failed.echoRatio * 100)} % echoed, runner ${failed.runnerCores} + target ${failed.targetCores} cores${gc}`;
 }
 
@@ -53,57 +56,85 @@ export function markdown(r: Record<string, any>, lagBudgetMs: number): string {
     '|---|---|---|---|---|',
   ];
   if (r.capacity?.idleTimerLag) {
-    rows.push(`| this machine: timer lag of an idle Node loop (10 ms timers, no traffic), p99 / max | ${r.capacity.idleTimerLag.p99Ms} / ${r.capacity.idleTimerLag.maxMs} ms | | | the noise under every lag figure |`);
+    rows.push(
+      `| this machine: timer lag of an idle Node loop (10 ms timers, no traffic), p99 / max | ${r.capacity.idleTimerLag.p99Ms} / ${r.capacity.idleTimerLag.maxMs} ms | | | the noise under every lag figure |`,
+    );
   }
   for (const kind of ['pty', 'apps', 'ssh']) {
     const cap = r.capacity?.[kind];
     const target = kind === 'ssh' ? 1000 : 2000;
     if (!cap) continue;
-    rows.push(`| ${NAMES[kind]}: conns with send lag p99 < ${lagBudgetMs} ms, 1024 B / 100 ms, 1 thread | ${cap.engine.connections} | floor ${cap.floor.connections} | ≥ ${target} per core | ${status(cap.engine.connections, target, true)}${capacityMiss(cap.engine)} |`);
-    rows.push(`| ${NAMES[kind]}: the same, per fully used core (last passing step ÷ the cores its thread used; an extrapolation) | ${cap.engine.perFullCore} | floor ${cap.floor.perFullCore} | ≥ ${target} | ${status(cap.engine.perFullCore, target, true)} |`);
+    rows.push(
+      `| ${NAMES[kind]}: conns with send lag p99 < ${lagBudgetMs} ms, 1024 B / 100 ms, 1 thread | ${cap.engine.connections} | floor ${cap.floor.connections} | ≥ ${target} per core | ${status(cap.engine.connections, target, true)}${capacityMiss(cap.engine)} |`,
+    );
+    rows.push(
+      `| ${NAMES[kind]}: the same, per fully used core (last passing step ÷ the cores its thread used; an extrapolation) | ${cap.engine.perFullCore} | floor ${cap.floor.perFullCore} | ≥ ${target} | ${status(cap.engine.perFullCore, target, true)} |`,
+    );
   }
-  const gcText = (f: { gc?: { major: number; pauseMs: number }; seconds: number }) => (f.gc ? `; ${round1(f.gc.major / f.seconds)} mark-compacts/s, GC ${round1(f.gc.pauseMs / f.seconds)} ms/s` : '');
+  const gcText = (f: { gc?: { major: number; pauseMs: number }; seconds: number }) =>
+    f.gc ? `; ${round1(f.gc.major / f.seconds)} mark-compacts/s, GC ${round1(f.gc.pauseMs / f.seconds)} ms/s` : '';
   for (const kind of ['pty', 'apps', 'ssh']) {
     const c = r.costs?.[kind];
-    if (c) rows.push(`| ${NAMES[kind]}: CPU s per 100k echoes @${c.engine.connections} | ${c.engine.cpuSecondsPer100kEchoes}${gcText(c.engine)} | floor ${c.floor.cpuSecondsPer100kEchoes}${gcText(c.floor)} (engine ${c.ratio}×) | ≤ 1.2× floor | ${status(c.ratio, 1.2, false, '×')} |`);
+    if (c)
+      rows.push(
+        `| ${NAMES[kind]}: CPU s per 100k echoes @${c.engine.connections} | ${c.engine.cpuSecondsPer100kEchoes}${gcText(c.engine)} | floor ${c.floor.cpuSecondsPer100kEchoes}${gcText(c.floor)} (engine ${c.ratio}×) | ≤ 1.2× floor | ${status(c.ratio, 1.2, false, '×')} |`,
+      );
   }
   for (const kind of ['pty', 'apps']) {
     const c = r.costs?.[kind];
     if (c?.bufferPath) {
       const b = c.bufferPath;
-      rows.push(`| ${NAMES[kind]}: send path @${c.engine.connections}: CPU s per 100k echoes, send lag p99 | text (now): ${c.engine.cpuSecondsPer100kEchoes}, ${c.engine.sendLagP99Ms} ms${gcText(c.engine)} | Buffer (before): ${b.cpuSecondsPer100kEchoes}, ${b.sendLagP99Ms} ms${gcText(b)} | | |`);
+      rows.push(
+        `| ${NAMES[kind]}: send path @${c.engine.connections}: CPU s per 100k echoes, send lag p99 | text (now): ${c.engine.cpuSecondsPer100kEchoes}, ${c.engine.sendLagP99Ms} ms${gcText(c.engine)} | Buffer (before): ${b.cpuSecondsPer100kEchoes}, ${b.sendLagP99Ms} ms${gcText(b)} | | |`,
+      );
     }
   }
   for (const kind of ['pty', 'apps', 'ssh']) {
     const c = r.costs?.[kind];
     const target = kind === 'ssh' ? undefined : 50;
-    if (c) rows.push(`| ${NAMES[kind]}: RSS (heap + buffers) per connection | ${c.engine.rssPerConnectionKiB} (${c.engine.heapPerConnectionKiB}) KiB | floor ${c.floor.rssPerConnectionKiB} (${c.floor.heapPerConnectionKiB}) KiB | ${target ? `≤ ${target} KiB` : '—'} | ${target ? status(c.engine.rssPerConnectionKiB, target, false, ' KiB') : ''} |`);
+    if (c)
+      rows.push(
+        `| ${NAMES[kind]}: RSS (heap + buffers) per connection | ${c.engine.rssPerConnectionKiB} (${c.engine.heapPerConnectionKiB}) KiB | floor ${c.floor.rssPerConnectionKiB} (${c.floor.heapPerConnectionKiB}) KiB | ${target ? `≤ ${target} KiB` : '—'} | ${target ? status(c.engine.rssPerConnectionKiB, target, false, ' KiB') : ''} |`,
+      );
   }
   if (r.phases) {
     const { spread, lockstep, connections } = r.phases;
-    rows.push(`| tick schedule at ${connections} web terminals: send lag p99, round trip p50 / p99 (ms) | phases spread: ${spread.sendLagP99Ms}, ${spread.rttP50Ms} / ${spread.rttP99Ms} | all in one phase (before): ${lockstep.sendLagP99Ms}, ${lockstep.rttP50Ms} / ${lockstep.rttP99Ms} | | |`);
+    rows.push(
+      `| tick schedule at ${connections} web terminals: send lag p99, round trip p50 / p99 (ms) | phases spread: ${spread.sendLagP99Ms}, ${spread.rttP50Ms} / ${spread.rttP99Ms} | all in one phase (before): ${lockstep.sendLagP99Ms}, ${lockstep.rttP50Ms} / ${lockstep.rttP99Ms} | | |`,
+    );
   }
   if (r.steadyRss) {
     // The first 10 s are the warm-up (buffers and pools filling); flat means no growth after it.
     const samples: number[] = r.steadyRss.samplesMiB;
     const settled = samples[Math.min(10, samples.length - 1)] ?? r.steadyRss.firstMiB;
     const growth = r.steadyRss.lastMiB - settled;
-    rows.push(`| RSS over ${r.steadyRss.seconds} s at ${r.steadyRss.connections} web terminals | first ${r.steadyRss.firstMiB} MiB, at 10 s ${settled} MiB, last ${r.steadyRss.lastMiB} MiB, max ${r.steadyRss.maxMiB} MiB | | flat after the warm-up | ${Math.abs(growth) <= settled * 0.05 ? 'met (within 5 % of the 10 s figure)' : `grew ${Math.round(growth)} MiB after the warm-up`} |`);
+    rows.push(
+      `| RSS over ${r.steadyRss.seconds} s at ${r.steadyRss.connections} web terminals | first ${r.steadyRss.firstMiB} MiB, at 10 s ${settled} MiB, last ${r.steadyRss.lastMiB} MiB, max ${r.steadyRss.maxMiB} MiB | | flat after the warm-up | ${Math.abs(growth) <= settled * 0.05 ? 'met (within 5 % of the 10 s figure)' : `grew ${Math.round(growth)} MiB after the warm-up`} |`,
+    );
   }
   if (r.accuracy) {
     const a = r.accuracy;
     const worst = Math.max(...Object.values(a.errorPercent as Record<string, number>).map(Math.abs));
     const errors = (e: Record<string, number>) => `${e.p50} / ${e.p95} / ${e.p99}`;
-    rows.push(`| accuracy at ${a.connections} conns: p50 / p95 / p99 (ms), error % vs the holds the target applied | ${a.reported.p50} / ${a.reported.p95} / ${a.reported.p99} (${errors(a.errorPercent)} %) | true ${a.true.p50} / ${a.true.p95} / ${a.true.p99}; floor ${a.floor ? `${a.floor.reported.p50} / ${a.floor.reported.p95} / ${a.floor.reported.p99} (${errors(a.floor.errorPercent)} % vs its own true ${a.floor.true.p50} / ${a.floor.true.p95} / ${a.floor.true.p99})` : 'not measured'} | within 1 % | ${status(worst, 1, false, ' %')} |`);
+    rows.push(
+      `| accuracy at ${a.connections} conns: p50 / p95 / p99 (ms), error % vs the holds the target applied | ${a.reported.p50} / ${a.reported.p95} / ${a.reported.p99} (${errors(a.errorPercent)} %) | true ${a.true.p50} / ${a.true.p95} / ${a.true.p99}; floor ${a.floor ? `${a.floor.reported.p50} / ${a.floor.reported.p95} / ${a.floor.reported.p99} (${errors(a.floor.errorPercent)} % vs its own true ${a.floor.true.p50} / ${a.floor.true.p95} / ${a.floor.true.p99})` : 'not measured'} | within 1 % | ${status(worst, 1, false, ' %')} |`,
+    );
   }
   if (r.snapshot) {
     const s = r.snapshot;
-    rows.push(`| snapshot build at 6000 connections (3 echo stages), wall ms (CPU ms) | ${s.now.msPerSnapshot} ms (${s.now.cpuMsPerSnapshot} ms), ${s.now.bytes} B | previous: one walk through the library's methods ${s.previousOneWalk.msPerSnapshot} ms (${s.previousOneWalk.cpuMsPerSnapshot} ms); the library's getters ${s.previousLibraryGetters.msPerSnapshot} ms (${s.previousLibraryGetters.cpuMsPerSnapshot} ms) | < 5 ms | ${status(s.now.msPerSnapshot, 5, false, ' ms')} |`);
+    rows.push(
+      `| snapshot build at 6000 connections (3 echo stages), wall ms (CPU ms) | ${s.now.msPerSnapshot} ms (${s.now.cpuMsPerSnapshot} ms), ${s.now.bytes} B | previous: one walk through the library's methods ${s.previousOneWalk.msPerSnapshot} ms (${s.previousOneWalk.cpuMsPerSnapshot} ms); the library's getters ${s.previousLibraryGetters.msPerSnapshot} ms (${s.previousLibraryGetters.cpuMsPerSnapshot} ms) | < 5 ms | ${status(s.now.msPerSnapshot, 5, false, ' ms')} |`,
+    );
   }
-  if (r.prepare) rows.push(`| prepare rate against the simulator (${r.prepare.users} users, in-process sim) | ${r.prepare.workspacesPerSecond} workspaces/s | | | |`);
+  if (r.prepare)
+    rows.push(
+      `| prepare rate against the simulator (${r.prepare.users} users, in-process sim) | ${r.prepare.workspacesPerSecond} workspaces/s | | | |`,
+    );
   if (r.hostLag?.skipped) rows.push(`| extension host lag during a run | not measured: ${r.hostLag.skipped} | | < 20 ms | not measured |`);
   else if (r.hostLag) {
-    rows.push(`| extension host lag p99 during a run (runner child, ${r.hostLag.connections} web terminals, ${r.hostLag.snapshots} snapshots relayed) | ${r.hostLag.lagP99Ms} ms (max ${r.hostLag.lagMaxMs} ms) | | < 20 ms | ${status(r.hostLag.lagP99Ms, 20, false, ' ms')} |`);
+    rows.push(
+      `| extension host lag p99 during a run (runner child, ${r.hostLag.connections} web terminals, ${r.hostLag.snapshots} snapshots relayed) | ${r.hostLag.lagP99Ms} ms (max ${r.hostLag.lagMaxMs} ms) | | < 20 ms | ${status(r.hostLag.lagP99Ms, 20, false, ' ms')} |`,
+    );
   }
   if (r.dashboard) {
     const d = r.dashboard;

@@ -50,7 +50,16 @@ function oneWalkThroughMethods(histogram: hdr.Histogram): LatencySummary {
     sum += walk.medianEquivalentValue(value) * count;
     while (found.length < wanted.length && running >= wanted[found.length]) found.push(walk.highestEquivalentValue(value));
   }
-  return { count: total, min: ms(histogram.minNonZeroValue), mean: ms(sum / Math.max(1, total)), p50: ms(found[0]), p90: ms(found[1]), p95: ms(found[2]), p99: ms(found[3]), max: ms(histogram.maxValue) };
+  return {
+    count: total,
+    min: ms(histogram.minNonZeroValue),
+    mean: ms(sum / Math.max(1, total)),
+    p50: ms(found[0]),
+    p90: ms(found[1]),
+    p95: ms(found[2]),
+    p99: ms(found[3]),
+    max: ms(histogram.maxValue),
+  };
 }
 
 type Summarizer = (histogram: hdr.Histogram) => LatencySummary;
@@ -62,7 +71,8 @@ function measure(iterations: number, summarizer?: Summarizer): { msPerSnapshot: 
   let spent = 0;
   let cpu = 0;
   for (let i = 0; i < iterations; i++) {
-    for (const metrics of stages) for (let v = 0; v < SAMPLES_PER_STAGE_SECOND; v++) metrics.latency.record(0.5 + ((i * 7919 + v * 104729) % 300_000) / 1000);
+    for (const metrics of stages)
+      for (let v = 0; v < SAMPLES_PER_STAGE_SECOND; v++) metrics.latency.record(0.5 + ((i * 7919 + v * 104729) % 300_000) / 1000);
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
     const snapshot = stages.map((metrics) => {

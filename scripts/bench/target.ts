@@ -11,7 +11,13 @@ const STALL_EVERY_MS = 2000;
 const STALL_MS = 200;
 
 async function main(): Promise<void> {
-  const sim = await startSimDeployment({ directSsh: true, buildDurationMs: 50, agentConnectDelayMs: 10, rateLimitPerMinute: 1e9, ptyBackend: (process.env.BENCH_PTY_BACKEND as 'screen' | undefined) ?? 'buffered' });
+  const sim = await startSimDeployment({
+    directSsh: true,
+    buildDurationMs: 50,
+    agentConnectDelayMs: 10,
+    rateLimitPerMinute: 1e9,
+    ptyBackend: (process.env.BENCH_PTY_BACKEND as 'screen' | undefined) ?? 'buffered',
+  });
   const owner = new CoderClient({ url: sim.url, token: sim.ownerToken });
   const [template] = await owner.templates(sim.organizationId);
   const created = await owner.createWorkspace(sim.organizationId, 'me', { template_id: template.id, name: 'bench' });

@@ -114,9 +114,17 @@ export function stringOption(values: OptionValues, name: string): string | undef
 }
 
 /** A whole-number option within [min, max], or `fallback` when it was not given. */
-export function wholeNumberOption(command: string, name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+export function wholeNumberOption(
+  command: string,
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`, command);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`, command);
   return value;
 }

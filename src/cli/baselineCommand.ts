@@ -3,14 +3,26 @@
 // compare with (docs/baselines.md). Baselines live in `<out>/baselines/<plan>.json`.
 import * as fs from 'fs';
 import * as path from 'path';
-import { baselineFile, clearBaseline, listBaselines, lookupBaseline, markBaseline, readBaseline, type BaselineRecord } from '../engine/baseline/store';
+import {
+  baselineFile,
+  clearBaseline,
+  listBaselines,
+  lookupBaseline,
+  markBaseline,
+  readBaseline,
+  type BaselineRecord,
+} from '../engine/baseline/store';
 import type { Plan } from '../engine/plan';
 import type { RunResult } from '../engine/outcome';
 import { readReport } from '../engine/reportFile';
 import { parseCommandArgs, stringOption, UsageError, type CommandSpec, type OptionSpec } from './args';
 import type { Output } from './progress';
 
-const OUT_OPTION: OptionSpec = { flags: '--out <DIR>', help: 'the results directory holding the reports and baselines/ (default: scaletest-results)', expects: 'the results directory' };
+const OUT_OPTION: OptionSpec = {
+  flags: '--out <DIR>',
+  help: 'the results directory holding the reports and baselines/ (default: scaletest-results)',
+  expects: 'the results directory',
+};
 
 export const BASELINE_COMMAND: CommandSpec = {
   name: 'baseline',
@@ -26,7 +38,10 @@ See docs/baselines.md.`,
   options: [OUT_OPTION, { flags: '--json', help: 'show: print the baseline(s) as JSON (without histograms)' }],
 };
 
-export const MARK_BASELINE_OPTION: OptionSpec = { flags: '--mark-baseline', help: "when the run passes, mark it as the plan's baseline (see `baseline --help`)" };
+export const MARK_BASELINE_OPTION: OptionSpec = {
+  flags: '--mark-baseline',
+  help: "when the run passes, mark it as the plan's baseline (see `baseline --help`)",
+};
 
 interface Io {
   stdout: Output;
@@ -47,11 +62,16 @@ export function runBaselineCommand(args: string[], io: Io, readPlan: (file: stri
       if (!target) throw new UsageError('baseline clear needs PLAN: a plan file or a plan name', 'baseline');
       const planName = planNameOf(target, readPlan);
       const runId = clearBaseline(out, planName);
-      io.stdout.write(runId ? `cleared the baseline of "${planName}" (run ${runId})\n` : `"${planName}" has no baseline in ${out}; nothing to clear\n`);
+      io.stdout.write(
+        runId ? `cleared the baseline of "${planName}" (run ${runId})\n` : `"${planName}" has no baseline in ${out}; nothing to clear\n`,
+      );
       return 0;
     }
     default:
-      throw new UsageError(`expected "baseline set RUN", "baseline show [PLAN]" or "baseline clear PLAN", got "baseline ${action ?? ''}"`, 'baseline');
+      throw new UsageError(
+        `expected "baseline set RUN", "baseline show [PLAN]" or "baseline clear PLAN", got "baseline ${action ?? ''}"`,
+        'baseline',
+      );
   }
 }
 
@@ -59,7 +79,11 @@ export function runBaselineCommand(args: string[], io: Io, readPlan: (file: stri
 function reportDirOf(run: string, out: string): string {
   const candidates = [run.endsWith('.json') ? path.dirname(run) : run, path.join(out, run)];
   const found = candidates.find((dir) => fs.existsSync(path.join(dir, 'report.json')));
-  if (!found) throw new UsageError(`no report for "${run}": give a run's report directory, its report.json, or a run id with a report under ${out} (--out)`, 'baseline');
+  if (!found)
+    throw new UsageError(
+      `no report for "${run}": give a run's report directory, its report.json, or a run id with a report under ${out} (--out)`,
+      'baseline',
+    );
   return found;
 }
 
@@ -67,7 +91,8 @@ function setBaseline(run: string | undefined, out: string, io: Io): number {
   if (!run) throw new UsageError('baseline set needs RUN: a report directory, a report.json or a run id', 'baseline');
   const { record, file, replaced } = markBaseline(reportDirOf(run, out), out);
   io.stdout.write(`${describeMark(record, file)}${replaced ? ` (replaces run ${replaced})` : ''}\n`);
-  if (record.verdict !== 'pass') io.stderr.write(`note: run ${record.runId} did not pass (verdict ${record.verdict}); later runs are compared with a failed run\n`);
+  if (record.verdict !== 'pass')
+    io.stderr.write(`note: run ${record.runId} did not pass (verdict ${record.verdict}); later runs are compared with a failed run\n`);
   return 0;
 }
 
@@ -84,7 +109,12 @@ function showBaseline(target: string | undefined, out: string, json: boolean, io
     const all = listBaselines(out);
     if (json) io.stdout.write(`${JSON.stringify(all.map(strip), null, 2)}\n`);
     else if (all.length === 0) io.stdout.write(`no baselines in ${path.join(out, 'baselines')}\n`);
-    else io.stdout.write(all.map((record) => `${record.planName}: run ${record.runId} (${record.verdict}, ${new Date(record.startedAt).toISOString()})`).join('\n') + '\n');
+    else
+      io.stdout.write(
+        all
+          .map((record) => `${record.planName}: run ${record.runId} (${record.verdict}, ${new Date(record.startedAt).toISOString()})`)
+          .join('\n') + '\n',
+      );
     return 0;
   }
   const isPlanFile = target.endsWith('.json') && fs.existsSync(target);
@@ -92,13 +122,22 @@ function showBaseline(target: string | undefined, out: string, json: boolean, io
   const planName = plan?.name ?? target;
   const record = readBaseline(out, planName);
   if (!record) {
-    io.stderr.write(`"${planName}" has no baseline (${baselineFile(out, planName)} does not exist); mark one with: coder-scaletest baseline set RUN --out ${out}\n`);
+    io.stderr.write(
+      `"${planName}" has no baseline (${baselineFile(out, planName)} does not exist); mark one with: coder-scaletest baseline set RUN --out ${out}\n`,
+    );
     return 1;
   }
   const lookup = plan ? lookupBaseline(out, plan) : undefined;
-  const fit = !lookup ? '' : lookup.kind === 'stale' ? `; the plan changed since (${lookup.differences.join(', ')}): its baseline thresholds are not applied` : '; the plan is unchanged since';
+  const fit = !lookup
+    ? ''
+    : lookup.kind === 'stale'
+      ? `; the plan changed since (${lookup.differences.join(', ')}): its baseline thresholds are not applied`
+      : '; the plan is unchanged since';
   if (json) io.stdout.write(`${JSON.stringify({ ...strip(record), planChanged: lookup?.kind === 'stale' }, null, 2)}\n`);
-  else io.stdout.write(`"${planName}": baseline run ${record.runId} (${record.verdict}) of ${new Date(record.startedAt).toISOString()}, marked ${new Date(record.markedAt).toISOString()}, from ${record.reportDir}${fit}\n`);
+  else
+    io.stdout.write(
+      `"${planName}": baseline run ${record.runId} (${record.verdict}) of ${new Date(record.startedAt).toISOString()}, marked ${new Date(record.markedAt).toISOString()}, from ${record.reportDir}${fit}\n`,
+    );
   return 0;
 }
 
@@ -106,7 +145,9 @@ function showBaseline(target: string | undefined, out: string, json: boolean, io
 export function markAfterRun(result: RunResult, out: string, io: Io): void {
   const { snapshot } = result;
   if (snapshot.status !== 'finished' || result.verdict !== 'pass') {
-    io.stderr.write(`not marked as the baseline: run ${snapshot.runId} ${snapshot.status !== 'finished' ? `did not finish (${snapshot.status})` : 'failed'}; the baseline stays as it was\n`);
+    io.stderr.write(
+      `not marked as the baseline: run ${snapshot.runId} ${snapshot.status !== 'finished' ? `did not finish (${snapshot.status})` : 'failed'}; the baseline stays as it was\n`,
+    );
     return;
   }
   try {
@@ -129,7 +170,16 @@ export function baselineSummaryLine(reportDir: string): string | undefined {
   const group = (change: string) => section.comparison.stages.filter((stage) => stage.change === change);
   const parts = (['worse', 'better', 'same'] as const)
     .filter((change) => group(change).length > 0)
-    .map((change) => `${change}: ${group(change).map((stage) => (change === 'same' ? stage.title : `${stage.title} (${stage.comparison!.explanation.replace(/^\w+: /, '').replace(/; KS.*$/, '')})`)).join(', ')}`);
+    .map(
+      (change) =>
+        `${change}: ${group(change)
+          .map((stage) =>
+            change === 'same'
+              ? stage.title
+              : `${stage.title} (${stage.comparison!.explanation.replace(/^\w+: /, '').replace(/; KS.*$/, '')})`,
+          )
+          .join(', ')}`,
+    );
   const stale = section.planMatches ? '' : ` (the plan changed since: ${section.differences.join(', ')})`;
   return `against the baseline (run ${section.runId})${stale}: ${parts.join('; ') || 'no stage to compare'}\n`;
 }

@@ -18,7 +18,11 @@ const connectionOptions = (urlDefault: string): OptionSpec[] => [
   { flags: '--insecure', help: 'skip TLS certificate verification' },
 ];
 
-const out: OptionSpec = { flags: '--out <DIR>', help: "where the run's report directory goes (default: scaletest-results)", expects: 'a directory for the reports' };
+const out: OptionSpec = {
+  flags: '--out <DIR>',
+  help: "where the run's report directory goes (default: scaletest-results)",
+  expects: 'a directory for the reports',
+};
 const ndjson: OptionSpec = { flags: '--ndjson', help: 'write one JSON snapshot per line on stdout (logs go to stderr)' };
 const chromium: OptionSpec = {
   flags: '--chromium <PATH>',
@@ -47,13 +51,23 @@ export const COMMANDS: Record<string, CommandSpec> = {
       out,
       ndjson,
       chromium,
-      { flags: '--coder-binary <PATH>', help: 'the coder CLI for SSH (default: downloaded from the deployment)', expects: 'the path of a coder CLI binary' },
+      {
+        flags: '--coder-binary <PATH>',
+        help: 'the coder CLI for SSH (default: downloaded from the deployment)',
+        expects: 'the path of a coder CLI binary',
+      },
       MARK_BASELINE_OPTION,
       workers,
       ...SHARD_RUN_OPTIONS,
     ],
   },
-  validate: { name: 'validate', summary: 'check a plan file', usage: 'PLAN', description: 'Checks a plan file and prints what it would run; exit 2 names each invalid field.', options: [] },
+  validate: {
+    name: 'validate',
+    summary: 'check a plan file',
+    usage: 'PLAN',
+    description: 'Checks a plan file and prints what it would run; exit 2 names each invalid field.',
+    options: [],
+  },
   init: {
     name: 'init',
     summary: 'write the default plan',
@@ -71,7 +85,11 @@ Without --run-id, lists the runs that still have users on the deployment.
 The first stop signal (Ctrl-C, SIGTERM, SIGHUP) starts no new deletions, lets those under way
 finish and lists what is left (exit 130); a second stops waiting; a third exits at once.`,
     options: [
-      { flags: '--run-id <ID>', help: "the id printed when the run started (also its report directory's name)", expects: 'the id printed when the run started' },
+      {
+        flags: '--run-id <ID>',
+        help: "the id printed when the run started (also its report directory's name)",
+        expects: 'the id printed when the run started',
+      },
       ...connectionOptions('CODER_URL'),
       { flags: '--concurrency <N>', help: 'parallel deletions (default: 10)', expects: 'a whole number of parallel deletions' },
     ],
@@ -83,7 +101,11 @@ finish and lists what is left (exit 130); a second stops waiting; a third exits 
     description: 'Starts the embedded simulated Coder deployment and runs the reference plan, scaled down, against it.',
     options: [
       { flags: '--users <N>', help: 'users (and workspaces), 1 to 200 (default: 20)', expects: 'a whole number of users from 1 to 200' },
-      { flags: '--slot-seconds <S>', help: 'length of a timeline slot, 1 to 600 (default: 8)', expects: 'seconds per timeline slot, from 1 to 600' },
+      {
+        flags: '--slot-seconds <S>',
+        help: 'length of a timeline slot, 1 to 600 (default: 8)',
+        expects: 'seconds per timeline slot, from 1 to 600',
+      },
       out,
       ndjson,
       { flags: '--no-dashboard', help: 'skip the dashboard (Chromium) stage' },

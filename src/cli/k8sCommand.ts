@@ -20,15 +20,47 @@ export const K8S_COMMAND: CommandSpec = {
   description: `run creates the objects of a sharded run (an Indexed Job, one pod per shard; a ConfigMap with the plan; a ServiceAccount with no rights) in the kubeconfig's cluster, follows every pod's log and merges the shards into one live view, one verdict and one report, with the exit codes of a local run; on Ctrl-C, a failure or a lost pod it deletes the Job and cleans up every shard's users. render prints the same objects as YAML documents, for kubectl apply -f -. The pods read the owner's session token from a Secret you create first; it is never written into the objects. k8s run itself also needs the token (CODER_SESSION_TOKEN or --token-file) to clean up after a lost shard. contexts prints the kubeconfig's contexts as JSON. See docs/kubernetes.md.`,
   options: [
     { flags: '--shards <N>', help: 'shards (pods), 1 to 1000', expects: 'a whole number of shards from 1 to 1000' },
-    { flags: '--image <IMAGE>', help: 'the runner image (see the Dockerfile)', expects: 'a container image reference, e.g. ghcr.io/acme/coder-scaletest:0.1.0' },
+    {
+      flags: '--image <IMAGE>',
+      help: 'the runner image (see the Dockerfile)',
+      expects: 'a container image reference, e.g. ghcr.io/acme/coder-scaletest:0.1.0',
+    },
     { flags: '--namespace <NS>', help: "the namespace (default: the context's, then default)", expects: 'a Kubernetes namespace name' },
-    { flags: '--url <URL>', help: "the deployment as the pods reach it (default: CODER_URL, then the plan's deployment.url)", expects: 'the deployment URL' },
-    { flags: '--token-secret <NAME[:KEY]>', help: 'the Secret holding the owner session token (default: coder-scaletest-token:token)', expects: 'a Secret name, optionally :key' },
-    { flags: '--run-id <ID>', help: 'the run id (default: a new one)', expects: 'a run id: 4-12 lowercase letters or digits, starting with a letter' },
-    { flags: '--start-delay <S>', help: 'seconds from now to the agreed traffic start (default: render 300, run 90: time to pull the image and prepare)', expects: 'seconds, 1 to 86400' },
-    { flags: '--context <NAME>', help: "run: the kubeconfig context (default: its current context)", expects: 'a context name of the kubeconfig' },
-    { flags: '--kubeconfig <FILE>', help: 'run, contexts: the kubeconfig file (default: KUBECONFIG, then ~/.kube/config)', expects: 'a kubeconfig file' },
-    { flags: '--token-file <FILE>', help: "run: a file with the owner's session token, for the coordinator's cleanup (or CODER_SESSION_TOKEN)", expects: 'a file holding one session token' },
+    {
+      flags: '--url <URL>',
+      help: "the deployment as the pods reach it (default: CODER_URL, then the plan's deployment.url)",
+      expects: 'the deployment URL',
+    },
+    {
+      flags: '--token-secret <NAME[:KEY]>',
+      help: 'the Secret holding the owner session token (default: coder-scaletest-token:token)',
+      expects: 'a Secret name, optionally :key',
+    },
+    {
+      flags: '--run-id <ID>',
+      help: 'the run id (default: a new one)',
+      expects: 'a run id: 4-12 lowercase letters or digits, starting with a letter',
+    },
+    {
+      flags: '--start-delay <S>',
+      help: 'seconds from now to the agreed traffic start (default: render 300, run 90: time to pull the image and prepare)',
+      expects: 'seconds, 1 to 86400',
+    },
+    {
+      flags: '--context <NAME>',
+      help: 'run: the kubeconfig context (default: its current context)',
+      expects: 'a context name of the kubeconfig',
+    },
+    {
+      flags: '--kubeconfig <FILE>',
+      help: 'run, contexts: the kubeconfig file (default: KUBECONFIG, then ~/.kube/config)',
+      expects: 'a kubeconfig file',
+    },
+    {
+      flags: '--token-file <FILE>',
+      help: "run: a file with the owner's session token, for the coordinator's cleanup (or CODER_SESSION_TOKEN)",
+      expects: 'a file holding one session token',
+    },
     { flags: '--out <DIR>', help: 'run: where the merged reports go (default: scaletest-results)', expects: 'a directory' },
     { flags: '--ndjson', help: 'run: one merged snapshot per second as JSON lines' },
     { flags: '--ca-file <PEM>', help: "run: extra CA for the coordinator's connection to the deployment", expects: 'a PEM file' },
@@ -75,7 +107,8 @@ export async function runK8sCommand(args: string[], io: K8sIo, helpers: K8sComma
 /** What render and run share: shards, image, namespace, run id, the token's Secret. */
 function common(values: OptionValues, plan: Plan) {
   // Each step of a search is judged on all users at once; shards would each judge a share.
-  if (plan.search) throw new UsageError('a capacity search (search in the plan) runs in one runner, not as shards: use `run PLAN` without k8s', 'k8s');
+  if (plan.search)
+    throw new UsageError('a capacity search (search in the plan) runs in one runner, not as shards: use `run PLAN` without k8s', 'k8s');
   const shards = wholeNumberOption('k8s', 'shards', stringOption(values, 'shards'), NaN, 1, 1000);
   if (Number.isNaN(shards)) throw new UsageError('--shards N is required: how many shards (pods) to run', 'k8s');
   const image = stringOption(values, 'image');
@@ -100,7 +133,9 @@ function render(values: OptionValues, plan: Plan, io: K8sIo): number {
   const url = stringOption(values, 'url') ?? io.env.CODER_URL ?? plan.deployment.url;
   if (!url) throw new UsageError('no deployment URL: pass --url, set CODER_URL, or set deployment.url in the plan', 'k8s');
   const startDelayS = wholeNumberOption('k8s', 'start-delay', stringOption(values, 'start-delay'), 300, 1, 86_400);
-  io.stdout.write(manifestsText(renderManifests({ plan, shards, image, namespace, runId, url, startAt: Date.now() + startDelayS * 1000, tokenSecret })));
+  io.stdout.write(
+    manifestsText(renderManifests({ plan, shards, image, namespace, runId, url, startAt: Date.now() + startDelayS * 1000, tokenSecret })),
+  );
   return 0;
 }
 

@@ -90,7 +90,9 @@ function readPlan(file: string | undefined): Plan {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read plan ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new UsageError(
+      `cannot read plan ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
   return parsePlanText(text, file);
 }
@@ -98,7 +100,8 @@ function readPlan(file: string | undefined): Plan {
 function connectionFrom(values: OptionValues, env: NodeJS.ProcessEnv, stderr: Output, plan?: Plan): DeploymentConnection {
   const given = stringOption(values, 'url') ?? env.CODER_URL ?? plan?.deployment.url;
   if (!given) throw new UsageError('no deployment URL: pass --url, set CODER_URL, or set deployment.url in the plan');
-  if (!/^https?:\/\//.test(given)) throw new UsageError(`the deployment URL must start with http:// or https://, got "${redactUrl(given)}"`);
+  if (!/^https?:\/\//.test(given))
+    throw new UsageError(`the deployment URL must start with http:// or https://, got "${redactUrl(given)}"`);
   const url = withoutCredentials(given, stderr);
   const token = stringOption(values, 'token') ?? tokenFromFile(stringOption(values, 'token-file')) ?? env.CODER_SESSION_TOKEN;
   if (!token) throw new UsageError("no session token: pass --token or set CODER_SESSION_TOKEN to a Coder owner's token");
@@ -107,7 +110,9 @@ function connectionFrom(values: OptionValues, env: NodeJS.ProcessEnv, stderr: Ou
     try {
       fs.accessSync(caFile, fs.constants.R_OK);
     } catch {
-      throw new UsageError(`--ca-file ${caFile}: no such readable file; pass the PEM file of the CA that signed the deployment's certificate`);
+      throw new UsageError(
+        `--ca-file ${caFile}: no such readable file; pass the PEM file of the CA that signed the deployment's certificate`,
+      );
     }
   }
   const insecure = values.insecure === true;
@@ -157,7 +162,9 @@ function checkOutDir(out: string): void {
     fs.mkdirSync(out, { recursive: true });
     fs.accessSync(out, fs.constants.W_OK);
   } catch (error) {
-    throw new UsageError(`--out ${out}: cannot write reports there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pick a writable directory`);
+    throw new UsageError(
+      `--out ${out}: cannot write reports there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pick a writable directory`,
+    );
   }
 }
 
@@ -212,7 +219,9 @@ async function execute(plan: Plan, connection: DeploymentConnection, options: Ex
     const result = await handle.done;
     view.finish();
     if (result.exitCode === EXIT.access) {
-      io.stderr.write(`error: ${accessProblemText(result.snapshot.reason ?? '', result.access)}\nNo users, workspaces or traffic were created.\n`);
+      io.stderr.write(
+        `error: ${accessProblemText(result.snapshot.reason ?? '', result.access)}\nNo users, workspaces or traffic were created.\n`,
+      );
     } else {
       (options.ndjson ? io.stderr : io.stdout).write(renderSummary(result, Boolean(io.stdout.isTTY) && !options.ndjson));
     }
@@ -232,10 +241,12 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
   const out = stringOption(values, 'out') ?? 'scaletest-results';
   checkOutDir(out);
   checkChromium(plan, stringOption(values, 'chromium'));
-  if (isShardedRun(values) && plan.search) throw new UsageError('a capacity search (search in the plan) runs in one runner: drop --shards / --shard', 'run');
+  if (isShardedRun(values) && plan.search)
+    throw new UsageError('a capacity search (search in the plan) runs in one runner: drop --shards / --shard', 'run');
   applyWorkersOption(plan, values, 'run');
   if (isShardedRun(values)) {
-    if (values['mark-baseline'] === true) throw new UsageError('--mark-baseline is not available for a sharded run yet: mark a run with `baseline set` instead', 'run');
+    if (values['mark-baseline'] === true)
+      throw new UsageError('--mark-baseline is not available for a sharded run yet: mark a run with `baseline set` instead', 'run');
     return runShardedCommand({ plan, planFile: positionals[0]!, connection, out, values, io });
   }
   const result = await execute(
@@ -282,7 +293,9 @@ async function cleanupCommand(args: string[], io: CliIo): Promise<number> {
       const listing = [...runs].map(([id, users]) => `  ${id}  (${users} user${users === 1 ? '' : 's'})`).join('\n');
       io.stderr.write(
         `error: missing --run-id: the id printed when the run started (also the name of its report directory).\n` +
-          (runs.size ? `Runs with scale-test users on ${connection.url}:\n${listing}\n` : `No scale-test users are left on ${connection.url}.\n`),
+          (runs.size
+            ? `Runs with scale-test users on ${connection.url}:\n${listing}\n`
+            : `No scale-test users are left on ${connection.url}.\n`),
       );
       return EXIT.usage;
     }
@@ -306,7 +319,9 @@ async function cleanupCommand(args: string[], io: CliIo): Promise<number> {
     const interrupted = interrupts.stop.aborted;
     io.stdout.write(
       `run ${runId}: deleted ${outcome.deletedWorkspaces} workspace(s) and ${outcome.deletedUsers} user(s)` +
-        (outcome.leftovers.length ? `; ${interrupted ? 'interrupted, left behind' : 'could not delete'}: ${outcome.leftovers.join(', ')}` : '') +
+        (outcome.leftovers.length
+          ? `; ${interrupted ? 'interrupted, left behind' : 'could not delete'}: ${outcome.leftovers.join(', ')}`
+          : '') +
         (outcome.refused.length ? `; not touched (not this run's): ${outcome.refused.length}, see the warnings above` : '') +
         '\n',
     );
@@ -325,7 +340,8 @@ async function demoCommand(args: string[], io: CliIo): Promise<number> {
   const users = wholeNumberOption('demo', 'users', stringOption(values, 'users'), 20, 1, 200);
   const slotText = stringOption(values, 'slot-seconds');
   const slotSeconds = Number(slotText ?? 8);
-  if (!(slotSeconds >= 1 && slotSeconds <= 600)) throw new UsageError(`--slot-seconds must be a number from 1 to 600, got "${slotText}"`, 'demo');
+  if (!(slotSeconds >= 1 && slotSeconds <= 600))
+    throw new UsageError(`--slot-seconds must be a number from 1 to 600, got "${slotText}"`, 'demo');
   const out = stringOption(values, 'out') ?? 'scaletest-results';
   checkOutDir(out);
   const ndjson = values.ndjson === true;

@@ -24,7 +24,8 @@ export function cleanupCommandText(runId: string): string {
 
 /** An event as the CLI shows it: leftovers come with the command that removes them. */
 export function cliEvent(event: RunEvent, runId: string): RunEvent {
-  if (event.code === 'resources-kept') return { ...event, message: `${event.message}; remove them later with: ${cleanupCommandText(runId)}` };
+  if (event.code === 'resources-kept')
+    return { ...event, message: `${event.message}; remove them later with: ${cleanupCommandText(runId)}` };
   if (event.code === 'resources-left') return { ...event, message: `${event.message}; retry with: ${cleanupCommandText(runId)}` };
   return event;
 }

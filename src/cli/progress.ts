@@ -63,8 +63,17 @@ export function renderTable(snapshot: RunSnapshot, useColor: boolean): string[] 
   const lines = [
     c.bold(`run ${snapshot.runId}`) + `  ${snapshot.planName}  ${snapshot.status}  ${elapsed}s${slot}`,
     c.dim(
-      pad('stage', 15) + pad('state', 9) + padLeft('conns', 9) + padLeft('done/sent', 13) + padLeft('p50 ms', 8) + padLeft('p95 ms', 8) +
-        padLeft('p99 ms', 8) + padLeft('disc', 6) + padLeft('mism', 6) + padLeft('err', 6) + '  verdict',
+      pad('stage', 15) +
+        pad('state', 9) +
+        padLeft('conns', 9) +
+        padLeft('done/sent', 13) +
+        padLeft('p50 ms', 8) +
+        padLeft('p95 ms', 8) +
+        padLeft('p99 ms', 8) +
+        padLeft('disc', 6) +
+        padLeft('mism', 6) +
+        padLeft('err', 6) +
+        '  verdict',
     ),
     ...snapshot.stages.map((stage) => stageLine(stage, c)),
   ];
@@ -91,7 +100,8 @@ export function renderTable(snapshot: RunSnapshot, useColor: boolean): string[] 
   lines.push(
     `thresholds: ${c.green(`${counts.pass} pass`)}, ${counts.fail ? c.red(`${counts.fail} fail`) : '0 fail'}, ${counts.pending} pending, ${counts.skipped} skipped`,
   );
-  for (const t of snapshot.thresholds.filter((t) => t.verdict === 'fail')) lines.push(c.red(`  ✗ ${t.expression}: observed ${t.observedText}`));
+  for (const t of snapshot.thresholds.filter((t) => t.verdict === 'fail'))
+    lines.push(c.red(`  ✗ ${t.expression}: observed ${t.observedText}`));
   return lines;
 }
 

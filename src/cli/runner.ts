@@ -38,7 +38,10 @@ export function runRunnerMode(): void {
     const message = asRunnerMessage<HostToRunner>(raw);
     if (!message) {
       const version = (raw as { v?: unknown } | null)?.v;
-      void send({ type: 'failed', message: `runner protocol mismatch: expected version ${RUNNER_PROTOCOL_VERSION}, got ${String(version)}` }).then(() => finish(2));
+      void send({
+        type: 'failed',
+        message: `runner protocol mismatch: expected version ${RUNNER_PROTOCOL_VERSION}, got ${String(version)}`,
+      }).then(() => finish(2));
       return;
     }
     switch (message.type) {

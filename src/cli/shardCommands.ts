@@ -18,17 +18,37 @@ import { watchInterrupts } from './interrupts';
 import { ProgressView, type Output } from './progress';
 
 export const SHARD_RUN_OPTIONS: OptionSpec[] = [
-  { flags: '--shard <I/N>', help: 'run as shard I of N: only users i with i mod N = I; writes shard messages (docs/shard-message.md)', expects: 'I/N, e.g. 0/3' },
-  { flags: '--run-id <ID>', help: 'with --shard: the run id all shards share (with --shards: default a new one)', expects: 'a run id: 4-12 lowercase letters or digits, starting with a letter' },
-  { flags: '--start-at <MS>', help: 'with --shard: epoch milliseconds of traffic T0, agreed by every shard (default: when prepare ends)', expects: 'epoch milliseconds' },
+  {
+    flags: '--shard <I/N>',
+    help: 'run as shard I of N: only users i with i mod N = I; writes shard messages (docs/shard-message.md)',
+    expects: 'I/N, e.g. 0/3',
+  },
+  {
+    flags: '--run-id <ID>',
+    help: 'with --shard: the run id all shards share (with --shards: default a new one)',
+    expects: 'a run id: 4-12 lowercase letters or digits, starting with a letter',
+  },
+  {
+    flags: '--start-at <MS>',
+    help: 'with --shard: epoch milliseconds of traffic T0, agreed by every shard (default: when prepare ends)',
+    expects: 'epoch milliseconds',
+  },
   { flags: '--shard-output <FORMAT>', help: 'with --shard: ndjson (the default; one shard message per line on stdout)', expects: 'ndjson' },
-  { flags: '--shards <N>', help: 'with --local: run N shard processes on this machine and merge them into one run', expects: 'a whole number of shards from 1 to 64' },
+  {
+    flags: '--shards <N>',
+    help: 'with --local: run N shard processes on this machine and merge them into one run',
+    expects: 'a whole number of shards from 1 to 64',
+  },
   { flags: '--local', help: 'with --shards: the shards are processes on this machine' },
   {
     flags: '--stdin',
     help: 'with --shards and --run-id: merge shard messages read from stdin (e.g. kubectl logs -f of the pods); other lines are skipped',
   },
-  { flags: '--start-delay <S>', help: 'with --shards: seconds from launch to the agreed traffic start, time for every shard to prepare (default: 20)', expects: 'seconds, 1 to 3600' },
+  {
+    flags: '--start-delay <S>',
+    help: 'with --shards: seconds from launch to the agreed traffic start, time for every shard to prepare (default: 20)',
+    expects: 'seconds, 1 to 3600',
+  },
 ];
 
 export interface ShardRunContext {
@@ -47,20 +67,26 @@ export function isShardedRun(values: OptionValues): boolean {
 
 export async function runShardedCommand(context: ShardRunContext): Promise<number> {
   const { values } = context;
-  if (values.shard !== undefined && values.shards !== undefined) throw new UsageError('--shard (be one shard) and --shards (coordinate N shards) exclude each other', 'run');
+  if (values.shard !== undefined && values.shards !== undefined)
+    throw new UsageError('--shard (be one shard) and --shards (coordinate N shards) exclude each other', 'run');
   if (values.shard !== undefined) return runOneShard(context);
   if (values.local !== true && values.stdin !== true) {
-    throw new UsageError('--shards N needs --local (shard processes on this machine) or --stdin (merge the messages of shards running elsewhere)', 'run');
+    throw new UsageError(
+      '--shards N needs --local (shard processes on this machine) or --stdin (merge the messages of shards running elsewhere)',
+      'run',
+    );
   }
   if (values.shards === undefined) throw new UsageError(`--${values.local === true ? 'local' : 'stdin'} needs --shards N`, 'run');
-  if (values.stdin === true && stringOption(values, 'run-id') === undefined) throw new UsageError('--stdin needs --run-id: the run id the shards were started with', 'run');
+  if (values.stdin === true && stringOption(values, 'run-id') === undefined)
+    throw new UsageError('--stdin needs --run-id: the run id the shards were started with', 'run');
   return coordinateShards(context);
 }
 
 function parseStartAt(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const ms = Number(text);
-  if (!Number.isFinite(ms) || ms < 1e12) throw new UsageError(`--start-at ${text}: expected epoch milliseconds (e.g. ${Date.now() + 60_000})`, 'run');
+  if (!Number.isFinite(ms) || ms < 1e12)
+    throw new UsageError(`--start-at ${text}: expected epoch milliseconds (e.g. ${Date.now() + 60_000})`, 'run');
   return ms;
 }
 
@@ -83,7 +109,15 @@ async function runOneShard({ plan, connection, out, values, io }: ShardRunContex
   const startAt = parseStartAt(stringOption(values, 'start-at'));
   const reporter = new ShardReporter(runId, shard);
   const pending: ShardEventLine[] = [];
-  const interrupts = watchInterrupts(io.stderr, { stop: `shard ${shard.index}/${shard.count}: stopping traffic and cleaning up its users`, hurry: 'no more waiting for cleanup', cleanupCommand: () => `coder-scaletest cleanup --run-id ${runId}` }, io.signal);
+  const interrupts = watchInterrupts(
+    io.stderr,
+    {
+      stop: `shard ${shard.index}/${shard.count}: stopping traffic and cleaning up its users`,
+      hurry: 'no more waiting for cleanup',
+      cleanupCommand: () => `coder-scaletest cleanup --run-id ${runId}`,
+    },
+    io.signal,
+  );
   try {
     const handle = startRun({
       plan: shardPlan(plan),
@@ -151,16 +185,38 @@ async function coordinateShards({ plan, planFile, connection, out, values, io }:
   const source = fromStdin
     ? streamSource(io.stdin ?? process.stdin, merger, count, io.stderr)
     : localSource({ planFile, connection, values, io, merger, count, runId, startAt, reportDir });
-  return runCoordinatorView({ plan, connection, runId, count, reportDir, merger, source, stopEndsWait: fromStdin, ndjson: values.ndjson === true, io });
+  return runCoordinatorView({
+    plan,
+    connection,
+    runId,
+    count,
+    reportDir,
+    merger,
+    source,
+    stopEndsWait: fromStdin,
+    ndjson: values.ndjson === true,
+    io,
+  });
 }
 
 /** The coordinator with the CLI's face: live table or NDJSON, signals, the summary; returns the exit code. */
 export async function runCoordinatorView(
-  options: Omit<CoordinatorOptions, 'stop' | 'hurry' | 'onSnapshot' | 'log'> & { ndjson: boolean; io: Pick<ShardRunContext['io'], 'stdout' | 'stderr' | 'signal'> },
+  options: Omit<CoordinatorOptions, 'stop' | 'hurry' | 'onSnapshot' | 'log'> & {
+    ndjson: boolean;
+    io: Pick<ShardRunContext['io'], 'stdout' | 'stderr' | 'signal'>;
+  },
 ): Promise<number> {
   const { io, runId, count } = options;
   const view = new ProgressView(io.stdout, io.stderr, options.ndjson);
-  const interrupts = watchInterrupts(io.stderr, { stop: 'stopping every shard (each cleans up its users)', hurry: 'shards: no more waiting for cleanup', cleanupCommand: () => `coder-scaletest cleanup --run-id ${runId}` }, io.signal);
+  const interrupts = watchInterrupts(
+    io.stderr,
+    {
+      stop: 'stopping every shard (each cleans up its users)',
+      hurry: 'shards: no more waiting for cleanup',
+      cleanupCommand: () => `coder-scaletest cleanup --run-id ${runId}`,
+    },
+    io.signal,
+  );
   let outcome: MergedOutcome;
   try {
     outcome = await coordinate({
@@ -224,10 +280,28 @@ function localSource(options: {
     return value === undefined ? [] : [`--${name}`, value];
   });
   const shards: LocalShard[] = Array.from({ length: count }, (_, index) => {
-    const args = ['run', planFile, '--shard', `${index}/${count}`, '--run-id', runId, '--start-at', String(startAt), '--url', connection.url, '--out', `${reportDir}/shards/${index}`, ...passThrough];
+    const args = [
+      'run',
+      planFile,
+      '--shard',
+      `${index}/${count}`,
+      '--run-id',
+      runId,
+      '--start-at',
+      String(startAt),
+      '--url',
+      connection.url,
+      '--out',
+      `${reportDir}/shards/${index}`,
+      ...passThrough,
+    ];
     if (values.insecure === true) args.push('--insecure');
     // The token goes through the environment, never the command line (visible in `ps`).
-    const child = fork(entry, args, { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...io.env, CODER_SESSION_TOKEN: connection.token } });
+    const child = fork(entry, args, {
+      execArgv,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...io.env, CODER_SESSION_TOKEN: connection.token },
+    });
     io.stderr.write(`shard ${index}/${count} started (pid ${child.pid})\n`);
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
@@ -261,8 +335,11 @@ function localSource(options: {
 
 function mergedSummary(runId: string, count: number, outcome: MergedOutcome): string {
   const lines = [`run ${runId} (${count} shards): ${outcome.verdict.toUpperCase()}${outcome.reason ? ` — ${outcome.reason}` : ''}`];
-  for (const threshold of outcome.snapshot.thresholds) lines.push(`  ${threshold.verdict.padEnd(7)} ${threshold.expression}  (${threshold.observedText})`);
+  for (const threshold of outcome.snapshot.thresholds)
+    lines.push(`  ${threshold.verdict.padEnd(7)} ${threshold.expression}  (${threshold.observedText})`);
   for (const { index, why } of outcome.lostShards) lines.push(`  lost    shard ${index}/${count}: ${why}`);
-  lines.push(`  cleanup: ${outcome.cleanup.deletedWorkspaces} workspaces and ${outcome.cleanup.deletedUsers} users deleted, ${outcome.cleanup.leftovers.length} left`);
+  lines.push(
+    `  cleanup: ${outcome.cleanup.deletedWorkspaces} workspaces and ${outcome.cleanup.deletedUsers} users deleted, ${outcome.cleanup.leftovers.length} left`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -112,9 +112,7 @@ export abstract class CoderApiTransport {
     this.support = sharedSupport ?? {};
     this.agent =
       sharedAgent ??
-      (parsed.protocol === 'https:'
-        ? new https.Agent({ keepAlive: true, ...this.trust })
-        : new http.Agent({ keepAlive: true }));
+      (parsed.protocol === 'https:' ? new https.Agent({ keepAlive: true, ...this.trust }) : new http.Agent({ keepAlive: true }));
   }
 
   /** Releases pooled keep-alive sockets. */
@@ -294,4 +292,3 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     throw signal?.aborted ? abortReason(signal) : error;
   }
 }
-

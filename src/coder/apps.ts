@@ -37,7 +37,8 @@ export function appUrl(accessUrl: string, target: AppTarget): string {
   const base = new URL(accessUrl);
   if (target.subdomainHost && target.subdomainName) {
     const wildcard = target.subdomainHost.trim();
-    if (!wildcard.startsWith('*')) throw new Error(`The wildcard app host "${wildcard}" must start with "*" (as /api/v2/applications/host reports it).`);
+    if (!wildcard.startsWith('*'))
+      throw new Error(`The wildcard app host "${wildcard}" must start with "*" (as /api/v2/applications/host reports it).`);
     // Coder also allows a prefix before "--" in the wildcard label (e.g. "*--apps.example.com").
     const label = wildcard.split('.')[0]!.replace('*', target.subdomainName);
     if (label.length > DNS_LABEL_MAX) {
@@ -83,10 +84,12 @@ export async function appRequest(options: AppRequestOptions): Promise<AppRespons
     const response = await requestOnce(options, url, method, body);
     const location = response.headers.location;
     if (!REDIRECTS.has(response.status) || !location) return response;
-    if (redirects >= (options.maxRedirects ?? 5)) throw new Error(`${options.url} redirected more than ${options.maxRedirects ?? 5} times; check the app URL.`);
+    if (redirects >= (options.maxRedirects ?? 5))
+      throw new Error(`${options.url} redirected more than ${options.maxRedirects ?? 5} times; check the app URL.`);
     const next = new URL(location, url);
     // Never send the session token to another host.
-    if (next.origin !== url.origin) throw new Error(`${url} redirected to another host (${next.origin}); not following it with the session token.`);
+    if (next.origin !== url.origin)
+      throw new Error(`${url} redirected to another host (${next.origin}); not following it with the session token.`);
     if (response.status !== 307 && response.status !== 308) {
       method = 'GET';
       body = undefined;
@@ -101,7 +104,15 @@ async function requestOnce(options: AppRequestOptions, url: URL, method: string,
   if (body) headers['Content-Length'] = String(body.length);
   const timeoutMs = options.timeoutMs ?? 30_000;
   try {
-    const response = await httpRequest({ url, method, headers, body, signal: options.signal, socket: socketOptions(options.connection), timeoutMs });
+    const response = await httpRequest({
+      url,
+      method,
+      headers,
+      body,
+      signal: options.signal,
+      socket: socketOptions(options.connection),
+      timeoutMs,
+    });
     return { ...response, url: url.toString() };
   } catch (error) {
     if (options.signal?.aborted) throw error;
@@ -141,7 +152,11 @@ export async function openAppEchoChannel(options: AppEchoChannelOptions): Promis
   });
   const closed = new Promise<void>((resolve) => {
     socket.once('close', (code: number, reason: Buffer) => {
-      const info = { expected: closing, code, reason: reason.toString('utf8') || (code === 1006 ? 'connection dropped without a close frame' : `close code ${code}`) };
+      const info = {
+        expected: closing,
+        code,
+        reason: reason.toString('utf8') || (code === 1006 ? 'connection dropped without a close frame' : `close code ${code}`),
+      };
       closeListeners.emit(info);
       resolve();
     });

@@ -68,7 +68,9 @@ export async function ensureCoderBinary(options: EnsureCoderBinaryOptions): Prom
     try {
       await fs.promises.access(options.configuredPath, fs.constants.X_OK);
     } catch {
-      throw new CoderBinaryError(`The configured coder CLI ${options.configuredPath} does not exist or is not executable; fix the path or clear it to download the CLI from the deployment.`);
+      throw new CoderBinaryError(
+        `The configured coder CLI ${options.configuredPath} does not exist or is not executable; fix the path or clear it to download the CLI from the deployment.`,
+      );
     }
     return { path: options.configuredPath, outcome: 'configured' };
   }
@@ -120,7 +122,7 @@ function checkTransport(url: URL, options: EnsureCoderBinaryOptions): void {
   if (!allowed) {
     throw new CoderBinaryError(
       `Refusing to download and run the coder CLI from ${url.origin} over plain http: nothing authenticates the binary. ` +
-        'Use the deployment\'s https URL, install the coder CLI yourself and pass its path (--coder-binary / coderBinaryPath), ' +
+        "Use the deployment's https URL, install the coder CLI yourself and pass its path (--coder-binary / coderBinaryPath), " +
         'or set CODER_SCALETEST_ALLOW_HTTP_DOWNLOAD=1 to accept the risk.',
     );
   }
@@ -152,7 +154,9 @@ async function revalidate(options: EnsureCoderBinaryOptions, name: string, targe
   }
   if (response.statusCode !== 200) {
     response.resume();
-    throw new CoderBinaryError(`Downloading the coder CLI from ${url} failed with HTTP ${response.statusCode}; check the deployment URL, or install the CLI and configure its path.`);
+    throw new CoderBinaryError(
+      `Downloading the coder CLI from ${url} failed with HTTP ${response.statusCode}; check the deployment URL, or install the CLI and configure its path.`,
+    );
   }
   const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
@@ -161,14 +165,18 @@ async function revalidate(options: EnsureCoderBinaryOptions, name: string, targe
     if (expected) {
       const actual = await sha1Of(temp);
       if (actual !== expected) {
-        throw new CoderBinaryError(`The coder CLI downloaded from ${url} is corrupt (SHA-1 ${actual}, the deployment says ${expected}); try again, or install the CLI and configure its path.`);
+        throw new CoderBinaryError(
+          `The coder CLI downloaded from ${url} is corrupt (SHA-1 ${actual}, the deployment says ${expected}); try again, or install the CLI and configure its path.`,
+        );
       }
     }
     await fs.promises.chmod(temp, 0o755);
     await fs.promises.rename(temp, target);
   } catch (error) {
     await fs.promises.rm(temp, { force: true });
-    throw error instanceof CoderBinaryError ? error : new CoderBinaryError(`Downloading the coder CLI from ${url} failed: ${(error as Error).message}`);
+    throw error instanceof CoderBinaryError
+      ? error
+      : new CoderBinaryError(`Downloading the coder CLI from ${url} failed: ${(error as Error).message}`);
   }
   const etag = response.headers.etag;
   if (etag) await fs.promises.writeFile(etagFile, etag);
@@ -178,7 +186,13 @@ async function revalidate(options: EnsureCoderBinaryOptions, name: string, targe
 
 async function get(url: URL, options: EnsureCoderBinaryOptions, headers: Record<string, string>): Promise<http.IncomingMessage> {
   try {
-    return await openHttpResponse({ url, headers, signal: options.signal, socket: tlsRequestOptions(options.connection.tls), idleTimeoutMs: options.requestTimeoutMs ?? 60_000 });
+    return await openHttpResponse({
+      url,
+      headers,
+      signal: options.signal,
+      socket: tlsRequestOptions(options.connection.tls),
+      idleTimeoutMs: options.requestTimeoutMs ?? 60_000,
+    });
   } catch (error) {
     throw new CoderBinaryError(`Cannot download the coder CLI from ${url}: ${(error as Error).message}`);
   }

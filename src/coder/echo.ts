@@ -102,7 +102,8 @@ export class TerminalTextFilter {
       switch (this.state) {
         case FilterState.Escape:
           if (byte === 0x5b) this.state = FilterState.ControlSequence;
-          else if (byte === 0x5d || byte === 0x50 || byte === 0x58 || byte === 0x5e || byte === 0x5f) this.state = FilterState.ControlString;
+          else if (byte === 0x5d || byte === 0x50 || byte === 0x58 || byte === 0x5e || byte === 0x5f)
+            this.state = FilterState.ControlString;
           else if (byte >= 0x20 && byte <= 0x2f) this.state = FilterState.EscapeIntermediate;
           else this.state = FilterState.Text;
           break;

@@ -58,8 +58,14 @@ export class BuildFailedError extends Error {
 }
 
 const tlsCodes = new Set([
-  'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_NOT_YET_VALID', 'EPROTO',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_NOT_YET_VALID',
+  'EPROTO',
 ]);
 
 function unreachableSummary(url: string, code: string, cause: string): string {
@@ -68,7 +74,7 @@ function unreachableSummary(url: string, code: string, cause: string): string {
 
 function unreachableHint(code: string): string {
   if (tlsCodes.has(code)) {
-    return 'The TLS certificate was not accepted: add the deployment\'s CA certificate (caFile), or use insecure only for a test deployment.';
+    return "The TLS certificate was not accepted: add the deployment's CA certificate (caFile), or use insecure only for a test deployment.";
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'The host name does not resolve: check the deployment URL.';
   if (code === 'ECONNREFUSED') return 'Nothing is listening there: check the URL and port, and that coderd is running.';

@@ -52,7 +52,14 @@ export function openHttpResponse(options: HttpRequestOptions & { idleTimeoutMs: 
     let response: http.IncomingMessage | undefined;
     const request = transport.request(
       url,
-      { ...options.socket, method: options.method ?? 'GET', headers: options.headers, agent: options.agent, signal, timeout: options.idleTimeoutMs },
+      {
+        ...options.socket,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        agent: options.agent,
+        signal,
+        timeout: options.idleTimeoutMs,
+      },
       (answer) => resolve((response = answer)),
     );
     // Silence before the headers fails the request; silence in the body fails the body stream.

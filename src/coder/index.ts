@@ -7,8 +7,23 @@ export * from './routeSchemas';
 export * from './client';
 export * as schemas from './schemas';
 export type {
-  User, Organization, Template, Workspace, WorkspaceBuild, WorkspaceAgent, WorkspaceResource, WorkspaceApp,
-  ProvisionerJob, ProvisionerJobLog, BuildInfoResponse, DeploymentStats, GetUsersResponse, WorkspacesResponse,
-  CreateUserRequestWithOrgs, CreateWorkspaceRequest, CreateWorkspaceBuildRequest, CreateTokenRequest,
+  User,
+  Organization,
+  Template,
+  Workspace,
+  WorkspaceBuild,
+  WorkspaceAgent,
+  WorkspaceResource,
+  WorkspaceApp,
+  ProvisionerJob,
+  ProvisionerJobLog,
+  BuildInfoResponse,
+  DeploymentStats,
+  GetUsersResponse,
+  WorkspacesResponse,
+  CreateUserRequestWithOrgs,
+  CreateWorkspaceRequest,
+  CreateWorkspaceBuildRequest,
+  CreateTokenRequest,
 } from './schemas';
 export { parseAs, matchesSchema, SchemaMismatchError } from './validate';

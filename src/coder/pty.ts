@@ -114,7 +114,8 @@ export class ReconnectingPtySocket {
     const socket = this.openSocket();
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     // One tick (≤ 1024 bytes) is one frame: no chunk list, no object to stringify.
-    if (bytes.length <= PTY_INPUT_CHUNK_BYTES) socket.send(Buffer.from(`{"data":${JSON.stringify(bytes.toString('utf8'))}}`), { binary: true });
+    if (bytes.length <= PTY_INPUT_CHUNK_BYTES)
+      socket.send(Buffer.from(`{"data":${JSON.stringify(bytes.toString('utf8'))}}`), { binary: true });
     else for (const piece of chunkUtf8(bytes)) socket.send(Buffer.from(`{"data":${JSON.stringify(piece)}}`), { binary: true });
   }
 

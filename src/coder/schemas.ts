@@ -20,10 +20,9 @@ export const WorkspaceStatus = StringEnum(
   { title: 'codersdk.WorkspaceStatus' },
 );
 export const WorkspaceTransition = StringEnum(['start', 'stop', 'delete'], { title: 'codersdk.WorkspaceTransition' });
-export const ProvisionerJobStatus = StringEnum(
-  ['pending', 'running', 'succeeded', 'canceling', 'canceled', 'failed', 'unknown'],
-  { title: 'codersdk.ProvisionerJobStatus' },
-);
+export const ProvisionerJobStatus = StringEnum(['pending', 'running', 'succeeded', 'canceling', 'canceled', 'failed', 'unknown'], {
+  title: 'codersdk.ProvisionerJobStatus',
+});
 export const ProvisionerJobType = StringEnum(['template_version_import', 'workspace_build', 'template_version_dry_run'], {
   title: 'codersdk.ProvisionerJobType',
 });
@@ -46,10 +45,7 @@ export const WorkspaceAppHealth = StringEnum(['disabled', 'initializing', 'healt
 export const ServerSentEventType = StringEnum(['ping', 'data', 'error'], { title: 'codersdk.ServerSentEventType' });
 
 /** A live-update event (`/watch-ws` frames); `data` is a Workspace for `type: "data"`. */
-export const ServerSentEvent = Type.Object(
-  { type: ServerSentEventType, data: Opt(Type.Unknown()) },
-  { title: 'codersdk.ServerSentEvent' },
-);
+export const ServerSentEvent = Type.Object({ type: ServerSentEventType, data: Opt(Type.Unknown()) }, { title: 'codersdk.ServerSentEvent' });
 
 export const SlimRole = Type.Object(
   { name: Type.String(), display_name: Opt(Type.String()), organization_id: Opt(Type.String()) },
@@ -217,10 +213,7 @@ export const BuildInfoResponse = Type.Object(
   { title: 'codersdk.BuildInfoResponse' },
 );
 
-export const ValidationError = Type.Object(
-  { field: Type.String(), detail: Type.String() },
-  { title: 'codersdk.ValidationError' },
-);
+export const ValidationError = Type.Object({ field: Type.String(), detail: Type.String() }, { title: 'codersdk.ValidationError' });
 
 export const Response = Type.Object(
   { message: Type.String(), detail: Opt(Type.String()), validations: Opt(Type.Array(ValidationError)) },
@@ -231,10 +224,7 @@ export const LoginWithPasswordRequest = Type.Object(
   { email: Type.String({ format: 'email' }), password: Type.String() },
   { title: 'codersdk.LoginWithPasswordRequest' },
 );
-export const LoginWithPasswordResponse = Type.Object(
-  { session_token: Type.String() },
-  { title: 'codersdk.LoginWithPasswordResponse' },
-);
+export const LoginWithPasswordResponse = Type.Object({ session_token: Type.String() }, { title: 'codersdk.LoginWithPasswordResponse' });
 
 /** `lifetime` is a Go time.Duration: nanoseconds. `scope` is left open: the spec's enum is long. */
 export const CreateTokenRequest = Type.Object(
@@ -248,10 +238,7 @@ export const TokenConfig = Type.Object({ max_token_lifetime: Type.Integer() }, {
 
 export const AppHostResponse = Type.Object({ host: Type.String() }, { title: 'codersdk.AppHostResponse' });
 
-export const GetUsersResponse = Type.Object(
-  { users: Type.Array(User), count: Type.Integer() },
-  { title: 'codersdk.GetUsersResponse' },
-);
+export const GetUsersResponse = Type.Object({ users: Type.Array(User), count: Type.Integer() }, { title: 'codersdk.GetUsersResponse' });
 export const WorkspacesResponse = Type.Object(
   { workspaces: Type.Array(Workspace), count: Type.Integer() },
   { title: 'codersdk.WorkspacesResponse' },
@@ -327,14 +314,50 @@ export const CreateWorkspaceBuildRequest = Type.Object(
 
 /** Every named schema, for the spec check and the conformance test. */
 export const allSchemas: readonly TSchema[] = [
-  LoginType, UserStatus, WorkspaceStatus, WorkspaceTransition, ProvisionerJobStatus, ProvisionerJobType, LogSource,
-  LogLevel, WorkspaceAgentStatus, WorkspaceAgentLifecycle, WorkspaceAppSharingLevel, WorkspaceAppHealth, ServerSentEventType,
-  ServerSentEvent, SlimRole, User,
-  Organization, Template, WorkspaceApp, WorkspaceAgent, WorkspaceResource, ProvisionerJob, WorkspaceBuild, Workspace,
-  ProvisionerJobLog, BuildInfoResponse, ValidationError, Response, LoginWithPasswordRequest, LoginWithPasswordResponse,
-  CreateTokenRequest, GenerateAPIKeyResponse, TokenConfig, AppHostResponse, GetUsersResponse, WorkspacesResponse,
-  WorkspaceConnectionLatencyMS, WorkspaceDeploymentStats, SessionCountDeploymentStats, DeploymentStats,
-  CreateUserRequestWithOrgs, WorkspaceBuildParameter, CreateWorkspaceRequest, CreateWorkspaceBuildRequest,
+  LoginType,
+  UserStatus,
+  WorkspaceStatus,
+  WorkspaceTransition,
+  ProvisionerJobStatus,
+  ProvisionerJobType,
+  LogSource,
+  LogLevel,
+  WorkspaceAgentStatus,
+  WorkspaceAgentLifecycle,
+  WorkspaceAppSharingLevel,
+  WorkspaceAppHealth,
+  ServerSentEventType,
+  ServerSentEvent,
+  SlimRole,
+  User,
+  Organization,
+  Template,
+  WorkspaceApp,
+  WorkspaceAgent,
+  WorkspaceResource,
+  ProvisionerJob,
+  WorkspaceBuild,
+  Workspace,
+  ProvisionerJobLog,
+  BuildInfoResponse,
+  ValidationError,
+  Response,
+  LoginWithPasswordRequest,
+  LoginWithPasswordResponse,
+  CreateTokenRequest,
+  GenerateAPIKeyResponse,
+  TokenConfig,
+  AppHostResponse,
+  GetUsersResponse,
+  WorkspacesResponse,
+  WorkspaceConnectionLatencyMS,
+  WorkspaceDeploymentStats,
+  SessionCountDeploymentStats,
+  DeploymentStats,
+  CreateUserRequestWithOrgs,
+  WorkspaceBuildParameter,
+  CreateWorkspaceRequest,
+  CreateWorkspaceBuildRequest,
 ];
 
 export type LoginTypeValue = Static<typeof LoginType>;

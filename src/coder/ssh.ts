@@ -61,7 +61,8 @@ export class SshChannelError extends Error {
 
 /** The reference echo command. */
 export function sshEchoCommand(bytesPerTick: number): string {
-  if (!Number.isInteger(bytesPerTick) || bytesPerTick < 1) throw new SshChannelError(`bytesPerTick must be a positive integer, got ${bytesPerTick}`);
+  if (!Number.isInteger(bytesPerTick) || bytesPerTick < 1)
+    throw new SshChannelError(`bytesPerTick must be a positive integer, got ${bytesPerTick}`);
   return `dd if=/dev/stdin of=/dev/stdout bs=${bytesPerTick} status=none`;
 }
 
@@ -78,7 +79,13 @@ export function coderSshTarget(owner: string, workspace: string, agent?: string)
 }
 
 /** Spawns the coder CLI as the SSH transport. The token travels only in its environment. */
-export function spawnCoderSshStdio(binaryPath: string, connection: DeploymentConnection, owner: string, workspace: string, agent?: string): CliStdioTransport {
+export function spawnCoderSshStdio(
+  binaryPath: string,
+  connection: DeploymentConnection,
+  owner: string,
+  workspace: string,
+  agent?: string,
+): CliStdioTransport {
   const env: NodeJS.ProcessEnv = { ...process.env, CODER_URL: connection.url };
   if (connection.token) env.CODER_SESSION_TOKEN = connection.token;
   // A Node-based CLI (the simulator's) follows our TLS options; a real coder CLI ignores these
@@ -114,8 +121,14 @@ export async function openSshEchoChannel(options: SshEchoChannelOptions): Promis
   // but never opens SSH, and ssh2's start-up work would count against its activation time.
   const { Client: SshClient } = await import('ssh2');
   const client = new SshClient();
-  const cli = transport.kind === 'cli' ? spawnCoderSshStdio(transport.binaryPath, transport.connection, transport.owner, transport.workspace, transport.agent) : undefined;
-  const describeTarget = transport.kind === 'cli' ? `${coderSshTarget(transport.owner, transport.workspace, transport.agent)} via the coder CLI` : `${transport.host}:${transport.port}`;
+  const cli =
+    transport.kind === 'cli'
+      ? spawnCoderSshStdio(transport.binaryPath, transport.connection, transport.owner, transport.workspace, transport.agent)
+      : undefined;
+  const describeTarget =
+    transport.kind === 'cli'
+      ? `${coderSshTarget(transport.owner, transport.workspace, transport.agent)} via the coder CLI`
+      : `${transport.host}:${transport.port}`;
   const config: ConnectConfig = {
     readyTimeout: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
     hostVerifier: () => true,
@@ -130,7 +143,15 @@ export async function openSshEchoChannel(options: SshEchoChannelOptions): Promis
     config.username = transport.username ?? 'coder';
   }
 
-  const stream = await connectAndExec(client, config, cli, command, describeTarget, options.signal, transport.kind === 'cli' ? transport.binaryPath : undefined);
+  const stream = await connectAndExec(
+    client,
+    config,
+    cli,
+    command,
+    describeTarget,
+    options.signal,
+    transport.kind === 'cli' ? transport.binaryPath : undefined,
+  );
   return echoChannelOver(stream, client, cli, options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
 }
 
@@ -158,7 +179,9 @@ function connectAndExec(
     signal?.addEventListener('abort', onAbort, { once: true });
     // 'close' comes after the CLI's stderr has been read to its end, so the message has it all.
     const cliExit = (code: number | null, signal: NodeJS.Signals | null) =>
-      fail(`the coder CLI ${code === null ? `was killed by ${signal}` : `exited with code ${code}`}${cli!.stderrTail() ? `: ${cli!.stderrTail()}` : ''}`);
+      fail(
+        `the coder CLI ${code === null ? `was killed by ${signal}` : `exited with code ${code}`}${cli!.stderrTail() ? `: ${cli!.stderrTail()}` : ''}`,
+      );
     cli?.child.once('close', cliExit);
     // ssh2 notices the CLI's end first ("Connection lost before handshake"): give the CLI a
     // moment to exit, so the error carries its exit code and stderr instead.
@@ -166,7 +189,10 @@ function connectAndExec(
     cli?.child.once('error', (error: NodeJS.ErrnoException) => {
       // ENOENT for a file that exists means its interpreter is missing: the simulator's CLI is
       // a Node script (#!/usr/bin/env node), so `node` must be on PATH.
-      const hint = error.code === 'ENOENT' && binaryPath !== undefined && fs.existsSync(binaryPath) ? ' (its interpreter was not found; the simulated deployment\'s CLI needs `node` on PATH)' : '';
+      const hint =
+        error.code === 'ENOENT' && binaryPath !== undefined && fs.existsSync(binaryPath)
+          ? " (its interpreter was not found; the simulated deployment's CLI needs `node` on PATH)"
+          : '';
       fail(`cannot run the coder CLI ${binaryPath ?? ''}: ${error.message}${hint}`);
     });
     client.on('error', (error) => failOnSsh(error.message));
@@ -214,7 +240,11 @@ function echoChannelOver(stream: ClientChannel, client: Client, cli: CliStdioTra
       reported = true;
       closed = true;
       const stderr = remoteStderr.join('').trim();
-      const reason = exitSignal ? `remote command ended by ${exitSignal.startsWith('SIG') ? exitSignal : `SIG${exitSignal}`}` : exitCode !== undefined ? `remote command exited with ${exitCode}${stderr ? `: ${stderr}` : ''}` : why;
+      const reason = exitSignal
+        ? `remote command ended by ${exitSignal.startsWith('SIG') ? exitSignal : `SIG${exitSignal}`}`
+        : exitCode !== undefined
+          ? `remote command exited with ${exitCode}${stderr ? `: ${stderr}` : ''}`
+          : why;
       client.end();
       cli?.child.kill();
       closeListeners.emit({ expected: closing, code: exitCode, reason });

@@ -61,11 +61,7 @@ export function parseAs<T extends TSchema>(schema: T, value: unknown, context: s
     const error = validate.errors?.[0];
     const field = error ? error.instancePath.replace(/^\//, '').replace(/\//g, '.') : '';
     const missing = error?.keyword === 'required' ? String((error.params as { missingProperty?: string }).missingProperty) : '';
-    throw new SchemaMismatchError(
-      context,
-      missing ? (field ? `${field}.${missing}` : missing) : field,
-      error?.message ?? 'invalid',
-    );
+    throw new SchemaMismatchError(context, missing ? (field ? `${field}.${missing}` : missing) : field, error?.message ?? 'invalid');
   }
   return normalized as Static<T>;
 }

@@ -83,7 +83,12 @@ export function dialWebSocket(options: DialOptions): Promise<WebSocket> {
       response.on('error', () => {});
       response.on('end', () => {
         const status = response.statusCode ?? 0;
-        finish(new WebSocketDialError(`The deployment refused the WebSocket to ${where}: HTTP ${status}${describeCoderError(Buffer.concat(chunks))}`, status));
+        finish(
+          new WebSocketDialError(
+            `The deployment refused the WebSocket to ${where}: HTTP ${status}${describeCoderError(Buffer.concat(chunks))}`,
+            status,
+          ),
+        );
       });
     });
   });

@@ -7,7 +7,14 @@ import * as path from 'path';
 declare const __REPORT_CHARTS__: string | undefined;
 
 /** esbuild options of the bundle; esbuild.mjs builds with the same. */
-const REPORT_CHARTS_BUILD = { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: true, legalComments: 'inline' } as const;
+const REPORT_CHARTS_BUILD = {
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  minify: true,
+  legalComments: 'inline',
+} as const;
 
 let built: string | undefined;
 
@@ -17,7 +24,11 @@ export function reportChartsSource(): string {
     // Only outside the bundles: esbuild is external there and this line never runs.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const esbuild = require('esbuild') as typeof import('esbuild');
-    const result = esbuild.buildSync({ ...REPORT_CHARTS_BUILD, entryPoints: [path.join(__dirname, '../../webview/reportCharts.ts')], write: false });
+    const result = esbuild.buildSync({
+      ...REPORT_CHARTS_BUILD,
+      entryPoints: [path.join(__dirname, '../../webview/reportCharts.ts')],
+      write: false,
+    });
     built = result.outputFiles[0].text;
   }
   return built;

@@ -104,7 +104,8 @@ export async function cleanUpAfterRun(context: RunCleanupContext): Promise<Clean
   });
   metrics.state = 'done';
   metrics.endedAt = Date.now();
-  if (outcome.leftovers.length > 0) context.log('warn', `${outcome.leftovers.length} resources of run ${runId} left behind`, 'resources-left');
+  if (outcome.leftovers.length > 0)
+    context.log('warn', `${outcome.leftovers.length} resources of run ${runId} left behind`, 'resources-left');
   return outcome;
 }
 
@@ -125,7 +126,8 @@ export async function deleteResources(created: CreatedResources, options: Cleanu
   };
   const retryLog = (name: string) => (error: unknown, attempt: number) =>
     options.log?.('info', `deleting ${name}: ${(error as Error).message}; retrying (attempt ${attempt + 1})`);
-  const deadline = () => (options.abandon ? AbortSignal.any([options.abandon, AbortSignal.timeout(options.timeoutMs)]) : AbortSignal.timeout(options.timeoutMs));
+  const deadline = () =>
+    options.abandon ? AbortSignal.any([options.abandon, AbortSignal.timeout(options.timeoutMs)]) : AbortSignal.timeout(options.timeoutMs);
   const stop = options.abandon && options.signal ? AbortSignal.any([options.signal, options.abandon]) : (options.signal ?? options.abandon);
   const attempted = new Set<string>();
 
@@ -153,7 +155,11 @@ export async function deleteResources(created: CreatedResources, options: Cleanu
       const signal = deadline();
       try {
         // coderd refuses (417) to delete a user who still owns workspaces: ask the deployment.
-        const owned = await withRetries(() => owner.listWorkspaces({ q: `owner:${username}`, limit: 10 }), signal, retryLog(`user ${username}`));
+        const owned = await withRetries(
+          () => owner.listWorkspaces({ q: `owner:${username}`, limit: 10 }),
+          signal,
+          retryLog(`user ${username}`),
+        );
         if (owned.workspaces.length > 0) {
           throw new Error(`it still owns workspace(s) ${owned.workspaces.map((w) => w.name).join(', ')}, so it was kept`);
         }
@@ -192,13 +198,19 @@ export async function deleteResources(created: CreatedResources, options: Cleanu
 
 async function sweepStrays(created: CreatedResources, runId: string, outcome: CleanupOutcome, options: CleanupOptions): Promise<void> {
   try {
-    const { resources } = await withRetries(() => findRunResources(options.owner, runId, options.share), AbortSignal.timeout(options.timeoutMs));
+    const { resources } = await withRetries(
+      () => findRunResources(options.owner, runId, options.share),
+      AbortSignal.timeout(options.timeoutMs),
+    );
     const strays: CreatedResources = {
       users: new Map([...resources.users].filter(([id]) => !created.users.has(id))),
       workspaces: new Map([...resources.workspaces].filter(([id]) => !created.workspaces.has(id))),
     };
     if (strays.users.size + strays.workspaces.size === 0) return;
-    options.log?.('warn', `the deployment holds ${strays.workspaces.size} workspace(s) and ${strays.users.size} user(s) of this run the runner had not recorded; deleting them too`);
+    options.log?.(
+      'warn',
+      `the deployment holds ${strays.workspaces.size} workspace(s) and ${strays.users.size} user(s) of this run the runner had not recorded; deleting them too`,
+    );
     const more = await deleteResources(strays, { ...options, runId: undefined, metrics: undefined });
     outcome.deletedWorkspaces += more.deletedWorkspaces;
     outcome.deletedUsers += more.deletedUsers;
@@ -212,7 +224,11 @@ async function sweepStrays(created: CreatedResources, runId: string, outcome: Cl
  * Which of these the deployment still holds (one quick read each; a read that fails counts
  * as still there, since nothing confirmed it gone).
  */
-async function confirmLeftovers(owner: CoderClient, workspaces: Array<[string, string]>, users: Array<[string, string]>): Promise<{ workspaces: string[]; users: string[] }> {
+async function confirmLeftovers(
+  owner: CoderClient,
+  workspaces: Array<[string, string]>,
+  users: Array<[string, string]>,
+): Promise<{ workspaces: string[]; users: string[] }> {
   const signal = AbortSignal.timeout(10_000);
   const present = async (read: () => Promise<unknown>) =>
     read().then(
@@ -236,12 +252,23 @@ async function confirmLeftovers(owner: CoderClient, workspaces: Array<[string, s
 }
 
 /** Resolves true when this call deleted it, false when it was already gone. */
-async function deleteWorkspace(owner: CoderClient, id: string, signal: AbortSignal, timeoutMs: number, onRetry: (error: unknown, attempt: number) => void): Promise<boolean> {
+async function deleteWorkspace(
+  owner: CoderClient,
+  id: string,
+  signal: AbortSignal,
+  timeoutMs: number,
+  onRetry: (error: unknown, attempt: number) => void,
+): Promise<boolean> {
   try {
     return await withRetries(() => deleteWorkspaceOnce(owner, id, signal), signal, onRetry);
   } catch (error) {
     if (gone(error)) return false;
-    if (signal.aborted) throw new Error(isTransient(error) ? `${(error as Error).message} (gave up within the ${Math.round(timeoutMs / 1000)} s limit)` : `deletion did not finish within ${Math.round(timeoutMs / 1000)} s`);
+    if (signal.aborted)
+      throw new Error(
+        isTransient(error)
+          ? `${(error as Error).message} (gave up within the ${Math.round(timeoutMs / 1000)} s limit)`
+          : `deletion did not finish within ${Math.round(timeoutMs / 1000)} s`,
+      );
     throw error;
   }
 }

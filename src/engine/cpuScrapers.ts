@@ -20,7 +20,10 @@ abstract class RateScraper<Figures> {
     try {
       text = await fetchText(this.url, 3000);
     } catch (error) {
-      return { scrapedAt: Date.now(), scrapeError: `cannot scrape ${this.url}: ${(error as Error).message}` } as Figures & { scrapedAt: number; scrapeError: string };
+      return { scrapedAt: Date.now(), scrapeError: `cannot scrape ${this.url}: ${(error as Error).message}` } as Figures & {
+        scrapedAt: number;
+        scrapeError: string;
+      };
     }
     const now = { at: Date.now(), samples: parsePrometheusText(text) };
     const before = this.previous;

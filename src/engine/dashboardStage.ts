@@ -58,7 +58,8 @@ export function chromiumTlsFlags(tls: TlsOptions | undefined): string[] {
   if (!tls?.caFile) return [];
   const pem = fs.readFileSync(tls.caFile, 'utf8');
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new Error(`${tls.caFile} holds no PEM certificate; point the CA file setting at the deployment's CA certificate (PEM).`);
+  if (blocks.length === 0)
+    throw new Error(`${tls.caFile} holds no PEM certificate; point the CA file setting at the deployment's CA certificate (PEM).`);
   const pins = blocks.map((block) => {
     const spki = new X509Certificate(block).publicKey.export({ type: 'spki', format: 'der' });
     return createHash('sha256').update(spki).digest('base64');
@@ -190,18 +191,48 @@ export interface DashboardTarget {
  * template docs target needs to be reachable.
  */
 export const DASHBOARD_TARGETS: readonly DashboardTarget[] = [
-  { label: 'workspace_list', clickOn: 'nav a[href="/workspaces"]:not(.active)', waitFor: 'tr[role="button"][data-testid^="workspace-"]', section: 'workspaces' },
-  { label: 'workspace_details', clickOn: 'tr[role="button"][data-testid^="workspace-"]', waitFor: 'tr[role="button"][data-testid^="build-"]', section: '@' },
-  { label: 'workspace_build_details', clickOn: 'tr[role="button"][data-testid^="build-"]', waitFor: '*[aria-label="Build details"]', section: '@' },
-  { label: 'template_list', clickOn: 'nav a[href="/templates"]:not(.active)', waitFor: 'tr[role="button"][data-testid^="template-"]', section: 'templates' },
-  { label: 'template_summary', clickOn: 'tr[role="button"][data-testid^="template-"]', waitFor: 'a[href^="/templates/"][href$="/docs"]', section: 'templates' },
-  { label: 'template_docs', clickOn: 'a[href^="/templates/"][href$="/docs"]:not([aria-current])', waitFor: '#readme', section: 'templates' },
+  {
+    label: 'workspace_list',
+    clickOn: 'nav a[href="/workspaces"]:not(.active)',
+    waitFor: 'tr[role="button"][data-testid^="workspace-"]',
+    section: 'workspaces',
+  },
+  {
+    label: 'workspace_details',
+    clickOn: 'tr[role="button"][data-testid^="workspace-"]',
+    waitFor: 'tr[role="button"][data-testid^="build-"]',
+    section: '@',
+  },
+  {
+    label: 'workspace_build_details',
+    clickOn: 'tr[role="button"][data-testid^="build-"]',
+    waitFor: '*[aria-label="Build details"]',
+    section: '@',
+  },
+  {
+    label: 'template_list',
+    clickOn: 'nav a[href="/templates"]:not(.active)',
+    waitFor: 'tr[role="button"][data-testid^="template-"]',
+    section: 'templates',
+  },
+  {
+    label: 'template_summary',
+    clickOn: 'tr[role="button"][data-testid^="template-"]',
+    waitFor: 'a[href^="/templates/"][href$="/docs"]',
+    section: 'templates',
+  },
+  {
+    label: 'template_docs',
+    clickOn: 'a[href^="/templates/"][href$="/docs"]:not([aria-current])',
+    waitFor: '#readme',
+    section: 'templates',
+  },
   { label: 'user_list', clickOn: 'nav a[href^="/users"]:not(.active)', waitFor: 'tr[data-testid^="user-"]', section: 'users' },
 ];
 
 /** The targets whose pages the plan asks for: `/workspaces`, `/templates`, `/users`, `/@{owner}/…`. */
 export function targetsForPages(pages: readonly string[]): DashboardTarget[] {
-  const sections = new Set(pages.map((page) => (page.startsWith('/@') ? '@' : page.split('/')[1] ?? '')));
+  const sections = new Set(pages.map((page) => (page.startsWith('/@') ? '@' : (page.split('/')[1] ?? ''))));
   return DASHBOARD_TARGETS.filter((target) => sections.has(target.section));
 }
 
@@ -214,7 +245,10 @@ async function browseUntilEnd({ user, page }: DashboardUser, options: DashboardS
   const landing = pages[0]!.replace('{owner}', user.username).replace('{workspace}', user.workspaceName);
   page.on('response', (response) => {
     if (new URL(response.url()).pathname.startsWith('/api/')) {
-      response.headerValue('content-length').then((length) => (metrics.bytesReceived += Number(length ?? 0)), () => undefined);
+      response.headerValue('content-length').then(
+        (length) => (metrics.bytesReceived += Number(length ?? 0)),
+        () => undefined,
+      );
     }
   });
   // Spread the first clicks over one interval so users do not all click at once.
@@ -224,7 +258,14 @@ async function browseUntilEnd({ user, page }: DashboardUser, options: DashboardS
     await sleepUntil(nextAt, signal);
     if (signal.aborted) break;
     const available: DashboardTarget[] = [];
-    for (const target of targets) if ((await page.locator(target.clickOn).count().catch(() => 0)) > 0) available.push(target);
+    for (const target of targets)
+      if (
+        (await page
+          .locator(target.clickOn)
+          .count()
+          .catch(() => 0)) > 0
+      )
+        available.push(target);
     if (available.length === 0) {
       // Nothing to click (an error page, or the app not loaded): start again from the plan's
       // first page, like a user reloading. Not a timed action.

@@ -97,9 +97,13 @@ export class EchoSession {
   private readonly listening = new WeakSet<EchoTransport>();
 
   constructor(private readonly options: EchoSessionOptions) {
-    if (options.bytesPerTick < HEADER_BYTES + 2) throw new Error(`bytesPerTick must be at least ${HEADER_BYTES + 2} (sequence number, ":", payload, newline)`);
+    if (options.bytesPerTick < HEADER_BYTES + 2)
+      throw new Error(`bytesPerTick must be at least ${HEADER_BYTES + 2} (sequence number, ":", payload, newline)`);
     this.bodyBytes = options.bytesPerTick - HEADER_BYTES - 1;
-    this.pool = options.pool && options.pool.bytes.length >= this.bodyBytes ? options.pool : new PayloadPool(options.random, Math.max(4096, 4 * this.bodyBytes));
+    this.pool =
+      options.pool && options.pool.bytes.length >= this.bodyBytes
+        ? options.pool
+        : new PayloadPool(options.random, Math.max(4096, 4 * this.bodyBytes));
     this.scheduler = options.scheduler ?? new TickScheduler();
   }
 
@@ -165,7 +169,9 @@ export class EchoSession {
       this.connected = false;
       if (info.expected || this.stopped) return;
       this.options.metrics.disconnects++;
-      this.options.onProblem?.(`connection closed unexpectedly${info.code ? ` (code ${info.code})` : ''}${info.reason ? `: ${info.reason}` : ''}`);
+      this.options.onProblem?.(
+        `connection closed unexpectedly${info.code ? ` (code ${info.code})` : ''}${info.reason ? `: ${info.reason}` : ''}`,
+      );
       this.reconnectSoon();
     });
     this.flushUnsent();

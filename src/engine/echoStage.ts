@@ -43,7 +43,8 @@ export async function runEchoStage(options: EchoStageOptions): Promise<void> {
 /** The stage's connections on this thread. */
 async function runEchoStageHere(options: EchoStageOptions): Promise<void> {
   const { users, metrics, plan, signal, log, settings: traffic } = options;
-  const scheduleStart = options.scheduleStartEpochMs === undefined ? performance.now() : options.scheduleStartEpochMs - performance.timeOrigin;
+  const scheduleStart =
+    options.scheduleStartEpochMs === undefined ? performance.now() : options.scheduleStartEpochMs - performance.timeOrigin;
   metrics.targetConnections = users.length;
   const openerFor = await options.openers();
   // Shared by the stage's connections: one payload pool, one timer per tick of the schedule.
@@ -90,7 +91,10 @@ async function runEchoStageHere(options: EchoStageOptions): Promise<void> {
   );
   if (notOpened > 0) {
     for (let i = 0; i < notOpened; i++) metrics.countError('not_opened');
-    log('warn', `${notOpened} of ${users.length} connections were not opened before the stage's end: the ramp-up, paced by the runner's event-loop lag, ran out of time (an overloaded runner)`);
+    log(
+      'warn',
+      `${notOpened} of ${users.length} connections were not opened before the stage's end: the ramp-up, paced by the runner's event-loop lag, ran out of time (an overloaded runner)`,
+    );
   }
   if (firstFailure && metrics.activeConnections === 0) log('error', `no connection could be opened: ${firstFailure}`);
   await sleepUntil(options.endAt, signal);

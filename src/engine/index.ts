@@ -1,5 +1,13 @@
 // The engine's public API, shared by the CLI, the VS Code extension and Kubernetes shards.
-export { startRun, classifyAccessError, DeploymentAccessError, type RunEvent, type RunHandle, type RunResult, type StartRunOptions } from './run';
+export {
+  startRun,
+  classifyAccessError,
+  DeploymentAccessError,
+  type RunEvent,
+  type RunHandle,
+  type RunResult,
+  type StartRunOptions,
+} from './run';
 export { defaultPlan, validatePlan, parsePlanText, planJsonSchema, PlanError, defaultThresholds, enabledStages, type Plan } from './plan';
 export { parseThreshold, evaluateThreshold, metricCatalogue } from './thresholds';
 export { cleanupRun, type CleanupOutcome, type CleanupProgress } from './cleanup';

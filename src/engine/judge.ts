@@ -34,7 +34,15 @@ export class ThresholdJudge {
         parsed,
         spec,
         fixed,
-        state: { expression: spec.expression, metric: parsed.metric, observed: null, observedText: 'no data', verdict: 'pending', abortOnFail: spec.abortOnFail, limit: parsed.limitText },
+        state: {
+          expression: spec.expression,
+          metric: parsed.metric,
+          observed: null,
+          observedText: 'no data',
+          verdict: 'pending',
+          abortOnFail: spec.abortOnFail,
+          limit: parsed.limitText,
+        },
       };
     });
   }
@@ -48,7 +56,11 @@ export class ThresholdJudge {
     const now = options.now ?? Date.now();
     let abort: string | undefined;
     for (const threshold of this.thresholds) {
-      Object.assign(threshold.state, { reason: undefined }, threshold.fixed ?? evaluateThreshold(threshold.parsed, snapshot, options.final));
+      Object.assign(
+        threshold.state,
+        { reason: undefined },
+        threshold.fixed ?? evaluateThreshold(threshold.parsed, snapshot, options.final),
+      );
       if (options.final || threshold.state.verdict !== 'fail') {
         threshold.breachedSince = undefined;
         continue;

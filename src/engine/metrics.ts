@@ -119,7 +119,11 @@ export class LatencyRecorder {
    */
   takeEncodedInterval(): EncodedInterval | undefined {
     if (this.interval.totalCount === 0) return undefined;
-    const taken = { histogram: hdr.encodeIntoCompressedBase64(this.interval), min: this.interval.minNonZeroValue, max: this.interval.maxValue };
+    const taken = {
+      histogram: hdr.encodeIntoCompressedBase64(this.interval),
+      min: this.interval.minNonZeroValue,
+      max: this.interval.maxValue,
+    };
     this.interval.reset();
     return taken;
   }

@@ -53,7 +53,13 @@ export class DeploymentMonitor {
 
   snapshot(): DeploymentSnapshot {
     const { stats, prometheus, provisioner, database } = this.state;
-    return { ...this.state, stats: stats && { ...stats }, prometheus: prometheus && { ...prometheus }, provisioner: provisioner && { ...provisioner }, database: database && { ...database } };
+    return {
+      ...this.state,
+      stats: stats && { ...stats },
+      prometheus: prometheus && { ...prometheus },
+      provisioner: provisioner && { ...provisioner },
+      database: database && { ...database },
+    };
   }
 
   private countRestart(why: string): void {
@@ -113,15 +119,16 @@ export class DeploymentMonitor {
       this.state.version = info.version;
       const stats = await this.client.deploymentStats();
       // Undefined until coderd's first stats collection after it started.
-      if (stats) this.state.stats = {
-        workspacesRunning: stats.workspaces.running,
-        workspacesBuilding: stats.workspaces.building,
-        workspacesFailed: stats.workspaces.failed,
-        sessionsSsh: stats.session_count.ssh,
-        sessionsReconnectingPty: stats.session_count.reconnecting_pty,
-        sessionsVscode: stats.session_count.vscode,
-        sessionsJetbrains: stats.session_count.jetbrains,
-      };
+      if (stats)
+        this.state.stats = {
+          workspacesRunning: stats.workspaces.running,
+          workspacesBuilding: stats.workspaces.building,
+          workspacesFailed: stats.workspaces.failed,
+          sessionsSsh: stats.session_count.ssh,
+          sessionsReconnectingPty: stats.session_count.reconnecting_pty,
+          sessionsVscode: stats.session_count.vscode,
+          sessionsJetbrains: stats.session_count.jetbrains,
+        };
     } catch (error) {
       this.state.lastError = (error as Error).message;
     }
@@ -177,7 +184,12 @@ export class PrometheusScraper {
       seconds > 0 && now !== undefined && before !== undefined && now >= before ? (now - before) / seconds : undefined;
     // Latency of the requests since the last scrape; the whole process lifetime on the first one.
     const window = [...buckets].map(([le, count]) => ({ le, count: count - (previous?.buckets.get(le) ?? 0) }));
-    const p95Seconds = histogramQuantile(window, 0.95) ?? histogramQuantile([...buckets].map(([le, count]) => ({ le, count })), 0.95);
+    const p95Seconds =
+      histogramQuantile(window, 0.95) ??
+      histogramQuantile(
+        [...buckets].map(([le, count]) => ({ le, count })),
+        0.95,
+      );
     return {
       cpuCores: rate(cpu, previous?.cpu),
       residentMemoryBytes: sumOf(samples, 'process_resident_memory_bytes'),
@@ -192,7 +204,6 @@ export class PrometheusScraper {
     };
   }
 }
-
 
 // ---- the runner itself ----
 

@@ -79,7 +79,10 @@ export function classifyAccessError(error: unknown, url: string): DeploymentAcce
   }
   const message = (error as Error).message ?? String(error);
   if (/owner role/.test(message)) {
-    return new DeploymentAccessError('not-owner', `${message.replace(/\.$/, '')}. Scale tests create users and workspaces, which needs the Owner role.`);
+    return new DeploymentAccessError(
+      'not-owner',
+      `${message.replace(/\.$/, '')}. Scale tests create users and workspaces, which needs the Owner role.`,
+    );
   }
   return new DeploymentAccessError('unreachable', `Cannot use the deployment at ${url}: ${message}`);
 }
@@ -88,7 +91,11 @@ export function classifyAccessError(error: unknown, url: string): DeploymentAcce
  * Access first: wrong URL, wrong token and non-owner each get their own DeploymentAccessError.
  * Resolves with the owner's organizations; `warn` hears about a version outside the supported range.
  */
-export async function verifyOwnerAccess(connection: DeploymentConnection, onRequest: (info: RequestInfo) => void, warn: (message: string) => void): Promise<string[]> {
+export async function verifyOwnerAccess(
+  connection: DeploymentConnection,
+  onRequest: (info: RequestInfo) => void,
+  warn: (message: string) => void,
+): Promise<string[]> {
   try {
     if (!connection.token) throw new DeploymentAccessError('no-token', "No session token: a run needs an owner's session token.");
     // Without the rate-limit bypass header, which coderd refuses (428) for non-owners.

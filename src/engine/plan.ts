@@ -20,7 +20,10 @@ const Window = (description: string, defaultWindow: [number, number]) =>
   });
 
 const windowSchema = (stage: TrafficStageDefinition) =>
-  Window(`${stage.title} stage window in slots [start, end] (reference: T${stage.defaultWindow[0]}-T${stage.defaultWindow[1]}).`, stage.defaultWindow);
+  Window(
+    `${stage.title} stage window in slots [start, end] (reference: T${stage.defaultWindow[0]}-T${stage.defaultWindow[1]}).`,
+    stage.defaultWindow,
+  );
 
 /**
  * The plan's fields; `timeline` and `traffic` get one field per registered traffic stage.
@@ -39,22 +42,31 @@ function planProperties(stages: readonly TrafficStageDefinition[]) {
           }),
         ),
         organization: Type.Optional(
-          Type.String({ minLength: 1, description: 'Organization name or id. Default: the owner\'s first organization.' }),
+          Type.String({ minLength: 1, description: "Organization name or id. Default: the owner's first organization." }),
         ),
         template: Type.Optional(
-          Type.String({ minLength: 1, description: 'Template name or id for the workspaces. Default: the organization\'s first template.' }),
+          Type.String({ minLength: 1, description: "Template name or id for the workspaces. Default: the organization's first template." }),
         ),
         prometheusUrl: Type.Optional(
           Type.String({
             pattern: '^https?://',
-            description: 'coderd Prometheus endpoint (e.g. http://127.0.0.1:2112/metrics) to show the deployment\'s CPU, request rate, latency and WebSockets.',
+            description:
+              "coderd Prometheus endpoint (e.g. http://127.0.0.1:2112/metrics) to show the deployment's CPU, request rate, latency and WebSockets.",
           }),
         ),
         provisionerPrometheusUrl: Type.Optional(
-          Type.String({ pattern: '^https?://', description: 'An external provisioner daemon\'s Prometheus endpoint (`coder provisioner start` with CODER_PROMETHEUS_ENABLE=true), for its CPU beside Coder\'s reference figures.' }),
+          Type.String({
+            pattern: '^https?://',
+            description:
+              "An external provisioner daemon's Prometheus endpoint (`coder provisioner start` with CODER_PROMETHEUS_ENABLE=true), for its CPU beside Coder's reference figures.",
+          }),
         ),
         databaseMetricsUrl: Type.Optional(
-          Type.String({ pattern: '^https?://', description: 'A Prometheus node_exporter on the database host (node_cpu_seconds_total), for the database\'s CPU beside Coder\'s reference figures.' }),
+          Type.String({
+            pattern: '^https?://',
+            description:
+              "A Prometheus node_exporter on the database host (node_cpu_seconds_total), for the database's CPU beside Coder's reference figures.",
+          }),
         ),
       },
       { additionalProperties: false, default: {}, description: 'The deployment under test.' },
@@ -63,7 +75,8 @@ function planProperties(stages: readonly TrafficStageDefinition[]) {
       minimum: 1,
       maximum: 10000,
       default: 10,
-      description: 'Number of scale-test users; each gets one workspace (reference scale: 2000). With `search`, set by the search (its `to`).',
+      description:
+        'Number of scale-test users; each gets one workspace (reference scale: 2000). With `search`, set by the search (its `to`).',
     }),
     search: Type.Optional(SearchSchema),
     runIdPrefix: Type.String({
@@ -90,17 +103,18 @@ function planProperties(stages: readonly TrafficStageDefinition[]) {
       },
       { additionalProperties: false, default: {}, description: 'Equal slots; each traffic stage runs in its window.' },
     ),
-    traffic: Type.Object(
-      Object.fromEntries(stages.map((stage) => [stage.id, stage.settings])),
-      { additionalProperties: false, default: {}, description: 'Per-stage traffic settings.' },
-    ),
+    traffic: Type.Object(Object.fromEntries(stages.map((stage) => [stage.id, stage.settings])), {
+      additionalProperties: false,
+      default: {},
+      description: 'Per-stage traffic settings.',
+    }),
     thresholds: Type.Array(
       Type.Object(
         {
           expression: Type.String({
             minLength: 1,
             description:
-              '`<metric> <op> <value><unit>`, e.g. `pty.rtt.p95 < 300ms`, `ssh.disconnects <= 1%`, `api.errors_5xx == 0`; or against the plan\'s baseline run, `<metric> <op> baseline [* <factor>] [+|- <value><unit>]`, e.g. `pty.rtt.p95 < baseline * 1.2` (docs/baselines.md).',
+              "`<metric> <op> <value><unit>`, e.g. `pty.rtt.p95 < 300ms`, `ssh.disconnects <= 1%`, `api.errors_5xx == 0`; or against the plan's baseline run, `<metric> <op> baseline [* <factor>] [+|- <value><unit>]`, e.g. `pty.rtt.p95 < baseline * 1.2` (docs/baselines.md).",
           }),
           abortOnFail: Type.Boolean({ default: false, description: 'Abort the run when this threshold is breached.' }),
           abortAfterSeconds: Type.Number({
@@ -128,16 +142,42 @@ function planProperties(stages: readonly TrafficStageDefinition[]) {
       Type.Integer({
         minimum: 0,
         maximum: 256,
-        description: "Worker threads for the echo stages' connections (SSH, web terminal, apps), each stage's connections spread over them. Default: one per core but one. 0 or 1: all on the runner's main thread.",
+        description:
+          "Worker threads for the echo stages' connections (SSH, web terminal, apps), each stage's connections spread over them. Default: one per core but one. 0 or 1: all on the runner's main thread.",
       }),
     ),
     timeouts: Type.Object(
       {
-        buildSeconds: Type.Number({ minimum: 1, maximum: DAY_SECONDS, default: 600, description: 'Longest wait for a workspace build (at most a day).' }),
-        agentSeconds: Type.Number({ minimum: 1, maximum: DAY_SECONDS, default: 600, description: 'Longest wait for a workspace agent to connect (at most a day).' }),
-        connectSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 30, description: 'Longest wait to open one traffic connection (at most an hour).' }),
-        echoSeconds: Type.Number({ minimum: 0.1, maximum: 3600, default: 30, description: 'A tick whose echo has not arrived after this long counts as lost (at most an hour).' }),
-        cleanupSeconds: Type.Number({ minimum: 1, maximum: DAY_SECONDS, default: 600, description: 'Longest wait for one workspace deletion (at most a day).' }),
+        buildSeconds: Type.Number({
+          minimum: 1,
+          maximum: DAY_SECONDS,
+          default: 600,
+          description: 'Longest wait for a workspace build (at most a day).',
+        }),
+        agentSeconds: Type.Number({
+          minimum: 1,
+          maximum: DAY_SECONDS,
+          default: 600,
+          description: 'Longest wait for a workspace agent to connect (at most a day).',
+        }),
+        connectSeconds: Type.Number({
+          minimum: 1,
+          maximum: 3600,
+          default: 30,
+          description: 'Longest wait to open one traffic connection (at most an hour).',
+        }),
+        echoSeconds: Type.Number({
+          minimum: 0.1,
+          maximum: 3600,
+          default: 30,
+          description: 'A tick whose echo has not arrived after this long counts as lost (at most an hour).',
+        }),
+        cleanupSeconds: Type.Number({
+          minimum: 1,
+          maximum: DAY_SECONDS,
+          default: 600,
+          description: 'Longest wait for one workspace deletion (at most a day).',
+        }),
       },
       { additionalProperties: false, default: {}, description: 'Time limits.' },
     ),
@@ -197,7 +237,9 @@ export function defaultThresholds(): string[] {
     'api.latency.p95 < 300ms',
     ...echo.map((id) => `${id}.rtt.p95 < 300ms`),
     // Opening a session is part of what a user waits for.
-    ...stages.filter((stage) => stage.metrics.includes('connect')).map((stage) => `${stage.id}.connect.p95 < ${stage.connectP95Budget ?? '5s'}`),
+    ...stages
+      .filter((stage) => stage.metrics.includes('connect'))
+      .map((stage) => `${stage.id}.connect.p95 < ${stage.connectP95Budget ?? '5s'}`),
     // Coder's connection criterion: at least 90 % of target throughput.
     ...echo.map((id) => `${id}.throughput >= 90%`),
   ];
@@ -255,7 +297,11 @@ export class PlanError extends Error {
 /** The default plan: the reference methodology, with all defaults written out in schema order. */
 export function defaultPlan(): Plan {
   const filled = validatePlan({ name: 'reference scale test' });
-  return Object.fromEntries(Object.keys(planSchema().properties).filter((key) => key in filled).map((key) => [key, filled[key as keyof Plan]])) as Plan;
+  return Object.fromEntries(
+    Object.keys(planSchema().properties)
+      .filter((key) => key in filled)
+      .map((key) => [key, filled[key as keyof Plan]]),
+  ) as Plan;
 }
 
 /** Validates `json` (fills defaults) or throws PlanError listing every problem. */
@@ -290,7 +336,9 @@ export function validatePlan(json: unknown): Plan {
     }
   }
   if (enabledStages(valid).length === 0) {
-    problems.push('traffic: every traffic stage is disabled, so the run would measure nothing; enable at least one (traffic.<stage>.enabled)');
+    problems.push(
+      'traffic: every traffic stage is disabled, so the run would measure nothing; enable at least one (traffic.<stage>.enabled)',
+    );
   }
   valid.thresholds.forEach((threshold, index) => {
     try {

@@ -64,7 +64,9 @@ export async function resolveOrganizationAndTemplate(
     : (organizations.find((org) => ownerOrganizationIds.includes(org.id)) ?? organizations[0]);
   if (!organization) {
     const known = organizations.map((org) => org.name).join(', ') || 'none';
-    throw new PlanMismatchError(`organization "${wanted ?? '(default)'}" not found on the deployment (organizations: ${known}); fix deployment.organization in the plan`);
+    throw new PlanMismatchError(
+      `organization "${wanted ?? '(default)'}" not found on the deployment (organizations: ${known}); fix deployment.organization in the plan`,
+    );
   }
   const templates = await owner.templates(organization.id);
   const wantedTemplate = plan.deployment.template;
@@ -81,11 +83,7 @@ export async function resolveOrganizationAndTemplate(
 }
 
 /** Creates plan.users users and workspaces; resolves with those that became ready. */
-export async function prepareUsers(
-  context: PrepareContext,
-  organization: Organization,
-  template: Template,
-): Promise<PreparedUser[]> {
+export async function prepareUsers(context: PrepareContext, organization: Organization, template: Template): Promise<PreparedUser[]> {
   const { plan, runId, owner, userClient, created, metrics, signal, log } = context;
   const ready: PreparedUser[] = [];
   const indexes = context.userIndexes ?? Array.from({ length: plan.users }, (_, index) => index);
@@ -125,7 +123,10 @@ export async function prepareUsers(
         const buildSignal = AbortSignal.any([signal, AbortSignal.timeout(plan.timeouts.buildSeconds * 1000)]);
         const queue = new BuildQueueTracker(progress);
         // Reading a build is idempotent: a 5xx or a dropped connection is retried, not a failure.
-        await withRetries(() => client.waitForBuild(workspace.latest_build.id, { signal: buildSignal, onJobStatus: (status) => queue.update(status) }), buildSignal)
+        await withRetries(
+          () => client.waitForBuild(workspace.latest_build.id, { signal: buildSignal, onJobStatus: (status) => queue.update(status) }),
+          buildSignal,
+        )
           .catch((error: Error) => {
             if (buildSignal.aborted && !signal.aborted) throw new Error(`build did not finish within ${plan.timeouts.buildSeconds} s`);
             throw error;
@@ -136,7 +137,10 @@ export async function prepareUsers(
         const agentMs = plan.timeouts.agentSeconds * 1000;
         const agentEnd = Date.now() + agentMs;
         const agentDeadline = AbortSignal.any([signal, AbortSignal.timeout(agentMs)]);
-        const withAgents = await withRetries(() => client.waitForAgents(workspace.id, { signal, timeoutMs: Math.max(1, agentEnd - Date.now()) }), agentDeadline);
+        const withAgents = await withRetries(
+          () => client.waitForAgents(workspace.id, { signal, timeoutMs: Math.max(1, agentEnd - Date.now()) }),
+          agentDeadline,
+        );
         const agent = (withAgents.latest_build.resources ?? []).flatMap((resource) => resource.agents ?? [])[0];
         if (!agent) throw new Error(`workspace ${workspace.name} has no agent; the template must define one`);
         ready.push({
@@ -237,7 +241,12 @@ const USER_TOKEN_LIFETIME_MS = 7 * 24 * 3600_000;
  * per minute per IP, which a fast prepare of many users exceeds. A deployment that refuses the
  * token (e.g. a lower maximum token lifetime) gets the reference runner's login instead.
  */
-async function userToken(owner: CoderClient, userId: string, identity: { email: string; password: string }, runId: string): Promise<string> {
+async function userToken(
+  owner: CoderClient,
+  userId: string,
+  identity: { email: string; password: string },
+  runId: string,
+): Promise<string> {
   try {
     // Within the deployment's maximum token lifetime, which may be shorter than a week.
     return await owner.mintToken(userId, `scaletest-${runId}`, USER_TOKEN_LIFETIME_MS);

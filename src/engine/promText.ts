@@ -18,7 +18,8 @@ export function parsePrometheusText(text: string): PromSample[] {
     const match = line.exec(raw.trim());
     if (!match) continue;
     const labels: Record<string, string> = {};
-    for (const [, key, value] of (match[2] ?? '').matchAll(label)) labels[key] = value.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    for (const [, key, value] of (match[2] ?? '').matchAll(label))
+      labels[key] = value.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     const value = match[3] === '+Inf' ? Infinity : match[3] === '-Inf' ? -Infinity : Number(match[3]);
     samples.push({ name: match[1], labels, value });
   }
@@ -54,7 +55,10 @@ export function histogramQuantile(buckets: Array<{ le: number; count: number }>,
  */
 export function agentConnectionLatenciesMs(samples: PromSample[]): number[] {
   return samples
-    .filter((sample) => sample.name === 'coderd_agents_connection_latencies_seconds' && sample.labels.preferred === 'true' && Number.isFinite(sample.value))
+    .filter(
+      (sample) =>
+        sample.name === 'coderd_agents_connection_latencies_seconds' && sample.labels.preferred === 'true' && Number.isFinite(sample.value),
+    )
     .map((sample) => Math.round(sample.value * 1e6) / 1000);
 }
 

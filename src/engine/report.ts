@@ -170,14 +170,22 @@ export function reportHtml(report: RunReport): string {
   const stageRows = report.stages
     .map((s) => {
       const l = s.latency;
-      const progress = s.progress ? `${s.progress.done}/${s.progress.total} (${s.progress.failed} failed)` : `${s.connections.active}/${s.connections.target}`;
-      const errors = Object.entries(s.errors).map(([k, v]) => `${k}: ${v}`).join(', ') || '0';
+      const progress = s.progress
+        ? `${s.progress.done}/${s.progress.total} (${s.progress.failed} failed)`
+        : `${s.connections.active}/${s.connections.target}`;
+      const errors =
+        Object.entries(s.errors)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ') || '0';
       const n = (value: number) => String(Math.round(value * 10) / 10);
       return `<tr><td>${html(s.title)}</td><td>${badge(s.verdict)}</td><td>${html(progress)}</td><td>${s.completed}/${s.sent}</td><td>${n(l.p50)}</td><td>${n(l.p95)}</td><td>${n(l.p99)}</td><td>${n(l.max)}</td><td>${s.disconnects}</td><td>${s.mismatches}</td><td>${html(errors)}</td><td>${html(s.reason ?? '')}</td></tr>`;
     })
     .join('\n');
   const thresholdRows = report.thresholds
-    .map((t) => `<tr><td><code>${html(t.expression)}</code>${t.limit ? `<br><span class="muted">${html(t.limit)}</span>` : ''}</td><td>${badge(t.verdict)}</td><td>${html(t.observedText)}</td><td>${html(t.reason ?? '')}</td></tr>`)
+    .map(
+      (t) =>
+        `<tr><td><code>${html(t.expression)}</code>${t.limit ? `<br><span class="muted">${html(t.limit)}</span>` : ''}</td><td>${badge(t.verdict)}</td><td>${html(t.observedText)}</td><td>${html(t.reason ?? '')}</td></tr>`,
+    )
     .join('\n');
   const d = report.deployment;
   const cleanup = report.cleanup;

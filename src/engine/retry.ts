@@ -13,7 +13,11 @@ export function isTransient(error: unknown): boolean {
  * limit). Backoff doubles from 250 ms up to 5 s with full jitter; 429s were already retried by
  * the client after the deployment's Retry-After, so here they just wait their turn again.
  */
-export async function withRetries<T>(operation: () => Promise<T>, signal: AbortSignal, onRetry?: (error: unknown, attempt: number) => void): Promise<T> {
+export async function withRetries<T>(
+  operation: () => Promise<T>,
+  signal: AbortSignal,
+  onRetry?: (error: unknown, attempt: number) => void,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation();

@@ -17,7 +17,16 @@ import { ThresholdJudge } from './judge';
 import { StageMetrics } from './metrics';
 import { DeploymentMonitor, RunnerMonitor } from './monitors';
 import { newRunId } from './naming';
-import { DeploymentAccessError, EXIT_CODES, exitReasonOf, verifyOwnerAccess, type AccessProblemKind, type RunEvent, type RunEventCode, type RunResult } from './outcome';
+import {
+  DeploymentAccessError,
+  EXIT_CODES,
+  exitReasonOf,
+  verifyOwnerAccess,
+  type AccessProblemKind,
+  type RunEvent,
+  type RunEventCode,
+  type RunResult,
+} from './outcome';
 import { PlanError, stageWindowMs, timelineMs, validatePlan, type Plan } from './plan';
 import { PlanMismatchError, UserPool, type CreatedResources, type PreparedUser } from './prepare';
 import { seededRandom } from './random';
@@ -35,7 +44,8 @@ export type { RunHandle, ShardAssignment, StartRunOptions } from './runOptions';
 
 export function startRun(options: StartRunOptions): RunHandle {
   const plan = validatePlan(options.plan);
-  if (plan.search && options.shard) throw new PlanError(['search: a capacity search runs in one runner; run it without --shards / --shard']);
+  if (plan.search && options.shard)
+    throw new PlanError(['search: a capacity search runs in one runner; run it without --shards / --shard']);
   const runId = options.shard?.runId ?? newRunId(plan.runIdPrefix);
   const run = new Run(plan, runId, options);
   if (options.log) run.sinks.add({ event: options.log });
@@ -201,7 +211,9 @@ class Run {
     let cleanup: CleanupOutcome = { deletedWorkspaces: 0, deletedUsers: 0, leftovers: [] };
     this.runner.start();
     const ticker = setInterval(() => this.tick(), this.options.snapshotIntervalMs ?? 1000);
-    const load = this.plan.search ? `a capacity search from ${this.plan.search.from} to ${this.plan.search.to} users` : `${this.plan.users} users`;
+    const load = this.plan.search
+      ? `a capacity search from ${this.plan.search.from} to ${this.plan.search.to} users`
+      : `${this.plan.users} users`;
     this.log('info', `run ${this.runId} of "${this.plan.name}" against ${this.options.connection.url}: ${load}`);
     try {
       const ownerOrgs = await this.checkAccess();
@@ -257,10 +269,12 @@ class Run {
   }
 
   private async checkAccess(): Promise<string[]> {
-    return verifyOwnerAccess(this.options.connection, this.onRequest, (warning) => this.log('warn', warning)).catch((problem: DeploymentAccessError) => {
-      this.accessProblem = problem.kind;
-      throw problem;
-    });
+    return verifyOwnerAccess(this.options.connection, this.onRequest, (warning) => this.log('warn', warning)).catch(
+      (problem: DeploymentAccessError) => {
+        this.accessProblem = problem.kind;
+        throw problem;
+      },
+    );
   }
 
   private async traffic(plan: Plan, users: PreparedUser[], owner: CoderClient, signal: AbortSignal): Promise<void> {
@@ -294,8 +308,18 @@ class Run {
     };
     return {
       signal: this.controller.signal,
-      beginStep: () => show({ stages: trafficStages().map((stage) => this.newStageMetrics(stage.id)), api: new ApiMetrics(), judge: new ThresholdJudge(this.plan.thresholds, this.baseline) }),
-      saveStep: (): StepMeters => ({ stages: trafficStages().map((stage) => this.stage(stage.id)), api: this.api, judge: this.judge, t0: this.timelineStartedAt }),
+      beginStep: () =>
+        show({
+          stages: trafficStages().map((stage) => this.newStageMetrics(stage.id)),
+          api: new ApiMetrics(),
+          judge: new ThresholdJudge(this.plan.thresholds, this.baseline),
+        }),
+      saveStep: (): StepMeters => ({
+        stages: trafficStages().map((stage) => this.stage(stage.id)),
+        api: this.api,
+        judge: this.judge,
+        t0: this.timelineStartedAt,
+      }),
       showStep: (saved) => show(saved as StepMeters),
       grow: (plan) => pool.grow(plan),
       runTraffic: (plan, users, signal) => this.traffic(plan, users, owner, signal),
@@ -363,7 +387,12 @@ class Run {
       this.reason = this.reason ? `${this.reason}; ${what}` : what;
     }
     this.status = aborted ? 'aborted' : this.errored ? 'error' : 'finished';
-    const exit = exitReasonOf({ access: this.accessProblem !== undefined, userAborted: this.userAborted, planMismatch: this.planMismatch, verdict: this.verdict });
+    const exit = exitReasonOf({
+      access: this.accessProblem !== undefined,
+      userAborted: this.userAborted,
+      planMismatch: this.planMismatch,
+      verdict: this.verdict,
+    });
     return {
       verdict: this.verdict,
       exit,
@@ -376,7 +405,10 @@ class Run {
   }
 
   histograms(): ReturnType<RunHandle['histograms']> {
-    const encoded = (stage: StageMetrics) => ({ latency: stage.latency.encode(), connect: stage.connectLatency.count() > 0 ? stage.connectLatency.encode() : undefined });
+    const encoded = (stage: StageMetrics) => ({
+      latency: stage.latency.encode(),
+      connect: stage.connectLatency.count() > 0 ? stage.connectLatency.encode() : undefined,
+    });
     return { stages: Object.fromEntries(this.stages.map((stage) => [stage.name, encoded(stage)])), api: this.api.encodedHistograms() };
   }
 

@@ -18,7 +18,7 @@ const PAGE = 100;
 /** Why `user` is not one of `runId`'s scale-test users, or undefined when it is. */
 export function userCheckFailure(user: S.User, runId: string): string | undefined {
   const match = /^scaletest-([a-z0-9]{8})-([a-z][a-z0-9]{3,11})$/.exec(user.username);
-  if (!match || match[2] !== runId) return 'its username does not follow the run\'s naming';
+  if (!match || match[2] !== runId) return "its username does not follow the run's naming";
   if (user.email !== `${match[1]}-${runId}@scaletest.local`) return `its email ${user.email} is not the one this run gives its users`;
   if (!/^Scale test user \d+$/.test(user.name ?? '')) return 'its display name is not the one this run gives its users';
   if (user.login_type && user.login_type !== 'password') return `it logs in with ${user.login_type}, not a password`;
@@ -50,7 +50,11 @@ const inShare = (index: number, share: UserShare | undefined): boolean => !share
  * With `share`, only that shard's users (by the index in their display name) and their
  * workspaces: the other shards' are theirs to clean up, and may still be in use.
  */
-export async function findRunResources(owner: CoderClient, runId: string, share?: UserShare): Promise<{ resources: CreatedResources; refused: string[] }> {
+export async function findRunResources(
+  owner: CoderClient,
+  runId: string,
+  share?: UserShare,
+): Promise<{ resources: CreatedResources; refused: string[] }> {
   checkRunId(runId);
   const resources: CreatedResources = { users: new Map(), workspaces: new Map() };
   const refused: string[] = [];
@@ -68,7 +72,9 @@ export async function findRunResources(owner: CoderClient, runId: string, share?
     runUsers.set(user.id, user);
     resources.users.set(user.id, user.username);
   }
-  const workspaces = await listAll(async (offset) => (await owner.listWorkspaces({ q: `name:"${runId}"`, offset, limit: PAGE })).workspaces);
+  const workspaces = await listAll(
+    async (offset) => (await owner.listWorkspaces({ q: `name:"${runId}"`, offset, limit: PAGE })).workspaces,
+  );
   for (const workspace of workspaces) {
     if (!isRunWorkspace(workspace.name, runId) || !inShare(indexOf(workspace.name, /-(\d+)$/), share)) continue;
     if (!runUsers.has(workspace.owner_id)) {

@@ -4,7 +4,17 @@
 // be merged from several producers (worker threads, Kubernetes shards) that each ship counters
 // and encoded HDR histograms: anything that yields a StageSnapshot is a stage source.
 import type { ReferenceSnapshot } from '../protocol/reference';
-import type { DeploymentSnapshot, HistoryPoint, RunnerSnapshot, RunSnapshot, RunStatus, StageName, StageSnapshot, ThresholdSnapshot, Verdict } from '../protocol/snapshot';
+import type {
+  DeploymentSnapshot,
+  HistoryPoint,
+  RunnerSnapshot,
+  RunSnapshot,
+  RunStatus,
+  StageName,
+  StageSnapshot,
+  ThresholdSnapshot,
+  Verdict,
+} from '../protocol/snapshot';
 
 /** One stage's figures as the snapshot shows them; StageMetrics is one. */
 export interface StageSource {

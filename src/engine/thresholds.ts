@@ -44,8 +44,7 @@ const API_CLASSES = ['auth', 'users', 'templates', 'workspaces', 'builds', 'stat
 const latencyValue = (latency: LatencySummary | undefined, stat: (typeof STATS)[number]): number | null =>
   latency && latency.count > 0 ? latency[stat] : null;
 
-const stageOf = (snapshot: RunSnapshot, name: StageName): StageSnapshot | undefined =>
-  snapshot.stages.find((stage) => stage.name === name);
+const stageOf = (snapshot: RunSnapshot, name: StageName): StageSnapshot | undefined => snapshot.stages.find((stage) => stage.name === name);
 
 const sumErrors = (stage: StageSnapshot | undefined): number =>
   stage ? Object.values(stage.errors).reduce((total, n) => total + n, 0) : 0;
@@ -139,7 +138,8 @@ function cachedMetric(name: string): MetricDefinition {
 export function metricCatalogue(): string[] {
   const stageMetrics = allStages().flatMap((stage) => {
     const names: string[] = [];
-    if (stage.metrics.includes('latency')) names.push(`${stage.id}.${stage.metrics.includes('throughput') ? 'rtt' : 'latency'}.<stat> (${stage.latencyMeaning ?? 'latency'})`);
+    if (stage.metrics.includes('latency'))
+      names.push(`${stage.id}.${stage.metrics.includes('throughput') ? 'rtt' : 'latency'}.<stat> (${stage.latencyMeaning ?? 'latency'})`);
     if (stage.metrics.includes('connect')) names.push(`${stage.id}.connect.<stat> (handshake)`);
     if (stage.metrics.includes('counters')) names.push(`${stage.id}.<${COUNTERS.join('|')}>`);
     if (stage.metrics.includes('throughput')) names.push(`${stage.id}.throughput`);
@@ -160,7 +160,8 @@ export function metricCatalogue(): string[] {
 }
 
 const SYNTAX = /^\s*([A-Za-z0-9_.]+)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*(ms|s|%)?\s*$/;
-const BASELINE_SYNTAX = /^\s*([A-Za-z0-9_.]+)\s*(<=|>=|==|!=|<|>)\s*baseline\s*(?:\*\s*(\d+(?:\.\d+)?)\s*)?(?:([+-])\s*(\d+(?:\.\d+)?)\s*(ms|s|%)?)?\s*$/;
+const BASELINE_SYNTAX =
+  /^\s*([A-Za-z0-9_.]+)\s*(<=|>=|==|!=|<|>)\s*baseline\s*(?:\*\s*(\d+(?:\.\d+)?)\s*)?(?:([+-])\s*(\d+(?:\.\d+)?)\s*(ms|s|%)?)?\s*$/;
 const HOW_TO_WRITE =
   'write <metric> <op> <value><unit>, e.g. "pty.rtt.p95 < 300ms", or <metric> <op> baseline [* <factor>] [+|- <value><unit>], ' +
   'e.g. "pty.rtt.p95 < baseline * 1.2 + 10ms" (ops: < <= > >= == !=; units: ms, s, %, or none)';
@@ -175,7 +176,8 @@ function limitInBaseUnits(metric: string, definition: MetricDefinition, value: n
       if (unit !== '%') throw new Error(`"${metric}" is a percentage: write the limit with %, e.g. "${metric} >= 90%"`);
       return value / 100;
     case 'count':
-      if (unit === 'ms' || unit === 's') throw new Error(`"${metric}" is a count: give a number (e.g. 0) or a share (e.g. 1%), not ${unit}`);
+      if (unit === 'ms' || unit === 's')
+        throw new Error(`"${metric}" is a count: give a number (e.g. 0) or a share (e.g. 1%), not ${unit}`);
       if (unit === '%' && !definition.percentBase) throw new Error(`"${metric}" is a plain count: % is not defined for it`);
       return unit === '%' ? value / 100 : value;
   }
@@ -300,5 +302,10 @@ export function evaluateThreshold(
   }
   const ok = compare(observed, threshold.op, threshold.limit);
   const required = threshold.limitText ?? threshold.expression.replace(threshold.metric, '').trim();
-  return { observed, observedText, verdict: ok ? 'pass' : 'fail', reason: ok ? undefined : `${threshold.metric} was ${observedText}, required ${required}` };
+  return {
+    observed,
+    observedText,
+    verdict: ok ? 'pass' : 'fail',
+    reason: ok ? undefined : `${threshold.metric} was ${observedText}, required ${required}`,
+  };
 }

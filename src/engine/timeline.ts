@@ -46,7 +46,13 @@ function stageLog(options: TimelineOptions, stageId: string): StageLog {
 }
 
 async function setUp(stage: TrafficStageDefinition, options: TimelineOptions): Promise<Prepared> {
-  const context = { ...options.environment, plan: options.plan, settings: trafficSettings(options.plan, stage.id), users: options.users, log: stageLog(options, stage.id) };
+  const context = {
+    ...options.environment,
+    plan: options.plan,
+    settings: trafficSettings(options.plan, stage.id),
+    users: options.users,
+    log: stageLog(options, stage.id),
+  };
   if (!stage.setUp) return { connections: options.users.length, run: stage.run! };
   try {
     return (await stage.setUp(context)) as ReadyStage<unknown>;
@@ -55,7 +61,12 @@ async function setUp(stage: TrafficStageDefinition, options: TimelineOptions): P
   }
 }
 
-async function runInWindow(stage: TrafficStageDefinition, ready: Prepared | undefined, t0: number, options: TimelineOptions): Promise<void> {
+async function runInWindow(
+  stage: TrafficStageDefinition,
+  ready: Prepared | undefined,
+  t0: number,
+  options: TimelineOptions,
+): Promise<void> {
   const { signal } = options.environment;
   const metrics = options.metricsOf(stage.id);
   const log = stageLog(options, stage.id);

@@ -12,7 +12,9 @@ export type Opener = (attempt: number) => Promise<EchoTransport>;
 export const CLOSE_TIMEOUT_MS = 5000;
 
 export function defaultCacheDir(): string {
-  return process.env.XDG_CACHE_HOME ? path.join(process.env.XDG_CACHE_HOME, 'coder-scaletest') : path.join(os.homedir(), '.cache', 'coder-scaletest');
+  return process.env.XDG_CACHE_HOME
+    ? path.join(process.env.XDG_CACHE_HOME, 'coder-scaletest')
+    : path.join(os.homedir(), '.cache', 'coder-scaletest');
 }
 
 /** The deployment as `user` reaches it: same URL and TLS, the user's own token. */

@@ -49,8 +49,12 @@ function kubeconfigFiles(explicit: string | undefined, env: NodeJS.ProcessEnv): 
 async function loadKubeConfig(target: ClusterTarget, env: NodeJS.ProcessEnv): Promise<KubeConfig> {
   const files = kubeconfigFiles(target.kubeconfig, env).filter((file) => fs.existsSync(file));
   if (files.length === 0) {
-    const where = target.kubeconfig ? `--kubeconfig ${target.kubeconfig}: no such file` : `no kubeconfig found (${env.KUBECONFIG ? `KUBECONFIG=${env.KUBECONFIG}` : '~/.kube/config'} does not exist)`;
-    throw new KubernetesSetupError(`${where}; pass --kubeconfig FILE or set KUBECONFIG to the cluster's kubeconfig (e.g. the one your cloud's CLI writes)`);
+    const where = target.kubeconfig
+      ? `--kubeconfig ${target.kubeconfig}: no such file`
+      : `no kubeconfig found (${env.KUBECONFIG ? `KUBECONFIG=${env.KUBECONFIG}` : '~/.kube/config'} does not exist)`;
+    throw new KubernetesSetupError(
+      `${where}; pass --kubeconfig FILE or set KUBECONFIG to the cluster's kubeconfig (e.g. the one your cloud's CLI writes)`,
+    );
   }
   const { KubeConfig } = await loadClient();
   const config = new KubeConfig();
@@ -61,13 +65,18 @@ async function loadKubeConfig(target: ClusterTarget, env: NodeJS.ProcessEnv): Pr
       config.mergeConfig(one, config.getContexts().length > 0);
     }
   } catch (error) {
-    throw new KubernetesSetupError(`cannot read the kubeconfig ${files.join(', ')}: ${(error as Error).message}; check that it is a valid kubeconfig (kubectl config view)`);
+    throw new KubernetesSetupError(
+      `cannot read the kubeconfig ${files.join(', ')}: ${(error as Error).message}; check that it is a valid kubeconfig (kubectl config view)`,
+    );
   }
   return config;
 }
 
 /** The contexts of the user's kubeconfig, and the current one (for the extension's picker). */
-export async function listContexts(target: Pick<ClusterTarget, 'kubeconfig'>, env: NodeJS.ProcessEnv = process.env): Promise<{ current?: string; contexts: KubeContextInfo[] }> {
+export async function listContexts(
+  target: Pick<ClusterTarget, 'kubeconfig'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ current?: string; contexts: KubeContextInfo[] }> {
   const config = await loadKubeConfig(target, env);
   return {
     current: config.getCurrentContext() || undefined,
@@ -99,13 +108,25 @@ export class Cluster {
     const available = names.length ? `available: ${names.join(', ')}` : 'it has no contexts';
     const context = target.context ?? config.getCurrentContext();
     if (!context) throw new KubernetesSetupError(`the kubeconfig has no current context; pass --context NAME (${available})`);
-    if (!names.includes(context)) throw new KubernetesSetupError(`context "${context}" is not in the kubeconfig (${available}); pass --context with one of them`);
+    if (!names.includes(context))
+      throw new KubernetesSetupError(`context "${context}" is not in the kubeconfig (${available}); pass --context with one of them`);
     config.setCurrentContext(context);
     const server = config.getCurrentCluster()?.server;
-    if (!server) throw new KubernetesSetupError(`context "${context}" names no cluster with a server address; fix the kubeconfig (kubectl config view)`);
+    if (!server)
+      throw new KubernetesSetupError(
+        `context "${context}" names no cluster with a server address; fix the kubeconfig (kubectl config view)`,
+      );
     const client = await loadClient();
     const namespace = target.namespace ?? config.getContextObject(context)?.namespace ?? 'default';
-    return new Cluster(config, context, server, namespace, config.makeApiClient(client.CoreV1Api), config.makeApiClient(client.BatchV1Api), client);
+    return new Cluster(
+      config,
+      context,
+      server,
+      namespace,
+      config.makeApiClient(client.CoreV1Api),
+      config.makeApiClient(client.BatchV1Api),
+      client,
+    );
   }
 
   /** Creates the ServiceAccount, the ConfigMap and the Job, in that order; on a failure, deletes what it created. */
@@ -123,7 +144,11 @@ export class Cluster {
         () => this.core.createNamespacedConfigMap({ namespace, body: objects.configMap }),
         () => this.core.deleteNamespacedConfigMap({ namespace, name: objects.configMap.metadata!.name! }),
       ],
-      [`job ${objects.job.metadata!.name}`, () => this.batch.createNamespacedJob({ namespace, body: objects.job }), () => this.deleteJob(objects.job.metadata!.name!)],
+      [
+        `job ${objects.job.metadata!.name}`,
+        () => this.batch.createNamespacedJob({ namespace, body: objects.job }),
+        () => this.deleteJob(objects.job.metadata!.name!),
+      ],
     ];
     for (const [what, create, remove] of steps) {
       try {
@@ -138,19 +163,31 @@ export class Cluster {
 
   /** Deletes the Job and, through the garbage collector, its pods (they get their termination grace period). */
   async deleteJob(name: string): Promise<void> {
-    await this.ignoreMissing(() => this.batch.deleteNamespacedJob({ namespace: this.namespace, name, propagationPolicy: 'Foreground' }), `delete job ${name}`);
+    await this.ignoreMissing(
+      () => this.batch.deleteNamespacedJob({ namespace: this.namespace, name, propagationPolicy: 'Foreground' }),
+      `delete job ${name}`,
+    );
   }
 
   /** Deletes the run's objects; the Job unless a teardown already did. */
   async deleteRunObjects(objects: RunObjects, options: { jobDeleted?: boolean } = {}): Promise<void> {
     if (!options.jobDeleted) await this.deleteJob(objects.job.metadata!.name!);
-    await this.ignoreMissing(() => this.core.deleteNamespacedConfigMap({ namespace: this.namespace, name: objects.configMap.metadata!.name! }), 'delete the configmap');
-    await this.ignoreMissing(() => this.core.deleteNamespacedServiceAccount({ namespace: this.namespace, name: objects.serviceAccount.metadata!.name! }), 'delete the serviceaccount');
+    await this.ignoreMissing(
+      () => this.core.deleteNamespacedConfigMap({ namespace: this.namespace, name: objects.configMap.metadata!.name! }),
+      'delete the configmap',
+    );
+    await this.ignoreMissing(
+      () => this.core.deleteNamespacedServiceAccount({ namespace: this.namespace, name: objects.serviceAccount.metadata!.name! }),
+      'delete the serviceaccount',
+    );
   }
 
   /** Kills a pod now (grace period 0): a second stop no longer waits for the shards' own cleanup. */
   async killPod(name: string): Promise<void> {
-    await this.ignoreMissing(() => this.core.deleteNamespacedPod({ namespace: this.namespace, name, gracePeriodSeconds: 0 }), `delete pod ${name}`);
+    await this.ignoreMissing(
+      () => this.core.deleteNamespacedPod({ namespace: this.namespace, name, gracePeriodSeconds: 0 }),
+      `delete pod ${name}`,
+    );
   }
 
   async listPods(labelSelector: string): Promise<V1Pod[]> {
@@ -217,21 +254,33 @@ export class Cluster {
       const detail = (error as Error).message;
       // node-fetch's FetchError carries the socket's error code (ECONNREFUSED, ENOTFOUND, ETIMEDOUT…).
       if (typeof status === 'string' || /request to .* failed/.test(detail)) {
-        return new KubernetesAccessError(`cannot reach the Kubernetes API at ${this.server} (context "${this.context}") to ${what}: ${detail}; check the kubeconfig's server address, your network or VPN, and that the cluster is up`);
+        return new KubernetesAccessError(
+          `cannot reach the Kubernetes API at ${this.server} (context "${this.context}") to ${what}: ${detail}; check the kubeconfig's server address, your network or VPN, and that the cluster is up`,
+        );
       }
-      return new KubernetesSetupError(`the Kubernetes client could not ${what} with context "${this.context}": ${detail}; check that context's cluster and user in the kubeconfig (kubectl config view)`);
+      return new KubernetesSetupError(
+        `the Kubernetes client could not ${what} with context "${this.context}": ${detail}; check that context's cluster and user in the kubeconfig (kubectl config view)`,
+      );
     }
     const message = apiMessage((error as { body?: unknown }).body);
-    if (status === 401) return new KubernetesAccessError(`the cluster at ${this.server} rejected the credentials of context "${this.context}" (401) to ${what}; log in again (refresh the kubeconfig's credentials) and retry`);
+    if (status === 401)
+      return new KubernetesAccessError(
+        `the cluster at ${this.server} rejected the credentials of context "${this.context}" (401) to ${what}; log in again (refresh the kubeconfig's credentials) and retry`,
+      );
     if (status === 403) {
       return new KubernetesAccessError(
         `forbidden (403) to ${what} in ${where}${message ? `: ${message}` : ''}; the kubeconfig's user needs to create, get and delete serviceaccounts, configmaps and jobs, list and delete pods and get pods/log there (docs/kubernetes.md has a Role)`,
       );
     }
     if (status === 404 && /namespaces? "?[^"]*"? not found/i.test(message ?? '')) {
-      return new KubernetesSetupError(`namespace "${this.namespace}" does not exist in context "${this.context}"; create it (kubectl create namespace ${this.namespace}) or pass --namespace`);
+      return new KubernetesSetupError(
+        `namespace "${this.namespace}" does not exist in context "${this.context}"; create it (kubectl create namespace ${this.namespace}) or pass --namespace`,
+      );
     }
-    if (status === 409) return new KubernetesSetupError(`cannot ${what} in ${where}: it already exists${message ? ` (${message})` : ''}; pick another --run-id, or delete the earlier run's objects`);
+    if (status === 409)
+      return new KubernetesSetupError(
+        `cannot ${what} in ${where}: it already exists${message ? ` (${message})` : ''}; pick another --run-id, or delete the earlier run's objects`,
+      );
     return new KubernetesAccessError(`the Kubernetes API refused to ${what} in ${where}: ${status}${message ? ` ${message}` : ''}`);
   }
 }

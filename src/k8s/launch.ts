@@ -50,8 +50,14 @@ export async function launchKubernetesRun(request: KubernetesRunRequest): Promis
     url: request.podUrl ?? request.connection.url,
     tokenSecret: request.tokenSecret,
   });
-  const objects: RunObjects = { serviceAccount: serviceAccount as V1ServiceAccount, configMap: configMap as V1ConfigMap, job: job as V1Job };
-  request.log(`run ${request.runId}: creating ${request.shards} shard pods in namespace ${cluster.namespace} of context ${cluster.context}; traffic starts at ${new Date(startAt).toISOString()}`);
+  const objects: RunObjects = {
+    serviceAccount: serviceAccount as V1ServiceAccount,
+    configMap: configMap as V1ConfigMap,
+    job: job as V1Job,
+  };
+  request.log(
+    `run ${request.runId}: creating ${request.shards} shard pods in namespace ${cluster.namespace} of context ${cluster.context}; traffic starts at ${new Date(startAt).toISOString()}`,
+  );
   await cluster.createRun(objects);
   const reportDir = `${request.out}/${request.runId}`;
   const merger = newShardMerger(request.plan, request.connection, request.runId, request.shards, reportDir);

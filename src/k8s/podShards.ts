@@ -75,7 +75,14 @@ class PodShards implements ShardSource {
   private resolveEnded!: () => void;
 
   constructor(private readonly options: PodShardsOptions) {
-    this.shards = Array.from({ length: options.count }, (_, index) => ({ index, deleted: false, following: false, logEnded: false, lastLineAt: 0, refollows: 0 }));
+    this.shards = Array.from({ length: options.count }, (_, index) => ({
+      index,
+      deleted: false,
+      following: false,
+      logEnded: false,
+      lastLineAt: 0,
+      refollows: 0,
+    }));
     this.jobName = options.objects.job.metadata!.name!;
     this.ended = new Promise<void>((resolve) => (this.resolveEnded = resolve));
     void this.poll().finally(() => this.schedule());
@@ -88,7 +95,9 @@ class PodShards implements ShardSource {
   hurry(): void {
     this.options.log('no more waiting for the shards: killing their pods now');
     this.teardown('stopped');
-    for (const shard of this.shards) if (shard.pod && !podGone(shard)) void this.options.cluster.killPod(shard.pod).catch((error: Error) => this.options.log(error.message));
+    for (const shard of this.shards)
+      if (shard.pod && !podGone(shard))
+        void this.options.cluster.killPod(shard.pod).catch((error: Error) => this.options.log(error.message));
   }
 
   lostAreGone(): boolean {
@@ -103,7 +112,9 @@ class PodShards implements ShardSource {
     this.finish();
     const { cluster, objects, log } = this.options;
     await cluster.deleteRunObjects(objects, { jobDeleted: this.tornDownAt !== undefined });
-    log(`deleted job ${this.jobName}, configmap ${objects.configMap.metadata!.name} and serviceaccount ${objects.serviceAccount.metadata!.name} from namespace ${cluster.namespace}`);
+    log(
+      `deleted job ${this.jobName}, configmap ${objects.configMap.metadata!.name} and serviceaccount ${objects.serviceAccount.metadata!.name} from namespace ${cluster.namespace}`,
+    );
   }
 
   private schedule(): void {
@@ -123,7 +134,13 @@ class PodShards implements ShardSource {
     this.tornDownAt = Date.now();
     const { cluster, runId, log } = this.options;
     log(`tearing down run ${runId}: ${why}; deleting job ${this.jobName} (its pods stop and clean up their users)`);
-    cluster.deleteJob(this.jobName).catch((error: Error) => log(`could not delete job ${this.jobName}: ${error.message}; delete it with: kubectl -n ${cluster.namespace} delete job ${this.jobName}`));
+    cluster
+      .deleteJob(this.jobName)
+      .catch((error: Error) =>
+        log(
+          `could not delete job ${this.jobName}: ${error.message}; delete it with: kubectl -n ${cluster.namespace} delete job ${this.jobName}`,
+        ),
+      );
   }
 
   private isLost(shard: PodShard): boolean {
@@ -161,7 +178,12 @@ class PodShards implements ShardSource {
     shard.lastLineAt = Date.now();
     const pod = shard.pod;
     this.options.cluster
-      .followLog(pod, CONTAINER, (line) => this.onLine(shard, line), () => (shard.logEnded = true))
+      .followLog(
+        pod,
+        CONTAINER,
+        (line) => this.onLine(shard, line),
+        () => (shard.logEnded = true),
+      )
       .then((stop) => (shard.stopFollowing = stop))
       .catch((error: Error) => {
         shard.logEnded = true;
@@ -181,14 +203,24 @@ class PodShards implements ShardSource {
     if (shard.following) return this.judgeFollowed(shard, now);
     if (shard.deleted) this.lose(shard, 'its pod was deleted before it started');
     else if (shard.problem && FATAL_WAITING.has(shard.problem.split(':')[0]!)) this.lose(shard, `its pod cannot start: ${shard.problem}`);
-    else if (now > startDeadline) this.lose(shard, `its pod was not running ${START_GRACE_MS / 1000} s after the agreed start (${shard.phase ?? 'no phase'}${shard.problem ? `, ${shard.problem}` : ''})`);
+    else if (now > startDeadline)
+      this.lose(
+        shard,
+        `its pod was not running ${START_GRACE_MS / 1000} s after the agreed start (${shard.phase ?? 'no phase'}${shard.problem ? `, ${shard.problem}` : ''})`,
+      );
   }
 
   private judgeFollowed(shard: PodShard, now: number): void {
     const running = shard.phase === 'Running';
     const silent = now - shard.lastLineAt > SILENT_LOG_MS;
     if (shard.logEnded) {
-      if (podGone(shard)) this.lose(shard, shard.deleted ? 'its pod was deleted before the shard reported its result' : `its pod ${shard.phase === 'Failed' ? 'failed' : 'ended'}: ${shard.problem ?? 'no reason given'}`);
+      if (podGone(shard))
+        this.lose(
+          shard,
+          shard.deleted
+            ? 'its pod was deleted before the shard reported its result'
+            : `its pod ${shard.phase === 'Failed' ? 'failed' : 'ended'}: ${shard.problem ?? 'no reason given'}`,
+        );
       else if (running && shard.refollows < MAX_REFOLLOWS) {
         // A log stream can end while the pod runs (an API server restart, a dropped connection): reopen it.
         shard.refollows++;
@@ -199,7 +231,10 @@ class PodShards implements ShardSource {
       // A dropped connection can leave the stream open and silent: end it, to reopen it (old reports are ignored by sequence number).
       shard.stopFollowing?.();
     } else if (silent && podGone(shard)) {
-      this.lose(shard, `its pod ${shard.deleted ? 'was deleted' : 'ended'} and its log said no more: ${shard.problem ?? 'no reason given'}`);
+      this.lose(
+        shard,
+        `its pod ${shard.deleted ? 'was deleted' : 'ended'} and its log said no more: ${shard.problem ?? 'no reason given'}`,
+      );
     }
   }
 

@@ -48,12 +48,18 @@ const INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
 /** Traffic connections one shard holds at once (every echo stage's users overlapping, as the default timeline can). */
 export function shardResources(plan: Plan, shards: number): V1ResourceRequirements {
   const users = Math.ceil(plan.users / shards);
-  const echoStages = (['ssh', 'pty', 'apps'] as const).filter((stage) => (plan.traffic as Record<string, { enabled: boolean }>)[stage]?.enabled).length;
+  const echoStages = (['ssh', 'pty', 'apps'] as const).filter(
+    (stage) => (plan.traffic as Record<string, { enabled: boolean }>)[stage]?.enabled,
+  ).length;
   const dashboard = (plan.traffic as Record<string, { enabled: boolean; maxBrowsers?: number }>).dashboard;
   const sessions = dashboard?.enabled ? Math.min(users, dashboard.maxBrowsers ?? users) : 0;
   const connections = users * echoStages;
-  const memoryMiB = Math.ceil(SIZING.baseMemoryMiB + (connections * SIZING.memoryKiBPerConnection) / 1024 + sessions * SIZING.memoryMiBPerDashboardSession);
-  const milliCpu = Math.ceil(SIZING.baseMilliCpu + connections * SIZING.milliCpuPerConnection + sessions * SIZING.milliCpuPerDashboardSession);
+  const memoryMiB = Math.ceil(
+    SIZING.baseMemoryMiB + (connections * SIZING.memoryKiBPerConnection) / 1024 + sessions * SIZING.memoryMiBPerDashboardSession,
+  );
+  const milliCpu = Math.ceil(
+    SIZING.baseMilliCpu + connections * SIZING.milliCpuPerConnection + sessions * SIZING.milliCpuPerDashboardSession,
+  );
   return {
     requests: { cpu: `${milliCpu}m`, memory: `${memoryMiB}Mi` },
     limits: { cpu: `${milliCpu * SIZING.limitFactor}m`, memory: `${memoryMiB * SIZING.limitFactor}Mi` },
@@ -62,7 +68,11 @@ export function shardResources(plan: Plan, shards: number): V1ResourceRequiremen
 
 export function renderManifests(options: RenderOptions): Manifest[] {
   const name = `coder-scaletest-${options.runId}`;
-  const labels = { 'app.kubernetes.io/name': 'coder-scaletest', 'app.kubernetes.io/instance': options.runId, 'coder-scaletest/run-id': options.runId };
+  const labels = {
+    'app.kubernetes.io/name': 'coder-scaletest',
+    'app.kubernetes.io/instance': options.runId,
+    'coder-scaletest/run-id': options.runId,
+  };
   const metadata = (suffix = '') => ({ name: `${name}${suffix}`, namespace: options.namespace, labels: { ...labels } });
   const serviceAccount: V1ServiceAccount = {
     apiVersion: 'v1',
@@ -94,7 +104,13 @@ export function renderManifests(options: RenderOptions): Manifest[] {
           restartPolicy: 'Never',
           serviceAccountName: name,
           automountServiceAccountToken: false,
-          securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 10001,
+            runAsGroup: 10001,
+            fsGroup: 10001,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           containers: [
             {
               name: 'shard',
@@ -116,7 +132,10 @@ export function renderManifests(options: RenderOptions): Manifest[] {
               env: [
                 { name: 'SHARD_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${INDEX_ANNOTATION}']` } } },
                 { name: 'CODER_URL', value: options.url },
-                { name: 'CODER_SESSION_TOKEN', valueFrom: { secretKeyRef: { name: options.tokenSecret.name, key: options.tokenSecret.key } } },
+                {
+                  name: 'CODER_SESSION_TOKEN',
+                  valueFrom: { secretKeyRef: { name: options.tokenSecret.name, key: options.tokenSecret.key } },
+                },
               ],
               resources: shardResources(options.plan, options.shards),
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },

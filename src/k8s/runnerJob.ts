@@ -28,7 +28,8 @@ export interface RunnerChannel {
 export function runKubernetesJob(request: StartRun, spec: KubernetesRunSpec, channel: RunnerChannel): { stop(reason: string): void } {
   const stop = new AbortController();
   const hurry = new AbortController();
-  const log = (line: string) => void channel.send({ type: 'log', level: /error|lost|forbidden|cannot/i.test(line) ? 'warn' : 'info', line });
+  const log = (line: string) =>
+    void channel.send({ type: 'log', level: /error|lost|forbidden|cannot/i.test(line) ? 'warn' : 'info', line });
   void (async () => {
     let plan;
     try {
@@ -40,7 +41,15 @@ export function runKubernetesJob(request: StartRun, spec: KubernetesRunSpec, cha
     const connection = { url: request.connection.url, token: request.connection.token ?? '', tls: request.connection.tls };
     let launched;
     try {
-      launched = await launchKubernetesRun({ ...spec, plan, connection, runId: newRunId(plan.runIdPrefix), startDelayS: spec.startDelayS ?? 90, out: request.outDir, log });
+      launched = await launchKubernetesRun({
+        ...spec,
+        plan,
+        connection,
+        runId: newRunId(plan.runIdPrefix),
+        startDelayS: spec.startDelayS ?? 90,
+        out: request.outDir,
+        log,
+      });
     } catch (error) {
       await channel.send({ type: 'failed', message: (error as Error).message });
       return channel.finish(error instanceof KubernetesAccessError ? 3 : 2);
@@ -55,7 +64,12 @@ export function runKubernetesJob(request: StartRun, spec: KubernetesRunSpec, cha
       onSnapshot: (snapshot) => void channel.send({ type: 'snapshot', snapshot }),
       log,
     });
-    await channel.send({ type: 'runDone', snapshot: { ...outcome.snapshot, reportDir: launched.reportDir }, reportDir: launched.reportDir, exitCode: outcome.exitCode });
+    await channel.send({
+      type: 'runDone',
+      snapshot: { ...outcome.snapshot, reportDir: launched.reportDir },
+      reportDir: launched.reportDir,
+      exitCode: outcome.exitCode,
+    });
     return channel.finish(0);
   })().catch(async (error: Error) => {
     await channel.send({ type: 'failed', message: error.message });

@@ -52,5 +52,7 @@ export function formatReferenceValue(value: number): string {
 
 /** Whose users the table is scaled to: the run's, or a capacity-search step's. */
 export function referenceScopeText(reference: ReferenceSnapshot): string {
-  return reference.step ? `the ${reference.step.users} users of capacity-search step ${reference.step.index}` : `this run's ${reference.users} users`;
+  return reference.step
+    ? `the ${reference.step.users} users of capacity-search step ${reference.step.index}`
+    : `this run's ${reference.users} users`;
 }

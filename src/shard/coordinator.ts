@@ -83,7 +83,9 @@ export async function coordinate(options: CoordinatorOptions): Promise<MergedOut
     }
   }, 1000);
   try {
-    const stopped = new Promise<void>((resolve) => (stop.aborted ? resolve() : stop.addEventListener('abort', () => resolve(), { once: true })));
+    const stopped = new Promise<void>((resolve) =>
+      stop.aborted ? resolve() : stop.addEventListener('abort', () => resolve(), { once: true }),
+    );
     await Promise.race([source.ended, options.stopEndsWait ? stopped : source.ended]);
   } finally {
     clearInterval(ticker);
@@ -111,7 +113,10 @@ export async function coordinate(options: CoordinatorOptions): Promise<MergedOut
     outcome.snapshot.verdict = 'fail';
     if (outcome.exit === 'passed') Object.assign(outcome, { exit: 'failed', exitCode: EXIT_CODES.failed });
     const whose = sweep ? "the run's final sweep" : "the lost shards' cleanup";
-    outcome.reason = [outcome.reason, `${whose} left ${lostCleanup.leftovers.length} resource(s) behind; remove them with: coder-scaletest cleanup --run-id ${runId}`]
+    outcome.reason = [
+      outcome.reason,
+      `${whose} left ${lostCleanup.leftovers.length} resource(s) behind; remove them with: coder-scaletest cleanup --run-id ${runId}`,
+    ]
       .filter(Boolean)
       .join('; ');
     outcome.snapshot.reason = outcome.reason;
@@ -133,7 +138,12 @@ async function cleanUpLostShards({ merger, connection, runId, count, log }: Coor
   for (const { index } of merger.lostShards()) {
     log(`shard ${index}/${count} was lost: deleting its users and workspaces`);
     try {
-      const outcome = await cleanupRun({ connection, runId, share: { index, count }, log: (level, message) => log(`[cleanup shard ${index}] ${level}: ${message}`) });
+      const outcome = await cleanupRun({
+        connection,
+        runId,
+        share: { index, count },
+        log: (level, message) => log(`[cleanup shard ${index}] ${level}: ${message}`),
+      });
       total.deletedUsers += outcome.deletedUsers;
       total.deletedWorkspaces += outcome.deletedWorkspaces;
       total.leftovers.push(...outcome.leftovers);

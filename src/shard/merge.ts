@@ -128,7 +128,11 @@ export class ShardMerger {
 
   /** Takes one message; returns false (and sets `rejected`) for a message of another run or shard layout. */
   accept(message: ShardMessage): boolean {
-    if (message.runId !== this.options.runId || message.shard.count !== this.options.shardCount || message.shard.index >= this.options.shardCount) {
+    if (
+      message.runId !== this.options.runId ||
+      message.shard.count !== this.options.shardCount ||
+      message.shard.index >= this.options.shardCount
+    ) {
       this.rejected ??= `a message from shard ${message.shard.index}/${message.shard.count} of run ${message.runId} does not belong to run ${this.options.runId} with ${this.options.shardCount} shards`;
       return false;
     }
@@ -172,7 +176,11 @@ export class ShardMerger {
   snapshot(now = Date.now()): RunSnapshot {
     this.rollRecent(now);
     const snapshot = this.build(now);
-    const { abort } = this.judge.evaluate(snapshot, { final: false, trafficPhase: snapshot.status === 'preparing' || snapshot.status === 'running', now });
+    const { abort } = this.judge.evaluate(snapshot, {
+      final: false,
+      trafficPhase: snapshot.status === 'preparing' || snapshot.status === 'running',
+      now,
+    });
     this.abort ??= abort;
     snapshot.thresholds = this.judge.states();
     this.history.record(snapshot);
@@ -195,7 +203,8 @@ export class ShardMerger {
     const stages: Record<string, string> = {};
     for (const name of this.stageNames(reports)) stages[name] = encode(reports.map((r) => r.stages[name]?.latency.total));
     const api: Record<string, string> = { total: encode(reports.map((r) => r.api.total.latency.total)) };
-    for (const name of new Set(reports.flatMap((r) => Object.keys(r.api.byClass)))) api[name] = encode(reports.map((r) => r.api.byClass[name]?.latency.total));
+    for (const name of new Set(reports.flatMap((r) => Object.keys(r.api.byClass))))
+      api[name] = encode(reports.map((r) => r.api.byClass[name]?.latency.total));
     return { stages, api };
   }
 
@@ -210,9 +219,11 @@ export class ShardMerger {
     const lost = this.lostShards();
     const results = this.shards.map((shard) => shard.result).filter((result): result is ShardResult => !!result);
     const problems: string[] = [];
-    for (const { index, why } of lost) problems.push(`shard ${index}/${this.options.shardCount} was lost (${why}); its share of the traffic is missing`);
+    for (const { index, why } of lost)
+      problems.push(`shard ${index}/${this.options.shardCount} was lost (${why}); its share of the traffic is missing`);
     for (const result of results) {
-      if (result.status === 'error') problems.push(`shard ${result.shard.index}/${this.options.shardCount} stopped on an error: ${result.reason ?? 'no reason given'}`);
+      if (result.status === 'error')
+        problems.push(`shard ${result.shard.index}/${this.options.shardCount} stopped on an error: ${result.reason ?? 'no reason given'}`);
     }
     if (failed.length > 0) problems.push(`${failed.length} threshold(s) failed: ${failed.map((t) => t.reason).join('; ')}`);
     const cleanup = {
@@ -222,7 +233,9 @@ export class ShardMerger {
     };
     const cleanupStage = snapshot.stages.find((stage) => stage.name === 'cleanup');
     if (cleanup.leftovers.length > 0 && cleanupStage?.state !== 'skipped') {
-      problems.push(`cleanup left ${cleanup.leftovers.length} resource(s) behind; remove them with: coder-scaletest cleanup --run-id ${this.options.runId}`);
+      problems.push(
+        `cleanup left ${cleanup.leftovers.length} resource(s) behind; remove them with: coder-scaletest cleanup --run-id ${this.options.runId}`,
+      );
     }
     for (const stage of snapshot.stages) Object.assign(stage, this.judge.judgeStage(stage));
     const aborted = options.aborted || results.some((r) => r.status === 'aborted' && r.exitCode === 130);
@@ -238,7 +251,11 @@ export class ShardMerger {
           : verdict === 'pass'
             ? 'passed'
             : 'failed';
-    Object.assign(snapshot, { verdict, reason, status: options.aborted ? 'aborted' : lost.length > 0 || results.some((r) => r.status === 'error') ? 'error' : 'finished' });
+    Object.assign(snapshot, {
+      verdict,
+      reason,
+      status: options.aborted ? 'aborted' : lost.length > 0 || results.some((r) => r.status === 'error') ? 'error' : 'finished',
+    });
     snapshot.currentStage = undefined;
     return { snapshot, verdict, exit, exitCode: EXIT_CODES[exit], reason, lostShards: lost, cleanup };
   }
@@ -271,7 +288,12 @@ export class ShardMerger {
 
   private build(now: number): RunSnapshot {
     const reports = this.reports();
-    const stages = this.stageNames(reports).map((name) => this.mergeStage(name, reports.flatMap((report) => (report.stages[name] ? [report.stages[name]] : []))));
+    const stages = this.stageNames(reports).map((name) =>
+      this.mergeStage(
+        name,
+        reports.flatMap((report) => (report.stages[name] ? [report.stages[name]] : [])),
+      ),
+    );
     const status = this.status(reports);
     const running = stages.find((stage) => stage.state === 'running' && stage.name !== 'prepare' && stage.name !== 'cleanup');
     const timelineStarts = reports.map((r) => r.timelineStartedAt).filter((t): t is number => t !== undefined);
@@ -301,7 +323,9 @@ export class ShardMerger {
   }
 
   private status(reports: ShardReport[]): RunStatus {
-    const statuses = this.shards.map((shard) => shard.result?.status ?? shard.report?.status ?? (shard.lost ? 'error' : 'starting')) as RunStatus[];
+    const statuses = this.shards.map(
+      (shard) => shard.result?.status ?? shard.report?.status ?? (shard.lost ? 'error' : 'starting'),
+    ) as RunStatus[];
     if (reports.length === 0) return 'starting';
     if (this.ended()) return statuses.includes('error') ? 'error' : statuses.includes('aborted') ? 'aborted' : 'finished';
     return STATUS_ORDER.find((status) => statuses.includes(status)) ?? 'running';
@@ -367,7 +391,9 @@ export class ShardMerger {
     const classes = new Set(reports.flatMap((r) => Object.keys(r.api.byClass)));
     return {
       total: mergeClass(reports.map((r) => r.api.total)),
-      byClass: Object.fromEntries([...classes].map((name) => [name, mergeClass(reports.flatMap((r) => (r.api.byClass[name] ? [r.api.byClass[name]] : [])))])),
+      byClass: Object.fromEntries(
+        [...classes].map((name) => [name, mergeClass(reports.flatMap((r) => (r.api.byClass[name] ? [r.api.byClass[name]] : [])))]),
+      ),
     };
   }
 
@@ -381,7 +407,9 @@ export class ShardMerger {
       heapUsedBytes: sumBy(runners, (r) => r.heapUsedBytes),
       eventLoopLagP99Ms: Math.max(0, ...runners.map((r) => r.eventLoopLagP99Ms)),
       overloaded: overloaded.length > 0,
-      warning: overloaded.length ? overloaded.map((r) => `shard ${r.shard.index}: ${r.runner.warning ?? 'overloaded'}`).join('; ') : undefined,
+      warning: overloaded.length
+        ? overloaded.map((r) => `shard ${r.shard.index}: ${r.runner.warning ?? 'overloaded'}`).join('; ')
+        : undefined,
     };
   }
 

@@ -16,7 +16,13 @@ const Latency = Type.Object({
   interval: Type.Optional(Type.String()),
 });
 
-const StageState = Type.Union([Type.Literal('waiting'), Type.Literal('running'), Type.Literal('stopping'), Type.Literal('done'), Type.Literal('skipped')]);
+const StageState = Type.Union([
+  Type.Literal('waiting'),
+  Type.Literal('running'),
+  Type.Literal('stopping'),
+  Type.Literal('done'),
+  Type.Literal('skipped'),
+]);
 
 const ShardStage = Type.Object({
   /** Stage metadata as the shard's engine defines it, so the coordinator needs no stage registry of its own. */
@@ -41,7 +47,13 @@ const ShardStage = Type.Object({
   }),
   errors: Type.Record(Type.String(), Type.Number()),
   progress: Type.Optional(
-    Type.Object({ done: Type.Number(), total: Type.Number(), failed: Type.Number(), queued: Type.Optional(Type.Number()), building: Type.Optional(Type.Number()) }),
+    Type.Object({
+      done: Type.Number(),
+      total: Type.Number(),
+      failed: Type.Number(),
+      queued: Type.Optional(Type.Number()),
+      building: Type.Optional(Type.Number()),
+    }),
   ),
   /** Why the stage failed on this shard, if it did (e.g. Chromium would not start). */
   reason: Type.Optional(Type.String()),
@@ -94,7 +106,9 @@ export const ShardReportSchema = Type.Object({
   /** The deployment as this shard sees it (health, stats); the coordinator shows shard 0's. */
   deployment: Type.Optional(Type.Unknown()),
   /** Warnings and errors the shard logged since its previous report (bounded). */
-  events: Type.Optional(Type.Array(Type.Object({ level: Type.String(), time: Type.Number(), stage: Type.Optional(Type.String()), message: Type.String() }))),
+  events: Type.Optional(
+    Type.Array(Type.Object({ level: Type.String(), time: Type.Number(), stage: Type.Optional(Type.String()), message: Type.String() })),
+  ),
 });
 
 /** Last message of a shard: how it ended. A shard that never sends one is counted as lost. */
@@ -160,7 +174,9 @@ export function parseShardSpec(text: string): { index: number; count: number } {
   const index = match ? Number(match[1]) : NaN;
   const count = match ? Number(match[2]) : NaN;
   if (!match || count < 1 || index >= count) {
-    throw new ShardMessageError(`--shard "${text}" is not a shard: expected I/N with 0 ≤ I < N, e.g. --shard 0/3 for the first of three shards`);
+    throw new ShardMessageError(
+      `--shard "${text}" is not a shard: expected I/N with 0 ≤ I < N, e.g. --shard 0/3 for the first of three shards`,
+    );
   }
   return { index, count };
 }

@@ -38,7 +38,11 @@ export function intervalOf(current: string, previous: string | undefined): strin
   }
 }
 
-function stageReport(stage: StageSnapshot, totals: EncodedTotals['stages'][string], previous: EncodedTotals['stages'][string] | undefined): ShardStageReport {
+function stageReport(
+  stage: StageSnapshot,
+  totals: EncodedTotals['stages'][string],
+  previous: EncodedTotals['stages'][string] | undefined,
+): ShardStageReport {
   return {
     title: stage.title,
     color: (stage as { color?: string }).color,
@@ -121,7 +125,11 @@ export class ShardReporter {
       exitCode: outcome.exitCode,
       status: outcome.status,
       reason: outcome.reason,
-      cleanup: { deletedUsers: outcome.cleanup.deletedUsers, deletedWorkspaces: outcome.cleanup.deletedWorkspaces, leftovers: [...outcome.cleanup.leftovers] },
+      cleanup: {
+        deletedUsers: outcome.cleanup.deletedUsers,
+        deletedWorkspaces: outcome.cleanup.deletedWorkspaces,
+        leftovers: [...outcome.cleanup.leftovers],
+      },
     };
   }
 }

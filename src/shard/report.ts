@@ -5,11 +5,28 @@ import { writeReports, type RunReport } from '../engine/report';
 import type { RunEvent } from '../engine/outcome';
 import type { MergedOutcome, ShardMerger } from './merge';
 
-export async function writeMergedReports(input: { dir: string; plan: Plan; merger: ShardMerger; outcome: MergedOutcome }): Promise<RunReport> {
+export async function writeMergedReports(input: {
+  dir: string;
+  plan: Plan;
+  merger: ShardMerger;
+  outcome: MergedOutcome;
+}): Promise<RunReport> {
   const { outcome } = input;
   return writeReports(
     input.dir,
-    { verdict: outcome.verdict, exit: outcome.exit, exitCode: outcome.exitCode, reportDir: input.dir, snapshot: outcome.snapshot, cleanup: outcome.cleanup },
-    { plan: input.plan, histograms: input.merger.encodedHistograms(), events: input.merger.events as RunEvent[], baseline: input.merger.baseline },
+    {
+      verdict: outcome.verdict,
+      exit: outcome.exit,
+      exitCode: outcome.exitCode,
+      reportDir: input.dir,
+      snapshot: outcome.snapshot,
+      cleanup: outcome.cleanup,
+    },
+    {
+      plan: input.plan,
+      histograms: input.merger.encodedHistograms(),
+      events: input.merger.events as RunEvent[],
+      baseline: input.merger.baseline,
+    },
   );
 }

@@ -44,7 +44,12 @@ export function workspaceByOwnerAndName(call: ApiCall, ownerRef: string, name: s
 }
 
 /** Resolves the agent behind an app or tunnel URL, checking access and that it is connected. */
-export function connectedAgentFor(call: ApiCall & { user: SimUser }, ownerName: string, workspaceName: string, agentName?: string): SimWorkspace {
+export function connectedAgentFor(
+  call: ApiCall & { user: SimUser },
+  ownerName: string,
+  workspaceName: string,
+  agentName?: string,
+): SimWorkspace {
   const workspace = workspaceByOwnerAndName(call, ownerName, workspaceName);
   if (agentName !== undefined && agentName !== workspace.agent.name) throw notFound();
   if (workspace.agent.status !== 'connected') {

@@ -88,16 +88,37 @@ export class AgentMetricsCollector {
     this.connections.reset();
     this.latencies.reset();
     for (const row of rows) {
-      this.up.inc({ username: row.username, workspace_name: row.workspaceName, template_name: row.templateName, template_version: row.templateVersionName });
+      this.up.inc({
+        username: row.username,
+        workspace_name: row.workspaceName,
+        template_name: row.templateName,
+        template_version: row.templateVersionName,
+      });
       const connected = row.status === 'connected';
       const node = connected ? String(this.nodeId(row.agentId)) : 'unknown';
       this.connections.set(
-        { agent_name: row.agentName, username: row.username, workspace_name: row.workspaceName, status: row.status, lifecycle_state: row.lifecycleState, tailnet_node: node },
+        {
+          agent_name: row.agentName,
+          username: row.username,
+          workspace_name: row.workspaceName,
+          status: row.status,
+          lifecycle_state: row.lifecycleState,
+          tailnet_node: node,
+        },
         1,
       );
     }
     for (const { row, seconds } of measured) {
-      this.latencies.set({ agent_name: row.agentName, username: row.username, workspace_name: row.workspaceName, derp_region: EMBEDDED_DERP_REGION, preferred: 'true' }, seconds);
+      this.latencies.set(
+        {
+          agent_name: row.agentName,
+          username: row.username,
+          workspace_name: row.workspaceName,
+          derp_region: EMBEDDED_DERP_REGION,
+          preferred: 'true',
+        },
+        seconds,
+      );
     }
   }
 

@@ -36,7 +36,9 @@ export const FaultsSchema = Type.Object(
   {
     latency: Type.Optional(perClass(Type.Object({ ms: Millis, jitterMs: Type.Optional(Millis) }, strict))),
     errorRates: Type.Optional(perClass(Fraction)),
-    rateLimited: Type.Optional(perClass(Type.Object({ fraction: Fraction, retryAfterSeconds: Type.Integer({ minimum: 0, maximum: 3600 }) }, strict))),
+    rateLimited: Type.Optional(
+      perClass(Type.Object({ fraction: Fraction, retryAfterSeconds: Type.Integer({ minimum: 0, maximum: 3600 }) }, strict)),
+    ),
     dropConnections: Type.Optional(
       Type.Partial(
         Type.Object(

@@ -16,9 +16,16 @@ export const SIM_CHILD_ARG = '__sim-child';
 export type SimChildOptions = Omit<SimDeploymentOptions, 'log'>;
 
 /** Parent → child. */
-type ToChild = { type: 'start'; options: SimChildOptions; niceness?: number } | { type: 'stats'; id: number } | { type: 'setFaults'; id: number; faults: FaultsConfig } | { type: 'close' };
+type ToChild =
+  | { type: 'start'; options: SimChildOptions; niceness?: number }
+  | { type: 'stats'; id: number }
+  | { type: 'setFaults'; id: number; faults: FaultsConfig }
+  | { type: 'close' };
 /** What the parent learns of the deployment once it listens (the owner's token included: a secret). */
-type SimAddresses = Pick<SimDeployment, 'url' | 'ownerToken' | 'ownerEmail' | 'organizationId' | 'templateId' | 'prometheusUrl' | 'directSsh'>;
+type SimAddresses = Pick<
+  SimDeployment,
+  'url' | 'ownerToken' | 'ownerEmail' | 'organizationId' | 'templateId' | 'prometheusUrl' | 'directSsh'
+>;
 
 /** Child → parent. */
 type FromChild =
@@ -82,11 +89,17 @@ export function startSimDeploymentProcess(options: StartSimProcessOptions = {}):
   return new Promise<SimProcess>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`the simulated deployment did not start within ${Math.round(startTimeoutMs / 1000)} s${stderrTail ? `: ${stderrTail.trim()}` : ''}`));
+      reject(
+        new Error(
+          `the simulated deployment did not start within ${Math.round(startTimeoutMs / 1000)} s${stderrTail ? `: ${stderrTail.trim()}` : ''}`,
+        ),
+      );
     }, startTimeoutMs);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`the simulated deployment process exited (${code}) before it was ready${stderrTail ? `: ${stderrTail.trim()}` : ''}`));
+      reject(
+        new Error(`the simulated deployment process exited (${code}) before it was ready${stderrTail ? `: ${stderrTail.trim()}` : ''}`),
+      );
     });
     child.on('message', (message: FromChild) => {
       switch (message.type) {

@@ -12,7 +12,6 @@ import { UserDirectory, type SimUser } from './users';
 export { hashSecret, randomAlphanumeric, type SimUser } from './users';
 import type { FaultsConfig } from './faults';
 
-
 interface SimJob {
   id: string;
   fileId: string;
@@ -221,10 +220,13 @@ export class SimStore extends UserDirectory {
     );
     stages.forEach((stage, index) => {
       build.timers.push(
-        setTimeout(() => {
-          this.appendLog(build, stage, 'info', `${stage}...`);
-          if (stage === 'Starting workspace') this.appendLog(build, stage, 'info', `coder_agent.${AGENT_NAME}: Creation complete`);
-        }, pendingMs + stepMs * (index + 1)),
+        setTimeout(
+          () => {
+            this.appendLog(build, stage, 'info', `${stage}...`);
+            if (stage === 'Starting workspace') this.appendLog(build, stage, 'info', `coder_agent.${AGENT_NAME}: Creation complete`);
+          },
+          pendingMs + stepMs * (index + 1),
+        ),
       );
     });
     build.timers.push(setTimeout(() => this.finishBuild(build, willFail), duration));

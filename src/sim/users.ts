@@ -42,7 +42,14 @@ export abstract class UserDirectory {
   /** The organization every user belongs to. */
   protected abstract get organizationId(): string;
 
-  addUser(input: { username: string; email: string; name?: string; password?: string; loginType: S.LoginTypeValue; owner?: boolean }): SimUser {
+  addUser(input: {
+    username: string;
+    email: string;
+    name?: string;
+    password?: string;
+    loginType: S.LoginTypeValue;
+    owner?: boolean;
+  }): SimUser {
     const created = now();
     const user: SimUser = {
       id: crypto.randomUUID(),

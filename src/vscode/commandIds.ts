@@ -29,6 +29,10 @@ export const COMMAND_IDS = [
 export type CommandId = (typeof COMMAND_IDS)[number];
 
 /** A tree item's click action naming a command by its typed id (a vscode.Command). */
-export function commandFor(command: CommandId, title: string, ...args: unknown[]): { command: CommandId; title: string; arguments?: unknown[] } {
+export function commandFor(
+  command: CommandId,
+  title: string,
+  ...args: unknown[]
+): { command: CommandId; title: string; arguments?: unknown[] } {
   return args.length ? { command, title, arguments: args } : { command, title };
 }

@@ -23,7 +23,11 @@ export class CommandErrors {
 }
 
 /** Registers `handler` as command `id`; an error it throws is shown, and the command returns undefined. */
-export function registerCommand<A extends unknown[]>(errors: CommandErrors, id: CommandId, handler: (...args: A) => unknown): vscode.Disposable {
+export function registerCommand<A extends unknown[]>(
+  errors: CommandErrors,
+  id: CommandId,
+  handler: (...args: A) => unknown,
+): vscode.Disposable {
   return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
     try {
       return await handler(...(args as A));

@@ -23,7 +23,12 @@ function parsePlan(text: string, source: string): Plan {
 
 function isSnapshot(value: unknown): value is RunSnapshot {
   const candidate = value as Partial<RunSnapshot> | undefined;
-  return candidate?.schemaVersion === 1 && Array.isArray(candidate.stages) && Array.isArray(candidate.thresholds) && typeof candidate.runId === 'string';
+  return (
+    candidate?.schemaVersion === 1 &&
+    Array.isArray(candidate.stages) &&
+    Array.isArray(candidate.thresholds) &&
+    typeof candidate.runId === 'string'
+  );
 }
 
 /** The final snapshot stored in `<dir>/report.json`. */
@@ -70,10 +75,14 @@ export function createEngineBackend(): InHostBackend {
         return { version: build.version, username: user.username, isOwner: isOwner(user.roles) };
       } catch (error) {
         if (error instanceof CoderApiError && error.status === 401) {
-          throw new Error(`${connection.url} rejected the session token (401 ${error.apiMessage}). Connect again with a fresh token (\`coder tokens create\`) or with email and password.`);
+          throw new Error(
+            `${connection.url} rejected the session token (401 ${error.apiMessage}). Connect again with a fresh token (\`coder tokens create\`) or with email and password.`,
+          );
         }
         if (error instanceof CoderApiError && error.status === 404) {
-          throw new Error(`${connection.url} does not look like a Coder deployment (${error.method} ${error.route} answered 404): check the access URL.`);
+          throw new Error(
+            `${connection.url} does not look like a Coder deployment (${error.method} ${error.route} answered 404): check the access URL.`,
+          );
         }
         throw error;
       } finally {
@@ -92,7 +101,9 @@ export function createEngineBackend(): InHostBackend {
 
     async cleanupRun({ runId, connection, signal, onProgress, log }) {
       const outcome = await cleanupRun({ runId, connection, signal, onProgress, log });
-      const leftovers = outcome.leftovers.length ? `; ${signal?.aborted ? 'cancelled, left behind' : 'could not delete'}: ${outcome.leftovers.join(', ')}` : '';
+      const leftovers = outcome.leftovers.length
+        ? `; ${signal?.aborted ? 'cancelled, left behind' : 'could not delete'}: ${outcome.leftovers.join(', ')}`
+        : '';
       return `Run ${runId}: deleted ${outcome.deletedWorkspaces} of ${outcome.found.workspaces} workspace(s) and ${outcome.deletedUsers} of ${outcome.found.users} user(s)${leftovers}.`;
     },
 

@@ -54,7 +54,10 @@ class RunnerChild {
     private readonly redactor: SecretRedactor,
   ) {
     // execArgv is explicit so the child never inherits the extension host's inspector flags.
-    this.process = fork(entry.modulePath, [RUNNER_MODE_ARG], { execArgv: entry.execArgv ?? [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.process = fork(entry.modulePath, [RUNNER_MODE_ARG], {
+      execArgv: entry.execArgv ?? [],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
     this.process.stderr?.setEncoding('utf8');
     this.process.stderr?.on('data', (chunk: string) => this.keepTail(chunk));
     this.process.on('message', (raw) => {
@@ -64,7 +67,9 @@ class RunnerChild {
     // Settles once the process has ended and its IPC channel has delivered every message it
     // sent ('exit' alone can come before the last messages are read).
     const disconnected = new Promise<void>((resolve) => this.process.once('disconnect', resolve));
-    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      this.process.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     this.exited = exit.then(async (result) => {
       if (this.process.connected) await disconnected;
       return result;

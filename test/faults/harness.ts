@@ -24,7 +24,10 @@ export type Stage = 'ssh' | 'pty' | 'apps' | 'dashboard';
  * A small plan: 3 users, 1.5 s slots. With `staggered`, each traffic stage has its own slot
  * (SSH T0-T1, web terminal T1-T2, apps T2-T3, dashboard T3-T4) so a signal can be aimed at one.
  */
-export function faultPlan(sim: SimDeployment, options: { users?: number; staggered?: boolean; dashboard?: boolean; mutate?: (plan: Plan) => void } = {}): Plan {
+export function faultPlan(
+  sim: SimDeployment,
+  options: { users?: number; staggered?: boolean; dashboard?: boolean; mutate?: (plan: Plan) => void } = {},
+): Plan {
   const plan = scaledDownPlan(sim, { users: options.users ?? 3, slotSeconds: 1.5, dashboard: options.dashboard ?? false });
   plan.name = 'fault matrix';
   plan.traffic.dashboard.maxBrowsers = 1;
@@ -102,7 +105,8 @@ export async function scrub(sim: SimDeployment): Promise<void> {
       const build = await owner.createBuild(workspace.id, { transition: 'delete' }).catch(() => undefined);
       if (build) await owner.waitForBuild(build.id).catch(() => undefined);
     }
-    for (const user of (await owner.listUsers({ q: 'scaletest', limit: 1000 })).users) await owner.deleteUser(user.id).catch(() => undefined);
+    for (const user of (await owner.listUsers({ q: 'scaletest', limit: 1000 })).users)
+      await owner.deleteUser(user.id).catch(() => undefined);
   } finally {
     owner.close();
   }

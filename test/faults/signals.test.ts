@@ -46,7 +46,13 @@ describe('fault matrix: stop signals', function () {
         assert.deepStrictEqual(report.cleanup.leftovers, []);
         const left = await leftOnDeployment(sim);
         assert.deepStrictEqual(left, []);
-        record({ fault: `${signal} during ${phase}`, exitCode: result.code, verdict: report.verdict, reported: report.reason!, leftBehind: left.length });
+        record({
+          fault: `${signal} during ${phase}`,
+          exitCode: result.code,
+          verdict: report.verdict,
+          reported: report.reason!,
+          leftBehind: left.length,
+        });
       });
     }
   }
@@ -75,7 +81,13 @@ describe('fault matrix: stop signals', function () {
       const cleanup = await runCli(['cleanup', '--run-id', result.runId!], sim).done;
       assert.strictEqual(cleanup.code, 0, cleanup.stdout + cleanup.stderr);
       assert.deepStrictEqual(await leftOnDeployment(sim), []);
-      record({ fault: `SIGINT twice during ${phase}, then cleanup --run-id`, exitCode: result.code, verdict: report.verdict, reported: `${report.reason}; ${left.length} left until cleanup --run-id`, leftBehind: 0 });
+      record({
+        fault: `SIGINT twice during ${phase}, then cleanup --run-id`,
+        exitCode: result.code,
+        verdict: report.verdict,
+        reported: `${report.reason}; ${left.length} left until cleanup --run-id`,
+        leftBehind: 0,
+      });
     });
   }
 
@@ -90,14 +102,25 @@ describe('fault matrix: stop signals', function () {
     run.child.kill('SIGINT');
     const result = await run.done;
     assert.strictEqual(result.code, 130);
-    assert.match(result.stderr, new RegExp(`SIGINT a third time: exiting now, without waiting; what is left can be removed with: coder-scaletest cleanup --run-id ${result.runId}`));
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `SIGINT a third time: exiting now, without waiting; what is left can be removed with: coder-scaletest cleanup --run-id ${result.runId}`,
+      ),
+    );
     const cleanup = await runCli(['cleanup', '--run-id', result.runId!], sim).done;
     assert.strictEqual(cleanup.code, 0, cleanup.stdout + cleanup.stderr);
     assert.deepStrictEqual(await leftOnDeployment(sim), []);
-    record({ fault: 'SIGINT three times during prepare, then cleanup --run-id', exitCode: result.code, verdict: 'none (exited at once)', reported: 'the cleanup --run-id command on stderr', leftBehind: 0 });
+    record({
+      fault: 'SIGINT three times during prepare, then cleanup --run-id',
+      exitCode: result.code,
+      verdict: 'none (exited at once)',
+      reported: 'the cleanup --run-id command on stderr',
+      leftBehind: 0,
+    });
   });
 
-  it('SIGKILL mid-run, then cleanup --run-id: removes the run and leaves look-alikes (admin workspace, user with the run\'s naming but another email) untouched', async () => {
+  it("SIGKILL mid-run, then cleanup --run-id: removes the run and leaves look-alikes (admin workspace, user with the run's naming but another email) untouched", async () => {
     const plan = faultPlan(sim);
     const run = runCli(['run', writePlan(out, plan), '--out', out], sim);
     await run.waitFor(/\[ssh\] SSH stage started/);
@@ -111,11 +134,23 @@ describe('fault matrix: stop signals', function () {
     const cleanup = await runCli(['cleanup', '--run-id', runId], sim).done;
     assert.strictEqual(cleanup.code, 0, cleanup.stdout + cleanup.stderr);
     assert.match(cleanup.stdout, /deleted 3 workspace\(s\) and 3 user\(s\); not touched \(not this run's\): 2/);
-    assert.match(cleanup.stderr, new RegExp(`not touching workspace [^ ]+/scaletest-${runId}-7: its owner .* is not one of the run's users`));
-    assert.match(cleanup.stderr, new RegExp(`not touching user scaletest-lookalik-${runId}: its email .* is not the one this run gives its users`));
+    assert.match(
+      cleanup.stderr,
+      new RegExp(`not touching workspace [^ ]+/scaletest-${runId}-7: its owner .* is not one of the run's users`),
+    );
+    assert.match(
+      cleanup.stderr,
+      new RegExp(`not touching user scaletest-lookalik-${runId}: its email .* is not the one this run gives its users`),
+    );
     assert.deepStrictEqual(await leftOnDeployment(sim, lookAlikes), []);
     assert.deepStrictEqual((await leftOnDeployment(sim)).sort(), [...lookAlikes].sort(), 'the look-alikes survive');
-    record({ fault: 'SIGKILL during SSH, then cleanup --run-id (with look-alikes)', exitCode: cleanup.code, verdict: 'n/a (killed)', reported: 'cleanup: 3 workspaces + 3 users deleted, 2 look-alikes named and not touched', leftBehind: 0 });
+    record({
+      fault: 'SIGKILL during SSH, then cleanup --run-id (with look-alikes)',
+      exitCode: cleanup.code,
+      verdict: 'n/a (killed)',
+      reported: 'cleanup: 3 workspaces + 3 users deleted, 2 look-alikes named and not touched',
+      leftBehind: 0,
+    });
   });
 
   it('SIGTERM during `cleanup --run-id` lets deletions under way finish, names what is left (exit 130); a second cleanup finishes the job', async () => {
@@ -133,7 +168,13 @@ describe('fault matrix: stop signals', function () {
     const again = await runCli(['cleanup', '--run-id', run.runId!], sim).done;
     assert.strictEqual(again.code, 0, again.stdout + again.stderr);
     assert.deepStrictEqual(await leftOnDeployment(sim), []);
-    record({ fault: 'SIGTERM during cleanup --run-id', exitCode: stopped.code, verdict: 'n/a (cleanup)', reported: `interrupted, left behind: ${left.length} named; a second cleanup removed them`, leftBehind: 0 });
+    record({
+      fault: 'SIGTERM during cleanup --run-id',
+      exitCode: stopped.code,
+      verdict: 'n/a (cleanup)',
+      reported: `interrupted, left behind: ${left.length} named; a second cleanup removed them`,
+      leftBehind: 0,
+    });
   });
 });
 
@@ -142,7 +183,11 @@ async function createLookAlikes(sim: SimDeployment, runId: string): Promise<stri
   const owner = new CoderClient({ url: sim.url, token: sim.ownerToken });
   try {
     const me = await owner.me();
-    const workspace = await owner.createWorkspace(sim.organizationId, me.username, { name: `scaletest-${runId}-7`, template_id: sim.templateId, rich_parameter_values: [] });
+    const workspace = await owner.createWorkspace(sim.organizationId, me.username, {
+      name: `scaletest-${runId}-7`,
+      template_id: sim.templateId,
+      rich_parameter_values: [],
+    });
     await owner.waitForBuild(workspace.latest_build.id);
     await owner.createUser({
       email: `someone-${runId}@example.com`,

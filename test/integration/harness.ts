@@ -40,13 +40,25 @@ export function readRoutes(): VsCodeRoute[] {
 
 export function findRoute(name: string): VsCodeRoute {
   const route = readRoutes().find((candidate) => candidate.name === name);
-  if (!route) throw new Error(`unknown VS Code route "${name}"; known: ${readRoutes().map((r) => r.name).join(', ')}`);
+  if (!route)
+    throw new Error(
+      `unknown VS Code route "${name}"; known: ${readRoutes()
+        .map((r) => r.name)
+        .join(', ')}`,
+    );
   return route;
 }
 
 /** Separate HOME, TMPDIR and XDG dirs, so nothing touches (or is touched by) the user's own. */
 function isolatedEnv(base: string): NodeJS.ProcessEnv {
-  const dirs = { HOME: 'home', TMPDIR: 'tmp', XDG_CONFIG_HOME: 'config', XDG_CACHE_HOME: 'cache', XDG_DATA_HOME: 'data', XDG_RUNTIME_DIR: 'runtime' };
+  const dirs = {
+    HOME: 'home',
+    TMPDIR: 'tmp',
+    XDG_CONFIG_HOME: 'config',
+    XDG_CACHE_HOME: 'cache',
+    XDG_DATA_HOME: 'data',
+    XDG_RUNTIME_DIR: 'runtime',
+  };
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [name, dir] of Object.entries(dirs)) {
     env[name] = path.join(base, dir);
@@ -139,8 +151,10 @@ export class WorkbenchSession {
       route.node,
       [
         route.entry,
-        '--bind-addr', `127.0.0.1:${port}`,
-        '--auth', 'none',
+        '--bind-addr',
+        `127.0.0.1:${port}`,
+        '--auth',
+        'none',
         '--disable-telemetry',
         '--disable-update-check',
         '--disable-workspace-trust',

@@ -58,7 +58,9 @@ async function main(routeName: string | undefined): Promise<number> {
     const code = started ? await Promise.race([exitCode, delay(SUITE_TIMEOUT_MS, undefined)]) : undefined;
     await session.screenshot('workbench-at-end').catch(() => undefined);
     if (!started) {
-      console.error(`[integration] the test index did not start within ${START_TIMEOUT_MS} ms (was the test payload ignored? see ${session.outputDir}/workbench.log)`);
+      console.error(
+        `[integration] the test index did not start within ${START_TIMEOUT_MS} ms (was the test payload ignored? see ${session.outputDir}/workbench.log)`,
+      );
       return 1;
     }
     if (code === undefined) {
@@ -66,7 +68,9 @@ async function main(routeName: string | undefined): Promise<number> {
       return 1;
     }
     if (!fs.existsSync(resultsFile)) {
-      console.error(`[integration] the suite exited with ${code} but wrote no results (did the test index load? see ${session.outputDir}/code-server.log)`);
+      console.error(
+        `[integration] the suite exited with ${code} but wrote no results (did the test index load? see ${session.outputDir}/code-server.log)`,
+      );
       return 1;
     }
     const results = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as TestResults;

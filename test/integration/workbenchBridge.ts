@@ -15,7 +15,6 @@ export const BRIDGE_DIR = 'bridge';
 export const BROWSER_TAG = '@browser';
 
 export type BridgeRequest =
-  | { id: string; kind: 'webviewText'; selector: string; timeoutMs: number }
-  | { id: string; kind: 'screenshot'; name: string };
+  { id: string; kind: 'webviewText'; selector: string; timeoutMs: number } | { id: string; kind: 'screenshot'; name: string };
 
 export type BridgeReply = { ok: true; text?: string; path?: string } | { ok: false; error: string };

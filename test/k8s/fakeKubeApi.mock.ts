@@ -99,7 +99,8 @@ export class MockKubernetesApi {
     const url = new URL(request.url ?? '/', this.url);
     this.requests.push({ method: request.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams) });
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
-    if (!token || (!this.tokens.has(token) && !this.forbidden.has(token))) return this.status(response, 401, 'Unauthorized', 'Unauthorized');
+    if (!token || (!this.tokens.has(token) && !this.forbidden.has(token)))
+      return this.status(response, 401, 'Unauthorized', 'Unauthorized');
     let body = '';
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (body += chunk));
@@ -113,20 +114,40 @@ export class MockKubernetesApi {
   }
 
   private route(method: string, url: URL, body: unknown, response: http.ServerResponse, forbidden: boolean): void {
-    const match = /^\/(?:api\/v1|apis\/batch\/v1)\/namespaces\/([^/]+)\/(serviceaccounts|configmaps|jobs|pods)(?:\/([^/]+))?(?:\/(log))?$/.exec(url.pathname);
+    const match =
+      /^\/(?:api\/v1|apis\/batch\/v1)\/namespaces\/([^/]+)\/(serviceaccounts|configmaps|jobs|pods)(?:\/([^/]+))?(?:\/(log))?$/.exec(
+        url.pathname,
+      );
     if (!match) return this.status(response, 404, 'NotFound', 'the server could not find the requested resource');
     const [, namespace, resource, name, sub] = match as unknown as [string, string, string, string | undefined, string | undefined];
     if (forbidden) {
       const verb = method === 'POST' ? 'create' : method === 'DELETE' ? 'delete' : name ? 'get' : 'list';
-      return this.status(response, 403, 'Forbidden', `${resource} is forbidden: User "mock-user" cannot ${verb} resource "${resource}" in API group "${resource === 'jobs' ? 'batch' : ''}" in the namespace "${namespace}"`);
+      return this.status(
+        response,
+        403,
+        'Forbidden',
+        `${resource} is forbidden: User "mock-user" cannot ${verb} resource "${resource}" in API group "${resource === 'jobs' ? 'batch' : ''}" in the namespace "${namespace}"`,
+      );
     }
-    if (!this.namespaces.has(namespace)) return this.status(response, 404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
+    if (!this.namespaces.has(namespace))
+      return this.status(response, 404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
     const key = (objectName: string) => `${namespace}/${objectName}`;
     if (method === 'POST' && !name) {
       const object = body as { metadata: { name: string; namespace?: string; uid?: string; creationTimestamp?: string } };
-      const store = resource === 'serviceaccounts' ? this.serviceAccounts : resource === 'configmaps' ? this.configMaps : resource === 'jobs' ? this.jobs : undefined;
+      const store =
+        resource === 'serviceaccounts'
+          ? this.serviceAccounts
+          : resource === 'configmaps'
+            ? this.configMaps
+            : resource === 'jobs'
+              ? this.jobs
+              : undefined;
       if (!store) return this.status(response, 405, 'MethodNotAllowed', 'not supported by the mock');
-      if (store.has(key(object.metadata.name))) return this.status(response, 409, 'AlreadyExists', `${resource} "${object.metadata.name}" already exists`, { name: object.metadata.name, kind: resource });
+      if (store.has(key(object.metadata.name)))
+        return this.status(response, 409, 'AlreadyExists', `${resource} "${object.metadata.name}" already exists`, {
+          name: object.metadata.name,
+          kind: resource,
+        });
       object.metadata = { ...object.metadata, namespace, uid: `uid-${++this.sequence}`, creationTimestamp: new Date().toISOString() };
       store.set(key(object.metadata.name), object as never);
       if (resource === 'jobs') this.startJob(namespace, object as V1Job);
@@ -134,7 +155,11 @@ export class MockKubernetesApi {
     }
     if (method === 'GET' && resource === 'pods' && !name) {
       const [labelKey, labelValue] = (url.searchParams.get('labelSelector') ?? '').split('=');
-      const items = [...this.pods.values()].filter((pod) => pod.object.metadata?.namespace === namespace && (!labelKey || pod.object.metadata?.labels?.[labelKey] === labelValue)).map((pod) => pod.object);
+      const items = [...this.pods.values()]
+        .filter(
+          (pod) => pod.object.metadata?.namespace === namespace && (!labelKey || pod.object.metadata?.labels?.[labelKey] === labelValue),
+        )
+        .map((pod) => pod.object);
       return this.json(response, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(++this.sequence) }, items });
     }
     if (method === 'GET' && resource === 'pods' && name && sub === 'log') return this.followLog(this.pods.get(key(name)), url, response);
@@ -147,7 +172,9 @@ export class MockKubernetesApi {
     if (resource === 'pods') {
       const pod = this.pods.get(key);
       if (!pod) return this.status(response, 404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
-      const grace = Number(url.searchParams.get('gracePeriodSeconds') ?? (body as { gracePeriodSeconds?: number } | undefined)?.gracePeriodSeconds ?? NaN);
+      const grace = Number(
+        url.searchParams.get('gracePeriodSeconds') ?? (body as { gracePeriodSeconds?: number } | undefined)?.gracePeriodSeconds ?? NaN,
+      );
       this.terminate(pod, Number.isNaN(grace) ? this.terminationGraceMs : grace * 1000);
       return this.json(response, 200, pod.object);
     }
@@ -192,9 +219,29 @@ export class MockKubernetesApi {
           creationTimestamp: new Date(),
         },
         spec: template.spec,
-        status: { phase: 'Pending', containerStatuses: [{ name: container.name, image: container.image!, imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }] },
+        status: {
+          phase: 'Pending',
+          containerStatuses: [
+            {
+              name: container.name,
+              image: container.image!,
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason: 'ContainerCreating' } },
+            },
+          ],
+        },
       };
-      const pod: MockPod = { object, jobName: `${namespace}/${job.metadata!.name}`, log: '', exited: false, followers: new Set(), dir, deleting: false };
+      const pod: MockPod = {
+        object,
+        jobName: `${namespace}/${job.metadata!.name}`,
+        log: '',
+        exited: false,
+        followers: new Set(),
+        dir,
+        deleting: false,
+      };
       this.pods.set(`${namespace}/${podName}`, pod);
       // As a kubelet would, a moment after scheduling.
       setTimeout(() => this.runContainer(namespace, pod), 300);
@@ -212,7 +259,9 @@ export class MockKubernetesApi {
         const { name, key } = variable.valueFrom.secretKeyRef;
         const value = this.secrets.get(`${namespace}/${name}`)?.[key];
         if (value === undefined) {
-          pod.object.status!.containerStatuses![0]!.state = { waiting: { reason: 'CreateContainerConfigError', message: `secret "${name}" not found` } };
+          pod.object.status!.containerStatuses![0]!.state = {
+            waiting: { reason: 'CreateContainerConfigError', message: `secret "${name}" not found` },
+          };
           return;
         }
         env[variable.name] = value;
@@ -241,7 +290,9 @@ export class MockKubernetesApi {
       ...pod.object.status,
       phase: 'Running',
       startTime: new Date(),
-      containerStatuses: [{ ...pod.object.status!.containerStatuses![0]!, ready: true, started: true, state: { running: { startedAt: new Date() } } }],
+      containerStatuses: [
+        { ...pod.object.status!.containerStatuses![0]!, ready: true, started: true, state: { running: { startedAt: new Date() } } },
+      ],
     };
     for (const stream of [child.stdout!, child.stderr!]) {
       let partial = '';
@@ -257,7 +308,14 @@ export class MockKubernetesApi {
       pod.object.status = {
         ...pod.object.status,
         phase: exitCode === 0 ? 'Succeeded' : 'Failed',
-        containerStatuses: [{ ...pod.object.status!.containerStatuses![0]!, ready: false, started: false, state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error' } } }],
+        containerStatuses: [
+          {
+            ...pod.object.status!.containerStatuses![0]!,
+            ready: false,
+            started: false,
+            state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error' } },
+          },
+        ],
       };
       for (const follower of pod.followers) follower.end();
       pod.followers.clear();
@@ -272,7 +330,13 @@ export class MockKubernetesApi {
 
   private followLog(pod: MockPod | undefined, url: URL, response: http.ServerResponse): void {
     if (!pod) return this.status(response, 404, 'NotFound', 'pods not found');
-    if (!pod.process) return this.status(response, 400, 'BadRequest', `container "shard" in pod "${pod.object.metadata!.name}" is waiting to start: ContainerCreating`);
+    if (!pod.process)
+      return this.status(
+        response,
+        400,
+        'BadRequest',
+        `container "shard" in pod "${pod.object.metadata!.name}" is waiting to start: ContainerCreating`,
+      );
     response.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
     response.write(pod.log);
     if (pod.exited || url.searchParams.get('follow') !== 'true') return void response.end();
@@ -303,7 +367,13 @@ export class MockKubernetesApi {
   }
 
   /** The API server's error body (a metav1.Status). */
-  private status(response: http.ServerResponse, code: number, reason: string, message: string, details?: { name: string; kind: string }): void {
+  private status(
+    response: http.ServerResponse,
+    code: number,
+    reason: string,
+    message: string,
+    details?: { name: string; kind: string },
+  ): void {
     this.json(response, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code });
   }
 }

@@ -20,7 +20,8 @@ import { MockKubernetesApi } from './fakeKubeApi.mock';
  * reported its end — on a real cluster as in the mock — so the cluster gets a bounded while.
  */
 async function assertClusterEmpty(kube: MockKubernetesApi, message?: string): Promise<void> {
-  for (const until = Date.now() + 10_000; kube.leftovers().length > 0 && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 100));
+  for (const until = Date.now() + 10_000; kube.leftovers().length > 0 && Date.now() < until;)
+    await new Promise((resolve) => setTimeout(resolve, 100));
   assert.deepStrictEqual(kube.leftovers(), [], message);
 }
 
@@ -61,9 +62,31 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
 
   const start = (out: string, extra: string[] = [], plan = planFile) =>
     // HOME in a temporary directory: never the machine's own ~/.kube/config.
-    runCli(['k8s', 'run', plan, '--shards', '3', '--image', 'registry.test/coder-scaletest:0.1.0', '--kubeconfig', kubeconfig, '--start-delay', '8', '--url', sim.url, '--out', out, '--ndjson', ...extra], sim, {
-      HOME: os.tmpdir(),
-    });
+    runCli(
+      [
+        'k8s',
+        'run',
+        plan,
+        '--shards',
+        '3',
+        '--image',
+        'registry.test/coder-scaletest:0.1.0',
+        '--kubeconfig',
+        kubeconfig,
+        '--start-delay',
+        '8',
+        '--url',
+        sim.url,
+        '--out',
+        out,
+        '--ndjson',
+        ...extra,
+      ],
+      sim,
+      {
+        HOME: os.tmpdir(),
+      },
+    );
   const readReport = (out: string): RunReport => {
     const [runId] = fs.readdirSync(out);
     return JSON.parse(fs.readFileSync(path.join(out, runId!, 'report.json'), 'utf8')) as RunReport;
@@ -84,9 +107,16 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
     assert.ok(pty.latency.count > 0 && pty.completed === pty.latency.count, "the merged histogram holds every pod's round trips");
     // The pods ran what k8s render prints: shard I/3 of one run id, the token from the Secret.
     const created = kube.requests.filter((request) => request.method === 'POST').map((request) => request.path);
-    assert.deepStrictEqual(created, ['/api/v1/namespaces/scale/serviceaccounts', '/api/v1/namespaces/scale/configmaps', '/apis/batch/v1/namespaces/scale/jobs']);
+    assert.deepStrictEqual(created, [
+      '/api/v1/namespaces/scale/serviceaccounts',
+      '/api/v1/namespaces/scale/configmaps',
+      '/apis/batch/v1/namespaces/scale/jobs',
+    ]);
     assert.ok(!(stdout + stderr).includes(sim.ownerToken), 'the token is never printed');
-    const snapshots = stdout.trim().split('\n').map((line) => JSON.parse(line) as { runId: string });
+    const snapshots = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { runId: string });
     assert.ok(snapshots.length > 3 && snapshots.every((snapshot) => snapshot.runId === report.runId), 'one merged live view');
     assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
     await assertClusterEmpty(kube, 'the Job, ConfigMap and ServiceAccount were deleted');
@@ -128,7 +158,13 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
 
   it("the extension's path: the runner child (dist/cli.js __runner) runs the plan on Kubernetes and relays the merged snapshots", async () => {
     const contexts = await listKubeContexts({ modulePath: CLI }, { kubeconfig });
-    assert.deepStrictEqual(contexts, { current: 'mock', contexts: [{ name: 'mock', cluster: 'mock', namespace: 'scale' }, { name: 'mock-other', cluster: 'mock' }] });
+    assert.deepStrictEqual(contexts, {
+      current: 'mock',
+      contexts: [
+        { name: 'mock', cluster: 'mock', namespace: 'scale' },
+        { name: 'mock-other', cluster: 'mock' },
+      ],
+    });
     const logs: string[] = [];
     const test = await startRunInChild(
       { modulePath: CLI },
@@ -139,20 +175,36 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
         outDir: path.join(dir, 'extension'),
         signal: new AbortController().signal,
         log: (_level, line) => logs.push(line),
-        kubernetes: { shards: 2, image: 'registry.test/coder-scaletest:0.1.0', kubeconfig, context: 'mock', tokenSecret: { name: 'coder-scaletest-token', key: 'token' }, startDelayS: 8 },
+        kubernetes: {
+          shards: 2,
+          image: 'registry.test/coder-scaletest:0.1.0',
+          kubeconfig,
+          context: 'mock',
+          tokenSecret: { name: 'coder-scaletest-token', key: 'token' },
+          startDelayS: 8,
+        },
       },
     );
     const seen: RunSnapshot[] = [];
     test.subscribe((snapshot) => seen.push(snapshot));
     const { snapshot, reportDir } = await test.done;
     assert.strictEqual(snapshot.verdict, 'pass', snapshot.reason);
-    assert.ok(seen.some((live) => live.status === 'running' && live.runId === test.runId), 'the merged live snapshots reached the host');
+    assert.ok(
+      seen.some((live) => live.status === 'running' && live.runId === test.runId),
+      'the merged live snapshots reached the host',
+    );
     assert.ok(reportDir && fs.existsSync(path.join(reportDir, 'report.json')));
-    assert.ok(logs.some((line) => /creating 2 shard pods in namespace scale of context mock/.test(line)), logs.join('\n'));
+    assert.ok(
+      logs.some((line) => /creating 2 shard pods in namespace scale of context mock/.test(line)),
+      logs.join('\n'),
+    );
     assert.ok(!logs.join('\n').includes(sim.ownerToken), 'the token never reaches the log');
     assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
     await assertClusterEmpty(kube);
-    await assert.rejects(listKubeContexts({ modulePath: CLI }, { kubeconfig: path.join(dir, 'nope') }), /--kubeconfig .*nope: no such file/);
+    await assert.rejects(
+      listKubeContexts({ modulePath: CLI }, { kubeconfig: path.join(dir, 'nope') }),
+      /--kubeconfig .*nope: no such file/,
+    );
   });
 
   it('bad kubeconfig, missing context or namespace, unreachable cluster, no rights: one clear error, nothing created', async () => {
@@ -160,7 +212,11 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
     const cases: Array<[string[], number, RegExp]> = [
       [['--kubeconfig', path.join(dir, 'missing')], 2, /--kubeconfig .*missing: no such file; pass --kubeconfig FILE or set KUBECONFIG/],
       [['--context', 'prod'], 2, /context "prod" is not in the kubeconfig \(available: mock, mock-other\)/],
-      [['--namespace', 'nowhere'], 2, /namespace "nowhere" does not exist in context "mock"; create it \(kubectl create namespace nowhere\)/],
+      [
+        ['--namespace', 'nowhere'],
+        2,
+        /namespace "nowhere" does not exist in context "mock"; create it \(kubectl create namespace nowhere\)/,
+      ],
     ];
     for (const [extra, expected, message] of cases) {
       const { code, stderr } = await start(out, extra).done;
@@ -171,12 +227,18 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
     fs.writeFileSync(unreachable, fs.readFileSync(kubeconfig, 'utf8').replace(kube.url, 'http://127.0.0.1:9'));
     const closed = await start(out, ['--kubeconfig', unreachable]).done;
     assert.strictEqual(closed.code, 3, closed.stderr);
-    assert.match(closed.stderr, /cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:9 \(context "mock"\) to create serviceaccount .*ECONNREFUSED/);
+    assert.match(
+      closed.stderr,
+      /cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:9 \(context "mock"\) to create serviceaccount .*ECONNREFUSED/,
+    );
     const noRights = path.join(dir, 'kubeconfig-no-rights');
     kube.writeKubeconfig(noRights, { namespace: 'scale', token: 'mock-kube-token-no-rights' });
     const { code, stderr } = await start(out, ['--kubeconfig', noRights]).done;
     assert.strictEqual(code, 3, stderr);
-    assert.match(stderr, /forbidden \(403\) to create serviceaccount .* in namespace "scale".*needs to create, get and delete serviceaccounts/);
+    assert.match(
+      stderr,
+      /forbidden \(403\) to create serviceaccount .* in namespace "scale".*needs to create, get and delete serviceaccounts/,
+    );
     await assertClusterEmpty(kube);
   });
 });

@@ -23,7 +23,14 @@ export interface CliResult {
 }
 
 export function runCli(args: string[], sim: SimDeployment, extraEnv: NodeJS.ProcessEnv = {}, wrapper: string[] = []): CliRun {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken, NO_COLOR: '1', ...extraEnv };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    CODER_URL: sim.url,
+    CODER_SESSION_TOKEN: sim.ownerToken,
+    NO_COLOR: '1',
+    ...extraEnv,
+  };
   const [command, ...rest] = [...wrapper, process.execPath, CLI, ...args];
   const child = spawn(command!, rest, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -48,7 +55,10 @@ export function runCli(args: string[], sim: SimDeployment, extraEnv: NodeJS.Proc
     output: () => stdout + stderr,
     waitFor: (pattern, timeoutMs = 60_000) =>
       new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output so far:\n${stdout}${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output so far:\n${stdout}${stderr}`)),
+          timeoutMs,
+        );
         const closed = () => reject(new Error(`the CLI ended before ${pattern}; output:\n${stdout}${stderr}`));
         done.then(closed, closed);
         waiters.push({
@@ -62,4 +72,3 @@ export function runCli(args: string[], sim: SimDeployment, extraEnv: NodeJS.Proc
       }),
   };
 }
-

@@ -10,7 +10,10 @@ describe('smoke: engine surface', () => {
       allStages().map((stage) => stage.id),
       ['prepare', 'ssh', 'pty', 'apps', 'dashboard', 'cleanup'],
     );
-    assert.deepStrictEqual(allStages().map((stage) => stageTitle(stage.id)), ['Prepare', 'SSH', 'Web terminal', 'Workspace apps', 'Dashboard', 'Cleanup']);
+    assert.deepStrictEqual(
+      allStages().map((stage) => stageTitle(stage.id)),
+      ['Prepare', 'SSH', 'Web terminal', 'Workspace apps', 'Dashboard', 'Cleanup'],
+    );
     const colours = allStages().map((stage) => stage.color);
     assert.strictEqual(new Set(colours).size, colours.length, `colours repeat: ${colours.join(', ')}`);
     assert.strictEqual(stageTitle('unknown-stage'), 'unknown-stage', 'an unknown id is shown as itself');
@@ -19,7 +22,10 @@ describe('smoke: engine surface', () => {
   it('the default plan validates again unchanged, enables every traffic stage and only names known metrics', () => {
     const plan = defaultPlan();
     assert.deepStrictEqual(validatePlan(JSON.parse(JSON.stringify(plan))), plan);
-    assert.deepStrictEqual(enabledStages(plan).map((stage) => stage.id), ['ssh', 'pty', 'apps', 'dashboard']);
+    assert.deepStrictEqual(
+      enabledStages(plan).map((stage) => stage.id),
+      ['ssh', 'pty', 'apps', 'dashboard'],
+    );
     const metrics = plan.thresholds.map((threshold) => parseThreshold(threshold.expression).metric);
     const prefixes = new Set(metrics.map((metric) => metric.split('.')[0]));
     assert.deepStrictEqual([...prefixes].sort(), ['api', 'apps', 'dashboard', 'deployment', 'prepare', 'pty', 'ssh']);

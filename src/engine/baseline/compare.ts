@@ -26,7 +26,13 @@ export interface ComparisonRule {
   minAbsoluteMs: number;
 }
 
-export const DEFAULT_RULE: ComparisonRule = { quantiles: [0.5, 0.9, 0.95, 0.99], z: 1.96, ksCoefficient: 1.63, minRelative: 0.1, minAbsoluteMs: 0.25 };
+export const DEFAULT_RULE: ComparisonRule = {
+  quantiles: [0.5, 0.9, 0.95, 0.99],
+  z: 1.96,
+  ksCoefficient: 1.63,
+  minRelative: 0.1,
+  minAbsoluteMs: 0.25,
+};
 
 interface CountsWalk {
   countsArrayLength: number;
@@ -102,15 +108,27 @@ export function compareHistograms(baseline: string, current: string, rule: Compa
     let change: Change = 'same';
     if (distinguishable && large && after.range[0] > before.range[1]) change = 'worse';
     else if (distinguishable && large && after.range[1] < before.range[0]) change = 'better';
-    return { q, baselineMs: before.value, currentMs: after.value, baselineRange: before.range, currentRange: after.range, relative, change };
+    return {
+      q,
+      baselineMs: before.value,
+      currentMs: after.value,
+      baselineRange: before.range,
+      currentRange: after.range,
+      relative,
+      change,
+    };
   });
   const moved = (kind: Change) => quantiles.filter((shift) => shift.change === kind);
   const change: Change = moved('worse').length ? 'worse' : moved('better').length ? 'better' : 'same';
   const ks = `KS distance ${distance.toFixed(3)} (chance: under ${critical.toFixed(3)})`;
   let explanation: string;
   if (!distinguishable) explanation = `same within noise: ${ks}`;
-  else if (change === 'same') explanation = `same within noise: the distributions differ (${ks}) but no quantile moved by ${Math.round(rule.minRelative * 100)}% and ${rule.minAbsoluteMs} ms beyond its confidence interval`;
-  else explanation = `${change}: ${moved(change).map((shift) => `${percent(shift.q)} ${signed(shift.relative)}`).join(', ')}; ${ks}`;
+  else if (change === 'same')
+    explanation = `same within noise: the distributions differ (${ks}) but no quantile moved by ${Math.round(rule.minRelative * 100)}% and ${rule.minAbsoluteMs} ms beyond its confidence interval`;
+  else
+    explanation = `${change}: ${moved(change)
+      .map((shift) => `${percent(shift.q)} ${signed(shift.relative)}`)
+      .join(', ')}; ${ks}`;
   return { change, baselineCount: a.total, currentCount: b.total, ks: { distance, critical }, quantiles, explanation };
 }
 
@@ -121,10 +139,15 @@ export interface ComparableRun {
   histograms: RunArtifacts['histograms'];
 }
 
-const errorsOf = (stage: RunSnapshot['stages'][number] | undefined) => (stage ? Object.values(stage.errors).reduce((sum, n) => sum + n, 0) + stage.mismatches : 0);
+const errorsOf = (stage: RunSnapshot['stages'][number] | undefined) =>
+  stage ? Object.values(stage.errors).reduce((sum, n) => sum + n, 0) + stage.mismatches : 0;
 
 /** Every stage with a latency histogram in either run, plus the API, current against baseline. */
-export function compareWithBaseline(baseline: ComparableRun, current: ComparableRun, rule: ComparisonRule = DEFAULT_RULE): BaselineComparison {
+export function compareWithBaseline(
+  baseline: ComparableRun,
+  current: ComparableRun,
+  rule: ComparisonRule = DEFAULT_RULE,
+): BaselineComparison {
   const names = [...new Set([...current.snapshot.stages, ...baseline.snapshot.stages].map((stage) => stage.name))];
   const stages: StageComparison[] = [];
   for (const name of names) {

@@ -9,14 +9,28 @@ import type { BaselineLookup } from './store';
 
 export type FixedEvaluation = Pick<ThresholdSnapshot, 'observed' | 'observedText' | 'verdict' | 'reason'>;
 
-const notApplicable = (observedText: string, reason: string): FixedEvaluation => ({ observed: null, observedText, verdict: 'skipped', reason });
+const notApplicable = (observedText: string, reason: string): FixedEvaluation => ({
+  observed: null,
+  observedText,
+  verdict: 'skipped',
+  reason,
+});
 
 /** The threshold with its baseline limit resolved, or the fixed `skipped` evaluation saying why it cannot be. */
-export function bindBaseline(parsed: ParsedThreshold, lookup: BaselineLookup | undefined): { parsed: ParsedThreshold; fixed?: FixedEvaluation } {
+export function bindBaseline(
+  parsed: ParsedThreshold,
+  lookup: BaselineLookup | undefined,
+): { parsed: ParsedThreshold; fixed?: FixedEvaluation } {
   if (!parsed.baseline) return { parsed };
   if (!lookup || lookup.kind === 'none') {
     const where = lookup?.problem ? ` (${lookup.problem})` : lookup ? ` (${lookup.file} does not exist)` : '';
-    return { parsed, fixed: notApplicable('no baseline', `no baseline is marked for this plan${where}: mark a finished run as its baseline (docs/baselines.md)`) };
+    return {
+      parsed,
+      fixed: notApplicable(
+        'no baseline',
+        `no baseline is marked for this plan${where}: mark a finished run as its baseline (docs/baselines.md)`,
+      ),
+    };
   }
   const { record } = lookup;
   if (lookup.kind === 'stale') {
@@ -29,6 +43,7 @@ export function bindBaseline(parsed: ParsedThreshold, lookup: BaselineLookup | u
     };
   }
   const resolved = resolveBaselineLimit(parsed, record.snapshot);
-  if (!resolved) return { parsed, fixed: notApplicable('no baseline data', `the baseline run ${record.runId} has no data for ${parsed.metric}`) };
+  if (!resolved)
+    return { parsed, fixed: notApplicable('no baseline data', `the baseline run ${record.runId} has no data for ${parsed.metric}`) };
   return { parsed: resolved };
 }

@@ -40,7 +40,10 @@ const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(0))
 export const CHANGE_SYMBOLS = { better: '▼ better', worse: '▲ worse', same: '= same', 'no-data': '– no data' } as const;
 
 function stageRow(stage: StageComparison): string {
-  const shifts = stage.comparison?.quantiles.map((shift) => `p${Math.round(shift.q * 1000) / 10} ${ms(shift.baselineMs)} → ${ms(shift.currentMs)}`).join(' · ') ?? '';
+  const shifts =
+    stage.comparison?.quantiles
+      .map((shift) => `p${Math.round(shift.q * 1000) / 10} ${ms(shift.baselineMs)} → ${ms(shift.currentMs)}`)
+      .join(' · ') ?? '';
   const counts = `${stage.errors.baseline} → ${stage.errors.current}`;
   return `<tr><td>${escape(stage.title)}</td><td class="change ${stage.change}">${CHANGE_SYMBOLS[stage.change]}</td><td>${escape(shifts)}</td><td>${counts}</td><td>${escape(stage.comparison?.explanation ?? 'one of the runs has no samples')}</td></tr>`;
 }

@@ -46,7 +46,11 @@ export type BaselineLookup =
 const canonical = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+    );
   }
   return value;
 };
@@ -56,19 +60,29 @@ export function planShape(plan: Plan): PlanShape {
 }
 
 export function planShapeHash(plan: Plan): string {
-  return crypto.createHash('sha256').update(JSON.stringify(planShape(plan))).digest('hex').slice(0, 16);
+  return crypto
+    .createHash('sha256')
+    .update(JSON.stringify(planShape(plan)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** Which shape fields differ, in words (`users 10 → 20`, `traffic changed`). */
 export function shapeDifferences(before: PlanShape, now: PlanShape): string[] {
   return SHAPE_FIELDS.filter((field) => JSON.stringify(before[field]) !== JSON.stringify(now[field])).map((field) =>
-    typeof now[field] === 'number' || typeof before[field] === 'number' ? `${field} ${String(before[field])} → ${String(now[field])}` : `${field} changed`,
+    typeof now[field] === 'number' || typeof before[field] === 'number'
+      ? `${field} ${String(before[field])} → ${String(now[field])}`
+      : `${field} changed`,
   );
 }
 
 /** A file name from the plan name: lowercase letters, digits and dashes. */
 export function planSlug(planName: string): string {
-  const slug = planName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80);
+  const slug = planName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80);
   return slug || 'plan';
 }
 
@@ -141,7 +155,8 @@ export function baselineFromReport(report: RunReport, reportDir: string, now = D
 
 /** Why a run cannot be a baseline, or undefined when it can. */
 export function unfitForBaseline(report: Pick<RunReport, 'status' | 'runId'>): string | undefined {
-  if (report.status !== 'finished') return `run ${report.runId} did not finish (status ${report.status}): only a finished run can be a baseline`;
+  if (report.status !== 'finished')
+    return `run ${report.runId} did not finish (status ${report.status}): only a finished run can be a baseline`;
   return undefined;
 }
 
@@ -188,5 +203,7 @@ export function listBaselines(outDir: string): BaselineRecord[] {
   } catch {
     return [];
   }
-  return names.map((name) => readBaselineQuietly(path.join(outDir, BASELINES_DIR, name))).filter((record): record is BaselineRecord => record !== undefined);
+  return names
+    .map((name) => readBaselineQuietly(path.join(outDir, BASELINES_DIR, name)))
+    .filter((record): record is BaselineRecord => record !== undefined);
 }

@@ -5,7 +5,7 @@
 // whether it grows in proportion to the users. docs/reference-figures.md explains each one.
 
 export const REFERENCE_SOURCE = {
-  title: "Coder docs: Scale Testing (methodology, traffic projections)",
+  title: 'Coder docs: Scale Testing (methodology, traffic projections)',
   url: 'https://coder.com/docs/admin/infrastructure/scale-testing',
 } as const;
 

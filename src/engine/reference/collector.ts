@@ -7,7 +7,13 @@ import type { ReferenceSnapshot } from '../../protocol/reference';
 import type { Plan } from '../plan';
 import type { SearchStep } from '../../protocol/search';
 import type { RunSnapshot } from '../../protocol/snapshot';
-import { REFERENCE_FIGURES, type ReferenceFigure, type ReferencePhase, type ReferenceSeries, type ReferenceStatistic } from './coderReference2000';
+import {
+  REFERENCE_FIGURES,
+  type ReferenceFigure,
+  type ReferencePhase,
+  type ReferenceSeries,
+  type ReferenceStatistic,
+} from './coderReference2000';
 import { referenceTable, type FigureMeasurement, type RunnerMachine } from './compare';
 
 /**
@@ -51,7 +57,7 @@ const METRIC_OF: Record<ReferenceSeries, string> = {
   websockets: 'sum(coderd_api_concurrent_websockets)',
   agentLatencyP90Ms: 'p90 over the agents of coderd_agents_connection_latencies_seconds{preferred="true"}',
   agentLatencyP95Ms: 'p95 over the agents of coderd_agents_connection_latencies_seconds{preferred="true"}',
-  provisionerCpuCores: "rate(process_cpu_seconds_total) of the provisioner daemon",
+  provisionerCpuCores: 'rate(process_cpu_seconds_total) of the provisioner daemon',
   databaseCpuPercent: 'CPU busy share from node_cpu_seconds_total of the database host',
 };
 
@@ -104,7 +110,9 @@ export function statistic(values: readonly number[], which: ReferenceStatistic):
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-function sourceValues(snapshot: RunSnapshot): Record<Source, { at?: number; error?: string; values: Partial<Record<ReferenceSeries, number>> }> {
+function sourceValues(
+  snapshot: RunSnapshot,
+): Record<Source, { at?: number; error?: string; values: Partial<Record<ReferenceSeries, number>> }> {
   const { prometheus, provisioner, database } = snapshot.deployment;
   return {
     coderd: {
@@ -173,7 +181,8 @@ class PhaseCollector {
     else if (!this.scrapes.get(`${source}|${figure.phase}`)) reason = `Not measured: ${PHASE_MISSING[figure.phase]}.`;
     else if (this.lastError[source]) reason = `Not measured: ${this.lastError[source]}.`;
     else reason = `Not measured: ${METRIC_MISSING[figure.series]}.`;
-    const runnerRps = figure.series === 'apiRequestsPerSecond' ? statistic(this.runnerApi.get(figure.phase)?.values ?? [], 'median') : undefined;
+    const runnerRps =
+      figure.series === 'apiRequestsPerSecond' ? statistic(this.runnerApi.get(figure.phase)?.values ?? [], 'median') : undefined;
     if (runnerRps !== undefined) {
       reason += ` The runner's own API requests alone were ${runnerRps.toFixed(1)} req/s (median), a lower bound: coderd also serves browsers and agents.`;
     }
@@ -216,14 +225,19 @@ export class ReferenceCollector {
     const phases = phasesOf(snapshot);
     if (phases.size > 0) {
       let stretch = this.stretches.get(key);
-      if (!stretch) this.stretches.set(key, (stretch = { collector: new PhaseCollector(this.settings, step?.users ?? this.settings.users, this.runner), step }));
+      if (!stretch)
+        this.stretches.set(
+          key,
+          (stretch = { collector: new PhaseCollector(this.settings, step?.users ?? this.settings.users, this.runner), step }),
+        );
       stretch.collector.record(snapshot, phases);
       if (step) stretch.step = step;
     }
     const search = snapshot.search;
     if (!search) this.shown = key;
     else if (step) this.shown = step.index;
-    else if (search.capacity) this.shown = [...search.steps].reverse().find((s) => s.verdict === 'pass' && s.users === search.capacity)?.index ?? this.shown;
+    else if (search.capacity)
+      this.shown = [...search.steps].reverse().find((s) => s.verdict === 'pass' && s.users === search.capacity)?.index ?? this.shown;
   }
 
   /** The reference table so far. */

@@ -30,7 +30,11 @@ export function referenceSectionHtml(reference: ReferenceSnapshot | undefined): 
   if (!reference) return '';
   const rows = reference.rows
     .map((row) => {
-      const note = row.note ? `<div class="muted">${withCode(row.note)}</div>` : row.measuredFrom ? `<div class="muted">${escape(row.measuredFrom)}</div>` : '';
+      const note = row.note
+        ? `<div class="muted">${withCode(row.note)}</div>`
+        : row.measuredFrom
+          ? `<div class="muted">${escape(row.measuredFrom)}</div>`
+          : '';
       return `<tr data-figure="${escape(row.id)}"><td>${escape(GROUP_TITLES[row.group])}</td><td>${escape(row.sentence)}${note}</td><td>${cell(row, row.measured)}</td><td>${cell(row, row.expected)}${row.linear ? ` <span class="muted">(${cell(row, row.reference)} for ${reference.referenceUsers})</span>` : ''}</td><td>${ratioText(row.ratio)}</td></tr>`;
     })
     .join('\n');

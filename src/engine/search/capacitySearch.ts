@@ -117,7 +117,11 @@ export class CapacitySearch {
     };
     this.state.steps.push(record);
     this.state.phase = this.strategy.phase === 'grow' ? 'growing' : 'bisecting';
-    const step = (this.step = { record, controller: new AbortController() as AbortController, stoppedBecause: undefined as string | undefined });
+    const step = (this.step = {
+      record,
+      controller: new AbortController() as AbortController,
+      stoppedBecause: undefined as string | undefined,
+    });
     host.beginStep();
     const stepPlan: Plan = { ...this.plan, users };
     host.log('info', `capacity search step ${record.index}: ${users} users (${record.phase === 'grow' ? 'growing' : 'bisecting'})`);
@@ -132,7 +136,9 @@ export class CapacitySearch {
     const reasons = [
       chosen.length < users ? `only ${chosen.length} of ${users} workspaces became ready` : undefined,
       step.stoppedBecause ? `stopped early: ${step.stoppedBecause}` : undefined,
-      ...judged.stages.filter((stage) => stage.plannedStartMs !== undefined && stage.reason).map((stage) => `${stage.title}: ${stage.reason}`),
+      ...judged.stages
+        .filter((stage) => stage.plannedStartMs !== undefined && stage.reason)
+        .map((stage) => `${stage.title}: ${stage.reason}`),
     ].filter((reason): reason is string => reason !== undefined);
     Object.assign(record, {
       state: 'done',
@@ -147,8 +153,14 @@ export class CapacitySearch {
       reason: reasons.length ? reasons.join('; ') : undefined,
     } satisfies Partial<SearchStep>);
     record.verdict = record.failed.length > 0 || record.reason ? 'fail' : 'pass';
-    if (record.verdict === 'pass' ? users >= (this.strategy.lastPass ?? 0) : this.strategy.lastPass === undefined && this.shown === undefined) this.shown = host.saveStep();
-    host.log(record.verdict === 'pass' ? 'info' : 'warn', `capacity search step ${record.index}: ${users} users ${record.verdict === 'pass' ? 'passed' : `failed (${this.failureSummary(record)})`}`);
+    if (
+      record.verdict === 'pass' ? users >= (this.strategy.lastPass ?? 0) : this.strategy.lastPass === undefined && this.shown === undefined
+    )
+      this.shown = host.saveStep();
+    host.log(
+      record.verdict === 'pass' ? 'info' : 'warn',
+      `capacity search step ${record.index}: ${users} users ${record.verdict === 'pass' ? 'passed' : `failed (${this.failureSummary(record)})`}`,
+    );
     this.step = undefined;
     return record.verdict === 'pass';
   }

@@ -21,7 +21,8 @@ export const SearchSchema = Type.Object(
       minimum: 1,
       maximum: MAX_SEARCH_USERS,
       default: 1,
-      description: 'After the first failing step, bisect between the last pass and the first fail until they are at most this many users apart.',
+      description:
+        'After the first failing step, bisect between the last pass and the first fail until they are at most this many users apart.',
     }),
     minimum: Type.Optional(
       Type.Integer({
@@ -47,10 +48,14 @@ export function searchProblems(search: SearchSettings, givenUsers: unknown): str
   if (search.from > search.to) problems.push(`search: from (${search.from}) must not be more than to (${search.to})`);
   const minimum = search.minimum ?? search.from;
   if (search.from <= search.to && (minimum < search.from || minimum > search.to)) {
-    problems.push(`search.minimum: ${minimum} is outside from..to (${search.from}..${search.to}); the search can only show a capacity in that range`);
+    problems.push(
+      `search.minimum: ${minimum} is outside from..to (${search.from}..${search.to}); the search can only show a capacity in that range`,
+    );
   }
   if (givenUsers !== undefined && givenUsers !== search.to) {
-    problems.push(`users: a capacity search sets the user count itself (search.from..search.to); remove users, or set it to search.to (${search.to})`);
+    problems.push(
+      `users: a capacity search sets the user count itself (search.from..search.to); remove users, or set it to search.to (${search.to})`,
+    );
   }
   return problems;
 }

@@ -66,12 +66,17 @@ export function failureText(step: SearchStep): string {
 export function verdictSentence(search: SearchSnapshot): string {
   const failedStep = search.steps.find((step) => step.users === search.firstFail && step.verdict === 'fail');
   const why = failedStep ? `; ${failureText(failedStep)}` : '';
-  const minimum = search.lastPass !== undefined && search.lastPass >= search.minimum ? '' : `; the plan asks for at least ${usersText(search.minimum)}`;
+  const minimum =
+    search.lastPass !== undefined && search.lastPass >= search.minimum ? '' : `; the plan asks for at least ${usersText(search.minimum)}`;
   if (search.phase === 'aborted') {
-    const held = search.lastPass === undefined ? 'no step passed before it stopped' : `holds at least ${usersText(search.lastPass)} (the last step that passed)`;
+    const held =
+      search.lastPass === undefined
+        ? 'no step passed before it stopped'
+        : `holds at least ${usersText(search.lastPass)} (the last step that passed)`;
     return `search stopped early: ${held}${why}${minimum}`;
   }
   if (search.lastPass === undefined) return `does not hold ${usersText(search.from)}, where the search starts${why}${minimum}`;
-  if (search.firstFail === undefined) return `holds at least ${usersText(search.lastPass)}: every step passed, up to the search's upper bound${minimum}`;
+  if (search.firstFail === undefined)
+    return `holds at least ${usersText(search.lastPass)}: every step passed, up to the search's upper bound${minimum}`;
   return `holds ${usersText(search.lastPass)}${why}${minimum}`;
 }

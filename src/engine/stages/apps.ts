@@ -36,7 +36,10 @@ export const appsStage = defineEchoStage({
           workspace: user.workspaceName,
           agent: user.agentName,
           slug: settings.slug,
-          ...subdomainOf(user.agentApps.find((app) => app.slug === settings.slug), host),
+          ...subdomainOf(
+            user.agentApps.find((app) => app.slug === settings.slug),
+            host,
+          ),
           signal,
           closeTimeoutMs: CLOSE_TIMEOUT_MS,
         }),

@@ -17,8 +17,18 @@ export const dashboardStage = defineTrafficStage({
   settings: Type.Object(
     {
       enabled: Type.Boolean({ default: true, description: 'Run the dashboard stage (headless Chromium).' }),
-      intervalSeconds: Type.Number({ minimum: 0.1, maximum: 3600, default: 10, description: 'Mean time between page visits per user (reference: 10).' }),
-      jitterSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 5, description: 'Uniform jitter around the interval (reference: ±5).' }),
+      intervalSeconds: Type.Number({
+        minimum: 0.1,
+        maximum: 3600,
+        default: 10,
+        description: 'Mean time between page visits per user (reference: 10).',
+      }),
+      jitterSeconds: Type.Number({
+        minimum: 0,
+        maximum: 3600,
+        default: 5,
+        description: 'Uniform jitter around the interval (reference: ±5).',
+      }),
       pages: Type.Array(Type.String({ pattern: '^/' }), {
         minItems: 1,
         default: [...DASHBOARD_PAGES],

@@ -61,7 +61,12 @@ export function defineEchoStage<Id extends string, Schema extends TObject>(defin
     // Worker threads (plan.workers) boot here, before T0: their start-up is not traffic time.
     async setUp(context) {
       const run = (workers?: EchoWorkerSet) => (runContext: StageRunContext<Schema['static']>) =>
-        runEchoStage({ ...runContext, settings: runContext.settings as unknown as EchoSettings, openers: () => openers(runContext), workers });
+        runEchoStage({
+          ...runContext,
+          settings: runContext.settings as unknown as EchoSettings,
+          openers: () => openers(runContext),
+          workers,
+        });
       const count = echoWorkerCount(context.plan.workers, context.users.length);
       const unavailable = count > 1 ? workersUnavailable(context.connection) : undefined;
       if (unavailable) context.log('info', `connections on the main thread: ${unavailable}`);

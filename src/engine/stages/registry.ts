@@ -31,7 +31,8 @@ export function registerStage(definition: TrafficStageDefinition): () => void {
   if (!/^[a-z][a-z0-9_]*$/.test(definition.id)) throw new Error(`stage id "${definition.id}": use lowercase letters, digits and _`);
   if (allStages().some((stage) => stage.id === definition.id)) throw new Error(`stage "${definition.id}" is already registered`);
   if (!definition.run && !definition.setUp) throw new Error(`stage "${definition.id}" needs run() or setUp()`);
-  if (definition.settings.properties.enabled === undefined) throw new Error(`stage "${definition.id}": its settings need an "enabled" field`);
+  if (definition.settings.properties.enabled === undefined)
+    throw new Error(`stage "${definition.id}": its settings need an "enabled" field`);
   traffic.push(definition);
   version++;
   return () => {

@@ -17,7 +17,8 @@ export const sshStage = defineEchoStage({
   settings: echoSettings('SSH', {
     transport: Type.Union([Type.Literal('coder-cli'), Type.Literal('direct')], {
       default: 'coder-cli',
-      description: 'coder-cli: `coder ssh --stdio` with the CLI downloaded from the deployment (works with any coderd); direct: plain TCP to directAddress (the simulated deployment\'s SSH port).',
+      description:
+        "coder-cli: `coder ssh --stdio` with the CLI downloaded from the deployment (works with any coderd); direct: plain TCP to directAddress (the simulated deployment's SSH port).",
     }),
     directAddress: Type.Optional(
       Type.String({ pattern: '^[^:]+:\\d+$', description: 'host:port of a direct SSH endpoint (transport "direct" only).' }),

@@ -148,9 +148,12 @@ export class EchoWorkerSet {
     const onAbort = () => this.stop();
     signal.addEventListener('abort', onAbort, { once: true });
     // Past the stage's end plus a grace period, a worker that has not finished is terminated.
-    const deadline = setTimeout(() => {
-      for (const run of this.runs) run.terminate(`did not finish within ${FINISH_GRACE_MS / 1000} s of the stage's end`);
-    }, Math.max(0, options.endAt - Date.now()) + FINISH_GRACE_MS);
+    const deadline = setTimeout(
+      () => {
+        for (const run of this.runs) run.terminate(`did not finish within ${FINISH_GRACE_MS / 1000} s of the stage's end`);
+      },
+      Math.max(0, options.endAt - Date.now()) + FINISH_GRACE_MS,
+    );
     try {
       await Promise.all(this.runs.map((run) => run.done));
     } finally {
@@ -178,7 +181,11 @@ interface WorkerRun {
 }
 
 /** One worker: its messages, and exactly one end (done, crash, early exit or termination). */
-function runWorker(script: { file: string; eval: boolean }, data: EchoWorkerData, handlers: { onMessage(message: FromWorker): void; onFailure(why: string): void; onEnd(): void }): WorkerRun {
+function runWorker(
+  script: { file: string; eval: boolean },
+  data: EchoWorkerData,
+  handlers: { onMessage(message: FromWorker): void; onFailure(why: string): void; onEnd(): void },
+): WorkerRun {
   const worker = new Worker(script.file, { eval: script.eval, workerData: data });
   let resolveDone!: () => void;
   let resolveReady!: () => void;

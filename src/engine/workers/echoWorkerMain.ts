@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   const users = data.users.map((user) => {
     let client: CoderClient | undefined;
     // The echo openers never call the user's client; made on demand should one ever be needed.
-    return Object.defineProperty({ ...user }, 'client', { get: () => (client ??= new CoderClient(userConnection(data.connection, user as PreparedUser))) }) as PreparedUser;
+    return Object.defineProperty({ ...user }, 'client', {
+      get: () => (client ??= new CoderClient(userConnection(data.connection, user as PreparedUser))),
+    }) as PreparedUser;
   });
   const context = {
     connection: data.connection,
@@ -62,7 +64,13 @@ async function main(): Promise<void> {
     if (window) {
       const reporter = setInterval(() => post({ type: 'report', report: takeWorkerReport(metrics) }), data.reportIntervalMs);
       try {
-        await ready.run({ ...context, metrics, endAt: window.endAt, random: seededRandom(data.seed), scheduleStartEpochMs: window.scheduleStartEpochMs });
+        await ready.run({
+          ...context,
+          metrics,
+          endAt: window.endAt,
+          random: seededRandom(data.seed),
+          scheduleStartEpochMs: window.scheduleStartEpochMs,
+        });
       } finally {
         clearInterval(reporter);
         await ('close' in ready ? ready.close?.() : undefined);

@@ -6,7 +6,17 @@
 // whole-run totals, so a report that is late or repeated changes nothing.
 import type { EncodedInterval, StageMetrics } from '../metrics';
 
-export const COUNTER_NAMES = ['bytesSent', 'bytesReceived', 'sent', 'completed', 'expected', 'mismatches', 'resynced', 'disconnects', 'reconnects'] as const;
+export const COUNTER_NAMES = [
+  'bytesSent',
+  'bytesReceived',
+  'sent',
+  'completed',
+  'expected',
+  'mismatches',
+  'resynced',
+  'disconnects',
+  'reconnects',
+] as const;
 
 type CounterName = (typeof COUNTER_NAMES)[number];
 
@@ -72,6 +82,7 @@ export class WorkerReportMerger {
     for (const name of COUNTER_NAMES) this.metrics[name] = reports.reduce((sum, r) => sum + r.counters[name], 0);
     const errors = this.metrics.errors;
     for (const kind of Object.keys(errors)) delete errors[kind];
-    for (const counts of [this.own, ...reports.map((r) => r.errors)]) for (const [kind, n] of Object.entries(counts)) errors[kind] = (errors[kind] ?? 0) + n;
+    for (const counts of [this.own, ...reports.map((r) => r.errors)])
+      for (const [kind, n] of Object.entries(counts)) errors[kind] = (errors[kind] ?? 0) + n;
   }
 }

@@ -47,7 +47,9 @@ export class AppService {
 
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, agent: AgentRef, slug: string): void {
     if (slug !== ECHO_APP_SLUG) {
-      socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ message: `App "${slug}" not found.` })}`);
+      socket.end(
+        `HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ message: `App "${slug}" not found.` })}`,
+      );
       return;
     }
     this.server.handleUpgrade(req, socket, head, (ws) => {

@@ -21,7 +21,11 @@ const TUNNEL_PROTOCOL = 'coder-sim-tunnel';
 
 export function createAgentServices(options: AgentServicesOptions): SimAgentServices {
   const live = new LiveConnections(options);
-  const pty = new PtyService(live, options.ptyDetachedTtlMs ?? PTY_DETACHED_TTL_MS, () => options.faults().ptyBackend ?? options.ptyBackend ?? 'buffered');
+  const pty = new PtyService(
+    live,
+    options.ptyDetachedTtlMs ?? PTY_DETACHED_TTL_MS,
+    () => options.faults().ptyBackend ?? options.ptyBackend ?? 'buffered',
+  );
   const ssh = new SshService(live, options);
   const apps = new AppService(live);
   return {
@@ -31,7 +35,9 @@ export function createAgentServices(options: AgentServicesOptions): SimAgentServ
     handleCoderBinary: serveCoderBinary,
     handleTunnelUpgrade: (req, socket, head, agent) => {
       if ((req.headers.upgrade ?? '').toLowerCase() !== TUNNEL_PROTOCOL) {
-        socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ message: `Expected the header "Upgrade: ${TUNNEL_PROTOCOL}".` })}`);
+        socket.end(
+          `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ message: `Expected the header "Upgrade: ${TUNNEL_PROTOCOL}".` })}`,
+        );
         return;
       }
       socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${TUNNEL_PROTOCOL}\r\n\r\n`);

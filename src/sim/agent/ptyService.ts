@@ -244,9 +244,16 @@ export class PtyService {
     const key = `${agent.agentId}/${params.reconnect}`;
     let session = this.sessions.get(key);
     if (!session) {
-      session = new TerminalSession(key, agent, params.reconnect, params, (ended) => {
-        if (this.sessions.get(ended.key) === ended) this.sessions.delete(ended.key);
-      }, this.backend());
+      session = new TerminalSession(
+        key,
+        agent,
+        params.reconnect,
+        params,
+        (ended) => {
+          if (this.sessions.get(ended.key) === ended) this.sessions.delete(ended.key);
+        },
+        this.backend(),
+      );
       this.sessions.set(key, session);
     }
     const attached = session;

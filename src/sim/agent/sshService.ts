@@ -124,7 +124,9 @@ export class SshService {
         const stream = acceptExec();
         running = stream;
         if (!ECHO_COMMAND.test(command.trim())) {
-          stream.stderr.write(`sh: 1: ${command.split(' ')[0]}: not found (this simulated agent only runs "dd if=/dev/stdin of=/dev/stdout bs=N status=none")\n`);
+          stream.stderr.write(
+            `sh: 1: ${command.split(' ')[0]}: not found (this simulated agent only runs "dd if=/dev/stdin of=/dev/stdout bs=N status=none")\n`,
+          );
           finish(127);
           return;
         }

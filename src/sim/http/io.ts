@@ -35,7 +35,9 @@ export function sendError(res: http.ServerResponse, error: unknown, log: (line: 
 export function rejectUpgrade(socket: Duplex, error: unknown, buildVersion: string): void {
   const httpError = error instanceof HttpError ? error : new HttpError(500, 'An internal server error occurred.');
   const body = JSON.stringify(errorBody(httpError));
-  const extra = Object.entries(httpError.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const extra = Object.entries(httpError.headers ?? {})
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(
     `HTTP/1.1 ${httpError.status} ${http.STATUS_CODES[httpError.status] ?? ''}\r\n` +
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
@@ -85,7 +87,8 @@ export function searchTerms(q: string): { key?: string; value: string }[] {
   for (const token of q.match(/(?:[^\s"]+:)?"[^"]*"|\S+/g) ?? []) {
     const colon = token.indexOf(':');
     const unquote = (text: string) => text.replace(/^"(.*)"$/, '$1');
-    if (colon > 0 && !token.startsWith('"')) terms.push({ key: token.slice(0, colon).toLowerCase(), value: unquote(token.slice(colon + 1)) });
+    if (colon > 0 && !token.startsWith('"'))
+      terms.push({ key: token.slice(0, colon).toLowerCase(), value: unquote(token.slice(colon + 1)) });
     else terms.push({ value: unquote(token) });
   }
   return terms;
@@ -114,7 +117,9 @@ export function page<T>(items: T[], { offset, limit }: { offset: number; limit: 
 export function booleanQuery(url: URL, name: string, field = name): boolean {
   const raw = url.searchParams.get(name) ?? '';
   if (!['', 'true', 'false', '1', '0'].includes(raw)) {
-    throw new HttpError(400, `Invalid boolean value "${raw}" for "${name}" query param.`, undefined, [{ field, detail: 'Must be a valid boolean' }]);
+    throw new HttpError(400, `Invalid boolean value "${raw}" for "${name}" query param.`, undefined, [
+      { field, detail: 'Must be a valid boolean' },
+    ]);
   }
   return raw === 'true' || raw === '1';
 }

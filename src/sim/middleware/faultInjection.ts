@@ -43,9 +43,15 @@ export class FaultInjector {
     // coderd's rate limiter covers the API, not /healthz.
     const limited = endpointClass === 'health' ? undefined : (faults.rateLimited?.[endpointClass] ?? faults.rateLimited?.all);
     if (limited && limited.fraction > 0 && this.rateLimitSelectors[endpointClass].next(limited.fraction)) {
-      return new HttpError(429, "You've been rate limited for sending more than 512 requests in 1m0s.", 'simulated fault (rateLimited)', undefined, {
-        'Retry-After': String(limited.retryAfterSeconds),
-      });
+      return new HttpError(
+        429,
+        "You've been rate limited for sending more than 512 requests in 1m0s.",
+        'simulated fault (rateLimited)',
+        undefined,
+        {
+          'Retry-After': String(limited.retryAfterSeconds),
+        },
+      );
     }
     return undefined;
   }

@@ -48,7 +48,13 @@ export function upgradeApp(call: AuthenticatedCall, target: AppTarget, socket: D
   call.sim.agents.handleAppUpgrade(call.req, socket, head, call.sim.store.agentRef(workspace), target.slug, target.rest);
 }
 
-export function upgradeTunnel(call: AuthenticatedCall, target: { owner: string; workspace: string }, socket: Duplex, head: Buffer, path: string): void {
+export function upgradeTunnel(
+  call: AuthenticatedCall,
+  target: { owner: string; workspace: string },
+  socket: Duplex,
+  head: Buffer,
+  path: string,
+): void {
   if ((call.req.headers.upgrade ?? '').toLowerCase() !== 'coder-sim-tunnel') {
     throw new HttpError(400, 'The simulator tunnel needs "Upgrade: coder-sim-tunnel".');
   }

@@ -17,12 +17,19 @@ const NIL_UUID = '00000000-0000-0000-0000-000000000000';
  */
 function passwordWeakness(password: string): string | undefined {
   if (password.length > 64) return 'password must be no more than 64 characters';
-  const pools: [RegExp, number][] = [[/[a-z]/, 26], [/[A-Z]/, 26], [/[0-9]/, 10], [/[ !"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/, 33]];
+  const pools: [RegExp, number][] = [
+    [/[a-z]/, 26],
+    [/[A-Z]/, 26],
+    [/[0-9]/, 10],
+    [/[ !"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/, 33],
+  ];
   let pool = pools.reduce((sum, [pattern, size]) => sum + (pattern.test(password) ? size : 0), 0);
   pool += new Set([...password].filter((c) => !pools.some(([pattern]) => pattern.test(c)))).size;
   const effectiveLength = password.replace(/(.)\1{2,}/g, '$1$1').length;
   const bits = pool > 0 ? Math.log2(pool) * effectiveLength : 0;
-  return bits >= 52 ? undefined : 'insecure password, try including more special characters, using uppercase letters, using numbers or using a longer password';
+  return bits >= 52
+    ? undefined
+    : 'insecure password, try including more special characters, using uppercase letters, using numbers or using a longer password';
 }
 
 export const userHandlers = {
@@ -44,7 +51,10 @@ export const userHandlers = {
       if (!term.key) users = users.filter((u) => u.username.toLowerCase().includes(value) || u.email.toLowerCase().includes(value));
       else if (term.key === 'status') users = users.filter((u) => u.status === value);
       else if (term.key === 'role') users = users.filter((u) => (value === 'owner' ? u.owner : !u.owner && value === 'member'));
-      else throw new HttpError(400, 'Invalid user search query.', undefined, [{ field: term.key, detail: `"${term.key}" is not a valid query param` }]);
+      else
+        throw new HttpError(400, 'Invalid user search query.', undefined, [
+          { field: term.key, detail: `"${term.key}" is not a valid query param` },
+        ]);
     }
     users.sort((a, b) => a.username.toLowerCase().localeCompare(b.username.toLowerCase()));
     return {
@@ -57,7 +67,8 @@ export const userHandlers = {
     const { store } = call.sim;
     const body = await readJsonBody(call.req, S.CreateUserRequestWithOrgs);
     const problems: S.ValidationError[] = [];
-    if (!EMAIL_PATTERN.test(body.email)) problems.push({ field: 'email', detail: `Validation failed for tag "email" with value: "${body.email}"` });
+    if (!EMAIL_PATTERN.test(body.email))
+      problems.push({ field: 'email', detail: `Validation failed for tag "email" with value: "${body.email}"` });
     if (!NAME_PATTERN.test(body.username) || body.username.length > 32) {
       problems.push({ field: 'username', detail: `Validation failed for tag "username" with value: "${body.username}"` });
     }

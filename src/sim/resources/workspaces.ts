@@ -47,7 +47,10 @@ function filterWorkspaces(call: ApiCall, store: SimStore): SimWorkspace[] {
     else if (term.key === 'owner') workspaces = workspaces.filter(ownerMatches);
     else if (term.key === 'template') workspaces = workspaces.filter(() => value === store.template.name);
     else if (term.key === 'status') workspaces = workspaces.filter((w) => store.latestBuild(w).status === value);
-    else throw new HttpError(400, 'Invalid workspace search query.', undefined, [{ field: term.key, detail: `"${term.key}" is not a valid query param` }]);
+    else
+      throw new HttpError(400, 'Invalid workspace search query.', undefined, [
+        { field: term.key, detail: `"${term.key}" is not a valid query param` },
+      ]);
   }
   return workspaces.sort((a, b) => a.owner.username.localeCompare(b.owner.username) || a.name.localeCompare(b.name));
 }

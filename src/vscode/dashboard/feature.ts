@@ -21,7 +21,9 @@ export class DashboardFeature extends Disposable {
     super();
     this.register(registerCommand(errors, 'coderScaletest.showDashboard', () => this.showDashboard()));
     this.register(registerCommand(errors, 'coderScaletest.openRunInDashboard', (arg?: RunArg) => this.openRunInDashboard(arg)));
-    this.register(registerCommand(errors, 'coderScaletest.compareRuns', (args?: { left?: string; right?: string }) => this.compareRuns(args)));
+    this.register(
+      registerCommand(errors, 'coderScaletest.compareRuns', (args?: { left?: string; right?: string }) => this.compareRuns(args)),
+    );
   }
 
   private showDashboard(): void {
@@ -47,7 +49,11 @@ export class DashboardFeature extends Disposable {
       const runs = (await this.history.list()).filter((run) => run.snapshot);
       if (runs.length < 2) throw new Error('Comparing needs two finished runs in the results folder.');
       const picked = await vscode.window.showQuickPick(
-        runs.map((run) => ({ label: `${run.snapshot!.planName} (${run.snapshot!.runId})`, description: `${run.snapshot!.verdict} · ${new Date(run.snapshot!.startedAt).toLocaleString()}`, dir: run.dir })),
+        runs.map((run) => ({
+          label: `${run.snapshot!.planName} (${run.snapshot!.runId})`,
+          description: `${run.snapshot!.verdict} · ${new Date(run.snapshot!.startedAt).toLocaleString()}`,
+          dir: run.dir,
+        })),
         { title: 'Pick two runs to compare', canPickMany: true },
       );
       if (!picked) return;

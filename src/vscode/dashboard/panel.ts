@@ -33,7 +33,10 @@ export interface RenderedReport {
 export class DashboardHost implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private panelDisposables: vscode.Disposable[] = [];
-  private latest: DashboardState = { type: 'empty', message: 'No run yet. Run a plan from the Plans view, or open a past run from the Runs view.' };
+  private latest: DashboardState = {
+    type: 'empty',
+    message: 'No run yet. Run a plan from the Plans view, or open a past run from the Runs view.',
+  };
   private pinned = false;
   private pendingProbes: ((report: RenderedReport) => void)[] = [];
   /** Test hook: every message posted to the webview, serialised, while recording. */
@@ -64,7 +67,9 @@ export class DashboardHost implements vscode.Disposable {
       this.panel.reveal();
       return;
     }
-    this.attach(vscode.window.createWebviewPanel(VIEW_TYPE, TITLE, vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false }));
+    this.attach(
+      vscode.window.createWebviewPanel(VIEW_TYPE, TITLE, vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false }),
+    );
   }
 
   get isOpen(): boolean {

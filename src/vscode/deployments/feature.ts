@@ -94,7 +94,9 @@ export class DeploymentsFeature extends Disposable {
     const url = normalizeDeploymentUrl(rawUrl);
     const tls = readSettings().tls;
     if (tls.insecure) {
-      void vscode.window.showWarningMessage('Coder Scale Test: TLS certificate verification is off (coderScaletest.tls.insecure). Use this only for test deployments you control.');
+      void vscode.window.showWarningMessage(
+        'Coder Scale Test: TLS certificate verification is off (coderScaletest.tls.insecure). Use this only for test deployments you control.',
+      );
     }
     let token = args.token;
     if (!token) {
@@ -103,16 +105,23 @@ export class DeploymentsFeature extends Disposable {
       if (!email || !password) {
         const method = email
           ? 'password'
-          : await vscode.window.showQuickPick(
-              [
-                { label: 'Session token', description: 'from `coder tokens create` or the dashboard', value: 'token' as const },
-                { label: 'Email and password', description: 'an owner account with password login', value: 'password' as const },
-              ],
-              { title: 'Connect to a Coder deployment (2/2)', placeHolder: 'How do you want to sign in?', ignoreFocusOut: true },
-            ).then((choice) => choice?.value);
+          : await vscode.window
+              .showQuickPick(
+                [
+                  { label: 'Session token', description: 'from `coder tokens create` or the dashboard', value: 'token' as const },
+                  { label: 'Email and password', description: 'an owner account with password login', value: 'password' as const },
+                ],
+                { title: 'Connect to a Coder deployment (2/2)', placeHolder: 'How do you want to sign in?', ignoreFocusOut: true },
+              )
+              .then((choice) => choice?.value);
         if (!method) return undefined;
         if (method === 'token') {
-          token = await vscode.window.showInputBox({ title: `Session token for ${url}`, password: true, ignoreFocusOut: true, prompt: 'Stored in VS Code SecretStorage' });
+          token = await vscode.window.showInputBox({
+            title: `Session token for ${url}`,
+            password: true,
+            ignoreFocusOut: true,
+            prompt: 'Stored in VS Code SecretStorage',
+          });
           if (!token) return undefined;
         } else {
           email ??= await vscode.window.showInputBox({ title: `Email for ${url}`, ignoreFocusOut: true, placeHolder: 'admin@example.com' });
@@ -131,7 +140,9 @@ export class DeploymentsFeature extends Disposable {
     );
     this.log.info(`Connected to ${url} (${info.version}) as ${info.username}${info.isOwner ? ', owner' : ''}`);
     if (!info.isOwner) {
-      void vscode.window.showWarningMessage(`${info.username} is not an owner of ${url}: scale tests create users and workspaces and need the owner role.`);
+      void vscode.window.showWarningMessage(
+        `${info.username} is not an owner of ${url}: scale tests create users and workspaces and need the owner role.`,
+      );
     } else if (!readSettings().defaultDeployment) {
       await setDefaultDeployment(url);
     }
@@ -144,7 +155,12 @@ export class DeploymentsFeature extends Disposable {
     const known = this.store.list();
     if (known.length === 0) throw new Error('No deployment is known yet: connect to one or start the simulated deployment.');
     if (known.length === 1) return known[0].url;
-    return (await vscode.window.showQuickPick(known.map((d) => ({ label: d.url, description: d.simulated ? 'simulated' : undefined })), { title }))?.label;
+    return (
+      await vscode.window.showQuickPick(
+        known.map((d) => ({ label: d.url, description: d.simulated ? 'simulated' : undefined })),
+        { title },
+      )
+    )?.label;
   }
 
   private async logout(arg?: DeploymentArg): Promise<void> {
@@ -164,8 +180,9 @@ export class DeploymentsFeature extends Disposable {
       void vscode.window.showInformationMessage(`The simulated deployment is already running at ${this.sim.url}.`);
       return { url: this.sim.url };
     }
-    const sim = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the simulated Coder deployment…' }, () =>
-      this.backend.startSimDeployment(),
+    const sim = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Starting the simulated Coder deployment…' },
+      () => this.backend.startSimDeployment(),
     );
     this.sim = sim;
     this.redactor.add(sim.ownerToken);
@@ -197,7 +214,8 @@ export class DeploymentsFeature extends Disposable {
     const knownUrls = new Set(known.map((d) => d.url));
     try {
       const plan = this.backend.validatePlanText(Buffer.from(await vscode.workspace.fs.readFile(planUri)).toString('utf8'), planUri.fsPath);
-      if (plan.deploymentUrl && knownUrls.has(normalizeDeploymentUrl(plan.deploymentUrl))) return normalizeDeploymentUrl(plan.deploymentUrl);
+      if (plan.deploymentUrl && knownUrls.has(normalizeDeploymentUrl(plan.deploymentUrl)))
+        return normalizeDeploymentUrl(plan.deploymentUrl);
     } catch {
       // An invalid plan is reported by the run itself, with every problem listed.
     }
@@ -213,6 +231,11 @@ export class DeploymentsFeature extends Disposable {
       }
       return undefined;
     }
-    return (await vscode.window.showQuickPick(known.map((d) => ({ label: d.url, description: d.simulated ? 'simulated' : undefined })), { title: 'Run against which deployment?' }))?.label;
+    return (
+      await vscode.window.showQuickPick(
+        known.map((d) => ({ label: d.url, description: d.simulated ? 'simulated' : undefined })),
+        { title: 'Run against which deployment?' },
+      )
+    )?.label;
   }
 }

@@ -17,10 +17,7 @@ export interface KnownDeployment {
 }
 
 export type DeploymentState =
-  | { state: 'checking' }
-  | { state: 'connected'; info: DeploymentInfo }
-  | { state: 'error'; message: string }
-  | { state: 'signedOut' };
+  { state: 'checking' } | { state: 'connected'; info: DeploymentInfo } | { state: 'error'; message: string } | { state: 'signedOut' };
 
 export class DeploymentStore extends Disposable {
   private readonly states = new Map<string, DeploymentState>();
@@ -42,7 +39,9 @@ export class DeploymentStore extends Disposable {
   }
 
   list(): KnownDeployment[] {
-    const saved = this.context.globalState.get<KnownDeployment[]>(LIST_KEY, []).filter((deployment) => deployment.url !== this.simulated?.url);
+    const saved = this.context.globalState
+      .get<KnownDeployment[]>(LIST_KEY, [])
+      .filter((deployment) => deployment.url !== this.simulated?.url);
     return this.simulated ? [{ url: this.simulated.url, simulated: true }, ...saved] : saved;
   }
 
@@ -116,4 +115,3 @@ export class DeploymentStore extends Disposable {
     this.changed.fire();
   }
 }
-

@@ -6,7 +6,11 @@ import { readSettings } from '../settings';
 import type { DeploymentState, DeploymentStore, KnownDeployment } from './store';
 
 export class DeploymentNode extends vscode.TreeItem {
-  constructor(readonly deployment: KnownDeployment, state: DeploymentState, isDefault: boolean) {
+  constructor(
+    readonly deployment: KnownDeployment,
+    state: DeploymentState,
+    isDefault: boolean,
+  ) {
     super(deployment.simulated ? `Simulated deployment` : deployment.url, vscode.TreeItemCollapsibleState.None);
     const parts: string[] = [];
     let tooltip = deployment.url;
@@ -65,6 +69,8 @@ export class DeploymentsTreeProvider extends Disposable implements vscode.TreeDa
 
   getChildren(): DeploymentNode[] {
     const defaultUrl = readSettings().defaultDeployment;
-    return this.store.list().map((deployment) => new DeploymentNode(deployment, this.store.state(deployment.url), deployment.url === defaultUrl));
+    return this.store
+      .list()
+      .map((deployment) => new DeploymentNode(deployment, this.store.state(deployment.url), deployment.url === defaultUrl));
   }
 }

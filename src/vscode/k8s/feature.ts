@@ -25,7 +25,8 @@ export class KubernetesFeature extends Disposable {
   }
 
   private async runOnKubernetes(arg: PlanArg): Promise<unknown> {
-    if (!vscode.workspace.isTrusted) throw new Error('Running a scale test is disabled in untrusted workspaces: trust this workspace first.');
+    if (!vscode.workspace.isTrusted)
+      throw new Error('Running a scale test is disabled in untrusted workspaces: trust this workspace first.');
     const answers = await this.ask();
     if (!answers) return undefined;
     const kubernetes = kubernetesSpec(answers);
@@ -42,18 +43,39 @@ export class KubernetesFeature extends Disposable {
         throw new Error(`Cannot list the kubeconfig's contexts: ${error.message}`);
       }),
     );
-    if (contexts.contexts.length === 0) throw new Error('The kubeconfig has no contexts: add the cluster with its own CLI (e.g. gcloud, aws eks, az aks get-credentials), then retry.');
-    const context = await vscode.window.showQuickPick(contextChoices(contexts), { title: 'Run on Kubernetes: which cluster (kubeconfig context)?', ignoreFocusOut: true });
+    if (contexts.contexts.length === 0)
+      throw new Error(
+        'The kubeconfig has no contexts: add the cluster with its own CLI (e.g. gcloud, aws eks, az aks get-credentials), then retry.',
+      );
+    const context = await vscode.window.showQuickPick(contextChoices(contexts), {
+      title: 'Run on Kubernetes: which cluster (kubeconfig context)?',
+      ignoreFocusOut: true,
+    });
     if (!context) return undefined;
     const input = (title: string, value: string, validateInput: (text: string) => string | undefined, prompt: string) =>
       vscode.window.showInputBox({ title: `Run on Kubernetes: ${title}`, value, prompt, validateInput, ignoreFocusOut: true });
     const shards = await input('shards', last.shards ?? '2', checks.shards, 'How many pods share the users (each runs shard I of N)');
     if (shards === undefined) return undefined;
-    const image = await input('runner image', last.image ?? 'ghcr.io/OWNER/coder-scaletest:0.1.0', checks.image, 'Built from the Dockerfile and pushed where the cluster can pull it');
+    const image = await input(
+      'runner image',
+      last.image ?? 'ghcr.io/OWNER/coder-scaletest:0.1.0',
+      checks.image,
+      'Built from the Dockerfile and pushed where the cluster can pull it',
+    );
     if (image === undefined) return undefined;
-    const namespace = await input('namespace', (last.context === context.label ? last.namespace : undefined) ?? context.namespace ?? 'default', checks.namespace, 'It must exist, and hold the token Secret');
+    const namespace = await input(
+      'namespace',
+      (last.context === context.label ? last.namespace : undefined) ?? context.namespace ?? 'default',
+      checks.namespace,
+      'It must exist, and hold the token Secret',
+    );
     if (namespace === undefined) return undefined;
-    const secret = await input('token Secret', last.secret ?? 'coder-scaletest-token:token', checks.secret, "The Secret (name[:key]) holding the deployment owner's session token: kubectl create secret generic …");
+    const secret = await input(
+      'token Secret',
+      last.secret ?? 'coder-scaletest-token:token',
+      checks.secret,
+      "The Secret (name[:key]) holding the deployment owner's session token: kubectl create secret generic …",
+    );
     if (secret === undefined) return undefined;
     return { context: context.label, shards, image, namespace, secret, kubeconfig: last.kubeconfig };
   }

@@ -23,7 +23,13 @@ export function listKubeContexts(entry: RunnerEntry, options: { kubeconfig?: str
     child.on('error', (error) => reject(error));
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      if (code !== 0) return reject(new Error(stderr.trim().replace(/^error: /, '') || `listing the kubeconfig's contexts ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`));
+      if (code !== 0)
+        return reject(
+          new Error(
+            stderr.trim().replace(/^error: /, '') ||
+              `listing the kubeconfig's contexts ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`,
+          ),
+        );
       try {
         resolve(parseContexts(stdout));
       } catch (error) {
@@ -44,7 +50,13 @@ export function contextChoices(contexts: KubeContexts): Array<{ label: string; d
   const ordered = [...contexts.contexts].sort((a, b) => Number(b.name === contexts.current) - Number(a.name === contexts.current));
   return ordered.map((context) => ({
     label: context.name,
-    description: [context.name === contexts.current ? 'current' : '', `cluster ${context.cluster}`, context.namespace ? `namespace ${context.namespace}` : ''].filter(Boolean).join(' · '),
+    description: [
+      context.name === contexts.current ? 'current' : '',
+      `cluster ${context.cluster}`,
+      context.namespace ? `namespace ${context.namespace}` : '',
+    ]
+      .filter(Boolean)
+      .join(' · '),
     namespace: context.namespace,
   }));
 }
@@ -53,9 +65,14 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Each returns what is wrong with an answer (for showInputBox's validateInput), or undefined. */
 export const checks = {
-  shards: (text: string) => (/^\d+$/.test(text.trim()) && Number(text) >= 1 && Number(text) <= 1000 ? undefined : 'A whole number of shards (pods) from 1 to 1000'),
-  image: (text: string) => (/^[^\s]+$/.test(text.trim()) ? undefined : 'A container image reference, e.g. ghcr.io/acme/coder-scaletest:0.1.0 (built from the Dockerfile)'),
-  namespace: (text: string) => (DNS_LABEL.test(text.trim()) && text.trim().length <= 63 ? undefined : 'A namespace name: lowercase letters, digits and -'),
+  shards: (text: string) =>
+    /^\d+$/.test(text.trim()) && Number(text) >= 1 && Number(text) <= 1000 ? undefined : 'A whole number of shards (pods) from 1 to 1000',
+  image: (text: string) =>
+    /^[^\s]+$/.test(text.trim())
+      ? undefined
+      : 'A container image reference, e.g. ghcr.io/acme/coder-scaletest:0.1.0 (built from the Dockerfile)',
+  namespace: (text: string) =>
+    DNS_LABEL.test(text.trim()) && text.trim().length <= 63 ? undefined : 'A namespace name: lowercase letters, digits and -',
   secret: (text: string) => {
     const [name = '', key, extra] = text.trim().split(':');
     if (extra !== undefined || !DNS_LABEL.test(name)) return 'A Secret name, optionally :key (e.g. coder-scaletest-token:token)';

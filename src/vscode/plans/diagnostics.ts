@@ -4,7 +4,10 @@ import * as vscode from 'vscode';
 /** Places a validation problem (`field.path: message`) on the line where that field is written. */
 export function planDiagnostic(text: string, problem: string): vscode.Diagnostic {
   const field = /^([\w$.[\]]+):/.exec(problem)?.[1];
-  const key = field?.split('.').pop()?.replace(/\[\d+\]$/, '');
+  const key = field
+    ?.split('.')
+    .pop()
+    ?.replace(/\[\d+\]$/, '');
   let range = new vscode.Range(0, 0, 0, 1);
   if (key) {
     const lines = text.split('\n');

@@ -81,11 +81,16 @@ export class PlansFeature extends Disposable {
     try {
       const plan = this.backend.validatePlanText(text, vscode.workspace.asRelativePath(uri));
       this.diagnostics.delete(uri);
-      void vscode.window.showInformationMessage(`${planDisplayName(uri)} is valid: ${plan.stages.join(', ')}; ${plan.thresholds.length} thresholds.`);
+      void vscode.window.showInformationMessage(
+        `${planDisplayName(uri)} is valid: ${plan.stages.join(', ')}; ${plan.thresholds.length} thresholds.`,
+      );
       return { valid: true, problems: [] };
     } catch (error) {
       const problems = (error as Error).message.split('\n').filter(Boolean);
-      this.diagnostics.set(uri, problems.map((problem) => planDiagnostic(text, problem)));
+      this.diagnostics.set(
+        uri,
+        problems.map((problem) => planDiagnostic(text, problem)),
+      );
       void vscode.window.showErrorMessage(`${planDisplayName(uri)} is not valid: ${problems.length} problem(s), see the Problems view.`);
       return { valid: false, problems };
     }

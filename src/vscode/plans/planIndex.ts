@@ -36,4 +36,3 @@ export class PlanIndex extends Disposable {
 export function planDisplayName(uri: vscode.Uri): string {
   return path.basename(uri.fsPath).replace(/\.scaletest\.json$/, '');
 }
-

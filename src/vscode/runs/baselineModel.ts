@@ -57,9 +57,12 @@ export function baselineCompareState(resultsFolder: string, currentDir: string):
   const current = readReport(currentDir);
   const record: BaselineRecord | null = readBaseline(resultsFolder, current.planName);
   if (!record) {
-    throw new Error(`"${current.planName}" has no baseline in ${resultsFolder}: mark one of its runs as the baseline first (Runs view → Mark as Baseline).`);
+    throw new Error(
+      `"${current.planName}" has no baseline in ${resultsFolder}: mark one of its runs as the baseline first (Runs view → Mark as Baseline).`,
+    );
   }
-  if (record.runId === current.runId) throw new Error(`Run ${current.runId} is itself the baseline of "${current.planName}": pick a later run to compare with it.`);
+  if (record.runId === current.runId)
+    throw new Error(`Run ${current.runId} is itself the baseline of "${current.planName}": pick a later run to compare with it.`);
   return {
     type: 'compare',
     left: { label: `baseline ${record.runId}`, snapshot: { ...record.snapshot, reportDir: undefined } },

@@ -82,7 +82,8 @@ export class RunController extends Disposable {
   /** Runs the plan in `planUri` against `deploymentUrl`; resolves when the run has ended. */
   async run(planUri: vscode.Uri, deploymentUrl: string, signal?: AbortSignal, kubernetes?: KubernetesRunSpec): Promise<RunOutcome> {
     if (this.live) throw new Error(`A run is already going (${this.live.test.runId}): stop it first.`);
-    if (!vscode.workspace.isTrusted) throw new Error('Running a scale test is disabled in untrusted workspaces: trust this workspace first.');
+    if (!vscode.workspace.isTrusted)
+      throw new Error('Running a scale test is disabled in untrusted workspaces: trust this workspace first.');
     const planText = Buffer.from(await vscode.workspace.fs.readFile(planUri)).toString('utf8');
     const connection = await this.deployments.connection(deploymentUrl);
     const settings = readSettings();
@@ -132,18 +133,24 @@ export class RunController extends Disposable {
       live.snapshot = outcome.snapshot;
       this.dashboard.showLive(outcome.snapshot);
       this.showStatus(outcome.snapshot);
-      this.info(`Run ${outcome.snapshot.runId} ${outcome.snapshot.status}: ${outcome.snapshot.verdict}${outcome.snapshot.reason ? ` (${outcome.snapshot.reason})` : ''}`);
+      this.info(
+        `Run ${outcome.snapshot.runId} ${outcome.snapshot.status}: ${outcome.snapshot.verdict}${outcome.snapshot.reason ? ` (${outcome.snapshot.reason})` : ''}`,
+      );
       this.finished.fire({ planUri, outcome });
       return outcome;
     } catch (error) {
       const message = this.redactor.redact((error as Error).message);
       this.error(`Run ${test.runId} failed: ${message}`);
-      if (error instanceof RunnerExitedError) this.remember(test.runId, live.snapshot?.planName ?? vscode.workspace.asRelativePath(planUri), deploymentUrl, message);
+      if (error instanceof RunnerExitedError)
+        this.remember(test.runId, live.snapshot?.planName ?? vscode.workspace.asRelativePath(planUri), deploymentUrl, message);
       this.finished.fire({ planUri, error: error as Error });
       throw error;
     } finally {
       const lag = this.hostLag?.stop();
-      if (lag) this.info(`Extension host event-loop delay during run ${test.runId}: p50 ${lag.p50Ms} ms, p99 ${lag.p99Ms} ms, max ${lag.maxMs} ms`);
+      if (lag)
+        this.info(
+          `Extension host event-loop delay during run ${test.runId}: p50 ${lag.p50Ms} ms, p99 ${lag.p99Ms} ms, max ${lag.maxMs} ms`,
+        );
       unsubscribe();
       progress.end();
       this.live = undefined;
@@ -156,7 +163,13 @@ export class RunController extends Disposable {
   }
 
   private remember(runId: string, planName: string, deploymentUrl: string, reason: string): void {
-    this.interruptedRuns.set(runId, { runId, planName, deploymentUrl, reason: `${reason}. Its users and workspaces may still exist: clean them up from the Runs view.`, at: Date.now() });
+    this.interruptedRuns.set(runId, {
+      runId,
+      planName,
+      deploymentUrl,
+      reason: `${reason}. Its users and workspaces may still exist: clean them up from the Runs view.`,
+      at: Date.now(),
+    });
   }
 
   /**
@@ -198,7 +211,10 @@ export class RunController extends Disposable {
             signal: controller.signal,
             onProgress: ({ done, total, failed }) => {
               const fraction = total ? (done + failed) / total : 1;
-              progress.report({ message: `${done}/${total} deleted${failed ? `, ${failed} failed` : ''}`, increment: (fraction - reportedFraction) * 100 });
+              progress.report({
+                message: `${done}/${total} deleted${failed ? `, ${failed} failed` : ''}`,
+                increment: (fraction - reportedFraction) * 100,
+              });
               reportedFraction = fraction;
             },
             log: (level, line) => {
@@ -221,7 +237,9 @@ export class RunController extends Disposable {
     this.statusBar.text = text;
     this.statusBar.tooltip = tooltip;
     this.statusBar.backgroundColor =
-      snapshot.verdict === 'fail' || snapshot.thresholds.some((t) => t.verdict === 'fail') ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+      snapshot.verdict === 'fail' || snapshot.thresholds.some((t) => t.verdict === 'fail')
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : undefined;
     this.statusBar.show();
   }
 
@@ -243,4 +261,3 @@ export class RunController extends Disposable {
     super.dispose();
   }
 }
-

@@ -53,22 +53,38 @@ export class RunsFeature extends Disposable {
     this.register(resultsWatcher.onDidDelete(() => this.tree.refresh()));
     // A baseline marked or cleared from the CLI moves the Runs view's badge.
     const baselineWatcher = this.register(vscode.workspace.createFileSystemWatcher('**/baselines/*.json'));
-    for (const event of [baselineWatcher.onDidCreate, baselineWatcher.onDidChange, baselineWatcher.onDidDelete]) this.register(event(() => this.tree.refresh()));
-    this.register(vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('coderScaletest.resultsFolder') && this.tree.refresh()));
+    for (const event of [baselineWatcher.onDidCreate, baselineWatcher.onDidChange, baselineWatcher.onDidDelete])
+      this.register(event(() => this.tree.refresh()));
+    this.register(
+      vscode.workspace.onDidChangeConfiguration(
+        (event) => event.affectsConfiguration('coderScaletest.resultsFolder') && this.tree.refresh(),
+      ),
+    );
     this.register(new ReportCommands(history, backend, errors));
     this.register(new BaselineCommands(history, backend, this.tree, dashboard, errors));
-    this.register(registerCommand(errors, 'coderScaletest.runPlan', (arg?: PlanArg, options?: RunPlanOptions) => this.runPlan(arg, options)));
+    this.register(
+      registerCommand(errors, 'coderScaletest.runPlan', (arg?: PlanArg, options?: RunPlanOptions) => this.runPlan(arg, options)),
+    );
     this.register(registerCommand(errors, 'coderScaletest.stopRun', () => this.stopRun()));
-    this.register(registerCommand(errors, 'coderScaletest.cleanupRun', (arg?: RunArg | InterruptedRunNode | { runId: string; deploymentUrl?: string }) => this.cleanupRun(arg)));
+    this.register(
+      registerCommand(
+        errors,
+        'coderScaletest.cleanupRun',
+        (arg?: RunArg | InterruptedRunNode | { runId: string; deploymentUrl?: string }) => this.cleanupRun(arg),
+      ),
+    );
     this.register(registerCommand(errors, 'coderScaletest.refreshRuns', () => this.tree.refresh()));
     this.register(registerCommand(errors, 'coderScaletest.showLog', () => log.show()));
   }
 
   private async runPlan(arg: PlanArg, options?: RunPlanOptions): Promise<RunPlanResult | undefined> {
-    if (!vscode.workspace.isTrusted) throw new Error('Running a scale test is disabled in untrusted workspaces: trust this workspace first.');
+    if (!vscode.workspace.isTrusted)
+      throw new Error('Running a scale test is disabled in untrusted workspaces: trust this workspace first.');
     const uri = await this.plans.resolvePlan(arg, 'run');
     if (!uri) return undefined;
-    const deploymentUrl = options?.deploymentUrl ? normalizeDeploymentUrl(options.deploymentUrl) : await this.deployments.pickDeploymentFor(uri);
+    const deploymentUrl = options?.deploymentUrl
+      ? normalizeDeploymentUrl(options.deploymentUrl)
+      : await this.deployments.pickDeploymentFor(uri);
     if (!deploymentUrl) return undefined;
     this.dashboard.show();
     const outcome = await this.runs.run(uri, deploymentUrl, undefined, options?.kubernetes);
@@ -78,7 +94,8 @@ export class RunsFeature extends Disposable {
     const reportDir = outcome.reportDir ?? snapshot.reportDir;
     const show = snapshot.verdict === 'pass' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
     void show(`${verdict}${snapshot.reason ? ` — ${snapshot.reason}` : ''}`, ...(reportDir ? ['Open Report'] : [])).then((choice) => {
-      if (choice && reportDir) void vscode.commands.executeCommand<void>('coderScaletest.openReportFile' satisfies CommandId, { runDir: reportDir });
+      if (choice && reportDir)
+        void vscode.commands.executeCommand<void>('coderScaletest.openReportFile' satisfies CommandId, { runDir: reportDir });
     });
     return { runId: snapshot.runId, verdict: snapshot.verdict, status: snapshot.status, reportDir };
   }
@@ -107,19 +124,35 @@ export class RunsFeature extends Disposable {
       } else {
         const picked = await vscode.window.showQuickPick(
           [
-            ...this.runs.interrupted.map((run) => ({ label: run.runId, description: `${run.planName} · ${run.deploymentUrl} · runner died`, url: run.deploymentUrl })),
-            ...known.map((run) => ({ label: run.snapshot!.runId, description: `${run.snapshot!.planName} · ${run.snapshot!.deploymentUrl}`, url: run.snapshot!.deploymentUrl })),
+            ...this.runs.interrupted.map((run) => ({
+              label: run.runId,
+              description: `${run.planName} · ${run.deploymentUrl} · runner died`,
+              url: run.deploymentUrl,
+            })),
+            ...known.map((run) => ({
+              label: run.snapshot!.runId,
+              description: `${run.snapshot!.planName} · ${run.snapshot!.deploymentUrl}`,
+              url: run.snapshot!.deploymentUrl,
+            })),
             { label: 'Enter a run id…', description: 'for a run killed before it wrote a report', url: undefined },
           ],
           { title: 'Clean up the leftovers of which run?' },
         );
         if (!picked) return undefined;
-        runId = picked.url ? picked.label : await vscode.window.showInputBox({ title: 'Run id to clean up', placeHolder: 'st1a2b3c', validateInput: (v) => (/^[a-z0-9]+$/.test(v) ? undefined : 'A run id is lowercase letters and digits') });
+        runId = picked.url
+          ? picked.label
+          : await vscode.window.showInputBox({
+              title: 'Run id to clean up',
+              placeHolder: 'st1a2b3c',
+              validateInput: (v) => (/^[a-z0-9]+$/.test(v) ? undefined : 'A run id is lowercase letters and digits'),
+            });
         deploymentUrl = picked.url;
       }
     }
     if (!runId) return undefined;
-    deploymentUrl = deploymentUrl ? normalizeDeploymentUrl(deploymentUrl) : await this.deployments.pickKnownDeployment('Clean up on which deployment?');
+    deploymentUrl = deploymentUrl
+      ? normalizeDeploymentUrl(deploymentUrl)
+      : await this.deployments.pickKnownDeployment('Clean up on which deployment?');
     if (!deploymentUrl) return undefined;
     const summary = await this.runs.cleanup(runId, deploymentUrl);
     void vscode.window.showInformationMessage(summary);

@@ -28,7 +28,10 @@ export class PhaseProgress {
     const progress = stage?.progress;
     if (progress && progress.total > 0) {
       const fraction = progress.done / progress.total;
-      this.phase!.report(`${progress.done}/${progress.total}${progress.failed ? `, ${progress.failed} failed` : ''}`, Math.max(0, (fraction - this.lastFraction) * 100));
+      this.phase!.report(
+        `${progress.done}/${progress.total}${progress.failed ? `, ${progress.failed} failed` : ''}`,
+        Math.max(0, (fraction - this.lastFraction) * 100),
+      );
       this.lastFraction = fraction;
     }
   }

@@ -44,7 +44,9 @@ export class ReportCommands extends Disposable {
     if (!run || !dir) return undefined;
     let target = arg && 'target' in arg ? arg.target : undefined;
     if (!target) {
-      const defaultUri = vscode.Uri.file(path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? path.dirname(dir), `${run.snapshot.runId}-report.html`));
+      const defaultUri = vscode.Uri.file(
+        path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? path.dirname(dir), `${run.snapshot.runId}-report.html`),
+      );
       target = (
         await vscode.window.showSaveDialog({
           defaultUri,

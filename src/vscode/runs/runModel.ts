@@ -66,7 +66,11 @@ export function describeStage(stage: StageSnapshot, now: number): RunChildNode {
     stage.latency.count > 0
       ? `round trips ${formatCount(stage.latency.count)}: p50 ${formatMs(stage.latency.p50)}, p95 ${formatMs(stage.latency.p95)}, p99 ${formatMs(stage.latency.p99)}, max ${formatMs(stage.latency.max)}`
       : undefined,
-    errors > 0 ? `errors: ${Object.entries(stage.errors).map(([kind, n]) => `${kind} ${n}`).join(', ')}` : undefined,
+    errors > 0
+      ? `errors: ${Object.entries(stage.errors)
+          .map(([kind, n]) => `${kind} ${n}`)
+          .join(', ')}`
+      : undefined,
     stage.reason,
   ]
     .filter((line): line is string => Boolean(line))
@@ -81,7 +85,12 @@ export function describeThreshold(threshold: ThresholdSnapshot): RunChildNode {
     id: `threshold:${threshold.expression}`,
     label: threshold.expression,
     description: threshold.limit ? `${observed} · limit ${threshold.limit}` : observed,
-    tooltip: [`${threshold.expression}: ${VERDICT_LABELS[threshold.verdict]}, ${observed}`, threshold.limit && `limit ${threshold.limit}`, threshold.abortOnFail ? 'aborts the run when breached' : undefined, threshold.reason]
+    tooltip: [
+      `${threshold.expression}: ${VERDICT_LABELS[threshold.verdict]}, ${observed}`,
+      threshold.limit && `limit ${threshold.limit}`,
+      threshold.abortOnFail ? 'aborts the run when breached' : undefined,
+      threshold.reason,
+    ]
       .filter((line): line is string => Boolean(line))
       .join('\n'),
     icon: threshold.verdict,
@@ -100,14 +109,15 @@ export function describeRun(snapshot: RunSnapshot, live: boolean): RunNodeModel 
   return {
     label: `${live && !finished ? '● ' : ''}${snapshot.planName} (${snapshot.runId})`,
     description,
-    tooltip: [`Run ${snapshot.runId} of ${snapshot.planName} against ${snapshot.deploymentUrl}`, `status ${snapshot.status}, ${VERDICT_LABELS[snapshot.verdict]}`, snapshot.reason]
+    tooltip: [
+      `Run ${snapshot.runId} of ${snapshot.planName} against ${snapshot.deploymentUrl}`,
+      `status ${snapshot.status}, ${VERDICT_LABELS[snapshot.verdict]}`,
+      snapshot.reason,
+    ]
       .filter((line): line is string => Boolean(line))
       .join('\n'),
     icon,
-    children: [
-      ...snapshot.stages.map((stage) => describeStage(stage, snapshot.now)),
-      ...snapshot.thresholds.map(describeThreshold),
-    ],
+    children: [...snapshot.stages.map((stage) => describeStage(stage, snapshot.now)), ...snapshot.thresholds.map(describeThreshold)],
   };
 }
 

@@ -58,13 +58,20 @@ export class RunNode extends vscode.TreeItem {
   children(): RunsNode[] {
     if (!this.snapshot) return [];
     const details = describeRun(this.snapshot, this.live).children.map((child) => new RunDetailNode(child, this.snapshot!.runId));
-    const files = this.dir ? REPORT_FILES.filter((file) => fs.existsSync(path.join(this.dir!, file))).map((file) => new ReportFileNode(path.join(this.dir!, file))) : [];
+    const files = this.dir
+      ? REPORT_FILES.filter((file) => fs.existsSync(path.join(this.dir!, file))).map(
+          (file) => new ReportFileNode(path.join(this.dir!, file)),
+        )
+      : [];
     return [...details, ...files];
   }
 }
 
 export class RunDetailNode extends vscode.TreeItem {
-  constructor(readonly model: RunChildNode, runId: string) {
+  constructor(
+    readonly model: RunChildNode,
+    runId: string,
+  ) {
     super(model.label, vscode.TreeItemCollapsibleState.None);
     this.id = `run:${runId}:${model.id}`;
     this.description = model.description;
@@ -128,8 +135,13 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
     if (live?.snapshot) roots.push(new RunNode(live.snapshot, undefined, true));
     for (const run of this.controller.interrupted) roots.push(new InterruptedRunNode(run));
     const baselines = baselineRunIds(this.history.folder());
-    for (const run of await this.history.list()) roots.push(new RunNode(run.snapshot, run.dir, false, run.error, baselines.has(run.snapshot?.runId ?? '')));
-    void vscode.commands.executeCommand('setContext', 'coderScaletest.hasRuns', roots.some((root) => root instanceof InterruptedRunNode || !root.live));
+    for (const run of await this.history.list())
+      roots.push(new RunNode(run.snapshot, run.dir, false, run.error, baselines.has(run.snapshot?.runId ?? '')));
+    void vscode.commands.executeCommand(
+      'setContext',
+      'coderScaletest.hasRuns',
+      roots.some((root) => root instanceof InterruptedRunNode || !root.live),
+    );
     return roots;
   }
 }

@@ -36,7 +36,12 @@ export class PlanTests extends Disposable {
       await plans.rescan();
       this.syncPlans();
     };
-    this.controller.createRunProfile('Run scale test', vscode.TestRunProfileKind.Run, (request, token) => this.runTests(request, token), true);
+    this.controller.createRunProfile(
+      'Run scale test',
+      vscode.TestRunProfileKind.Run,
+      (request, token) => this.runTests(request, token),
+      true,
+    );
     this.register(plans.onDidChange(() => this.syncPlans()));
     this.register(runs.onDidStart((live) => this.track(live.planUri)));
   }
@@ -165,11 +170,22 @@ export class PlanTests extends Disposable {
     }
     const duration = snapshot.now - snapshot.startedAt;
     if (snapshot.verdict === 'pass') this.record(run, item, { state: 'passed', durationMs: duration });
-    else if (snapshot.verdict === 'fail') this.record(run, item, { state: 'failed', message: `${snapshot.planName} failed${snapshot.reason ? `: ${snapshot.reason}` : ''}`, durationMs: duration });
+    else if (snapshot.verdict === 'fail')
+      this.record(run, item, {
+        state: 'failed',
+        message: `${snapshot.planName} failed${snapshot.reason ? `: ${snapshot.reason}` : ''}`,
+        durationMs: duration,
+      });
     else this.record(run, item, { state: 'skipped', message: snapshot.reason ?? `run ${snapshot.status}` });
   }
 
-  private recordVerdict(run: vscode.TestRun, child: vscode.TestItem, node: StageSnapshot | ThresholdSnapshot, observed: string, durationMs?: number): void {
+  private recordVerdict(
+    run: vscode.TestRun,
+    child: vscode.TestItem,
+    node: StageSnapshot | ThresholdSnapshot,
+    observed: string,
+    durationMs?: number,
+  ): void {
     if (node.verdict === 'pass') {
       run.appendOutput(`✔ ${child.label}: ${observed}\r\n`, undefined, child);
       this.record(run, child, { state: 'passed', message: observed, durationMs });
@@ -200,7 +216,10 @@ export class PlanTests extends Disposable {
 
   /** The Test Explorer's items: each plan with its children's labels. */
   items(): { label: string; children: string[] }[] {
-    return [...iterate(this.controller.items)].map((item) => ({ label: item.label, children: [...iterate(item.children)].map((child) => child.label) }));
+    return [...iterate(this.controller.items)].map((item) => ({
+      label: item.label,
+      children: [...iterate(item.children)].map((child) => child.label),
+    }));
   }
 }
 

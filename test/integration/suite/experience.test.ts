@@ -39,7 +39,9 @@ describe('VS Code experience', function () {
     api = await extension.activate();
     workspaceDir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? fs.mkdtempSync(path.join(testOutputDir(), 'ws-'));
     // Results of this suite only, so the Runs view holds exactly what it ran.
-    await vscode.workspace.getConfiguration('coderScaletest').update('resultsFolder', path.join(testOutputDir(), 'scaletest-results'), vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('coderScaletest')
+      .update('resultsFolder', path.join(testOutputDir(), 'scaletest-results'), vscode.ConfigurationTarget.Global);
     sim = await startSimDeployment({ port: 0, buildDurationMs: 300, agentConnectDelayMs: 100 });
   });
 
@@ -79,7 +81,8 @@ describe('VS Code experience', function () {
     assert.match(api.lastError() ?? '', /rejected the session token \(401/);
     assert.ok(!(api.lastError() ?? '').includes('not-a-real-token-123'), 'the error message shows the token');
 
-    const info = (await vscode.commands.executeCommand('coderScaletest.connect', { url: `${sim.url}/`, token: sim.ownerToken })) as { isOwner: boolean; version: string } | undefined;
+    const info = (await vscode.commands.executeCommand('coderScaletest.connect', { url: `${sim.url}/`, token: sim.ownerToken })) as
+      { isOwner: boolean; version: string } | undefined;
     assert.ok(info, `connect failed: ${api.lastError()}`);
     assert.strictEqual(info.isOwner, true);
     const entry = api.deployments().find((deployment) => deployment.url === sim.url);
@@ -99,15 +102,24 @@ describe('VS Code experience', function () {
     plan.traffic.dashboard.jitterSeconds = 0;
     plan.cleanup.strategy = 'always';
     fs.writeFileSync(planPath, JSON.stringify(plan, null, 2));
-    const result = (await vscode.commands.executeCommand('coderScaletest.validatePlan', { path: planPath })) as { valid: boolean; problems: string[] };
+    const result = (await vscode.commands.executeCommand('coderScaletest.validatePlan', { path: planPath })) as {
+      valid: boolean;
+      problems: string[];
+    };
     assert.deepStrictEqual(result, { valid: true, problems: [] });
 
     const broken = path.join(workspaceDir, 'broken.scaletest.json');
     fs.writeFileSync(broken, JSON.stringify({ users: 0 }));
     try {
-      const invalid = (await vscode.commands.executeCommand('coderScaletest.validatePlan', { path: broken })) as { valid: boolean; problems: string[] };
+      const invalid = (await vscode.commands.executeCommand('coderScaletest.validatePlan', { path: broken })) as {
+        valid: boolean;
+        problems: string[];
+      };
       assert.strictEqual(invalid.valid, false);
-      assert.ok(invalid.problems.some((problem) => problem.includes('users')), invalid.problems.join('\n'));
+      assert.ok(
+        invalid.problems.some((problem) => problem.includes('users')),
+        invalid.problems.join('\n'),
+      );
       assert.ok(vscode.languages.getDiagnostics(vscode.Uri.file(broken)).length > 0, 'no diagnostics for the broken plan');
     } finally {
       fs.rmSync(broken, { force: true });
@@ -117,7 +129,9 @@ describe('VS Code experience', function () {
   it('runs the plan from the side panel command, with a live dashboard that charts every stage', async function () {
     this.timeout(240_000);
     api.dashboard.recordPosts(true);
-    const running = vscode.commands.executeCommand('coderScaletest.runPlan', vscode.Uri.file(planPath), { deploymentUrl: sim.url }) as Thenable<RunPlanResult | undefined>;
+    const running = vscode.commands.executeCommand('coderScaletest.runPlan', vscode.Uri.file(planPath), {
+      deploymentUrl: sim.url,
+    }) as Thenable<RunPlanResult | undefined>;
     // Live: wait until traffic has produced history points for a stage, then read the charts.
     const live = await until('live SSH history', 120_000, () => {
       const snapshot = api.currentRun();
@@ -140,7 +154,10 @@ describe('VS Code experience', function () {
     assert.ok(run, `the run failed: ${api.lastError()}`);
     const lag = api.hostEventLoopLag();
     assert.ok(lag && lag.durationMs > 0, 'the extension host did not sample its event loop during the run');
-    assert.ok(api.logLines().some((line) => line.includes(`Extension host event-loop delay during run ${run!.runId}: p50`)), 'the host lag is not in the log');
+    assert.ok(
+      api.logLines().some((line) => line.includes(`Extension host event-loop delay during run ${run!.runId}: p50`)),
+      'the host lag is not in the log',
+    );
     posted.push(...api.dashboard.recordPosts(false));
     assert.ok(run.reportDir, 'no report folder');
     for (const file of ['report.html', 'report.json', 'junit.xml']) {
@@ -151,9 +168,15 @@ describe('VS Code experience', function () {
     const finished = await api.dashboard.probe();
     for (const stage of ['ssh', 'pty', 'apps']) {
       assert.ok((finished.charts[`rtt:${stage}`] ?? 0) > 0, `no round-trip points for ${stage}: ${JSON.stringify(finished.charts)}`);
-      assert.ok((finished.charts[`connections:${stage}`] ?? 0) > 0, `no connection points for ${stage}: ${JSON.stringify(finished.charts)}`);
+      assert.ok(
+        (finished.charts[`connections:${stage}`] ?? 0) > 0,
+        `no connection points for ${stage}: ${JSON.stringify(finished.charts)}`,
+      );
     }
-    assert.ok((finished.charts['connections:dashboard'] ?? 0) > 0, `no connection points for the dashboard stage: ${JSON.stringify(finished.charts)}`);
+    assert.ok(
+      (finished.charts['connections:dashboard'] ?? 0) > 0,
+      `no connection points for the dashboard stage: ${JSON.stringify(finished.charts)}`,
+    );
     await webviewText('#dashboard-root[data-rendered="true"] #thresholds table', 30_000);
     const shot = await screenshot('dashboard-after-run');
     assert.ok(fs.statSync(shot).size > 10_000, `screenshot ${shot} looks empty`);
@@ -162,10 +185,22 @@ describe('VS Code experience', function () {
   it('shows the finished run in the Runs view with stages, thresholds and report links', async function () {
     this.timeout(30_000);
     assert.ok(run);
-    const tree = await until('the run in the Runs view', 15_000, async () => (await api.runsTree()).find((root) => root.label.includes(run!.runId)));
+    const tree = await until('the run in the Runs view', 15_000, async () =>
+      (await api.runsTree()).find((root) => root.label.includes(run!.runId)),
+    );
     assert.match(tree.label, /^ui smoke \(/);
     const labels = tree.children.map((child) => child.label);
-    for (const expected of ['Prepare', 'SSH', 'Web terminal', 'Workspace apps', 'Dashboard', 'Cleanup', 'report.html', 'report.json', 'junit.xml']) {
+    for (const expected of [
+      'Prepare',
+      'SSH',
+      'Web terminal',
+      'Workspace apps',
+      'Dashboard',
+      'Cleanup',
+      'report.html',
+      'report.json',
+      'junit.xml',
+    ]) {
       assert.ok(labels.includes(expected), `${expected} missing from ${labels.join(', ')}`);
     }
     const ssh = tree.children.find((child) => child.label === 'SSH')!;
@@ -205,7 +240,16 @@ describe('VS Code experience', function () {
     assert.ok(['passed', 'failed'].includes(after.state), `plan result ${JSON.stringify(after)}`);
     const item = api.testItems().find((candidate) => candidate.label === planName);
     assert.ok(item, `no Test Explorer item for ${planName}`);
-    for (const child of ['Prepare', 'SSH', 'Web terminal', 'Workspace apps', 'Dashboard', 'Cleanup', 'ssh.rtt.p95 < 300ms', 'api.errors_5xx == 0']) {
+    for (const child of [
+      'Prepare',
+      'SSH',
+      'Web terminal',
+      'Workspace apps',
+      'Dashboard',
+      'Cleanup',
+      'ssh.rtt.p95 < 300ms',
+      'api.errors_5xx == 0',
+    ]) {
       assert.ok(item.children.includes(child), `${child} is not a child of ${planName}: ${item.children.join(', ')}`);
     }
     const tree = await api.runsTree();
@@ -237,14 +281,17 @@ describe('VS Code experience', function () {
     assert.match(badged?.description ?? '', /^★ baseline · /);
     assert.ok(fs.existsSync(path.join(api.resultsFolder(), 'baselines', 'ui-smoke.json')));
 
-    const summary = (await vscode.commands.executeCommand('coderScaletest.cleanupRun', { runId: run.runId, deploymentUrl: sim.url })) as string | undefined;
+    const summary = (await vscode.commands.executeCommand('coderScaletest.cleanupRun', { runId: run.runId, deploymentUrl: sim.url })) as
+      string | undefined;
     assert.ok(summary, `cleanup failed: ${api.lastError()}`);
     assert.match(summary, /deleted 0 of 0 workspace\(s\) and 0 of 0 user\(s\)/);
   });
 
   it('stops a running plan from the stop command; the run ends aborted', async function () {
     this.timeout(120_000);
-    const running = vscode.commands.executeCommand('coderScaletest.runPlan', vscode.Uri.file(planPath), { deploymentUrl: sim.url }) as Thenable<RunPlanResult | undefined>;
+    const running = vscode.commands.executeCommand('coderScaletest.runPlan', vscode.Uri.file(planPath), {
+      deploymentUrl: sim.url,
+    }) as Thenable<RunPlanResult | undefined>;
     await until('the second run to start traffic', 60_000, () => (api.currentRun()?.status === 'running' ? true : undefined));
     assert.strictEqual(await vscode.commands.executeCommand('coderScaletest.stopRun'), true);
     const stopped = await running;
@@ -258,8 +305,12 @@ describe('VS Code experience', function () {
 
   it('reports a runner that dies with its exit reason, and cleans up its leftovers from the Runs view', async function () {
     this.timeout(120_000);
-    const running = vscode.commands.executeCommand('coderScaletest.runPlan', vscode.Uri.file(planPath), { deploymentUrl: sim.url }) as Thenable<RunPlanResult | undefined>;
-    const live = await until('the third run to start traffic', 60_000, () => (api.currentRun()?.status === 'running' ? api.currentRun() : undefined));
+    const running = vscode.commands.executeCommand('coderScaletest.runPlan', vscode.Uri.file(planPath), {
+      deploymentUrl: sim.url,
+    }) as Thenable<RunPlanResult | undefined>;
+    const live = await until('the third run to start traffic', 60_000, () =>
+      api.currentRun()?.status === 'running' ? api.currentRun() : undefined,
+    );
     const { runner } = api.processes();
     assert.ok(runner && runner !== process.pid);
     process.kill(runner, 'SIGKILL');
@@ -267,9 +318,12 @@ describe('VS Code experience', function () {
     assert.match(api.lastError() ?? '', /process was killed by SIGKILL before it finished/);
     assert.ok(!(api.lastError() ?? '').includes(sim.ownerToken), 'the exit reason shows the token');
     assert.ok((await leftovers(sim)).users.length > 0, 'the killed run left nothing behind (nothing to test)');
-    const node = await until('the interrupted run in the Runs view', 15_000, async () => (await api.runsTree()).find((root) => root.label.includes(live.runId)));
+    const node = await until('the interrupted run in the Runs view', 15_000, async () =>
+      (await api.runsTree()).find((root) => root.label.includes(live.runId)),
+    );
     assert.match(node.description, /runner died/);
-    const summary = (await vscode.commands.executeCommand('coderScaletest.cleanupRun', { runId: live.runId, deploymentUrl: sim.url })) as string | undefined;
+    const summary = (await vscode.commands.executeCommand('coderScaletest.cleanupRun', { runId: live.runId, deploymentUrl: sim.url })) as
+      string | undefined;
     assert.ok(summary, `cleanup failed: ${api.lastError()}`);
     assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
     assert.ok(!(await api.runsTree()).some((root) => root.label.includes(live.runId)), 'the cleaned-up run is still listed as interrupted');
@@ -280,8 +334,14 @@ describe('VS Code experience', function () {
     assert.ok(posted.some((message) => message.includes('"type":"snapshot"')));
     for (const message of posted) assert.ok(!message.includes(sim.ownerToken), 'a message to the webview contains the session token');
     const log = api.logLines();
-    assert.ok(log.some((line) => line.includes(`Run ${run!.runId}`)), 'the log has no events of the run');
-    assert.ok(log.some((line) => /\[(ssh|pty|apps|prepare)\]/.test(line)), 'the log has no stage events');
+    assert.ok(
+      log.some((line) => line.includes(`Run ${run!.runId}`)),
+      'the log has no events of the run',
+    );
+    assert.ok(
+      log.some((line) => /\[(ssh|pty|apps|prepare)\]/.test(line)),
+      'the log has no stage events',
+    );
     for (const line of log) assert.ok(!line.includes(sim.ownerToken), `a log line contains the session token: ${line.slice(0, 80)}`);
   });
 
@@ -289,10 +349,18 @@ describe('VS Code experience', function () {
     this.timeout(30_000);
     const config = vscode.workspace.getConfiguration('workbench');
     const before = config.get<string>('colorTheme');
-    await config.update('colorTheme', before === 'Default Light Modern' ? 'Default Dark Modern' : 'Default Light Modern', vscode.ConfigurationTarget.Global);
+    await config.update(
+      'colorTheme',
+      before === 'Default Light Modern' ? 'Default Dark Modern' : 'Default Light Modern',
+      vscode.ConfigurationTarget.Global,
+    );
     try {
       await vscode.commands.executeCommand('coderScaletest.showDashboard');
-      await waitFor(() => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputWebview, 10_000, () => 'the dashboard tab is not active');
+      await waitFor(
+        () => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputWebview,
+        10_000,
+        () => 'the dashboard tab is not active',
+      );
       const rendered = await api.dashboard.probe();
       assert.ok(rendered.title.length > 0);
       await screenshot('dashboard-other-theme');

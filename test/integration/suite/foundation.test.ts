@@ -22,9 +22,13 @@ describe('foundation', () => {
     this.timeout(90_000);
     await vscode.commands.executeCommand(SHOW_DASHBOARD);
     // The tab model reaches the extension host a moment after the panel is created.
-    await waitFor(() => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputWebview, 10_000, () => {
-      return `the active tab is not a webview but ${vscode.window.tabGroups.activeTabGroup.activeTab?.label}`;
-    });
+    await waitFor(
+      () => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputWebview,
+      10_000,
+      () => {
+        return `the active tab is not a webview but ${vscode.window.tabGroups.activeTabGroup.activeTab?.label}`;
+      },
+    );
     // Read back from the browser that the webview's document rendered.
     await webviewText('#dashboard-root[data-rendered="true"]', 60_000);
     const file = await screenshot('dashboard');

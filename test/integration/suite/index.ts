@@ -21,7 +21,10 @@ export async function run(): Promise<void> {
     console.log(`${BROWSER_TAG} tests need the code-server runner (npm test); running the others.`);
     mocha.grep(BROWSER_TAG).invert();
   }
-  const testFiles = fs.readdirSync(__dirname).filter((file) => file.endsWith('.test.js')).sort();
+  const testFiles = fs
+    .readdirSync(__dirname)
+    .filter((file) => file.endsWith('.test.js'))
+    .sort();
   if (testFiles.length === 0) throw new Error(`no *.test.js files in ${__dirname}: run \`npm run build\``);
   for (const file of testFiles) mocha.addFile(path.join(__dirname, file));
   Mocha.reporters.Base.consoleLog(`running ${testFiles.join(', ')} in VS Code ${vscode.version}`);

@@ -23,7 +23,12 @@ describe(`capacity search in VS Code ${BROWSER_TAG}`, function () {
   before(async function () {
     this.timeout(60_000);
     api = await vscode.extensions.getExtension<ScaleTestExtensionApi>(EXTENSION_ID)!.activate();
-    sim = await startSimDeployment({ port: 0, buildDurationMs: 300, agentConnectDelayMs: 100, faults: { loadLatency: { pty: { msPerConnection: 800, above: 2 } } } });
+    sim = await startSimDeployment({
+      port: 0,
+      buildDurationMs: 300,
+      agentConnectDelayMs: 100,
+      faults: { loadLatency: { pty: { msPerConnection: 800, above: 2 } } },
+    });
     const info = await vscode.commands.executeCommand('coderScaletest.connect', { url: sim.url, token: sim.ownerToken });
     assert.ok(info, `connect failed: ${api.lastError()}`);
     const workspaceDir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? fs.mkdtempSync(path.join(testOutputDir(), 'ws-'));
@@ -46,17 +51,24 @@ describe(`capacity search in VS Code ${BROWSER_TAG}`, function () {
 
   it('fills the step chart in as the search goes, then shows the capacity found', async function () {
     this.timeout(180_000);
-    const running = vscode.commands.executeCommand('coderScaletest.runPlan', vscode.Uri.file(planPath), { deploymentUrl: sim.url }) as Thenable<RunPlanResult | undefined>;
+    const running = vscode.commands.executeCommand('coderScaletest.runPlan', vscode.Uri.file(planPath), {
+      deploymentUrl: sim.url,
+    }) as Thenable<RunPlanResult | undefined>;
     // Live: two steps decided (1 and 2 users passed) while the search goes on.
     let live: Awaited<ReturnType<typeof api.dashboard.probe>> | undefined;
-    await waitFor(() => api.currentRun()?.search !== undefined, 60_000, () => `the search did not start: ${api.lastError()}`);
+    await waitFor(
+      () => api.currentRun()?.search !== undefined,
+      60_000,
+      () => `the search did not start: ${api.lastError()}`,
+    );
     await waitFor(
       () => {
         const steps = api.currentRun()?.search?.steps ?? [];
         return steps.filter((step) => step.verdict !== 'pending').length >= 2 || api.currentRun() === undefined;
       },
       120_000,
-      () => `the search did not decide two steps: ${JSON.stringify(api.currentRun()?.search?.steps.map((step) => [step.users, step.verdict]))}`,
+      () =>
+        `the search did not decide two steps: ${JSON.stringify(api.currentRun()?.search?.steps.map((step) => [step.users, step.verdict]))}`,
     );
     if (api.currentRun()) {
       live = await api.dashboard.probe();

@@ -25,7 +25,11 @@ async function ask(body: RequestBody, timeoutMs: number): Promise<BridgeReply & 
   const id = `${idPrefix}-${nextId++}`;
   const replyFile = path.join(testOutputDir(), BRIDGE_DIR, `${id}.json`);
   console.log(`${BRIDGE_PREFIX} ${JSON.stringify({ id, ...body })}`);
-  await waitFor(() => fs.existsSync(replyFile), timeoutMs, () => `the test runner did not answer a ${body.kind} request`);
+  await waitFor(
+    () => fs.existsSync(replyFile),
+    timeoutMs,
+    () => `the test runner did not answer a ${body.kind} request`,
+  );
   const reply = JSON.parse(fs.readFileSync(replyFile, 'utf8')) as BridgeReply;
   if (!reply.ok) throw new Error(`${body.kind} failed: ${reply.error}`);
   return reply;

@@ -11,7 +11,8 @@ const EXTENSION_ID = 'coder-scaletest.coder-scaletest';
 const COMMAND_TITLE = 'Coder Scale Test: Open Dashboard';
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
 }
@@ -38,7 +39,13 @@ for (const route of readRoutes()) {
       const installed = fs.readdirSync(session.extensionsDir).find((dir) => dir.startsWith(`${EXTENSION_ID}-`));
       assert.ok(installed, `no ${EXTENSION_ID}-* folder in the extensions dir`);
       const files = filesUnder(path.join(session.extensionsDir, installed));
-      for (const required of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/webview.js', 'dist/node_modules/playwright-core/package.json']) {
+      for (const required of [
+        'package.json',
+        'dist/extension.js',
+        'dist/cli.js',
+        'dist/webview.js',
+        'dist/node_modules/playwright-core/package.json',
+      ]) {
         assert.ok(files.includes(required), `the installed extension lacks ${required}`);
       }
       const forbidden = files.filter((file) => /\.ts$|\.map$|\.test\.js$|^(src|test|webview|scripts)\//.test(file));

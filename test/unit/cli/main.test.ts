@@ -48,8 +48,14 @@ describe('CLI', function () {
     assert.match(version.out(), /^\d+\.\d+\.\d+\n$/);
   });
 
-  it('COMMAND --help prints that command\'s usage and exits 0', async () => {
-    for (const [command, option] of [['run', '--coder-binary'], ['demo', '--slot-seconds'], ['cleanup', '--run-id'], ['init', '--force'], ['sim', '--faults']]) {
+  it("COMMAND --help prints that command's usage and exits 0", async () => {
+    for (const [command, option] of [
+      ['run', '--coder-binary'],
+      ['demo', '--slot-seconds'],
+      ['cleanup', '--run-id'],
+      ['init', '--force'],
+      ['sim', '--faults'],
+    ]) {
       const io = capture();
       assert.strictEqual(await main([command!, '--help'], io), 0, io.err());
       assert.match(io.out(), new RegExp(`^usage: coder-scaletest ${command} `));
@@ -67,11 +73,17 @@ describe('CLI', function () {
       [['run', 'p.scaletest.json', '-x'], 'unknown option -x for "run"; see coder-scaletest run --help'],
       [['run', 'p.scaletest.json', '--out'], '--out needs a value: a directory for the reports; see coder-scaletest run --help'],
       // A following option is not taken as the value.
-      [['run', 'p.scaletest.json', '--out', '--ndjson'], '--out needs a value: a directory for the reports; see coder-scaletest run --help'],
+      [
+        ['run', 'p.scaletest.json', '--out', '--ndjson'],
+        '--out needs a value: a directory for the reports; see coder-scaletest run --help',
+      ],
       [['demo', '--ndjson=yes'], '--ndjson takes no value, got "yes"; see coder-scaletest demo --help'],
       [['demo', '--users', '0'], '--users must be a whole number from 1 to 200, got "0"; see coder-scaletest demo --help'],
       [['demo', '--slot-seconds', 'soon'], '--slot-seconds must be a number from 1 to 600, got "soon"; see coder-scaletest demo --help'],
-      [['cleanup', '--run-id', 'abc', '--concurrency', 'many'], '--concurrency must be a whole number from 1 to 100, got "many"; see coder-scaletest cleanup --help'],
+      [
+        ['cleanup', '--run-id', 'abc', '--concurrency', 'many'],
+        '--concurrency must be a whole number from 1 to 100, got "many"; see coder-scaletest cleanup --help',
+      ],
     ];
     for (const [argv, message] of cases) {
       const io = capture({ CODER_URL: 'http://127.0.0.1:1', CODER_SESSION_TOKEN: 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB' });
@@ -105,9 +117,14 @@ describe('CLI', function () {
     const file = path.join(dir, '..', `${path.basename(dir)}-plan.scaletest.json`);
     fs.writeFileSync(file, JSON.stringify({ deployment: { url: 'http://plan:hunter2secret@127.0.0.1:1' } }));
     const io = capture({ CODER_SESSION_TOKEN: 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB' });
-    const code = await main(['run', file, '--url', 'http://admin:hunter2secret@127.0.0.1:1', '--out', dir], io).finally(() => fs.rmSync(file, { force: true }));
+    const code = await main(['run', file, '--url', 'http://admin:hunter2secret@127.0.0.1:1', '--out', dir], io).finally(() =>
+      fs.rmSync(file, { force: true }),
+    );
     assert.strictEqual(code, 3);
-    assert.ok(fs.readdirSync(dir, { recursive: true }).some((name) => String(name).endsWith('report.json')), 'a report was written');
+    assert.ok(
+      fs.readdirSync(dir, { recursive: true }).some((name) => String(name).endsWith('report.json')),
+      'a report was written',
+    );
     assert.match(io.err(), /ignoring the user name and password in the deployment URL/);
     assert.ok(!io.err().includes('hunter2secret') && !io.out().includes('hunter2secret'));
     for (const name of fs.readdirSync(dir, { recursive: true }) as string[]) {
@@ -141,7 +158,11 @@ describe('CLI', function () {
     it('run passes (exit 0) and --ndjson writes one complete snapshot per line', async () => {
       const io = capture({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken });
       assert.strictEqual(await main(['run', writePlan(), '--out', dir, '--ndjson'], io), 0, io.err());
-      const snapshots = io.out().trim().split('\n').map((line) => JSON.parse(line));
+      const snapshots = io
+        .out()
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
       assert.ok(snapshots.length >= 2);
       assert.strictEqual(snapshots.at(-1).verdict, 'pass');
       assert.match(io.err(), /PASSED/);
@@ -149,7 +170,9 @@ describe('CLI', function () {
     });
 
     it('failed thresholds exit 1', async () => {
-      const file = writePlan((plan) => (plan.thresholds = [{ expression: 'ssh.rtt.p50 < 0.001ms', abortOnFail: false, abortAfterSeconds: 0 }]));
+      const file = writePlan(
+        (plan) => (plan.thresholds = [{ expression: 'ssh.rtt.p50 < 0.001ms', abortOnFail: false, abortAfterSeconds: 0 }]),
+      );
       const io = capture();
       assert.strictEqual(await main(['run', file, '--url', sim.url, '--token', sim.ownerToken, '--out', dir], io), 1);
       assert.match(io.out(), /FAILED: 1 threshold\(s\) failed: ssh\.rtt\.p50 was/);
@@ -187,7 +210,13 @@ describe('CLI', function () {
       // A user of another run, whose name contains this run id as a substring, must survive.
       const owner = new CoderClient({ url: sim.url, token: sim.ownerToken });
       const org = (await owner.organizations())[0];
-      await owner.createUser({ email: 'decoy@scaletest.local', username: `scaletest-decoy123-${runId}x`, password: 'Decoy-passw0rd', login_type: 'password', organization_ids: [org.id] });
+      await owner.createUser({
+        email: 'decoy@scaletest.local',
+        username: `scaletest-decoy123-${runId}x`,
+        password: 'Decoy-passw0rd',
+        login_type: 'password',
+        organization_ids: [org.id],
+      });
       owner.close();
 
       const listing = capture({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.ownerToken });

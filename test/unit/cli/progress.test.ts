@@ -15,7 +15,14 @@ describe('CLI progress lines (not a terminal)', () => {
   function view() {
     let out = '';
     const progress = new ProgressView({ write: (text) => void (out += text), isTTY: false }, { write: () => undefined }, false);
-    return { progress, lines: () => out.split('\n').filter(Boolean).map((line) => line.slice(9)) };
+    return {
+      progress,
+      lines: () =>
+        out
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => line.slice(9)),
+    };
   }
   const base = sampleSnapshot();
 
@@ -27,7 +34,10 @@ describe('CLI progress lines (not a terminal)', () => {
     });
     progress.snapshot(preparing);
     progress.snapshot({ ...base, now: base.now + 5000 });
-    const cleaning = withStage(allDone({ ...base, status: 'cleaning', now: base.now + 10_000 }), 'cleanup', { state: 'running', progress: { done: 4, total: 4, failed: 0 } });
+    const cleaning = withStage(allDone({ ...base, status: 'cleaning', now: base.now + 10_000 }), 'cleanup', {
+      state: 'running',
+      progress: { done: 4, total: 4, failed: 0 },
+    });
     progress.snapshot(cleaning);
     assert.deepStrictEqual(lines(), [
       'progress preparing: prepare 3/10 done, 1 failed, 4 queued, 2 building',
@@ -38,7 +48,10 @@ describe('CLI progress lines (not a terminal)', () => {
 
   it('writes no line when nothing is under way (between stages, before the totals are known, finished)', () => {
     const { progress, lines } = view();
-    const preparingWithoutTotal = withStage(allDone({ ...base, status: 'preparing' }), 'prepare', { state: 'running', progress: undefined });
+    const preparingWithoutTotal = withStage(allDone({ ...base, status: 'preparing' }), 'prepare', {
+      state: 'running',
+      progress: undefined,
+    });
     progress.snapshot(preparingWithoutTotal);
     progress.snapshot({ ...allDone(base), now: base.now + 5000 });
     progress.snapshot({ ...allDone(base), status: 'finished', now: base.now + 10_000 });

@@ -51,19 +51,38 @@ describe('CLI: capacity search', function () {
 
   it('--ndjson carries every step; the verdict sentence is printed; exit 0 when the capacity reaches the minimum', async () => {
     const io = capture(env());
-    assert.strictEqual(await main(['run', writePlan({ from: 1, to: 2, step: 'double', resolution: 1, minimum: 1 }), '--out', dir, '--ndjson'], io), 0, io.err());
-    const snapshots = io.out().trim().split('\n').map((line) => JSON.parse(line) as RunSnapshot);
+    assert.strictEqual(
+      await main(['run', writePlan({ from: 1, to: 2, step: 'double', resolution: 1, minimum: 1 }), '--out', dir, '--ndjson'], io),
+      0,
+      io.err(),
+    );
+    const snapshots = io
+      .out()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as RunSnapshot);
     const last = snapshots.at(-1)!;
-    assert.deepStrictEqual(last.search?.steps.map((step) => [step.users, step.verdict]), [[1, 'pass'], [2, 'fail']]);
-    const during = (snapshot: RunSnapshot) => snapshot.search?.steps.length === 2 && snapshot.search.steps[0].verdict === 'pass' && snapshot.search.steps[1].verdict === 'pending';
-    assert.ok(snapshots.some(during), 'a step\'s result arrives while the next step runs');
+    assert.deepStrictEqual(
+      last.search?.steps.map((step) => [step.users, step.verdict]),
+      [
+        [1, 'pass'],
+        [2, 'fail'],
+      ],
+    );
+    const during = (snapshot: RunSnapshot) =>
+      snapshot.search?.steps.length === 2 && snapshot.search.steps[0].verdict === 'pass' && snapshot.search.steps[1].verdict === 'pending';
+    assert.ok(snapshots.some(during), "a step's result arrives while the next step runs");
     assert.match(io.err(), /PASSED: holds 1 user; at 2 users `pty\.rtt\.p95` was \d+ ms \(limit < 400 ms\)/);
     assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
   });
 
   it('exits 1 when the capacity found is below the minimum, saying so', async () => {
     const io = capture(env());
-    assert.strictEqual(await main(['run', writePlan({ from: 1, to: 2, step: 1, resolution: 1, minimum: 2 }), '--out', dir], io), 1, io.err());
+    assert.strictEqual(
+      await main(['run', writePlan({ from: 1, to: 2, step: 1, resolution: 1, minimum: 2 }), '--out', dir], io),
+      1,
+      io.err(),
+    );
     assert.match(io.out(), /FAILED: holds 1 user; at 2 users .*; the plan asks for at least 2 users/);
     assert.match(io.out(), /search 1-2 users: 1✓ 2✗; holds 1 user/);
   });

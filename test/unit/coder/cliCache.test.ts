@@ -10,7 +10,10 @@ import { coderBinaryName, ensureCoderBinary } from '../../../src/coder/cliCache'
 import { openSshEchoChannel } from '../../../src/coder/ssh';
 
 /** A real HTTP server on loopback serving one "binary" the way coderd does (ETag = quoted SHA-1). */
-async function binaryServer(body: () => Buffer, etagOf: (bytes: Buffer) => string = (bytes) => `"${createHash('sha1').update(bytes).digest('hex')}"`) {
+async function binaryServer(
+  body: () => Buffer,
+  etagOf: (bytes: Buffer) => string = (bytes) => `"${createHash('sha1').update(bytes).digest('hex')}"`,
+) {
   const requests: Array<{ ifNoneMatch?: string }> = [];
   const server = http.createServer((req, res) => {
     const bytes = body();
@@ -48,10 +51,16 @@ describe('coder CLI cache hardening', function () {
     }
   });
 
-  it('a download that does not match the deployment\'s SHA-1 is refused and not cached', async () => {
-    const server = await binaryServer(() => Buffer.from('truncated'), () => `"${'0'.repeat(40)}"`);
+  it("a download that does not match the deployment's SHA-1 is refused and not cached", async () => {
+    const server = await binaryServer(
+      () => Buffer.from('truncated'),
+      () => `"${'0'.repeat(40)}"`,
+    );
     try {
-      await assert.rejects(ensureCoderBinary({ connection: { url: server.url, token: 't' }, cacheDir }), /is corrupt \(SHA-1 [0-9a-f]{40}, the deployment says 0{40}\)/);
+      await assert.rejects(
+        ensureCoderBinary({ connection: { url: server.url, token: 't' }, cacheDir }),
+        /is corrupt \(SHA-1 [0-9a-f]{40}, the deployment says 0{40}\)/,
+      );
       const files = fs.readdirSync(cacheDir, { recursive: true }) as string[];
       assert.ok(!files.some((file) => file.endsWith(coderBinaryName())), `nothing cached: ${files.join(', ')}`);
     } finally {
@@ -91,12 +100,19 @@ describe('coder CLI cache hardening', function () {
     );
   });
 
-  it('an SSH failure through the CLI keeps the CLI\'s stderr and exit code', async () => {
+  it("an SSH failure through the CLI keeps the CLI's stderr and exit code", async () => {
     const fake = path.join(cacheDir, 'coder');
     fs.writeFileSync(fake, '#!/bin/sh\necho "error: workspace agent is not connected (fake CLI)" >&2\nexit 7\n', { mode: 0o755 });
     await assert.rejects(
       openSshEchoChannel({
-        transport: { kind: 'cli', binaryPath: fake, connection: { url: 'http://127.0.0.1:1', token: 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB' }, owner: 'u', workspace: 'w', agent: 'main' },
+        transport: {
+          kind: 'cli',
+          binaryPath: fake,
+          connection: { url: 'http://127.0.0.1:1', token: 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB' },
+          owner: 'u',
+          workspace: 'w',
+          agent: 'main',
+        },
         bytesPerTick: 16,
       }),
       /the coder CLI exited with code 7: error: workspace agent is not connected \(fake CLI\)/,

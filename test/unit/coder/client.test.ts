@@ -84,9 +84,15 @@ describe('CoderClient against the simulated deployment', () => {
     }
     const firstPage = await fx.owner.listUsers({ q: prefix, limit: 2 });
     assert.strictEqual(firstPage.count, 3);
-    assert.deepStrictEqual(firstPage.users.map((u) => u.username), [`${prefix}-0`, `${prefix}-1`]);
+    assert.deepStrictEqual(
+      firstPage.users.map((u) => u.username),
+      [`${prefix}-0`, `${prefix}-1`],
+    );
     const secondPage = await fx.owner.listUsers({ q: prefix, offset: 2, limit: 2 });
-    assert.deepStrictEqual(secondPage.users.map((u) => u.username), [`${prefix}-2`]);
+    assert.deepStrictEqual(
+      secondPage.users.map((u) => u.username),
+      [`${prefix}-2`],
+    );
     const user = await fx.owner.getUser(`${prefix}-1`);
     await fx.owner.deleteUser(user.id);
     assert.strictEqual((await fx.owner.listUsers({ q: prefix })).count, 2);
@@ -104,22 +110,38 @@ describe('CoderClient against the simulated deployment', () => {
     assert.match(error.message, /email: Validation failed/);
     const { username } = await memberClient(fx);
     const conflict = await rejectsWith(
-      fx.owner.createUser({ email: 'other@scaletest.local', username, password: STRONG_PASSWORD, organization_ids: [fx.sim.organizationId] }),
+      fx.owner.createUser({
+        email: 'other@scaletest.local',
+        username,
+        password: STRONG_PASSWORD,
+        organization_ids: [fx.sim.organizationId],
+      }),
       CoderApiError,
     );
     assert.strictEqual(conflict.status, 409);
     const weak = await rejectsWith(
-      fx.owner.createUser({ email: 'weak@scaletest.local', username: 'weak', password: 'password', organization_ids: [fx.sim.organizationId] }),
+      fx.owner.createUser({
+        email: 'weak@scaletest.local',
+        username: 'weak',
+        password: 'password',
+        organization_ids: [fx.sim.organizationId],
+      }),
       CoderApiError,
     );
     assert.strictEqual(weak.apiMessage, 'Password not strong enough!');
-    const orphan = await rejectsWith(fx.owner.createUser({ email: 'o@scaletest.local', username: 'orphan', password: STRONG_PASSWORD }), CoderApiError);
+    const orphan = await rejectsWith(
+      fx.owner.createUser({ email: 'o@scaletest.local', username: 'orphan', password: STRONG_PASSWORD }),
+      CoderApiError,
+    );
     assert.deepStrictEqual([orphan.status, orphan.validations[0]?.field], [400, 'organization_ids']);
   });
 
   it('lists templates of the organization and finds one by name', async () => {
     const templates = await fx.owner.templates(fx.sim.organizationId);
-    assert.deepStrictEqual(templates.map((t) => t.id), [fx.sim.templateId]);
+    assert.deepStrictEqual(
+      templates.map((t) => t.id),
+      [fx.sim.templateId],
+    );
     assert.strictEqual((await fx.owner.templateByName(fx.sim.organizationId, templates[0]!.name)).id, fx.sim.templateId);
     assert.strictEqual((await fx.owner.organizations())[0]!.id, fx.sim.organizationId);
   });
@@ -146,10 +168,16 @@ describe('CoderClient against the simulated deployment', () => {
 
   it('reports a refused log socket once, with the status and coderd message', async () => {
     fx.requests.length = 0;
-    const error = await rejectsWith(fx.owner.followBuildLogs('00000000-0000-4000-8000-000000000000', () => {}), CoderApiError);
+    const error = await rejectsWith(
+      fx.owner.followBuildLogs('00000000-0000-4000-8000-000000000000', () => {}),
+      CoderApiError,
+    );
     assert.strictEqual(error.status, 404);
     assert.match(error.message, /Resource not found/);
-    assert.deepStrictEqual(fx.requests.map((r) => [r.route, r.status]), [['/api/v2/workspacebuilds/{workspacebuild}/logs', 404]]);
+    assert.deepStrictEqual(
+      fx.requests.map((r) => [r.route, r.status]),
+      [['/api/v2/workspacebuilds/{workspacebuild}/logs', 404]],
+    );
   });
 
   it('finds workspaces with q and pages through them', async () => {
@@ -162,7 +190,10 @@ describe('CoderClient against the simulated deployment', () => {
     assert.strictEqual(byName.count, 3);
     assert.strictEqual(byName.workspaces.length, 2);
     const rest = await fx.owner.listWorkspaces({ q: `name:"${prefix}"`, offset: 2, limit: 2 });
-    assert.deepStrictEqual(rest.workspaces.map((w) => w.name), [`${prefix}-2`]);
+    assert.deepStrictEqual(
+      rest.workspaces.map((w) => w.name),
+      [`${prefix}-2`],
+    );
     assert.strictEqual((await fx.owner.listWorkspaces({ q: `owner:${username}` })).count, 3);
     assert.strictEqual((await fx.owner.listWorkspaces({ q: `owner:${username} name:"nothing-like-this"` })).count, 0);
     const invalid = await rejectsWith(fx.owner.listWorkspaces({ q: 'colour:blue' }), CoderApiError);
@@ -171,7 +202,10 @@ describe('CoderClient against the simulated deployment', () => {
 
   it('deletes a workspace: 410 afterwards, readable with includeDeleted; 404 for an id that never existed', async () => {
     const { username } = await memberClient(fx);
-    const workspace = await fx.owner.createWorkspace(fx.sim.organizationId, username, { name: uniqueName('del'), template_id: fx.sim.templateId });
+    const workspace = await fx.owner.createWorkspace(fx.sim.organizationId, username, {
+      name: uniqueName('del'),
+      template_id: fx.sim.templateId,
+    });
     await fx.owner.waitForBuild(workspace.latest_build.id, { pollMs: 20 });
     const deletion = await fx.owner.createBuild(workspace.id, { transition: 'delete' });
     assert.strictEqual(deletion.transition, 'delete');
@@ -188,7 +222,10 @@ describe('CoderClient against the simulated deployment', () => {
     fx.sim.setFaults({ buildDurationMs: 10_000 });
     try {
       const { username } = await memberClient(fx);
-      const workspace = await fx.owner.createWorkspace(fx.sim.organizationId, username, { name: uniqueName('cancel'), template_id: fx.sim.templateId });
+      const workspace = await fx.owner.createWorkspace(fx.sim.organizationId, username, {
+        name: uniqueName('cancel'),
+        template_id: fx.sim.templateId,
+      });
       const conflict = await rejectsWith(fx.owner.createBuild(workspace.id, { transition: 'delete' }), CoderApiError);
       assert.strictEqual(conflict.status, 409);
       const answer = await fx.owner.cancelBuild(workspace.latest_build.id);
@@ -228,7 +265,12 @@ describe('CoderClient rate limits, retries and timeouts', () => {
       const bypassing = new CoderClient({ url: fx.sim.url, token: fx.sim.ownerToken }, { bypassRateLimit: true });
       for (let i = 0; i < 10; i++) await bypassing.me();
       const username = uniqueName();
-      await bypassing.createUser({ email: `${username}@x.io`, username, password: STRONG_PASSWORD, organization_ids: [fx.sim.organizationId] });
+      await bypassing.createUser({
+        email: `${username}@x.io`,
+        username,
+        password: STRONG_PASSWORD,
+        organization_ids: [fx.sim.organizationId],
+      });
       const memberToken = await bypassing.login(`${username}@x.io`, STRONG_PASSWORD);
       const member = bypassing.withToken(memberToken);
       assert.strictEqual((await rejectsWith(member.me(), CoderApiError)).status, 428);
@@ -239,7 +281,10 @@ describe('CoderClient rate limits, retries and timeouts', () => {
   });
 
   it('gives up on a 429 whose Retry-After is longer than it may wait (no early retry into the same window)', async () => {
-    const fx = await startFixture({ rateLimitPerMinute: 2 }, { retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 1 }, maxRetryAfterMs: 1000 });
+    const fx = await startFixture(
+      { rateLimitPerMinute: 2 },
+      { retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 1 }, maxRetryAfterMs: 1000 },
+    );
     try {
       await fx.owner.me();
       await fx.owner.me();
@@ -247,7 +292,10 @@ describe('CoderClient rate limits, retries and timeouts', () => {
       // Retry-After says wait ~60 s, longer than this client may wait: retrying sooner would
       // only be refused again, so it gives up after the first attempt.
       await rejectsWith(fx.owner.me(), CoderApiError);
-      assert.deepStrictEqual(fx.requests.map((r) => [r.attempt, r.status]), [[1, 429]]);
+      assert.deepStrictEqual(
+        fx.requests.map((r) => [r.attempt, r.status]),
+        [[1, 429]],
+      );
       assert.ok(fx.requests.every((r) => r.error && /429/.test(r.error)));
     } finally {
       await fx.close();
@@ -261,7 +309,15 @@ describe('CoderClient rate limits, retries and timeouts', () => {
       fx.sim.setFaults({ restart: { atMs: 0, downForMs: 300 } });
       await new Promise((resolve) => setTimeout(resolve, 30));
       fx.requests.length = 0;
-      const write = await rejectsWith(fx.owner.createUser({ email: 'r@x.io', username: 'restart-write', password: STRONG_PASSWORD, organization_ids: [fx.sim.organizationId] }), CoderApiError);
+      const write = await rejectsWith(
+        fx.owner.createUser({
+          email: 'r@x.io',
+          username: 'restart-write',
+          password: STRONG_PASSWORD,
+          organization_ids: [fx.sim.organizationId],
+        }),
+        CoderApiError,
+      );
       assert.strictEqual(write.status, 503);
       assert.strictEqual(fx.requests.length, 1, 'a write is not retried on 503');
       fx.requests.length = 0;

@@ -40,7 +40,11 @@ describe('coderd fidelity (issue 12)', () => {
     it("sends connection_latency_ms as coderd's Go field names P50/P95, and the client parses them", async () => {
       const fx = await startFixture({ deploymentStatsIntervalMs: 50 });
       try {
-        const stats = await until(() => fx.owner.deploymentStats(), (s) => s !== undefined, 'first collection');
+        const stats = await until(
+          () => fx.owner.deploymentStats(),
+          (s) => s !== undefined,
+          'first collection',
+        );
         assert.deepStrictEqual(Object.keys(stats!.workspaces.connection_latency_ms).sort(), ['P50', 'P95']);
         const raw = await fetch(fx.sim.url + routePath('deploymentStats'), { headers: { 'Coder-Session-Token': fx.sim.ownerToken } });
         const body = (await raw.json()) as { workspaces: { connection_latency_ms: Record<string, number> } };
@@ -134,9 +138,15 @@ describe('coderd fidelity (issue 12)', () => {
       try {
         const { client, username } = await memberClient(fx);
         fx.requests.length = 0;
-        const workspace = await client.createWorkspace(fx.sim.organizationId, 'me', { name: uniqueName('ws'), template_id: fx.sim.templateId });
+        const workspace = await client.createWorkspace(fx.sim.organizationId, 'me', {
+          name: uniqueName('ws'),
+          template_id: fx.sim.templateId,
+        });
         assert.strictEqual(workspace.owner_name, username);
-        assert.deepStrictEqual(fx.requests.map((r) => `${r.method} ${r.route} ${r.status}`), ['POST /api/v2/users/{user}/workspaces 201']);
+        assert.deepStrictEqual(
+          fx.requests.map((r) => `${r.method} ${r.route} ${r.status}`),
+          ['POST /api/v2/users/{user}/workspaces 201'],
+        );
       } finally {
         await fx.close();
       }
@@ -150,11 +160,14 @@ describe('coderd fidelity (issue 12)', () => {
         for (let i = 0; i < 2; i++) {
           await client.createWorkspace(fx.sim.organizationId, 'me', { name: uniqueName('ws'), template_id: fx.sim.templateId });
         }
-        assert.deepStrictEqual(fx.requests.map((r) => `${r.route} ${r.status}`), [
-          '/api/v2/users/{user}/workspaces 404',
-          '/api/v2/organizations/{organization}/members/{user}/workspaces 201',
-          '/api/v2/organizations/{organization}/members/{user}/workspaces 201',
-        ]);
+        assert.deepStrictEqual(
+          fx.requests.map((r) => `${r.route} ${r.status}`),
+          [
+            '/api/v2/users/{user}/workspaces 404',
+            '/api/v2/organizations/{organization}/members/{user}/workspaces 201',
+            '/api/v2/organizations/{organization}/members/{user}/workspaces 201',
+          ],
+        );
       } finally {
         await fx.close();
       }
@@ -197,16 +210,32 @@ describe('coderd fidelity (issue 12): item 3, subdomain apps', () => {
   });
 
   it('uses the path-based URL for an app that is not a subdomain app, even with a wildcard host', () => {
-    const url = appUrl('http://127.0.0.1:3000', { owner: 'u', workspace: 'w', agent: 'main', slug: 'wsec', subdomainHost: '*.apps.localhost:3000' });
+    const url = appUrl('http://127.0.0.1:3000', {
+      owner: 'u',
+      workspace: 'w',
+      agent: 'main',
+      slug: 'wsec',
+      subdomainHost: '*.apps.localhost:3000',
+    });
     assert.strictEqual(url, 'http://127.0.0.1:3000/@u/w.main/apps/wsec/');
   });
 
   it('refuses a subdomain label over DNS’s 63 characters, and plan validation rejects names that would make one', () => {
-    const long = { owner: 'u', workspace: 'w', agent: 'main', slug: 'wsec', subdomainHost: '*.apps.example.com', subdomainName: 'x'.repeat(64) };
+    const long = {
+      owner: 'u',
+      workspace: 'w',
+      agent: 'main',
+      slug: 'wsec',
+      subdomainHost: '*.apps.example.com',
+      subdomainName: 'x'.repeat(64),
+    };
     assert.throws(() => appUrl('https://coder.example.com', long), /64 characters, over DNS's 63/);
     assert.strictEqual(appLabelProblem('wsec', 'st', 10_000), undefined, 'the default prefix fits the largest plan');
     assert.match(appLabelProblem('wsec', 'abcdef', 1000) ?? '', /up to 65 characters.*shorten runIdPrefix/);
-    assert.throws(() => validatePlan({ users: 1000, runIdPrefix: 'abcdef' }), /runIdPrefix: a subdomain app's host label would be up to 65 characters/);
+    assert.throws(
+      () => validatePlan({ users: 1000, runIdPrefix: 'abcdef' }),
+      /runIdPrefix: a subdomain app's host label would be up to 65 characters/,
+    );
   });
 });
 

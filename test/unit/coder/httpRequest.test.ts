@@ -35,13 +35,19 @@ describe('httpRequest helper', () => {
   });
 
   it('fails with HttpTimeoutError when no whole answer arrives within the deadline', async () => {
-    await assert.rejects(httpRequest({ url: `${base}/slow`, timeoutMs: 200 }), (error: unknown) => error instanceof HttpTimeoutError && /no answer within 200 ms/.test(error.message));
+    await assert.rejects(
+      httpRequest({ url: `${base}/slow`, timeoutMs: 200 }),
+      (error: unknown) => error instanceof HttpTimeoutError && /no answer within 200 ms/.test(error.message),
+    );
     await assert.rejects(httpRequest({ url: `${base}/stall`, timeoutMs: 200 }), HttpTimeoutError);
   });
 
   it("rejects with the caller's abort reason, before or during the request", async () => {
     const reason = new Error('stage stopped');
-    await assert.rejects(httpRequest({ url: `${base}/echo`, timeoutMs: 5000, signal: AbortSignal.abort(reason) }), (error) => error === reason);
+    await assert.rejects(
+      httpRequest({ url: `${base}/echo`, timeoutMs: 5000, signal: AbortSignal.abort(reason) }),
+      (error) => error === reason,
+    );
     const controller = new AbortController();
     const pending = httpRequest({ url: `${base}/slow`, timeoutMs: 5000, signal: controller.signal });
     setTimeout(() => controller.abort(reason), 50);
@@ -53,7 +59,10 @@ describe('httpRequest helper', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    await assert.rejects(httpRequest({ url: `http://127.0.0.1:${port}/`, timeoutMs: 5000 }), (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED');
+    await assert.rejects(
+      httpRequest({ url: `http://127.0.0.1:${port}/`, timeoutMs: 5000 }),
+      (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED',
+    );
     const stream = await openHttpResponse({ url: `${base}/stall`, idleTimeoutMs: 200 });
     assert.strictEqual(stream.statusCode, 200);
     await assert.rejects(

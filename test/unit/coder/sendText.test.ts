@@ -16,7 +16,9 @@ async function recordingServer(): Promise<{ url: string; frames: Frame[]; close(
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   const frames: Frame[] = [];
   server.on('connection', (socket, request) => {
-    socket.on('message', (data: Buffer, binary: boolean) => frames.push({ path: (request.url ?? '').split('?')[0], binary, bytes: data.toString('latin1') }));
+    socket.on('message', (data: Buffer, binary: boolean) =>
+      frames.push({ path: (request.url ?? '').split('?')[0], binary, bytes: data.toString('latin1') }),
+    );
   });
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
@@ -42,7 +44,14 @@ describe('echo channels: the text send path', () => {
   it('app WebSocket: sendText sends the same binary frame as send', async () => {
     const server = await recordingServer();
     try {
-      const channel = await openAppEchoChannel({ connection: { url: server.url, token: 't' }, owner: 'alice', workspace: 'alpha', agent: 'main', slug: 'wsec', closeTimeoutMs: 500 });
+      const channel = await openAppEchoChannel({
+        connection: { url: server.url, token: 't' },
+        owner: 'alice',
+        workspace: 'alpha',
+        agent: 'main',
+        slug: 'wsec',
+        closeTimeoutMs: 500,
+      });
       channel.send(Buffer.from(line, 'latin1'));
       channel.sendText!(line);
       await until(() => server.frames.length === 2);
@@ -58,7 +67,15 @@ describe('echo channels: the text send path', () => {
     const server = await recordingServer();
     try {
       // raw: no resync marker is written on attach, so the frames are only the two sends.
-      const channel = await openPtyEchoChannel({ connection: { url: server.url, token: 't' }, agentId: 'agent-1', width: 80, height: 24, command: 'sh', normalizeNewlines: false, closeTimeoutMs: 500 });
+      const channel = await openPtyEchoChannel({
+        connection: { url: server.url, token: 't' },
+        agentId: 'agent-1',
+        width: 80,
+        height: 24,
+        command: 'sh',
+        normalizeNewlines: false,
+        closeTimeoutMs: 500,
+      });
       channel.send(Buffer.from(line, 'latin1'));
       channel.sendText!(line);
       await until(() => server.frames.length === 2);

@@ -18,15 +18,26 @@ describe('data plane: workspace apps', () => {
     assert.strictEqual(appUrl('https://example.com/coder/', target), 'https://example.com/coder/@alice/alpha.main/apps/wsec/');
     // The subdomain is coderd's own label for the app (subdomain_name), only for subdomain apps.
     const subdomain = { subdomainHost: '*.apps.example.com:8443', subdomainName: 'wsec--alpha--alice' };
-    assert.strictEqual(appUrl('https://coder.example.com', { ...target, ...subdomain }), 'https://wsec--alpha--alice.apps.example.com:8443/');
-    assert.strictEqual(appUrl('https://coder.example.com', { ...target, subdomainHost: '*.apps.example.com' }), 'https://coder.example.com/@alice/alpha.main/apps/wsec/');
-    assert.throws(() => appUrl('https://coder.example.com', { ...target, ...subdomain, subdomainHost: 'apps.example.com' }), /must start with "\*"/);
+    assert.strictEqual(
+      appUrl('https://coder.example.com', { ...target, ...subdomain }),
+      'https://wsec--alpha--alice.apps.example.com:8443/',
+    );
+    assert.strictEqual(
+      appUrl('https://coder.example.com', { ...target, subdomainHost: '*.apps.example.com' }),
+      'https://coder.example.com/@alice/alpha.main/apps/wsec/',
+    );
+    assert.throws(
+      () => appUrl('https://coder.example.com', { ...target, ...subdomain, subdomainHost: 'apps.example.com' }),
+      /must start with "\*"/,
+    );
   });
 
   it('echoes HTTP requests and follows the 307 that adds the trailing slash', async () => {
     const base = appUrl(harness.url, target);
     const withoutSlash = base.slice(0, -1);
-    const redirected = await appRequest({ connection: harness.connection, url: withoutSlash, maxRedirects: 0 }).catch((error: Error) => error);
+    const redirected = await appRequest({ connection: harness.connection, url: withoutSlash, maxRedirects: 0 }).catch(
+      (error: Error) => error,
+    );
     assert.match(String(redirected), /redirected more than 0 times/);
     const get = await appRequest({ connection: harness.connection, url: withoutSlash });
     assert.strictEqual(get.status, 200);

@@ -29,7 +29,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { faults?: FaultsConfig; ptyDetachedTtlMs?: number; ptyBackend?: 'buffered' | 'screen' } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { faults?: FaultsConfig; ptyDetachedTtlMs?: number; ptyBackend?: 'buffered' | 'screen' } = {},
+): Promise<Harness> {
   const sessions: Record<SessionKind, number> = { ssh: 0, reconnecting_pty: 0, app: 0 };
   const harness = { sessions, faults: options.faults ?? {}, binaryRequests: 0 } as Harness;
   const services = createAgentServices({
@@ -71,7 +73,9 @@ export async function startHarness(options: { faults?: FaultsConfig; ptyDetached
   server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (!authorized(req)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"You are not authorized."}');
+      socket.end(
+        'HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"You are not authorized."}',
+      );
       return;
     }
     const pty = /^\/api\/v2\/workspaceagents\/([^/]+)\/pty$/.exec(url.pathname);
@@ -89,7 +93,10 @@ export async function startHarness(options: { faults?: FaultsConfig; ptyDetached
     const tunnel = /^\/_sim\/tunnel\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (tunnel) {
       const agent = AGENTS.find((a) => a.ownerName === decodeURIComponent(tunnel[1]) && a.workspaceName === decodeURIComponent(tunnel[2]));
-      if (!agent) return void socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"Workspace not found."}');
+      if (!agent)
+        return void socket.end(
+          'HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"Workspace not found."}',
+        );
       services.handleTunnelUpgrade(req, socket, head, agent);
       return;
     }

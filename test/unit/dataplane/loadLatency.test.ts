@@ -55,7 +55,8 @@ describe('data plane: the load-growing latency fault', () => {
 
   it('delays web-terminal echoes by the live web-terminal connections above the knee', async () => {
     fixture.harness.faults = { loadLatency: { pty: { msPerConnection: 150, above: 2 } } };
-    const open = () => openPtyEchoChannel({ connection: fixture.harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD });
+    const open = () =>
+      openPtyEchoChannel({ connection: fixture.harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD });
     const channels = [await open(), await open(), await open(), await open()];
     // Four live, two above the knee: 300 ms added to every echo, bytes in order.
     const first = await echoMs(channels[0], 'one\ntwo\nthree\n');
@@ -67,7 +68,9 @@ describe('data plane: the load-growing latency fault', () => {
   it('delays app and SSH echoes by the live connections of their kind', async () => {
     fixture.harness.faults = { loadLatency: { apps: { msPerConnection: 120 }, ssh: { msPerConnection: 200, above: 0 } } };
     const apps = await Promise.all(
-      [0, 1].map(() => openAppEchoChannel({ connection: fixture.harness.connection, owner: 'alice', workspace: 'alpha', agent: 'main', slug: 'wsec' })),
+      [0, 1].map(() =>
+        openAppEchoChannel({ connection: fixture.harness.connection, owner: 'alice', workspace: 'alpha', agent: 'main', slug: 'wsec' }),
+      ),
     );
     const app = await echoMs(apps[0], 'app payload\n');
     assert.ok(app.ms >= 240, `app echo took ${app.ms} ms (2 live × 120 ms)`);
@@ -100,7 +103,15 @@ describe('data plane: the load-growing latency fault', () => {
 
   it('rejects a malformed loadLatency with the knob and the rule', () => {
     assert.throws(
-      () => validateFaults({ loadLatency: { pty: { msPerConnection: -1 }, web: { msPerConnection: 1 }, ssh: { above: 2 }, api: { msPerRequest: 1, above: 1.5 } } }),
+      () =>
+        validateFaults({
+          loadLatency: {
+            pty: { msPerConnection: -1 },
+            web: { msPerConnection: 1 },
+            ssh: { above: 2 },
+            api: { msPerRequest: 1, above: 1.5 },
+          },
+        }),
       (error: Error) => {
         assert.match(error.message, /\/loadLatency\/pty\/msPerConnection: must be >= 0/);
         assert.match(error.message, /\/loadLatency: unknown knob "web"/);
@@ -109,6 +120,8 @@ describe('data plane: the load-growing latency fault', () => {
         return true;
       },
     );
-    assert.deepStrictEqual(validateFaults({ loadLatency: { pty: { msPerConnection: 2, above: 10 } } }), { loadLatency: { pty: { msPerConnection: 2, above: 10 } } });
+    assert.deepStrictEqual(validateFaults({ loadLatency: { pty: { msPerConnection: 2, above: 10 } } }), {
+      loadLatency: { pty: { msPerConnection: 2, above: 10 } },
+    });
   });
 });

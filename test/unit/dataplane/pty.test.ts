@@ -49,7 +49,11 @@ describe('data plane: echo helpers', () => {
     assert.strictEqual(filtered(['\x1b[!p\x1b[?3;4l\x1b(B\x1b=x\x1b]0;title\x07y\x1b]2;t\x1b\\z']), 'xyz');
     const preamble = screenAttachOutput(24, 80, undefined);
     for (let cut = 0; cut <= preamble.length; cut++) {
-      assert.strictEqual(filtered([preamble.subarray(0, cut), preamble.subarray(cut), 'ok\r\n']), filtered([preamble]) + 'ok\n', `cut at ${cut}`);
+      assert.strictEqual(
+        filtered([preamble.subarray(0, cut), preamble.subarray(cut), 'ok\r\n']),
+        filtered([preamble]) + 'ok\n',
+        `cut at ${cut}`,
+      );
     }
     // eslint-disable-next-line no-control-regex -- looks for the ESC byte itself
     assert.ok(!/\x1b/.test(filtered([preamble])));
@@ -91,9 +95,18 @@ describe('data plane: echo helpers', () => {
     const resync = new MarkerResync(10_000);
     const out: Array<[string, boolean]> = [];
     resync.begin(Buffer.from('#resync-x'));
-    assert.strictEqual(resync.push(Buffer.alloc(20_000, 0x62), (data, isResync) => out.push([data.toString(), isResync])), false);
+    assert.strictEqual(
+      resync.push(Buffer.alloc(20_000, 0x62), (data, isResync) => out.push([data.toString(), isResync])),
+      false,
+    );
     resync.push(Buffer.from('next'), (data, isResync) => out.push([data.toString(), isResync]));
-    assert.strictEqual(out.filter(([, isResync]) => isResync).map(([data]) => data).join(''), 'b'.repeat(20_000) + '\n');
+    assert.strictEqual(
+      out
+        .filter(([, isResync]) => isResync)
+        .map(([data]) => data)
+        .join(''),
+      'b'.repeat(20_000) + '\n',
+    );
     assert.deepStrictEqual(out[out.length - 1], ['next', false]);
   });
 
@@ -122,7 +135,6 @@ describe('data plane: echo helpers', () => {
     for (const piece of pieces) assert.ok(Buffer.byteLength(piece) <= 1024);
     assert.strictEqual(pieces.join(''), text);
   });
-
 });
 
 describe('data plane: reconnecting PTY', () => {
@@ -134,13 +146,26 @@ describe('data plane: reconnecting PTY', () => {
   afterEach(async () => harness.close());
 
   it('echoes input like a terminal: CRLF raw, exact bytes when normalised', async () => {
-    const raw = await openPtyEchoChannel({ connection: harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD, normalizeNewlines: false });
+    const raw = await openPtyEchoChannel({
+      connection: harness.connection,
+      agentId: 'agent-1',
+      width: 80,
+      height: 24,
+      command: DISCARD,
+      normalizeNewlines: false,
+    });
     const rawOut = new Collector();
     raw.onData(rawOut.push);
     raw.send(Buffer.from('hello\nworld\n'));
     await waitFor(() => rawOut.text === 'hello\r\nworld\r\n', 'raw echo');
 
-    const channel = await openPtyEchoChannel({ connection: harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD });
+    const channel = await openPtyEchoChannel({
+      connection: harness.connection,
+      agentId: 'agent-1',
+      width: 80,
+      height: 24,
+      command: DISCARD,
+    });
     const out = new Collector();
     channel.onData(out.pushFresh);
     const sent = Buffer.concat([tick(1024), tick(3000), tick(17)]);
@@ -205,7 +230,13 @@ describe('data plane: reconnecting PTY', () => {
   });
 
   it('replays the output on re-attach with the same id; the channel delivers each byte once as fresh', async () => {
-    const channel = await openPtyEchoChannel({ connection: harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD });
+    const channel = await openPtyEchoChannel({
+      connection: harness.connection,
+      agentId: 'agent-1',
+      width: 80,
+      height: 24,
+      command: DISCARD,
+    });
     const out = new Collector();
     const closes: Array<{ expected: boolean; code?: number }> = [];
     channel.onData(out.pushFresh);
@@ -248,12 +279,21 @@ describe('data plane: reconnecting PTY', () => {
   });
 
   it('close() sends Ctrl-C and waits for EOF; session counts go up and back down', async () => {
-    const channel = await openPtyEchoChannel({ connection: harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD });
+    const channel = await openPtyEchoChannel({
+      connection: harness.connection,
+      agentId: 'agent-1',
+      width: 80,
+      height: 24,
+      command: DISCARD,
+    });
     await waitFor(() => harness.sessions.reconnecting_pty === 1, 'session counted');
     const closes: Array<{ expected: boolean; code?: number }> = [];
     channel.onClose((info) => closes.push(info));
     await channel.close();
-    assert.deepStrictEqual(closes.map((c) => [c.expected, c.code]), [[true, 1000]]);
+    assert.deepStrictEqual(
+      closes.map((c) => [c.expected, c.code]),
+      [[true, 1000]],
+    );
     await waitFor(() => harness.sessions.reconnecting_pty === 0, 'session released');
     assert.strictEqual(harness.services.ptySessions().length, 0);
     assert.throws(() => channel.send(Buffer.from('late')), /not open/);
@@ -263,7 +303,11 @@ describe('data plane: reconnecting PTY', () => {
     const connection = { url: harness.url, token: 'wrong-token' };
     await assert.rejects(
       openPtyEchoChannel({ connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD }),
-      (error: unknown) => error instanceof WebSocketDialError && error.status === 401 && /not authorized/.test(error.message) && !error.message.includes('wrong-token'),
+      (error: unknown) =>
+        error instanceof WebSocketDialError &&
+        error.status === 401 &&
+        /not authorized/.test(error.message) &&
+        !error.message.includes('wrong-token'),
     );
   });
 });
@@ -276,7 +320,13 @@ describe('data plane: reconnecting PTY, both backends', () => {
       afterEach(async () => harness.close());
 
       it('delivers exactly the typed bytes as fresh data, whatever the attach showed first', async () => {
-        const channel = await openPtyEchoChannel({ connection: harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD });
+        const channel = await openPtyEchoChannel({
+          connection: harness.connection,
+          agentId: 'agent-1',
+          width: 80,
+          height: 24,
+          command: DISCARD,
+        });
         const out = new Collector();
         channel.onData(out.pushFresh);
         const sent = Buffer.concat([tick(1024), tick(1024), tick(100)]);
@@ -289,7 +339,13 @@ describe('data plane: reconnecting PTY, both backends', () => {
       });
 
       it('after a drop and re-attach: every later echo once and fresh; the replay or redraw is resync data', async () => {
-        const channel = await openPtyEchoChannel({ connection: harness.connection, agentId: 'agent-1', width: 80, height: 24, command: DISCARD });
+        const channel = await openPtyEchoChannel({
+          connection: harness.connection,
+          agentId: 'agent-1',
+          width: 80,
+          height: 24,
+          command: DISCARD,
+        });
         const out = new Collector();
         channel.onData(out.pushFresh);
         const before = Buffer.concat(Array.from({ length: 80 }, () => tick(1024)));
@@ -317,7 +373,7 @@ describe('data plane: reconnecting PTY, both backends', () => {
     beforeEach(async () => (harness = await startHarness({ ptyDetachedTtlMs: 600, ptyBackend: 'screen' })));
     afterEach(async () => harness.close());
 
-    it('a new session starts with screen\'s escapes and no newline; a re-attach redraws the visible rows', async () => {
+    it("a new session starts with screen's escapes and no newline; a re-attach redraws the visible rows", async () => {
       const { socket, out } = await rawSocket(harness, 'screen-raw');
       await waitFor(() => out.bytes.length > 0, 'attach output');
       const preamble = out.text;

@@ -42,7 +42,10 @@ describe('data plane through the simulated deployment', () => {
     fixture = await startFixture({ directSsh: true });
     cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coder-cli-cache-'));
     const [template] = await fixture.owner.templates(fixture.sim.organizationId);
-    const created = await fixture.owner.createWorkspace(fixture.sim.organizationId, 'me', { template_id: template.id, name: uniqueName('dp') });
+    const created = await fixture.owner.createWorkspace(fixture.sim.organizationId, 'me', {
+      template_id: template.id,
+      name: uniqueName('dp'),
+    });
     await fixture.owner.waitForBuild(created.latest_build.id, { pollMs: 50 });
     const workspace = await fixture.owner.waitForAgents(created.id, { pollMs: 50, timeoutMs: 10_000 });
     const agent = (workspace.latest_build.resources ?? []).flatMap((resource) => resource.agents ?? [])[0];
@@ -58,7 +61,13 @@ describe('data plane through the simulated deployment', () => {
 
   it('PTY: echo, counted in deployment stats, reconnect with the replay as resync data', async () => {
     const connection = { url: fixture.sim.url, token: fixture.sim.ownerToken };
-    const channel = await openPtyEchoChannel({ connection, agentId, width: 80, height: 24, command: 'dd if=/dev/stdin of=/dev/null bs=1024 status=none' });
+    const channel = await openPtyEchoChannel({
+      connection,
+      agentId,
+      width: 80,
+      height: 24,
+      command: 'dd if=/dev/stdin of=/dev/null bs=1024 status=none',
+    });
     const out = new Collector();
     channel.onData(out.pushFresh);
     const first = tick(1024);
@@ -80,7 +89,10 @@ describe('data plane through the simulated deployment', () => {
     assert.strictEqual((await ensureCoderBinary({ connection, cacheDir })).outcome, 'downloaded');
     const binary = await ensureCoderBinary({ connection, cacheDir });
     assert.strictEqual(binary.outcome, 'reused');
-    const channel = await openSshEchoChannel({ transport: { kind: 'cli', binaryPath: binary.path, connection, owner: ownerName, workspace: workspaceName }, bytesPerTick: 1024 });
+    const channel = await openSshEchoChannel({
+      transport: { kind: 'cli', binaryPath: binary.path, connection, owner: ownerName, workspace: workspaceName },
+      bytesPerTick: 1024,
+    });
     await assertEchoes(channel, [randomBytes(1024), randomBytes(1024)]);
     assert.strictEqual(fixture.sim.stats().sessions.ssh, 1);
     await channel.close();
@@ -100,7 +112,10 @@ describe('data plane through the simulated deployment', () => {
   it('SSH: direct TCP port', async () => {
     const direct = fixture.sim.directSsh;
     assert.ok(direct, 'the simulator exposes a direct SSH port');
-    const channel = await openSshEchoChannel({ transport: { kind: 'tcp', host: direct.host, port: direct.port, username: `${ownerName}/${workspaceName}` }, bytesPerTick: 256 });
+    const channel = await openSshEchoChannel({
+      transport: { kind: 'tcp', host: direct.host, port: direct.port, username: `${ownerName}/${workspaceName}` },
+      bytesPerTick: 256,
+    });
     await assertEchoes(channel, [randomBytes(256), randomBytes(10)]);
     await channel.close();
   });

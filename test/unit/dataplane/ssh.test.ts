@@ -55,8 +55,13 @@ describe('data plane: coder CLI cache', () => {
   });
 
   it('shares one download between concurrent callers', async () => {
-    const results = await Promise.all([1, 2, 3].map(() => ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir })));
-    assert.deepStrictEqual(results.map((r) => r.outcome), ['downloaded', 'downloaded', 'downloaded']);
+    const results = await Promise.all(
+      [1, 2, 3].map(() => ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir })),
+    );
+    assert.deepStrictEqual(
+      results.map((r) => r.outcome),
+      ['downloaded', 'downloaded', 'downloaded'],
+    );
     assert.strictEqual(fixture.harness.binaryRequests, 1);
   });
 
@@ -85,7 +90,10 @@ describe('data plane: coder CLI cache', () => {
     fs.writeFileSync(lock, '12345');
     const anHourAgo = new Date(Date.now() - 3600_000);
     fs.utimesSync(lock, anHourAgo, anHourAgo);
-    assert.strictEqual((await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir })).outcome, 'downloaded');
+    assert.strictEqual(
+      (await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir })).outcome,
+      'downloaded',
+    );
     assert.ok(!fs.existsSync(lock), 'lock released');
   });
 
@@ -96,10 +104,19 @@ describe('data plane: coder CLI cache', () => {
       return [result.status, result.stderr.trim()];
     };
     const env = { CODER_URL: fixture.harness.url, CODER_SESSION_TOKEN: 'secret-token' };
-    assert.deepStrictEqual(run(['ssh', '--stdio', 'alice/alpha'], { CODER_SESSION_TOKEN: 'x' }), [1, 'coder: CODER_URL is not set: set it to the deployment URL']);
-    assert.deepStrictEqual(run(['ssh', '--stdio', 'alice/alpha'], { CODER_URL: fixture.harness.url }), [1, 'coder: CODER_SESSION_TOKEN is not set: set it to a session token']);
+    assert.deepStrictEqual(run(['ssh', '--stdio', 'alice/alpha'], { CODER_SESSION_TOKEN: 'x' }), [
+      1,
+      'coder: CODER_URL is not set: set it to the deployment URL',
+    ]);
+    assert.deepStrictEqual(run(['ssh', '--stdio', 'alice/alpha'], { CODER_URL: fixture.harness.url }), [
+      1,
+      'coder: CODER_SESSION_TOKEN is not set: set it to a session token',
+    ]);
     assert.deepStrictEqual(run(['ssh', '--stdio', 'alpha'], env), [1, 'coder: expected <owner>/<workspace>, got "alpha"']);
-    assert.deepStrictEqual(run(['login'], env), [1, 'coder: this simulated CLI only supports "coder ssh --stdio <owner>/<workspace>" and "coder --version"']);
+    assert.deepStrictEqual(run(['login'], env), [
+      1,
+      'coder: this simulated CLI only supports "coder ssh --stdio <owner>/<workspace>" and "coder --version"',
+    ]);
     const [status, stderr] = run(['ssh', '--stdio', 'alice/alpha'], { ...env, CODER_URL: 'http://127.0.0.1:1' });
     assert.strictEqual(status, 1);
     assert.match(String(stderr), /^coder: cannot reach http:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
@@ -108,17 +125,31 @@ describe('data plane: coder CLI cache', () => {
   it('prefers a configured path and explains a bad one', async () => {
     const configured = path.join(fixture.cacheDir, 'my-coder');
     fs.writeFileSync(configured, '#!/bin/sh\n', { mode: 0o755 });
-    assert.deepStrictEqual(await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir, configuredPath: configured }), { path: configured, outcome: 'configured' });
-    await assert.rejects(ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir, configuredPath: path.join(fixture.cacheDir, 'missing') }), /does not exist or is not executable/);
+    assert.deepStrictEqual(
+      await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir, configuredPath: configured }),
+      { path: configured, outcome: 'configured' },
+    );
+    await assert.rejects(
+      ensureCoderBinary({
+        connection: fixture.harness.connection,
+        cacheDir: fixture.cacheDir,
+        configuredPath: path.join(fixture.cacheDir, 'missing'),
+      }),
+      /does not exist or is not executable/,
+    );
     assert.strictEqual(fixture.harness.binaryRequests, 0);
   });
 
   it('reports a failed download with the status and what to do', async () => {
     await assert.rejects(
       ensureCoderBinary({ connection: { url: `${fixture.harness.url}/nothing-here` }, cacheDir: fixture.cacheDir }),
-      (error: unknown) => error instanceof CoderBinaryError && /nothing-here\/bin\/coder-.* failed with HTTP 401; .*configure its path/.test(error.message),
+      (error: unknown) =>
+        error instanceof CoderBinaryError && /nothing-here\/bin\/coder-.* failed with HTTP 401; .*configure its path/.test(error.message),
     );
-    await assert.rejects(ensureCoderBinary({ connection: { url: 'http://127.0.0.1:1' }, cacheDir: fixture.cacheDir }), /Cannot download the coder CLI/);
+    await assert.rejects(
+      ensureCoderBinary({ connection: { url: 'http://127.0.0.1:1' }, cacheDir: fixture.cacheDir }),
+      /Cannot download the coder CLI/,
+    );
   });
 });
 
@@ -127,14 +158,23 @@ describe('data plane: SSH echo', () => {
 
   it('echoes exactly through the downloaded coder CLI (ssh --stdio), then closes cleanly', async () => {
     const binary = await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir });
-    const transport: SshTransport = { kind: 'cli', binaryPath: binary.path, connection: fixture.harness.connection, owner: 'alice', workspace: 'alpha' };
+    const transport: SshTransport = {
+      kind: 'cli',
+      binaryPath: binary.path,
+      connection: fixture.harness.connection,
+      owner: 'alice',
+      workspace: 'alpha',
+    };
     const channel = await openSshEchoChannel({ transport, bytesPerTick: 1024 });
     await waitFor(() => fixture.harness.sessions.ssh === 1, 'ssh session counted');
     await echoRoundTrip(channel, [1024, 1024, 7, 5000]);
     const closes: Array<{ expected: boolean }> = [];
     channel.onClose((info) => closes.push(info));
     await channel.close();
-    assert.deepStrictEqual(closes.map((c) => c.expected), [true]);
+    assert.deepStrictEqual(
+      closes.map((c) => c.expected),
+      [true],
+    );
     await waitFor(() => fixture.harness.sessions.ssh === 0, 'ssh session released');
   });
 
@@ -147,18 +187,33 @@ describe('data plane: SSH echo', () => {
     const binary = await ensureCoderBinary({ connection: fixture.harness.connection, cacheDir: fixture.cacheDir });
     const connection = { url: fixture.harness.url, token: 'bad-token-0123456789' };
     await assert.rejects(
-      openSshEchoChannel({ transport: { kind: 'cli', binaryPath: binary.path, connection, owner: 'alice', workspace: 'alpha' }, bytesPerTick: 64 }),
+      openSshEchoChannel({
+        transport: { kind: 'cli', binaryPath: binary.path, connection, owner: 'alice', workspace: 'alpha' },
+        bytesPerTick: 64,
+      }),
       (error: unknown) => error instanceof SshChannelError && /HTTP 401/.test(error.message) && !error.message.includes('bad-token'),
     );
     await assert.rejects(
-      openSshEchoChannel({ transport: { kind: 'cli', binaryPath: binary.path, connection: fixture.harness.connection, owner: 'alice', workspace: 'nope' }, bytesPerTick: 64 }),
+      openSshEchoChannel({
+        transport: { kind: 'cli', binaryPath: binary.path, connection: fixture.harness.connection, owner: 'alice', workspace: 'nope' },
+        bytesPerTick: 64,
+      }),
       /HTTP 404: Workspace not found/,
     );
   });
 
   it('says when the CLI cannot start (missing binary, or no node for the simulated CLI)', async () => {
-    const transport = (binaryPath: string): SshTransport => ({ kind: 'cli', binaryPath, connection: fixture.harness.connection, owner: 'alice', workspace: 'alpha' });
-    await assert.rejects(openSshEchoChannel({ transport: transport(path.join(fixture.cacheDir, 'missing-coder')), bytesPerTick: 64 }), /cannot run the coder CLI .*missing-coder: spawn .*ENOENT$/);
+    const transport = (binaryPath: string): SshTransport => ({
+      kind: 'cli',
+      binaryPath,
+      connection: fixture.harness.connection,
+      owner: 'alice',
+      workspace: 'alpha',
+    });
+    await assert.rejects(
+      openSshEchoChannel({ transport: transport(path.join(fixture.cacheDir, 'missing-coder')), bytesPerTick: 64 }),
+      /cannot run the coder CLI .*missing-coder: spawn .*ENOENT$/,
+    );
     const noInterpreter = path.join(fixture.cacheDir, 'needs-interpreter');
     fs.writeFileSync(noInterpreter, '#!/nonexistent/interpreter\n', { mode: 0o755 });
     await assert.rejects(openSshEchoChannel({ transport: transport(noInterpreter), bytesPerTick: 64 }), /interpreter was not found/);
@@ -169,7 +224,10 @@ describe('data plane: SSH echo', () => {
     const channel = await openSshEchoChannel({ transport: { kind: 'tcp', host, port, username: 'alice/beta' }, bytesPerTick: 512 });
     await echoRoundTrip(channel, [512, 512, 100]);
     await channel.close();
-    await assert.rejects(openSshEchoChannel({ transport: { kind: 'tcp', host, port, username: 'nobody/none' }, bytesPerTick: 512 }), SshChannelError);
+    await assert.rejects(
+      openSshEchoChannel({ transport: { kind: 'tcp', host, port, username: 'nobody/none' }, bytesPerTick: 512 }),
+      SshChannelError,
+    );
   });
 
   it('answers other commands with exit 127 and SIGHUP ends the echo', async () => {

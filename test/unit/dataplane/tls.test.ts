@@ -26,7 +26,10 @@ describe('data plane over TLS', () => {
       tls: tlsCert.serverTls,
     });
     const owner = new CoderClient({ url: sim.url, token: sim.ownerToken, tls: { insecure: true } });
-    const created = await owner.createWorkspace(sim.organizationId, 'me', { name: `tls-${process.pid % 10000}`, template_id: sim.templateId });
+    const created = await owner.createWorkspace(sim.organizationId, 'me', {
+      name: `tls-${process.pid % 10000}`,
+      template_id: sim.templateId,
+    });
     await owner.waitForBuild(created.latest_build.id, { pollMs: 50 });
     const ready = await owner.waitForAgents(created.id, { pollMs: 50, timeoutMs: 10_000 });
     const agent = (ready.latest_build.resources ?? []).flatMap((resource) => resource.agents ?? [])[0];
@@ -41,11 +44,20 @@ describe('data plane over TLS', () => {
   it('refuses an untrusted certificate, then works with caFile: CLI download, SSH via the CLI, PTY', async () => {
     const untrusted: DeploymentConnection = { url: sim.url, token: sim.ownerToken };
     const trusted: DeploymentConnection = { ...untrusted, tls: { caFile: tlsCert.certFile } };
-    await assert.rejects(ensureCoderBinary({ connection: untrusted, cacheDir: tlsCert.dir }), /Cannot download the coder CLI.*certificate/i);
-    await assert.rejects(openPtyEchoChannel({ connection: untrusted, agentId: workspace.agentId, width: 80, height: 24, command: 'cat' }), /certificate/i);
+    await assert.rejects(
+      ensureCoderBinary({ connection: untrusted, cacheDir: tlsCert.dir }),
+      /Cannot download the coder CLI.*certificate/i,
+    );
+    await assert.rejects(
+      openPtyEchoChannel({ connection: untrusted, agentId: workspace.agentId, width: 80, height: 24, command: 'cat' }),
+      /certificate/i,
+    );
 
     const binary = await ensureCoderBinary({ connection: trusted, cacheDir: tlsCert.dir });
-    const ssh = await openSshEchoChannel({ transport: { kind: 'cli', binaryPath: binary.path, connection: trusted, owner: workspace.owner, workspace: workspace.name }, bytesPerTick: 64 });
+    const ssh = await openSshEchoChannel({
+      transport: { kind: 'cli', binaryPath: binary.path, connection: trusted, owner: workspace.owner, workspace: workspace.name },
+      bytesPerTick: 64,
+    });
     const sshOut = new Collector();
     ssh.onData(sshOut.push);
     const payload = randomBytes(200);
@@ -54,7 +66,13 @@ describe('data plane over TLS', () => {
     assert.deepStrictEqual(sshOut.bytes, payload);
     await ssh.close();
 
-    const pty = await openPtyEchoChannel({ connection: trusted, agentId: workspace.agentId, width: 80, height: 24, command: 'dd if=/dev/stdin of=/dev/null bs=64 status=none' });
+    const pty = await openPtyEchoChannel({
+      connection: trusted,
+      agentId: workspace.agentId,
+      width: 80,
+      height: 24,
+      command: 'dd if=/dev/stdin of=/dev/null bs=64 status=none',
+    });
     const ptyOut = new Collector();
     pty.onData(ptyOut.pushFresh);
     pty.send(Buffer.from('secure\n'));
@@ -64,7 +82,13 @@ describe('data plane over TLS', () => {
 
   it('works with insecure opted in: app WebSocket', async () => {
     const connection: DeploymentConnection = { url: sim.url, token: sim.ownerToken, tls: { insecure: true } };
-    const app = await openAppEchoChannel({ connection, owner: workspace.owner, workspace: workspace.name, agent: workspace.agent, slug: 'wsec' });
+    const app = await openAppEchoChannel({
+      connection,
+      owner: workspace.owner,
+      workspace: workspace.name,
+      agent: workspace.agent,
+      slug: 'wsec',
+    });
     const out = new Collector();
     app.onData(out.push);
     const payload = randomBytes(1024);

@@ -3,7 +3,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { fakeReport, histogram, snapshotWithPty, writeReport } from './baselineFixture';
 import { compareHistograms, compareWithBaseline } from '../../../src/engine/baseline/compare';
-import { baselineFile, clearBaseline, listBaselines, lookupBaseline, markBaseline, planShapeHash, readBaseline, type BaselineLookup } from '../../../src/engine/baseline/store';
+import {
+  baselineFile,
+  clearBaseline,
+  listBaselines,
+  lookupBaseline,
+  markBaseline,
+  planShapeHash,
+  readBaseline,
+  type BaselineLookup,
+} from '../../../src/engine/baseline/store';
 import { ThresholdJudge } from '../../../src/engine/judge';
 import { newShardMerger } from '../../../src/shard/coordinator';
 import { LatencyRecorder } from '../../../src/engine/metrics';
@@ -13,7 +22,7 @@ import { parseThreshold } from '../../../src/engine/thresholds';
 import { tempDir } from './helpers';
 
 describe('baseline thresholds', () => {
-  it('parses `baseline`, `* factor` and `+/- offset` in the metric\'s unit', () => {
+  it("parses `baseline`, `* factor` and `+/- offset` in the metric's unit", () => {
     const relative = parseThreshold('pty.rtt.p95 < baseline * 1.2');
     assert.deepStrictEqual([relative.baseline, relative.unit, Number.isNaN(relative.limit)], [{ factor: 1.2, offset: 0 }, 'ms', true]);
     assert.deepStrictEqual(parseThreshold('pty.rtt.p95 <= baseline*1.5 + 0.05s').baseline, { factor: 1.5, offset: 50 });
@@ -28,7 +37,10 @@ describe('baseline thresholds', () => {
     assert.throws(() => parseThreshold('pty.rtt.p95 < baseline + 5%'), /is a duration/);
     assert.throws(() => parseThreshold('api.errors_5xx <= baseline + 3ms'), /is a count/);
     assert.throws(() => parseThreshold('pty.rtt.p42 < baseline'), /unknown metric/);
-    assert.throws(() => validatePlan({ thresholds: [{ expression: 'pty.rtt.p95 < baselin * 2' }] }), /thresholds\[0\]\.expression: cannot read/);
+    assert.throws(
+      () => validatePlan({ thresholds: [{ expression: 'pty.rtt.p95 < baselin * 2' }] }),
+      /thresholds\[0\]\.expression: cannot read/,
+    );
   });
 
   it('resolves the limit from the baseline run and shows it; fails when the run is slower', () => {
@@ -45,7 +57,7 @@ describe('baseline thresholds', () => {
     assert.match(failed!.reason!, /pty\.rtt\.p95 was 39\dms, required < 23\dms \(baseline 19\dms × 1\.2\)/);
   });
 
-  it('counts compare with the baseline\'s count: `api.errors_5xx <= baseline`', () => {
+  it("counts compare with the baseline's count: `api.errors_5xx <= baseline`", () => {
     const lookup = { kind: 'ok', record: { runId: 'stb', snapshot: snapshotWithPty([1], { errors5xx: 2 }) } } as unknown as BaselineLookup;
     const judge = new ThresholdJudge([{ expression: 'api.errors_5xx <= baseline', abortOnFail: false, abortAfterSeconds: 0 }], lookup);
     judge.evaluate(snapshotWithPty([1], { errors5xx: 2 }), { final: true, trafficPhase: false });
@@ -62,8 +74,14 @@ describe('baseline thresholds', () => {
     const cases: [BaselineLookup | undefined, RegExp][] = [
       [undefined, /no baseline is marked for this plan/],
       [{ kind: 'none', file: '/r/baselines/x.json' }, /x\.json does not exist/],
-      [{ kind: 'stale', record: { runId: 'stold' } as never, differences: ['users 10 → 20'] }, /run stold\) was measured with a different plan \(users 10 → 20\)/],
-      [{ kind: 'ok', record: { runId: 'stold', snapshot: snapshotWithPty([]) } as never }, /baseline run stold has no data for pty\.rtt\.p95/],
+      [
+        { kind: 'stale', record: { runId: 'stold' } as never, differences: ['users 10 → 20'] },
+        /run stold\) was measured with a different plan \(users 10 → 20\)/,
+      ],
+      [
+        { kind: 'ok', record: { runId: 'stold', snapshot: snapshotWithPty([]) } as never },
+        /baseline run stold has no data for pty\.rtt\.p95/,
+      ],
     ];
     for (const [lookup, reason] of cases) {
       const judge = new ThresholdJudge(specs, lookup);
@@ -80,7 +98,11 @@ describe('baseline thresholds', () => {
 
 describe('baseline comparison on HDR histograms', () => {
   it('two samples of the same distribution are the same within noise', () => {
-    for (const [seedA, seedB, n] of [[11, 12, 5000], [13, 14, 300], [15, 16, 30]]) {
+    for (const [seedA, seedB, n] of [
+      [11, 12, 5000],
+      [13, 14, 300],
+      [15, 16, 30],
+    ]) {
       const result = compareHistograms(histogram(seedA!, n!, 20), histogram(seedB!, n!, 20))!;
       assert.strictEqual(result.change, 'same', `n=${n}: ${result.explanation}`);
     }
@@ -115,7 +137,10 @@ describe('baseline comparison on HDR histograms', () => {
     }
     const result = compareHistograms(base.encode(), tail.encode())!;
     assert.strictEqual(result.change, 'worse', result.explanation);
-    assert.deepStrictEqual(result.quantiles.filter((s) => s.change === 'worse').map((s) => s.q), [0.99]);
+    assert.deepStrictEqual(
+      result.quantiles.filter((s) => s.change === 'worse').map((s) => s.q),
+      [0.99],
+    );
     assert.strictEqual(result.quantiles.find((s) => s.q === 0.5)!.change, 'same');
   });
 
@@ -124,10 +149,24 @@ describe('baseline comparison on HDR histograms', () => {
   });
 
   it('compares every stage and the API of two runs, and tallies them', () => {
-    const baseline = { runId: 'stb', snapshot: snapshotWithPty([1]), histograms: { stages: { pty: histogram(61, 2000, 20) }, api: { total: histogram(62, 2000, 5) } } };
-    const current = { runId: 'stc', snapshot: snapshotWithPty([1], { errors5xx: 4 }), histograms: { stages: { pty: histogram(63, 2000, 40) }, api: { total: histogram(64, 2000, 5) } } };
+    const baseline = {
+      runId: 'stb',
+      snapshot: snapshotWithPty([1]),
+      histograms: { stages: { pty: histogram(61, 2000, 20) }, api: { total: histogram(62, 2000, 5) } },
+    };
+    const current = {
+      runId: 'stc',
+      snapshot: snapshotWithPty([1], { errors5xx: 4 }),
+      histograms: { stages: { pty: histogram(63, 2000, 40) }, api: { total: histogram(64, 2000, 5) } },
+    };
     const comparison = compareWithBaseline(baseline, current);
-    assert.deepStrictEqual(comparison.stages.map((s) => [s.name, s.change]), [['pty', 'worse'], ['api', 'same']]);
+    assert.deepStrictEqual(
+      comparison.stages.map((s) => [s.name, s.change]),
+      [
+        ['pty', 'worse'],
+        ['api', 'same'],
+      ],
+    );
     assert.deepStrictEqual(comparison.stages[1]!.errors, { baseline: 0, current: 4 });
     assert.deepStrictEqual(comparison.tally, { better: 0, worse: 1, same: 1 });
   });
@@ -149,7 +188,10 @@ describe('baseline store', () => {
     const found = lookupBaseline(out, plan);
     assert.strictEqual(found.kind, 'ok');
     assert.ok(found.kind === 'ok' && found.record.histograms.stages.pty);
-    assert.deepStrictEqual(listBaselines(out).map((b) => b.planName), ['Nightly: 2k users!']);
+    assert.deepStrictEqual(
+      listBaselines(out).map((b) => b.planName),
+      ['Nightly: 2k users!'],
+    );
   });
 
   it('replacing names the previous baseline; clearing removes it', () => {
@@ -177,7 +219,7 @@ describe('baseline store', () => {
     assert.deepStrictEqual(stale.differences, ['users 10 → 40', 'traffic changed']);
   });
 
-  it('a sharded run\'s merger finds the baseline beside its report directory and resolves the limits', () => {
+  it("a sharded run's merger finds the baseline beside its report directory and resolves the limits", () => {
     const plan = defaultPlan();
     plan.thresholds = [{ expression: 'pty.rtt.p95 < baseline * 2', abortOnFail: false, abortAfterSeconds: 0 }];
     markBaseline(writeReport(out, fakeReport(plan)), out);

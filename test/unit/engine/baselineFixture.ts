@@ -34,7 +34,15 @@ export function snapshotWithPty(latencies: number[], extra: { errors5xx?: number
 }
 
 export function fakeReport(plan = defaultPlan(), runId = 'stbase1', latencies = [100, 200, 200], ptyMedianMs = 200): RunReport {
-  const snapshot = { ...snapshotWithPty(latencies), runId, planName: plan.name, status: 'finished', startedAt: 1000, deploymentUrl: 'http://x', history: [{ t: 1 }] };
+  const snapshot = {
+    ...snapshotWithPty(latencies),
+    runId,
+    planName: plan.name,
+    status: 'finished',
+    startedAt: 1000,
+    deploymentUrl: 'http://x',
+    history: [{ t: 1 }],
+  };
   return {
     schemaVersion: 1,
     runId,

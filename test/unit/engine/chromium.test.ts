@@ -49,7 +49,13 @@ describe('dashboard browser against an HTTPS deployment', function () {
   async function firstVisitWarnings(tls: TlsOptions | undefined): Promise<string[]> {
     const warnings: string[] = [];
     const user = { index: 0, userId: 'owner', username: 'owner', token: sim.ownerToken, workspaceName: 'none' } as PreparedUser;
-    const browser = await launchDashboardBrowser({ baseUrl: sim.url, tls, users: [user], maxBrowsers: 1, log: (_level, message) => warnings.push(message) });
+    const browser = await launchDashboardBrowser({
+      baseUrl: sim.url,
+      tls,
+      users: [user],
+      maxBrowsers: 1,
+      log: (_level, message) => warnings.push(message),
+    });
     await browser.close();
     return warnings;
   }

@@ -26,12 +26,18 @@ describe('engine cleanupRun against the simulated deployment', function () {
     });
     assert.strictEqual(stopped.deletedWorkspaces, 2, 'the deletion under way finished');
     assert.strictEqual(stopped.deletedUsers, 0);
-    assert.deepStrictEqual(progress.map((p) => p.done), [1, 2]);
+    assert.deepStrictEqual(
+      progress.map((p) => p.done),
+      [1, 2],
+    );
     assert.strictEqual(progress[0]!.total, 6);
     const left = await leftovers(env.sim);
     assert.strictEqual(left.workspaces.length, 1);
     assert.strictEqual(left.users.length, 3);
-    assert.deepStrictEqual([...stopped.leftovers].sort(), [...left.workspaces.map((n) => `workspace ${n}`), ...left.users.map((n) => `user ${n}`)].sort());
+    assert.deepStrictEqual(
+      [...stopped.leftovers].sort(),
+      [...left.workspaces.map((n) => `workspace ${n}`), ...left.users.map((n) => `user ${n}`)].sort(),
+    );
     assert.deepStrictEqual(warnings, [`cleanup stopped before deleting 4 resource(s): ${stopped.leftovers.join(', ')}`]);
 
     // What was reported is exactly what a later cleanup finds and deletes.

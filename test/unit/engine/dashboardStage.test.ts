@@ -15,7 +15,10 @@ describe('dashboard stage (issue 12 item 7)', function () {
   after(async () => fx.close());
 
   it('picks the reference runner’s targets for the plan’s pages', () => {
-    assert.deepStrictEqual(targetsForPages(['/users']).map((t) => t.label), ['user_list']);
+    assert.deepStrictEqual(
+      targetsForPages(['/users']).map((t) => t.label),
+      ['user_list'],
+    );
     assert.deepStrictEqual(
       targetsForPages(['/workspaces', '/@{owner}/{workspace}']).map((t) => t.label),
       ['workspace_list', 'workspace_details', 'workspace_build_details'],

@@ -5,7 +5,13 @@ import { EchoSession, type EchoTransport } from '../../../src/engine/echoSession
 import { StageMetrics } from '../../../src/engine/metrics';
 
 /** A real WebSocket echo server on loopback whose echo can be held back (a stalled connection). */
-async function startEchoServer(): Promise<{ url: string; holdFor(ms: number): void; corruptNext(): void; dropAll(): void; close(): Promise<void> }> {
+async function startEchoServer(): Promise<{
+  url: string;
+  holdFor(ms: number): void;
+  corruptNext(): void;
+  dropAll(): void;
+  close(): Promise<void>;
+}> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => server.once('listening', resolve));
   let heldUntil = 0;

@@ -42,7 +42,10 @@ describe('echo stage ramp-up', () => {
     });
     assert.strictEqual(metrics.errors.not_opened, 4);
     assert.strictEqual(metrics.connectLatency.count(), 4);
-    assert.ok(warnings.some((w) => w.includes('4 of 8 connections were not opened before the stage\'s end')), warnings.join('\n'));
+    assert.ok(
+      warnings.some((w) => w.includes("4 of 8 connections were not opened before the stage's end")),
+      warnings.join('\n'),
+    );
   });
 });
 
@@ -52,9 +55,15 @@ describe('echo stage tick phases', () => {
     const perMs = new Map<number, number>();
     for (const phase of phases) perMs.set(phase, (perMs.get(phase) ?? 0) + 1);
     // 2000 connections over 100 ms: 20 in each millisecond, not 2000 in one.
-    assert.deepStrictEqual([...perMs.keys()].sort((a, b) => a - b), Array.from({ length: 100 }, (_, ms) => ms));
+    assert.deepStrictEqual(
+      [...perMs.keys()].sort((a, b) => a - b),
+      Array.from({ length: 100 }, (_, ms) => ms),
+    );
     assert.ok([...perMs.values()].every((count) => count === 20));
-    assert.deepStrictEqual([0, 1, 2].map((index) => tickPhaseMs(index, 3, 100)), [0, 33, 66]);
+    assert.deepStrictEqual(
+      [0, 1, 2].map((index) => tickPhaseMs(index, 3, 100)),
+      [0, 33, 66],
+    );
     assert.strictEqual(tickPhaseMs(0, 1, 100), 0);
   });
 
@@ -68,7 +77,10 @@ describe('echo stage tick phases', () => {
       settings: { bytesPerTick: 64, tickIntervalMs: 100 },
       openers: async () => () => () => {
         const open = slowEcho(0)();
-        return open.then((transport) => ({ ...transport, send: (data: Buffer) => (sendTimes.push(Date.now() - stageStart), transport.send(data)) }));
+        return open.then((transport) => ({
+          ...transport,
+          send: (data: Buffer) => (sendTimes.push(Date.now() - stageStart), transport.send(data)),
+        }));
       },
       signal: new AbortController().signal,
       users,
@@ -80,7 +92,10 @@ describe('echo stage tick phases', () => {
     // 10 connections, 100 ms: one every 10 ms; in phase they would all send within a millisecond.
     const firstTicks = sendTimes.filter((t) => t >= 100 && t < 200).sort((a, b) => a - b);
     assert.strictEqual(firstTicks.length, 10, `sends between 100 and 200 ms: ${sendTimes.join(', ')}`);
-    assert.ok(firstTicks[9] - firstTicks[0] >= 60, `the second tick's sends span ${firstTicks[9] - firstTicks[0]} ms: ${firstTicks.join(', ')}`);
+    assert.ok(
+      firstTicks[9] - firstTicks[0] >= 60,
+      `the second tick's sends span ${firstTicks[9] - firstTicks[0]} ms: ${firstTicks.join(', ')}`,
+    );
     assert.ok(metrics.completed > 0 && metrics.mismatches === 0);
   });
 });

@@ -10,7 +10,11 @@ describe('engine verdicts with faults injected into the simulated deployment', f
 
   async function runWith(faults: FaultsConfig, users: number, only: Array<'ssh' | 'pty' | 'apps'>): Promise<RunResult> {
     env.sim.setFaults(faults);
-    const result = await startRun({ plan: smallPlan(env.sim, { users, only }), connection: { url: env.sim.url, token: env.sim.ownerToken }, outDir: env.out }).done;
+    const result = await startRun({
+      plan: smallPlan(env.sim, { users, only }),
+      connection: { url: env.sim.url, token: env.sim.ownerToken },
+      outDir: env.out,
+    }).done;
     env.sim.setFaults({});
     return result;
   }

@@ -21,7 +21,11 @@ export function smallPlan(
   sim: SimDeployment,
   overrides: { users?: number; slotSeconds?: number; dashboard?: boolean; only?: Array<'ssh' | 'pty' | 'apps'> } = {},
 ): Plan {
-  const plan = scaledDownPlan(sim, { users: overrides.users ?? 2, slotSeconds: overrides.slotSeconds ?? 1, dashboard: overrides.dashboard ?? false });
+  const plan = scaledDownPlan(sim, {
+    users: overrides.users ?? 2,
+    slotSeconds: overrides.slotSeconds ?? 1,
+    dashboard: overrides.dashboard ?? false,
+  });
   if (overrides.only) {
     // Just these echo stages, all in the first slots, to keep fault tests short.
     for (const stage of ['ssh', 'pty', 'apps'] as const) {
@@ -47,7 +51,10 @@ export function useSimAndOutDir(): { sim: SimDeployment; out: string } {
 }
 
 /** Runs a short SSH-only plan that keeps what it created (cleanup "never"), for cleanup tests. */
-export async function keptRun(env: { sim: SimDeployment; out: string }, users: number): Promise<{ runId: string; connection: DeploymentConnection }> {
+export async function keptRun(
+  env: { sim: SimDeployment; out: string },
+  users: number,
+): Promise<{ runId: string; connection: DeploymentConnection }> {
   const plan = smallPlan(env.sim, { users, only: ['ssh'] });
   plan.cleanup.strategy = 'never';
   const connection = { url: env.sim.url, token: env.sim.ownerToken };

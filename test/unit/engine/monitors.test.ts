@@ -26,7 +26,11 @@ describe('deployment monitor: Prometheus', () => {
   });
 
   it('computes a quantile from cumulative buckets', () => {
-    const buckets = [{ le: 0.01, count: 50 }, { le: 0.1, count: 100 }, { le: Infinity, count: 100 }];
+    const buckets = [
+      { le: 0.01, count: 50 },
+      { le: 0.1, count: 100 },
+      { le: Infinity, count: 100 },
+    ];
     assert.strictEqual(histogramQuantile(buckets, 0.5), 0.01);
     assert.ok(Math.abs(histogramQuantile(buckets, 0.95)! - 0.091) < 1e-9);
     assert.strictEqual(histogramQuantile([], 0.95), undefined);
@@ -71,7 +75,11 @@ describe('deployment monitor: health', () => {
       res.end('OK');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, checks: () => healthChecks, close: () => server.close() };
+    return {
+      url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+      checks: () => healthChecks,
+      close: () => server.close(),
+    };
   }
 
   async function monitorUntil(url: string, checks: () => number, wanted: number) {

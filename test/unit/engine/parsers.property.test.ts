@@ -14,7 +14,15 @@ const RUNS = { numRuns: 300 };
 
 describe('parsers of untrusted bytes (property-based)', () => {
   it('plan text: any string or JSON value is a plan or a PlanError', () => {
-    const planText = fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((value) => JSON.stringify({ users: 3, ...(typeof value === 'object' && value && !Array.isArray(value) ? value : { name: value }) })));
+    const planText = fc.oneof(
+      fc.string(),
+      fc.json(),
+      fc
+        .jsonValue()
+        .map((value) =>
+          JSON.stringify({ users: 3, ...(typeof value === 'object' && value && !Array.isArray(value) ? value : { name: value }) }),
+        ),
+    );
     fc.assert(
       fc.property(planText, (text) => {
         try {
@@ -30,22 +38,25 @@ describe('parsers of untrusted bytes (property-based)', () => {
 
   it('plan text: a JSON syntax error names the line and column of the offending character', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: fc.constantFrom('a', ' ', '\n', '"', '{', '}', ',', ':', '1') }), { maxLength: 8 }), (parts) => {
-        const text = parts.join('');
-        let message: string;
-        try {
-          JSON.parse(text);
-          return;
-        } catch (error) {
-          message = (error as Error).message;
-        }
-        const position = /at position (\d+)/.exec(message);
-        if (!position) return;
-        const located = /at line (\d+) column (\d+)/.exec(withLineAndColumn(message, text))!;
-        const lines = text.split('\n');
-        const offset = lines.slice(0, Number(located[1]) - 1).reduce((sum, line) => sum + line.length + 1, 0) + Number(located[2]) - 1;
-        assert.strictEqual(offset, Math.min(Number(position[1]), text.length));
-      }),
+      fc.property(
+        fc.array(fc.string({ unit: fc.constantFrom('a', ' ', '\n', '"', '{', '}', ',', ':', '1') }), { maxLength: 8 }),
+        (parts) => {
+          const text = parts.join('');
+          let message: string;
+          try {
+            JSON.parse(text);
+            return;
+          } catch (error) {
+            message = (error as Error).message;
+          }
+          const position = /at position (\d+)/.exec(message);
+          if (!position) return;
+          const located = /at line (\d+) column (\d+)/.exec(withLineAndColumn(message, text))!;
+          const lines = text.split('\n');
+          const offset = lines.slice(0, Number(located[1]) - 1).reduce((sum, line) => sum + line.length + 1, 0) + Number(located[2]) - 1;
+          assert.strictEqual(offset, Math.min(Number(position[1]), text.length));
+        },
+      ),
       RUNS,
     );
   });
@@ -54,9 +65,14 @@ describe('parsers of untrusted bytes (property-based)', () => {
     const metric = fc.constantFrom('ssh.rtt.p95', 'pty.disconnects', 'api.errors_5xx', 'apps.throughput', 'api.latency.p99', 'x.y');
     const expression = fc.oneof(
       fc.string(),
-      fc.tuple(metric, fc.constantFrom('<', '<=', '>', '>=', '==', '!='), fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constantFrom('', 'ms', 's', '%')).map(
-        ([m, op, value, unit]) => `${m} ${op} ${Number(value.toFixed(3))}${unit}`,
-      ),
+      fc
+        .tuple(
+          metric,
+          fc.constantFrom('<', '<=', '>', '>=', '==', '!='),
+          fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+          fc.constantFrom('', 'ms', 's', '%'),
+        )
+        .map(([m, op, value, unit]) => `${m} ${op} ${Number(value.toFixed(3))}${unit}`),
     );
     fc.assert(
       fc.property(expression, (text) => {
@@ -78,7 +94,9 @@ describe('parsers of untrusted bytes (property-based)', () => {
   it('terminal stream: the filtered text is the same however the stream is chunked, and plain text passes untouched', () => {
     // Bytes rich in ESC, CR, '[', ']', BEL and final bytes, so sequences start and end often.
     const alphabet = [0x1b, 0x0d, 0x0a, 0x5b, 0x5d, 0x07, 0x5c, 0x41, 0x6d, 0x28, 0x42, 0x20, 0x31, 0x3b, 0x78];
-    const bytes = fc.array(fc.oneof(fc.constantFrom(...alphabet), fc.integer({ min: 0, max: 255 })), { maxLength: 300 }).map((array) => Buffer.from(array));
+    const bytes = fc
+      .array(fc.oneof(fc.constantFrom(...alphabet), fc.integer({ min: 0, max: 255 })), { maxLength: 300 })
+      .map((array) => Buffer.from(array));
     const filterAll = (chunks: Buffer[]) => {
       const filter = new TerminalTextFilter();
       const parts: Buffer[] = [];
@@ -107,7 +125,10 @@ describe('parsers of untrusted bytes (property-based)', () => {
       fc.jsonValue(),
       fc.record({
         id: fc.oneof(fc.integer(), fc.string()),
-        created_at: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()),
+        created_at: fc.oneof(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          fc.string(),
+        ),
         log_source: fc.constantFrom('provisioner', 'provisioner_daemon', 'bogus'),
         log_level: fc.constantFrom('trace', 'debug', 'info', 'warn', 'error', 'loud'),
         stage: fc.string(),

@@ -18,7 +18,12 @@ describe('plan', () => {
     const plan = defaultPlan();
     assert.deepStrictEqual(
       [plan.timeline.ssh, plan.timeline.pty, plan.timeline.apps, plan.timeline.dashboard],
-      [[0, 3], [1, 4], [2, 5], [3, 6]],
+      [
+        [0, 3],
+        [1, 4],
+        [2, 5],
+        [3, 6],
+      ],
     );
     assert.strictEqual(plan.traffic.pty.bytesPerTick, 1024);
     assert.strictEqual(plan.traffic.ssh.tickIntervalMs, 100);
@@ -59,14 +64,17 @@ describe('plan', () => {
   });
 
   it('checks stage windows and threshold expressions', () => {
-    const problems = problemsOf({ timeline: { ssh: [3, 1] }, thresholds: [{ expression: 'pty.rt.p95 < 300ms' }, { expression: 'fast please' }] });
+    const problems = problemsOf({
+      timeline: { ssh: [3, 1] },
+      thresholds: [{ expression: 'pty.rt.p95 < 300ms' }, { expression: 'fast please' }],
+    });
     const text = problems.join('\n');
     assert.match(text, /timeline\.ssh: the window \[3, 1\] must end after it starts/);
     assert.match(text, /thresholds\[0\]\.expression: unknown metric "pty\.rt\.p95"/);
     assert.match(text, /thresholds\[1\]\.expression: cannot read "fast please"/);
   });
 
-  it('bounds every duration below Node\'s timer limit and refuses a plan without traffic', () => {
+  it("bounds every duration below Node's timer limit and refuses a plan without traffic", () => {
     const text = problemsOf({
       timeouts: { cleanupSeconds: 4_294_968, buildSeconds: 1e9 },
       timeline: { slotSeconds: 86400, ssh: [0, 25] },
@@ -77,7 +85,9 @@ describe('plan', () => {
     assert.match(text, /traffic\.dashboard\.intervalSeconds: must be <= 3600/);
     const timeline = problemsOf({ timeline: { slotSeconds: 86400, ssh: [0, 25] }, traffic: { dashboard: { enabled: false } } }).join('\n');
     assert.match(timeline, /timeline\.ssh: the window ends 2160000 s after T0, beyond the longest supported timeline/);
-    const none = problemsOf({ traffic: { ssh: { enabled: false }, pty: { enabled: false }, apps: { enabled: false }, dashboard: { enabled: false } } }).join('\n');
+    const none = problemsOf({
+      traffic: { ssh: { enabled: false }, pty: { enabled: false }, apps: { enabled: false }, dashboard: { enabled: false } },
+    }).join('\n');
     assert.match(none, /traffic: every traffic stage is disabled/);
   });
 

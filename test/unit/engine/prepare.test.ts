@@ -32,7 +32,7 @@ describe('engine: prepare', function () {
       fs.rmSync(out, { recursive: true, force: true });
     }
   });
-  it('the owner mints each user\'s token instead of logging in (coderd limits logins to 60 a minute per IP)', async () => {
+  it("the owner mints each user's token instead of logging in (coderd limits logins to 60 a minute per IP)", async () => {
     const sim = await startSimDeployment({ buildDurationMs: 100, agentConnectDelayMs: 20, directSsh: true });
     const out = tempDir();
     try {
@@ -43,7 +43,10 @@ describe('engine: prepare', function () {
       const requests = (path: string) =>
         metrics
           .split('\n')
-          .filter((line) => line.startsWith('coderd_api_requests_processed_total{') && line.includes(`path="${path}"`) && line.includes('method="POST"'))
+          .filter(
+            (line) =>
+              line.startsWith('coderd_api_requests_processed_total{') && line.includes(`path="${path}"`) && line.includes('method="POST"'),
+          )
           .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
       assert.strictEqual(requests('/api/v2/users/{user}/keys/tokens'), 3, 'one token per user');
       assert.strictEqual(requests('/api/v2/users/login'), 0, 'no logins');

@@ -24,20 +24,17 @@ const row = (table: ReferenceSnapshot, id: string) => {
 describe('reference figures: the data and the scaling math', () => {
   it('ships every figure of the methodology with its source, linear where it grows with users', () => {
     const byId = Object.fromEntries(REFERENCE_FIGURES.map((f) => [f.id, f]));
-    assert.deepStrictEqual(
-      Object.fromEntries(Object.entries(byId).map(([id, f]) => [id, [f.value, f.unit, f.linear]])),
-      {
-        'coderd.cpu.median': [3, 'cores', true],
-        'coderd.cpu.peak': [3.7, 'cores', true],
-        'coderd.api.rps.dashboard': [350, 'req/s', true],
-        'coderd.api.rps.terminalApps': [250, 'req/s', true],
-        'coderd.agents.latency.p90': [60, 'ms', false],
-        'coderd.agents.latency.p95': [220, 'ms', false],
-        'coderd.websockets.dashboard': [2400, 'connections', true],
-        'provisionerd.cpu.median': [0.35, 'cores', false],
-        'database.cpu.median': [80, '%', false],
-      },
-    );
+    assert.deepStrictEqual(Object.fromEntries(Object.entries(byId).map(([id, f]) => [id, [f.value, f.unit, f.linear]])), {
+      'coderd.cpu.median': [3, 'cores', true],
+      'coderd.cpu.peak': [3.7, 'cores', true],
+      'coderd.api.rps.dashboard': [350, 'req/s', true],
+      'coderd.api.rps.terminalApps': [250, 'req/s', true],
+      'coderd.agents.latency.p90': [60, 'ms', false],
+      'coderd.agents.latency.p95': [220, 'ms', false],
+      'coderd.websockets.dashboard': [2400, 'connections', true],
+      'provisionerd.cpu.median': [0.35, 'cores', false],
+      'database.cpu.median': [80, '%', false],
+    });
     assert.deepStrictEqual(
       REFERENCE_SETUP.map((s) => [s.id, s.instances, s.vcpu, s.memoryGb]),
       [
@@ -52,7 +49,7 @@ describe('reference figures: the data and the scaling math', () => {
     assert.strictEqual(table.referenceUsers, REFERENCE_USERS);
   });
 
-  it('scales linear figures to the run\'s users and leaves latencies as published', () => {
+  it("scales linear figures to the run's users and leaves latencies as published", () => {
     assert.strictEqual(scaledReference(3, true, 200), 0.3);
     assert.strictEqual(scaledReference(350, true, 1000), 175);
     assert.strictEqual(scaledReference(220, false, 200), 220);
@@ -80,7 +77,13 @@ describe('reference figures: the data and the scaling math', () => {
   });
 
   it('reads phases from the running stages and medians, peaks and means from samples', () => {
-    const stages = (running: string[]) => ({ stages: ['prepare', 'ssh', 'pty', 'apps', 'dashboard'].map((name) => ({ name, state: running.includes(name) ? 'running' : 'waiting' })) }) as unknown as RunSnapshot;
+    const stages = (running: string[]) =>
+      ({
+        stages: ['prepare', 'ssh', 'pty', 'apps', 'dashboard'].map((name) => ({
+          name,
+          state: running.includes(name) ? 'running' : 'waiting',
+        })),
+      }) as unknown as RunSnapshot;
     assert.deepStrictEqual([...phasesOf(stages(['prepare']))], ['prepare']);
     assert.deepStrictEqual([...phasesOf(stages(['ssh', 'pty']))].sort(), ['terminalApps', 'traffic']);
     assert.deepStrictEqual([...phasesOf(stages(['apps', 'dashboard']))].sort(), ['dashboard', 'traffic']);
@@ -116,7 +119,10 @@ describe('reference figures: what could not be measured says how to enable it', 
     assert.match(row(table, 'database.cpu.median').note!, /node_exporter/);
     const runner = row(table, 'setup.runner');
     assert.strictEqual(runner.measured, 4);
-    assert.match(runner.sentence, /yours 4 vCPU \/ 8 GB, reference 32 vCPU \/ 128 GB for 2000 users \(1\.60 vCPU per 100 users: 0\.16 vCPU for 10\)/);
+    assert.match(
+      runner.sentence,
+      /yours 4 vCPU \/ 8 GB, reference 32 vCPU \/ 128 GB for 2000 users \(1\.60 vCPU per 100 users: 0\.16 vCPU for 10\)/,
+    );
     assert.match(row(table, 'setup.coderd').note!, /coder\.resources/);
     assert.match(row(table, 'setup.coderd').sentence, /reference 2 × 4 vCPU \/ 16 GB \(8 vCPU \/ 32 GB in all\)/);
   });
@@ -137,7 +143,10 @@ describe('reference figures: what could not be measured says how to enable it', 
     assert.match(terminal.note!, /runner's own API requests alone were 12\.0 req\/s/);
     assert.match(row(table, 'coderd.api.rps.dashboard').note!, /the dashboard stage did not run/);
     // The endpoint recovers, without agent metrics: the gap is the metric now, not the old error.
-    collector.record({ ...snapshot(['ssh', 'pty'], 3), deployment: { prometheus: { cpuCores: 0.5, scrapedAt: 3 } } } as unknown as RunSnapshot);
+    collector.record({
+      ...snapshot(['ssh', 'pty'], 3),
+      deployment: { prometheus: { cpuCores: 0.5, scrapedAt: 3 } },
+    } as unknown as RunSnapshot);
     const recovered = collector.view();
     assert.strictEqual(row(recovered, 'coderd.cpu.median').measured, 0.5);
     assert.match(row(recovered, 'coderd.agents.latency.p95').note!, /coderd reported no `coderd_agents_connection_latencies_seconds`/);
@@ -147,7 +156,16 @@ describe('reference figures: what could not be measured says how to enable it', 
 describe('reference figures in a capacity search', () => {
   it('keeps one table per step at its own users: the current step while it runs, the largest passing one at the end', () => {
     const collector = new ReferenceCollector({ users: 40, prometheusUrl: 'http://127.0.0.1:2112/metrics' });
-    const step = (index: number, users: number, state: string, verdict = 'pending') => ({ index, users, state, verdict, phase: 'grow', startedAt: 0, stages: [], failed: [] });
+    const step = (index: number, users: number, state: string, verdict = 'pending') => ({
+      index,
+      users,
+      state,
+      verdict,
+      phase: 'grow',
+      startedAt: 0,
+      stages: [],
+      failed: [],
+    });
     const snapshot = (steps: object[], cpuCores: number, at: number, capacity?: number) =>
       ({
         stages: [{ name: 'ssh', state: steps.some((s) => (s as { state: string }).state === 'running') ? 'running' : 'done' }],
@@ -172,12 +190,16 @@ describe('reference figures: provisioner and database CPU endpoints', () => {
     let scrape = 0;
     const server = http.createServer((req, res) => {
       scrape++;
-      if (req.url === '/process') return void res.end(`# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total ${scrape * 10}\n`);
+      if (req.url === '/process')
+        return void res.end(`# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total ${scrape * 10}\n`);
       // Two CPUs; each scrape both CPUs get 10 s more, 2 s of them idle per CPU: 80 % busy.
       const n = scrape;
       res.end(
         ['0', '1']
-          .flatMap((cpu) => [`node_cpu_seconds_total{cpu="${cpu}",mode="idle"} ${n * 2}`, `node_cpu_seconds_total{cpu="${cpu}",mode="user"} ${n * 8}`])
+          .flatMap((cpu) => [
+            `node_cpu_seconds_total{cpu="${cpu}",mode="idle"} ${n * 2}`,
+            `node_cpu_seconds_total{cpu="${cpu}",mode="user"} ${n * 8}`,
+          ])
           .join('\n') + '\n',
       );
     });
@@ -205,14 +227,20 @@ describe('reference figures in a real run against the simulated deployment', fun
   this.timeout(120_000);
   const env = useSimAndOutDir();
 
-  it('fills the table from the simulated coderd\'s Prometheus metrics, per phase, in the snapshot and the reports', async () => {
+  it("fills the table from the simulated coderd's Prometheus metrics, per phase, in the snapshot and the reports", async () => {
     const plan = smallPlan(env.sim, { users: 2, slotSeconds: 2, dashboard: true });
     plan.deployment.prometheusUrl = env.sim.prometheusUrl;
     const result = await startRun({ plan, connection: { url: env.sim.url, token: env.sim.ownerToken }, outDir: env.out }).done;
     const table = result.snapshot.reference!;
     assert.ok(table, 'the final snapshot has no reference table');
     assert.strictEqual(table.users, 2);
-    for (const id of ['coderd.cpu.median', 'coderd.cpu.peak', 'coderd.api.rps.dashboard', 'coderd.api.rps.terminalApps', 'coderd.websockets.dashboard']) {
+    for (const id of [
+      'coderd.cpu.median',
+      'coderd.cpu.peak',
+      'coderd.api.rps.dashboard',
+      'coderd.api.rps.terminalApps',
+      'coderd.websockets.dashboard',
+    ]) {
       const r = row(table, id);
       assert.ok(r.measured !== undefined && r.measured > 0, `${id} not measured: ${r.note}`);
       assert.ok(r.measuredFrom, `${id} says not where it came from`);

@@ -54,7 +54,11 @@ describe('engine run against the simulated deployment', function () {
     // Reports: JSON (readable), JUnit (a case per stage and threshold), HTML with chart.js inlined.
     const report = readReport(result.reportDir);
     assert.strictEqual(report.verdict, 'pass');
-    assert.strictEqual(decodeLatency(report.histograms.stages.pty!).count, stage('pty').latency.count, 'the encoded histogram holds every round trip');
+    assert.strictEqual(
+      decodeLatency(report.histograms.stages.pty!).count,
+      stage('pty').latency.count,
+      'the encoded histogram holds every round trip',
+    );
     assert.strictEqual(decodeLatency(report.histograms.api.total).p95, result.snapshot.api.total.latency.p95);
     const junit = fs.readFileSync(path.join(result.reportDir, 'junit.xml'), 'utf8');
     assert.strictEqual((junit.match(/<testcase /g) ?? []).length, 6 + result.snapshot.thresholds.length);
@@ -67,12 +71,17 @@ describe('engine run against the simulated deployment', function () {
     const charts = await withReportPage(result.reportDir, (page) =>
       page.evaluate(() =>
         Array.from(document.querySelectorAll('#charts figure[data-chart]'))
-          .filter((figure) => (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): unknown } }).Chart.getChart(figure.querySelector('canvas')!))
+          .filter((figure) =>
+            (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): unknown } }).Chart.getChart(figure.querySelector('canvas')!),
+          )
           .map((figure) => figure.getAttribute('data-chart')),
       ),
     );
     // The dashboard's chart set, from the same module: a round-trip chart per stage, then the shared ones.
-    assert.deepStrictEqual(charts, chartSpecs(result.snapshot).map((spec) => spec.id));
+    assert.deepStrictEqual(
+      charts,
+      chartSpecs(result.snapshot).map((spec) => spec.id),
+    );
     assert.deepStrictEqual(charts, ['rtt:ssh', 'rtt:pty', 'rtt:apps', 'rtt:dashboard', 'connections', 'throughput', 'errors', 'api']);
 
     for (const file of ['report.json', 'junit.xml', 'report.html']) {
@@ -126,18 +135,29 @@ describe('engine run against the simulated deployment', function () {
     const floor = published > 600 ? 300 : Math.floor(published / 2);
     assert.ok(snapshot.history.length >= floor, `${snapshot.history.length} points of ${published} snapshots`);
     const gaps = snapshot.history.slice(1).map((point, i) => point.t - snapshot.history[i].t);
-    assert.ok(gaps.every((gap) => gap > 0), 'in time order');
+    assert.ok(
+      gaps.every((gap) => gap > 0),
+      'in time order',
+    );
   });
 
   describe('deployment access', () => {
     it('wrong URL: unreachable, exit code 3', async () => {
-      const result = await startRun({ plan: smallPlan(env.sim), connection: { url: 'http://127.0.0.1:1', token: env.sim.ownerToken }, outDir: env.out }).done;
+      const result = await startRun({
+        plan: smallPlan(env.sim),
+        connection: { url: 'http://127.0.0.1:1', token: env.sim.ownerToken },
+        outDir: env.out,
+      }).done;
       assert.strictEqual(result.exitCode, 3);
       assert.match(result.snapshot.reason!, /Cannot reach the Coder deployment at http:\/\/127\.0\.0\.1:1/);
     });
 
     it('wrong token: rejected, exit code 3', async () => {
-      const result = await startRun({ plan: smallPlan(env.sim), connection: { url: env.sim.url, token: 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB' }, outDir: env.out }).done;
+      const result = await startRun({
+        plan: smallPlan(env.sim),
+        connection: { url: env.sim.url, token: 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB' },
+        outDir: env.out,
+      }).done;
       assert.strictEqual(result.exitCode, 3);
       assert.match(result.snapshot.reason!, /rejected the session token \(401/);
       assert.ok(!result.snapshot.reason!.includes('BBBBBBBBBB'), 'the token is not echoed');
@@ -146,10 +166,17 @@ describe('engine run against the simulated deployment', function () {
     it('non-owner: says the Owner role is needed, exit code 3', async () => {
       const owner = new CoderClient({ url: env.sim.url, token: env.sim.ownerToken });
       const org = (await owner.organizations())[0];
-      await owner.createUser({ email: 'member@example.com', username: 'member', password: 'SomePassw0rd!x', login_type: 'password', organization_ids: [org.id] });
+      await owner.createUser({
+        email: 'member@example.com',
+        username: 'member',
+        password: 'SomePassw0rd!x',
+        login_type: 'password',
+        organization_ids: [org.id],
+      });
       const memberToken = await owner.login('member@example.com', 'SomePassw0rd!x');
       owner.close();
-      const result = await startRun({ plan: smallPlan(env.sim), connection: { url: env.sim.url, token: memberToken }, outDir: env.out }).done;
+      const result = await startRun({ plan: smallPlan(env.sim), connection: { url: env.sim.url, token: memberToken }, outDir: env.out })
+        .done;
       assert.strictEqual(result.exitCode, 3);
       assert.match(result.snapshot.reason!, /lacks the owner role.*needs the Owner role/);
     });

@@ -10,7 +10,14 @@ import type { RunSnapshot } from '../../../src/protocol/snapshot';
 import { cliEvent } from '../../../src/cli/outcomeText';
 
 function builderWith(stages: StageMetrics[], thresholds: () => RunSnapshot['thresholds'] = () => []) {
-  const api = { rollInterval: () => undefined, snapshot: () => ({ total: { requests: 10, errors4xx: 0, errors5xx: 0, networkErrors: 0, latency: stages[0].latency.summary() }, byClass: {}, recent: { requestsPerSecond: 5, p95Ms: 7 } }) };
+  const api = {
+    rollInterval: () => undefined,
+    snapshot: () => ({
+      total: { requests: 10, errors4xx: 0, errors5xx: 0, networkErrors: 0, latency: stages[0].latency.summary() },
+      byClass: {},
+      recent: { requestsPerSecond: 5, p95Ms: 7 },
+    }),
+  };
   return new SnapshotBuilder(
     { runId: 'st1abc', planName: 'parts', deploymentUrl: 'http://127.0.0.1:1', startedAt: 1_000, timelineMs: 2000, slotMs: 1000 },
     {
@@ -31,7 +38,13 @@ describe('run parts, each alone', () => {
     ssh.latency.record(12);
     ssh.sent = 3;
     const snapshot = builderWith([new StageMetrics('prepare', 'Prepare'), ssh]).build(4_000);
-    assert.deepStrictEqual(snapshot.stages.map((s) => [s.name, s.color, s.plannedEndMs]), [['prepare', undefined, undefined], ['ssh', 'blue', 2000]]);
+    assert.deepStrictEqual(
+      snapshot.stages.map((s) => [s.name, s.color, s.plannedEndMs]),
+      [
+        ['prepare', undefined, undefined],
+        ['ssh', 'blue', 2000],
+      ],
+    );
     assert.strictEqual(snapshot.stages[1].latency.count, 1);
     assert.deepStrictEqual([snapshot.runId, snapshot.now, snapshot.status, snapshot.api.recent?.p95Ms], ['st1abc', 4_000, 'running', 7]);
   });
@@ -44,14 +57,27 @@ describe('run parts, each alone', () => {
       { expression: 'ssh.errors == 0', abortOnFail: false, abortAfterSeconds: 0 },
     ]);
     assert.deepStrictEqual(judge.evaluate(builder.build(), { final: false, trafficPhase: true, now: 0 }), { abort: undefined });
-    assert.deepStrictEqual(judge.states().map((t) => t.verdict), ['pending', 'pass']);
+    assert.deepStrictEqual(
+      judge.states().map((t) => t.verdict),
+      ['pending', 'pass'],
+    );
     ssh.latency.record(50);
-    assert.strictEqual(judge.evaluate(builder.build(), { final: false, trafficPhase: true, now: 100 }).abort, undefined, 'not yet lasted 1 s');
-    assert.match(judge.evaluate(builder.build(), { final: false, trafficPhase: true, now: 1_200 }).abort ?? '', /threshold "ssh\.rtt\.p95 < 10ms" breached/);
+    assert.strictEqual(
+      judge.evaluate(builder.build(), { final: false, trafficPhase: true, now: 100 }).abort,
+      undefined,
+      'not yet lasted 1 s',
+    );
+    assert.match(
+      judge.evaluate(builder.build(), { final: false, trafficPhase: true, now: 1_200 }).abort ?? '',
+      /threshold "ssh\.rtt\.p95 < 10ms" breached/,
+    );
     judge.evaluate(builder.build(), { final: true, trafficPhase: false });
     ssh.state = 'done';
     assert.deepStrictEqual(judge.judgeStage(ssh.snapshot()), { verdict: 'fail', reason: 'ssh.rtt.p95 was 50ms, required < 10ms' });
-    assert.deepStrictEqual(judge.judgeRun({ broken: false, aborted: false }), { verdict: 'fail', reason: '1 threshold(s) failed: ssh.rtt.p95 was 50ms, required < 10ms' });
+    assert.deepStrictEqual(judge.judgeRun({ broken: false, aborted: false }), {
+      verdict: 'fail',
+      reason: '1 threshold(s) failed: ssh.rtt.p95 was 50ms, required < 10ms',
+    });
     assert.deepStrictEqual(judge.judgeStage({ ...ssh.snapshot(), state: 'skipped' }), { verdict: 'skipped' });
   });
 
@@ -77,21 +103,35 @@ describe('run parts, each alone', () => {
     const log = new EventLog(2);
     const seen: string[] = [];
     sinks.add(log);
-    sinks.add({ snapshot: () => { throw new Error('broken view'); }, finish: async () => { seen.push('finished'); } });
+    sinks.add({
+      snapshot: () => {
+        throw new Error('broken view');
+      },
+      finish: async () => {
+        seen.push('finished');
+      },
+    });
     const remove = sinks.add({ event: (event) => seen.push(event.message) });
     for (const message of ['a', 'b', 'c']) sinks.event({ level: 'info', time: 0, message });
     remove();
     sinks.event({ level: 'info', time: 0, message: 'd' });
     sinks.snapshot(builderWith([new StageMetrics('ssh', 'SSH')]).build());
     await sinks.finish({} as never, {} as never);
-    assert.deepStrictEqual(log.events.map((event) => event.message), ['c', 'd'], 'the event log keeps the last ones');
+    assert.deepStrictEqual(
+      log.events.map((event) => event.message),
+      ['c', 'd'],
+      'the event log keeps the last ones',
+    );
     assert.deepStrictEqual(seen, ['a', 'b', 'c', 'finished']);
     assert.deepStrictEqual(problems, ['broken view']);
   });
 
   it('outcomes: the engine says what happened, the CLI adds its command', () => {
     const event = { level: 'warn' as const, time: 0, message: '2 resources of run st1abc left behind', code: 'resources-left' as const };
-    assert.strictEqual(cliEvent(event, 'st1abc').message, '2 resources of run st1abc left behind; retry with: coder-scaletest cleanup --run-id st1abc');
+    assert.strictEqual(
+      cliEvent(event, 'st1abc').message,
+      '2 resources of run st1abc left behind; retry with: coder-scaletest cleanup --run-id st1abc',
+    );
     assert.strictEqual(cliEvent({ ...event, code: undefined }, 'st1abc').message, event.message);
   });
 });

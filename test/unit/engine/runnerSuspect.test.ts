@@ -6,7 +6,9 @@ import type { HistoryPoint } from '../../../src/protocol/snapshot';
 function second(t: number, sshP95: number, lagMs: number, cpu = 40): HistoryPoint {
   return {
     t: t * 1000,
-    stages: { ssh: { p50: sshP95 / 4, p95: sshP95, p99: sshP95 * 2, active: 20, target: 20, bytesPerSecond: 0, errors: 0, disconnects: 0 } },
+    stages: {
+      ssh: { p50: sshP95 / 4, p95: sshP95, p99: sshP95 * 2, active: 20, target: 20, bytesPerSecond: 0, errors: 0, disconnects: 0 },
+    },
     apiP95Ms: 20,
     apiRequestsPerSecond: 5,
     runnerCpuPercent: cpu,

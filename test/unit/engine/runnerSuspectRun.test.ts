@@ -11,7 +11,11 @@ describe('a run whose runner stalls', function () {
 
   it('fails the latency limit but names the runner, not the deployment, as suspect', async () => {
     const plan = smallPlan(env.sim, { users: 2, only: ['pty'], slotSeconds: 2 });
-    plan.thresholds = [{ expression: 'pty.rtt.p95 < 100ms' }, { expression: 'pty.mismatches == 0' }].map((t) => ({ ...t, abortOnFail: false, abortAfterSeconds: 0 }));
+    plan.thresholds = [{ expression: 'pty.rtt.p95 < 100ms' }, { expression: 'pty.mismatches == 0' }].map((t) => ({
+      ...t,
+      abortOnFail: false,
+      abortAfterSeconds: 0,
+    }));
     const handle = startRun({ plan, connection: { url: env.sim.url, token: env.sim.ownerToken }, outDir: env.out });
     // Once traffic runs, this process (runner and simulator alike) blocks its own event loop
     // for 400 ms out of every 700 ms: the deployment is innocent.

@@ -32,9 +32,16 @@ function problemsOf(plan: unknown): string[] {
 describe('capacity search: plan, steps and verdict', () => {
   it('doubles, caps at `to`, then bisects down to the resolution', () => {
     assert.deepStrictEqual(stepsAgainst({ from: 1, to: 16, step: 'double', resolution: 1 }, 5), [1, 2, 4, 8, 6, 5]);
-    assert.deepStrictEqual(stepsAgainst({ from: 100, to: 2000, step: 'double', resolution: 50 }, 1400), [100, 200, 400, 800, 1600, 1200, 1400, 1500, 1450]);
+    assert.deepStrictEqual(
+      stepsAgainst({ from: 100, to: 2000, step: 'double', resolution: 50 }, 1400),
+      [100, 200, 400, 800, 1600, 1200, 1400, 1500, 1450],
+    );
     assert.deepStrictEqual(stepsAgainst({ from: 100, to: 1000, step: 300, resolution: 100 }, 650), [100, 400, 700, 550, 625]);
-    assert.deepStrictEqual(stepsAgainst({ from: 100, to: 1000, step: 'double', resolution: 1 }, 5000), [100, 200, 400, 800, 1000], 'every step passed: `to` is tried last');
+    assert.deepStrictEqual(
+      stepsAgainst({ from: 100, to: 1000, step: 'double', resolution: 1 }, 5000),
+      [100, 200, 400, 800, 1000],
+      'every step passed: `to` is tried last',
+    );
     assert.deepStrictEqual(stepsAgainst({ from: 10, to: 100, step: 'double', resolution: 1 }, 3), [10], 'below `from` nothing is tried');
     // Whatever the break point, the search ends with last pass and first fail within the resolution.
     for (const holds of [1, 2, 7, 13, 29, 30, 31, 63]) {
@@ -63,15 +70,27 @@ describe('capacity search: plan, steps and verdict', () => {
     ]);
     assert.deepStrictEqual(problemsOf({ search: { to: 10 } }), ['search: missing required field "from"']);
     assert.deepStrictEqual(problemsOf({ search: { from: 1, to: 10, resolution: 0 } }), ['search.resolution: must be >= 1']);
-    assert.deepStrictEqual(problemsOf({ search: { from: 1, to: 10, hold: 'x' } }), ['search: unknown field "hold" (check the spelling; see the plan schema)']);
+    assert.deepStrictEqual(problemsOf({ search: { from: 1, to: 10, hold: 'x' } }), [
+      'search: unknown field "hold" (check the spelling; see the plan schema)',
+    ]);
     for (const step of ['triple', 0, 2.5]) {
-      assert.deepStrictEqual(problemsOf({ search: { from: 1, to: 10, step } }), ['search.step: must be "double" or a whole number of users to add each step (1 or more)']);
+      assert.deepStrictEqual(problemsOf({ search: { from: 1, to: 10, step } }), [
+        'search.step: must be "double" or a whole number of users to add each step (1 or more)',
+      ]);
     }
   });
 
   it('words the verdict with its evidence, for every way a search ends', () => {
     const step = (users: number, verdict: SearchStep['verdict'], extra: Partial<SearchStep> = {}): SearchStep => ({
-      index: 0, users, phase: 'grow', state: 'done', verdict, startedAt: 0, stages: [], failed: [], ...extra,
+      index: 0,
+      users,
+      phase: 'grow',
+      state: 'done',
+      verdict,
+      startedAt: 0,
+      stages: [],
+      failed: [],
+      ...extra,
     });
     const base: SearchSnapshot = { from: 100, to: 2000, step: 'double', resolution: 100, minimum: 100, phase: 'done', steps: [] };
     const broke = step(1600, 'fail', {
@@ -86,8 +105,14 @@ describe('capacity search: plan, steps and verdict', () => {
       verdictSentence({ ...base, minimum: 1500, steps: [step(1400, 'pass'), broke], lastPass: 1400, firstFail: 1600 }),
       'holds 1400 users; at 1600 users `pty.rtt.p95` was 412 ms (limit < 300 ms) and coderd CPU reached 3.9 cores; the plan asks for at least 1500 users',
     );
-    assert.strictEqual(verdictSentence({ ...base, steps: [step(2000, 'pass')], lastPass: 2000 }), "holds at least 2000 users: every step passed, up to the search's upper bound");
-    const first = step(100, 'fail', { reason: 'only 90 of 100 workspaces became ready', failed: [{ expression: 'ssh.disconnects == 0', metric: 'ssh.disconnects', observedText: '3' }] });
+    assert.strictEqual(
+      verdictSentence({ ...base, steps: [step(2000, 'pass')], lastPass: 2000 }),
+      "holds at least 2000 users: every step passed, up to the search's upper bound",
+    );
+    const first = step(100, 'fail', {
+      reason: 'only 90 of 100 workspaces became ready',
+      failed: [{ expression: 'ssh.disconnects == 0', metric: 'ssh.disconnects', observedText: '3' }],
+    });
     assert.strictEqual(
       verdictSentence({ ...base, steps: [first], firstFail: 100 }),
       'does not hold 100 users, where the search starts; at 100 users only 90 of 100 workspaces became ready, `ssh.disconnects` was 3 (limit == 0); the plan asks for at least 100 users',

@@ -19,7 +19,9 @@ describe('stage registry: a toy stage registered with one line', function () {
   afterEach(() => unregister());
 
   it('is in the plan schema with its settings and window, and the plan fills its defaults', () => {
-    const schema = planJsonSchema() as { properties: Record<string, { properties: Record<string, { properties?: Record<string, unknown>; default?: unknown }> }> };
+    const schema = planJsonSchema() as {
+      properties: Record<string, { properties: Record<string, { properties?: Record<string, unknown>; default?: unknown }> }>;
+    };
     assert.deepStrictEqual(Object.keys(schema.properties.traffic.properties.toy.properties!), ['enabled', 'intervalMs']);
     assert.deepStrictEqual(schema.properties.timeline.properties.toy.default, [0, 1]);
     const plan = validatePlan({ users: 1 }) as unknown as { traffic: Record<string, unknown>; timeline: Record<string, unknown> };
@@ -48,11 +50,20 @@ describe('stage registry: a toy stage registered with one line', function () {
     const env = useSimAndOutDir();
 
     it('runs in its window, is judged by its threshold, and is in every snapshot and chart', async () => {
-      const plan = smallPlan(env.sim, { users: 2, only: [] }) as unknown as Parameters<typeof validatePlan>[0] & Record<string, Record<string, unknown>>;
+      const plan = smallPlan(env.sim, { users: 2, only: [] }) as unknown as Parameters<typeof validatePlan>[0] &
+        Record<string, Record<string, unknown>>;
       plan.traffic.toy = { enabled: true, intervalMs: 50 };
       plan.timeline.toy = [0, 1];
-      (plan as unknown as { thresholds: unknown[] }).thresholds = [{ expression: 'toy.latency.p95 < 5s' }, { expression: 'toy.errors == 0' }];
-      const handle = startRun({ plan, connection: { url: env.sim.url, token: env.sim.ownerToken }, outDir: env.out, snapshotIntervalMs: 100 });
+      (plan as unknown as { thresholds: unknown[] }).thresholds = [
+        { expression: 'toy.latency.p95 < 5s' },
+        { expression: 'toy.errors == 0' },
+      ];
+      const handle = startRun({
+        plan,
+        connection: { url: env.sim.url, token: env.sim.ownerToken },
+        outDir: env.out,
+        snapshotIntervalMs: 100,
+      });
       const seen = new Set<string>();
       handle.subscribe((snapshot) => snapshot.stages.forEach((stage) => seen.add(`${stage.name}:${stage.state}`)));
       const result = await handle.done;
@@ -65,14 +76,26 @@ describe('stage registry: a toy stage registered with one line', function () {
       assert.deepStrictEqual([toy.title, toy.color, toy.verdict, toy.plannedEndMs], ['Toy pings', 'red', 'pass', 1000]);
       assert.ok(toy.latency.count >= 20, `${toy.latency.count} pings`);
       assert.ok(seen.has('toy:running'), 'a live snapshot showed the toy stage running');
-      assert.deepStrictEqual(result.snapshot.thresholds.map((t) => t.verdict), ['pass', 'pass']);
+      assert.deepStrictEqual(
+        result.snapshot.thresholds.map((t) => t.verdict),
+        ['pass', 'pass'],
+      );
 
       const charts = chartSpecs(result.snapshot);
-      assert.deepStrictEqual(charts.map((chart) => chart.id), ['rtt:toy', 'connections', 'throughput', 'errors', 'api']);
+      assert.deepStrictEqual(
+        charts.map((chart) => chart.id),
+        ['rtt:toy', 'connections', 'throughput', 'errors', 'api'],
+      );
       const palette = { blue: 'B', orange: 'O', purple: 'P', green: 'G', yellow: 'Y', red: 'R' };
       const colors = { foreground: 'F', muted: 'M', grid: 'G', series: palette, p50: '5', p95: '9', p99: '99' };
       const connections = charts.find((chart) => chart.id === 'connections')!.datasets(result.snapshot, colors);
-      assert.deepStrictEqual(connections.map((set) => [set.label, set.borderColor]), [['Toy pings active', 'R'], ['Toy pings target', 'R']]);
+      assert.deepStrictEqual(
+        connections.map((set) => [set.label, set.borderColor]),
+        [
+          ['Toy pings active', 'R'],
+          ['Toy pings target', 'R'],
+        ],
+      );
       assert.ok(connections[0].data.length > 0, 'the toy stage has history points');
     });
   });

@@ -16,7 +16,11 @@ function snapshotWith(pty: StageMetrics): RunSnapshot {
 describe('thresholds', () => {
   it('parses units into base units', () => {
     assert.deepStrictEqual(
-      [parseThreshold('pty.rtt.p95 < 300ms').limit, parseThreshold('pty.rtt.p95<0.3s').limit, parseThreshold('ssh.disconnects <= 1%').limit],
+      [
+        parseThreshold('pty.rtt.p95 < 300ms').limit,
+        parseThreshold('pty.rtt.p95<0.3s').limit,
+        parseThreshold('ssh.disconnects <= 1%').limit,
+      ],
       [300, 300, 0.01],
     );
     assert.strictEqual(parseThreshold('api.latency.workspaces.p99 >= 5').op, '>=');

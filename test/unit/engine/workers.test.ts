@@ -11,7 +11,11 @@ import type { StageName } from '../../../src/protocol/snapshot';
 import { smallPlan, useSimAndOutDir } from './helpers';
 
 /** What a connection does to its stage's metrics, replayable on any StageMetrics. */
-type Event = { kind: 'rtt'; ms: number } | { kind: 'connect'; ms: number } | { kind: 'count'; counter: 'sent' | 'completed' | 'expected' | 'mismatches' | 'disconnects' } | { kind: 'error'; error: string };
+type Event =
+  | { kind: 'rtt'; ms: number }
+  | { kind: 'connect'; ms: number }
+  | { kind: 'count'; counter: 'sent' | 'completed' | 'expected' | 'mismatches' | 'disconnects' }
+  | { kind: 'error'; error: string };
 
 function apply(metrics: StageMetrics, event: Event): void {
   if (event.kind === 'rtt') metrics.latency.record(event.ms);
@@ -23,7 +27,10 @@ function apply(metrics: StageMetrics, event: Event): void {
 const eventArbitrary: fc.Arbitrary<Event> = fc.oneof(
   fc.record({ kind: fc.constant('rtt' as const), ms: fc.double({ min: 0.001, max: 600_000, noNaN: true }) }),
   fc.record({ kind: fc.constant('connect' as const), ms: fc.double({ min: 0.001, max: 60_000, noNaN: true }) }),
-  fc.record({ kind: fc.constant('count' as const), counter: fc.constantFrom('sent' as const, 'completed' as const, 'expected' as const, 'mismatches' as const, 'disconnects' as const) }),
+  fc.record({
+    kind: fc.constant('count' as const),
+    counter: fc.constantFrom('sent' as const, 'completed' as const, 'expected' as const, 'mismatches' as const, 'disconnects' as const),
+  }),
   fc.record({ kind: fc.constant('error' as const), error: fc.constantFrom('echo_timeout', 'connect') }),
 );
 
@@ -59,11 +66,24 @@ describe('echo stages on worker threads', () => {
     this.timeout(30_000);
     const metrics = new StageMetrics('dashboard', 'Dashboard');
     const plan = smallPlan({ directSsh: { host: '127.0.0.1', port: 1 } } as never, { users: 2 });
-    const users = [0, 1].map((index) => ({ index, userId: `u${index}`, username: `u${index}`, token: 't', workspaceId: 'w', workspaceName: 'w', agentId: 'a', agentName: 'main', agentApps: [] })) as unknown as PreparedUser[];
+    const users = [0, 1].map((index) => ({
+      index,
+      userId: `u${index}`,
+      username: `u${index}`,
+      token: 't',
+      workspaceId: 'w',
+      workspaceName: 'w',
+      agentId: 'a',
+      agentName: 'main',
+      agentApps: [],
+    })) as unknown as PreparedUser[];
     const logs: string[] = [];
     const log = (_level: string, message: string) => logs.push(message);
     // The dashboard is no echo stage: its workers fail as they boot, as a crashing worker would.
-    const workers = await EchoWorkerSet.boot({ stageId: 'dashboard', plan, users, connection: { url: 'http://127.0.0.1:1' }, random: seededRandom(1), log }, 2);
+    const workers = await EchoWorkerSet.boot(
+      { stageId: 'dashboard', plan, users, connection: { url: 'http://127.0.0.1:1' }, random: seededRandom(1), log },
+      2,
+    );
     const started = Date.now();
     await assert.rejects(
       runEchoStage({
@@ -78,7 +98,9 @@ describe('echo stages on worker threads', () => {
         log,
         workers,
       }),
-      (error: Error) => /worker 1\/2 \(1 connections\) crashed: stage "dashboard" cannot run in a worker thread/.test(error.message) && /worker 2\/2/.test(error.message),
+      (error: Error) =>
+        /worker 1\/2 \(1 connections\) crashed: stage "dashboard" cannot run in a worker thread/.test(error.message) &&
+        /worker 2\/2/.test(error.message),
     );
     assert.ok(Date.now() - started < 20_000, 'the stage did not wait for its end');
     assert.strictEqual(metrics.errors.worker_crash, 2);
@@ -95,7 +117,12 @@ describe('echo stages on worker threads', () => {
         const plan = smallPlan(env.sim, { users: 4, only: ['ssh', 'pty', 'apps'] });
         plan.workers = workers;
         const events: RunEvent[] = [];
-        const result = await startRun({ plan, connection: { url: env.sim.url, token: env.sim.ownerToken }, outDir: env.out, log: (event) => events.push(event) }).done;
+        const result = await startRun({
+          plan,
+          connection: { url: env.sim.url, token: env.sim.ownerToken },
+          outDir: env.out,
+          log: (event) => events.push(event),
+        }).done;
         const log = events.map((e) => `${e.stage ?? ''} ${e.message}`).join('\n');
         assert.strictEqual(result.verdict, 'pass', `${result.snapshot.reason}\n${log}`);
         for (const name of ['ssh', 'pty', 'apps'] as StageName[]) {
@@ -108,7 +135,11 @@ describe('echo stages on worker threads', () => {
           assert.strictEqual(stage.latency.count, stage.completed, `${name}: one round trip per echo in the merged histogram`);
           assert.strictEqual(stage.connectLatency?.count, 4, `${name}: one handshake per connection`);
           assert.deepStrictEqual(stage.errors, {}, name);
-          assert.strictEqual(events.some((e) => e.stage === name && e.message.includes(`4 connections over ${workers} worker threads`)), workers > 1, log);
+          assert.strictEqual(
+            events.some((e) => e.stage === name && e.message.includes(`4 connections over ${workers} worker threads`)),
+            workers > 1,
+            log,
+          );
         }
       });
     }

@@ -4,7 +4,13 @@ import { checks, contextChoices, kubernetesSpec, parseContexts } from '../../../
 describe('Run on Kubernetes… inputs (no VS Code)', () => {
   it('lists the kubeconfig contexts with the current one first, each with its cluster and namespace', () => {
     const contexts = parseContexts(
-      JSON.stringify({ current: 'prod', contexts: [{ name: 'dev', cluster: 'kind-dev' }, { name: 'prod', cluster: 'gke-prod', namespace: 'scale' }] }),
+      JSON.stringify({
+        current: 'prod',
+        contexts: [
+          { name: 'dev', cluster: 'kind-dev' },
+          { name: 'prod', cluster: 'gke-prod', namespace: 'scale' },
+        ],
+      }),
     );
     assert.deepStrictEqual(contextChoices(contexts), [
       { label: 'prod', description: 'current · cluster gke-prod · namespace scale', namespace: 'scale' },
@@ -25,8 +31,14 @@ describe('Run on Kubernetes… inputs (no VS Code)', () => {
     assert.match(checks.secret('a:b:c')!, /Secret name/);
   });
 
-  it('builds the runner child\'s spec: the Secret reference, never a token', () => {
-    const spec = kubernetesSpec({ context: 'prod', shards: ' 4 ', image: 'ghcr.io/acme/coder-scaletest:0.1.0', namespace: 'scale', secret: 'owner-token' });
+  it("builds the runner child's spec: the Secret reference, never a token", () => {
+    const spec = kubernetesSpec({
+      context: 'prod',
+      shards: ' 4 ',
+      image: 'ghcr.io/acme/coder-scaletest:0.1.0',
+      namespace: 'scale',
+      secret: 'owner-token',
+    });
     assert.deepStrictEqual(spec, {
       shards: 4,
       image: 'ghcr.io/acme/coder-scaletest:0.1.0',
@@ -35,6 +47,9 @@ describe('Run on Kubernetes… inputs (no VS Code)', () => {
       kubeconfig: undefined,
       tokenSecret: { name: 'owner-token', key: 'token' },
     });
-    assert.throws(() => kubernetesSpec({ context: 'prod', shards: '4', image: 'img', namespace: 'Bad_NS', secret: 's' }), /^Error: namespace: /);
+    assert.throws(
+      () => kubernetesSpec({ context: 'prod', shards: '4', image: 'img', namespace: 'Bad_NS', secret: 's' }),
+      /^Error: namespace: /,
+    );
   });
 });

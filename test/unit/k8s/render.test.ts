@@ -18,7 +18,9 @@ function throughClientModels(manifests: object[]): unknown[] {
     const input = JSON.parse(process.argv[1]);
     process.stdout.write(JSON.stringify(input.map(([type, obj]) => ObjectSerializer.serialize(ObjectSerializer.deserialize(obj, type), type))));`;
   const input = manifests.map((manifest) => [KINDS[(manifest as { kind: string }).kind], manifest]);
-  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(input)], { encoding: 'utf8', timeout: 30_000 }));
+  return JSON.parse(
+    execFileSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(input)], { encoding: 'utf8', timeout: 30_000 }),
+  );
 }
 
 function plan() {
@@ -44,7 +46,15 @@ describe('k8s render', () => {
     assert.deepStrictEqual(serviceAccount, {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
-      metadata: { name: 'coder-scaletest-stk8s01a', namespace: 'scale', labels: { 'app.kubernetes.io/name': 'coder-scaletest', 'app.kubernetes.io/instance': 'stk8s01a', 'coder-scaletest/run-id': 'stk8s01a' } },
+      metadata: {
+        name: 'coder-scaletest-stk8s01a',
+        namespace: 'scale',
+        labels: {
+          'app.kubernetes.io/name': 'coder-scaletest',
+          'app.kubernetes.io/instance': 'stk8s01a',
+          'coder-scaletest/run-id': 'stk8s01a',
+        },
+      },
       automountServiceAccountToken: false,
     });
     assert.deepStrictEqual(JSON.parse(configMap.data!['plan.scaletest.json']), plan());
@@ -59,8 +69,18 @@ describe('k8s render', () => {
     assert.strictEqual(pod.securityContext!.runAsNonRoot, true);
     const container = pod.containers[0];
     assert.deepStrictEqual(container.args, [
-      'run', '/etc/coder-scaletest/plan.scaletest.json', '--shard', '$(SHARD_INDEX)/3', '--run-id', 'stk8s01a', '--start-at', '1800000000000',
-      '--shard-output', 'ndjson', '--out', '/tmp/scaletest-results',
+      'run',
+      '/etc/coder-scaletest/plan.scaletest.json',
+      '--shard',
+      '$(SHARD_INDEX)/3',
+      '--run-id',
+      'stk8s01a',
+      '--start-at',
+      '1800000000000',
+      '--shard-output',
+      'ndjson',
+      '--out',
+      '/tmp/scaletest-results',
     ]);
     assert.deepStrictEqual(container.env, [
       { name: 'SHARD_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
@@ -102,10 +122,20 @@ describe('k8s render', () => {
       fs.writeFileSync(file, JSON.stringify(plan()));
       let out = '';
       let err = '';
-      const io: CliIo = { stdout: { write: (t: string) => void (out += t) }, stderr: { write: (t: string) => void (err += t) }, env: { CODER_SESSION_TOKEN: 'secret-token-value-xyz' } };
+      const io: CliIo = {
+        stdout: { write: (t: string) => void (out += t) },
+        stderr: { write: (t: string) => void (err += t) },
+        env: { CODER_SESSION_TOKEN: 'secret-token-value-xyz' },
+      };
       assert.strictEqual(await main(['k8s', 'render', file, '--shards', '2', '--image', 'img:1', '--run-id', 'stk8s01a'], io), 0, err);
-      const documents = out.split(/^---$/m).filter((text) => text.trim()).map((text) => JSON.parse(text));
-      assert.deepStrictEqual(documents.map((d) => d.kind), ['ServiceAccount', 'ConfigMap', 'Job']);
+      const documents = out
+        .split(/^---$/m)
+        .filter((text) => text.trim())
+        .map((text) => JSON.parse(text));
+      assert.deepStrictEqual(
+        documents.map((d) => d.kind),
+        ['ServiceAccount', 'ConfigMap', 'Job'],
+      );
       assert.ok(!out.includes('secret-token-value-xyz'), 'the token is never in the manifests');
       err = '';
       assert.strictEqual(await main(['k8s', 'render', file, '--image', 'img:1'], io), 2);

@@ -35,7 +35,11 @@ function npmUserAgentSeenByScripts(env: Record<string, string>): string {
   try {
     fs.writeFileSync(
       path.join(dir, 'package.json'),
-      JSON.stringify({ name: 'ua-probe', version: '1.0.0', scripts: { ua: 'node -e "process.stdout.write(process.env.npm_config_user_agent)"' } }),
+      JSON.stringify({
+        name: 'ua-probe',
+        version: '1.0.0',
+        scripts: { ua: 'node -e "process.stdout.write(process.env.npm_config_user_agent)"' },
+      }),
     );
     const result = spawnSync('npm', ['run', '--silent', 'ua'], { encoding: 'utf8', env, cwd: dir });
     assert.equal(result.status, 0, result.stderr);

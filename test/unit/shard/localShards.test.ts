@@ -41,19 +41,25 @@ describe('run --shards N --local (shard processes merged like a cluster)', funct
   it('three shards: every user prepared exactly once, one merged verdict, nothing left after cleanup', async () => {
     const out = path.join(dir, 'three');
     const io = capture({ CODER_SESSION_TOKEN: sim.ownerToken });
-    const code = await main(['run', planFile, '--shards', '3', '--local', '--start-delay', '8', '--url', sim.url, '--out', out, '--ndjson'], io);
+    const code = await main(
+      ['run', planFile, '--shards', '3', '--local', '--start-delay', '8', '--url', sim.url, '--out', out, '--ndjson'],
+      io,
+    );
     assert.strictEqual(code, 0, io.err());
     const report = readReport(out);
     assert.strictEqual(report.verdict, 'pass');
     const prepare = report.stages.find((stage) => stage.name === 'prepare')!;
-    assert.deepStrictEqual(prepare.progress && { done: prepare.progress.done, total: prepare.progress.total, failed: prepare.progress.failed }, { done: 6, total: 6, failed: 0 });
+    assert.deepStrictEqual(
+      prepare.progress && { done: prepare.progress.done, total: prepare.progress.total, failed: prepare.progress.failed },
+      { done: 6, total: 6, failed: 0 },
+    );
     // Six users and six workspaces existed: each user was prepared once, by exactly one shard.
     assert.deepStrictEqual(report.cleanup, { deletedUsers: 6, deletedWorkspaces: 6, leftovers: [] });
     const cleanup = report.stages.find((stage) => stage.name === 'cleanup')!;
-    assert.deepStrictEqual([cleanup.state, cleanup.progress?.done], ['done', 12], 'the shards\' final reports include their cleanup');
+    assert.deepStrictEqual([cleanup.state, cleanup.progress?.done], ['done', 12], "the shards' final reports include their cleanup");
     const pty = report.stages.find((stage) => stage.name === 'pty')!;
     assert.strictEqual(pty.connections.target, 6);
-    assert.ok(pty.latency.count > 0 && pty.completed === pty.latency.count, 'the merged histogram holds every shard\'s round trips');
+    assert.ok(pty.latency.count > 0 && pty.completed === pty.latency.count, "the merged histogram holds every shard's round trips");
     assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
     // Coder's reference figures beside the merged run's, scaled to the plan's 6 users, from the
     // shards' scrapes of the simulated coderd's Prometheus endpoint.
@@ -61,7 +67,11 @@ describe('run --shards N --local (shard processes merged like a cluster)', funct
     const coderdCpu = report.reference?.rows.find((row) => row.id === 'coderd.cpu.median');
     assert.ok(typeof coderdCpu?.measured === 'number', JSON.stringify(coderdCpu));
     // The merged live view went out as NDJSON snapshots of the one run.
-    const snapshots = io.out().trim().split('\n').map((line) => JSON.parse(line));
+    const snapshots = io
+      .out()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     assert.ok(snapshots.length > 3);
     assert.ok(snapshots.every((snapshot) => snapshot.runId === report.runId));
   });
@@ -80,6 +90,6 @@ describe('run --shards N --local (shard processes merged like a cluster)', funct
     assert.strictEqual(report.verdict, 'fail');
     assert.match(report.reason!, /shard 1\/3 was lost \(killed by SIGKILL\)/);
     assert.match(io.out() + io.err(), /lost\s+shard 1\/3: killed by SIGKILL/);
-    assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] }, 'the coordinator cleaned up the lost shard\'s users');
+    assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] }, "the coordinator cleaned up the lost shard's users");
   });
 });

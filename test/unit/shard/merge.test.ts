@@ -7,7 +7,13 @@ import { encodeShardMessage, parseShardMessage, parseShardSpec, SHARD_MESSAGE_VE
 import { ShardMerger } from '../../../src/shard/merge';
 import { intervalOf, ShardReporter, type EncodedTotals } from '../../../src/shard/producer';
 
-const API = { requests: 0, errors4xx: 0, errors5xx: 0, networkErrors: 0, latency: { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 } };
+const API = {
+  requests: 0,
+  errors4xx: 0,
+  errors5xx: 0,
+  networkErrors: 0,
+  latency: { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 },
+};
 
 /** One shard's engine state: a pty stage whose figures the test sets. */
 class FakeShard {
@@ -23,7 +29,10 @@ class FakeShard {
   }
 
   /** A shard report, through its NDJSON line and back (as the coordinator reads it). */
-  line(status: RunSnapshot['status'] = 'running', deployment: Partial<RunSnapshot['deployment']> = {}): ReturnType<typeof parseShardMessage> {
+  line(
+    status: RunSnapshot['status'] = 'running',
+    deployment: Partial<RunSnapshot['deployment']> = {},
+  ): ReturnType<typeof parseShardMessage> {
     const snapshot = {
       status,
       stages: [this.pty.snapshot()],
@@ -40,7 +49,11 @@ class FakeShard {
   }
 
   result(exitCode = 0, leftovers: string[] = []): ReturnType<typeof parseShardMessage> {
-    return parseShardMessage(encodeShardMessage(this.reporter.result({ exitCode, status: 'finished', cleanup: { deletedUsers: 2, deletedWorkspaces: 2, leftovers } })));
+    return parseShardMessage(
+      encodeShardMessage(
+        this.reporter.result({ exitCode, status: 'finished', cleanup: { deletedUsers: 2, deletedWorkspaces: 2, leftovers } }),
+      ),
+    );
   }
 }
 
@@ -65,7 +78,12 @@ function assertSameDistribution(merged: LatencySummary, reference: LatencySummar
   const { min, max, mean, ...exact } = merged;
   const { min: refMin, max: refMax, mean: refMean, ...refExact } = reference;
   assert.deepStrictEqual(exact, refExact);
-  for (const [a, b] of [[min, refMin], [max, refMax], [mean, refMean]]) assert.ok(Math.abs(a - b) <= b * 0.001, `${a} vs ${b}`);
+  for (const [a, b] of [
+    [min, refMin],
+    [max, refMax],
+    [mean, refMean],
+  ])
+    assert.ok(Math.abs(a - b) <= b * 0.001, `${a} vs ${b}`);
 }
 
 describe('shard message and merge', () => {
@@ -106,7 +124,14 @@ describe('shard message and merge', () => {
     const snapshot = coordinator.snapshot();
     const pty = snapshot.stages.find((stage) => stage.name === 'pty')!;
     assert.deepStrictEqual(
-      { sent: pty.sent, completed: pty.completed, bytesSent: pty.bytesSent, disconnects: pty.disconnects, target: pty.connections.target, errors: pty.errors },
+      {
+        sent: pty.sent,
+        completed: pty.completed,
+        bytesSent: pty.bytesSent,
+        disconnects: pty.disconnects,
+        target: pty.connections.target,
+        errors: pty.errors,
+      },
       { sent: 300, completed: 270, bytesSent: 3000, disconnects: 1, target: 10, errors: { read: 2 } },
     );
     assert.strictEqual(snapshot.api.total.requests, 20);
@@ -147,7 +172,10 @@ describe('shard message and merge', () => {
     const coordinator = merger(3, ['pty.rtt.p95 < 300ms', 'pty.rtt.p50 < 300ms']);
     for (const shard of shards) coordinator.accept(shard.line());
     const live = coordinator.snapshot();
-    assert.deepStrictEqual(live.thresholds.map((t) => t.verdict), ['fail', 'pass']);
+    assert.deepStrictEqual(
+      live.thresholds.map((t) => t.verdict),
+      ['fail', 'pass'],
+    );
     for (const shard of shards) {
       shard.pty.state = 'done';
       coordinator.accept(shard.line('finished'));
@@ -209,8 +237,17 @@ describe('shard message and merge', () => {
   });
 
   it('refuses other versions, other runs and malformed lines with a reason', () => {
-    const line = encodeShardMessage(new FakeShard(0, 1).reporter.result({ exitCode: 0, status: 'finished', cleanup: { deletedUsers: 0, deletedWorkspaces: 0, leftovers: [] } }));
-    assert.throws(() => parseShardMessage(line.replace(`"version":${SHARD_MESSAGE_VERSION}`, '"version":99')), /version 99 is not supported/);
+    const line = encodeShardMessage(
+      new FakeShard(0, 1).reporter.result({
+        exitCode: 0,
+        status: 'finished',
+        cleanup: { deletedUsers: 0, deletedWorkspaces: 0, leftovers: [] },
+      }),
+    );
+    assert.throws(
+      () => parseShardMessage(line.replace(`"version":${SHARD_MESSAGE_VERSION}`, '"version":99')),
+      /version 99 is not supported/,
+    );
     assert.throws(() => parseShardMessage('{"type":"shard-result","version":1}'), /invalid shard-result/);
     assert.throws(() => parseShardMessage('hello'), /invalid JSON/);
     const coordinator = merger(2);
@@ -220,7 +257,10 @@ describe('shard message and merge', () => {
 
   it('shares users out: every index exactly once over the shards; --shard I/N checked', () => {
     const all = [0, 1, 2].flatMap((index) => shardUserIndexes(10, { index, count: 3 }));
-    assert.deepStrictEqual(all.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepStrictEqual(
+      all.sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
     assert.deepStrictEqual(shardUserIndexes(10, { index: 1, count: 3 }), [1, 4, 7]);
     assert.deepStrictEqual(parseShardSpec('2/3'), { index: 2, count: 3 });
     assert.throws(() => parseShardSpec('3/3'), /expected I\/N with 0 ≤ I < N/);

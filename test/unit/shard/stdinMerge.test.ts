@@ -24,8 +24,17 @@ function shardLines(index: number, count: number, withResult: boolean): string[]
     runner: { cpuPercent: 1, rssBytes: 1, heapUsedBytes: 1, eventLoopLagP99Ms: 1, overloaded: false },
   } as unknown as RunSnapshot;
   const reporter = new ShardReporter('ststdin1', { index, count });
-  const lines = [encodeShardMessage(reporter.report(snapshot, { stages: { pty: { latency: pty.latency.encode() } }, api: { total: pty.latency.encode() } }))];
-  if (withResult) lines.push(encodeShardMessage(reporter.result({ exitCode: 0, status: 'finished', cleanup: { deletedUsers: 1, deletedWorkspaces: 1, leftovers: [] } })));
+  const lines = [
+    encodeShardMessage(
+      reporter.report(snapshot, { stages: { pty: { latency: pty.latency.encode() } }, api: { total: pty.latency.encode() } }),
+    ),
+  ];
+  if (withResult)
+    lines.push(
+      encodeShardMessage(
+        reporter.result({ exitCode: 0, status: 'finished', cleanup: { deletedUsers: 1, deletedWorkspaces: 1, leftovers: [] } }),
+      ),
+    );
   return lines;
 }
 
@@ -51,7 +60,12 @@ describe('run --shards N --stdin (merging shards that run elsewhere, e.g. kubect
       const stdin = new PassThrough();
       let out = '';
       let err = '';
-      const io = { stdout: { write: (t: string) => void (out += t) }, stderr: { write: (t: string) => void (err += t) }, env: { CODER_SESSION_TOKEN: sim.ownerToken }, stdin };
+      const io = {
+        stdout: { write: (t: string) => void (out += t) },
+        stderr: { write: (t: string) => void (err += t) },
+        env: { CODER_SESSION_TOKEN: sim.ownerToken },
+        stdin,
+      };
       const done = main(['run', planFile, '--shards', '2', '--stdin', '--run-id', 'ststdin1', '--url', sim.url, '--out', dir], io);
       stdin.end(lines.join('\n') + '\n');
       const code = await done;

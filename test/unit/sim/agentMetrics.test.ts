@@ -18,7 +18,7 @@ const agent = (n: number, status: string): AgentMetricRow => ({
 });
 
 describe('simulated deployment: coderd_agents_* gauges', () => {
-  it('exposes up, connections and connection latencies with coderd\'s labels, latencies only for connected agents', async () => {
+  it("exposes up, connections and connection latencies with coderd's labels, latencies only for connected agents", async () => {
     const registry = new Registry();
     let rows = [agent(1, 'connected'), agent(2, 'connected'), agent(3, 'connecting')];
     const collector = new AgentMetricsCollector(registry, () => rows);
@@ -35,11 +35,18 @@ describe('simulated deployment: coderd_agents_* gauges', () => {
     const connections = samples.filter((s) => s.name === 'coderd_agents_connections');
     assert.strictEqual(connections.length, 3);
     assert.strictEqual(connections.find((s) => s.labels.username === 'user3')!.labels.tailnet_node, 'unknown');
-    assert.strictEqual(samples.filter((s) => s.name === 'coderd_agents_up').reduce((sum, s) => sum + s.value, 0), 3);
+    assert.strictEqual(
+      samples.filter((s) => s.name === 'coderd_agents_up').reduce((sum, s) => sum + s.value, 0),
+      3,
+    );
 
     rows = [agent(2, 'connected')];
     await collector.collect();
     samples = parsePrometheusText(await registry.metrics());
-    assert.deepStrictEqual(samples.filter((s) => s.name === 'coderd_agents_connection_latencies_seconds').map((s) => s.labels.username), ['user2'], 'a gone agent kept its gauge');
+    assert.deepStrictEqual(
+      samples.filter((s) => s.name === 'coderd_agents_connection_latencies_seconds').map((s) => s.labels.username),
+      ['user2'],
+      'a gone agent kept its gauge',
+    );
   });
 });

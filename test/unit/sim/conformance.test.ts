@@ -90,7 +90,11 @@ describe('simulated deployment conformance', () => {
     const suffix = crypto.randomBytes(3).toString('hex');
     const member = { email: `m-${suffix}@scaletest.local`, username: `scaletest-${suffix}`, password: PASSWORD, login_type: 'password' };
     const created = await hit('createUser', { body: { ...member, organization_ids: [sim.organizationId] } });
-    assert.strictEqual((await hit('createUser', { body: { ...member, username: 'x', email: 'x@x.io' } })).status, 400, 'organization_ids required');
+    assert.strictEqual(
+      (await hit('createUser', { body: { ...member, username: 'x', email: 'x@x.io' } })).status,
+      400,
+      'organization_ids required',
+    );
     assert.strictEqual(created.status, 201);
     const invalid = await hit('createUser', { body: { email: 'bad', username: '' } });
     assert.strictEqual(invalid.status, 400);
@@ -108,7 +112,10 @@ describe('simulated deployment conformance', () => {
     assert.strictEqual((await hit('listOrganizations')).body.length, 1);
     assert.strictEqual((await hit('getOrganization', { params: { organization: sim.organizationId } })).status, 200);
     const templates = (await hit('listTemplates', { params: { organization: sim.organizationId } })).body;
-    assert.strictEqual((await hit('getTemplateByName', { params: { organization: sim.organizationId, templatename: templates[0].name } })).status, 200);
+    assert.strictEqual(
+      (await hit('getTemplateByName', { params: { organization: sim.organizationId, templatename: templates[0].name } })).status,
+      200,
+    );
     assert.strictEqual((await hit('listAllTemplates')).status, 200);
     assert.strictEqual((await hit('getTemplate', { params: { template: sim.templateId } })).status, 200);
     assert.strictEqual((await hit('getTemplate', { params: { template: crypto.randomUUID() } })).status, 404);
@@ -143,7 +150,10 @@ describe('simulated deployment conformance', () => {
     const frames = await follow('');
     assert.ok(frames.length >= 3);
     frames.forEach((frame, i) => check(S.ProvisionerJobLog, frame, `log frame ${i}`));
-    assert.deepStrictEqual((await follow(`&after=${frames[1]!.id}`)).map((f) => f.id), frames.slice(2).map((f) => f.id));
+    assert.deepStrictEqual(
+      (await follow(`&after=${frames[1]!.id}`)).map((f) => f.id),
+      frames.slice(2).map((f) => f.id),
+    );
     assert.strictEqual((await hit('buildLogs', { params: { workspacebuild: buildId } })).body.length, frames.length);
 
     const ready = await until(
@@ -153,7 +163,10 @@ describe('simulated deployment conformance', () => {
     const agentId: string = ready.body.latest_build.resources[0].agents[0].id;
     assert.strictEqual((await hit('listWorkspaces', { query: { q: `owner:${member.username}` } })).body.count, 1);
     assert.strictEqual((await hit('listWorkspaces', { query: { q: 'bogus:1' } })).status, 400);
-    assert.strictEqual((await hit('getWorkspaceByOwnerAndName', { params: { user: member.username, workspacename: workspace.name } })).status, 200);
+    assert.strictEqual(
+      (await hit('getWorkspaceByOwnerAndName', { params: { user: member.username, workspacename: workspace.name } })).status,
+      200,
+    );
     assert.strictEqual((await hit('listWorkspaceBuilds', { params: { workspace: workspace.id } })).body.length, 1);
     assert.strictEqual((await hit('getBuild', { params: { workspacebuild: buildId } })).body.job.status, 'succeeded');
     assert.strictEqual(
@@ -162,7 +175,7 @@ describe('simulated deployment conformance', () => {
     );
     assert.strictEqual((await hit('cancelBuild', { params: { workspacebuild: buildId } })).status, 400);
     // Another member may not see this workspace.
-    assert.strictEqual((await hit('getWorkspace', { params: { workspace: workspace.id }, token: (await otherMemberToken()) })).status, 404);
+    assert.strictEqual((await hit('getWorkspace', { params: { workspace: workspace.id }, token: await otherMemberToken() })).status, 404);
 
     // The web terminal upgrade reaches the agent; the live session shows in deployment stats.
     const pty = new WebSocket(
@@ -174,10 +187,16 @@ describe('simulated deployment conformance', () => {
       pty.once('error', reject);
     });
     exercised.add('agentPty');
-    const withSession = await until(() => hit('deploymentStats'), (r) => r.body.session_count.reconnecting_pty === 1);
+    const withSession = await until(
+      () => hit('deploymentStats'),
+      (r) => r.body.session_count.reconnecting_pty === 1,
+    );
     assert.strictEqual(withSession.body.workspaces.running, 1);
     pty.close();
-    await until(() => hit('deploymentStats'), (r) => r.body.session_count.reconnecting_pty === 0);
+    await until(
+      () => hit('deploymentStats'),
+      (r) => r.body.session_count.reconnecting_pty === 0,
+    );
     assert.strictEqual((await hit('deploymentStats', { token: memberToken })).status, 403);
     assert.strictEqual((await hit('appHost')).body.host, '');
 
@@ -188,28 +207,43 @@ describe('simulated deployment conformance', () => {
       headers: { 'Coder-Session-Token': memberToken },
     });
     watch.on('message', (data) => watchFrames.push(JSON.parse(data.toString())));
-    await until(async () => watchFrames.length, (count) => count >= 1);
+    await until(
+      async () => watchFrames.length,
+      (count) => count >= 1,
+    );
     exercised.add('watchWorkspace');
     const deletion = await hit('createBuild', { params: { workspace: workspace.id }, body: { transition: 'delete' } });
     assert.strictEqual(deletion.status, 201);
     assert.strictEqual((await hit('createBuild', { params: { workspace: workspace.id }, body: { transition: 'bogus' } })).status, 400);
-    await until(() => hit('getBuild', { params: { workspacebuild: deletion.body.id } }), (r) => r.body.job.status === 'succeeded');
+    await until(
+      () => hit('getBuild', { params: { workspacebuild: deletion.body.id } }),
+      (r) => r.body.job.status === 'succeeded',
+    );
     assert.strictEqual((await hit('getWorkspace', { params: { workspace: workspace.id } })).status, 410);
-    await until(async () => watchFrames.at(-1)?.data?.latest_build.status, (status) => status === 'deleted');
+    await until(
+      async () => watchFrames.at(-1)?.data?.latest_build.status,
+      (status) => status === 'deleted',
+    );
     watch.close();
     watchFrames.forEach((frame, i) => {
       check(S.ServerSentEvent, frame, `watch frame ${i}`);
       if (frame.type === 'data') check(S.Workspace, frame.data, `watch frame ${i} data`);
     });
     assert.strictEqual(watchFrames[0]!.data!.latest_build.transition, 'start');
-    assert.strictEqual((await hit('getWorkspace', { params: { workspace: workspace.id }, query: { include_deleted: 'true' } })).status, 200);
+    assert.strictEqual(
+      (await hit('getWorkspace', { params: { workspace: workspace.id }, query: { include_deleted: 'true' } })).status,
+      200,
+    );
 
     // A long build, canceled.
     sim.setFaults({ buildDurationMs: 10_000 });
     const slow = (await createWorkspace(`slow-${suffix}`)).body;
     assert.strictEqual((await hit('cancelBuild', { params: { workspacebuild: slow.latest_build.id } })).status, 200);
     sim.setFaults({});
-    await until(() => hit('getBuild', { params: { workspacebuild: slow.latest_build.id } }), (r) => r.body.job.status === 'canceled');
+    await until(
+      () => hit('getBuild', { params: { workspacebuild: slow.latest_build.id } }),
+      (r) => r.body.job.status === 'canceled',
+    );
 
     // The current route (coderd's frontend uses it); the organization-member one is deprecated.
     const viaUserRoute = await hit('createUserWorkspace', {
@@ -220,7 +254,9 @@ describe('simulated deployment conformance', () => {
     assert.strictEqual(viaUserRoute.status, 201);
     assert.strictEqual(viaUserRoute.body.owner_name, member.username);
 
-    const deletable = await hit('createUser', { body: { email: `d-${suffix}@x.io`, username: `d-${suffix}`, password: PASSWORD, organization_ids: [sim.organizationId] } });
+    const deletable = await hit('createUser', {
+      body: { email: `d-${suffix}@x.io`, username: `d-${suffix}`, password: PASSWORD, organization_ids: [sim.organizationId] },
+    });
     assert.strictEqual((await hit('deleteUser', { params: { user: deletable.body.id } })).status, 200);
 
     assert.deepStrictEqual(
@@ -246,7 +282,9 @@ describe('simulated deployment conformance', () => {
 
   async function otherMemberToken(): Promise<string> {
     const name = `other-${crypto.randomBytes(3).toString('hex')}`;
-    await hit('createUser', { body: { email: `${name}@x.io`, username: name, password: PASSWORD, organization_ids: [sim.organizationId] } });
+    await hit('createUser', {
+      body: { email: `${name}@x.io`, username: name, password: PASSWORD, organization_ids: [sim.organizationId] },
+    });
     return (await hit('login', { body: { email: `${name}@x.io`, password: PASSWORD }, token: '' })).body.session_token;
   }
 });

@@ -15,7 +15,10 @@ const repoRoot = path.resolve(__dirname, '../../..');
 
 async function newWorkspace(fx: Fixture) {
   const { client, username } = await memberClient(fx);
-  const workspace = await fx.owner.createWorkspace(fx.sim.organizationId, username, { name: uniqueName('ws'), template_id: fx.sim.templateId });
+  const workspace = await fx.owner.createWorkspace(fx.sim.organizationId, username, {
+    name: uniqueName('ws'),
+    template_id: fx.sim.templateId,
+  });
   return { client, username, workspace };
 }
 
@@ -54,7 +57,13 @@ describe('simulated deployment: faults', () => {
   it('errorRates fails exactly that fraction of requests, evenly spread', async () => {
     fx.sim.setFaults({ errorRates: { stats: 0.5 } });
     const outcomes: string[] = [];
-    for (let i = 0; i < 10; i++) outcomes.push(await fx.owner.deploymentStats().then(() => 'ok', (e: CoderApiError) => String(e.status)));
+    for (let i = 0; i < 10; i++)
+      outcomes.push(
+        await fx.owner.deploymentStats().then(
+          () => 'ok',
+          (e: CoderApiError) => String(e.status),
+        ),
+      );
     assert.strictEqual(outcomes.filter((o) => o === '500').length, 5, outcomes.join(','));
   });
 
@@ -121,9 +130,12 @@ describe('simulated deployment: faults', () => {
     const startBefore = metricValue(await scrape(fx.sim.prometheusUrl), /^process_start_time_seconds /)!;
     fx.sim.setFaults({ buildDurationMs: 10_000 });
     const { workspace } = await newWorkspace(fx);
-    const logs = new WebSocket(`${fx.sim.url.replace('http', 'ws')}${routePath('buildLogs', { workspacebuild: workspace.latest_build.id })}?follow`, {
-      headers: { 'Coder-Session-Token': fx.sim.ownerToken },
-    });
+    const logs = new WebSocket(
+      `${fx.sim.url.replace('http', 'ws')}${routePath('buildLogs', { workspacebuild: workspace.latest_build.id })}?follow`,
+      {
+        headers: { 'Coder-Session-Token': fx.sim.ownerToken },
+      },
+    );
     const logsClosed = new Promise<number>((resolve) => logs.once('close', (code) => resolve(code)));
     await new Promise((resolve) => logs.once('open', resolve));
     fx.sim.setFaults({ restart: { atMs: 50, downForMs: 300 } });
@@ -147,16 +159,22 @@ describe('simulated deployment: faults', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faults-'));
     const file = path.join(dir, 'faults.json');
     fs.writeFileSync(file, JSON.stringify({ latency: { workspace: { ms: 5 } }, errorRates: { all: -1 } }));
-    assert.throws(() => loadFaultsFile(file), (e: Error) => {
-      assert.match(e.message, /faults file .*faults\.json is not a valid fault configuration/);
-      assert.match(e.message, /\/latency: unknown knob "workspace"/);
-      assert.match(e.message, /\/errorRates\/all: must be >= 0/);
-      return true;
-    });
+    assert.throws(
+      () => loadFaultsFile(file),
+      (e: Error) => {
+        assert.match(e.message, /faults file .*faults\.json is not a valid fault configuration/);
+        assert.match(e.message, /\/latency: unknown knob "workspace"/);
+        assert.match(e.message, /\/errorRates\/all: must be >= 0/);
+        return true;
+      },
+    );
     fs.writeFileSync(file, '{ nope');
     assert.throws(() => loadFaultsFile(file), /is not valid JSON/);
     assert.throws(() => loadFaultsFile(path.join(dir, 'missing.json')), /cannot read faults file/);
-    fs.writeFileSync(file, JSON.stringify({ dropConnections: { pty: { fraction: 0.1, afterMs: 1000 } }, restart: { atMs: 1, downForMs: 2 } }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ dropConnections: { pty: { fraction: 0.1, afterMs: 1000 } }, restart: { atMs: 1, downForMs: 2 } }),
+    );
     assert.strictEqual(loadFaultsFile(file).dropConnections?.pty?.fraction, 0.1);
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -175,17 +193,31 @@ describe('simulated deployment: Prometheus, apps, dashboard', () => {
     fx.sim.setFaults({ buildDurationMs: 10_000 });
     const { workspace } = await newWorkspace(fx);
     fx.sim.setFaults({});
-    const logs = new WebSocket(`${fx.sim.url.replace('http', 'ws')}${routePath('buildLogs', { workspacebuild: workspace.latest_build.id })}?follow`, {
-      headers: { 'Coder-Session-Token': fx.sim.ownerToken },
-    });
+    const logs = new WebSocket(
+      `${fx.sim.url.replace('http', 'ws')}${routePath('buildLogs', { workspacebuild: workspace.latest_build.id })}?follow`,
+      {
+        headers: { 'Coder-Session-Token': fx.sim.ownerToken },
+      },
+    );
     await new Promise((resolve) => logs.once('open', resolve));
     const text = await scrape(fx.sim.prometheusUrl);
     logs.terminate();
     assert.ok(metricValue(text, /^coderd_api_requests_processed_total\{code="200",method="GET",path="\/api\/v2\/buildinfo"\}/)! >= 1);
-    assert.ok(metricValue(text, /^coderd_api_requests_processed_total\{code="404",method="GET",path="\/api\/v2\/workspaces\/\{workspace\}"\}/)! >= 1);
+    assert.ok(
+      metricValue(text, /^coderd_api_requests_processed_total\{code="404",method="GET",path="\/api\/v2\/workspaces\/\{workspace\}"\}/)! >=
+        1,
+    );
     assert.ok(metricValue(text, /^coderd_api_request_latencies_seconds_bucket\{le="30",method="GET",path="\/api\/v2\/buildinfo"\}/)! >= 1);
-    assert.strictEqual(metricValue(text, /^coderd_api_concurrent_websockets\{path="\/api\/v2\/workspacebuilds\/\{workspacebuild\}\/logs"\}/), 1);
-    for (const name of ['coderd_api_concurrent_requests', 'coderd_api_websocket_durations_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes']) {
+    assert.strictEqual(
+      metricValue(text, /^coderd_api_concurrent_websockets\{path="\/api\/v2\/workspacebuilds\/\{workspacebuild\}\/logs"\}/),
+      1,
+    );
+    for (const name of [
+      'coderd_api_concurrent_requests',
+      'coderd_api_websocket_durations_seconds',
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+    ]) {
       assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'));
     }
     assert.ok(metricValue(text, /^process_resident_memory_bytes /)! > 0);
@@ -237,7 +269,15 @@ describe('simulated deployment: Prometheus, apps, dashboard', () => {
       assert.ok(apiCalls.includes('/api/v2/workspaces?q=owner%3Ame&limit=25'), apiCalls.join(','));
       documentLoads = 0;
       // Each reference target in turn: click, then its page's own element appears.
-      for (const label of ['workspace_details', 'workspace_build_details', 'template_list', 'template_summary', 'template_docs', 'user_list', 'workspace_list']) {
+      for (const label of [
+        'workspace_details',
+        'workspace_build_details',
+        'template_list',
+        'template_summary',
+        'template_docs',
+        'user_list',
+        'workspace_list',
+      ]) {
         const { clickOn, waitFor } = target(label);
         await page.locator(clickOn).first().click({ timeout: 10_000 });
         await page.waitForSelector(waitFor, { state: 'attached', timeout: 10_000 });
@@ -298,7 +338,7 @@ describe('simulated deployment over TLS', () => {
       const logs: string[] = [];
       await trusted.waitForBuild(workspace.latest_build.id, { pollMs: 10, onLog: (log) => logs.push(log.output) });
       assert.ok(logs.includes('Build succeeded'), 'logs followed over wss');
-      assert.strictEqual((await client({ insecure: true }).healthz()), 'OK');
+      assert.strictEqual(await client({ insecure: true }).healthz(), 'OK');
     } finally {
       clients.forEach((c) => c.close());
       await sim.close();
@@ -311,7 +351,15 @@ describe('coder-scaletest sim command', () => {
     this.timeout(30_000);
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '-e', "require('./src/cli/simCommand').runSimCommand(process.argv.slice(1)).then((code) => process.exit(code))", '--', '--port', '0'],
+      [
+        '--import',
+        'tsx',
+        '-e',
+        "require('./src/cli/simCommand').runSimCommand(process.argv.slice(1)).then((code) => process.exit(code))",
+        '--',
+        '--port',
+        '0',
+      ],
       { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -341,7 +389,15 @@ describe('coder-scaletest sim command', () => {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', '-e', "require('./src/cli/simCommand').runSimCommand(process.argv.slice(1)).then((code) => process.exit(code))", '--', '--port', 'abc'],
+        [
+          '--import',
+          'tsx',
+          '-e',
+          "require('./src/cli/simCommand').runSimCommand(process.argv.slice(1)).then((code) => process.exit(code))",
+          '--',
+          '--port',
+          'abc',
+        ],
         { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
       );
       let stderr = '';

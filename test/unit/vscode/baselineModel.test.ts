@@ -2,7 +2,14 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { defaultPlan } from '../../../src/engine/plan';
-import { baselineCompareState, baselineRunIds, compareReportDirs, isPlanBaseline, markRunAsBaseline, withBaselineBadge } from '../../../src/vscode/runs/baselineModel';
+import {
+  baselineCompareState,
+  baselineRunIds,
+  compareReportDirs,
+  isPlanBaseline,
+  markRunAsBaseline,
+  withBaselineBadge,
+} from '../../../src/vscode/runs/baselineModel';
 import { describeThreshold } from '../../../src/vscode/runs/runModel';
 import { fakeReport, writeReport } from '../engine/baselineFixture';
 import { tempDir } from '../engine/helpers';
@@ -35,7 +42,15 @@ describe('vscode baselines (Runs view action, compare view)', () => {
   });
 
   it('a baseline threshold shows its resolved limit in the Runs view', () => {
-    const node = describeThreshold({ expression: 'pty.rtt.p95 < baseline * 1.2', metric: 'pty.rtt.p95', observed: 31, observedText: '31ms', verdict: 'fail', abortOnFail: false, limit: '< 24ms (baseline 20ms × 1.2)' });
+    const node = describeThreshold({
+      expression: 'pty.rtt.p95 < baseline * 1.2',
+      metric: 'pty.rtt.p95',
+      observed: 31,
+      observedText: '31ms',
+      verdict: 'fail',
+      abortOnFail: false,
+      limit: '< 24ms (baseline 20ms × 1.2)',
+    });
     assert.strictEqual(node.description, 'observed 31ms · limit < 24ms (baseline 20ms × 1.2)');
     assert.match(node.tooltip, /limit < 24ms \(baseline 20ms × 1\.2\)/);
   });

@@ -26,8 +26,14 @@ describe('VS Code engine backend: Clean Up Leftovers of a Run', function () {
     assert.deepStrictEqual(left.workspaces, []);
     assert.strictEqual(left.users.length, 2);
     assert.deepStrictEqual(reported, [1, 2]);
-    const [first, second] = summary.match(/user [\w-]+/g)!.map((name) => name.slice(5)).sort();
+    const [first, second] = summary
+      .match(/user [\w-]+/g)!
+      .map((name) => name.slice(5))
+      .sort();
     assert.deepStrictEqual([first, second], [...left.users].sort());
-    assert.match(summary, new RegExp(`^Run ${runId}: deleted 2 of 2 workspace\\(s\\) and 0 of 2 user\\(s\\); cancelled, left behind: user \\S+, user \\S+\\.$`));
+    assert.match(
+      summary,
+      new RegExp(`^Run ${runId}: deleted 2 of 2 workspace\\(s\\) and 0 of 2 user\\(s\\); cancelled, left behind: user \\S+, user \\S+\\.$`),
+    );
   });
 });

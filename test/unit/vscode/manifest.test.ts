@@ -23,7 +23,9 @@ describe('vscode manifest', () => {
     for (const [menu, entries] of Object.entries(contributes.menus as Record<string, { command: string }[]>)) {
       for (const entry of entries) assert.ok(known.has(entry.command), `${menu} names unknown command ${entry.command}`);
     }
-    const linked = [...JSON.stringify([contributes.viewsWelcome, contributes.walkthroughs]).matchAll(/command:(coderScaletest\.\w+)/g)].map((m) => m[1]);
+    const linked = [...JSON.stringify([contributes.viewsWelcome, contributes.walkthroughs]).matchAll(/command:(coderScaletest\.\w+)/g)].map(
+      (m) => m[1],
+    );
     assert.ok(linked.length > 5);
     for (const command of linked) assert.ok(known.has(command), `a link names unknown command ${command}`);
   });
@@ -32,7 +34,9 @@ describe('vscode manifest', () => {
     const files = [
       manifest.icon,
       ...contributes.viewsContainers.activitybar.map((container: { icon: string }) => container.icon),
-      ...contributes.walkthroughs.flatMap((walkthrough: { steps: { media: { markdown: string } }[] }) => walkthrough.steps.map((step) => step.media.markdown)),
+      ...contributes.walkthroughs.flatMap((walkthrough: { steps: { media: { markdown: string } }[] }) =>
+        walkthrough.steps.map((step) => step.media.markdown),
+      ),
       ...contributes.jsonValidation.map((validation: { url: string }) => validation.url),
     ];
     for (const file of files) assert.ok(fs.existsSync(path.join(ROOT, file)), `${file} is missing`);
@@ -40,9 +44,15 @@ describe('vscode manifest', () => {
   });
 
   it('keeps the schema and media in the packaged extension', () => {
-    const lines = fs.readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8').split('\n').map((line) => line.trim());
+    const lines = fs
+      .readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim());
     for (const needed of ['schemas', 'media']) {
-      assert.ok(!lines.some((line) => line === needed || line.startsWith(`${needed}/`) || line.startsWith(`**/${needed}`)), `.vscodeignore excludes ${needed}/`);
+      assert.ok(
+        !lines.some((line) => line === needed || line.startsWith(`${needed}/`) || line.startsWith(`**/${needed}`)),
+        `.vscodeignore excludes ${needed}/`,
+      );
     }
   });
 });

@@ -24,7 +24,9 @@ describe('vscode webview messages and redaction', () => {
     const redactor = new SecretRedactor();
     redactor.add('abcdefgh-0123456789');
     redactor.add('short');
-    const text = redactor.redact('token abcdefgh-0123456789 in CODER_SESSION_TOKEN=zzzzzzzz and Coder-Session-Token: yyyyyyyy; short stays');
+    const text = redactor.redact(
+      'token abcdefgh-0123456789 in CODER_SESSION_TOKEN=zzzzzzzz and Coder-Session-Token: yyyyyyyy; short stays',
+    );
     assert.strictEqual(text, 'token *** in CODER_SESSION_TOKEN=*** and Coder-Session-Token: ***; short stays');
   });
 });

@@ -28,7 +28,11 @@ function ptyOnlyPlan(users: number): string {
 }
 
 /** A runner forked by hand, to play a host that misbehaves. */
-function forkRunner(): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; messages: RunnerToHost[] } {
+function forkRunner(): {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  messages: RunnerToHost[];
+} {
   const child = fork(ENTRY.modulePath, [RUNNER_MODE_ARG], { execArgv: ENTRY.execArgv, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
   const messages: RunnerToHost[] = [];
   child.on('message', (message) => messages.push(message as RunnerToHost));
@@ -75,12 +79,22 @@ describe('VS Code process backend: runs and the simulated deployment outside the
 
   it('runs in another process; Stop takes the abort path and leaves nothing on the deployment', async () => {
     const abort = new AbortController();
-    const test = await startRunInChild(ENTRY, { planText: ptyOnlyPlan(2), planSource: 'stop.scaletest.json', connection: { url: sim.url, token: sim.ownerToken }, outDir: out, signal: abort.signal, log });
+    const test = await startRunInChild(ENTRY, {
+      planText: ptyOnlyPlan(2),
+      planSource: 'stop.scaletest.json',
+      connection: { url: sim.url, token: sim.ownerToken },
+      outDir: out,
+      signal: abort.signal,
+      log,
+    });
     assert.ok(test.runnerPid && test.runnerPid !== process.pid && test.runnerPid !== sim.pid, `runner pid ${test.runnerPid}`);
     await untilRunning(test);
     // The token reached the runner over IPC only: not its command line, not its environment.
     for (const view of ['cmdline', 'environ']) {
-      assert.ok(!fs.readFileSync(`/proc/${test.runnerPid}/${view}`, 'latin1').includes(sim.ownerToken), `the runner's ${view} holds the token`);
+      assert.ok(
+        !fs.readFileSync(`/proc/${test.runnerPid}/${view}`, 'latin1').includes(sim.ownerToken),
+        `the runner's ${view} holds the token`,
+      );
     }
     assert.strictEqual((await leftovers(sim)).users.length, 2, 'the run has not created its users');
     abort.abort();
@@ -88,12 +102,22 @@ describe('VS Code process backend: runs and the simulated deployment outside the
     assert.strictEqual(outcome.snapshot.status, 'aborted');
     assert.ok(outcome.reportDir && fs.existsSync(path.join(outcome.reportDir, 'report.json')), 'no partial report');
     assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
-    assert.ok(logs.some((line) => line.includes('[prepare]')), 'no stage log lines arrived');
+    assert.ok(
+      logs.some((line) => line.includes('[prepare]')),
+      'no stage log lines arrived',
+    );
     for (const line of logs) assert.ok(!line.includes(sim.ownerToken), `a log line has the token: ${line}`);
   });
 
   it('reports a runner that dies with its exit reason; its leftovers are cleaned up by run id', async () => {
-    const test = await startRunInChild(ENTRY, { planText: ptyOnlyPlan(1), planSource: 'killed.scaletest.json', connection: { url: sim.url, token: sim.ownerToken }, outDir: out, signal: new AbortController().signal, log });
+    const test = await startRunInChild(ENTRY, {
+      planText: ptyOnlyPlan(1),
+      planSource: 'killed.scaletest.json',
+      connection: { url: sim.url, token: sim.ownerToken },
+      outDir: out,
+      signal: new AbortController().signal,
+      log,
+    });
     await untilRunning(test);
     process.kill(test.runnerPid!, 'SIGKILL');
     const error = await test.done.then(
@@ -113,15 +137,31 @@ describe('VS Code process backend: runs and the simulated deployment outside the
     const plan = JSON.parse(ptyOnlyPlan(1));
     plan.users = 0;
     await assert.rejects(
-      startRunInChild(ENTRY, { planText: JSON.stringify(plan), planSource: 'bad.scaletest.json', connection: { url: sim.url, token: sim.ownerToken }, outDir: out, signal: new AbortController().signal, log }),
+      startRunInChild(ENTRY, {
+        planText: JSON.stringify(plan),
+        planSource: 'bad.scaletest.json',
+        connection: { url: sim.url, token: sim.ownerToken },
+        outDir: out,
+        signal: new AbortController().signal,
+        log,
+      }),
       /users/,
     );
   });
 
   it('a runner whose host goes away (window closed) stops the run, cleans up and exits', async () => {
     const { child, exited, messages } = forkRunner();
-    child.send({ v: 1, type: 'startRun', planText: ptyOnlyPlan(1), planSource: 'orphan.scaletest.json', connection: { url: sim.url, token: sim.ownerToken }, outDir: out });
-    await new Promise<void>((resolve) => child.on('message', (message: RunnerToHost) => message.type === 'snapshot' && message.snapshot.status === 'running' && resolve()));
+    child.send({
+      v: 1,
+      type: 'startRun',
+      planText: ptyOnlyPlan(1),
+      planSource: 'orphan.scaletest.json',
+      connection: { url: sim.url, token: sim.ownerToken },
+      outDir: out,
+    });
+    await new Promise<void>((resolve) =>
+      child.on('message', (message: RunnerToHost) => message.type === 'snapshot' && message.snapshot.status === 'running' && resolve()),
+    );
     assert.strictEqual((await leftovers(sim)).users.length, 1);
     child.disconnect();
     assert.deepStrictEqual(await exited, { code: 0, signal: null });

@@ -18,7 +18,17 @@ describe('vscode run model (tree, status bar, test messages)', () => {
     assert.strictEqual(model.icon, 'running');
     assert.deepStrictEqual(
       model.children.map((child) => child.label),
-      ['Prepare', 'SSH', 'Web terminal', 'Workspace apps', 'Dashboard', 'Cleanup', 'ssh.rtt.p95 < 300ms', 'pty.disconnects == 0', 'api.errors_5xx == 0'],
+      [
+        'Prepare',
+        'SSH',
+        'Web terminal',
+        'Workspace apps',
+        'Dashboard',
+        'Cleanup',
+        'ssh.rtt.p95 < 300ms',
+        'pty.disconnects == 0',
+        'api.errors_5xx == 0',
+      ],
     );
     const pty = model.children.find((child) => child.id === 'stage:pty')!;
     assert.strictEqual(pty.icon, 'running');

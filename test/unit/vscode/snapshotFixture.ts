@@ -34,7 +34,9 @@ export function sampleSnapshot(overrides: Partial<RunSnapshot> = {}): RunSnapsho
     t: (i + 1) * 1000,
     stages: {
       ssh: { p50: 10, p95: 20 + i, p99: 30, active: 2, target: 2, bytesPerSecond: 20480, errors: 0, disconnects: 0 },
-      ...(i >= 2 ? { pty: { p50: 12, p95: 40 + i, p99: 60, active: 2, target: 2, bytesPerSecond: 20480, errors: i - 2, disconnects: 0 } } : {}),
+      ...(i >= 2
+        ? { pty: { p50: 12, p95: 40 + i, p99: 60, active: 2, target: 2, bytesPerSecond: 20480, errors: i - 2, disconnects: 0 } }
+        : {}),
     },
     apiP95Ms: 15,
     apiRequestsPerSecond: 4,
@@ -56,7 +58,14 @@ export function sampleSnapshot(overrides: Partial<RunSnapshot> = {}): RunSnapsho
     currentStage: 'pty',
     stages: [
       stage('prepare', { progress: { done: 2, total: 2, failed: 0 }, startedAt, endedAt: startedAt + 1000, latency: latency(300, 2) }),
-      stage('ssh', { plannedStartMs: 0, plannedEndMs: 6000, startedAt: startedAt + 1000, state: 'running', verdict: 'pending', connections: { active: 2, target: 2 } }),
+      stage('ssh', {
+        plannedStartMs: 0,
+        plannedEndMs: 6000,
+        startedAt: startedAt + 1000,
+        state: 'running',
+        verdict: 'pending',
+        connections: { active: 2, target: 2 },
+      }),
       stage('pty', {
         plannedStartMs: 2000,
         plannedEndMs: 8000,
@@ -75,8 +84,23 @@ export function sampleSnapshot(overrides: Partial<RunSnapshot> = {}): RunSnapsho
     ],
     thresholds: [
       { expression: 'ssh.rtt.p95 < 300ms', metric: 'ssh.rtt.p95', observed: 20, observedText: '20ms', verdict: 'pass', abortOnFail: false },
-      { expression: 'pty.disconnects == 0', metric: 'pty.disconnects', observed: 1, observedText: '1', verdict: 'fail', abortOnFail: false, reason: '1 disconnect' },
-      { expression: 'api.errors_5xx == 0', metric: 'api.errors_5xx', observed: null, observedText: '', verdict: 'pending', abortOnFail: true },
+      {
+        expression: 'pty.disconnects == 0',
+        metric: 'pty.disconnects',
+        observed: 1,
+        observedText: '1',
+        verdict: 'fail',
+        abortOnFail: false,
+        reason: '1 disconnect',
+      },
+      {
+        expression: 'api.errors_5xx == 0',
+        metric: 'api.errors_5xx',
+        observed: null,
+        observedText: '',
+        verdict: 'pending',
+        abortOnFail: true,
+      },
     ],
     api: {
       total: { requests: 40, errors4xx: 0, errors5xx: 0, networkErrors: 0, latency: latency(15, 40) },
