@@ -63,7 +63,7 @@ const cliShimAsText = {
 };
 
 // report.html's charts (the webview's chart module) are bundled once and embedded into the
-// node bundles as a constant (see src/engine/chartSource.ts), so report and dashboard agree.
+// node bundles as a constant (see src/engine/outputs/report/chartSource.ts), so report and dashboard agree.
 const reportCharts = await esbuild.build({
   bundle: true,
   platform: 'browser',

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { demoPlan } from '../src/cli/main';
+import { demoPlan } from '../src/cli/commands/demo';
 import { defaultPlan, startRun } from '../src/engine';
 import { startSimDeploymentProcess } from '../src/sim/process';
 import { startRunInChild, type RunnerEntry } from '../src/vscode/processBackend';

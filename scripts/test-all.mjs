@@ -75,6 +75,13 @@ function main() {
   step('format (prettier --check)', bin('prettier'), ['--check', '.']);
   const built = step('build (esbuild)', process.execPath, ['esbuild.mjs']);
   testRun('unit tests', path.join(RESULTS_DIR, 'unit', 'results.json'), bin('mocha'), ['--reporter', 'test/support/resultsReporter.ts']);
+  // The tier that starts the simulator, servers, child processes or Chromium (test/sim).
+  testRun('simulator tests', path.join(RESULTS_DIR, 'sim', 'results.json'), bin('mocha'), [
+    '--config',
+    'test/sim/.mocharc.json',
+    '--reporter',
+    'test/support/resultsReporter.ts',
+  ]);
   // The benchmark is a tool, not a test: its smoke only proves it still runs end to end
   // (no timing is asserted; results go to bench/results/*-smoke.*, ignored by git).
   step('benchmark smoke (npm run bench -- --smoke)', process.execPath, ['scripts/bench.mjs', '--smoke']);

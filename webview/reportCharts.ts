@@ -1,6 +1,6 @@
 // report.html's charts: the dashboard's own chart module (./charts.ts, ./chartSpecs.ts) drawn
 // from the snapshot embedded in the report, so the report and the webview never disagree.
-// Bundled once for the browser by esbuild and inlined into the report (src/engine/chartSource.ts),
+// Bundled once for the browser by esbuild and inlined into the report (src/engine/outputs/report/chartSource.ts),
 // which stays a single file that opens offline.
 import { Chart } from 'chart.js';
 import type { RunSnapshot } from '../src/protocol/snapshot';

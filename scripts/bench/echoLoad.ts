@@ -10,10 +10,10 @@ import WebSocket from 'ws';
 import { openAppEchoChannel } from '../../src/coder/apps';
 import { openPtyEchoChannel, ptyPath } from '../../src/coder/pty';
 import { openSshEchoChannel, sshEchoCommand } from '../../src/coder/ssh';
-import { EchoSession, type EchoTransport } from '../../src/engine/echoSession';
-import { StageMetrics } from '../../src/engine/metrics';
-import { PayloadPool, seededRandom } from '../../src/engine/random';
-import { TickScheduler, tickPhaseMs } from '../../src/engine/tickScheduler';
+import { EchoSession, type EchoTransport } from '../../src/engine/stages/echo/session';
+import { StageMetrics } from '../../src/engine/metrics/stageMetrics';
+import { PayloadPool, seededRandom } from '../../src/engine/common/random';
+import { TickScheduler, tickPhaseMs } from '../../src/engine/stages/echo/tickScheduler';
 
 export type EchoKind = 'pty' | 'apps' | 'ssh';
 

@@ -2,7 +2,7 @@
 // connections (three echo stages × 2000 connections × 10 round trips/s = 20 000 samples per
 // stage per second), now and with the approaches it replaced, on the same histograms.
 import type * as hdr from 'hdr-histogram-js';
-import { StageMetrics } from '../../src/engine/metrics';
+import { StageMetrics } from '../../src/engine/metrics/stageMetrics';
 import type { LatencySummary } from '../../src/protocol/snapshot';
 
 const SAMPLES_PER_STAGE_SECOND = 20_000;

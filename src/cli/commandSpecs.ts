@@ -1,10 +1,10 @@
 // Every command's options, once: commander parses with them and writes the help from them.
 import { version } from '../../package.json';
 import { commandHelp, type CommandSpec, type OptionSpec } from './args';
-import { BASELINE_COMMAND, MARK_BASELINE_OPTION } from './baselineCommand';
-import { K8S_COMMAND } from './k8sCommand';
-import { SHARD_RUN_OPTIONS } from './shardCommands';
-import { SIM_COMMAND } from './simCommand';
+import { BASELINE_COMMAND, MARK_BASELINE_OPTION } from './commands/baseline';
+import { K8S_COMMAND } from './commands/k8s';
+import { SHARD_RUN_OPTIONS } from './commands/runSharded';
+import { SIM_COMMAND } from './commands/sim';
 
 const connectionOptions = (urlDefault: string): OptionSpec[] => [
   { flags: '--url <URL>', help: `the deployment (default: ${urlDefault})`, expects: 'the deployment URL, e.g. https://coder.example.com' },

@@ -1,7 +1,7 @@
 // The CLI's words for the engine's structured outcomes: what to do about an access problem and
 // about leftovers, in terms of this command line's flags and commands. The engine only says
-// what happened (src/engine/outcome.ts); the extension words the same outcomes its own way.
-import type { AccessProblemKind, RunEvent } from '../engine/outcome';
+// what happened (src/engine/run/outcome.ts); the extension words the same outcomes its own way.
+import type { AccessProblemKind, RunEvent } from '../engine/run/outcome';
 
 const ACCESS_ADVICE: Record<AccessProblemKind, string> = {
   unreachable: '',

@@ -7,12 +7,21 @@ export {
   type RunHandle,
   type RunResult,
   type StartRunOptions,
-} from './run';
-export { defaultPlan, validatePlan, parsePlanText, planJsonSchema, PlanError, defaultThresholds, enabledStages, type Plan } from './plan';
-export { parseThreshold, evaluateThreshold, metricCatalogue } from './thresholds';
-export { cleanupRun, type CleanupOutcome, type CleanupProgress } from './cleanup';
-export { readReport, type RunReport } from './report';
-export { findChromium, ChromiumNotFoundError } from './dashboardStage';
-export { decodeLatency } from './metrics';
+} from './run/run';
+export {
+  defaultPlan,
+  validatePlan,
+  parsePlanText,
+  planJsonSchema,
+  PlanError,
+  defaultThresholds,
+  enabledStages,
+  type Plan,
+} from './plan/plan';
+export { parseThreshold, evaluateThreshold, metricCatalogue } from './judge/thresholds';
+export { cleanupRun, type CleanupOutcome, type CleanupProgress } from './cleanup/cleanup';
+export { readReport, type RunReport } from './outputs/report/report';
+export { findChromium, ChromiumNotFoundError } from './stages/dashboard/runner';
+export { decodeLatency } from './metrics/stageMetrics';
 export { registerStage, stageTitle, trafficStages } from './stages/registry';
 export { defineTrafficStage, type TrafficStageDefinition } from './stages/definition';

@@ -2,7 +2,7 @@
 // objects `k8s render` prints (created, not printed), and the pods as the coordinator's shard
 // source. Shared by `coder-scaletest k8s run` and the extension's runner child.
 import type { DeploymentConnection } from '../coder/connection';
-import type { Plan } from '../engine/plan';
+import type { Plan } from '../engine/plan/plan';
 import { newShardMerger, type ShardSource } from '../shard/coordinator';
 import type { ShardMerger } from '../shard/merge';
 import { Cluster, type ClusterTarget, type RunObjects } from './cluster';

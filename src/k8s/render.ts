@@ -4,7 +4,7 @@
 // has no rights at all (shards talk to Coder, never to the Kubernetes API). The objects are typed
 // with @kubernetes/client-node's own models (type-only import: nothing of it is bundled here).
 import type { V1ConfigMap, V1Job, V1ResourceRequirements, V1ServiceAccount } from '@kubernetes/client-node';
-import type { Plan } from '../engine/plan';
+import type { Plan } from '../engine/plan/plan';
 
 /**
  * Per-shard sizing figures. Until `npm run bench` publishes its own in bench/results, these are

@@ -2,7 +2,7 @@
 // Kubernetes…"): the same messages as a local run (runStarted, snapshot, log, runDone, failed;
 // docs/runner-protocol.md), with `k8s run`'s launch and the shared coordinator behind them.
 import { parsePlanText, PlanError } from '../engine';
-import { newRunId } from '../engine/naming';
+import { newRunId } from '../engine/run/naming';
 import type { HostToRunner, KubernetesRunSpec, RunnerLogLevel } from '../protocol/runner';
 import type { RunSnapshot } from '../protocol/snapshot';
 import { coordinate } from '../shard/coordinator';

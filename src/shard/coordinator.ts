@@ -4,9 +4,9 @@
 import * as path from 'path';
 import type { DeploymentConnection } from '../coder/connection';
 import { baselineForRun } from '../engine/baseline/store';
-import { cleanupRun } from '../engine/cleanup';
-import { EXIT_CODES } from '../engine/outcome';
-import { timelineMs, type Plan } from '../engine/plan';
+import { cleanupRun } from '../engine/cleanup/cleanup';
+import { EXIT_CODES } from '../engine/run/outcome';
+import { timelineMs, type Plan } from '../engine/plan/plan';
 import type { RunSnapshot } from '../protocol/snapshot';
 import { referenceSettingsOf } from '../engine/reference/collector';
 import { ShardMerger, type MergedOutcome } from './merge';

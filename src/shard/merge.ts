@@ -3,13 +3,13 @@
 // sample) and sums their counters into one RunSnapshot, judges the plan's thresholds on that
 // merged view, live and at the end, and counts a shard that died against the verdict.
 import * as hdr from 'hdr-histogram-js';
-import { newHistogram, summarize } from '../engine/metrics';
-import { HistoryRecorder } from '../engine/history';
+import { newHistogram, summarize } from '../engine/metrics/stageMetrics';
+import { HistoryRecorder } from '../engine/metrics/historyRecorder';
 import type { BaselineLookup } from '../engine/baseline/store';
-import { ThresholdJudge } from '../engine/judge';
-import { EXIT_CODES, type ExitReason } from '../engine/outcome';
+import { ThresholdJudge } from '../engine/judge/judge';
+import { EXIT_CODES, type ExitReason } from '../engine/run/outcome';
 import { ReferenceCollector, type ReferenceSettings } from '../engine/reference/collector';
-import type { ThresholdSpec } from '../engine/plan';
+import type { ThresholdSpec } from '../engine/plan/plan';
 import type {
   ApiClassSnapshot,
   ChartColor,

@@ -181,4 +181,4 @@ export function parseShardSpec(text: string): { index: number; count: number } {
   return { index, count };
 }
 
-export { shardUserIndexes } from '../engine/shardUsers';
+export { shardUserIndexes } from '../engine/prepare/shardUsers';

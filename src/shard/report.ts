@@ -1,8 +1,8 @@
 // The merged run's reports: the same report.json, junit.xml and report.html as a local run
 // (the engine's report writer), from the merged snapshot and the merged whole-run histograms.
-import type { Plan } from '../engine/plan';
-import { writeReports, type RunReport } from '../engine/report';
-import type { RunEvent } from '../engine/outcome';
+import type { Plan } from '../engine/plan/plan';
+import { writeReports, type RunReport } from '../engine/outputs/report/report';
+import type { RunEvent } from '../engine/run/outcome';
 import type { MergedOutcome, ShardMerger } from './merge';
 
 export async function writeMergedReports(input: {

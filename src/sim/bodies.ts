@@ -1,7 +1,7 @@
 // The JSON bodies the simulated coderd serves, complete as coderd's (codersdk's Go types, as
 // site/src/api/typesGenerated.ts lists them): every field coderd always sends is here, with
 // the values a fresh deployment of the scale-test template would show. The conformance test
-// checks each served body against those types (test/unit/sim/coderdTypes.ts).
+// checks each served body against those types (test/support/coderdTypes.ts).
 import * as crypto from 'crypto';
 import type * as S from '../coder/schemas';
 import type { SimAgent, SimBuild, SimUser, SimWorkspace } from './store';

@@ -6,8 +6,8 @@ import type { DeploymentConnection, TlsOptions } from '../coder/connection';
 import { CoderApiError } from '../coder/errors';
 import * as fs from 'fs';
 import * as path from 'path';
-import { cleanupRun } from '../engine/cleanup';
-import { defaultPlan, enabledStages, parsePlanText, PlanError, type Plan } from '../engine/plan';
+import { cleanupRun } from '../engine/cleanup/cleanup';
+import { defaultPlan, enabledStages, parsePlanText, PlanError, type Plan } from '../engine/plan/plan';
 import type { RunSnapshot } from '../protocol/snapshot';
 import type { DeploymentInfo, ScaleTestBackend } from './backend';
 

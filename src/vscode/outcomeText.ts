@@ -1,6 +1,6 @@
-// The extension's words for the engine's structured outcomes (src/engine/outcome.ts): what to do
+// The extension's words for the engine's structured outcomes (src/engine/run/outcome.ts): what to do
 // about leftovers and access problems, in terms of this extension's commands and settings.
-import type { AccessProblemKind, RunEvent } from '../engine/outcome';
+import type { AccessProblemKind, RunEvent } from '../engine/run/outcome';
 
 const CLEANUP_COMMAND = '"Coder Scale Test: Clean Up Leftovers of a Run"';
 

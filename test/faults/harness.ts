@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CoderClient } from '../../src/coder/client';
-import type { Plan } from '../../src/engine/plan';
+import type { Plan } from '../../src/engine/plan/plan';
 import { startSimDeployment, type SimDeployment } from '../../src/sim';
 import { scaledDownPlan } from '../support/scaledDownPlan';
 

@@ -5,12 +5,12 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { RunReport } from '../../src/engine/report';
+import type { RunReport } from '../../src/engine/outputs/report/report';
 import type { SimDeployment } from '../../src/sim';
 import type { RunSnapshot } from '../../src/protocol/snapshot';
 import { listKubeContexts } from '../../src/vscode/k8s/kubernetesInputs';
 import { startRunInChild } from '../../src/vscode/processBackend';
-import { leftovers, smallPlan, startTestSim } from '../unit/engine/helpers';
+import { leftovers, smallPlan, startTestSim } from '../support/simRun';
 import { CLI, runCli } from '../support/cliProcess';
 import { MockKubernetesApi } from './fakeKubeApi.mock';
 

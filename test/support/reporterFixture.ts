@@ -1,4 +1,4 @@
-// Run by test/unit/resultsReporter.test.ts through a child mocha: one pass, one failing
+// Run by test/sim/support/resultsReporter.test.ts through a child mocha: one pass, one failing
 // test and one failing hook, so the results file must say 1 passed, 2 failed.
 describe('fixture', () => {
   it('passes', () => {});

@@ -1,6 +1,6 @@
 // The default plan scaled down for tests against a simulated deployment on loopback: a few
 // users, short slots, SSH straight to the simulator's SSH port, a quick dashboard.
-import { defaultPlan, type Plan } from '../../src/engine/plan';
+import { defaultPlan, type Plan } from '../../src/engine/plan/plan';
 import type { SimDeployment } from '../../src/sim';
 
 export interface ScaledDownOptions {

@@ -11,7 +11,7 @@
 import * as hdr from 'hdr-histogram-js';
 import type { RunSnapshot } from '../../protocol/snapshot';
 import type { BaselineComparison, Change, HistogramComparison, QuantileShift, StageComparison } from '../../protocol/comparison';
-import type { RunArtifacts } from '../sinks';
+import type { RunArtifacts } from '../outputs/sinks';
 
 export type { BaselineComparison, Change, HistogramComparison, QuantileShift, StageComparison };
 

@@ -4,7 +4,7 @@
 // nothing to compare with is not a failure of the deployment, and the report and JUnit show
 // it as skipped rather than passed.
 import type { ThresholdSnapshot } from '../../protocol/snapshot';
-import { resolveBaselineLimit, type ParsedThreshold } from '../thresholds';
+import { resolveBaselineLimit, type ParsedThreshold } from '../judge/thresholds';
 import type { BaselineLookup } from './store';
 
 export type FixedEvaluation = Pick<ThresholdSnapshot, 'observed' | 'observedText' | 'verdict' | 'reason'>;

@@ -8,10 +8,10 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { RunSnapshot } from '../../protocol/snapshot';
-import type { Plan } from '../plan';
-import { readReport } from '../reportFile';
-import type { RunReport } from '../report';
-import type { RunArtifacts } from '../sinks';
+import type { Plan } from '../plan/plan';
+import { readReport } from '../outputs/report/reportFile';
+import type { RunReport } from '../outputs/report/report';
+import type { RunArtifacts } from '../outputs/sinks';
 
 export const BASELINES_DIR = 'baselines';
 

@@ -4,7 +4,7 @@
 // so the figures are read per phase: "median API request rate during dashboards".
 import * as os from 'os';
 import type { ReferenceSnapshot } from '../../protocol/reference';
-import type { Plan } from '../plan';
+import type { Plan } from '../plan/plan';
 import type { SearchStep } from '../../protocol/search';
 import type { RunSnapshot } from '../../protocol/snapshot';
 import {

@@ -6,8 +6,8 @@
 // search what a step needs through SearchHost.
 import type { SearchSnapshot, SearchStep } from '../../protocol/search';
 import type { RunSnapshot, Verdict } from '../../protocol/snapshot';
-import type { Plan } from '../plan';
-import type { PreparedUser } from '../prepare';
+import type { Plan } from '../plan/plan';
+import type { PreparedUser } from '../prepare/prepare';
 import type { SearchSettings } from './schema';
 import { SearchStrategy } from './strategy';
 import { peakCpuSince, stepStages, verdictSentence } from './verdict';

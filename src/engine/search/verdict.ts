@@ -3,7 +3,7 @@
 // and coderd CPU reached 3.9 cores".
 import type { SearchSnapshot, SearchStep, SearchStepFailure, SearchStepStage } from '../../protocol/search';
 import type { RunSnapshot, StageSnapshot } from '../../protocol/snapshot';
-import { parseThreshold } from '../thresholds';
+import { parseThreshold } from '../judge/thresholds';
 
 const errorsOf = (stage: StageSnapshot) => Object.values(stage.errors).reduce((total, n) => total + n, 0) + stage.mismatches;
 

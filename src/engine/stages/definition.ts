@@ -5,9 +5,9 @@ import type { TObject } from '@sinclair/typebox';
 import type { CoderClient } from '../../coder/client';
 import type { DeploymentConnection } from '../../coder/connection';
 import type { ChartColor } from '../../protocol/snapshot';
-import type { StageMetrics } from '../metrics';
-import type { Plan } from '../plan';
-import type { PreparedUser } from '../prepare';
+import type { StageMetrics } from '../metrics/stageMetrics';
+import type { Plan } from '../plan/plan';
+import type { PreparedUser } from '../prepare/prepare';
 
 export type StageLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 

@@ -1,11 +1,11 @@
 // The stage registry: the lifecycle stages (prepare before, cleanup after) and the traffic
 // stages, in timeline order. Adding a traffic stage is one file with its definition plus one
 // line in BUILTIN_TRAFFIC_STAGES (or a registerStage call, as a plug-in or a test does).
-import { appsStage } from './apps';
-import { dashboardStage } from './dashboard';
+import { appsStage } from './apps/descriptor';
+import { dashboardStage } from './dashboard/descriptor';
 import type { StageIdentity, TrafficStageDefinition } from './definition';
-import { ptyStage } from './pty';
-import { sshStage } from './ssh';
+import { ptyStage } from './pty/descriptor';
+import { sshStage } from './ssh/descriptor';
 
 /** The registration lines of the built-in traffic stages; the Plan type derives from this tuple. */
 export const BUILTIN_TRAFFIC_STAGES = [sshStage, ptyStage, appsStage, dashboardStage] as const;

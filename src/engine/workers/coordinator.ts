@@ -11,9 +11,9 @@ import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { Worker } from 'worker_threads';
 import type { DeploymentConnection } from '../../coder/connection';
-import type { EchoStageOptions } from '../echoStage';
-import type { Plan } from '../plan';
-import type { PreparedUser } from '../prepare';
+import type { EchoStageOptions } from '../stages/echo/runner';
+import type { Plan } from '../plan/plan';
+import type { PreparedUser } from '../prepare/prepare';
 import type { EchoWorkerData, FromWorker, ToWorker, WorkerUser } from './protocol';
 import { WorkerReportMerger } from './stageReport';
 

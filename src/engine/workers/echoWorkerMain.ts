@@ -4,12 +4,12 @@
 // the window's end, or when the coordinator says so.
 import { parentPort, workerData } from 'worker_threads';
 import { CoderClient } from '../../coder/client';
-import { StageMetrics } from '../metrics';
-import type { PreparedUser } from '../prepare';
-import { seededRandom } from '../random';
+import { StageMetrics } from '../metrics/stageMetrics';
+import type { PreparedUser } from '../prepare/prepare';
+import { seededRandom } from '../common/random';
 import { BUILTIN_TRAFFIC_STAGES } from '../stages/registry';
 import type { TrafficStageDefinition } from '../stages/definition';
-import { userConnection } from '../transports';
+import { userConnection } from '../stages/echo/transports';
 import type { EchoWorkerData, FromWorker, ToWorker } from './protocol';
 import { takeWorkerReport } from './stageReport';
 

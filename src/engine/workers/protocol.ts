@@ -4,7 +4,7 @@
 // traffic code on them with metrics of its own, and reports them once a second.
 import type { TlsOptions } from '../../coder/connection';
 import type { WorkspaceApp } from '../../coder/schemas';
-import type { Plan } from '../plan';
+import type { Plan } from '../plan/plan';
 import type { WorkerStageReport } from './stageReport';
 
 /** A prepared user without its client (a worker makes its own). */

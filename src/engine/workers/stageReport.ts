@@ -4,7 +4,7 @@
 // handshake histograms of the interval, HDR-encoded. Histograms add exactly, so the merged
 // percentiles are those of one histogram fed every sample; counters are sums of the workers'
 // whole-run totals, so a report that is late or repeated changes nothing.
-import type { EncodedInterval, StageMetrics } from '../metrics';
+import type { EncodedInterval, StageMetrics } from '../metrics/stageMetrics';
 
 export const COUNTER_NAMES = [
   'bytesSent',

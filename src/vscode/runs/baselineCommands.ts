@@ -4,10 +4,10 @@
 import * as vscode from 'vscode';
 import type { ScaleTestBackend } from '../backend';
 import { registerCommand, type CommandErrors } from '../commands';
-import type { DashboardHost } from '../dashboard/panel';
+import type { DashboardHost } from '../liveView/panel';
 import { Disposable } from '../lifecycle';
 import { baselineCompareState, markRunAsBaseline } from './baselineModel';
-import type { RunHistory } from './history';
+import type { RunHistory } from './pastRuns';
 import { pickRun, type RunArg } from './pickRun';
 
 export class BaselineCommands extends Disposable {

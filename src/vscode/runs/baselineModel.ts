@@ -3,7 +3,7 @@
 // the CLI keeps them: `<results folder>/baselines/<plan>.json` (docs/baselines.md).
 import { compareWithBaseline, type BaselineComparison } from '../../engine/baseline/compare';
 import { listBaselines, markBaseline, readBaseline, type BaselineRecord } from '../../engine/baseline/store';
-import { readReport } from '../../engine/reportFile';
+import { readReport } from '../../engine/outputs/report/reportFile';
 import type { DashboardState } from '../../protocol/messages';
 
 export const BASELINE_BADGE = '★ baseline';

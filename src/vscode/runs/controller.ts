@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { KubernetesRunSpec } from '../../protocol/runner';
 import type { RunSnapshot } from '../../protocol/snapshot';
 import type { LogLevel, RunOutcome, RunningTest, ScaleTestBackend } from '../backend';
-import type { DashboardHost } from '../dashboard/panel';
+import type { DashboardHost } from '../liveView/panel';
 import type { DeploymentStore } from '../deployments/store';
 import { Disposable } from '../lifecycle';
 import type { ScaleTestLog } from '../log';

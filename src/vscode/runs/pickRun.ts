@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { RunSnapshot } from '../../protocol/snapshot';
 import type { ScaleTestBackend } from '../backend';
-import type { RunHistory } from './history';
+import type { RunHistory } from './pastRuns';
 import { ReportFileNode, RunNode } from './tree';
 
 /** Run argument forms: a Runs node, or `{ runDir }` / `{ file }`. */

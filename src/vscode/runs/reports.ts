@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { ScaleTestBackend } from '../backend';
 import { registerCommand, type CommandErrors } from '../commands';
 import { Disposable } from '../lifecycle';
-import type { RunHistory } from './history';
+import type { RunHistory } from './pastRuns';
 import { pickRun, type RunArg } from './pickRun';
 import { ReportFileNode, RunNode } from './tree';
 

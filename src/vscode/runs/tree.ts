@@ -8,7 +8,7 @@ import type { RunSnapshot } from '../../protocol/snapshot';
 import { commandFor } from '../commandIds';
 import { Disposable } from '../lifecycle';
 import type { InterruptedRun, RunController } from './controller';
-import type { RunHistory } from './history';
+import type { RunHistory } from './pastRuns';
 import { baselineRunIds, withBaselineBadge } from './baselineModel';
 import { describeRun, REPORT_FILES, type NodeIcon, type RunChildNode } from './runModel';
 

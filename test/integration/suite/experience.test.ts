@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ScaleTestExtensionApi } from '../../../src/extension';
 import { startSimDeployment, type SimDeployment } from '../../../src/sim';
-import { leftovers } from '../../unit/engine/helpers';
+import { leftovers } from '../../support/simRun';
 import type { RunPlanResult } from '../../../src/vscode/runs/feature';
 import { screenshot, testOutputDir, waitFor, webviewText } from './workbench';
 

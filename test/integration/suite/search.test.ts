@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { ScaleTestExtensionApi } from '../../../src/extension';
 import { startSimDeployment, type SimDeployment } from '../../../src/sim';
 import type { RunPlanResult } from '../../../src/vscode/runs/feature';
-import { leftovers } from '../../unit/engine/helpers';
+import { leftovers } from '../../support/simRun';
 import { BROWSER_TAG } from '../workbenchBridge';
 import { screenshot, testOutputDir, waitFor, webviewText } from './workbench';
 

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import { ProgressView } from '../../../src/cli/progress';
 import type { RunSnapshot, StageSnapshot } from '../../../src/protocol/snapshot';
-import { sampleSnapshot } from '../vscode/snapshotFixture';
+import { sampleSnapshot } from '../../support/snapshotFixture';
 
 function withStage(snapshot: RunSnapshot, name: StageSnapshot['name'], overrides: Partial<StageSnapshot>): RunSnapshot {
   return { ...snapshot, stages: snapshot.stages.map((stage) => (stage.name === name ? { ...stage, ...overrides } : stage)) };

@@ -6,9 +6,9 @@ import fc from 'fast-check';
 import { TerminalTextFilter } from '../../../src/coder/echo';
 import * as S from '../../../src/coder/schemas';
 import { parseAs, SchemaMismatchError } from '../../../src/coder/validate';
-import { parsePlanText, PlanError } from '../../../src/engine/plan';
-import { withLineAndColumn } from '../../../src/engine/planErrors';
-import { parseThreshold } from '../../../src/engine/thresholds';
+import { parsePlanText, PlanError } from '../../../src/engine/plan/plan';
+import { withLineAndColumn } from '../../../src/engine/plan/errors';
+import { parseThreshold } from '../../../src/engine/judge/thresholds';
 
 const RUNS = { numRuns: 300 };
 

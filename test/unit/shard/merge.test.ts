@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as hdr from 'hdr-histogram-js';
-import { newHistogram, StageMetrics } from '../../../src/engine/metrics';
-import { seededRandom } from '../../../src/engine/random';
+import { newHistogram, StageMetrics } from '../../../src/engine/metrics/stageMetrics';
+import { seededRandom } from '../../../src/engine/common/random';
 import type { LatencySummary, RunSnapshot } from '../../../src/protocol/snapshot';
 import { encodeShardMessage, parseShardMessage, parseShardSpec, SHARD_MESSAGE_VERSION, shardUserIndexes } from '../../../src/shard/message';
 import { ShardMerger } from '../../../src/shard/merge';

@@ -3,7 +3,7 @@
 // whole on each collection.
 import * as assert from 'assert';
 import { Registry } from 'prom-client';
-import { parsePrometheusText } from '../../../src/engine/monitors';
+import { parsePrometheusText } from '../../../src/engine/monitors/monitors';
 import { AgentMetricsCollector, EMBEDDED_DERP_REGION, type AgentMetricRow } from '../../../src/sim/agentMetrics';
 
 const agent = (n: number, status: string): AgentMetricRow => ({

@@ -1,0 +1,54 @@
+// Runs a plan in this process with the live table (or NDJSON), Ctrl-C handling and the summary.
+import type { DeploymentConnection } from '../coder/connection';
+import { startRun, type Plan, type RunResult } from '../engine';
+import { EXIT, type CliIo } from './io';
+import { watchInterrupts } from './interrupts';
+import { accessProblemText, cleanupCommandText, cliEvent } from './outcomeText';
+import { ProgressView, renderSummary } from './progress';
+
+export interface ExecuteOptions {
+  out: string;
+  ndjson: boolean;
+  chromium?: string;
+  coderBinary?: string;
+}
+
+export async function execute(plan: Plan, connection: DeploymentConnection, options: ExecuteOptions, io: CliIo): Promise<RunResult> {
+  const view = new ProgressView(io.stdout, io.stderr, options.ndjson);
+  let runId: string | undefined;
+  const interrupts = watchInterrupts(
+    io.stderr,
+    {
+      stop: 'stopping traffic, cleaning up and writing the partial report',
+      hurry: 'no new deletions and no more waiting for cleanup; writing the report',
+      cleanupCommand: () => runId && cleanupCommandText(runId),
+    },
+    io.signal,
+  );
+  try {
+    const handle = startRun({
+      plan,
+      connection,
+      outDir: options.out,
+      signal: interrupts.stop,
+      cleanupSignal: interrupts.hurry,
+      log: (event) => view.event(cliEvent(event, runId ?? '')),
+      chromiumPath: options.chromium,
+      coderBinaryPath: options.coderBinary,
+    });
+    runId = handle.runId;
+    handle.subscribe((snapshot) => view.snapshot(snapshot));
+    const result = await handle.done;
+    view.finish();
+    if (result.exitCode === EXIT.access) {
+      io.stderr.write(
+        `error: ${accessProblemText(result.snapshot.reason ?? '', result.access)}\nNo users, workspaces or traffic were created.\n`,
+      );
+    } else {
+      (options.ndjson ? io.stderr : io.stdout).write(renderSummary(result, Boolean(io.stdout.isTTY) && !options.ndjson));
+    }
+    return result;
+  } finally {
+    interrupts.dispose();
+  }
+}

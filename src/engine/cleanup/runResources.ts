@@ -1,0 +1,104 @@
+// Finding a run's resources on the deployment after the runner is gone (`cleanup --run-id`).
+// A name alone proves nothing — anyone can create a user or workspace whose name carries a run
+// id — so each candidate must pass every check of what this tool itself creates:
+// - a user: username `scaletest-<r>-<runId>`, email `<r>-<runId>@scaletest.local` with the same
+//   8 random characters <r>, display name "Scale test user <n>", password login, no roles;
+// - a workspace: name `scaletest-<runId>-<n>` AND owned by a user that passed the checks above
+//   (the run's workspaces are created by its users, never by the owner for someone else).
+// Anything named like the run's that fails a check is refused and reported, never touched.
+import type { CoderClient } from '../../coder/client';
+import { CoderClient as Client } from '../../coder/client';
+import type { DeploymentConnection } from '../../coder/connection';
+import type * as S from '../../coder/schemas';
+import { checkRunId, isRunWorkspace, runIdOfUser } from '../run/naming';
+import type { CreatedResources } from '../prepare/prepare';
+
+const PAGE = 100;
+
+/** Why `user` is not one of `runId`'s scale-test users, or undefined when it is. */
+export function userCheckFailure(user: S.User, runId: string): string | undefined {
+  const match = /^scaletest-([a-z0-9]{8})-([a-z][a-z0-9]{3,11})$/.exec(user.username);
+  if (!match || match[2] !== runId) return "its username does not follow the run's naming";
+  if (user.email !== `${match[1]}-${runId}@scaletest.local`) return `its email ${user.email} is not the one this run gives its users`;
+  if (!/^Scale test user \d+$/.test(user.name ?? '')) return 'its display name is not the one this run gives its users';
+  if (user.login_type && user.login_type !== 'password') return `it logs in with ${user.login_type}, not a password`;
+  const roles = (user.roles ?? []).map((role) => role.name).filter((name) => name !== 'member' && name !== 'organization-member');
+  if (roles.length > 0) return `it has roles (${roles.join(', ')}) a scale-test user never gets`;
+  return undefined;
+}
+
+async function listAll<T>(read: (offset: number) => Promise<T[]>): Promise<T[]> {
+  const all: T[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await read(offset);
+    all.push(...page);
+    if (page.length < PAGE) return all;
+  }
+}
+
+/** A sharded run's share of the users: plan indexes i with i mod count = index. */
+export interface UserShare {
+  index: number;
+  count: number;
+}
+
+const indexOf = (text: string | undefined, pattern: RegExp): number => Number(pattern.exec(text ?? '')?.[1] ?? NaN);
+const inShare = (index: number, share: UserShare | undefined): boolean => !share || index % share.count === share.index;
+
+/**
+ * Finds what a run left behind; `refused` names look-alikes that failed a check (with why).
+ * With `share`, only that shard's users (by the index in their display name) and their
+ * workspaces: the other shards' are theirs to clean up, and may still be in use.
+ */
+export async function findRunResources(
+  owner: CoderClient,
+  runId: string,
+  share?: UserShare,
+): Promise<{ resources: CreatedResources; refused: string[] }> {
+  checkRunId(runId);
+  const resources: CreatedResources = { users: new Map(), workspaces: new Map() };
+  const refused: string[] = [];
+  const users = await listAll(async (offset) => (await owner.listUsers({ q: runId, offset, limit: PAGE })).users);
+  const runUsers = new Map<string, S.User>();
+  for (const user of users) {
+    if (runIdOfUser(user.username) !== runId && !user.username.includes(runId)) continue;
+    const failure = userCheckFailure(user, runId);
+    if (failure) {
+      // A name that merely contains the id (another run's, say) is not worth a warning.
+      if (runIdOfUser(user.username) === runId) refused.push(`user ${user.username}: ${failure}`);
+      continue;
+    }
+    if (!inShare(indexOf(user.name, /^Scale test user (\d+)$/), share)) continue;
+    runUsers.set(user.id, user);
+    resources.users.set(user.id, user.username);
+  }
+  const workspaces = await listAll(
+    async (offset) => (await owner.listWorkspaces({ q: `name:"${runId}"`, offset, limit: PAGE })).workspaces,
+  );
+  for (const workspace of workspaces) {
+    if (!isRunWorkspace(workspace.name, runId) || !inShare(indexOf(workspace.name, /-(\d+)$/), share)) continue;
+    if (!runUsers.has(workspace.owner_id)) {
+      refused.push(`workspace ${workspace.owner_name}/${workspace.name}: its owner ${workspace.owner_name} is not one of the run's users`);
+      continue;
+    }
+    resources.workspaces.set(workspace.id, workspace.name);
+  }
+  return { resources, refused };
+}
+
+/** Run ids that still have scale-test users on the deployment, with how many (read-only). */
+export async function listLeftoverRuns(connection: DeploymentConnection): Promise<Map<string, number>> {
+  const owner = new Client(connection);
+  const runs = new Map<string, number>();
+  try {
+    await owner.requireOwner();
+    const users = await listAll(async (offset) => (await owner.listUsers({ q: 'scaletest-', offset, limit: PAGE })).users);
+    for (const user of users) {
+      const runId = runIdOfUser(user.username);
+      if (runId && !userCheckFailure(user, runId)) runs.set(runId, (runs.get(runId) ?? 0) + 1);
+    }
+    return runs;
+  } finally {
+    owner.close();
+  }
+}

@@ -1,0 +1,124 @@
+// The threshold judge: evaluates the plan's thresholds on every snapshot (live) and once more at
+// the end (final), asks for an abort when an abortOnFail threshold stays breached long enough,
+// and gives each stage and the run its verdict. Pure: fed snapshots, it holds no run.
+import type { HistoryPoint, RunSnapshot, StageSnapshot, ThresholdSnapshot, Verdict } from '../../protocol/snapshot';
+import type { ThresholdSpec } from '../plan/plan';
+import { bindBaseline, type FixedEvaluation } from '../baseline/judging';
+import type { BaselineLookup } from '../baseline/store';
+import { runnerSuspicion } from './runnerSuspect';
+import { evaluateThreshold, parseThreshold, type ParsedThreshold } from './thresholds';
+
+interface JudgedThreshold {
+  parsed: ParsedThreshold;
+  spec: ThresholdSpec;
+  state: ThresholdSnapshot;
+  breachedSince?: number;
+  /** A baseline threshold without a baseline to compare with: always this. */
+  fixed?: FixedEvaluation;
+}
+
+/** A stage's verdict and the reasons behind it. */
+export interface StageJudgement {
+  verdict: Verdict;
+  reason?: string;
+}
+
+export class ThresholdJudge {
+  private readonly thresholds: JudgedThreshold[];
+
+  /** `baseline`: the plan's baseline run, for thresholds written against it (`… < baseline * 1.2`). */
+  constructor(specs: ThresholdSpec[], baseline?: BaselineLookup) {
+    this.thresholds = specs.map((spec) => {
+      const { parsed, fixed } = bindBaseline(parseThreshold(spec.expression), baseline);
+      return {
+        parsed,
+        spec,
+        fixed,
+        state: {
+          expression: spec.expression,
+          metric: parsed.metric,
+          observed: null,
+          observedText: 'no data',
+          verdict: 'pending',
+          abortOnFail: spec.abortOnFail,
+          limit: parsed.limitText,
+        },
+      };
+    });
+  }
+
+  /**
+   * Judges `snapshot`. Live, returns why the run must abort when an abortOnFail threshold has
+   * been breached for its abortAfterSeconds during traffic (`trafficPhase`); final judgements
+   * never abort.
+   */
+  evaluate(snapshot: RunSnapshot, options: { final: boolean; trafficPhase: boolean; now?: number }): { abort?: string } {
+    const now = options.now ?? Date.now();
+    let abort: string | undefined;
+    for (const threshold of this.thresholds) {
+      Object.assign(
+        threshold.state,
+        { reason: undefined },
+        threshold.fixed ?? evaluateThreshold(threshold.parsed, snapshot, options.final),
+      );
+      if (options.final || threshold.state.verdict !== 'fail') {
+        threshold.breachedSince = undefined;
+        continue;
+      }
+      threshold.breachedSince ??= now;
+      const lasted = now - threshold.breachedSince >= threshold.spec.abortAfterSeconds * 1000;
+      if (options.trafficPhase && threshold.spec.abortOnFail && lasted) {
+        abort ??= `threshold "${threshold.spec.expression}" breached (${threshold.state.reason})`;
+      }
+    }
+    return { abort };
+  }
+
+  /** The thresholds' current state, copied (snapshots must not share it). */
+  states(): ThresholdSnapshot[] {
+    return this.thresholds.map((threshold) => ({ ...threshold.state }));
+  }
+
+  anyFailed(): boolean {
+    return this.thresholds.some((threshold) => threshold.state.verdict === 'fail');
+  }
+
+  failed(): ThresholdSnapshot[] {
+    return this.thresholds.filter((threshold) => threshold.state.verdict === 'fail').map((threshold) => ({ ...threshold.state }));
+  }
+
+  /**
+   * After the final judgement: marks each failed latency threshold whose breach lines up with
+   * the runner's own event-loop stalls (see ./runnerSuspect.ts). Returns the explanations.
+   */
+  suspectRunner(history: readonly HistoryPoint[]): { expression: string; explanation: string }[] {
+    const suspects: { expression: string; explanation: string }[] = [];
+    for (const threshold of this.thresholds) {
+      if (threshold.state.verdict !== 'fail') continue;
+      const suspicion = runnerSuspicion(threshold.parsed, history);
+      if (!suspicion) continue;
+      threshold.state.runnerSuspect = suspicion.explanation;
+      suspects.push({ expression: threshold.spec.expression, explanation: suspicion.explanation });
+    }
+    return suspects;
+  }
+
+  /** A stage fails by its own failed thresholds (`<stage>.…`), its own error and failed deletions. */
+  judgeStage(stage: StageSnapshot): StageJudgement {
+    if (stage.state === 'skipped') return { verdict: 'skipped' };
+    const own = this.thresholds.filter((t) => t.state.verdict === 'fail' && t.parsed.metric.split('.')[0] === stage.name);
+    const problems = own.map((t) => t.state.reason ?? t.parsed.expression);
+    if (stage.name === 'cleanup' && (stage.progress?.failed ?? 0) > 0) problems.push(`${stage.progress!.failed} deletion(s) failed`);
+    if (stage.reason) problems.unshift(stage.reason);
+    return problems.length ? { verdict: 'fail', reason: problems.join('; ') } : { verdict: 'pass' };
+  }
+
+  /** The run's verdict once the final judgement is in; `reason` when the thresholds alone explain a failure. */
+  judgeRun(outcome: { broken: boolean; aborted: boolean; runnerSuspect?: string }): { verdict: Verdict; reason?: string } {
+    const failed = this.failed();
+    if (outcome.broken) return { verdict: 'fail' };
+    if (failed.length === 0) return { verdict: outcome.aborted ? 'fail' : 'pass' };
+    const suspect = outcome.runnerSuspect ? `. Runner suspect: ${outcome.runnerSuspect}` : '';
+    return { verdict: 'fail', reason: `${failed.length} threshold(s) failed: ${failed.map((t) => t.reason).join('; ')}${suspect}` };
+  }
+}

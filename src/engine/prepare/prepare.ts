@@ -1,0 +1,257 @@
+// Prepare: users and workspaces with bounded concurrency. Everything created is recorded in
+// the run's registry the moment it exists, so cleanup (also after an abort) deletes exactly it.
+import { CoderApiError } from '../../coder/errors';
+import type { CoderClient } from '../../coder/client';
+import type { Organization, Template, WorkspaceApp } from '../../coder/schemas';
+import type { StageMetrics } from '../metrics/stageMetrics';
+import { userIdentity, workspaceName } from '../run/naming';
+import type { Plan } from '../plan/plan';
+import { runPool } from '../common/pool';
+import { shardUserIndexes } from './shardUsers';
+import { withRetries } from '../common/retry';
+
+export interface CreatedResources {
+  users: Map<string, string>; // id → username
+  workspaces: Map<string, string>; // id → name
+}
+
+export interface PreparedUser {
+  index: number;
+  userId: string;
+  username: string;
+  /** The user's session token (minted by the owner, or from logging in). Never logged or reported. */
+  token: string;
+  client: CoderClient;
+  workspaceId: string;
+  workspaceName: string;
+  agentId: string;
+  agentName: string;
+  /** The agent's apps: whether each is a subdomain app, and its subdomain label, come from coderd. */
+  agentApps: WorkspaceApp[];
+}
+
+export interface PrepareContext {
+  plan: Plan;
+  runId: string;
+  owner: CoderClient;
+  /** A client acting as a scale-test user (no owner-only headers such as the rate-limit bypass). */
+  userClient(token: string): CoderClient;
+  created: CreatedResources;
+  metrics: StageMetrics;
+  signal: AbortSignal;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** A shard prepares only these plan indexes (names keep the plan-wide index); all of them otherwise. */
+  userIndexes?: number[];
+}
+
+/** The plan names an organization or template the deployment does not have: fix the plan. */
+export class PlanMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanMismatchError';
+  }
+}
+
+export async function resolveOrganizationAndTemplate(
+  owner: CoderClient,
+  plan: Plan,
+  ownerOrganizationIds: string[],
+): Promise<{ organization: Organization; template: Template }> {
+  const organizations = await owner.organizations();
+  const wanted = plan.deployment.organization;
+  const organization = wanted
+    ? organizations.find((org) => org.id === wanted || org.name === wanted)
+    : (organizations.find((org) => ownerOrganizationIds.includes(org.id)) ?? organizations[0]);
+  if (!organization) {
+    const known = organizations.map((org) => org.name).join(', ') || 'none';
+    throw new PlanMismatchError(
+      `organization "${wanted ?? '(default)'}" not found on the deployment (organizations: ${known}); fix deployment.organization in the plan`,
+    );
+  }
+  const templates = await owner.templates(organization.id);
+  const wantedTemplate = plan.deployment.template;
+  const template = wantedTemplate ? templates.find((t) => t.id === wantedTemplate || t.name === wantedTemplate) : templates[0];
+  if (!template) {
+    const known = templates.map((t) => t.name).join(', ') || 'none';
+    throw new PlanMismatchError(
+      wantedTemplate
+        ? `template "${wantedTemplate}" not found in organization ${organization.name} (templates: ${known}); fix deployment.template in the plan`
+        : `organization ${organization.name} has no templates: push one with an echo app (slug "wsec"), or set deployment.template`,
+    );
+  }
+  return { organization, template };
+}
+
+/** Creates plan.users users and workspaces; resolves with those that became ready. */
+export async function prepareUsers(context: PrepareContext, organization: Organization, template: Template): Promise<PreparedUser[]> {
+  const { plan, runId, owner, userClient, created, metrics, signal, log } = context;
+  const ready: PreparedUser[] = [];
+  const indexes = context.userIndexes ?? Array.from({ length: plan.users }, (_, index) => index);
+  const progress = { done: 0, total: indexes.length, failed: 0, queued: 0, building: 0 };
+  metrics.progress = progress;
+  metrics.targetConnections = indexes.length;
+
+  await runPool(
+    indexes,
+    plan.concurrency.prepare,
+    async (index) => {
+      metrics.activeConnections++;
+      let step = 'create_user';
+      try {
+        const identity = userIdentity(runId);
+        const user = await owner.createUser({
+          email: identity.email,
+          username: identity.username,
+          name: `Scale test user ${index}`,
+          password: identity.password,
+          login_type: 'password',
+          organization_ids: [organization.id],
+        });
+        created.users.set(user.id, user.username);
+        step = 'login';
+        const token = await userToken(owner, user.id, identity, runId);
+        const client = userClient(token);
+        step = 'create_workspace';
+        const started = Date.now();
+        const workspace = await client.createWorkspace(organization.id, 'me', {
+          name: workspaceName(runId, index),
+          template_id: template.id,
+          rich_parameter_values: [],
+        });
+        created.workspaces.set(workspace.id, workspace.name);
+        step = 'build';
+        const buildSignal = AbortSignal.any([signal, AbortSignal.timeout(plan.timeouts.buildSeconds * 1000)]);
+        const queue = new BuildQueueTracker(progress);
+        // Reading a build is idempotent: a 5xx or a dropped connection is retried, not a failure.
+        await withRetries(
+          () => client.waitForBuild(workspace.latest_build.id, { signal: buildSignal, onJobStatus: (status) => queue.update(status) }),
+          buildSignal,
+        )
+          .catch((error: Error) => {
+            if (buildSignal.aborted && !signal.aborted) throw new Error(`build did not finish within ${plan.timeouts.buildSeconds} s`);
+            throw error;
+          })
+          .finally(() => queue.update(undefined));
+        metrics.latency.record(Date.now() - started);
+        step = 'agent';
+        const agentMs = plan.timeouts.agentSeconds * 1000;
+        const agentEnd = Date.now() + agentMs;
+        const agentDeadline = AbortSignal.any([signal, AbortSignal.timeout(agentMs)]);
+        const withAgents = await withRetries(
+          () => client.waitForAgents(workspace.id, { signal, timeoutMs: Math.max(1, agentEnd - Date.now()) }),
+          agentDeadline,
+        );
+        const agent = (withAgents.latest_build.resources ?? []).flatMap((resource) => resource.agents ?? [])[0];
+        if (!agent) throw new Error(`workspace ${workspace.name} has no agent; the template must define one`);
+        ready.push({
+          index,
+          userId: user.id,
+          username: user.username,
+          token,
+          client,
+          workspaceId: workspace.id,
+          workspaceName: workspace.name,
+          agentId: agent.id,
+          agentName: agent.name,
+          agentApps: agent.apps ?? [],
+        });
+        progress.done++;
+      } catch (error) {
+        if (signal.aborted) return;
+        progress.failed++;
+        metrics.countError(step === 'build' && !(error instanceof CoderApiError) ? 'build_failed' : step);
+        log('warn', `user ${index + 1}/${plan.users}: ${step.replace('_', ' ')} failed: ${(error as Error).message}`);
+      } finally {
+        metrics.activeConnections--;
+      }
+    },
+    signal,
+  );
+  ready.sort((a, b) => a.index - b.index);
+  return ready;
+}
+
+/** What a UserPool needs beyond a PrepareContext: who the owner is a member of, the shard, a start hook. */
+export interface UserPoolContext extends Omit<PrepareContext, 'plan' | 'userIndexes'> {
+  ownerOrganizationIds: string[];
+  /** A sharded run prepares only its share of every count. */
+  shard?: { index: number; count: number };
+  /** Called before users are created (the run shows it is preparing). */
+  onPrepare(): void;
+}
+
+/**
+ * The run's users and workspaces, grown to a count: a fixed run grows it once to plan.users; a
+ * capacity search step by step, creating only the users the pool lacks (a smaller count reuses
+ * the pool). Everything created is in `context.created` the moment it exists.
+ */
+export class UserPool {
+  private readonly ready: PreparedUser[] = [];
+  private preparedUpTo = 0;
+  private target?: { organization: Organization; template: Template };
+
+  constructor(private readonly context: UserPoolContext) {}
+
+  /** Grows the pool to `plan.users`; resolves with every ready user, by index. */
+  async grow(plan: Plan): Promise<PreparedUser[]> {
+    const { metrics, signal, log } = this.context;
+    const wanted = shardUserIndexes(plan.users, this.context.shard ?? { index: 0, count: 1 }).filter((index) => index >= this.preparedUpTo);
+    this.preparedUpTo = Math.max(this.preparedUpTo, plan.users);
+    // Within the pool nothing is created (prepare's progress stays that of the last growth).
+    if (wanted.length === 0 && this.ready.length > 0) return [...this.ready];
+    this.context.onPrepare();
+    metrics.state = 'running';
+    metrics.startedAt ??= Date.now();
+    this.target ??= await resolveOrganizationAndTemplate(this.context.owner, plan, this.context.ownerOrganizationIds);
+    const { organization, template } = this.target;
+    log('info', `creating ${wanted.length} users and workspaces from template ${template.name} in ${organization.name}`);
+    const users = await prepareUsers({ ...this.context, plan, userIndexes: wanted }, organization, template);
+    this.ready.push(...users);
+    this.ready.sort((a, b) => a.index - b.index);
+    metrics.state = 'done';
+    metrics.endedAt = Date.now();
+    if (signal.aborted) return [...this.ready];
+    log('info', `${this.ready.length}/${plan.users} workspaces ready`);
+    if (this.ready.length === 0) throw new Error('no workspace became ready, so no traffic can run; see the prepare errors above');
+    return [...this.ready];
+  }
+}
+
+/** Counts one build in the run's queue depth (job pending) or in-progress builds (job running). */
+class BuildQueueTracker {
+  private counted: 'queued' | 'building' | undefined;
+
+  constructor(private readonly progress: { queued: number; building: number }) {}
+
+  update(status: string | undefined): void {
+    const next = status === 'pending' ? 'queued' : status === 'running' ? 'building' : undefined;
+    if (next === this.counted) return;
+    if (this.counted) this.progress[this.counted]--;
+    if (next) this.progress[next]++;
+    this.counted = next;
+  }
+}
+
+/** A week: longer than any run; shortened to the deployment's maximum token lifetime when that is less. */
+const USER_TOKEN_LIFETIME_MS = 7 * 24 * 3600_000;
+
+/**
+ * A session token for a scale-test user. The owner mints it (POST /users/{id}/keys/tokens, under
+ * the owner's rate-limit bypass) rather than logging in: coderd limits POST /users/login to 60
+ * per minute per IP, which a fast prepare of many users exceeds. A deployment that refuses the
+ * token (e.g. a lower maximum token lifetime) gets the reference runner's login instead.
+ */
+async function userToken(
+  owner: CoderClient,
+  userId: string,
+  identity: { email: string; password: string },
+  runId: string,
+): Promise<string> {
+  try {
+    // Within the deployment's maximum token lifetime, which may be shorter than a week.
+    return await owner.mintToken(userId, `scaletest-${runId}`, USER_TOKEN_LIFETIME_MS);
+  } catch (error) {
+    if (!(error instanceof CoderApiError) || (error.status !== 400 && error.status !== 403)) throw error;
+    return owner.login(identity.email, identity.password);
+  }
+}

@@ -1,0 +1,80 @@
+// What the echo stages (SSH, web terminal, apps) share: their plan settings, their metrics and
+// the echo traffic itself; each stage file adds only how it opens a connection.
+import { Type, type TObject, type TProperties } from '@sinclair/typebox';
+import type { ChartColor } from '../../../protocol/snapshot';
+import { runEchoStage } from './runner';
+import type { Plan } from '../../plan/plan';
+import type { PreparedUser } from '../../prepare/prepare';
+import type { Opener } from './transports';
+import { echoWorkerCount, EchoWorkerSet, workersUnavailable } from '../../workers/coordinator';
+import { defineTrafficStage, type StageRunContext, type TrafficStageDefinition } from '../definition';
+
+/** Plan settings of every echo stage; a stage adds its own fields beside them. */
+export function echoSettings<Extra extends TProperties>(title: string, extra: Extra) {
+  return Type.Object(
+    {
+      enabled: Type.Boolean({ default: true, description: `Run the ${title} stage.` }),
+      bytesPerTick: Type.Integer({
+        // 8 sequence digits, ':', at least one random byte and the newline (src/engine/stages/echo/session.ts).
+        minimum: 11,
+        maximum: 32768,
+        default: 1024,
+        description: 'Bytes written per connection on every tick (reference: 1024).',
+      }),
+      tickIntervalMs: Type.Integer({
+        minimum: 10,
+        maximum: 60000,
+        default: 100,
+        description: 'Interval between ticks on each connection, in ms (reference: 100).',
+      }),
+      ...extra,
+    },
+    { additionalProperties: false, default: {}, description: `${title} traffic: one echo connection per workspace.` },
+  );
+}
+
+export interface EchoSettings {
+  enabled: boolean;
+  bytesPerTick: number;
+  tickIntervalMs: number;
+}
+
+export function defineEchoStage<Id extends string, Schema extends TObject>(definition: {
+  id: Id;
+  title: string;
+  color: ChartColor;
+  settings: Schema;
+  defaultWindow: [number, number];
+  /** Default limit on the p95 of opening a connection (e.g. "5s"). */
+  connectP95Budget: string;
+  validate?(settings: Schema['static'], plan: Plan): string[];
+  /** Resolves what the stage needs once (the coder CLI, the app host), then one opener per user. */
+  openers(context: StageRunContext<Schema['static']>): Promise<(user: PreparedUser) => Opener>;
+}): TrafficStageDefinition<Id, Schema> {
+  const { openers, ...rest } = definition;
+  return defineTrafficStage({
+    ...rest,
+    metrics: ['latency', 'connect', 'counters', 'throughput'],
+    latencyMeaning: 'echo round trip',
+    connectionNoun: 'connections',
+    runsOnWorkers: true,
+    // Worker threads (plan.workers) boot here, before T0: their start-up is not traffic time.
+    async setUp(context) {
+      const run = (workers?: EchoWorkerSet) => (runContext: StageRunContext<Schema['static']>) =>
+        runEchoStage({
+          ...runContext,
+          settings: runContext.settings as unknown as EchoSettings,
+          openers: () => openers(runContext),
+          workers,
+        });
+      const count = echoWorkerCount(context.plan.workers, context.users.length);
+      const unavailable = count > 1 ? workersUnavailable(context.connection) : undefined;
+      if (unavailable) context.log('info', `connections on the main thread: ${unavailable}`);
+      if (count <= 1 || unavailable) return { connections: context.users.length, run: run() };
+      // What the stage resolves once (the coder CLI, the app host) first, so no worker races for it.
+      await openers(context as StageRunContext<Schema['static']>);
+      const workers = await EchoWorkerSet.boot({ ...context, stageId: definition.id, random: Math.random }, count);
+      return { connections: context.users.length, run: run(workers), close: () => workers.close() };
+    },
+  });
+}

@@ -1,0 +1,343 @@
+// One echo connection of a traffic stage (SSH, web terminal, app). Ticks follow a fixed
+// schedule (t0 + n × interval) that starts at the STAGE's start (plus this connection's phase
+// within the first interval), not when this connection's handshake is done: a late timer sends
+// every overdue tick at once, each keeping its scheduled time, and ticks due while the
+// connection is not up yet (slow handshake, ramp-up) or down (reconnect) wait and go out once
+// it is, so a slow connect shows up as latency instead of silently sending fewer ticks. Each
+// handshake's own duration goes to the stage's connect histogram. The round trip is measured
+// from the SCHEDULED send time, so a stall shows up as latency instead of as fewer samples
+// (coordinated omission corrected, as in wrk2).
+//
+// Payload per tick: `<seq, 8 base36 digits>:<random alphanumerics>\n`, bytesPerTick long; the
+// alphanumerics are a slice of the stage's PayloadPool at a random offset (one random draw per
+// tick). The echo is read as lines (found with indexOf; a trailing `\r` dropped: a terminal
+// echoes `\n` as `\r\n`), matched to the pending tick by its sequence number and compared byte
+// for byte (natively, against the pool). Lines of already finished ticks are
+// ignored. After a (re)attach the web terminal first shows stale output (a replay, screen's
+// redraw), delivered as resync data: a line in it that completes a pending tick counts, every
+// other line is counted as resynced, never as a mismatch.
+import { performance } from 'perf_hooks';
+import type { StageMetrics } from '../../metrics/stageMetrics';
+import { PayloadPool } from '../../common/random';
+import { TickScheduler } from './tickScheduler';
+
+/** The transport as the stage sees it; src/coder/echo.ts channels satisfy it. */
+export interface EchoTransport {
+  send(data: Buffer): void;
+  /** The same payload as ASCII text, for transports that frame a string with fewer buffers (see src/coder/echo.ts). */
+  sendText?(text: string): void;
+  /** `resync`: stale output after a (re)attach (see src/coder/echo.ts), not compared strictly. */
+  onData(listener: (data: Buffer, resync?: boolean) => void): void;
+  onClose(listener: (info: { expected: boolean; code?: number; reason?: string }) => void): void;
+  close(): void | Promise<void>;
+}
+
+export interface EchoSessionOptions {
+  /** Opens the connection; `attempt` > 0 is a reconnect (the web terminal reuses its id). */
+  open(attempt: number): Promise<EchoTransport>;
+  bytesPerTick: number;
+  tickIntervalMs: number;
+  /** A tick whose echo has not arrived after this long is lost. */
+  echoTimeoutMs: number;
+  metrics: StageMetrics;
+  random: () => number;
+  /** The stage's shared payload pool; default: a small one of this session's own. */
+  pool?: PayloadPool;
+  /** The stage's shared tick timers; default: this session's own. */
+  scheduler?: TickScheduler;
+  /** Told how late each tick went out after its scheduled time (ms), e.g. for the benchmark. */
+  onSendLag?: (ms: number) => void;
+  /** Called with a short description of connection errors (no secrets). */
+  onProblem?: (message: string) => void;
+}
+
+const SEQ_DIGITS = 8;
+/** Sequence digits and the ':' after them. */
+const HEADER_BYTES = SEQ_DIGITS + 1;
+const RECONNECT_DELAY_MS = 250;
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const COLON = 0x3a;
+
+interface PendingTick {
+  seq: number;
+  scheduledAt: number;
+  /** Where the tick's body starts in the payload pool. */
+  offset: number;
+}
+
+function seqHeader(seq: number): string {
+  return seq.toString(36).padStart(SEQ_DIGITS, '0').slice(-SEQ_DIGITS);
+}
+
+export class EchoSession {
+  private transport?: EchoTransport;
+  private connected = false;
+  private stopped = false;
+  private attempt = 0;
+  private startAt = 0;
+  private nextSeq = 0;
+  /** False cancels the scheduled tick (a shared scheduler cannot take timers back). */
+  private ticking = true;
+  /** One callback for every tick of this session: no closure per tick. */
+  private readonly onTick = () => {
+    if (this.ticking) this.onTimer();
+  };
+  private readonly pool: PayloadPool;
+  private readonly scheduler: TickScheduler;
+  private readonly bodyBytes: number;
+  /** Ticks whose time has come but that could not be sent yet (connection down). */
+  private readonly unsent: PendingTick[] = [];
+  private readonly pending = new Map<number, PendingTick>();
+  private lineParts: Buffer[] = [];
+  private lineLength = 0;
+  /** The data being read is resync data (a PTY's replay or redraw). */
+  private resyncing = false;
+  private drained?: () => void;
+  private readonly listening = new WeakSet<EchoTransport>();
+
+  constructor(private readonly options: EchoSessionOptions) {
+    if (options.bytesPerTick < HEADER_BYTES + 2)
+      throw new Error(`bytesPerTick must be at least ${HEADER_BYTES + 2} (sequence number, ":", payload, newline)`);
+    this.bodyBytes = options.bytesPerTick - HEADER_BYTES - 1;
+    this.pool =
+      options.pool && options.pool.bytes.length >= this.bodyBytes
+        ? options.pool
+        : new PayloadPool(options.random, Math.max(4096, 4 * this.bodyBytes));
+    this.scheduler = options.scheduler ?? new TickScheduler();
+  }
+
+  /**
+   * Starts the schedule at `scheduleStart` (a `performance.now()` time, normally the stage's
+   * start; default now), then opens the connection. Rejects when the first open fails; the
+   * schedule then stops and the ticks that waited for the connection are dropped (the failed
+   * connect is the error that counts).
+   */
+  async start(scheduleStart = performance.now()): Promise<void> {
+    this.startAt = scheduleStart;
+    this.scheduleNext();
+    try {
+      await this.connect();
+    } catch (error) {
+      this.ticking = false;
+      this.unsent.length = 0;
+      throw error;
+    }
+  }
+
+  /** Stops the schedule, waits (bounded) for outstanding echoes, then closes. */
+  async stop(drainTimeoutMs = 2000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.ticking = false;
+    if (this.pending.size > 0 && this.connected) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        setTimeout(resolve, Math.min(drainTimeoutMs, this.options.echoTimeoutMs)).unref();
+      });
+    }
+    this.expireAll('lost');
+    if (this.connected) this.options.metrics.activeConnections--;
+    this.connected = false;
+    const transport = this.transport;
+    this.transport = undefined;
+    await transport?.close();
+  }
+
+  private async connect(): Promise<void> {
+    const openedAt = performance.now();
+    const transport = await this.options.open(this.attempt);
+    this.options.metrics.connectLatency.record(performance.now() - openedAt);
+    if (this.stopped) {
+      await transport.close();
+      return;
+    }
+    this.transport = transport;
+    this.connected = true;
+    this.options.metrics.activeConnections++;
+    // A web terminal reconnects the same channel object, which keeps its listeners.
+    if (this.listening.has(transport)) {
+      this.flushUnsent();
+      return;
+    }
+    this.listening.add(transport);
+    transport.onData((data, resync) => this.receive(data, resync === true));
+    transport.onClose((info) => {
+      if (this.transport !== transport) return;
+      this.transport = undefined;
+      if (this.connected) this.options.metrics.activeConnections--;
+      this.connected = false;
+      if (info.expected || this.stopped) return;
+      this.options.metrics.disconnects++;
+      this.options.onProblem?.(
+        `connection closed unexpectedly${info.code ? ` (code ${info.code})` : ''}${info.reason ? `: ${info.reason}` : ''}`,
+      );
+      this.reconnectSoon();
+    });
+    this.flushUnsent();
+  }
+
+  private reconnectSoon(): void {
+    setTimeout(() => {
+      if (this.stopped) return;
+      this.attempt++;
+      this.connect().then(
+        () => {
+          if (!this.stopped) this.options.metrics.reconnects++;
+        },
+        (error: Error) => {
+          this.options.metrics.countError('reconnect');
+          this.options.onProblem?.(`reconnect failed: ${error.message}`);
+          this.reconnectSoon();
+        },
+      );
+    }, RECONNECT_DELAY_MS).unref();
+  }
+
+  private scheduleNext(): void {
+    if (this.stopped) return;
+    this.scheduler.at(this.startAt + this.nextSeq * this.options.tickIntervalMs, this.onTick);
+  }
+
+  private onTimer(): void {
+    const now = performance.now();
+    // Every tick whose time has come goes out now, each keeping its own scheduled time.
+    const interval = this.options.tickIntervalMs;
+    let scheduledAt = this.startAt + this.nextSeq * interval;
+    while (scheduledAt <= now) {
+      this.unsent.push({ seq: this.nextSeq, scheduledAt, offset: this.pool.offset(this.bodyBytes) });
+      this.options.metrics.expected++;
+      this.nextSeq++;
+      scheduledAt = this.startAt + this.nextSeq * interval;
+    }
+    this.expireOld(now);
+    this.flushUnsent();
+    this.scheduleNext();
+  }
+
+  /** `<seq>:<pool slice>\n` as text: a slice of the pool's text, no buffer of its own. */
+  private payloadTextOf(tick: PendingTick): string {
+    return `${seqHeader(tick.seq)}:${this.pool.text(tick.offset, this.bodyBytes)}\n`;
+  }
+
+  /** `<seq>:<pool slice>\n`: one allocation and one copy per tick. */
+  private payloadOf(tick: PendingTick): Buffer {
+    const payload = Buffer.allocUnsafe(this.options.bytesPerTick);
+    payload.write(seqHeader(tick.seq), 0, 'latin1');
+    payload[SEQ_DIGITS] = COLON;
+    this.pool.bytes.copy(payload, HEADER_BYTES, tick.offset, tick.offset + this.bodyBytes);
+    payload[payload.length - 1] = NEWLINE;
+    return payload;
+  }
+
+  private flushUnsent(): void {
+    const transport = this.transport;
+    if (!this.connected || !transport || this.unsent.length === 0) return;
+    const metrics = this.options.metrics;
+    const onSendLag = this.options.onSendLag;
+    const now = onSendLag ? performance.now() : 0;
+    for (let i = 0; i < this.unsent.length; i++) {
+      const tick = this.unsent[i];
+      onSendLag?.(now - tick.scheduledAt);
+      this.pending.set(tick.seq, tick);
+      if (transport.sendText) transport.sendText(this.payloadTextOf(tick));
+      else transport.send(this.payloadOf(tick));
+      metrics.sent++;
+      metrics.bytesSent += this.options.bytesPerTick;
+    }
+    this.unsent.length = 0;
+  }
+
+  private receive(data: Buffer, resync: boolean): void {
+    this.options.metrics.bytesReceived += data.length;
+    if (resync && !this.resyncing) {
+      // A new attach: a line cut off by the drop is never completed.
+      this.lineParts = [];
+      this.lineLength = 0;
+    }
+    this.resyncing = resync;
+    let start = 0;
+    for (let end = data.indexOf(NEWLINE); end !== -1; end = data.indexOf(NEWLINE, start)) {
+      this.appendLinePart(start === 0 && end === data.length ? data : data.subarray(start, end));
+      this.finishLine();
+      start = end + 1;
+    }
+    if (start < data.length) this.appendLinePart(start === 0 ? data : data.subarray(start));
+    if (this.lineLength > this.options.bytesPerTick * 4) {
+      // No newline where one was due: the stream is not what was sent.
+      if (this.resyncing) this.options.metrics.resynced++;
+      else this.options.metrics.mismatches++;
+      this.lineParts = [];
+      this.lineLength = 0;
+    }
+  }
+
+  private appendLinePart(part: Buffer): void {
+    if (part.length === 0) return;
+    this.lineParts.push(part);
+    this.lineLength += part.length;
+  }
+
+  private finishLine(): void {
+    const parts = this.lineParts;
+    let line = parts.length === 1 ? parts[0] : parts.length === 0 ? Buffer.alloc(0) : Buffer.concat(parts, this.lineLength);
+    if (parts.length > 0) this.lineParts = [];
+    this.lineLength = 0;
+    if (line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN) line = line.subarray(0, line.length - 1);
+    if (line.includes(CARRIAGE_RETURN)) line = Buffer.from(line.filter((byte) => byte !== CARRIAGE_RETURN));
+    if (line.length === 0) return;
+    const header = line.toString('latin1', 0, SEQ_DIGITS);
+    const seq = parseInt(header, 36);
+    const tick = Number.isNaN(seq) ? undefined : this.pending.get(seq);
+    const matches = tick !== undefined && this.isEchoOf(line, tick, header);
+    if (this.resyncing) {
+      // Stale output: a pending tick's whole echo in it counts, anything else is skipped.
+      if (!matches) {
+        this.options.metrics.resynced++;
+        return;
+      }
+    } else if (!tick) {
+      // The late echo of an expired tick was already counted as lost; anything else is wrong.
+      if (Number.isNaN(seq) || seq >= this.nextSeq || line[SEQ_DIGITS] !== COLON) this.options.metrics.mismatches++;
+      return;
+    }
+    this.pending.delete(tick!.seq);
+    if (!matches) {
+      this.options.metrics.mismatches++;
+      return;
+    }
+    this.options.metrics.completed++;
+    this.options.metrics.latency.record(performance.now() - tick!.scheduledAt);
+    if (this.drained && this.pending.size === 0) this.drained();
+  }
+
+  /** The line (without '\n') is exactly what was sent for `tick`. */
+  private isEchoOf(line: Buffer, tick: PendingTick, header: string): boolean {
+    return (
+      line.length === this.options.bytesPerTick - 1 &&
+      line[SEQ_DIGITS] === COLON &&
+      header === seqHeader(tick.seq) &&
+      line.compare(this.pool.bytes, tick.offset, tick.offset + this.bodyBytes, HEADER_BYTES) === 0
+    );
+  }
+
+  private expireOld(now: number): void {
+    const cutoff = now - this.options.echoTimeoutMs;
+    for (const [seq, tick] of this.pending) {
+      if (tick.scheduledAt > cutoff) break; // insertion order = schedule order
+      this.pending.delete(seq);
+      this.options.metrics.countError('echo_timeout');
+    }
+    while (this.unsent.length > 0 && this.unsent[0].scheduledAt <= cutoff) {
+      this.unsent.shift();
+      this.options.metrics.countError('not_sent');
+    }
+  }
+
+  private expireAll(kind: string): void {
+    const lost = this.pending.size + this.unsent.length;
+    for (let i = 0; i < lost; i++) this.options.metrics.countError(kind);
+    this.pending.clear();
+    this.unsent.length = 0;
+  }
+}

@@ -1,0 +1,101 @@
+import * as assert from 'assert';
+import { runEchoStage } from '../../../../../src/engine/stages/echo/runner';
+import type { EchoTransport } from '../../../../../src/engine/stages/echo/session';
+import { StageMetrics } from '../../../../../src/engine/metrics/stageMetrics';
+import { defaultPlan } from '../../../../../src/engine/plan/plan';
+import type { PreparedUser } from '../../../../../src/engine/prepare/prepare';
+import { seededRandom } from '../../../../../src/engine/common/random';
+import { tickPhaseMs } from '../../../../../src/engine/stages/echo/tickScheduler';
+
+/** An in-memory echo that takes `openMs` to open: a slow handshake without a network. */
+function slowEcho(openMs: number): () => Promise<EchoTransport> {
+  return () =>
+    new Promise((resolve) =>
+      setTimeout(() => {
+        let onData: (data: Buffer) => void = () => {};
+        resolve({
+          send: (data) => setImmediate(() => onData(data)),
+          onData: (listener) => (onData = listener),
+          onClose: () => {},
+          close: () => {},
+        });
+      }, openMs),
+    );
+}
+
+describe('echo stage ramp-up', () => {
+  it('stops opening connections at the stage end and counts the ones it could not open', async () => {
+    const metrics = new StageMetrics('apps', 'Workspace apps');
+    const users = Array.from({ length: 8 }, (_, index) => ({ index, workspaceName: `w${index}` })) as unknown as PreparedUser[];
+    const warnings: string[] = [];
+    await runEchoStage({
+      plan: defaultPlan(),
+      settings: { bytesPerTick: 64, tickIntervalMs: 100 },
+      openers: async () => () => slowEcho(400),
+      signal: new AbortController().signal,
+      users,
+      metrics,
+      // The first four (the ramp-up's concurrency) start at once; the stage ends before the next four.
+      endAt: Date.now() + 200,
+      random: seededRandom(1),
+      log: (level, message) => level === 'warn' && warnings.push(message),
+    });
+    assert.strictEqual(metrics.errors.not_opened, 4);
+    assert.strictEqual(metrics.connectLatency.count(), 4);
+    assert.ok(
+      warnings.some((w) => w.includes("4 of 8 connections were not opened before the stage's end")),
+      warnings.join('\n'),
+    );
+  });
+});
+
+describe('echo stage tick phases', () => {
+  it('spreads the connections over the tick interval in whole milliseconds, evenly', () => {
+    const phases = Array.from({ length: 2000 }, (_, index) => tickPhaseMs(index, 2000, 100));
+    const perMs = new Map<number, number>();
+    for (const phase of phases) perMs.set(phase, (perMs.get(phase) ?? 0) + 1);
+    // 2000 connections over 100 ms: 20 in each millisecond, not 2000 in one.
+    assert.deepStrictEqual(
+      [...perMs.keys()].sort((a, b) => a - b),
+      Array.from({ length: 100 }, (_, ms) => ms),
+    );
+    assert.ok([...perMs.values()].every((count) => count === 20));
+    assert.deepStrictEqual(
+      [0, 1, 2].map((index) => tickPhaseMs(index, 3, 100)),
+      [0, 33, 66],
+    );
+    assert.strictEqual(tickPhaseMs(0, 1, 100), 0);
+  });
+
+  it('sends each connection at its own phase: at most a share of the stage in any millisecond', async () => {
+    const metrics = new StageMetrics('apps', 'Workspace apps');
+    const users = Array.from({ length: 10 }, (_, index) => ({ index, workspaceName: `w${index}` })) as unknown as PreparedUser[];
+    const sendTimes: number[] = [];
+    const stageStart = Date.now();
+    await runEchoStage({
+      plan: defaultPlan(),
+      settings: { bytesPerTick: 64, tickIntervalMs: 100 },
+      openers: async () => () => () => {
+        const open = slowEcho(0)();
+        return open.then((transport) => ({
+          ...transport,
+          send: (data: Buffer) => (sendTimes.push(Date.now() - stageStart), transport.send(data)),
+        }));
+      },
+      signal: new AbortController().signal,
+      users,
+      metrics,
+      endAt: stageStart + 450,
+      random: seededRandom(1),
+      log: () => {},
+    });
+    // 10 connections, 100 ms: one every 10 ms; in phase they would all send within a millisecond.
+    const firstTicks = sendTimes.filter((t) => t >= 100 && t < 200).sort((a, b) => a - b);
+    assert.strictEqual(firstTicks.length, 10, `sends between 100 and 200 ms: ${sendTimes.join(', ')}`);
+    assert.ok(
+      firstTicks[9] - firstTicks[0] >= 60,
+      `the second tick's sends span ${firstTicks[9] - firstTicks[0]} ms: ${firstTicks.join(', ')}`,
+    );
+    assert.ok(metrics.completed > 0 && metrics.mismatches === 0);
+  });
+});
