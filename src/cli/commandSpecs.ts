@@ -79,8 +79,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
     name: 'cleanup',
     summary: 'delete what a run left behind (no --run-id: list runs)',
     usage: '--run-id ID [options]',
-    description: `Deletes the workspaces and users a run left behind. Only what passes every check of what
-coder-scaletest creates (naming, email, owner) is touched; look-alikes are named and left alone.
+    description: `Deletes the workspaces and users a run left behind. When the run's directory (<out>/<ID>) holds
+its journal, exactly what the journal names is deleted (also after the runner was killed);
+without one, only what passes every check of what coder-scaletest creates (naming, email,
+owner) is touched. Look-alikes are named and left alone; what is already gone is reported.
 Without --run-id, lists the runs that still have users on the deployment.
 The first stop signal (Ctrl-C, SIGTERM, SIGHUP) starts no new deletions, lets those under way
 finish and lists what is left (exit 130); a second stops waiting; a third exits at once.`,
@@ -91,6 +93,11 @@ finish and lists what is left (exit 130); a second stops waiting; a third exits 
         expects: 'the id printed when the run started',
       },
       ...connectionOptions('CODER_URL'),
+      {
+        flags: '--out <DIR>',
+        help: "where the run's reports are (default: scaletest-results): its journal is read from <DIR>/<ID>",
+        expects: 'the results directory the run wrote to',
+      },
       { flags: '--concurrency <N>', help: 'parallel deletions (default: 10)', expects: 'a whole number of parallel deletions' },
     ],
   },

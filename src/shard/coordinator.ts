@@ -133,7 +133,7 @@ export async function coordinate(options: CoordinatorOptions): Promise<MergedOut
 
 type CleanupTotal = { deletedUsers: number; deletedWorkspaces: number; leftovers: string[] };
 
-async function cleanUpLostShards({ merger, connection, runId, count, log }: CoordinatorOptions): Promise<CleanupTotal> {
+async function cleanUpLostShards({ merger, connection, runId, count, reportDir, log }: CoordinatorOptions): Promise<CleanupTotal> {
   const total: CleanupTotal = { deletedUsers: 0, deletedWorkspaces: 0, leftovers: [] };
   for (const { index } of merger.lostShards()) {
     log(`shard ${index}/${count} was lost: deleting its users and workspaces`);
@@ -141,6 +141,8 @@ async function cleanUpLostShards({ merger, connection, runId, count, log }: Coor
       const outcome = await cleanupRun({
         connection,
         runId,
+        // Local shards keep their journals under the run's directory; pods' are gone with them.
+        runDir: reportDir,
         share: { index, count },
         log: (level, message) => log(`[cleanup shard ${index}] ${level}: ${message}`),
       });
@@ -155,10 +157,15 @@ async function cleanUpLostShards({ merger, connection, runId, count, log }: Coor
 }
 
 /** Every shard's users and workspaces, by the run id (what `cleanup --run-id` removes): after a teardown. */
-async function sweepRun({ connection, runId, log }: CoordinatorOptions): Promise<CleanupTotal> {
+async function sweepRun({ connection, runId, reportDir, log }: CoordinatorOptions): Promise<CleanupTotal> {
   log(`run ${runId} was torn down: deleting what is left of every shard's users and workspaces`);
   try {
-    const outcome = await cleanupRun({ connection, runId, log: (level, message) => log(`[cleanup] ${level}: ${message}`) });
+    const outcome = await cleanupRun({
+      connection,
+      runId,
+      runDir: reportDir,
+      log: (level, message) => log(`[cleanup] ${level}: ${message}`),
+    });
     return { deletedUsers: outcome.deletedUsers, deletedWorkspaces: outcome.deletedWorkspaces, leftovers: outcome.leftovers };
   } catch (error) {
     return { deletedUsers: 0, deletedWorkspaces: 0, leftovers: [`run ${runId}'s resources (cleanup failed: ${(error as Error).message})`] };

@@ -56,6 +56,8 @@ export interface RunningTest {
 export interface CleanupRequest {
   runId: string;
   connection: DeploymentConnection;
+  /** The run's directory: its journal, when there, says exactly what to delete. */
+  runDir?: string;
   /** Stops new deletions; those under way finish; the summary names what was left. */
   signal?: AbortSignal;
   /** After each deletion: how many of the total are done (or failed). */

@@ -99,12 +99,14 @@ export function createEngineBackend(): InHostBackend {
       }
     },
 
-    async cleanupRun({ runId, connection, signal, onProgress, log }) {
-      const outcome = await cleanupRun({ runId, connection, signal, onProgress, log });
+    async cleanupRun({ runId, connection, runDir, signal, onProgress, log }) {
+      const outcome = await cleanupRun({ runId, connection, runDir, signal, onProgress, log });
       const leftovers = outcome.leftovers.length
         ? `; ${signal?.aborted ? 'cancelled, left behind' : 'could not delete'}: ${outcome.leftovers.join(', ')}`
         : '';
-      return `Run ${runId}: deleted ${outcome.deletedWorkspaces} of ${outcome.found.workspaces} workspace(s) and ${outcome.deletedUsers} of ${outcome.found.users} user(s)${leftovers}.`;
+      const gone = outcome.gone.length ? `; ${outcome.gone.length} already gone` : '';
+      const source = outcome.source === 'journal' ? " (from the run's journal)" : '';
+      return `Run ${runId}: deleted ${outcome.deletedWorkspaces} of ${outcome.found.workspaces} workspace(s) and ${outcome.deletedUsers} of ${outcome.found.users} user(s)${gone}${leftovers}${source}.`;
     },
 
     readReport: readReportSnapshot,

@@ -1,6 +1,7 @@
 // `cleanup --run-id ID`: deletes what a run left behind, and only that.
 import { cleanupRun } from '../../engine';
-import { listLeftoverRuns } from '../../engine/cleanup/cleanup';
+import * as path from 'path';
+import { JournalReadError, listLeftoverRuns } from '../../engine/cleanup/cleanup';
 import { classifyAccessError } from '../../engine/run/run';
 import { parseCommandArgs, stringOption, UsageError, wholeNumberOption } from '../args';
 import { COMMANDS } from '../commandSpecs';
@@ -39,6 +40,7 @@ export async function cleanupCommand(args: string[], io: CliIo): Promise<number>
     const outcome = await cleanupRun({
       connection,
       runId,
+      runDir: path.join(stringOption(values, 'out') ?? 'scaletest-results', runId),
       concurrency,
       signal: interrupts.stop,
       abandon: interrupts.hurry,
@@ -50,13 +52,19 @@ export async function cleanupCommand(args: string[], io: CliIo): Promise<number>
         (outcome.leftovers.length
           ? `; ${interrupted ? 'interrupted, left behind' : 'could not delete'}: ${outcome.leftovers.join(', ')}`
           : '') +
+        (outcome.gone.length ? `; already gone: ${outcome.gone.length}` : '') +
         (outcome.refused.length ? `; not touched (not this run's): ${outcome.refused.length}, see the warnings above` : '') +
+        ` (from ${outcome.source === 'journal' ? "the run's journal" : 'names on the deployment: no journal found'})` +
         '\n',
     );
     if (!outcome.leftovers.length) return EXIT.passed;
     return interrupted ? EXIT.aborted : EXIT.failed;
   } catch (error) {
     if ((error as Error).message.includes('is not a run id')) throw new UsageError((error as Error).message);
+    if (error instanceof JournalReadError) {
+      io.stderr.write(`error: ${(error as Error).message}\nNothing was deleted.\n`);
+      return EXIT.usage;
+    }
     const problem = classifyAccessError(error, connection.url);
     io.stderr.write(`error: ${accessProblemText(problem.message, problem.kind)}\n`);
     return EXIT.access;

@@ -15,7 +15,12 @@ import type { Plan } from '../plan/plan';
 import { runPool } from '../common/pool';
 import type { CreatedResources } from '../prepare/prepare';
 import { isTransient, withRetries } from '../common/retry';
-import { findRunResources, type UserShare } from './runResources';
+import { findJournaledResources, findRunResources, type UserShare } from './runResources';
+import { checkRunId } from '../run/naming';
+import { JournalReadError, readRunJournal } from '../run/journal';
+
+export { JournalReadError } from '../run/journal';
+import type { ResourceJournal } from '../run/journal';
 
 export { findRunResources, listLeftoverRuns } from './runResources';
 
@@ -46,6 +51,8 @@ export interface CleanupOptions {
   runId?: string;
   /** With runId in a sharded run: only this shard's share of the run's users is swept. */
   share?: UserShare;
+  /** Each resource this call deleted, or found already gone (the run's journal records both). */
+  onDeleted?(kind: 'user' | 'workspace', id: string, name: string, how: 'deleted' | 'gone'): void;
 }
 
 export interface CleanupProgress {
@@ -66,6 +73,8 @@ export interface RunCleanupContext {
   /** Cuts cleanup short (no new deletions, no more waiting). */
   cleanupSignal?: AbortSignal;
   share?: UserShare;
+  /** The run's journal: each deletion is recorded in it. */
+  journal?: ResourceJournal;
   /** Deletions are about to start. */
   onStart(): void;
   log(level: 'info' | 'warn' | 'error', message: string, code?: RunEventCode): void;
@@ -101,6 +110,8 @@ export async function cleanUpAfterRun(context: RunCleanupContext): Promise<Clean
     runId,
     share: context.share,
     log: (level, message) => context.log(level, message),
+    // Best effort: a deletion the journal misses is one `cleanup --run-id` finds gone.
+    onDeleted: (kind, id, name) => void context.journal?.append({ type: 'deleted', kind, id, name }).catch(() => undefined),
   });
   metrics.state = 'done';
   metrics.endedAt = Date.now();
@@ -137,7 +148,9 @@ export async function deleteResources(created: CreatedResources, options: Cleanu
     async ([id, name]) => {
       attempted.add(id);
       try {
-        if (await deleteWorkspace(owner, id, deadline(), options.timeoutMs, retryLog(`workspace ${name}`))) outcome.deletedWorkspaces++;
+        const deleted = await deleteWorkspace(owner, id, deadline(), options.timeoutMs, retryLog(`workspace ${name}`));
+        if (deleted) outcome.deletedWorkspaces++;
+        options.onDeleted?.('workspace', id, name, deleted ? 'deleted' : 'gone');
         progress.done++;
       } catch (error) {
         failedWorkspaces.set(id, name);
@@ -165,10 +178,13 @@ export async function deleteResources(created: CreatedResources, options: Cleanu
         }
         await withRetries(() => owner.deleteUser(id), signal, retryLog(`user ${username}`));
         outcome.deletedUsers++;
+        options.onDeleted?.('user', id, username, 'deleted');
         progress.done++;
       } catch (error) {
-        if (gone(error)) progress.done++;
-        else {
+        if (gone(error)) {
+          options.onDeleted?.('user', id, username, 'gone');
+          progress.done++;
+        } else {
           failedUsers.set(id, username);
           fail('delete_user', `user ${username}`, error);
         }
@@ -296,6 +312,11 @@ async function deleteWorkspaceOnce(owner: CoderClient, id: string, signal: Abort
 export interface CleanupRunOptions {
   connection: DeploymentConnection;
   runId: string;
+  /**
+   * The run's directory (`<out>/<runId>`): when it holds the run's journal, exactly what the
+   * journal names is deleted; without one, the run's resources are found by name.
+   */
+  runDir?: string;
   /** Only this shard's share of the run's users (e.g. a lost shard's). */
   share?: UserShare;
   concurrency?: number;
@@ -310,20 +331,39 @@ export interface CleanupRunOptions {
 
 export interface CleanupRunOutcome extends CleanupOutcome {
   found: { users: number; workspaces: number };
-  /** Resources named like the run's that failed the ownership checks: never touched. */
+  /** Resources named like the run's that failed the ownership checks (or are not in its journal): never touched. */
   refused: string[];
+  /** What the journal names but the deployment no longer has (deleted meanwhile, or never created): not an error. */
+  gone: string[];
+  /** Where the list of resources came from: the run's journal, or names on the deployment. */
+  source: 'journal' | 'names';
 }
 
 /** Deletes every user and workspace of `runId` still on the deployment (for a killed run). */
 export async function cleanupRun(options: CleanupRunOptions): Promise<CleanupRunOutcome> {
+  checkRunId(options.runId);
+  // Read before any request: a journal of another deployment is refused without touching either.
+  const journal = options.runDir ? readRunJournal(options.runDir, options.runId) : undefined;
+  if (journal && !sameDeployment(journal.url, options.connection.url)) {
+    throw new JournalReadError(
+      `the journal of run ${options.runId} (${journal.files.join(', ')}) records resources on ${journal.url}, not on ${options.connection.url}: pass --url ${journal.url}`,
+    );
+  }
   // Without the rate-limit bypass header, which coderd refuses (428) for non-owners: the
   // owner check then says what is wrong in words.
   const probe = new CoderClient(options.connection);
   await probe.requireOwner().finally(() => probe.close());
   const owner = new CoderClient(options.connection, { bypassRateLimit: true });
   try {
-    const { resources, refused } = await findRunResources(owner, options.runId, options.share);
-    options.log?.('info', `run ${options.runId}: found ${resources.workspaces.size} workspace(s) and ${resources.users.size} user(s)`);
+    const { resources, refused, gone } = journal
+      ? await findJournaledResources(owner, journal, options.share)
+      : { ...(await findRunResources(owner, options.runId, options.share)), gone: [] as string[] };
+    for (const problem of journal?.problems ?? []) options.log?.('warn', `journal: ${problem}`);
+    options.log?.(
+      'info',
+      `run ${options.runId}: ${journal ? `its journal names` : 'found by name'} ${resources.workspaces.size} workspace(s) and ${resources.users.size} user(s) to delete` +
+        (gone.length ? `; ${gone.length} already gone` : ''),
+    );
     for (const reason of refused) options.log?.('warn', `not touching ${reason}`);
     const outcome = await deleteResources(resources, {
       owner,
@@ -333,9 +373,30 @@ export async function cleanupRun(options: CleanupRunOptions): Promise<CleanupRun
       abandon: options.abandon,
       onProgress: options.onProgress,
       log: options.log,
+      onDeleted: (kind, _id, name, how) => {
+        if (how === 'gone') gone.push(`${kind} ${name}`);
+      },
     });
-    return { ...outcome, found: { users: resources.users.size, workspaces: resources.workspaces.size }, refused };
+    return {
+      ...outcome,
+      found: { users: resources.users.size, workspaces: resources.workspaces.size },
+      refused,
+      gone,
+      source: journal ? 'journal' : 'names',
+    };
   } finally {
     owner.close();
   }
+}
+
+function sameDeployment(a: string, b: string): boolean {
+  const normal = (url: string) => {
+    try {
+      const parsed = new URL(url);
+      return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`.toLowerCase();
+    } catch {
+      return url.replace(/\/+$/, '').toLowerCase();
+    }
+  };
+  return normal(a) === normal(b);
 }

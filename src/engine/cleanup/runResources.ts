@@ -6,12 +6,15 @@
 // - a workspace: name `scaletest-<runId>-<n>` AND owned by a user that passed the checks above
 //   (the run's workspaces are created by its users, never by the owner for someone else).
 // Anything named like the run's that fails a check is refused and reported, never touched.
+// When the run left a journal (run/journal.ts), that journal, not the names, says what to delete.
 import type { CoderClient } from '../../coder/client';
 import { CoderClient as Client } from '../../coder/client';
 import type { DeploymentConnection } from '../../coder/connection';
 import type * as S from '../../coder/schemas';
 import { checkRunId, isRunWorkspace, runIdOfUser } from '../run/naming';
+import { CoderApiError } from '../../coder/errors';
 import type { CreatedResources } from '../prepare/prepare';
+import type { RunJournal } from '../run/journal';
 
 const PAGE = 100;
 
@@ -101,4 +104,58 @@ export async function listLeftoverRuns(connection: DeploymentConnection): Promis
   } finally {
     owner.close();
   }
+}
+
+/**
+ * What a run's journal says to delete (`cleanup --run-id` when the run's directory has one):
+ * entries whose create coderd answered are taken by id; entries the runner was killed between
+ * sending and hearing the answer for are looked up by name — a 404 means coderd never created
+ * them. Resources named like the run's that the journal does not name are listed in `refused`
+ * and never touched. `gone` lists what the journal names that the deployment no longer has.
+ */
+export async function findJournaledResources(
+  owner: CoderClient,
+  journal: RunJournal,
+  share?: UserShare,
+): Promise<{ resources: CreatedResources; refused: string[]; gone: string[] }> {
+  const resources: CreatedResources = { users: new Map(), workspaces: new Map() };
+  const refused: string[] = [];
+  const gone: string[] = [];
+  const entries = journal.entries.filter((entry) => inShare(indexOf(entry.key, /:(\d+)$/), share));
+  for (const entry of entries) {
+    if (entry.state === 'deleted' || entry.state === 'refused') continue;
+    const into = entry.kind === 'user' ? resources.users : resources.workspaces;
+    if (entry.state === 'created' && entry.id) {
+      into.set(entry.id, entry.name);
+      continue;
+    }
+    try {
+      if (entry.kind === 'user') {
+        const user = await owner.getUser(entry.name);
+        const failure = userCheckFailure(user, journal.runId);
+        if (failure) refused.push(`user ${user.username}: ${failure}`);
+        else into.set(user.id, user.username);
+      } else {
+        const workspace = await owner.workspaceByOwnerAndName(entry.owner ?? '', entry.name);
+        into.set(workspace.id, workspace.name);
+      }
+    } catch (error) {
+      if (!(error instanceof CoderApiError) || (error.status !== 404 && error.status !== 410)) throw error;
+      gone.push(`${entry.kind} ${entry.owner ? `${entry.owner}/` : ''}${entry.name} (never created)`);
+    }
+  }
+  // Read-only: what the deployment holds under the run's names that the journal does not name.
+  const named = await findRunResources(owner, journal.runId, share);
+  const journaled = new Set(journal.entries.map((entry) => `${entry.kind} ${entry.name}`));
+  for (const [kind, found, taken] of [
+    ['user', named.resources.users, resources.users],
+    ['workspace', named.resources.workspaces, resources.workspaces],
+  ] as const) {
+    for (const [id, name] of found) {
+      if (!taken.has(id) && !journaled.has(`${kind} ${name}`))
+        refused.push(`${kind} ${name}: named like the run's, but not in its journal`);
+    }
+  }
+  refused.push(...named.refused);
+  return { resources, refused, gone };
 }

@@ -1,5 +1,7 @@
 // Prepare: users and workspaces with bounded concurrency. Everything created is recorded in
-// the run's registry the moment it exists, so cleanup (also after an abort) deletes exactly it.
+// the run's registry the moment it exists, so cleanup (also after an abort) deletes exactly it,
+// and in the run's journal on disk before its create request is sent (run/journal.ts), so
+// `cleanup --run-id` finds it even after the runner was killed.
 import { CoderApiError } from '../../coder/errors';
 import type { CoderClient } from '../../coder/client';
 import type { Organization, Template, WorkspaceApp } from '../../coder/schemas';
@@ -9,6 +11,7 @@ import type { Plan } from '../plan/plan';
 import { runPool } from '../common/pool';
 import { shardUserIndexes } from './shardUsers';
 import { withRetries } from '../common/retry';
+import { recordCreate, type ResourceJournal } from '../run/journal';
 
 export interface CreatedResources {
   users: Map<string, string>; // id → username
@@ -42,6 +45,8 @@ export interface PrepareContext {
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** A shard prepares only these plan indexes (names keep the plan-wide index); all of them otherwise. */
   userIndexes?: number[];
+  /** The run's journal: every create is recorded in it before it is sent (absent: not recorded). */
+  journal?: ResourceJournal;
 }
 
 /** The plan names an organization or template the deployment does not have: fix the plan. */
@@ -99,25 +104,46 @@ export async function prepareUsers(context: PrepareContext, organization: Organi
       let step = 'create_user';
       try {
         const identity = userIdentity(runId);
-        const user = await owner.createUser({
-          email: identity.email,
+        const { journal } = context;
+        const userIntent = {
+          type: 'intent',
+          kind: 'user',
+          key: `user:${index}`,
           username: identity.username,
-          name: `Scale test user ${index}`,
-          password: identity.password,
-          login_type: 'password',
-          organization_ids: [organization.id],
-        });
+          email: identity.email,
+        } as const;
+        const user = await recordCreate(journal, userIntent, () =>
+          owner.createUser({
+            email: identity.email,
+            username: identity.username,
+            name: `Scale test user ${index}`,
+            password: identity.password,
+            login_type: 'password',
+            organization_ids: [organization.id],
+          }),
+        );
         created.users.set(user.id, user.username);
         step = 'login';
         const token = await userToken(owner, user.id, identity, runId);
         const client = userClient(token);
         step = 'create_workspace';
         const started = Date.now();
-        const workspace = await client.createWorkspace(organization.id, 'me', {
-          name: workspaceName(runId, index),
-          template_id: template.id,
-          rich_parameter_values: [],
-        });
+        const name = workspaceName(runId, index);
+        const workspaceIntent = {
+          type: 'intent',
+          kind: 'workspace',
+          key: `workspace:${index}`,
+          owner: user.username,
+          ownerId: user.id,
+          name,
+        } as const;
+        const workspace = await recordCreate(journal, workspaceIntent, () =>
+          client.createWorkspace(organization.id, 'me', {
+            name,
+            template_id: template.id,
+            rich_parameter_values: [],
+          }),
+        );
         created.workspaces.set(workspace.id, workspace.name);
         step = 'build';
         const buildSignal = AbortSignal.any([signal, AbortSignal.timeout(plan.timeouts.buildSeconds * 1000)]);

@@ -17,6 +17,7 @@ import { ThresholdJudge } from '../judge/judge';
 import { StageMetrics } from '../metrics/stageMetrics';
 import { DeploymentMonitor, RunnerMonitor } from '../monitors/monitors';
 import { newRunId } from './naming';
+import { ResourceJournal } from './journal';
 import {
   DeploymentAccessError,
   EXIT_CODES,
@@ -208,6 +209,7 @@ class Run {
     const owner = new CoderClient(this.options.connection, { bypassRateLimit: true, onRequest: this.onRequest });
     const monitorClient = new CoderClient(this.options.connection, { retry: { retries: 0 }, timeoutMs: 3000 });
     const created: CreatedResources = { users: new Map(), workspaces: new Map() };
+    let journal: ResourceJournal | undefined;
     let cleanup: CleanupOutcome = { deletedWorkspaces: 0, deletedUsers: 0, leftovers: [] };
     this.runner.start();
     const ticker = setInterval(() => this.tick(), this.options.snapshotIntervalMs ?? 1000);
@@ -217,6 +219,8 @@ class Run {
     this.log('info', `run ${this.runId} of "${this.plan.name}" against ${this.options.connection.url}: ${load}`);
     try {
       const ownerOrgs = await this.checkAccess();
+      // Before anything is created: a run that cannot keep its journal creates nothing.
+      journal = await ResourceJournal.open(this.reportDir, { runId: this.runId, url: this.options.connection.url });
       this.monitor = new DeploymentMonitor(
         monitorClient,
         this.options.connection.url,
@@ -231,6 +235,7 @@ class Run {
         ownerOrganizationIds: ownerOrgs,
         userClient: (token) => new CoderClient({ ...this.options.connection, token }, { onRequest: this.onRequest }),
         created,
+        journal,
         metrics: this.stage('prepare'),
         signal: this.controller.signal,
         log: (level, message) => this.log(level, message, 'prepare'),
@@ -252,7 +257,8 @@ class Run {
     } finally {
       for (const stage of this.stages) if (stage.name !== 'cleanup' && stage.state === 'waiting') stage.state = 'skipped';
       // Snapshots keep coming during cleanup, so its progress shows live.
-      cleanup = await this.cleanup(owner, created);
+      cleanup = await this.cleanup(owner, created, journal);
+      await journal?.close();
       // A long-lived caller signal must not keep this run alive, nor abort it after the fact.
       this.settled = true;
       this.detachSignal();
@@ -333,8 +339,9 @@ class Run {
     };
   }
 
-  private cleanup(owner: CoderClient, created: CreatedResources): Promise<CleanupOutcome> {
+  private cleanup(owner: CoderClient, created: CreatedResources, journal: ResourceJournal | undefined): Promise<CleanupOutcome> {
     return cleanUpAfterRun({
+      journal,
       plan: this.plan,
       runId: this.runId,
       owner,

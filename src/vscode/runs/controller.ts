@@ -3,6 +3,7 @@
 // whoever subscribes (Runs view, Test Explorer). One run at a time per window. A runner that
 // dies is remembered as an interrupted run, whose leftovers the Runs view can clean up.
 import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import type { KubernetesRunSpec } from '../../protocol/runner';
 import type { RunSnapshot } from '../../protocol/snapshot';
@@ -208,6 +209,7 @@ export class RunController extends Disposable {
           const summary = await this.backend.cleanupRun({
             runId,
             connection,
+            runDir: path.join(this.resultsFolder(), runId),
             signal: controller.signal,
             onProgress: ({ done, total, failed }) => {
               const fraction = total ? (done + failed) / total : 1;

@@ -42,7 +42,15 @@ describe('engine cleanupRun against the simulated deployment', function () {
 
     // What was reported is exactly what a later cleanup finds and deletes.
     const rest = await cleanupRun({ connection, runId });
-    assert.deepStrictEqual(rest, { deletedWorkspaces: 1, deletedUsers: 3, leftovers: [], found: { users: 3, workspaces: 1 }, refused: [] });
+    assert.deepStrictEqual(rest, {
+      deletedWorkspaces: 1,
+      deletedUsers: 3,
+      leftovers: [],
+      found: { users: 3, workspaces: 1 },
+      refused: [],
+      gone: [],
+      source: 'names',
+    });
     assert.deepStrictEqual(await leftovers(env.sim), { users: [], workspaces: [] });
   });
 });
