@@ -9,6 +9,7 @@ import {
   type WebviewToHost,
 } from '../src/protocol/messages';
 import {
+  describeRampFigures,
   formatBytes,
   formatCount,
   formatDuration,
@@ -219,12 +220,16 @@ function renderStages(snapshot: RunSnapshot): void {
       latency ? formatMs(latency.p50) : '–',
       latency ? formatMs(latency.p95) : '–',
       latency ? formatMs(latency.p99) : '–',
+      describeRampFigures(stage) ?? '–',
       formatCount(stage.completed),
       formatCount(totalErrors(stage) + stage.mismatches),
       formatCount(stage.disconnects),
     ];
   });
-  replace(byId('stages'), table('Stages', ['Stage', 'Verdict', 'Active/target', 'p50', 'p95', 'p99', 'Done', 'Errors', 'Disc.'], rows, 2));
+  replace(
+    byId('stages'),
+    table('Stages', ['Stage', 'Verdict', 'Active/target', 'p50', 'p95', 'p99', 'Ramp', 'Done', 'Errors', 'Disc.'], rows, 2),
+  );
 }
 
 function renderThresholds(snapshot: RunSnapshot): void {

@@ -44,6 +44,7 @@ function stageLine(stage: StageSnapshot, c: ReturnType<typeof color>): string {
     padLeft(latency ? ms(latency.p50) : '-', 8),
     padLeft(latency ? ms(latency.p95) : '-', 8),
     padLeft(latency ? ms(latency.p99) : '-', 8),
+    padLeft(stage.openLag?.count ? ms(stage.openLag.p95) : '-', 9),
     padLeft(String(stage.disconnects), 6),
     padLeft(String(stage.mismatches), 6),
     padLeft(String(errors), 6),
@@ -70,6 +71,7 @@ export function renderTable(snapshot: RunSnapshot, useColor: boolean): string[] 
         padLeft('p50 ms', 8) +
         padLeft('p95 ms', 8) +
         padLeft('p99 ms', 8) +
+        padLeft('open p95', 9) +
         padLeft('disc', 6) +
         padLeft('mism', 6) +
         padLeft('err', 6) +
@@ -128,7 +130,10 @@ export function progressLine(snapshot: RunSnapshot): string | undefined {
       if (s.progress) return [`${s.name} ${describeProgress(s.progress)}`];
       // Prepare and cleanup publish their progress once they know the total.
       if (s.name === 'prepare' || s.name === 'cleanup') return [];
-      return [`${s.name} ${s.connections.active}/${s.connections.target} conns${s.latency.count ? ` p95 ${ms(s.latency.p95)}ms` : ''}`];
+      const opening = s.openLag?.count && s.connections.active < s.connections.target ? `, open lag p95 ${ms(s.openLag.p95)}ms` : '';
+      return [
+        `${s.name} ${s.connections.active}/${s.connections.target} conns${s.latency.count ? ` p95 ${ms(s.latency.p95)}ms` : ''}${opening}`,
+      ];
     });
   if (!parts.length) return undefined;
   const failing = snapshot.thresholds.filter((t) => t.verdict === 'fail').length;

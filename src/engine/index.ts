@@ -25,3 +25,4 @@ export { findChromium, ChromiumNotFoundError } from './stages/dashboard/runner';
 export { decodeLatency } from './metrics/stageMetrics';
 export { registerStage, stageTitle, trafficStages } from './stages/registry';
 export { defineTrafficStage, type TrafficStageDefinition } from './stages/definition';
+export { DEFAULT_CONNECTIONS_PER_SECOND, planRamp, type RampSettings } from './stages/echo/ramp';

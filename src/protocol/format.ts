@@ -80,3 +80,16 @@ export function describeProgress(progress: StageProgress): string {
   if (progress.building) parts.push(`${progress.building} building`);
   return parts.join(', ');
 }
+
+/**
+ * An echo stage's ramp and open lag in a few words, the same in every view, e.g.
+ * "50/s · open lag p95 120ms · held back 1.2s" (undefined for stages without a ramp).
+ */
+export function describeRampFigures(stage: StageSnapshot): string | undefined {
+  if (!stage.ramp) return undefined;
+  const rate = stage.ramp.connectionsPerSecond === null ? 'all at once' : `${Math.round(stage.ramp.connectionsPerSecond * 10) / 10}/s`;
+  const parts = [rate];
+  if (stage.openLag && stage.openLag.count > 0) parts.push(`open lag p95 ${formatMs(stage.openLag.p95)}`);
+  if (stage.ramp.heldBackMs > 0) parts.push(`held back ${formatMs(stage.ramp.heldBackMs)}`);
+  return parts.join(' · ');
+}

@@ -43,6 +43,16 @@ export interface StageProgress {
   building?: number;
 }
 
+/** An echo stage's planned ramp (src/engine/stages/echo/ramp.ts). */
+export interface StageRamp {
+  /** e.g. "200 connections at 50/s (4 s)". */
+  description: string;
+  /** Infinity (all at once) is sent as null in JSON. */
+  connectionsPerSecond: number | null;
+  /** How long the runner's lag pacer held the ramp back (the most of any of its threads), ms. */
+  heldBackMs: number;
+}
+
 export interface StageSnapshot {
   name: StageName;
   title: string;
@@ -60,6 +70,10 @@ export interface StageSnapshot {
   latency: LatencySummary;
   /** Echo stages: connection handshakes (open → ready), first connects and reconnects alike. */
   connectLatency?: LatencySummary;
+  /** Echo stages: open lag, how much later than planned by the ramp each connection was ready (first opens). */
+  openLag?: LatencySummary;
+  /** Echo stages: the planned ramp. */
+  ramp?: StageRamp;
   /** Round trips recorded during the last snapshot interval only. */
   recentLatency: LatencySummary;
   bytesSent: number;

@@ -340,6 +340,8 @@ export class ShardMerger {
     for (const part of parts) for (const [kind, n] of Object.entries(part.errors)) errors[kind] = (errors[kind] ?? 0) + n;
     const progressParts = parts.filter((p) => p.progress);
     const connectParts = parts.filter((p) => p.connect);
+    const openLagParts = parts.filter((p) => p.openLag);
+    const ramps = parts.flatMap((p) => (p.ramp ? [p.ramp] : []));
     const reasons = [...new Set(parts.map((p) => p.reason).filter((r): r is string => !!r))];
     const expected = sumBy(parts, (p) => p.counters.expected);
     const resynced = sumBy(parts, (p) => p.counters.resynced);
@@ -355,6 +357,8 @@ export class ShardMerger {
       connections: { active: sumBy(parts, (p) => p.connections.active), target: sumBy(parts, (p) => p.connections.target) },
       latency: summaryOf(parts.map((p) => p.latency.total)),
       connectLatency: connectParts.length ? summaryOf(connectParts.map((p) => p.connect!.total)) : undefined,
+      openLag: openLagParts.length ? summaryOf(openLagParts.map((p) => p.openLag!.total)) : undefined,
+      ramp: ramps.length ? { ...ramps[0], heldBackMs: Math.max(...ramps.map((r) => r.heldBackMs)) } : undefined,
       recentLatency: this.recent.get(name) ?? summaryOf([]),
       bytesSent: sumBy(parts, (p) => p.counters.bytesSent),
       bytesReceived: sumBy(parts, (p) => p.counters.bytesReceived),

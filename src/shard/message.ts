@@ -59,6 +59,12 @@ const ShardStage = Type.Object({
   reason: Type.Optional(Type.String()),
   latency: Latency,
   connect: Type.Optional(Latency),
+  /** Echo stages: open lag (ready − planned open). */
+  openLag: Type.Optional(Latency),
+  /** Echo stages: the planned ramp and how long this shard's pacer held it back. */
+  ramp: Type.Optional(
+    Type.Object({ description: Type.String(), connectionsPerSecond: Type.Union([Type.Number(), Type.Null()]), heldBackMs: Type.Number() }),
+  ),
 });
 
 const ShardApiClass = Type.Object({

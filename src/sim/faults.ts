@@ -23,6 +23,11 @@ export interface FaultsConfig {
    * wait msPerRequest × (requests in flight − above).
    */
   loadLatency?: LoadLatencyConfig;
+  /**
+   * A data plane slow to accept connections: at most `perSecond` new web-terminal, SSH or app
+   * connections of the kind are let through a second, the others wait their turn (in order).
+   */
+  acceptRate?: Partial<Record<'pty' | 'ssh' | 'apps', { perSecond: number }>>;
   /** Drop a fraction of PTY / SSH / app connections after a delay. */
   dropConnections?: Partial<Record<'pty' | 'ssh' | 'apps', { fraction: number; afterMs: number }>>;
   /** Fraction (0..1) of workspace builds that fail. */

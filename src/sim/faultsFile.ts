@@ -49,6 +49,20 @@ export const FaultsSchema = Type.Object(
       ),
     ),
     loadLatency: Type.Optional(loadLatencySchema()),
+    acceptRate: Type.Optional(
+      Type.Partial(
+        Type.Object(
+          Object.fromEntries(
+            ['pty', 'ssh', 'apps'].map((kind) => [
+              kind,
+              Type.Object({ perSecond: Type.Number({ exclusiveMinimum: 0, maximum: 100000 }) }, strict),
+            ]),
+          ),
+          strict,
+        ),
+        strict,
+      ),
+    ),
     failBuilds: Type.Optional(Fraction),
     agentsNeverConnect: Type.Optional(Fraction),
     restart: Type.Optional(Type.Object({ atMs: Millis, downForMs: Millis }, strict)),

@@ -1,5 +1,5 @@
 // `demo`: the reference plan scaled down, against the embedded simulated deployment.
-import { defaultPlan, type Plan } from '../../engine';
+import { DEFAULT_CONNECTIONS_PER_SECOND, defaultPlan, type Plan } from '../../engine';
 import { startSimDeploymentProcess } from '../../sim/process';
 import { parseCommandArgs, stringOption, UsageError, wholeNumberOption } from '../args';
 import { COMMANDS } from '../commandSpecs';
@@ -60,6 +60,13 @@ export function demoPlan(
   plan.traffic.dashboard.maxBrowsers = Math.min(options.users, 5);
   plan.traffic.dashboard.intervalSeconds = Math.max(1, Math.min(10, options.slotSeconds / 3));
   plan.traffic.dashboard.jitterSeconds = plan.traffic.dashboard.intervalSeconds / 2;
+  for (const stage of ['ssh', 'pty', 'apps'] as const) {
+    // The default ramp (DEFAULT_CONNECTIONS_PER_SECOND) unless, with short slots, it would take
+    // more than a sixth of the stage's window: the demo is about the steady state.
+    const [start, end] = plan.timeline[stage];
+    const fastest = options.users / (((end - start) * options.slotSeconds) / 6);
+    if (fastest > DEFAULT_CONNECTIONS_PER_SECOND) plan.traffic[stage].connectionsPerSecond = Math.ceil(fastest);
+  }
   if (options.directSsh) {
     // The simulator's direct SSH port spares one coder CLI process per connection (--ssh-cli
     // takes the `coder ssh --stdio` path instead, as against a real deployment).

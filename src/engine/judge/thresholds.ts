@@ -62,6 +62,9 @@ function lookupStageMetric(stage: StageIdentity, rest: string[]): MetricDefiniti
   if (rest.length === 2 && has('connect') && field === 'connect' && isStat(stat)) {
     return { kind: 'duration', stage: id, read: (s) => latencyValue(stageOf(s, id)?.connectLatency, stat) };
   }
+  if (rest.length === 2 && has('connect') && field === 'open_lag' && isStat(stat)) {
+    return { kind: 'duration', stage: id, read: (s) => latencyValue(stageOf(s, id)?.openLag, stat) };
+  }
   if (rest.length !== 1) return undefined;
   const sentBase = (s: RunSnapshot) => stageOf(s, id)?.sent ?? 0;
   const connectionBase = (s: RunSnapshot) => stageOf(s, id)?.connections.target ?? 0;
@@ -140,7 +143,8 @@ export function metricCatalogue(): string[] {
     const names: string[] = [];
     if (stage.metrics.includes('latency'))
       names.push(`${stage.id}.${stage.metrics.includes('throughput') ? 'rtt' : 'latency'}.<stat> (${stage.latencyMeaning ?? 'latency'})`);
-    if (stage.metrics.includes('connect')) names.push(`${stage.id}.connect.<stat> (handshake)`);
+    if (stage.metrics.includes('connect'))
+      names.push(`${stage.id}.connect.<stat> (handshake)`, `${stage.id}.open_lag.<stat> (ready − planned open)`);
     if (stage.metrics.includes('counters')) names.push(`${stage.id}.<${COUNTERS.join('|')}>`);
     if (stage.metrics.includes('throughput')) names.push(`${stage.id}.throughput`);
     if (stage.metrics.includes('failures')) names.push(`${stage.id}.failures`);

@@ -1,6 +1,6 @@
 // Latency in HDR histograms (memory flat however long the run) and per-stage counters.
 import * as hdr from 'hdr-histogram-js';
-import type { ChartColor, LatencySummary, StageName, StageProgress, StageSnapshot } from '../../protocol/snapshot';
+import type { ChartColor, LatencySummary, StageName, StageProgress, StageRamp, StageSnapshot } from '../../protocol/snapshot';
 
 /** Histograms store microseconds (integers) so sub-millisecond loopback round trips keep their precision. */
 const MICROS_PER_MS = 1000;
@@ -181,6 +181,10 @@ export class StageMetrics {
   readonly latency = new LatencyRecorder();
   /** Echo stages: how long each connection's handshake took (first connects and reconnects). */
   readonly connectLatency = new LatencyRecorder();
+  /** Echo stages: how much later than its planned open each connection was up (first opens). */
+  readonly openLag = new LatencyRecorder();
+  /** Echo stages: the planned ramp, and how long the lag pacer held it back (the most of any thread). */
+  ramp?: StageRamp;
   private lastRecent: LatencySummary = { ...EMPTY_LATENCY };
 
   constructor(
@@ -216,6 +220,8 @@ export class StageMetrics {
       connections: { active: this.activeConnections, target: this.targetConnections },
       latency: this.latency.summary(),
       connectLatency: this.connectLatency.count() > 0 ? this.connectLatency.summary() : undefined,
+      openLag: this.openLag.count() > 0 ? this.openLag.summary() : undefined,
+      ramp: this.ramp ? { ...this.ramp } : undefined,
       recentLatency: this.lastRecent,
       bytesSent: this.bytesSent,
       bytesReceived: this.bytesReceived,

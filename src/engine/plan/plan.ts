@@ -236,10 +236,14 @@ export function defaultThresholds(): string[] {
     // API responses under 300 ms; echo round trips likewise.
     'api.latency.p95 < 300ms',
     ...echo.map((id) => `${id}.rtt.p95 < 300ms`),
-    // Opening a session is part of what a user waits for.
+    // Opening a session is part of what a user waits for: the handshake, and being up when the
+    // ramp planned it (open lag: a deployment slow to accept connections falls behind the plan).
     ...stages
       .filter((stage) => stage.metrics.includes('connect'))
-      .map((stage) => `${stage.id}.connect.p95 < ${stage.connectP95Budget ?? '5s'}`),
+      .flatMap((stage) => [
+        `${stage.id}.connect.p95 < ${stage.connectP95Budget ?? '5s'}`,
+        `${stage.id}.open_lag.p95 < ${stage.connectP95Budget ?? '5s'}`,
+      ]),
     // Coder's connection criterion: at least 90 % of target throughput.
     ...echo.map((id) => `${id}.throughput >= 90%`),
   ];

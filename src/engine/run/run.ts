@@ -415,6 +415,7 @@ class Run {
     const encoded = (stage: StageMetrics) => ({
       latency: stage.latency.encode(),
       connect: stage.connectLatency.count() > 0 ? stage.connectLatency.encode() : undefined,
+      openLag: stage.openLag.count() > 0 ? stage.openLag.encode() : undefined,
     });
     return { stages: Object.fromEntries(this.stages.map((stage) => [stage.name, encoded(stage)])), api: this.api.encodedHistograms() };
   }

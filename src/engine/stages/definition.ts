@@ -14,7 +14,8 @@ export type StageLog = (level: 'info' | 'warn' | 'error', message: string) => vo
 /**
  * Metric families a stage exposes to thresholds, as `<stage id>.<family>…`:
  * - `latency`: `<id>.<rtt|latency>.<stat>` from the stage's latency histogram;
- * - `connect`: `<id>.connect.<stat>`, connection handshakes (open → ready), echo stages;
+ * - `connect`: `<id>.connect.<stat>`, connection handshakes (open → ready), and
+ *   `<id>.open_lag.<stat>`, how much later than its planned ramp time each was ready; echo stages;
  * - `counters`: `<id>.<disconnects|reconnects|errors|mismatches>` (a `%` of connections or sends);
  * - `throughput`: `<id>.throughput`, completed / scheduled ticks (echo stages);
  * - `failures`: `<id>.failures`, failed items of the stage's progress (prepare, cleanup).
@@ -29,7 +30,7 @@ export interface StageIdentity {
   metrics: readonly MetricFamily[];
   /** What the latency histogram measures, for the metric catalogue (e.g. "echo round trip"). */
   latencyMeaning?: string;
-  /** With `connect`: the default threshold's limit on the handshake p95 (e.g. "5s"). */
+  /** With `connect`: the default thresholds' limit on the handshake p95 and the open lag p95 (e.g. "5s"). */
   connectP95Budget?: string;
 }
 

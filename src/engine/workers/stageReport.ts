@@ -4,6 +4,7 @@
 // handshake histograms of the interval, HDR-encoded. Histograms add exactly, so the merged
 // percentiles are those of one histogram fed every sample; counters are sums of the workers'
 // whole-run totals, so a report that is late or repeated changes nothing.
+import type { StageRamp } from '../../protocol/snapshot';
 import type { EncodedInterval, StageMetrics } from '../metrics/stageMetrics';
 
 export const COUNTER_NAMES = [
@@ -28,6 +29,10 @@ export interface WorkerStageReport {
   latency?: EncodedInterval;
   /** Handshakes recorded since the previous report. */
   connect?: EncodedInterval;
+  /** Open lags recorded since the previous report. */
+  openLag?: EncodedInterval;
+  /** The worker's ramp: its pacer's held-back time. */
+  ramp?: StageRamp;
 }
 
 /** The worker's side: its stage metrics as a report (takes the histograms' intervals). */
@@ -40,6 +45,8 @@ export function takeWorkerReport(metrics: StageMetrics): WorkerStageReport {
     errors: { ...metrics.errors },
     latency: metrics.latency.takeEncodedInterval(),
     connect: metrics.connectLatency.takeEncodedInterval(),
+    openLag: metrics.openLag.takeEncodedInterval(),
+    ramp: metrics.ramp ? { ...metrics.ramp } : undefined,
   };
 }
 
@@ -61,6 +68,7 @@ export class WorkerReportMerger {
     this.latest[worker] = report;
     if (report.latency) this.metrics.latency.addEncoded(report.latency);
     if (report.connect) this.metrics.connectLatency.addEncoded(report.connect);
+    if (report.openLag) this.metrics.openLag.addEncoded(report.openLag);
     this.refresh();
   }
 
@@ -80,6 +88,9 @@ export class WorkerReportMerger {
     const reports = this.latest.filter((r): r is WorkerStageReport => r !== undefined);
     this.metrics.activeConnections = reports.reduce((sum, r) => sum + r.activeConnections, 0);
     for (const name of COUNTER_NAMES) this.metrics[name] = reports.reduce((sum, r) => sum + r.counters[name], 0);
+    // Every worker plans the same ramp (plan-wide indexes); each paces its own share.
+    const ramps = reports.flatMap((r) => (r.ramp ? [r.ramp] : []));
+    if (ramps.length > 0) this.metrics.ramp = { ...ramps[0], heldBackMs: Math.max(...ramps.map((r) => r.heldBackMs)) };
     const errors = this.metrics.errors;
     for (const kind of Object.keys(errors)) delete errors[kind];
     for (const counts of [this.own, ...reports.map((r) => r.errors)])

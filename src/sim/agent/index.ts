@@ -29,9 +29,9 @@ export function createAgentServices(options: AgentServicesOptions): SimAgentServ
   const ssh = new SshService(live, options);
   const apps = new AppService(live);
   return {
-    handlePtyUpgrade: (req, socket, head, agent, params) => pty.handleUpgrade(req, socket, head, agent, params),
+    handlePtyUpgrade: (req, socket, head, agent, params) => live.admit('pty', () => pty.handleUpgrade(req, socket, head, agent, params)),
     handleAppRequest: (req, res, _agent, slug, rest) => apps.handleRequest(req, res, slug, rest),
-    handleAppUpgrade: (req, socket, head, agent, slug) => apps.handleUpgrade(req, socket, head, agent, slug),
+    handleAppUpgrade: (req, socket, head, agent, slug) => live.admit('apps', () => apps.handleUpgrade(req, socket, head, agent, slug)),
     handleCoderBinary: serveCoderBinary,
     handleTunnelUpgrade: (req, socket, head, agent) => {
       if ((req.headers.upgrade ?? '').toLowerCase() !== TUNNEL_PROTOCOL) {

@@ -1,6 +1,6 @@
 // Every live data-plane connection of the simulated agents, in one place: session accounting
-// for deployment/stats, the connection-drop fault, the restart fault (resetAll) and
-// forgetting a deleted workspace's agent.
+// for deployment/stats, the accept-rate and connection-drop faults, the restart fault
+// (resetAll) and forgetting a deleted workspace's agent.
 import type { AgentRef, AgentServicesOptions, SessionKind } from '../agentServices';
 import { loadDelayMs, OrderedDelay } from './loadLatency';
 
@@ -39,6 +39,8 @@ export class LiveConnections {
   };
 
   private readonly counts: Record<DropFaultKey, number> = { pty: 0, ssh: 0, apps: 0 };
+  /** The accept-rate fault: when the next new connection of each kind may go through (epoch ms). */
+  private readonly nextAcceptAt: Record<DropFaultKey, number> = { pty: 0, ssh: 0, apps: 0 };
 
   constructor(private readonly options: AgentServicesOptions) {}
 
@@ -53,6 +55,21 @@ export class LiveConnections {
       run: (action) => delay.run(loadDelayMs(this.options.faults(), faultKey, this.counts[faultKey]), action),
       cancel: () => delay.cancel(),
     };
+  }
+
+  /**
+   * A new connection of `faultKey` arriving: `proceed` runs now, or — under the accept-rate
+   * fault — once the connections before it have had their turn (1 ÷ perSecond apart), as a
+   * deployment that sets tunnels up one after another would let them through.
+   */
+  admit(faultKey: DropFaultKey, proceed: () => void): void {
+    const rate = this.options.faults().acceptRate?.[faultKey]?.perSecond;
+    if (!rate) return proceed();
+    const now = Date.now();
+    const at = Math.max(now, this.nextAcceptAt[faultKey]);
+    this.nextAcceptAt[faultKey] = at + 1000 / rate;
+    if (at <= now) return proceed();
+    setTimeout(proceed, at - now).unref();
   }
 
   /**

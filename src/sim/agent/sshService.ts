@@ -85,7 +85,9 @@ export class SshService {
     socket.on('end', () => socket.end());
     this.pending.set(id, { agent, socket });
     socket.once('close', () => this.pending.delete(id));
-    this.server.injectSocket(new IdentifiedStream(socket, id) as unknown as net.Socket);
+    this.live.admit('ssh', () => {
+      if (!socket.destroyed) this.server.injectSocket(new IdentifiedStream(socket, id) as unknown as net.Socket);
+    });
   }
 
   private serve(client: Connection, id: number): void {

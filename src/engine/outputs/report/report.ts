@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { SearchSnapshot } from '../../../protocol/search';
+import { describeRampFigures } from '../../../protocol/format';
 import type { RunSnapshot } from '../../../protocol/snapshot';
 import { baselineHtml, baselineSection, type BaselineReportSection } from './sections/baseline';
 import { referenceSectionHtml } from './sections/reference';
@@ -112,7 +113,8 @@ export function junitXml(report: RunReport): string {
   let skipped = 0;
   for (const stage of report.stages) {
     const l = stage.latency;
-    const summary = `${stage.title}: ${stage.completed}/${stage.sent} completed, p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, disconnects ${stage.disconnects}, mismatches ${stage.mismatches}, errors ${JSON.stringify(stage.errors)}`;
+    const ramp = describeRampFigures(stage);
+    const summary = `${stage.title}: ${stage.completed}/${stage.sent} completed, p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, disconnects ${stage.disconnects}, mismatches ${stage.mismatches}, errors ${JSON.stringify(stage.errors)}${ramp ? `, ramp ${ramp}` : ''}`;
     let body = `<system-out>${xml(summary)}</system-out>`;
     if (stage.verdict === 'fail') {
       failures++;
@@ -178,7 +180,7 @@ export function reportHtml(report: RunReport): string {
           .map(([k, v]) => `${k}: ${v}`)
           .join(', ') || '0';
       const n = (value: number) => String(Math.round(value * 10) / 10);
-      return `<tr><td>${html(s.title)}</td><td>${badge(s.verdict)}</td><td>${html(progress)}</td><td>${s.completed}/${s.sent}</td><td>${n(l.p50)}</td><td>${n(l.p95)}</td><td>${n(l.p99)}</td><td>${n(l.max)}</td><td>${s.disconnects}</td><td>${s.mismatches}</td><td>${html(errors)}</td><td>${html(s.reason ?? '')}</td></tr>`;
+      return `<tr><td>${html(s.title)}</td><td>${badge(s.verdict)}</td><td>${html(progress)}</td><td>${s.completed}/${s.sent}</td><td>${n(l.p50)}</td><td>${n(l.p95)}</td><td>${n(l.p99)}</td><td>${n(l.max)}</td><td>${html(describeRampFigures(s) ?? '')}</td><td>${s.disconnects}</td><td>${s.mismatches}</td><td>${html(errors)}</td><td>${html(s.reason ?? '')}</td></tr>`;
     })
     .join('\n');
   const thresholdRows = report.thresholds
@@ -213,7 +215,7 @@ body{--vscode-foreground:#1f2328;--vscode-descriptionForeground:#57606a;--vscode
 ${report.reason ? `<p><strong>${html(report.reason)}</strong></p>` : ''}
 ${report.search ? searchSectionHtml(report.search) : ''}
 <h2>Stages</h2>
-<table><tr><th>Stage</th><th>Verdict</th><th>Progress / connections</th><th>Completed/sent</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>Disconnects</th><th>Mismatches</th><th>Errors</th><th>Reason</th></tr>
+<table><tr><th>Stage</th><th>Verdict</th><th>Progress / connections</th><th>Completed/sent</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>Ramp</th><th>Disconnects</th><th>Mismatches</th><th>Errors</th><th>Reason</th></tr>
 ${stageRows}</table>
 <h2>Thresholds</h2>
 <table><tr><th>Expression</th><th>Verdict</th><th>Observed</th><th>Reason</th></tr>

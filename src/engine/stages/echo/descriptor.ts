@@ -4,6 +4,7 @@ import { Type, type TObject, type TProperties } from '@sinclair/typebox';
 import type { ChartColor } from '../../../protocol/snapshot';
 import { runEchoStage } from './runner';
 import type { Plan } from '../../plan/plan';
+import { DEFAULT_CONNECTIONS_PER_SECOND, rampProblem, type RampSettings } from './ramp';
 import type { PreparedUser } from '../../prepare/prepare';
 import type { Opener } from './transports';
 import { echoWorkerCount, EchoWorkerSet, workersUnavailable } from '../../workers/coordinator';
@@ -27,13 +28,30 @@ export function echoSettings<Extra extends TProperties>(title: string, extra: Ex
         default: 100,
         description: 'Interval between ticks on each connection, in ms (reference: 100).',
       }),
+      connectionsPerSecond: Type.Optional(
+        Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 100000,
+          description:
+            `The planned ramp: connections opened per second from the window's start, connection i at i ÷ rate; its ticks start from that planned time. ` +
+            `Default (neither this nor rampSeconds): ${DEFAULT_CONNECTIONS_PER_SECOND}/s, 2000 users in 40 s. Set one of the two.`,
+        }),
+      ),
+      rampSeconds: Type.Optional(
+        Type.Number({
+          minimum: 0,
+          maximum: 86400,
+          description:
+            "The planned ramp as a length: every connection opened within this many seconds of the window's start, evenly; 0 opens all at once (as Coder's runner does). Set this or connectionsPerSecond.",
+        }),
+      ),
       ...extra,
     },
     { additionalProperties: false, default: {}, description: `${title} traffic: one echo connection per workspace.` },
   );
 }
 
-export interface EchoSettings {
+export interface EchoSettings extends RampSettings {
   enabled: boolean;
   bytesPerTick: number;
   tickIntervalMs: number;
@@ -51,9 +69,15 @@ export function defineEchoStage<Id extends string, Schema extends TObject>(defin
   /** Resolves what the stage needs once (the coder CLI, the app host), then one opener per user. */
   openers(context: StageRunContext<Schema['static']>): Promise<(user: PreparedUser) => Opener>;
 }): TrafficStageDefinition<Id, Schema> {
-  const { openers, ...rest } = definition;
+  const { openers, validate, ...rest } = definition;
   return defineTrafficStage({
     ...rest,
+    validate: (settings, plan) => {
+      const [start, end] = (plan.timeline as unknown as Record<string, [number, number]>)[definition.id];
+      const windowMs = (end - start) * plan.timeline.slotSeconds * 1000;
+      const ramp = rampProblem(settings as RampSettings, plan.users, windowMs, `traffic.${definition.id}`);
+      return [...(ramp ? [ramp] : []), ...(validate?.(settings, plan) ?? [])];
+    },
     metrics: ['latency', 'connect', 'counters', 'throughput'],
     latencyMeaning: 'echo round trip',
     connectionNoun: 'connections',

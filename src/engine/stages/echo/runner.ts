@@ -1,12 +1,13 @@
-// An echo traffic stage (SSH, web terminal, apps): one connection per workspace, opened at
-// the stage's slot and closed at its end. Every connection's tick schedule starts within one
-// tick interval of the stage's start (phases spread over the interval, see tickPhaseMs), so
-// time spent waiting to connect counts as latency.
+// An echo traffic stage (SSH, web terminal, apps): one connection per workspace, opened at its
+// planned time of the stage's ramp (./ramp.ts) and closed at the window's end. Every
+// connection's tick schedule starts within one tick interval of its planned open (phases spread
+// over the interval, see tickPhaseMs), so time spent waiting to connect counts as latency, and
+// a connection ready later than planned shows it as open lag too.
 import { performance } from 'perf_hooks';
 import { EchoSession } from './session';
 import type { StageMetrics } from '../../metrics/stageMetrics';
 import { RampPacer } from './pacing';
-import { runPool } from '../../common/pool';
+import { firstTickAt, planRamp, type RampSettings } from './ramp';
 import type { Plan } from '../../plan/plan';
 import type { PreparedUser } from '../../prepare/prepare';
 import { PayloadPool } from '../../common/random';
@@ -14,12 +15,10 @@ import { TickScheduler, tickPhaseMs } from './tickScheduler';
 import type { Opener } from './transports';
 import type { EchoWorkerSet } from '../../workers/coordinator';
 
-const RAMP_UP_CONCURRENCY = 4;
-
 export interface EchoStageOptions {
   plan: Plan;
   /** The stage's plan fragment (`plan.traffic.<id>`). */
-  settings: { bytesPerTick: number; tickIntervalMs: number };
+  settings: { bytesPerTick: number; tickIntervalMs: number } & RampSettings;
   /** Resolves what the stage needs once (the coder CLI, the app host), then one opener per user. */
   openers(): Promise<(user: PreparedUser) => Opener>;
   signal: AbortSignal;
@@ -65,41 +64,73 @@ async function runEchoStageHere(options: EchoStageOptions): Promise<void> {
       }),
   );
   let firstFailure: string | undefined;
-  // Ramp up a few connections at a time, and only while the event loop keeps up: a burst of
-  // handshakes (SSH key exchange, CLI start-up) would stall the runner and show up as latency
-  // on every connection already running.
+  // The planned ramp: connection i opens at its planned time, whatever the others are doing —
+  // how many are opening at once follows from the rate and the handshake time. The lag pacer
+  // stays as a guard: a burst of handshakes (SSH key exchange, CLI start-up) that stalls the
+  // runner would show up as latency on every connection already running, so while the event
+  // loop lags, the next open waits (and opens late: open lag says so, and the stage reports
+  // how long the pacer held the ramp back).
+  const ramp = planRamp(traffic, plan.users);
+  const rampFigures = {
+    description: ramp.description,
+    connectionsPerSecond: Number.isFinite(ramp.connectionsPerSecond) ? ramp.connectionsPerSecond : null,
+    heldBackMs: 0,
+  };
+  metrics.ramp = rampFigures;
   const pacer = new RampPacer();
+  const starts: Array<Promise<void>> = [];
   let notOpened = 0;
-  await runPool(
-    sessions,
-    RAMP_UP_CONCURRENCY,
-    async (session, index) => {
-      await pacer.beforeConnect(signal);
-      if (signal.aborted) return;
-      // A ramp-up slowed by the runner's lag must not carry the stage past its window.
-      if (Date.now() >= options.endAt) {
-        notOpened++;
-        return;
-      }
-      await session.start(scheduleStart + tickPhaseMs(index, sessions.length, traffic.tickIntervalMs)).catch((error: Error) => {
+  for (let index = 0; index < sessions.length; index++) {
+    const plannedOpen = scheduleStart + ramp.openOffsetMs(users[index].index);
+    await sleepUntilTime(plannedOpen, signal);
+    if (!signal.aborted) await pacer.beforeConnect(signal);
+    rampFigures.heldBackMs = pacer.heldBackMs();
+    if (signal.aborted) break;
+    // A ramp slowed by the runner's lag must not carry the stage past its window.
+    if (Date.now() >= options.endAt) {
+      notOpened = sessions.length - index;
+      break;
+    }
+    const firstTick = firstTickAt(
+      plannedOpen,
+      scheduleStart,
+      tickPhaseMs(index, sessions.length, traffic.tickIntervalMs),
+      traffic.tickIntervalMs,
+    );
+    starts.push(
+      sessions[index].start(firstTick, plannedOpen).catch((error: Error) => {
         metrics.countError('connect');
         firstFailure ??= error.message;
         log('warn', `${users[index].workspaceName}: cannot connect: ${error.message}`);
-      });
-    },
-    signal,
-  );
+      }),
+    );
+  }
+  if (rampFigures.heldBackMs > 0) {
+    log(
+      'warn',
+      `the lag pacer held the ramp back ${(rampFigures.heldBackMs / 1000).toFixed(1)} s in all: the runner's event loop lagged, so connections opened later than planned (see the open lag)`,
+    );
+  }
   if (notOpened > 0) {
     for (let i = 0; i < notOpened; i++) metrics.countError('not_opened');
     log(
       'warn',
-      `${notOpened} of ${users.length} connections were not opened before the stage's end: the ramp-up, paced by the runner's event-loop lag, ran out of time (an overloaded runner)`,
+      `${notOpened} of ${users.length} connections were not opened before the stage's end: the ramp, held back by the runner's event-loop lag, ran out of time (an overloaded runner)`,
     );
   }
-  if (firstFailure && metrics.activeConnections === 0) log('error', `no connection could be opened: ${firstFailure}`);
+  void Promise.all(starts).then(() => {
+    if (firstFailure && metrics.activeConnections === 0) log('error', `no connection could be opened: ${firstFailure}`);
+  });
   await sleepUntil(options.endAt, signal);
   metrics.state = 'stopping';
   await Promise.all(sessions.map((session) => session.stop()));
+}
+
+/** Resolves once `performance.now()` reaches `time`, or as soon as `signal` aborts. */
+function sleepUntilTime(time: number, signal: AbortSignal): Promise<void> {
+  const wait = time - performance.now();
+  if (wait <= 0 || signal.aborted) return Promise.resolve();
+  return sleepUntil(Date.now() + wait, signal);
 }
 
 /** Resolves at `epochMs` or as soon as `signal` aborts. */

@@ -1,10 +1,11 @@
 // One echo connection of a traffic stage (SSH, web terminal, app). Ticks follow a fixed
-// schedule (t0 + n × interval) that starts at the STAGE's start (plus this connection's phase
-// within the first interval), not when this connection's handshake is done: a late timer sends
+// schedule (t0 + n × interval) that starts at the connection's PLANNED open (the stage's ramp,
+// plus its phase within the first interval), not when its handshake is done: a late timer sends
 // every overdue tick at once, each keeping its scheduled time, and ticks due while the
 // connection is not up yet (slow handshake, ramp-up) or down (reconnect) wait and go out once
 // it is, so a slow connect shows up as latency instead of silently sending fewer ticks. Each
-// handshake's own duration goes to the stage's connect histogram. The round trip is measured
+// handshake's own duration goes to the stage's connect histogram, and the first open's
+// lateness against its plan (ready − planned open) to the open-lag one. The round trip is measured
 // from the SCHEDULED send time, so a stall shows up as latency instead of as fewer samples
 // (coordinated omission corrected, as in wrk2).
 //
@@ -76,6 +77,7 @@ export class EchoSession {
   private stopped = false;
   private attempt = 0;
   private startAt = 0;
+  private plannedOpenAt?: number;
   private nextSeq = 0;
   /** False cancels the scheduled tick (a shared scheduler cannot take timers back). */
   private ticking = true;
@@ -108,13 +110,15 @@ export class EchoSession {
   }
 
   /**
-   * Starts the schedule at `scheduleStart` (a `performance.now()` time, normally the stage's
-   * start; default now), then opens the connection. Rejects when the first open fails; the
-   * schedule then stops and the ticks that waited for the connection are dropped (the failed
-   * connect is the error that counts).
+   * Starts the schedule at `scheduleStart` (a `performance.now()` time, normally the first tick
+   * at or after the planned open; default now), then opens the connection; once it is up, its
+   * lateness against `plannedOpenAt` (default: now) is the stage's open lag. Rejects when the
+   * first open fails; the schedule then stops and the ticks that waited for the connection are
+   * dropped (the failed connect is the error that counts).
    */
-  async start(scheduleStart = performance.now()): Promise<void> {
+  async start(scheduleStart = performance.now(), plannedOpenAt = performance.now()): Promise<void> {
     this.startAt = scheduleStart;
+    this.plannedOpenAt = plannedOpenAt;
     this.scheduleNext();
     try {
       await this.connect();
@@ -147,7 +151,12 @@ export class EchoSession {
   private async connect(): Promise<void> {
     const openedAt = performance.now();
     const transport = await this.options.open(this.attempt);
-    this.options.metrics.connectLatency.record(performance.now() - openedAt);
+    const readyAt = performance.now();
+    this.options.metrics.connectLatency.record(readyAt - openedAt);
+    if (this.plannedOpenAt !== undefined) {
+      this.options.metrics.openLag.record(Math.max(0, readyAt - this.plannedOpenAt));
+      this.plannedOpenAt = undefined;
+    }
     if (this.stopped) {
       await transport.close();
       return;
