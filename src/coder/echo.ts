@@ -35,6 +35,8 @@ export interface EchoChannel {
    * Buffer (a WebSocket masks a string's bytes in place; a Buffer it must copy). Optional.
    */
   sendText?(text: string): void;
+  /** send() is done with the buffer when it returns (see EchoTransport.copiesPayload). */
+  readonly copiesPayload?: boolean;
   /** `resync` marks bytes a PTY shows after a (re)attach before its output is fresh again. */
   onData(callback: (chunk: Buffer, resync?: boolean) => void): void;
   onClose(callback: (info: EchoCloseInfo) => void): void;

@@ -27,6 +27,12 @@ export interface EchoTransport {
   send(data: Buffer): void;
   /** The same payload as ASCII text, for transports that frame a string with fewer buffers (see src/coder/echo.ts). */
   sendText?(text: string): void;
+  /**
+   * send() is done with the buffer when it returns (it copied the bytes, or kept a copy of its
+   * own): the session then builds every payload in one buffer of its own, reused tick after
+   * tick, instead of a new one per tick.
+   */
+  readonly copiesPayload?: boolean;
   /** `resync`: stale output after a (re)attach (see src/coder/echo.ts), not compared strictly. */
   onData(listener: (data: Buffer, resync?: boolean) => void): void;
   onClose(listener: (info: { expected: boolean; code?: number; reason?: string }) => void): void;
@@ -59,6 +65,8 @@ const RECONNECT_DELAY_MS = 250;
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const COLON = 0x3a;
+const DIGIT_0 = 0x30;
+const LOWER_A = 0x61;
 
 interface PendingTick {
   seq: number;
@@ -69,6 +77,34 @@ interface PendingTick {
 
 function seqHeader(seq: number): string {
   return seq.toString(36).padStart(SEQ_DIGITS, '0').slice(-SEQ_DIGITS);
+}
+
+/** seqHeader's digits written into `buf` from 0, without a string. */
+function writeSeqHeader(buf: Buffer, seq: number): void {
+  for (let i = SEQ_DIGITS - 1; i >= 0; i--) {
+    const digit = seq % 36;
+    buf[i] = digit < 10 ? DIGIT_0 + digit : LOWER_A + digit - 10;
+    seq = Math.floor(seq / 36);
+  }
+}
+
+/**
+ * The sequence number in `buf`'s first SEQ_DIGITS bytes from `start`, read as seqHeader writes
+ * it (lowercase base 36, zero-padded); NaN for anything else. Strict where parseInt is not
+ * ("12-x" is not 12), so a parsed header is always exactly the tick's own.
+ */
+function parseSeqHeader(buf: Buffer, start: number, end: number): number {
+  if (end - start < SEQ_DIGITS) return NaN;
+  let seq = 0;
+  for (let i = start; i < start + SEQ_DIGITS; i++) {
+    const byte = buf[i];
+    let digit: number;
+    if (byte >= DIGIT_0 && byte <= DIGIT_0 + 9) digit = byte - DIGIT_0;
+    else if (byte >= LOWER_A && byte <= LOWER_A + 25) digit = byte - LOWER_A + 10;
+    else return NaN;
+    seq = seq * 36 + digit;
+  }
+  return seq;
 }
 
 export class EchoSession {
@@ -91,7 +127,9 @@ export class EchoSession {
   /** Ticks whose time has come but that could not be sent yet (connection down). */
   private readonly unsent: PendingTick[] = [];
   private readonly pending = new Map<number, PendingTick>();
-  private lineParts: Buffer[] = [];
+  private readonly lineParts: Buffer[] = [];
+  /** The payload buffer reused for a transport that copies what it sends (copiesPayload). */
+  private payloadBuffer?: Buffer;
   private lineLength = 0;
   /** The data being read is resync data (a PTY's replay or redraw). */
   private resyncing = false;
@@ -229,10 +267,12 @@ export class EchoSession {
     return `${seqHeader(tick.seq)}:${this.pool.text(tick.offset, this.bodyBytes)}\n`;
   }
 
-  /** `<seq>:<pool slice>\n`: one allocation and one copy per tick. */
-  private payloadOf(tick: PendingTick): Buffer {
-    const payload = Buffer.allocUnsafe(this.options.bytesPerTick);
-    payload.write(seqHeader(tick.seq), 0, 'latin1');
+  /** `<seq>:<pool slice>\n`: one copy per tick, into a new buffer unless `reuse`. */
+  private payloadOf(tick: PendingTick, reuse: boolean): Buffer {
+    const payload = reuse
+      ? (this.payloadBuffer ??= Buffer.allocUnsafeSlow(this.options.bytesPerTick))
+      : Buffer.allocUnsafe(this.options.bytesPerTick);
+    writeSeqHeader(payload, tick.seq);
     payload[SEQ_DIGITS] = COLON;
     this.pool.bytes.copy(payload, HEADER_BYTES, tick.offset, tick.offset + this.bodyBytes);
     payload[payload.length - 1] = NEWLINE;
@@ -250,7 +290,7 @@ export class EchoSession {
       onSendLag?.(now - tick.scheduledAt);
       this.pending.set(tick.seq, tick);
       if (transport.sendText) transport.sendText(this.payloadTextOf(tick));
-      else transport.send(this.payloadOf(tick));
+      else transport.send(this.payloadOf(tick, transport.copiesPayload === true));
       metrics.sent++;
       metrics.bytesSent += this.options.bytesPerTick;
     }
@@ -261,14 +301,24 @@ export class EchoSession {
     this.options.metrics.bytesReceived += data.length;
     if (resync && !this.resyncing) {
       // A new attach: a line cut off by the drop is never completed.
-      this.lineParts = [];
+      this.lineParts.length = 0;
       this.lineLength = 0;
     }
     this.resyncing = resync;
     let start = 0;
+    // Where the next '\r' is (-1: none in the rest of the chunk): found once per chunk, not per line.
+    let carriageReturn = data.indexOf(CARRIAGE_RETURN);
     for (let end = data.indexOf(NEWLINE); end !== -1; end = data.indexOf(NEWLINE, start)) {
-      this.appendLinePart(start === 0 && end === data.length ? data : data.subarray(start, end));
-      this.finishLine();
+      if (this.lineLength > 0) {
+        // The line began in an earlier chunk: joined into one buffer (a copy), then checked.
+        this.appendLinePart(data.subarray(start, end));
+        const line = this.takeLine();
+        this.checkLine(line, 0, line.length, line.includes(CARRIAGE_RETURN));
+      } else {
+        // The whole line is in this chunk (the usual case): checked where it is, no view, no copy.
+        if (carriageReturn !== -1 && carriageReturn < start) carriageReturn = data.indexOf(CARRIAGE_RETURN, start);
+        this.checkLine(data, start, end, carriageReturn !== -1 && carriageReturn < end);
+      }
       start = end + 1;
     }
     if (start < data.length) this.appendLinePart(start === 0 ? data : data.subarray(start));
@@ -276,7 +326,7 @@ export class EchoSession {
       // No newline where one was due: the stream is not what was sent.
       if (this.resyncing) this.options.metrics.resynced++;
       else this.options.metrics.mismatches++;
-      this.lineParts = [];
+      this.lineParts.length = 0;
       this.lineLength = 0;
     }
   }
@@ -287,18 +337,34 @@ export class EchoSession {
     this.lineLength += part.length;
   }
 
-  private finishLine(): void {
+  /** The line's parts so far as one buffer (a copy only when it came in several). */
+  private takeLine(): Buffer {
     const parts = this.lineParts;
-    let line = parts.length === 1 ? parts[0] : parts.length === 0 ? Buffer.alloc(0) : Buffer.concat(parts, this.lineLength);
-    if (parts.length > 0) this.lineParts = [];
+    const line = parts.length === 1 ? parts[0] : Buffer.concat(parts, this.lineLength);
+    parts.length = 0;
     this.lineLength = 0;
-    if (line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN) line = line.subarray(0, line.length - 1);
-    if (line.includes(CARRIAGE_RETURN)) line = Buffer.from(line.filter((byte) => byte !== CARRIAGE_RETURN));
-    if (line.length === 0) return;
-    const header = line.toString('latin1', 0, SEQ_DIGITS);
-    const seq = parseInt(header, 36);
+    return line;
+  }
+
+  /** Checks the line `buf[start, end)` (its '\n' cut off) against the pending ticks. */
+  private checkLine(buf: Buffer, start: number, end: number, hasCarriageReturn: boolean): void {
+    if (hasCarriageReturn) {
+      // A terminal's '\r\n', or stray '\r's: the line without them (a copy; rare).
+      const line = buf.subarray(start, end).filter((byte) => byte !== CARRIAGE_RETURN);
+      buf = Buffer.from(line.buffer, line.byteOffset, line.length);
+      start = 0;
+      end = buf.length;
+    }
+    const length = end - start;
+    if (length === 0) return;
+    const seq = parseSeqHeader(buf, start, end);
     const tick = Number.isNaN(seq) ? undefined : this.pending.get(seq);
-    const matches = tick !== undefined && this.isEchoOf(line, tick, header);
+    // The header parsed strictly is the tick's own (seqHeader's digits); then the rest, byte for byte.
+    const matches =
+      tick !== undefined &&
+      length === this.options.bytesPerTick - 1 &&
+      buf[start + SEQ_DIGITS] === COLON &&
+      buf.compare(this.pool.bytes, tick.offset, tick.offset + this.bodyBytes, start + HEADER_BYTES, end) === 0;
     if (this.resyncing) {
       // Stale output: a pending tick's whole echo in it counts, anything else is skipped.
       if (!matches) {
@@ -307,7 +373,8 @@ export class EchoSession {
       }
     } else if (!tick) {
       // The late echo of an expired tick was already counted as lost; anything else is wrong.
-      if (Number.isNaN(seq) || seq >= this.nextSeq || line[SEQ_DIGITS] !== COLON) this.options.metrics.mismatches++;
+      if (Number.isNaN(seq) || seq >= this.nextSeq || length <= SEQ_DIGITS || buf[start + SEQ_DIGITS] !== COLON)
+        this.options.metrics.mismatches++;
       return;
     }
     this.pending.delete(tick!.seq);
@@ -318,16 +385,6 @@ export class EchoSession {
     this.options.metrics.completed++;
     this.options.metrics.latency.record(performance.now() - tick!.scheduledAt);
     if (this.drained && this.pending.size === 0) this.drained();
-  }
-
-  /** The line (without '\n') is exactly what was sent for `tick`. */
-  private isEchoOf(line: Buffer, tick: PendingTick, header: string): boolean {
-    return (
-      line.length === this.options.bytesPerTick - 1 &&
-      line[SEQ_DIGITS] === COLON &&
-      header === seqHeader(tick.seq) &&
-      line.compare(this.pool.bytes, tick.offset, tick.offset + this.bodyBytes, HEADER_BYTES) === 0
-    );
   }
 
   private expireOld(now: number): void {

@@ -168,3 +168,113 @@ describe('echo session (scheduled ticks, RTT from scheduled time)', () => {
     await echo.stop();
   });
 });
+
+/**
+ * A mock transport (no socket): echoes what was sent after a turn of the event loop, cut into
+ * pieces of the given sizes in turn — so a piece may hold part of a line, or the end of one and
+ * the start of the next — optionally as a terminal would show it ('\r\n') and with one byte of a
+ * chosen echo changed. `copies` says it copies what it is sent (copiesPayload).
+ */
+function rechunkingEchoMock(options: {
+  pieceSizes: number[];
+  crlf?: boolean;
+  copies?: boolean;
+  /** Changes byte `at` of echo number `echo` (0-based) to `to`. */
+  corrupt?: { echo: number; at: number; to: number };
+}): { transport: EchoTransport; sentBuffers: Buffer[] } {
+  const listeners: Array<(data: Buffer) => void> = [];
+  const sentBuffers: Buffer[] = [];
+  let backlog = Buffer.alloc(0);
+  let piece = 0;
+  let echoes = 0;
+  let flushing = false;
+  const flush = () => {
+    flushing = false;
+    while (backlog.length > 0) {
+      const size = Math.min(backlog.length, options.pieceSizes[piece++ % options.pieceSizes.length]);
+      const chunk = backlog.subarray(0, size);
+      backlog = backlog.subarray(size);
+      for (const listener of listeners) listener(chunk);
+    }
+  };
+  const transport: EchoTransport = {
+    send: (data) => {
+      sentBuffers.push(data);
+      let echo = Buffer.from(data);
+      if (options.corrupt?.echo === echoes) echo[options.corrupt.at] = options.corrupt.to;
+      echoes++;
+      if (options.crlf) echo = Buffer.from(echo.toString('latin1').replace(/\n/g, '\r\n'), 'latin1');
+      backlog = Buffer.concat([backlog, echo]);
+      // A little later than the next tick: a flush may join the end of one echo with the next.
+      if (!flushing) {
+        flushing = true;
+        setTimeout(flush, 7);
+      }
+    },
+    copiesPayload: options.copies,
+    onData: (listener) => listeners.push(listener),
+    onClose: () => {},
+    close: () => flush(),
+  };
+  return { transport, sentBuffers };
+}
+
+describe('echo session: reading echoes back', () => {
+  async function run(mock: ReturnType<typeof rechunkingEchoMock>, bytesPerTick = 64) {
+    const metrics = new StageMetrics('ssh', 'SSH');
+    const echo = new EchoSession({
+      open: () => Promise.resolve(mock.transport),
+      bytesPerTick,
+      tickIntervalMs: 5,
+      echoTimeoutMs: 5000,
+      metrics,
+      random: Math.random,
+    });
+    await echo.start();
+    await sleep(120);
+    // A changed header leaves its tick waiting: no need to wait long for it.
+    await echo.stop(100);
+    return metrics;
+  }
+
+  it('matches every echo however the stream is cut: pieces of 1 byte, mid-line, across lines', async () => {
+    for (const pieceSizes of [[1], [7, 3, 50], [64], [63, 65], [200], [5, 500]]) {
+      const metrics = await run(rechunkingEchoMock({ pieceSizes }));
+      assert.ok(metrics.expected >= 10, `ticks sent (${metrics.expected})`);
+      assert.strictEqual(metrics.mismatches, 0, `no mismatch with pieces ${pieceSizes}`);
+      assert.strictEqual(metrics.completed, metrics.expected, `every echo matched with pieces ${pieceSizes}`);
+    }
+  });
+
+  it("drops a terminal's '\\r' before '\\n', also when it ends a piece", async () => {
+    for (const pieceSizes of [[64], [65], [3, 11]]) {
+      const metrics = await run(rechunkingEchoMock({ pieceSizes, crlf: true }));
+      assert.strictEqual(metrics.mismatches, 0, `pieces ${pieceSizes}`);
+      assert.strictEqual(metrics.completed, metrics.expected, `pieces ${pieceSizes}`);
+    }
+  });
+
+  it('reuses one payload buffer for a transport that copies, with the same bytes on the wire', async () => {
+    const copying = rechunkingEchoMock({ pieceSizes: [64], copies: true });
+    const metrics = await run(copying);
+    assert.strictEqual(metrics.completed, metrics.expected);
+    assert.ok(copying.sentBuffers.length >= 10);
+    assert.strictEqual(new Set(copying.sentBuffers).size, 1, 'one buffer for every send');
+    const fresh = rechunkingEchoMock({ pieceSizes: [64] });
+    await run(fresh);
+    assert.strictEqual(new Set(fresh.sentBuffers).size, fresh.sentBuffers.length, 'a new buffer per send otherwise');
+  });
+
+  it('counts an echo whose body or sequence header was changed as a mismatch', async () => {
+    // A body byte, a header digit made uppercase ('0' → 'A' is not how headers are written), and
+    // a header digit that is no base-36 digit at all.
+    for (const [at, to] of [
+      [20, 0x2a],
+      [7, 0x41],
+      [3, 0x2d],
+    ]) {
+      const metrics = await run(rechunkingEchoMock({ pieceSizes: [64], corrupt: { echo: 2, at, to } }));
+      assert.strictEqual(metrics.mismatches, 1, `byte ${at} changed to ${String.fromCharCode(to)}`);
+    }
+  });
+});
