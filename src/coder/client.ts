@@ -176,6 +176,25 @@ export class CoderClient extends CoderApiTransport {
     return this.call('createBuild', { params: { workspace: workspaceId }, body: request });
   }
 
+  /** PUT /workspaces/{id}/autostart (204); an empty schedule clears it. */
+  async updateWorkspaceAutostart(workspaceId: string, schedule: string): Promise<void> {
+    await this.call('updateWorkspaceAutostart', { params: { workspace: workspaceId }, body: { schedule } });
+  }
+
+  /** GET /organizations/{org}/provisionerdaemons: the daemons the caller may see, with status (2.18+). */
+  provisionerDaemons(organizationId: string): Promise<S.ProvisionerDaemon[]> {
+    return this.call('listProvisionerDaemons', { params: { organization: organizationId } });
+  }
+
+  /** GET /organizations/{org}/provisionerjobs, newest first (coderd's default limit 50). */
+  provisionerJobs(
+    organizationId: string,
+    query: { status?: string; limit?: number } = {},
+    signal?: AbortSignal,
+  ): Promise<S.ProvisionerJob[]> {
+    return this.call('listProvisionerJobs', { params: { organization: organizationId }, query, signal });
+  }
+
   cancelBuild(id: string): Promise<S.Response> {
     return this.call('cancelBuild', { params: { workspacebuild: id } });
   }

@@ -27,3 +27,4 @@ export type {
   CreateTokenRequest,
 } from './schemas';
 export { parseAs, matchesSchema, SchemaMismatchError } from './validate';
+export { dynamicParameters, openJsonStream, watchWorkspace, type JsonStreamOptions } from './liveStreams';

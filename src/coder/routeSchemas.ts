@@ -33,6 +33,11 @@ export const responseSchemas = {
   getBuildByNumber: S.WorkspaceBuild,
   cancelBuild: S.Response,
   buildLogs: Type.Array(S.ProvisionerJobLog),
+  updateWorkspaceAutostart: null,
+  listProvisionerDaemons: Type.Array(S.ProvisionerDaemon),
+  listProvisionerJobs: Type.Array(S.ProvisionerJob),
+  /** 101 without a body (the spec's); its frames are S.DynamicParametersResponse (liveStreams.ts). */
+  dynamicParameters: null,
   deploymentStats: S.DeploymentStats,
   appHost: S.AppHostResponse,
   agentPty: null,
@@ -46,6 +51,7 @@ export const requestSchemas = {
   createUserWorkspace: S.CreateWorkspaceRequest,
   createWorkspace: S.CreateWorkspaceRequest,
   createBuild: S.CreateWorkspaceBuildRequest,
+  updateWorkspaceAutostart: S.UpdateWorkspaceAutostartRequest,
 } as const satisfies Partial<Record<RouteName, TSchema>>;
 
 type ResponseSchemas = typeof responseSchemas;

@@ -5,7 +5,7 @@ import type { EndpointClass } from './endpointClass';
 
 export const API_BASE = '/api/v2';
 
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ApiRoute {
   method: HttpMethod;
@@ -91,6 +91,29 @@ export const apiRoutes = {
     auth: true,
     websocket: true,
     query: ['follow', 'after'],
+  },
+  updateWorkspaceAutostart: { method: 'PUT', path: '/workspaces/{workspace}/autostart', endpointClass: 'workspaces', auth: true },
+  listProvisionerDaemons: {
+    method: 'GET',
+    path: '/organizations/{organization}/provisionerdaemons',
+    endpointClass: 'other',
+    auth: true,
+    query: ['limit'],
+  },
+  listProvisionerJobs: {
+    method: 'GET',
+    path: '/organizations/{organization}/provisionerjobs',
+    endpointClass: 'builds',
+    auth: true,
+    query: ['limit', 'status'],
+  },
+  dynamicParameters: {
+    method: 'GET',
+    path: '/templateversions/{templateversion}/dynamic-parameters',
+    endpointClass: 'templates',
+    auth: true,
+    websocket: true,
+    queryMissingFromSpec: ['user_id'],
   },
   deploymentStats: { method: 'GET', path: '/deployment/stats', endpointClass: 'stats', auth: true },
   appHost: { method: 'GET', path: '/applications/host', endpointClass: 'apps', auth: true },

@@ -150,6 +150,9 @@ export const ProvisionerJob = Type.Object(
     started_at: Opt(DateTime()),
     completed_at: Opt(DateTime()),
     canceled_at: Opt(DateTime()),
+    worker_id: Opt(Uuid()),
+    queue_position: Opt(Type.Integer()),
+    queue_size: Opt(Type.Integer()),
   },
   { title: 'codersdk.ProvisionerJob' },
 );
@@ -184,10 +187,74 @@ export const Workspace = Type.Object(
     template_id: Uuid(),
     template_name: Opt(Type.String()),
     latest_build: WorkspaceBuild,
+    autostart_schedule: Opt(Type.String()),
     created_at: DateTime(),
     updated_at: Opt(DateTime()),
   },
   { title: 'codersdk.Workspace' },
+);
+
+export const UpdateWorkspaceAutostartRequest = Type.Object(
+  // coderd clears the schedule for an empty or absent one; we send "" rather than null.
+  { schedule: Opt(Type.String()) },
+  { title: 'codersdk.UpdateWorkspaceAutostartRequest' },
+);
+
+export const ProvisionerDaemonStatus = StringEnum(['offline', 'idle', 'busy'], { title: 'codersdk.ProvisionerDaemonStatus' });
+
+export const ProvisionerDaemon = Type.Object(
+  {
+    id: Uuid(),
+    organization_id: Uuid(),
+    created_at: DateTime(),
+    last_seen_at: Opt(DateTime()),
+    name: Type.String(),
+    version: Opt(Type.String()),
+    provisioners: Type.Array(Type.String()),
+    tags: Type.Record(Type.String(), Type.String()),
+    // key_name, current_job and previous_job may be null: not read, so not listed (objects stay open).
+    status: Opt(ProvisionerDaemonStatus),
+  },
+  { title: 'codersdk.ProvisionerDaemon' },
+);
+
+export const NullHCLString = Type.Object({ value: Type.String(), valid: Type.Boolean() }, { title: 'codersdk.NullHCLString' });
+
+export const FriendlyDiagnostic = Type.Object(
+  { severity: Type.String(), summary: Type.String(), detail: Type.String() },
+  { title: 'codersdk.FriendlyDiagnostic' },
+);
+
+export const PreviewParameterOption = Type.Object(
+  { name: Type.String(), value: NullHCLString },
+  { title: 'codersdk.PreviewParameterOption' },
+);
+
+export const PreviewParameter = Type.Object(
+  {
+    name: Type.String(),
+    type: Opt(Type.String()),
+    form_type: Opt(Type.String()),
+    mutable: Opt(Type.Boolean()),
+    order: Opt(Type.Integer()),
+    default_value: Opt(NullHCLString),
+    value: NullHCLString,
+    options: Opt(Type.Array(PreviewParameterOption)),
+    diagnostics: Opt(Type.Array(FriendlyDiagnostic)),
+  },
+  { title: 'codersdk.PreviewParameter' },
+);
+
+/** One frame from the client on the dynamic-parameters socket. */
+export const DynamicParametersRequest = Type.Object(
+  { id: Type.Integer(), inputs: Type.Record(Type.String(), Type.String()), owner_id: Opt(Uuid()) },
+  { title: 'codersdk.DynamicParametersRequest' },
+);
+
+/** One frame from coderd: the form rendered for the request with the same id (-1: the initial form). */
+export const DynamicParametersResponse = Type.Object(
+  { id: Type.Integer(), diagnostics: Opt(Type.Array(FriendlyDiagnostic)), parameters: Opt(Type.Array(PreviewParameter)) },
+  { title: 'codersdk.DynamicParametersResponse' },
 );
 
 export const ProvisionerJobLog = Type.Object(
@@ -358,6 +425,15 @@ export const allSchemas: readonly TSchema[] = [
   WorkspaceBuildParameter,
   CreateWorkspaceRequest,
   CreateWorkspaceBuildRequest,
+  UpdateWorkspaceAutostartRequest,
+  ProvisionerDaemonStatus,
+  ProvisionerDaemon,
+  NullHCLString,
+  FriendlyDiagnostic,
+  PreviewParameterOption,
+  PreviewParameter,
+  DynamicParametersRequest,
+  DynamicParametersResponse,
 ];
 
 export type LoginTypeValue = Static<typeof LoginType>;
@@ -378,6 +454,10 @@ export type ProvisionerJob = Static<typeof ProvisionerJob>;
 export type WorkspaceBuild = Static<typeof WorkspaceBuild>;
 export type Workspace = Static<typeof Workspace>;
 export type ProvisionerJobLog = Static<typeof ProvisionerJobLog>;
+export type ProvisionerDaemon = Static<typeof ProvisionerDaemon>;
+export type PreviewParameter = Static<typeof PreviewParameter>;
+export type DynamicParametersRequest = Static<typeof DynamicParametersRequest>;
+export type DynamicParametersResponse = Static<typeof DynamicParametersResponse>;
 export type BuildInfoResponse = Static<typeof BuildInfoResponse>;
 export type ValidationError = Static<typeof ValidationError>;
 export type Response = Static<typeof Response>;

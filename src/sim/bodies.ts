@@ -97,6 +97,8 @@ export interface BodyContext {
   appSlug: string;
   /** 1-based position among pending jobs and the queue's length (0, 0 once started). */
   queue(build: SimBuild): { position: number; size: number };
+  /** codersdk.MatchedProvisioners: daemons whose tags match, those online, the latest heartbeat. */
+  matchedProvisioners(): { count: number; available: number; most_recently_seen?: string };
 }
 
 function jobBody(context: BodyContext, build: SimBuild): S.ProvisionerJob {
@@ -243,11 +245,11 @@ export function buildBody(context: BodyContext, build: SimBuild): S.WorkspaceBui
     initiator_id: build.initiatorId,
     initiator_name: build.initiatorName,
     job: jobBody(context, build),
-    reason: 'initiator',
+    reason: build.reason,
     resources,
     status: build.status,
     daily_cost: 0,
-    matched_provisioners: { count: 1, available: 1, most_recently_seen: new Date().toISOString() },
+    matched_provisioners: context.matchedProvisioners(),
   } as S.WorkspaceBuild;
 }
 
@@ -280,6 +282,8 @@ export function workspaceBody(context: BodyContext, workspace: SimWorkspace, lat
     automatic_updates: 'never',
     allow_renames: false,
     favorite: false,
-    next_start_at: null,
+    // codersdk: *string with omitempty, so absent (not null) without a schedule.
+    ...(workspace.autostartSchedule ? { autostart_schedule: workspace.autostartSchedule } : {}),
+    next_start_at: workspace.nextStartAt ?? null,
   } as S.Workspace;
 }

@@ -11,6 +11,8 @@ import type { FaultsConfig } from './faults';
 import type { RateLimiter } from './middleware/rateLimit';
 import type { DeploymentStatsCollector } from './resources/deployment';
 import type { SimMetrics } from './metrics';
+import type { AutobuildExecutor } from './autobuild';
+import type { SimProvisioners } from './provisioners';
 import type { SimStore, SimUser } from './store';
 import type { CoderVersionBehaviour } from './versions';
 
@@ -47,6 +49,15 @@ export interface SimDeploymentOptions {
    * app's `subdomain` flag and `subdomain_name` say so, as coderd's do); default path-based.
    */
   subdomainApps?: boolean;
+  /**
+   * Provisioner daemons, each running one job at a time (default 50, the reference deployment's;
+   * coderd's own default is 3 built-in daemons, `--provisioner-daemons`).
+   */
+  provisionerDaemons?: number;
+  /** From a job becoming available to an idle daemon taking it (default 50 ms). */
+  provisionerAcquireDelayMs?: number;
+  /** The lifecycle executor's tick, coderd's hidden `--autobuild-poll-interval` (default 60 000). */
+  autobuildPollMs?: number;
   /** The coderd version to impersonate, e.g. 2.16.0 (default DEFAULT_CODER_VERSION); see versions.ts. */
   coderVersion?: string;
   /** Lifecycle messages (never secrets). */
@@ -56,6 +67,10 @@ export interface SimDeploymentOptions {
 export interface SimContext {
   readonly options: SimDeploymentOptions;
   readonly store: SimStore;
+  /** The provisioner daemons and their job queue. */
+  readonly provisioners: SimProvisioners;
+  /** The lifecycle executor (autostart). */
+  readonly autobuild: AutobuildExecutor;
   readonly agents: AgentServices;
   readonly metrics: SimMetrics;
   /** Accepts the API's own WebSockets (build logs, workspace watch). */

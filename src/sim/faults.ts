@@ -36,8 +36,16 @@ export interface FaultsConfig {
   agentsNeverConnect?: number;
   /** A simulated coderd restart: health check down and all connections reset. */
   restart?: { atMs: number; downForMs: number };
-  /** Build duration (ms) from pending to succeeded. */
+  /** How long a provisioner works on a build (ms), fixed. */
   buildDurationMs?: number;
+  /** Build durations drawn from a log-normal distribution (median and 95th percentile, ms); wins over buildDurationMs. */
+  buildDuration?: { medianMs: number; p95Ms?: number };
+  /** This many provisioner daemons stop taking jobs and heartbeating (coderd reports them offline after 90 s). */
+  stalledProvisioners?: number;
+  /** Every live workspace update (watch-ws) reaches its watcher this much later: a lagging pubsub. */
+  workspaceEventDelayMs?: number;
+  /** Fraction (0..1) of dynamic-parameter renders computed from the previous inputs instead of the ones sent. */
+  staleParameters?: number;
   /** Time (ms) from build success until the agent connects. */
   agentConnectDelayMs?: number;
   /** Reconnecting-PTY backend for sessions started from now on: 'screen' = a workspace image with GNU screen on PATH (see docs/fidelity-pty.md). */

@@ -14,6 +14,8 @@ import { agentHandlers, agentUpgrades } from './resources/agents';
 import { appHandlers, serveApp, upgradeApp, upgradeTunnel } from './resources/apps';
 import { deploymentHandlers } from './resources/deployment';
 import { organizationHandlers } from './resources/organizations';
+import { parameterHandlers, parameterUpgrades } from './resources/parameters';
+import { provisionerHandlers } from './resources/provisioners';
 import { userHandlers } from './resources/users';
 import { workspaceHandlers, workspaceUpgrades } from './resources/workspaces';
 import { classify, endpointClassOf, metricPath } from './routing';
@@ -26,9 +28,11 @@ const apiHandlers = {
   ...workspaceHandlers,
   ...agentHandlers,
   ...appHandlers,
+  ...provisionerHandlers,
+  ...parameterHandlers,
 } satisfies Record<RouteName, ApiHandler>;
 
-const apiUpgrades: Partial<Record<RouteName, UpgradeHandler>> = { ...workspaceUpgrades, ...agentUpgrades };
+const apiUpgrades: Partial<Record<RouteName, UpgradeHandler>> = { ...workspaceUpgrades, ...agentUpgrades, ...parameterUpgrades };
 
 export interface Router {
   handleRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;

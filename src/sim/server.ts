@@ -14,6 +14,8 @@ import type { SimContext, SimDeploymentOptions } from './context';
 import type { FaultsConfig } from './faults';
 import { validateFaults } from './faultsFile';
 import { agentMetricRows } from './agentMetrics';
+import { AutobuildExecutor } from './autobuild';
+import { SimProvisioners } from './provisioners';
 import { SimMetrics } from './metrics';
 import { FaultInjector } from './middleware/faultInjection';
 import { RateLimiter } from './middleware/rateLimit';
@@ -27,10 +29,17 @@ export type { SimDeploymentOptions } from './context';
 /** The build version served by default (see versions.ts for `coderVersion`). */
 export const SIM_BUILD_VERSION = behaviourFor().buildVersion;
 
+/** The reference deployment's provisioner count (coderd's own default is 3 built-in daemons). */
+export const DEFAULT_PROVISIONER_DAEMONS = 50;
+
 export interface SimStats {
   users: number;
   workspaces: number;
   activeBuilds: number;
+  /** Provisioner jobs waiting for a daemon, running, and the most ever waiting at once. */
+  provisionerJobs: { pending: number; running: number; peakPending: number };
+  /** Workspaces the lifecycle executor has started (autostart). */
+  autostarts: number;
   sessions: Record<SessionKind, number>;
   requests: number;
   openWebSockets: number;
@@ -52,6 +61,12 @@ export interface SimDeployment {
   /** Replaces the fault configuration (validated); a `restart` is scheduled from now. */
   setFaults(faults: FaultsConfig): void;
   faults(): FaultsConfig;
+  /**
+   * Runs one lifecycle-executor tick as if it happened at `at` (epoch ms) and resolves how many
+   * workspaces it started. coderd's own tests drive the executor with their tick times
+   * (coderdtest's AutobuildTicker); the regular ticker keeps running beside it.
+   */
+  runAutobuild(at: number): Promise<number>;
   stats(): SimStats;
   close(): Promise<void>;
 }
@@ -60,13 +75,25 @@ export interface SimDeployment {
 function createContext(options: SimDeploymentOptions): SimContext {
   const sessions: Record<SessionKind, number> = { ssh: 0, reconnecting_pty: 0, app: 0 };
   const version = behaviourFor(options.coderVersion);
+  // eslint-disable-next-line prefer-const -- assigned once below, after the store it reads exists
+  let autobuild: AutobuildExecutor;
   // Declared first: the store reports deleted agents to it, and it resolves workspaces in the store.
   // eslint-disable-next-line prefer-const -- assigned once below, after the context it needs exists
   let agents: AgentServices;
+  const provisioners = new SimProvisioners({
+    count: options.provisionerDaemons ?? DEFAULT_PROVISIONER_DAEMONS,
+    acquireDelayMs: options.provisionerAcquireDelayMs,
+    stalled: () => sim.faults.stalledProvisioners ?? 0,
+  });
   const sim: SimContext = {
     options,
+    provisioners,
+    get autobuild() {
+      return autobuild;
+    },
     store: new SimStore({
       faults: () => sim.faults,
+      provisioners,
       buildDurationMs: options.buildDurationMs ?? 2000,
       agentConnectDelayMs: options.agentConnectDelayMs ?? 500,
       agentConnectionTimeoutSeconds: options.agentConnectionTimeoutSeconds,
@@ -104,6 +131,17 @@ function createContext(options: SimDeploymentOptions): SimContext {
     ptyBackend: options.ptyBackend,
   });
   sim.apiSockets.on('headers', (headers) => headers.push(`X-Coder-Build-Version: ${sim.buildVersion}`));
+  autobuild = new AutobuildExecutor(
+    {
+      workspaces: () => sim.store.workspaces.values(),
+      latestBuild: (workspace) => sim.store.latestBuild(workspace),
+      isActive: (build) => sim.store.isActive(build),
+      hasValidProvisioner: (at) => provisioners.online(at).length > 0,
+      startAutostart: (workspace) => sim.store.startBuild(workspace, 'start', workspace.owner, 'autostart'),
+      log: (line) => sim.log(line),
+    },
+    options.autobuildPollMs,
+  );
   return sim;
 }
 
@@ -162,10 +200,17 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
       faults.scheduleRestart();
     },
     faults: () => sim.faults,
+    runAutobuild: (at) => sim.autobuild.runOnce(at),
     stats: () => ({
       users: store.users.size,
       workspaces: [...store.workspaces.values()].filter((w) => !w.deleted).length,
       activeBuilds: [...store.workspaces.values()].filter((w) => store.isActive(store.latestBuild(w))).length,
+      provisionerJobs: {
+        pending: sim.provisioners.pendingCount(),
+        running: sim.provisioners.runningCount(),
+        peakPending: sim.provisioners.peakPending,
+      },
+      autostarts: sim.autobuild.started,
       sessions: { ...sim.sessions },
       requests: router.requests(),
       openWebSockets: sim.openWebSockets.size,
@@ -178,6 +223,8 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
       faults.cancel();
       stats.stop();
       sim.metrics.stopAgentMetrics();
+      sim.autobuild.dispose();
+      sim.provisioners.dispose();
       store.dispose();
       for (const client of sim.apiSockets.clients) client.terminate();
       sim.apiSockets.close();

@@ -11,18 +11,15 @@ import { UserDirectory, type SimUser } from './users';
 
 export { hashSecret, randomAlphanumeric, type SimUser } from './users';
 import type { FaultsConfig } from './faults';
+import { drawBuildDuration, seededRandom } from './buildDuration';
+import type { QueuedJob, SimProvisioners } from './provisioners';
 
-interface SimJob {
-  id: string;
+interface SimJob extends QueuedJob {
   fileId: string;
-  workerId: string;
-  status: S.ProvisionerJobStatusValue;
-  error?: string;
-  createdAt: string;
-  startedAt?: string;
-  completedAt?: string;
-  canceledAt?: string;
 }
+
+/** Why a build was started (codersdk.BuildReason); the lifecycle executor's are `autostart`. */
+export type BuildReason = 'initiator' | 'autostart';
 
 export interface SimBuild {
   id: string;
@@ -33,6 +30,7 @@ export interface SimBuild {
   job: SimJob;
   initiatorId: string;
   initiatorName: string;
+  reason: BuildReason;
   logs: S.ProvisionerJobLog[];
   createdAt: string;
   updatedAt: string;
@@ -64,12 +62,18 @@ export interface SimWorkspace {
   builds: SimBuild[];
   agent: SimAgent;
   deleted: boolean;
+  /** `CRON_TZ=<zone> m h * * dow`, as set by PUT /workspaces/{id}/autostart. */
+  autostartSchedule?: string;
+  /** coderd's next_start_at: NextAllowedAutostart from when the schedule was set (ISO). */
+  nextStartAt?: string;
 }
 
 export interface StoreOptions {
   /** The echo app is a subdomain app (served on the wildcard app host). */
   subdomainApps?: boolean;
   faults(): FaultsConfig;
+  /** Every provisioner job waits here for a daemon (provisioners.ts). */
+  provisioners: SimProvisioners;
   /** Default build duration when the faults do not set one. */
   buildDurationMs: number;
   agentConnectDelayMs: number;
@@ -102,6 +106,8 @@ export class SimStore extends UserDirectory {
   // Exact fractions, evenly spread, like the other faults: failBuilds 0.25 fails every 4th build.
   private readonly failBuildSelector = new CountedSelector();
   private readonly neverConnectSelector = new CountedSelector();
+  /** Seeded, so a build-duration distribution gives the same durations on every run. */
+  private readonly random = seededRandom(0x5eed);
 
   constructor(private readonly options: StoreOptions) {
     super();
@@ -122,6 +128,11 @@ export class SimStore extends UserDirectory {
   findAgent(agentId: string): SimWorkspace | undefined {
     for (const workspace of this.workspaces.values()) if (workspace.agent.id === agentId && !workspace.deleted) return workspace;
     return undefined;
+  }
+
+  /** Every build of every workspace, deleted ones included (the jobs table). */
+  allBuilds(): SimBuild[] {
+    return [...this.builds.values()];
   }
 
   findBuild(id: string): SimBuild | undefined {
@@ -178,12 +189,18 @@ export class SimStore extends UserDirectory {
   }
 
   /**
-   * Runs a build: pending for the first fifth of its duration, then running with logs, then
-   * succeeded (or failed, per the `failBuilds` fault for start builds).
+   * Queues a build's provisioner job: it waits (pending) until a daemon takes it, then runs for
+   * the build duration with logs, then succeeds (or fails, per the `failBuilds` fault for start
+   * builds). The daemons and their queue are provisioners.ts.
    */
-  startBuild(workspace: SimWorkspace, transition: S.WorkspaceTransitionValue, initiator: SimUser): SimBuild {
+  startBuild(
+    workspace: SimWorkspace,
+    transition: S.WorkspaceTransitionValue,
+    initiator: SimUser,
+    reason: BuildReason = 'initiator',
+  ): SimBuild {
     const faults = this.options.faults();
-    const duration = Math.max(0, faults.buildDurationMs ?? this.options.buildDurationMs);
+    const duration = drawBuildDuration(faults, this.options.buildDurationMs, this.random);
     const created = now();
     const build: SimBuild = {
       id: crypto.randomUUID(),
@@ -191,9 +208,10 @@ export class SimStore extends UserDirectory {
       workspace,
       transition,
       status: 'pending',
-      job: { id: crypto.randomUUID(), fileId: crypto.randomUUID(), workerId: crypto.randomUUID(), status: 'pending', createdAt: created },
+      job: { id: crypto.randomUUID(), fileId: crypto.randomUUID(), status: 'pending', createdAt: created },
       initiatorId: initiator.id,
       initiatorName: initiator.username,
+      reason,
       logs: [],
       createdAt: created,
       updatedAt: created,
@@ -203,49 +221,52 @@ export class SimStore extends UserDirectory {
     workspace.updatedAt = created;
     this.builds.set(build.id, build);
     if (transition === 'start') this.setAgent(workspace, 'connecting', 'created');
+    else this.events.emit(`workspace:${workspace.id}`);
 
     const willFail = transition === 'start' && (faults.failBuilds ?? 0) > 0 && this.failBuildSelector.next(faults.failBuilds!);
     const stages =
       transition === 'delete'
         ? ['Planning infrastructure', 'Destroying workspace']
         : ['Setting up', 'Planning infrastructure', 'Starting workspace'];
-    const pendingMs = duration / 5;
-    const stepMs = (duration - pendingMs) / (stages.length + 1);
-    build.timers.push(
-      setTimeout(() => {
-        build.job.status = 'running';
-        build.job.startedAt = now();
+    const stepMs = duration / (stages.length + 1);
+    this.options.provisioners.submit(build.job, {
+      kind: 'workspace_build',
+      initiatorId: initiator.id,
+      durationMs: duration,
+      onStart: () => {
         this.setBuildStatus(build, transition === 'delete' ? 'deleting' : transition === 'stop' ? 'stopping' : 'starting');
-      }, pendingMs),
-    );
-    stages.forEach((stage, index) => {
-      build.timers.push(
-        setTimeout(
-          () => {
-            this.appendLog(build, stage, 'info', `${stage}...`);
-            if (stage === 'Starting workspace') this.appendLog(build, stage, 'info', `coder_agent.${AGENT_NAME}: Creation complete`);
-          },
-          pendingMs + stepMs * (index + 1),
-        ),
-      );
+        stages.forEach((stage, index) => {
+          build.timers.push(
+            setTimeout(
+              () => {
+                this.appendLog(build, stage, 'info', `${stage}...`);
+                if (stage === 'Starting workspace') this.appendLog(build, stage, 'info', `coder_agent.${AGENT_NAME}: Creation complete`);
+              },
+              stepMs * (index + 1),
+            ),
+          );
+        });
+      },
+      onFinish: () => this.finishBuild(build, willFail),
     });
-    build.timers.push(setTimeout(() => this.finishBuild(build, willFail), duration));
     return build;
   }
 
   cancelBuild(build: SimBuild): void {
     for (const timer of build.timers) clearTimeout(timer);
+    const where = this.options.provisioners.cancel(build.job);
     build.job.status = 'canceling';
     this.setBuildStatus(build, 'canceling');
     this.appendLog(build, 'Canceling', 'warn', 'Job canceled by user');
-    build.timers = [
-      setTimeout(() => {
-        build.job.status = 'canceled';
-        build.job.canceledAt = build.job.completedAt = now();
-        this.setBuildStatus(build, 'canceled');
-        this.events.emit(`done:${build.id}`);
-      }, 50),
-    ];
+    const markCanceled = () => {
+      build.job.status = 'canceled';
+      build.job.canceledAt = build.job.completedAt = now();
+      this.setBuildStatus(build, 'canceled');
+      this.events.emit(`done:${build.id}`);
+    };
+    // coderd completes a job that no daemon has taken at once; a running one when its daemon stops.
+    if (where === 'pending') markCanceled();
+    else build.timers = [setTimeout(markCanceled, 50)];
   }
 
   private finishBuild(build: SimBuild, fail: boolean): void {
@@ -351,14 +372,13 @@ export class SimStore extends UserDirectory {
       subdomainApps: this.options.subdomainApps ?? false,
       appSlug: APP_SLUG,
       queue: (build) => this.queueOf(build),
+      matchedProvisioners: () => this.options.provisioners.matched(),
     };
   }
 
-  /** coderd's queue figures for a pending job: its place among pending jobs, and how many there are. */
+  /** coderd's queue figures for a pending job (provisioners.ts). */
   private queueOf(build: SimBuild): { position: number; size: number } {
-    if (build.job.status !== 'pending') return { position: 0, size: 0 };
-    const pending = [...this.builds.values()].filter((b) => b.job.status === 'pending');
-    return { position: pending.indexOf(build) + 1, size: pending.length };
+    return this.options.provisioners.queueOf(build.job);
   }
 
   buildJson(build: SimBuild): S.WorkspaceBuild {

@@ -3,7 +3,7 @@
 // place a token is printed, on purpose, so scripts can drive the deployment); everything else
 // goes to stderr. Serves until SIGINT/SIGTERM/SIGHUP, then shuts down cleanly.
 import { coderVersionBehaviour, DEFAULT_CODER_VERSION, loadFaultsFile, startSimDeployment, type FaultsConfig } from '../../sim';
-import { parseCommandArgs, stringOption, UsageError, wholeNumberOption, type CommandSpec } from '../args';
+import { parseCommandArgs, stringOption, UsageError, wholeNumberOption, type CommandSpec, type OptionValues } from '../args';
 
 export const SIM_COMMAND: CommandSpec = {
   name: 'sim',
@@ -15,6 +15,16 @@ JSON line, {"url", "token"} (the owner's session token), on stdout when ready; e
     { flags: '--host <H>', help: 'the address to listen on (default: 127.0.0.1)', expects: 'an address to listen on, e.g. 127.0.0.1' },
     { flags: '--port <N>', help: 'the port, 0 for any free one (default: 0)', expects: 'a port number, 0 for any free one' },
     { flags: '--faults <FILE>', help: 'inject the faults described in this JSON file (see docs/faults.md)', expects: 'a faults JSON file' },
+    {
+      flags: '--provisioners <N>',
+      help: 'provisioner daemons, each running one build at a time (default: 50, the reference deployment; coderd ships 3)',
+      expects: 'a whole number of provisioner daemons, e.g. 10',
+    },
+    {
+      flags: '--autobuild-poll-ms <MS>',
+      help: "how often the lifecycle executor looks for workspaces due to autostart (default: 60000, coderd's --autobuild-poll-interval)",
+      expects: 'milliseconds between autostart checks, e.g. 5000',
+    },
     {
       flags: '--coder-version <V>',
       help: `the coderd version to behave like, e.g. 2.16.0 (default: ${DEFAULT_CODER_VERSION}; see docs/fidelity.md)`,
@@ -28,6 +38,8 @@ interface SimArgs {
   port: number;
   faults?: FaultsConfig;
   coderVersion?: string;
+  provisionerDaemons?: number;
+  autobuildPollMs?: number;
 }
 
 function simArgs(argv: string[]): SimArgs {
@@ -39,7 +51,14 @@ function simArgs(argv: string[]): SimArgs {
     port: wholeNumberOption('sim', 'port', stringOption(values, 'port'), 0, 0, 65535),
     faults: faults === undefined ? undefined : loadFaultsFile(faults),
     coderVersion: checkedCoderVersion(stringOption(values, 'coder-version')),
+    provisionerDaemons: optionalWhole(values, 'provisioners', 1, 10_000),
+    autobuildPollMs: optionalWhole(values, 'autobuild-poll-ms', 100, 3_600_000),
   };
+}
+
+function optionalWhole(values: OptionValues, name: string, min: number, max: number): number | undefined {
+  const raw = stringOption(values, name);
+  return raw === undefined ? undefined : wholeNumberOption('sim', name, raw, min, min, max);
 }
 
 function checkedCoderVersion(version: string | undefined): string | undefined {
@@ -65,6 +84,8 @@ export async function runSimCommand(argv: string[]): Promise<number> {
     port: args.port,
     faults: args.faults,
     coderVersion: args.coderVersion,
+    provisionerDaemons: args.provisionerDaemons,
+    autobuildPollMs: args.autobuildPollMs,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify({ url: sim.url, token: sim.ownerToken })}\n`);

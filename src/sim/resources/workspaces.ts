@@ -3,10 +3,11 @@
 import type { WebSocket } from 'ws';
 import * as S from '../../coder/schemas';
 import { canSee, visibleBuild, visibleWorkspace, workspaceByOwnerAndName } from '../access';
-import { trackWebSocket, type ApiCall, type ApiHandlers, type UpgradeHandlers } from '../context';
+import { trackWebSocket, type ApiCall, type ApiHandlers, type SimContext, type UpgradeHandlers } from '../context';
 import { forbidden, HttpError, needsWebSocket, notFound, validationFailed } from '../http/errors';
 import { booleanQuery, page, paging, readJsonBody, searchTerms } from '../http/io';
 import type { SimBuild, SimStore, SimWorkspace } from '../store';
+import { nextAutostart } from '../autobuild';
 import { organizationParam } from './organizations';
 
 const NAME_PATTERN = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
@@ -82,6 +83,28 @@ export const workspaceHandlers = {
   watchWorkspace: async () => {
     throw needsWebSocket();
   },
+  // coderd/workspaces.go putWorkspaceAutostart: validWorkspaceSchedule (cron.Weekly), the
+  // template must allow user autostart, next_start_at = NextAllowedAutostart(now); 204.
+  updateWorkspaceAutostart: async (call, params) => {
+    const workspace = visibleWorkspace(call, params.workspace!);
+    if (!call.user!.owner && workspace.owner.id !== call.user!.id) throw forbidden();
+    const body = await readJsonBody(call.req, S.UpdateWorkspaceAutostartRequest);
+    const schedule = body.schedule ?? '';
+    if (schedule === '') {
+      workspace.autostartSchedule = undefined;
+      workspace.nextStartAt = undefined;
+    } else {
+      let next: number | undefined;
+      try {
+        next = nextAutostart(Date.now(), schedule);
+      } catch (error) {
+        throw new HttpError(400, 'Invalid autostart schedule.', undefined, [{ field: 'schedule', detail: (error as Error).message }]);
+      }
+      workspace.autostartSchedule = schedule;
+      workspace.nextStartAt = next === undefined ? undefined : new Date(next).toISOString();
+    }
+    return { status: 204, body: undefined };
+  },
   listWorkspaceBuilds: async (call, params) => {
     const workspace = visibleWorkspace(call, params.workspace!, true);
     return { status: 200, body: [...workspace.builds].reverse().map((b) => call.sim.store.buildJson(b)) };
@@ -132,17 +155,30 @@ function followLogs(store: SimStore, build: SimBuild, ws: WebSocket, after: numb
   });
 }
 
-/** coderd's live workspace updates: the workspace now and after every change, pings every 15 s. */
-function watchWorkspace(store: SimStore, workspace: SimWorkspace, ws: WebSocket): void {
-  const send = (event: S.ServerSentEvent) => ws.send(JSON.stringify(event));
+/**
+ * coderd's live workspace updates (coderd/workspaces.go watchWorkspace): a ping once
+ * subscribed, then the workspace now and after every change, pings every 15 s. The
+ * `workspaceEventDelayMs` fault delays each change's update (a lagging pubsub).
+ */
+function watchWorkspace(sim: SimContext, workspace: SimWorkspace, ws: WebSocket): void {
+  const { store } = sim;
+  const send = (event: S.ServerSentEvent) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(event));
+  };
   const sendWorkspace = () => send({ type: 'data', data: store.workspaceJson(workspace) });
+  const onChange = () => {
+    const delay = sim.faults.workspaceEventDelayMs ?? 0;
+    if (delay > 0) setTimeout(sendWorkspace, delay).unref();
+    else sendWorkspace();
+  };
+  send({ type: 'ping', data: null });
   sendWorkspace();
-  store.events.on(`workspace:${workspace.id}`, sendWorkspace);
+  store.events.on(`workspace:${workspace.id}`, onChange);
   // Go's ServerSentEvent has no omitempty: a ping carries "data": null.
   const ping = setInterval(() => send({ type: 'ping', data: null }), 15_000);
   ws.once('close', () => {
     clearInterval(ping);
-    store.events.off(`workspace:${workspace.id}`, sendWorkspace);
+    store.events.off(`workspace:${workspace.id}`, onChange);
   });
 }
 
@@ -156,6 +192,6 @@ export const workspaceUpgrades = {
   watchWorkspace: (call, params, socket, head, path) => {
     const workspace = visibleWorkspace(call, params.workspace!);
     trackWebSocket(call.sim, socket, path);
-    call.sim.apiSockets.handleUpgrade(call.req, socket, head, (ws) => watchWorkspace(call.sim.store, workspace, ws));
+    call.sim.apiSockets.handleUpgrade(call.req, socket, head, (ws) => watchWorkspace(call.sim, workspace, ws));
   },
 } satisfies UpgradeHandlers;

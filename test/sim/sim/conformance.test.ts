@@ -209,7 +209,7 @@ describe('simulated deployment conformance', () => {
     watch.on('message', (data) => watchFrames.push(JSON.parse(data.toString())));
     await until(
       async () => watchFrames.length,
-      (count) => count >= 1,
+      (count) => count >= 2,
     );
     exercised.add('watchWorkspace');
     const deletion = await hit('createBuild', { params: { workspace: workspace.id }, body: { transition: 'delete' } });
@@ -229,7 +229,9 @@ describe('simulated deployment conformance', () => {
       check(S.ServerSentEvent, frame, `watch frame ${i}`);
       if (frame.type === 'data') check(S.Workspace, frame.data, `watch frame ${i} data`);
     });
-    assert.strictEqual(watchFrames[0]!.data!.latest_build.transition, 'start');
+    // coderd pings once subscribed, then sends the workspace as it is (watchWorkspace).
+    assert.strictEqual(watchFrames[0]!.type, 'ping');
+    assert.strictEqual(watchFrames[1]!.data!.latest_build.transition, 'start');
     assert.strictEqual(
       (await hit('getWorkspace', { params: { workspace: workspace.id }, query: { include_deleted: 'true' } })).status,
       200,
@@ -253,6 +255,45 @@ describe('simulated deployment conformance', () => {
     });
     assert.strictEqual(viaUserRoute.status, 201);
     assert.strictEqual(viaUserRoute.body.owner_name, member.username);
+
+    // Autostart, provisioner daemons and jobs, the dynamic-parameters form.
+    assert.strictEqual(
+      (
+        await hit('updateWorkspaceAutostart', {
+          params: { workspace: viaUserRoute.body.id },
+          body: { schedule: '30 9 * * 1-5' },
+          token: memberToken,
+        })
+      ).status,
+      204,
+    );
+    assert.strictEqual(
+      (
+        await hit('updateWorkspaceAutostart', {
+          params: { workspace: viaUserRoute.body.id },
+          body: { schedule: '30 9 1 * *' },
+          token: memberToken,
+        })
+      ).status,
+      400,
+    );
+    assert.ok((await hit('listProvisionerDaemons', { params: { organization: sim.organizationId } })).body.length > 0);
+    assert.ok((await hit('listProvisionerJobs', { params: { organization: sim.organizationId }, query: { limit: '5' } })).body.length > 0);
+    assert.strictEqual(
+      (await hit('listProvisionerJobs', { params: { organization: sim.organizationId }, query: { status: 'bogus' } })).status,
+      400,
+    );
+    const form = await new Promise<unknown>((resolve, reject) => {
+      const path = routePath('dynamicParameters', { templateversion: templates[0].active_version_id });
+      const socket = new WebSocket(`${sim.url.replace('http', 'ws')}${path}`, { headers: { 'Coder-Session-Token': memberToken } });
+      socket.once('message', (data) => {
+        resolve(JSON.parse(data.toString()));
+        socket.close();
+      });
+      socket.once('error', reject);
+    });
+    check(S.DynamicParametersResponse, form, 'dynamic parameters frame');
+    exercised.add('dynamicParameters');
 
     const deletable = await hit('createUser', {
       body: { email: `d-${suffix}@x.io`, username: `d-${suffix}`, password: PASSWORD, organization_ids: [sim.organizationId] },
