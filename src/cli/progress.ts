@@ -49,6 +49,7 @@ function stageLine(stage: StageSnapshot, c: ReturnType<typeof color>): string {
     padLeft(String(stage.mismatches), 6),
     padLeft(String(errors), 6),
     '  ' + verdictText(stage.verdict, c),
+    stage.progress?.rateLimitedMs ? c.dim(`  rate-limited ${(stage.progress.rateLimitedMs / 1000).toFixed(0)} s`) : '',
   ].join('');
 }
 

@@ -11,6 +11,7 @@ import { tlsRequestOptions, type DeploymentConnection } from './connection';
 import type { EndpointClass } from './endpointClass';
 import { abortReason, httpRequest, HttpTimeoutError } from './httpRequest';
 import { CoderApiError, DeploymentUnreachableError, RequestTimeoutError } from './errors';
+import { RateLimitGate } from './rateLimitGate';
 import { apiRoutes, routePath, routeTemplate, type RouteName } from './routes';
 import { responseSchemas, type ResponseOf } from './routeSchemas';
 import * as S from './schemas';
@@ -51,8 +52,19 @@ export interface CoderClientOptions {
    * a longer one fails at once instead of retrying early into another refusal.
    */
   maxRetryAfterMs?: number;
-  /** Send `X-Coder-Bypass-Ratelimit: true` (honoured for owners only). */
+  /** Send `X-Coder-Bypass-Ratelimit: true` (honoured for owners only, and only by coderd releases that key limits by user). */
   bypassRateLimit?: boolean;
+  /**
+   * Where the client learns coderd's rate limits and paces itself under them. Share one gate
+   * among every client of a run: before coderd keyed limits by user, all requests from one IP
+   * to a path shared a bucket. Default: one per client family (the client and its withToken()s).
+   */
+  rateLimits?: RateLimitGate;
+  /**
+   * How long one call may wait in all for rate limits (paced slots and 429s' Retry-After) before
+   * it fails, ms. Default 15 minutes; the caller's abort signal still ends it sooner.
+   */
+  maxRateLimitWaitMs?: number;
   onRequest?(info: RequestInfo): void;
 }
 
@@ -71,11 +83,14 @@ interface RawResponse {
 
 const defaultRetry: RetryPolicy = { retries: 3, baseDelayMs: 250, maxDelayMs: 5000 };
 const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 15 * 60_000;
 
 /** What the client learnt about the deployment's routes, shared by its withToken() clients. */
 export interface RouteSupport {
   /** POST /users/{user}/workspaces answered 404 (a coderd from before the route). */
   legacyCreateWorkspace?: boolean;
+  /** The family's rate-limit gate when the options name none. */
+  rateLimits?: RateLimitGate;
 }
 
 export abstract class CoderApiTransport {
@@ -110,9 +125,15 @@ export abstract class CoderApiTransport {
     this.trust = tlsTrust(connection);
     this.socketOptions = { ...this.trust, ...(connection.lookup ? { lookup: connection.lookup } : {}) };
     this.support = sharedSupport ?? {};
+    this.support.rateLimits ??= options.rateLimits ?? new RateLimitGate();
     this.agent =
       sharedAgent ??
       (parsed.protocol === 'https:' ? new https.Agent({ keepAlive: true, ...this.trust }) : new http.Agent({ keepAlive: true }));
+  }
+
+  /** What the client learnt about the deployment's rate limits, and how long they held it back. */
+  get rateLimits(): RateLimitGate {
+    return this.options.rateLimits ?? this.support.rateLimits!;
   }
 
   /** Releases pooled keep-alive sockets. */
@@ -133,20 +154,36 @@ export abstract class CoderApiTransport {
     }
     if ([...search.keys()].length) path += `?${search}`;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const bucketPath = path.split('?')[0]!;
+    const gate = this.rateLimits;
+    const rateLimitDeadline = Date.now() + (this.options.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS);
 
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1, retried = 0; ; attempt++) {
       let response: RawResponse;
       try {
+        await gate.before(bucketPath, (ms) => sleep(Math.min(ms, Math.max(0, rateLimitDeadline - Date.now())), options.signal));
         response = await this.attempt(route.method, template, path, route.endpointClass, body, attempt, options.signal);
       } catch (error) {
-        if (error instanceof DeploymentUnreachableError && route.method === 'GET' && attempt <= this.retry.retries) {
-          await sleep(this.backoffMs(attempt)!, options.signal);
+        if (error instanceof DeploymentUnreachableError && route.method === 'GET' && retried < this.retry.retries) {
+          await sleep(this.backoffMs(++retried)!, options.signal);
           continue;
         }
         throw error;
       }
-      const retryable = response.status === 429 || (route.method === 'GET' && response.status === 503);
-      const waitMs = retryable && attempt <= this.retry.retries ? this.backoffMs(attempt, response.headers['retry-after']) : undefined;
+      const rateLimitWaitMs = gate.after(bucketPath, response.status, response.headers);
+      if (response.status === 429 && this.retry.retries > 0) {
+        // coderd's limiter refuses before the handler runs, so a write is safe to repeat. A
+        // refusal is not a failure to count against `retries`: wait for the window (Retry-After,
+        // no longer than this client may wait at once) and go on, paced, within the call's budget.
+        const retryAfter = this.backoffMs(1, response.headers['retry-after']);
+        const waitMs = retryAfter === undefined ? undefined : Math.max(rateLimitWaitMs ?? 0, retryAfter);
+        if (waitMs !== undefined && Date.now() + waitMs <= rateLimitDeadline) {
+          await gate.held(() => sleep(waitMs, options.signal));
+          continue;
+        }
+      }
+      const retryable = route.method === 'GET' && response.status === 503;
+      const waitMs = retryable && retried < this.retry.retries ? this.backoffMs(++retried, response.headers['retry-after']) : undefined;
       if (waitMs !== undefined) {
         await sleep(waitMs, options.signal);
         continue;

@@ -1,12 +1,26 @@
 // coderd versions: the client reads the deployment's from GET /api/v2/buildinfo and says when
 // it is outside what the client supports. Behaviour that changed between versions is handled
 // by feature detection where the client meets it (a 404 on a newer route falls back to the
-// older one); docs/fidelity.md, "Versions", lists each such branch.
+// older one); where it cannot be detected before it matters (rate-limit keys, app labels) the
+// release that changed it is below, and docs/fidelity.md lists each.
 
 /** The oldest coderd the client supports: it needs `organization_ids` when creating users. */
 export const OLDEST_SUPPORTED_CODER_VERSION = '2.15.0';
-/** The newest coderd line the client's assumptions were checked against. */
-export const NEWEST_CHECKED_CODER_VERSION = '2.24.1';
+/** The newest coderd release the client's assumptions were checked against (2.35, July 2026). */
+export const NEWEST_CHECKED_CODER_VERSION = '2.35.2';
+
+/**
+ * API and app rate limits keyed by user (and the owner's X-Coder-Bypass-Ratelimit honoured)
+ * from coder/coder PR #22049 (issue #20857, merged Feb/Mar 2026). Whether 2.31 has it is not
+ * certain from the sources, so 2.31 counts as before (the stricter case) and is flagged.
+ */
+export const RATE_LIMIT_PER_USER_SINCE = '2.32.0';
+export const RATE_LIMIT_KEYING_UNCERTAIN = '2.31.0';
+/**
+ * Subdomain app labels without the agent name from coder/coder PR #19750 (issue #18485,
+ * autumn 2025: 2.27 or 2.28). 2.27 counts as before: the longer label is the safe guess.
+ */
+export const APP_LABEL_WITHOUT_AGENT_SINCE = '2.28.0';
 
 export interface CoderVersion {
   major: number;
@@ -25,6 +39,12 @@ function compare(a: CoderVersion, b: CoderVersion): number {
   return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
 }
 
+/** True when `version` is `since` or newer; a devel build (undefined) counts as the newest. */
+export function atLeastVersion(version: CoderVersion | string | undefined, since: string): boolean {
+  const parsed = typeof version === 'string' ? parseCoderVersion(version) : version;
+  return parsed === undefined || compare(parsed, parseCoderVersion(since)!) >= 0;
+}
+
 /** A warning for a deployment outside the supported versions, or undefined. */
 export function versionWarning(version: string): string | undefined {
   const parsed = parseCoderVersion(version);
@@ -32,8 +52,12 @@ export function versionWarning(version: string): string | undefined {
   if (compare(parsed, parseCoderVersion(OLDEST_SUPPORTED_CODER_VERSION)!) < 0) {
     return `coderd ${version} is older than the oldest version this tool supports (v${OLDEST_SUPPORTED_CODER_VERSION}); user creation and other calls may fail. Upgrade coderd or use an older coder-scaletest.`;
   }
-  if (parsed.major > parseCoderVersion(NEWEST_CHECKED_CODER_VERSION)!.major) {
+  const newest = parseCoderVersion(NEWEST_CHECKED_CODER_VERSION)!;
+  if (parsed.major > newest.major) {
     return `coderd ${version} is a newer major version than this tool was checked against (v${NEWEST_CHECKED_CODER_VERSION}); results may differ.`;
+  }
+  if (parsed.major === newest.major && parsed.minor > newest.minor) {
+    return `coderd ${version} is newer than the newest release this tool was checked against (v${NEWEST_CHECKED_CODER_VERSION}); it is expected to work, but behaviour that changed since is not modelled.`;
   }
   return undefined;
 }

@@ -41,6 +41,8 @@ export interface StageProgress {
   queued?: number;
   /** Prepare only: builds of this run a provisioner is working on (job running). */
   building?: number;
+  /** Prepare only: wall-clock time its requests waited for the deployment's rate limits, ms. */
+  rateLimitedMs?: number;
 }
 
 /** An echo stage's planned ramp (src/engine/stages/echo/ramp.ts). */

@@ -94,6 +94,8 @@ export interface BodyContext {
   template: TemplateBody;
   connectionTimeoutSeconds: number;
   subdomainApps: boolean;
+  /** The version's label form: with the agent name before coder/coder PR #19750 (see versions.ts). */
+  appLabelWithAgent: boolean;
   appSlug: string;
   /** 1-based position among pending jobs and the queue's length (0, 0 once started). */
   queue(build: SimBuild): { position: number; size: number };
@@ -132,6 +134,10 @@ function jobBody(context: BodyContext, build: SimBuild): S.ProvisionerJob {
   } as S.ProvisionerJob;
 }
 
+function appLabel(context: BodyContext, agent: string, workspace: string, owner: string): string {
+  return context.appLabelWithAgent ? `${context.appSlug}--${agent}--${workspace}--${owner}` : `${context.appSlug}--${workspace}--${owner}`;
+}
+
 function appBody(context: BodyContext, workspace: SimWorkspace, agent: SimAgent): S.WorkspaceApp {
   return {
     id: agent.appId,
@@ -141,8 +147,8 @@ function appBody(context: BodyContext, workspace: SimWorkspace, agent: SimAgent)
     display_name: 'WebSocket echo',
     icon: '',
     subdomain: context.subdomainApps,
-    // coderd's label: the agent name is left out for named apps (db2sdk.AppSubdomain).
-    ...(context.subdomainApps ? { subdomain_name: `${context.appSlug}--${workspace.name}--${workspace.owner.username}` } : {}),
+    // coderd's label (db2sdk.AppSubdomain): newer releases leave the agent name out for named apps.
+    ...(context.subdomainApps ? { subdomain_name: appLabel(context, agent.name, workspace.name, workspace.owner.username) } : {}),
     sharing_level: 'owner',
     healthcheck: { url: '', interval: 0, threshold: 0 },
     health: 'disabled',

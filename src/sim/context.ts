@@ -28,10 +28,17 @@ export interface SimDeploymentOptions {
   agentConnectDelayMs?: number;
   /** The template's agent connection timeout, whole seconds (default 120, as coderd): a slower agent shows `timeout` until it connects. */
   agentConnectionTimeoutSeconds?: number;
-  /** Requests per minute per user and path (coderd's default 512). */
+  /**
+   * coderd's API rate limit (`CODER_API_RATE_LIMIT`, default 512): requests per window per bucket
+   * (user or IP, per path, as the version keys them); <= 0 (coderd: -1) turns the limiter off.
+   */
   rateLimitPerMinute?: number;
-  /** POST /users/login per minute per IP (coderd's `--login-rate-limit`, default 60; 0 = none). */
+  /** POST /users/login (and coderd's other login routes) per window per IP; coderd hard-codes 60; <= 0 = none. */
   loginRateLimitPerMinute?: number;
+  /** `--dangerous-disable-rate-limits`: no API, login or files limits at all. */
+  disableRateLimits?: boolean;
+  /** The rate limiters' window (coderd: one minute); tests shorten it to keep lowered limits quick. */
+  rateLimitWindowMs?: number;
   /** coderd's `--max-token-lifetime` (default: unlimited, as coderd); minting longer tokens is a 400. */
   maxTokenLifetimeMs?: number;
   /** How often deployment stats are collected (default 30 000, as coderd); 400 until the first collection. */
@@ -83,6 +90,8 @@ export interface SimContext {
   baseUrl: string;
   faults: FaultsConfig;
   readonly sessions: Record<SessionKind, number>;
+  /** coderd's API limit (on /api/v2 and workspace apps). */
+  readonly apiRateLimiter: RateLimiter;
   /** coderd's login limit (per IP). */
   readonly loginRateLimiter: RateLimiter;
   /** The latest deployment stats collection; undefined until the first one. */

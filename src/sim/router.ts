@@ -10,6 +10,7 @@ import { rejectUpgrade, sendError, sendJson } from './http/io';
 import { authenticate, unauthorized } from './middleware/auth';
 import type { FaultInjector } from './middleware/faultInjection';
 import type { RateLimiter } from './middleware/rateLimit';
+import type { SimUser } from './store';
 import { agentHandlers, agentUpgrades } from './resources/agents';
 import { appHandlers, serveApp, upgradeApp, upgradeTunnel } from './resources/apps';
 import { deploymentHandlers } from './resources/deployment';
@@ -18,7 +19,7 @@ import { parameterHandlers, parameterUpgrades } from './resources/parameters';
 import { provisionerHandlers } from './resources/provisioners';
 import { userHandlers } from './resources/users';
 import { workspaceHandlers, workspaceUpgrades } from './resources/workspaces';
-import { classify, endpointClassOf, metricPath } from './routing';
+import { classify, endpointClassOf, metricPath, type Target } from './routing';
 import { routeAvailable } from './versions';
 
 const apiHandlers = {
@@ -40,7 +41,25 @@ export interface Router {
   requests(): number;
 }
 
-export function createRouter(sim: SimContext, faults: FaultInjector, rateLimiter: RateLimiter): Router {
+/**
+ * coderd's limiters, in its order: /api/v2's (and the workspace apps') limiter runs before the
+ * API key is required (coderd.go); the login routes add their own. The key only picks the
+ * bucket (see middleware/rateLimit.ts). Throws the refusal; returns the headers to send.
+ */
+function applyRateLimits(sim: SimContext, target: Target, req: http.IncomingMessage, url: URL, user: SimUser | undefined) {
+  const limiters: RateLimiter[] = [];
+  if (target.kind === 'api' || target.kind === 'app') limiters.push(sim.apiRateLimiter);
+  if (target.kind === 'api' && target.match.name === 'login') limiters.push(sim.loginRateLimiter);
+  const headers: Record<string, string> = {};
+  for (const limiter of limiters) {
+    const verdict = limiter.check(req, url.pathname, user);
+    if (verdict.error) throw verdict.error;
+    Object.assign(headers, verdict.headers);
+  }
+  return headers;
+}
+
+export function createRouter(sim: SimContext, faults: FaultInjector): Router {
   let requestCount = 0;
 
   async function handleRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -70,6 +89,7 @@ export function createRouter(sim: SimContext, faults: FaultInjector, rateLimiter
       const user = authenticate(sim.store, req, url);
       if (user) sim.store.markSeen(user);
       const call: ApiCall = { sim, req, url, user };
+      for (const [name, value] of Object.entries(applyRateLimits(sim, target, req, url, user))) res.setHeader(name, value);
       switch (target.kind) {
         case 'healthz':
           res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('OK');
@@ -77,9 +97,6 @@ export function createRouter(sim: SimContext, faults: FaultInjector, rateLimiter
         case 'api': {
           if (!routeAvailable(target.match.name, sim.version)) throw new HttpError(404, 'Route not found.');
           if (target.match.route.auth && !user) throw unauthorized(req, url);
-          const verdict = rateLimiter.check(req, url, user);
-          for (const [name, value] of Object.entries(verdict.headers)) res.setHeader(name, value);
-          if (verdict.error) throw verdict.error;
           const result = await apiHandlers[target.match.name](call, target.match.params);
           sendJson(res, result.status, result.body);
           return;
@@ -121,11 +138,10 @@ export function createRouter(sim: SimContext, faults: FaultInjector, rateLimiter
       const injected = await faults.inject(endpointClassOf(target));
       if (injected) throw injected;
       const user = authenticate(sim.store, req, url);
+      applyRateLimits(sim, target, req, url, user);
       if (!user && target.kind !== 'binary') throw unauthorized(req, url);
       const call = { sim, req, url, user: user! };
       if (target.kind === 'api' && apiUpgrades[target.match.name]) {
-        const verdict = rateLimiter.check(req, url, user);
-        if (verdict.error) throw verdict.error;
         apiUpgrades[target.match.name]!(call, target.match.params, socket, head, path);
       } else if (target.kind === 'app') {
         upgradeApp(call, target, socket, head, path);

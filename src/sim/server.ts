@@ -98,6 +98,7 @@ function createContext(options: SimDeploymentOptions): SimContext {
       agentConnectDelayMs: options.agentConnectDelayMs ?? 500,
       agentConnectionTimeoutSeconds: options.agentConnectionTimeoutSeconds,
       subdomainApps: options.subdomainApps,
+      appLabelWithAgent: version.appLabelWithAgent,
       onAgentGone: (agentId) => agents.forgetAgent(agentId),
     }),
     get agents() {
@@ -112,7 +113,17 @@ function createContext(options: SimDeploymentOptions): SimContext {
     baseUrl: '',
     faults: validateFaults(options.faults ?? {}),
     sessions,
-    loginRateLimiter: new RateLimiter(options.loginRateLimitPerMinute ?? 60, 'ip'),
+    apiRateLimiter: new RateLimiter({
+      limit: options.disableRateLimits ? -1 : (options.rateLimitPerMinute ?? 512),
+      windowMs: options.rateLimitWindowMs,
+      keying: version.rateLimitKeying,
+    }),
+    // A login carries no API key: keyed by IP in every version.
+    loginRateLimiter: new RateLimiter({
+      limit: options.disableRateLimits ? -1 : (options.loginRateLimitPerMinute ?? 60),
+      windowMs: options.rateLimitWindowMs,
+      keying: 'ip',
+    }),
     deploymentStats: new DeploymentStatsCollector(options.deploymentStatsIntervalMs),
     sockets: new Set<Socket>(),
     openWebSockets: new Set(),
@@ -151,7 +162,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
   const { store } = sim;
   const stats = sim.deploymentStats;
   const faults = new FaultInjector(sim);
-  const router = createRouter(sim, faults, new RateLimiter(options.rateLimitPerMinute ?? 512));
+  const router = createRouter(sim, faults);
 
   const ownerEmail = 'admin@coder.local';
   const owner = store.addUser({

@@ -71,6 +71,8 @@ export interface SimWorkspace {
 export interface StoreOptions {
   /** The echo app is a subdomain app (served on the wildcard app host). */
   subdomainApps?: boolean;
+  /** Subdomain labels carry the agent name (the impersonated version's form). */
+  appLabelWithAgent?: boolean;
   faults(): FaultsConfig;
   /** Every provisioner job waits here for a daemon (provisioners.ts). */
   provisioners: SimProvisioners;
@@ -370,6 +372,7 @@ export class SimStore extends UserDirectory {
       template: this.template,
       connectionTimeoutSeconds: this.connectionTimeoutSeconds,
       subdomainApps: this.options.subdomainApps ?? false,
+      appLabelWithAgent: this.options.appLabelWithAgent ?? false,
       appSlug: APP_SLUG,
       queue: (build) => this.queueOf(build),
       matchedProvisioners: () => this.options.provisioners.matched(),

@@ -99,3 +99,21 @@ export async function withReportPage<T>(reportDir: string, use: (page: Page) => 
     await browser.close();
   }
 }
+
+/** Sums coderd_api_requests_processed_total on the simulator's Prometheus endpoint for one path (and method/code). */
+export async function processedRequests(
+  sim: Pick<SimDeployment, 'prometheusUrl'>,
+  filter: { path: string; method?: string; code?: string },
+): Promise<number> {
+  const metrics = await (await fetch(sim.prometheusUrl)).text();
+  return metrics
+    .split('\n')
+    .filter(
+      (line) =>
+        line.startsWith('coderd_api_requests_processed_total{') &&
+        line.includes(`path="${filter.path}"`) &&
+        (!filter.method || line.includes(`method="${filter.method}"`)) &&
+        (!filter.code || line.includes(`code="${filter.code}"`)),
+    )
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+}

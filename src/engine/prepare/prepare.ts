@@ -92,9 +92,13 @@ export async function prepareUsers(context: PrepareContext, organization: Organi
   const { plan, runId, owner, userClient, created, metrics, signal, log } = context;
   const ready: PreparedUser[] = [];
   const indexes = context.userIndexes ?? Array.from({ length: plan.users }, (_, index) => index);
-  const progress = { done: 0, total: indexes.length, failed: 0, queued: 0, building: 0 };
+  const progress = { done: 0, total: indexes.length, failed: 0, queued: 0, building: 0, rateLimitedMs: 0 };
   metrics.progress = progress;
   metrics.targetConnections = indexes.length;
+  // How long the deployment's rate limits held prepare back (the gate is shared by the run's clients).
+  const heldBackAtStart = owner.rateLimits.state().heldBackMs;
+  const noteRateLimits = () => (progress.rateLimitedMs = owner.rateLimits.state().heldBackMs - heldBackAtStart);
+  const rateLimitTicker = setInterval(noteRateLimits, 1000);
 
   await runPool(
     indexes,
@@ -137,8 +141,10 @@ export async function prepareUsers(context: PrepareContext, organization: Organi
           ownerId: user.id,
           name,
         } as const;
+        // The user's own path, not `me`: before coderd keyed rate limits by user, every
+        // `/users/me/workspaces` request from this runner shared one bucket (512/min).
         const workspace = await recordCreate(journal, workspaceIntent, () =>
-          client.createWorkspace(organization.id, 'me', {
+          client.createWorkspace(organization.id, user.id, {
             name,
             template_id: template.id,
             rich_parameter_values: [],
@@ -192,7 +198,18 @@ export async function prepareUsers(context: PrepareContext, organization: Organi
       }
     },
     signal,
-  );
+  ).finally(() => clearInterval(rateLimitTicker));
+  noteRateLimits();
+  if (progress.rateLimitedMs > 0) {
+    const limits = owner.rateLimits.state();
+    const paths = limits.limitedPaths.map((p) => `${p.path} (${p.limit}/${Math.round(p.windowMs / 1000)} s)`).join(', ');
+    log(
+      'warn',
+      `the deployment's rate limits held prepare back for ${(progress.rateLimitedMs / 1000).toFixed(1)} s ` +
+        `(${limits.refusals} request(s) refused; paced: ${paths || 'none'}). For a scale test, run coderd with ` +
+        "CODER_DANGEROUS_DISABLE_RATE_LIMITS=true (or CODER_API_RATE_LIMIT=-1), as Coder's own scale-test environment does.",
+    );
+  }
   ready.sort((a, b) => a.index - b.index);
   return ready;
 }

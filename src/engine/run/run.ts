@@ -7,6 +7,7 @@
 import { setMaxListeners } from 'events';
 import * as path from 'path';
 import { CoderClient, type RequestInfo } from '../../coder/client';
+import { RateLimitGate } from '../../coder/rateLimitGate';
 import type { RunSnapshot, RunStatus, StageName, Verdict } from '../../protocol/snapshot';
 import { ApiMetrics } from '../metrics/apiMetrics';
 import { baselineForRun, type BaselineLookup } from '../baseline/store';
@@ -206,7 +207,10 @@ class Run {
   }
 
   async execute(): Promise<RunResult> {
-    const owner = new CoderClient(this.options.connection, { bypassRateLimit: true, onRequest: this.onRequest });
+    // One gate for every client of the run: before coderd keyed its limits by user, all of the
+    // runner's requests to a path shared one bucket (docs/fidelity.md, rate limits).
+    const rateLimits = new RateLimitGate();
+    const owner = new CoderClient(this.options.connection, { bypassRateLimit: true, onRequest: this.onRequest, rateLimits });
     const monitorClient = new CoderClient(this.options.connection, { retry: { retries: 0 }, timeoutMs: 3000 });
     const created: CreatedResources = { users: new Map(), workspaces: new Map() };
     let journal: ResourceJournal | undefined;
@@ -233,7 +237,7 @@ class Run {
         runId: this.runId,
         owner,
         ownerOrganizationIds: ownerOrgs,
-        userClient: (token) => new CoderClient({ ...this.options.connection, token }, { onRequest: this.onRequest }),
+        userClient: (token) => new CoderClient({ ...this.options.connection, token }, { onRequest: this.onRequest, rateLimits }),
         created,
         journal,
         metrics: this.stage('prepare'),

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import { startRun } from '../../../../src/engine/run/run';
 import { startSimDeployment } from '../../../../src/sim';
-import { smallPlan, tempDir } from '../../../support/simRun';
+import { processedRequests, smallPlan, tempDir } from '../../../support/simRun';
 
 describe('engine: prepare', function () {
   this.timeout(60_000);
@@ -39,17 +39,9 @@ describe('engine: prepare', function () {
       const plan = smallPlan(sim, { users: 3, only: ['ssh'] });
       const result = await startRun({ plan, connection: { url: sim.url, token: sim.ownerToken }, outDir: out }).done;
       assert.strictEqual(result.exitCode, 0, result.snapshot.reason);
-      const metrics = await (await fetch(sim.prometheusUrl)).text();
-      const requests = (path: string) =>
-        metrics
-          .split('\n')
-          .filter(
-            (line) =>
-              line.startsWith('coderd_api_requests_processed_total{') && line.includes(`path="${path}"`) && line.includes('method="POST"'),
-          )
-          .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-      assert.strictEqual(requests('/api/v2/users/{user}/keys/tokens'), 3, 'one token per user');
-      assert.strictEqual(requests('/api/v2/users/login'), 0, 'no logins');
+      const requests = (path: string) => processedRequests(sim, { path, method: 'POST' });
+      assert.strictEqual(await requests('/api/v2/users/{user}/keys/tokens'), 3, 'one token per user');
+      assert.strictEqual(await requests('/api/v2/users/login'), 0, 'no logins');
     } finally {
       await sim.close();
       fs.rmSync(out, { recursive: true, force: true });
