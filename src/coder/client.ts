@@ -335,6 +335,31 @@ export class CoderClient extends CoderApiTransport {
     return this.call('appHost');
   }
 
+  /** GET /regions: the primary region (path app URL, wildcard host), as the dashboard reads it. */
+  regions(): Promise<S.RegionsResponse> {
+    return this.call('regions');
+  }
+
+  /** GET /templateversions/{id}/resources: what the version's import found (agents and their apps). */
+  templateVersionResources(templateVersionId: string): Promise<S.WorkspaceResource[]> {
+    return this.call('templateVersionResources', { params: { templateversion: templateVersionId } });
+  }
+
+  /** GET /templateversions/{id}/rich-parameters: the version's parameters (required ones have no default). */
+  templateVersionParameters(templateVersionId: string): Promise<S.TemplateVersionParameter[]> {
+    return this.call('templateVersionRichParameters', { params: { templateversion: templateVersionId } });
+  }
+
+  /** GET /templateversions/{id}/presets; a coderd from before presets answers 404: none. */
+  async templateVersionPresets(templateVersionId: string): Promise<S.Preset[]> {
+    try {
+      return await this.call('templateVersionPresets', { params: { templateversion: templateVersionId } });
+    } catch (error) {
+      if (error instanceof CoderApiError && error.status === 404) return [];
+      throw error;
+    }
+  }
+
   /** GET /healthz (outside /api/v2, no auth): "OK" when coderd is healthy. Not retried. */
   async healthz(signal?: AbortSignal): Promise<string> {
     const route = '/healthz';

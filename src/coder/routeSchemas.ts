@@ -40,6 +40,10 @@ export const responseSchemas = {
   dynamicParameters: null,
   deploymentStats: S.DeploymentStats,
   appHost: S.AppHostResponse,
+  regions: S.RegionsResponse,
+  templateVersionResources: Type.Array(S.WorkspaceResource),
+  templateVersionRichParameters: Type.Array(S.TemplateVersionParameter),
+  templateVersionPresets: Type.Array(S.Preset),
   agentPty: null,
 } as const satisfies Record<RouteName, TSchema | null>;
 

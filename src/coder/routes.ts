@@ -117,6 +117,20 @@ export const apiRoutes = {
   },
   deploymentStats: { method: 'GET', path: '/deployment/stats', endpointClass: 'stats', auth: true },
   appHost: { method: 'GET', path: '/applications/host', endpointClass: 'apps', auth: true },
+  regions: { method: 'GET', path: '/regions', endpointClass: 'other', auth: true },
+  templateVersionResources: {
+    method: 'GET',
+    path: '/templateversions/{templateversion}/resources',
+    endpointClass: 'templates',
+    auth: true,
+  },
+  templateVersionRichParameters: {
+    method: 'GET',
+    path: '/templateversions/{templateversion}/rich-parameters',
+    endpointClass: 'templates',
+    auth: true,
+  },
+  templateVersionPresets: { method: 'GET', path: '/templateversions/{templateversion}/presets', endpointClass: 'templates', auth: true },
   agentPty: {
     method: 'GET',
     path: '/workspaceagents/{workspaceagent}/pty',

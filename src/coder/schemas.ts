@@ -305,6 +305,46 @@ export const TokenConfig = Type.Object({ max_token_lifetime: Type.Integer() }, {
 
 export const AppHostResponse = Type.Object({ host: Type.String() }, { title: 'codersdk.AppHostResponse' });
 
+/** GET /regions (coderd's AGPL `api.regions`): the primary region with the app host the dashboard uses. */
+export const Region = Type.Object(
+  {
+    id: Uuid(),
+    name: Type.String(),
+    display_name: Type.String(),
+    icon_url: Type.String(),
+    healthy: Type.Boolean(),
+    path_app_url: Type.String(),
+    wildcard_hostname: Type.String(),
+  },
+  { title: 'codersdk.Region' },
+);
+export const RegionsResponse = Type.Object({ regions: Type.Array(Region) }, { title: 'codersdk.RegionsResponse-codersdk_Region' });
+
+export const TemplateVersionParameterOption = Type.Object(
+  { name: Type.String(), description: Type.String(), value: Type.String(), icon: Type.String() },
+  { title: 'codersdk.TemplateVersionParameterOption' },
+);
+/** A template version's (rich) parameter: `required` when the template gives no default. */
+export const TemplateVersionParameter = Type.Object(
+  {
+    name: Type.String(),
+    display_name: Opt(Type.String()),
+    type: Type.String(),
+    mutable: Type.Boolean(),
+    default_value: Type.String(),
+    required: Type.Boolean(),
+    ephemeral: Opt(Type.Boolean()),
+    options: Opt(Type.Array(TemplateVersionParameterOption)),
+  },
+  { title: 'codersdk.TemplateVersionParameter' },
+);
+/** codersdk.Preset has no JSON tags: Go writes the field names as they are. */
+export const PresetParameter = Type.Object({ Name: Type.String(), Value: Type.String() }, { title: 'codersdk.PresetParameter' });
+export const Preset = Type.Object(
+  { ID: Uuid(), Name: Type.String(), Parameters: Type.Array(PresetParameter), Default: Opt(Type.Boolean()) },
+  { title: 'codersdk.Preset' },
+);
+
 export const GetUsersResponse = Type.Object({ users: Type.Array(User), count: Type.Integer() }, { title: 'codersdk.GetUsersResponse' });
 export const WorkspacesResponse = Type.Object(
   { workspaces: Type.Array(Workspace), count: Type.Integer() },
@@ -370,6 +410,7 @@ export const CreateWorkspaceRequest = Type.Object(
     template_id: Opt(Uuid()),
     template_version_id: Opt(Uuid()),
     rich_parameter_values: Opt(Type.Array(WorkspaceBuildParameter)),
+    template_version_preset_id: Opt(Uuid()),
   },
   { title: 'codersdk.CreateWorkspaceRequest' },
 );
@@ -467,6 +508,9 @@ export type CreateTokenRequest = Static<typeof CreateTokenRequest>;
 export type GenerateAPIKeyResponse = Static<typeof GenerateAPIKeyResponse>;
 export type TokenConfig = Static<typeof TokenConfig>;
 export type AppHostResponse = Static<typeof AppHostResponse>;
+export type RegionsResponse = Static<typeof RegionsResponse>;
+export type TemplateVersionParameter = Static<typeof TemplateVersionParameter>;
+export type Preset = Static<typeof Preset>;
 export type GetUsersResponse = Static<typeof GetUsersResponse>;
 export type WorkspacesResponse = Static<typeof WorkspacesResponse>;
 export type DeploymentStats = Static<typeof DeploymentStats>;

@@ -166,7 +166,7 @@ function agentHealth(agent: SimAgent): { healthy: boolean; reason?: string } {
   return { healthy: true };
 }
 
-function agentBody(context: BodyContext, workspace: SimWorkspace): S.WorkspaceAgent {
+export function agentBody(context: BodyContext, workspace: SimWorkspace): S.WorkspaceAgent {
   const agent = workspace.agent;
   const logSourceId = agent.logSourceId;
   return {
@@ -292,4 +292,51 @@ export function workspaceBody(context: BodyContext, workspace: SimWorkspace, lat
     ...(workspace.autostartSchedule ? { autostart_schedule: workspace.autostartSchedule } : {}),
     next_start_at: workspace.nextStartAt ?? null,
   } as S.Workspace;
+}
+
+/** A template parameter as a simulation option gives it (the template's HCL, in short). */
+export interface SimParameterSpec {
+  name: string;
+  type?: 'string' | 'number' | 'bool';
+  /** The HCL default; a parameter without one is required (coderd sets `required`). */
+  default?: string;
+  options?: string[];
+  mutable?: boolean;
+}
+
+export interface SimPresetSpec {
+  name: string;
+  parameters: Record<string, string>;
+  default?: boolean;
+}
+
+/** codersdk.TemplateVersionParameter, as GET /templateversions/{id}/rich-parameters serves it. */
+export function templateParameterBody(spec: SimParameterSpec) {
+  return {
+    name: spec.name,
+    display_name: spec.name,
+    description: '',
+    description_plaintext: '',
+    type: spec.type ?? 'string',
+    form_type: spec.options ? 'dropdown' : 'input',
+    mutable: spec.mutable ?? true,
+    default_value: spec.default ?? '',
+    icon: '',
+    options: (spec.options ?? []).map((value) => ({ name: value, description: '', value, icon: '' })),
+    required: spec.default === undefined,
+    ephemeral: false,
+  };
+}
+
+/** codersdk.Preset: no JSON tags in Go, so the keys are its field names. */
+export function presetBody(id: string, spec: SimPresetSpec) {
+  return {
+    ID: id,
+    Name: spec.name,
+    Parameters: Object.entries(spec.parameters).map(([Name, Value]) => ({ Name, Value })),
+    Default: spec.default ?? false,
+    DesiredPrebuildInstances: null,
+    Description: '',
+    Icon: '',
+  };
 }

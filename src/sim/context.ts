@@ -15,6 +15,7 @@ import type { AutobuildExecutor } from './autobuild';
 import type { SimProvisioners } from './provisioners';
 import type { SimStore, SimUser } from './store';
 import type { CoderVersionBehaviour } from './versions';
+import type { SimParameterSpec, SimPresetSpec } from './bodies';
 
 export interface SimDeploymentOptions {
   /** Listen address; loopback by default. */
@@ -65,6 +66,10 @@ export interface SimDeploymentOptions {
   provisionerAcquireDelayMs?: number;
   /** The lifecycle executor's tick, coderd's hidden `--autobuild-poll-interval` (default 60 000). */
   autobuildPollMs?: number;
+  /** The template's parameters (a parameter without `default` is required), for parameter tests. */
+  templateParameters?: SimParameterSpec[];
+  /** The template's presets. */
+  templatePresets?: SimPresetSpec[];
   /** The coderd version to impersonate, e.g. 2.16.0 (default DEFAULT_CODER_VERSION); see versions.ts. */
   coderVersion?: string;
   /** Lifecycle messages (never secrets). */

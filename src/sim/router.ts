@@ -17,6 +17,7 @@ import { deploymentHandlers } from './resources/deployment';
 import { organizationHandlers } from './resources/organizations';
 import { parameterHandlers, parameterUpgrades } from './resources/parameters';
 import { provisionerHandlers } from './resources/provisioners';
+import { templateVersionHandlers } from './resources/templateVersions';
 import { userHandlers } from './resources/users';
 import { workspaceHandlers, workspaceUpgrades } from './resources/workspaces';
 import { classify, endpointClassOf, metricPath, type Target } from './routing';
@@ -29,6 +30,7 @@ const apiHandlers = {
   ...workspaceHandlers,
   ...agentHandlers,
   ...appHandlers,
+  ...templateVersionHandlers,
   ...provisionerHandlers,
   ...parameterHandlers,
 } satisfies Record<RouteName, ApiHandler>;

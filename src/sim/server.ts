@@ -99,6 +99,8 @@ function createContext(options: SimDeploymentOptions): SimContext {
       agentConnectionTimeoutSeconds: options.agentConnectionTimeoutSeconds,
       subdomainApps: options.subdomainApps,
       appLabelWithAgent: version.appLabelWithAgent,
+      templateParameters: options.templateParameters,
+      templatePresets: options.templatePresets,
       onAgentGone: (agentId) => agents.forgetAgent(agentId),
     }),
     get agents() {

@@ -6,7 +6,19 @@ import { EventEmitter } from 'events';
 import type * as S from '../coder/schemas';
 import type { AgentRef } from './agentServices';
 import { CountedSelector } from './agent/liveConnections';
-import { buildBody, organizationBody, templateBody, workspaceBody, type BodyContext, type TemplateBody } from './bodies';
+import {
+  agentBody,
+  buildBody,
+  organizationBody,
+  presetBody,
+  templateBody,
+  templateParameterBody,
+  workspaceBody,
+  type BodyContext,
+  type SimParameterSpec,
+  type SimPresetSpec,
+  type TemplateBody,
+} from './bodies';
 import { UserDirectory, type SimUser } from './users';
 
 export { hashSecret, randomAlphanumeric, type SimUser } from './users';
@@ -73,6 +85,10 @@ export interface StoreOptions {
   subdomainApps?: boolean;
   /** Subdomain labels carry the agent name (the impersonated version's form). */
   appLabelWithAgent?: boolean;
+  /** The template's parameters (its active version's); none by default. */
+  templateParameters?: SimParameterSpec[];
+  /** The template's presets (its active version's); none by default. */
+  templatePresets?: SimPresetSpec[];
   faults(): FaultsConfig;
   /** Every provisioner job waits here for a daemon (provisioners.ts). */
   provisioners: SimProvisioners;
@@ -116,6 +132,55 @@ export class SimStore extends UserDirectory {
     this.events.setMaxListeners(0);
     // The template is created by the deployment's first user, the owner (added right after).
     this.template = templateBody(this.organization, TEMPLATE_NAME, { id: crypto.randomUUID(), username: 'admin' } as SimUser, now());
+    this.templateParameters = (options.templateParameters ?? []).map(templateParameterBody);
+    this.templatePresets = (options.templatePresets ?? []).map((spec) => presetBody(crypto.randomUUID(), spec));
+  }
+
+  /** The active template version's parameters and presets, as coderd serves them. */
+  readonly templateParameters: ReturnType<typeof templateParameterBody>[];
+  readonly templatePresets: ReturnType<typeof presetBody>[];
+
+  /**
+   * GET /templateversions/{id}/resources: what the import found — the agent (never connected)
+   * and its apps; coderd leaves `subdomain_name` out, having no workspace or owner to name.
+   */
+  templateVersionResourcesJson(): S.WorkspaceResource[] {
+    const created = this.template.created_at;
+    const placeholder = {
+      id: '',
+      name: '',
+      owner: { username: '' },
+      agent: {
+        id: this.template.active_version_id,
+        name: AGENT_NAME,
+        resourceId: this.template.active_version_id,
+        appId: this.template.id,
+        logSourceId: this.template.id,
+        scriptId: this.template.id,
+        status: 'connecting',
+        lifecycle: 'created',
+        createdAt: created,
+        updatedAt: created,
+        timers: [],
+      },
+    } as unknown as SimWorkspace;
+    const agent = agentBody(this.bodyContext, placeholder);
+    for (const app of agent.apps ?? []) delete (app as { subdomain_name?: string }).subdomain_name;
+    return [
+      {
+        id: this.template.active_version_id,
+        created_at: created,
+        job_id: this.template.active_version_id,
+        workspace_transition: 'start',
+        type: 'docker_container',
+        name: 'dev',
+        hide: false,
+        icon: '/icon/docker.png',
+        agents: [agent],
+        metadata: [],
+        daily_cost: 0,
+      } as S.WorkspaceResource,
+    ];
   }
 
   // ---- workspaces ----

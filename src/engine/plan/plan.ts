@@ -47,6 +47,19 @@ function planProperties(stages: readonly TrafficStageDefinition[]) {
         template: Type.Optional(
           Type.String({ minLength: 1, description: "Template name or id for the workspaces. Default: the organization's first template." }),
         ),
+        parameters: Type.Optional(
+          Type.Record(Type.String({ minLength: 1 }), Type.String(), {
+            description:
+              "Values for the template's parameters, name → value, sent with every workspace. Every required parameter (one without a default) needs a value here or in the preset; the run checks before it creates anything.",
+          }),
+        ),
+        preset: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description:
+              "Name of a preset of the template's active version: each workspace is created with it and its parameter values; give the template's other parameters in deployment.parameters.",
+          }),
+        ),
         prometheusUrl: Type.Optional(
           Type.String({
             pattern: '^https?://',

@@ -6,7 +6,8 @@ import { CoderApiError } from '../../coder/errors';
 import type { CoderClient } from '../../coder/client';
 import type { Organization, Template, WorkspaceApp } from '../../coder/schemas';
 import type { StageMetrics } from '../metrics/stageMetrics';
-import { userIdentity, workspaceName } from '../run/naming';
+import { appLabelProblem, userIdentity, workspaceName } from '../run/naming';
+import { APP_LABEL_WITHOUT_AGENT_SINCE, atLeastVersion } from '../../coder/versions';
 import type { Plan } from '../plan/plan';
 import { runPool } from '../common/pool';
 import { shardUserIndexes } from './shardUsers';
@@ -88,7 +89,81 @@ export async function resolveOrganizationAndTemplate(
 }
 
 /** Creates plan.users users and workspaces; resolves with those that became ready. */
-export async function prepareUsers(context: PrepareContext, organization: Organization, template: Template): Promise<PreparedUser[]> {
+/**
+ * A subdomain app's label must fit in a DNS label as the deployment's release forms it — with
+ * the agent's name before coder/coder PR #19750 — checked before anything is created (plan
+ * validation can only check the newer, shorter form).
+ */
+export async function checkAppLabels(owner: CoderClient, plan: Plan, template: Template): Promise<void> {
+  const apps = (plan.traffic as Record<string, { enabled?: boolean; slug?: string } | undefined>).apps;
+  if (!apps?.enabled || !apps.slug) return;
+  const host = (await owner.appHost().catch(() => ({ host: '' }))).host;
+  if (!host) return; // path-based app URLs
+  const resources = await owner.templateVersionResources(template.active_version_id).catch(() => undefined);
+  const agent = resources?.flatMap((resource) => resource.agents ?? [])[0];
+  const app = agent?.apps?.find((candidate) => candidate.slug === apps.slug);
+  if (app && !app.subdomain) return;
+  const { version } = await owner.buildInfo();
+  const withAgent = !atLeastVersion(version, APP_LABEL_WITHOUT_AGENT_SINCE);
+  const problem = appLabelProblem(apps.slug, plan.runIdPrefix, plan.users, {
+    agentName: withAgent ? (agent?.name ?? 'main') : undefined,
+    wildcardHost: host,
+  });
+  if (problem) throw new PlanMismatchError(`coderd ${version}: ${problem}`);
+}
+
+/** What every workspace is created with besides its name: parameter values and the preset. */
+export interface WorkspaceInputs {
+  rich_parameter_values: Array<{ name: string; value: string }>;
+  template_version_preset_id?: string;
+}
+
+/**
+ * The plan's parameter values and preset against the template's active version, before anything
+ * is created: coderd (wsbuilder.getParameters) refuses a workspace whose required parameter (one
+ * without a default) has no value — for every user of the run — so the run refuses first, naming them.
+ */
+export async function resolveWorkspaceInputs(owner: CoderClient, plan: Plan, template: Template): Promise<WorkspaceInputs> {
+  const versionId = template.active_version_id;
+  const parameters = await owner.templateVersionParameters(versionId);
+  const given = plan.deployment.parameters ?? {};
+  let preset: { ID: string; Parameters: Array<{ Name: string; Value: string }> } | undefined;
+  if (plan.deployment.preset) {
+    const presets = await owner.templateVersionPresets(versionId);
+    preset = presets.find((candidate) => candidate.Name === plan.deployment.preset);
+    if (!preset) {
+      throw new PlanMismatchError(
+        `template ${template.name} has no preset "${plan.deployment.preset}" (presets: ${presets.map((p) => p.Name).join(', ') || 'none'}); fix deployment.preset in the plan`,
+      );
+    }
+  }
+  const names = new Set(parameters.map((parameter) => parameter.name));
+  const unknown = Object.keys(given).filter((name) => !names.has(name));
+  if (unknown.length > 0) {
+    throw new PlanMismatchError(
+      `template ${template.name} has no parameter ${unknown.map((name) => `"${name}"`).join(', ')} (its parameters: ${[...names].join(', ') || 'none'}); fix deployment.parameters in the plan`,
+    );
+  }
+  const values = { ...Object.fromEntries((preset?.Parameters ?? []).map((p) => [p.Name, p.Value])), ...given };
+  const missing = parameters.filter((parameter) => parameter.required && values[parameter.name] === undefined).map((p) => p.name);
+  if (missing.length > 0) {
+    throw new PlanMismatchError(
+      `template ${template.name} requires a value for ${missing.map((name) => `"${name}"`).join(', ')}, which the plan does not give: ` +
+        'add them to deployment.parameters (or choose a deployment.preset that sets them)',
+    );
+  }
+  return {
+    rich_parameter_values: Object.entries(values).map(([name, value]) => ({ name, value })),
+    ...(preset ? { template_version_preset_id: preset.ID } : {}),
+  };
+}
+
+export async function prepareUsers(
+  context: PrepareContext,
+  organization: Organization,
+  template: Template,
+  inputs: WorkspaceInputs = { rich_parameter_values: [] },
+): Promise<PreparedUser[]> {
   const { plan, runId, owner, userClient, created, metrics, signal, log } = context;
   const ready: PreparedUser[] = [];
   const indexes = context.userIndexes ?? Array.from({ length: plan.users }, (_, index) => index);
@@ -147,7 +222,7 @@ export async function prepareUsers(context: PrepareContext, organization: Organi
           client.createWorkspace(organization.id, user.id, {
             name,
             template_id: template.id,
-            rich_parameter_values: [],
+            ...inputs,
           }),
         );
         created.workspaces.set(workspace.id, workspace.name);
@@ -231,7 +306,7 @@ export interface UserPoolContext extends Omit<PrepareContext, 'plan' | 'userInde
 export class UserPool {
   private readonly ready: PreparedUser[] = [];
   private preparedUpTo = 0;
-  private target?: { organization: Organization; template: Template };
+  private target?: { organization: Organization; template: Template; inputs: WorkspaceInputs };
 
   constructor(private readonly context: UserPoolContext) {}
 
@@ -245,10 +320,16 @@ export class UserPool {
     this.context.onPrepare();
     metrics.state = 'running';
     metrics.startedAt ??= Date.now();
-    this.target ??= await resolveOrganizationAndTemplate(this.context.owner, plan, this.context.ownerOrganizationIds);
-    const { organization, template } = this.target;
+    if (!this.target) {
+      const { organization, template } = await resolveOrganizationAndTemplate(this.context.owner, plan, this.context.ownerOrganizationIds);
+      // Checked before anything is created: parameters, and app labels as the version forms them.
+      const inputs = await resolveWorkspaceInputs(this.context.owner, plan, template);
+      await checkAppLabels(this.context.owner, plan, template);
+      this.target = { organization, template, inputs };
+    }
+    const { organization, template, inputs } = this.target;
     log('info', `creating ${wanted.length} users and workspaces from template ${template.name} in ${organization.name}`);
-    const users = await prepareUsers({ ...this.context, plan, userIndexes: wanted }, organization, template);
+    const users = await prepareUsers({ ...this.context, plan, userIndexes: wanted }, organization, template, inputs);
     this.ready.push(...users);
     this.ready.sort((a, b) => a.index - b.index);
     metrics.state = 'done';

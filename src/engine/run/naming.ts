@@ -57,15 +57,30 @@ const DNS_LABEL_MAX = 63;
 
 /**
  * The longest subdomain label coderd would give the apps of this run's workspaces:
- * `{slug}--{workspace}--{owner}` (coderd/database/db2sdk AppSubdomain; the agent name is left
- * out for named apps). Undefined when it fits in a DNS label; otherwise a problem to report.
+ * `{slug}--{workspace}--{owner}` (coderd/database/db2sdk AppSubdomain: newer releases leave the
+ * agent name out for named apps) or, with `agentName` (releases before coder/coder PR #19750),
+ * `{slug}--{agent}--{workspace}--{owner}`; a wildcard like `*--apps.example.com` adds its
+ * suffix (`--apps`) to the same DNS label. Undefined when it fits; otherwise the problem.
  */
-export function appLabelProblem(slug: string, runIdPrefix: string, users: number): string | undefined {
+export function appLabelProblem(
+  slug: string,
+  runIdPrefix: string,
+  users: number,
+  options: { agentName?: string; wildcardHost?: string } = {},
+): string | undefined {
   const runId = `${runIdPrefix}${'x'.repeat(6)}`;
-  const label = `${slug}--${workspaceName(runId, Math.max(0, users - 1))}--${userIdentity(runId).username}`;
+  const workspace = workspaceName(runId, Math.max(0, users - 1));
+  const owner = userIdentity(runId).username;
+  const name = options.agentName ? `${slug}--${options.agentName}--${workspace}--${owner}` : `${slug}--${workspace}--${owner}`;
+  const suffix = (options.wildcardHost?.split('.')[0] ?? '*').replace(/^\*/, '');
+  const label = name + suffix;
   if (label.length <= DNS_LABEL_MAX) return undefined;
+  const form = options.agentName
+    ? `"${slug}--${options.agentName}--<workspace>--<user>${suffix}"`
+    : `"${slug}--<workspace>--<user>${suffix}"`;
   return (
-    `a subdomain app's host label would be up to ${label.length} characters ("${slug}--<workspace>--<user>"), over DNS's ${DNS_LABEL_MAX}; ` +
-    `shorten runIdPrefix (now "${runIdPrefix}") or traffic.apps.slug (now "${slug}")`
+    `a subdomain app's host label would be up to ${label.length} characters (${form}), over DNS's ${DNS_LABEL_MAX}; ` +
+    `shorten runIdPrefix (now "${runIdPrefix}") or traffic.apps.slug (now "${slug}")` +
+    (options.agentName ? `, or the template's agent name ("${options.agentName}")` : '')
   );
 }

@@ -4,16 +4,35 @@ import type * as http from 'http';
 import type { Duplex } from 'stream';
 import type * as S from '../../coder/schemas';
 import { connectedAgentFor } from '../access';
-import { trackWebSocket, type ApiCall, type ApiHandlers } from '../context';
+import { trackWebSocket, type ApiCall, type ApiHandlers, type SimContext } from '../context';
 import { HttpError, notFound } from '../http/errors';
 import { SIM_APP_HOST_SUFFIX } from '../routing';
 import { APP_SLUG, type SimUser } from '../store';
 
+/** Like coderd (appurl.SubdomainAppHost), the wildcard host carries the access URL's port; empty without one. */
+function wildcardHost(sim: SimContext): string {
+  return sim.options.subdomainApps ? `*.${SIM_APP_HOST_SUFFIX}:${new URL(sim.baseUrl).port}` : '';
+}
+
 export const appHandlers = {
-  // Like coderd, the wildcard host carries the access URL's port; empty without one.
-  appHost: async ({ sim }) => ({
+  appHost: async ({ sim }) => ({ status: 200, body: { host: wildcardHost(sim) } satisfies S.AppHostResponse }),
+  // coderd's AGPL api.regions (enterprise adds workspace proxies): the primary region only;
+  // today's dashboard reads the path app URL and the wildcard host from it.
+  regions: async ({ sim }) => ({
     status: 200,
-    body: { host: sim.options.subdomainApps ? `*.${SIM_APP_HOST_SUFFIX}:${new URL(sim.baseUrl).port}` : '' } satisfies S.AppHostResponse,
+    body: {
+      regions: [
+        {
+          id: sim.deploymentId,
+          name: 'primary',
+          display_name: 'Default',
+          icon_url: '/emojis/1f3e1.png',
+          healthy: true,
+          path_app_url: sim.baseUrl,
+          wildcard_hostname: wildcardHost(sim),
+        },
+      ],
+    } satisfies S.RegionsResponse,
   }),
 } satisfies ApiHandlers;
 

@@ -12,6 +12,38 @@ import { organizationParam } from './organizations';
 
 const NAME_PATTERN = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
 
+/**
+ * The build's parameter values against the template version's parameters, as coderd's
+ * wsbuilder.getParameters resolves them: the request's values, then the preset's; a required
+ * parameter (no default) without one fails the request (400) before anything is created.
+ */
+function checkParameters(store: SimStore, body: S.CreateWorkspaceRequest): void {
+  let fromPreset: Record<string, string> = {};
+  if (body.template_version_preset_id) {
+    const preset = store.templatePresets.find((candidate) => candidate.ID === body.template_version_preset_id);
+    if (!preset) throw new HttpError(400, 'Invalid template version preset.', `preset "${body.template_version_preset_id}" not found`);
+    fromPreset = Object.fromEntries(preset.Parameters.map((parameter) => [parameter.Name, parameter.Value]));
+  }
+  const given = new Map((body.rich_parameter_values ?? []).map((value) => [value.name, value.value]));
+  for (const parameter of store.templateParameters) {
+    const value = given.get(parameter.name) ?? fromPreset[parameter.name];
+    if (value === undefined && parameter.required) {
+      throw new HttpError(
+        400,
+        `Unable to validate parameter "${parameter.name}"`,
+        `Parameter "${parameter.name}" is required but not provided`,
+      );
+    }
+    if (value !== undefined && parameter.options.length > 0 && !parameter.options.some((option) => option.value === value)) {
+      throw new HttpError(
+        400,
+        `Unable to validate parameter "${parameter.name}"`,
+        `parameter value must match one of options: ${parameter.options.map((option) => option.value).join(', ')}`,
+      );
+    }
+  }
+}
+
 async function createWorkspaceFor(call: ApiCall, userRef: string) {
   const { store } = call.sim;
   const target = store.findUser(userRef, call.user);
@@ -28,6 +60,7 @@ async function createWorkspaceFor(call: ApiCall, userRef: string) {
     const field = body.template_id ? 'template_id' : 'template_version_id';
     throw new HttpError(400, `Template does not exist.`, undefined, [{ field, detail: 'template not found' }]);
   }
+  checkParameters(store, body);
   if (store.findWorkspace(target, body.name)) {
     throw new HttpError(409, `Workspace "${body.name}" already exists.`, undefined, [
       { field: 'name', detail: 'This value is already in use and should be unique.' },

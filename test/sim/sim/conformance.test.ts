@@ -25,7 +25,13 @@ describe('simulated deployment conformance', () => {
   const validated: string[] = [];
 
   before(async () => {
-    sim = await startSimDeployment({ buildDurationMs: 120, agentConnectDelayMs: 20, deploymentStatsIntervalMs: 50 });
+    sim = await startSimDeployment({
+      buildDurationMs: 120,
+      agentConnectDelayMs: 20,
+      deploymentStatsIntervalMs: 50,
+      templateParameters: [{ name: 'size', default: 'small', options: ['small', 'large'] }],
+      templatePresets: [{ name: 'large', parameters: { size: 'large' } }],
+    });
   });
   after(async () => sim.close());
 
@@ -119,6 +125,13 @@ describe('simulated deployment conformance', () => {
     assert.strictEqual((await hit('listAllTemplates')).status, 200);
     assert.strictEqual((await hit('getTemplate', { params: { template: sim.templateId } })).status, 200);
     assert.strictEqual((await hit('getTemplate', { params: { template: crypto.randomUUID() } })).status, 404);
+    const version = { templateversion: templates[0].active_version_id };
+    assert.strictEqual((await hit('templateVersionResources', { params: version })).body[0].agents[0].name, 'main');
+    assert.strictEqual((await hit('templateVersionRichParameters', { params: version })).body[0].required, false);
+    assert.strictEqual((await hit('templateVersionPresets', { params: version })).body[0].Name, 'large');
+    assert.strictEqual((await hit('templateVersionPresets', { params: { templateversion: crypto.randomUUID() } })).status, 404);
+    assert.strictEqual((await hit('regions')).body.regions[0].name, 'primary');
+    assert.strictEqual((await hit('regions', { token: '' })).status, 401);
 
     // The member creates its own workspace, authenticated by cookie like a browser.
     const createWorkspace = (name: string) =>
