@@ -305,9 +305,18 @@ function renderRunner(snapshot: RunSnapshot): void {
   replace(
     byId('runner'),
     keyValues([
-      ['CPU', `${runner.cpuPercent.toFixed(0)}%`],
+      ['CPU', `${runner.cpuPercent.toFixed(0)}%${runner.cores ? ` (of ${runner.cores} cores)` : ''}`],
       ['Memory (RSS)', formatBytes(runner.rssBytes)],
       ['Heap used', formatBytes(runner.heapUsedBytes)],
+      [
+        'Child processes',
+        runner.children
+          ? runner.children.count === 0
+            ? 'none'
+            : `${runner.children.count}: CPU ${runner.children.cpuPercent.toFixed(0)}%, RSS ${formatBytes(runner.children.rssBytes)}` +
+              ` (${runner.children.kinds.map((k) => `${k.count} ${k.kind}`).join(', ')})`
+          : (runner.childrenUnavailable ?? '–'),
+      ],
       ['Event-loop lag p99', formatMs(runner.eventLoopLagP99Ms)],
       ['Overloaded', runner.overloaded ? verdictChip('fail', 'yes') : verdictChip('pass', 'no')],
     ]),

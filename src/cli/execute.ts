@@ -11,6 +11,8 @@ export interface ExecuteOptions {
   ndjson: boolean;
   chromium?: string;
   coderBinary?: string;
+  /** Child processes of this process that are not the runner's (the demo's simulated deployment). */
+  foreignProcessPids?: number[];
 }
 
 export async function execute(plan: Plan, connection: DeploymentConnection, options: ExecuteOptions, io: CliIo): Promise<RunResult> {
@@ -35,6 +37,7 @@ export async function execute(plan: Plan, connection: DeploymentConnection, opti
       log: (event) => view.event(cliEvent(event, runId ?? '')),
       chromiumPath: options.chromium,
       coderBinaryPath: options.coderBinary,
+      foreignProcessPids: options.foreignProcessPids,
     });
     runId = handle.runId;
     handle.subscribe((snapshot) => view.snapshot(snapshot));

@@ -3,7 +3,7 @@
 import { stripVTControlCharacters, styleText } from 'util';
 import type { RunEvent, RunResult } from '../engine';
 import { referenceSummaryLine } from '../engine/reference/compare';
-import { describeProgress, isFinished } from '../protocol/format';
+import { describeProgress, describeRunnerResources, isFinished } from '../protocol/format';
 import { cleanupCommandText } from './outcomeText';
 import type { SearchSnapshot } from '../protocol/search';
 import type { RunSnapshot, StageSnapshot } from '../protocol/snapshot';
@@ -94,7 +94,7 @@ export function renderTable(snapshot: RunSnapshot, useColor: boolean): string[] 
   if (reference) lines.push(reference);
   const r = snapshot.runner;
   lines.push(
-    `runner CPU ${r.cpuPercent.toFixed(0)}%, RSS ${(r.rssBytes / 1048576).toFixed(0)} MiB, event-loop lag p99 ${r.eventLoopLagP99Ms} ms` +
+    `runner ${describeRunnerResources(r)}, event-loop lag p99 ${r.eventLoopLagP99Ms} ms` +
       (r.overloaded ? `  ${c.yellow('⚠ runner overloaded')}` : ''),
   );
   if (snapshot.search) lines.push(searchLine(snapshot.search));

@@ -93,3 +93,19 @@ export function describeRampFigures(stage: StageSnapshot): string | undefined {
   if (stage.ramp.heldBackMs > 0) parts.push(`held back ${formatMs(stage.ramp.heldBackMs)}`);
   return parts.join(' · ');
 }
+
+/**
+ * The runner's own CPU and memory with its child processes beside them, e.g.
+ * "CPU 18% (+ 192 child processes 175%: coder CLI 170%, Chromium 5%), RSS 203.0 MiB (+ 8.4 GiB)".
+ */
+export function describeRunnerResources(runner: RunSnapshot['runner']): string {
+  const children = runner.children;
+  const kinds = children?.kinds.filter((k) => k.count > 0).map((k) => `${k.count} ${k.kind} ${Math.round(k.cpuPercent)}%`) ?? [];
+  const cpu =
+    `CPU ${Math.round(runner.cpuPercent)}%` +
+    (children && children.count > 0
+      ? ` (+ ${children.count} child process${children.count === 1 ? '' : 'es'} ${Math.round(children.cpuPercent)}%${kinds.length ? `: ${kinds.join(', ')}` : ''})`
+      : '');
+  const rss = `RSS ${formatBytes(runner.rssBytes)}${children && children.count > 0 ? ` (+ ${formatBytes(children.rssBytes)})` : ''}`;
+  return `${cpu}, ${rss}${runner.cores ? ` of ${runner.cores} cores` : ''}`;
+}

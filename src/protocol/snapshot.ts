@@ -112,10 +112,13 @@ export interface ThresholdSnapshot {
   /** A baseline threshold's limit as resolved from the baseline run, e.g. `< 240ms (baseline 200ms × 1.2)`. */
   limit?: string;
   /**
-   * Set on a failed latency threshold when the runner's own event loop stalled in most of the
-   * seconds in which the limit was broken: the figure is the runner's, not the deployment's.
+   * Set on a failed latency threshold when the runner's own stalls (or its and its child
+   * processes' use of every core) explain most of the seconds in which the limit was broken:
+   * the figure is the runner's, not the deployment's.
    */
   runnerSuspect?: string;
+  /** On a failed latency threshold the runner does not explain: what its figures show (e.g. stalls too short for the latency). */
+  runnerNote?: string;
 }
 
 export interface ApiClassSnapshot {
@@ -166,13 +169,31 @@ export interface DeploymentSnapshot {
 }
 
 export interface RunnerSnapshot {
+  /** This process, every thread: % of one core. Its child processes are in `children`. */
   cpuPercent: number;
   rssBytes: number;
   heapUsedBytes: number;
   eventLoopLagP99Ms: number;
-  /** True when the runner itself is likely the bottleneck (CPU or event-loop lag). */
+  /** How long in the last interval the event loop could not run anything (its timers' lateness, summed), ms. */
+  eventLoopStalledMs?: number;
+  /** True when the runner itself is likely the bottleneck (event-loop lag, its CPU, or its and its children's share of the machine). */
   overloaded: boolean;
   warning?: string;
+  /** The runner's child processes (coder CLI per SSH connection, Chromium), where they can be counted. */
+  children?: RunnerChildren;
+  /** Why children are not counted on this platform. */
+  childrenUnavailable?: string;
+  /** The machine: cores available to the runner and its memory (absent in reports written before). */
+  cores?: number;
+  memoryBytes?: number;
+}
+
+export interface RunnerChildren {
+  count: number;
+  /** % of one core, summed over the children. */
+  cpuPercent: number;
+  rssBytes: number;
+  kinds: Array<{ kind: string; count: number; cpuPercent: number; rssBytes: number }>;
 }
 
 /** One point of the run's history, kept bounded by the engine (downsampled when long). */
@@ -197,7 +218,13 @@ export interface HistoryPoint {
   apiP95Ms: number;
   apiRequestsPerSecond: number;
   runnerCpuPercent: number;
+  /** The runner's child processes' CPU, % of one core (absent where they are not counted). */
+  runnerChildrenCpuPercent?: number;
+  /** The runner and its children's CPU as a share of the machine's cores (0..1). */
+  runnerMachineShare?: number;
   eventLoopLagMs: number;
+  /** The runner's event loop: time it could not run anything during this point's interval, ms. */
+  eventLoopStalledMs?: number;
   deploymentHealthy: boolean;
   deploymentCpuCores?: number;
   deploymentWebsockets?: number;

@@ -15,6 +15,7 @@ import type {
   ChartColor,
   DeploymentSnapshot,
   LatencySummary,
+  RunnerChildren,
   RunnerSnapshot,
   RunSnapshot,
   RunStatus,
@@ -410,10 +411,12 @@ export class ShardMerger {
       rssBytes: sumBy(runners, (r) => r.rssBytes),
       heapUsedBytes: sumBy(runners, (r) => r.heapUsedBytes),
       eventLoopLagP99Ms: Math.max(0, ...runners.map((r) => r.eventLoopLagP99Ms)),
+      eventLoopStalledMs: Math.max(0, ...runners.map((r) => r.eventLoopStalledMs ?? 0)),
       overloaded: overloaded.length > 0,
       warning: overloaded.length
         ? overloaded.map((r) => `shard ${r.shard.index}: ${r.runner.warning ?? 'overloaded'}`).join('; ')
         : undefined,
+      children: mergeChildren(runners.flatMap((r) => (r.children ? [r.children] : []))),
     };
   }
 
@@ -429,4 +432,26 @@ export class ShardMerger {
   abortReason(): string | undefined {
     return this.abort;
   }
+}
+
+/** The shards' child processes added up, kind by kind (on their own machines: a sum, not one machine's load). */
+function mergeChildren(parts: RunnerChildren[]): RunnerChildren | undefined {
+  if (parts.length === 0) return undefined;
+  const kinds = new Map<string, RunnerChildren['kinds'][number]>();
+  for (const part of parts)
+    for (const kind of part.kinds) {
+      const sum = kinds.get(kind.kind) ?? { kind: kind.kind, count: 0, cpuPercent: 0, rssBytes: 0 };
+      kinds.set(kind.kind, {
+        ...sum,
+        count: sum.count + kind.count,
+        cpuPercent: sum.cpuPercent + kind.cpuPercent,
+        rssBytes: sum.rssBytes + kind.rssBytes,
+      });
+    }
+  return {
+    count: sumBy(parts, (p) => p.count),
+    cpuPercent: sumBy(parts, (p) => p.cpuPercent),
+    rssBytes: sumBy(parts, (p) => p.rssBytes),
+    kinds: [...kinds.values()],
+  };
 }

@@ -80,8 +80,20 @@ const Runner = Type.Object({
   rssBytes: Type.Number(),
   heapUsedBytes: Type.Number(),
   eventLoopLagP99Ms: Type.Number(),
+  eventLoopStalledMs: Type.Optional(Type.Number()),
   overloaded: Type.Boolean(),
   warning: Type.Optional(Type.String()),
+  children: Type.Optional(
+    Type.Object({
+      count: Type.Number(),
+      cpuPercent: Type.Number(),
+      rssBytes: Type.Number(),
+      kinds: Type.Array(Type.Object({ kind: Type.String(), count: Type.Number(), cpuPercent: Type.Number(), rssBytes: Type.Number() })),
+    }),
+  ),
+  childrenUnavailable: Type.Optional(Type.String()),
+  cores: Type.Optional(Type.Number()),
+  memoryBytes: Type.Optional(Type.Number()),
 });
 
 const Shard = Type.Object({ index: Type.Integer({ minimum: 0 }), count: Type.Integer({ minimum: 1 }) });

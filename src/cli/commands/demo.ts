@@ -38,7 +38,13 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
       `simulated deployment at ${sim.url}; running the reference plan scaled down: ${users} users, ${slotSeconds} s slots ` +
         `(SSH T0-T3, web terminal T1-T4, apps T2-T5, dashboard T3-T6: ${6 * slotSeconds} s of traffic)\n`,
     );
-    const result = await execute(plan, { url: sim.url, token: sim.ownerToken }, { out, ndjson, chromium }, io);
+    // The simulated deployment is this process's child but not the runner's: its CPU is the target's.
+    const result = await execute(
+      plan,
+      { url: sim.url, token: sim.ownerToken },
+      { out, ndjson, chromium, foreignProcessPids: [sim.pid] },
+      io,
+    );
     return result.exitCode;
   } finally {
     await sim.close();

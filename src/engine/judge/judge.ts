@@ -88,19 +88,24 @@ export class ThresholdJudge {
   }
 
   /**
-   * After the final judgement: marks each failed latency threshold whose breach lines up with
-   * the runner's own event-loop stalls (see ./runnerSuspect.ts). Returns the explanations.
+   * After the final judgement: marks each failed latency threshold whose breach the runner's own
+   * stalls or saturated machine explain (see ./runnerSuspect.ts), and notes on the others what
+   * the runner's figures do show. Returns both, `blamed` telling them apart.
    */
-  suspectRunner(history: readonly HistoryPoint[]): { expression: string; explanation: string }[] {
-    const suspects: { expression: string; explanation: string }[] = [];
+  suspectRunner(
+    history: readonly HistoryPoint[],
+    stages: readonly StageSnapshot[] = [],
+  ): { expression: string; explanation: string; blamed: boolean }[] {
+    const findings: { expression: string; explanation: string; blamed: boolean }[] = [];
     for (const threshold of this.thresholds) {
       if (threshold.state.verdict !== 'fail') continue;
-      const suspicion = runnerSuspicion(threshold.parsed, history);
+      const suspicion = runnerSuspicion(threshold.parsed, history, stages);
       if (!suspicion) continue;
-      threshold.state.runnerSuspect = suspicion.explanation;
-      suspects.push({ expression: threshold.spec.expression, explanation: suspicion.explanation });
+      if (suspicion.blamed) threshold.state.runnerSuspect = suspicion.explanation;
+      else threshold.state.runnerNote = suspicion.explanation;
+      findings.push({ expression: threshold.spec.expression, explanation: suspicion.explanation, blamed: suspicion.blamed });
     }
-    return suspects;
+    return findings;
   }
 
   /** A stage fails by its own failed thresholds (`<stage>.…`), its own error and failed deletions. */

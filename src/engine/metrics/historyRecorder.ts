@@ -47,7 +47,13 @@ export class HistoryRecorder {
       apiP95Ms: snapshot.api.recent?.p95Ms ?? 0,
       apiRequestsPerSecond: Math.round((snapshot.api.recent?.requestsPerSecond ?? 0) * 10) / 10,
       runnerCpuPercent: snapshot.runner.cpuPercent,
+      runnerChildrenCpuPercent: snapshot.runner.children?.cpuPercent,
+      runnerMachineShare: snapshot.runner.cores
+        ? Math.round(((snapshot.runner.cpuPercent + (snapshot.runner.children?.cpuPercent ?? 0)) / (snapshot.runner.cores * 100)) * 1000) /
+          1000
+        : undefined,
       eventLoopLagMs: snapshot.runner.eventLoopLagP99Ms,
+      eventLoopStalledMs: snapshot.runner.eventLoopStalledMs,
       deploymentHealthy: snapshot.deployment.healthy,
       deploymentCpuCores: snapshot.deployment.prometheus?.cpuCores,
       deploymentWebsockets: snapshot.deployment.prometheus?.concurrentWebsockets,

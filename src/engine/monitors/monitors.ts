@@ -5,7 +5,9 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'perf_hooks';
 import type { CoderClient } from '../../coder/client';
 import { CoderApiError } from '../../coder/errors';
 import type { DeploymentSnapshot, RunnerSnapshot } from '../../protocol/snapshot';
+import * as os from 'os';
 import { NodeCpuScraper, ProcessCpuScraper } from './cpuScrapers';
+import { ProcessTreeSampler, type ChildProcessFigures } from './processTree';
 import { agentConnectionLatenciesMs, fetchText, histogramQuantile, nearestRank, parsePrometheusText, sumOf } from './promText';
 
 export { agentConnectionLatenciesMs, histogramQuantile, nearestRank, parsePrometheusText, type PromSample } from './promText';
@@ -207,17 +209,75 @@ export class PrometheusScraper {
 
 // ---- the runner itself ----
 
-const OVERLOADED_CPU_PERCENT = 90;
+/** Share of a resource (one core for the runner's thread, every core and the memory for it and its children) that counts as overloaded. */
+const OVERLOADED_SHARE = 0.9;
 export const OVERLOADED_LAG_MS = 50;
+const LAG_RESOLUTION_MS = 10;
+
+export interface RunnerLoad {
+  /** This process (every thread), % of one core. */
+  cpuPercent: number;
+  eventLoopLagP99Ms: number;
+  rssBytes: number;
+  children?: ChildProcessFigures;
+  cores: number;
+  memoryBytes: number;
+}
+
+/** Why the runner is overloaded (the warning), or undefined: its loop lags, its thread or its machine is full. */
+export function runnerOverload(load: RunnerLoad): string | undefined {
+  const reasons: string[] = [];
+  if (load.eventLoopLagP99Ms >= OVERLOADED_LAG_MS) reasons.push(`event-loop lag p99 ${Math.round(load.eventLoopLagP99Ms)} ms`);
+  if (load.cpuPercent >= OVERLOADED_SHARE * 100) reasons.push(`CPU ${Math.round(load.cpuPercent)}%`);
+  const children = load.children;
+  if (children && children.count > 0) {
+    const totalCores = (load.cpuPercent + children.cpuPercent) / 100;
+    if (totalCores >= OVERLOADED_SHARE * load.cores)
+      reasons.push(`with its ${describeChildren(children)} it used ${totalCores.toFixed(1)} of ${load.cores} cores`);
+    const memory = load.rssBytes + children.rssBytes;
+    if (memory >= OVERLOADED_SHARE * load.memoryBytes)
+      reasons.push(`with its ${children.count} child processes it holds ${gib(memory)} of ${gib(load.memoryBytes)} GiB of memory`);
+  }
+  if (reasons.length === 0) return undefined;
+  const cli = children?.kinds.some((k) => k.kind === 'coder CLI' && k.count > 0);
+  return (
+    `runner overloaded (${reasons.join(', ')}): latencies include the runner's own delay; run fewer users per runner` +
+    (cli ? ' (each SSH connection of the coder-cli transport is a process of its own)' : '')
+  );
+}
+
+/** "192 child processes (coder CLI 175%, Chromium 20%)". */
+export function describeChildren(children: ChildProcessFigures): string {
+  const kinds = children.kinds.filter((k) => k.count > 0).map((k) => `${k.count} ${k.kind} ${Math.round(k.cpuPercent)}%`);
+  return `${children.count} child process${children.count === 1 ? '' : 'es'}${kinds.length ? ` (${kinds.join(', ')})` : ''}`;
+}
+
+const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
 
 export class RunnerMonitor {
-  private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   private lastCpu = process.cpuUsage();
   private lastAt = performance.now();
-  private current: RunnerSnapshot = { cpuPercent: 0, rssBytes: 0, heapUsedBytes: 0, eventLoopLagP99Ms: 0, overloaded: false };
+  private readonly children: ProcessTreeSampler;
+  private current: RunnerSnapshot = {
+    cpuPercent: 0,
+    rssBytes: 0,
+    heapUsedBytes: 0,
+    eventLoopLagP99Ms: 0,
+    overloaded: false,
+    cores: os.availableParallelism(),
+    memoryBytes: os.totalmem(),
+  };
+
+  /** `foreignPids`: child processes that are not the runner's (the demo's simulated deployment). */
+  constructor(options: { foreignPids?: () => readonly number[] } = {}) {
+    this.children = new ProcessTreeSampler({ foreignPids: options.foreignPids });
+  }
 
   start(): void {
     this.lag.enable();
+    // The first look at /proc opens everything cold: before traffic, not in its first second.
+    this.children.sample();
   }
 
   stop(): void {
@@ -235,18 +295,34 @@ export class RunnerMonitor {
     // No sample at all means no timer could fire in the whole interval: the loop was stuck
     // for all of it, the worst lag there is, not none.
     const lagP99Ms = this.lag.count > 0 ? this.lag.percentile(99) / 1e6 : elapsedMs;
+    // Each sample is one timer's period plus how late it fired: the lateness, summed, is the
+    // time the loop could not run anything (a round trip can have waited that long in all).
+    const stalledMs = this.lag.count > 0 ? Math.max(0, (this.lag.mean / 1e6 - LAG_RESOLUTION_MS) * this.lag.count) : elapsedMs;
     this.lag.reset();
     const memory = process.memoryUsage();
-    const overloaded = cpuPercent >= OVERLOADED_CPU_PERCENT || lagP99Ms >= OVERLOADED_LAG_MS;
+    const children = this.children.sample();
+    const counted = 'unavailable' in children ? undefined : children;
+    const load: RunnerLoad = {
+      cpuPercent,
+      eventLoopLagP99Ms: lagP99Ms,
+      rssBytes: memory.rss,
+      children: counted,
+      cores: this.current.cores ?? os.availableParallelism(),
+      memoryBytes: this.current.memoryBytes ?? os.totalmem(),
+    };
+    const warning = runnerOverload(load);
     this.current = {
       cpuPercent: Math.round(cpuPercent * 10) / 10,
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
       eventLoopLagP99Ms: Math.round(lagP99Ms * 10) / 10,
-      overloaded,
-      warning: overloaded
-        ? `runner overloaded (CPU ${Math.round(cpuPercent)}%, event-loop lag p99 ${Math.round(lagP99Ms)} ms): latencies include the runner's own delay; run fewer users per runner`
-        : undefined,
+      eventLoopStalledMs: Math.round(stalledMs),
+      overloaded: warning !== undefined,
+      warning,
+      children: counted,
+      childrenUnavailable: 'unavailable' in children ? children.unavailable : undefined,
+      cores: load.cores,
+      memoryBytes: load.memoryBytes,
     };
     return this.current;
   }

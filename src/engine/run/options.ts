@@ -22,6 +22,11 @@ export interface StartRunOptions {
   chromiumPath?: string;
   coderBinaryPath?: string;
   cacheDir?: string;
+  /**
+   * Child processes of this process that are not the runner's own (e.g. a simulated deployment
+   * it forked): left out of the runner's CPU and memory figures with their descendants.
+   */
+  foreignProcessPids?: number[];
   /** Snapshot period (ms); 1000 unless a test needs it faster. */
   snapshotIntervalMs?: number;
   /** One shard of a sharded run (src/shard): its share of the users, the shared run id, the agreed traffic start. */

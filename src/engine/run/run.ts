@@ -82,7 +82,7 @@ class Run {
   /** Renewed, with the judge, for each capacity-search step: every step is judged on its own. */
   private api = new ApiMetrics();
   private readonly onRequest = (info: RequestInfo) => this.api.onRequest(info);
-  private readonly runner = new RunnerMonitor();
+  private readonly runner: RunnerMonitor;
   private judge: ThresholdJudge;
   /** The plan's baseline run (docs/baselines.md), read once at the start. */
   private readonly baseline: BaselineLookup;
@@ -115,6 +115,7 @@ class Run {
     private readonly options: StartRunOptions,
   ) {
     this.random = seededRandom(plan.seed);
+    this.runner = new RunnerMonitor({ foreignPids: () => options.foreignProcessPids ?? [] });
     // Every connection of every stage listens for the one abort signal.
     setMaxListeners(0, this.controller.signal);
     this.reportDir = path.join(options.outDir, runId);
@@ -378,10 +379,11 @@ class Run {
 
   /** The final judgement: thresholds, each stage's verdict, the run's verdict and exit reason. */
   private finish(cleanup: CleanupOutcome): RunResult {
-    this.judge.evaluate(this.builder.build(), { final: true, trafficPhase: false });
-    for (const { expression, explanation } of this.judge.suspectRunner(this.history.points())) {
-      this.runnerSuspect ??= explanation;
-      this.log('warn', `${expression}: ${explanation}`);
+    const final = this.builder.build();
+    this.judge.evaluate(final, { final: true, trafficPhase: false });
+    for (const { expression, explanation, blamed } of this.judge.suspectRunner(this.history.points(), final.stages)) {
+      if (blamed) this.runnerSuspect ??= explanation;
+      this.log(blamed ? 'warn' : 'info', `${expression}: ${explanation}`);
     }
     for (const stage of this.stages) Object.assign(stage, this.judge.judgeStage(stage.snapshot()));
     const aborted = this.controller.signal.aborted;

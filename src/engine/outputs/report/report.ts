@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { SearchSnapshot } from '../../../protocol/search';
-import { describeRampFigures } from '../../../protocol/format';
+import { describeRampFigures, describeRunnerResources } from '../../../protocol/format';
 import type { RunSnapshot } from '../../../protocol/snapshot';
 import { baselineHtml, baselineSection, type BaselineReportSection } from './sections/baseline';
 import { referenceSectionHtml } from './sections/reference';
@@ -186,7 +186,7 @@ export function reportHtml(report: RunReport): string {
   const thresholdRows = report.thresholds
     .map(
       (t) =>
-        `<tr><td><code>${html(t.expression)}</code>${t.limit ? `<br><span class="muted">${html(t.limit)}</span>` : ''}</td><td>${badge(t.verdict)}</td><td>${html(t.observedText)}</td><td>${html(t.reason ?? '')}</td></tr>`,
+        `<tr><td><code>${html(t.expression)}</code>${t.limit ? `<br><span class="muted">${html(t.limit)}</span>` : ''}</td><td>${badge(t.verdict)}</td><td>${html(t.observedText)}</td><td>${html([t.reason, t.runnerSuspect ?? t.runnerNote].filter(Boolean).join(' — '))}</td></tr>`,
     )
     .join('\n');
   const d = report.deployment;
@@ -229,7 +229,7 @@ ${referenceSectionHtml(report.snapshot.reference)}
 <tr><th>Deployment</th><td>${html(d.url)} ${d.version ? `(version ${html(d.version)})` : ''} · restarts ${d.restarts} · ${d.healthy ? 'healthy' : 'unhealthy'}${d.lastError ? ` · last error: ${html(d.lastError)}` : ''}</td></tr>
 <tr><th>API</th><td>${report.api.total.requests} requests · p95 ${report.api.total.latency.p95} ms · 5xx ${report.api.total.errors5xx} · 4xx ${report.api.total.errors4xx} · network errors ${report.api.total.networkErrors}</td></tr>
 ${d.prometheus ? `<tr><th>coderd (Prometheus)</th><td>${html(prometheusText(d.prometheus))}</td></tr>` : ''}
-<tr><th>Runner</th><td>CPU ${report.runner.cpuPercent}% · RSS ${(report.runner.rssBytes / 1048576).toFixed(0)} MiB · event-loop lag p99 ${report.runner.eventLoopLagP99Ms} ms${report.runner.warning ? ` · ${html(report.runner.warning)}` : ''}</td></tr>
+<tr><th>Runner</th><td>${html(describeRunnerResources(report.runner))} · event-loop lag p99 ${report.runner.eventLoopLagP99Ms} ms${report.runner.childrenUnavailable ? ` · ${html(report.runner.childrenUnavailable)}` : ''}${report.runner.warning ? ` · ${html(report.runner.warning)}` : ''}</td></tr>
 <tr><th>Cleanup</th><td>${cleanup.deletedWorkspaces} workspaces and ${cleanup.deletedUsers} users deleted${cleanup.leftovers.length ? ` · left behind: ${html(cleanup.leftovers.join(', '))}` : ''}</td></tr>
 </table>
 <script type="application/json" id="report-data">${scriptJson(report.snapshot)}</script>

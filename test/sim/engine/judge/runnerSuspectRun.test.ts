@@ -30,7 +30,7 @@ describe('a run whose runner stalls', function () {
     assert.strictEqual(result.verdict, 'fail');
     const rtt = result.snapshot.thresholds.find((t) => t.expression === 'pty.rtt.p95 < 100ms')!;
     assert.strictEqual(rtt.verdict, 'fail');
-    assert.match(rtt.runnerSuspect ?? '', /runner, not the deployment, is suspect/);
+    assert.match(rtt.runnerSuspect ?? '', /runner, not the deployment, is suspect/, rtt.runnerNote);
     assert.match(result.snapshot.runnerSuspect ?? '', /event-loop lag p99 up to \d+ ms/);
     assert.match(result.snapshot.reason ?? '', /Runner suspect: /);
     const report = JSON.parse(fs.readFileSync(path.join(result.reportDir, 'report.json'), 'utf8'));
