@@ -88,11 +88,42 @@ const nodeCommon = {
   external: ['vscode', 'playwright-core', 'esbuild', ...optionalNative],
 };
 
+/**
+ * The extension host validates plans and reads reports; runs happen in the runner process
+ * (dist/cli.js). A stage's descriptor loads its runner with `require('./runner')` when the stage
+ * runs (see src/engine/stages/definition.ts), which this plugin replaces in the extension bundle
+ * by a module that says so: ssh2, worker threads and Chromium's launch code stay out of it.
+ */
+const stageRunnersLeftOut = {
+  name: 'stage-runners-left-out',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/runner$/ }, (args) => {
+      if (!/[\\/]src[\\/]engine[\\/]stages[\\/]/.test(args.importer)) return undefined;
+      return { path: args.path, namespace: 'stage-runner-left-out' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'stage-runner-left-out' }, () => ({
+      contents: "throw new Error('stage runners are not part of the extension host bundle: runs go to the runner process (dist/cli.js)');",
+      loader: 'js',
+    }));
+  },
+};
+
+/** What must never be in the extension host bundle (the runners' code and dependencies). */
+const NOT_IN_EXTENSION = [
+  /^node_modules[\\/](ssh2|playwright-core)[\\/]/,
+  /^src[\\/]engine[\\/](workers[\\/]|stages[\\/][^\\/]+[\\/]runner\.ts$)/,
+];
+
 const integrationSuiteDir = 'test/integration/suite';
 const integrationOutDir = 'out/test/integration/suite';
 
 const builds = [
-  { ...nodeCommon, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+  {
+    ...nodeCommon,
+    plugins: [...nodeCommon.plugins, stageRunnersLeftOut],
+    entryPoints: ['src/extension.ts'],
+    outfile: 'dist/extension.js',
+  },
   {
     ...nodeCommon,
     entryPoints: ['src/cli/main.ts'],
@@ -137,6 +168,12 @@ if (watch) {
   await Promise.all(contexts.map((context) => context.watch()));
 } else {
   const results = await Promise.all(builds.map((options) => esbuild.build({ ...options, metafile: true })));
+  const extensionInputs = Object.keys(results[0].metafile.inputs);
+  const leaked = extensionInputs.filter((input) => NOT_IN_EXTENSION.some((pattern) => pattern.test(input)));
+  if (leaked.length > 0) {
+    console.error(`✘ dist/extension.js bundles stage runner code (import it through the stage's load()): ${leaked.join(', ')}`);
+    process.exitCode = 1;
+  }
   // A test whose source was deleted must not keep running from a stale bundle. Removed after
   // the build (not before), so a suite running meanwhile never finds its files missing.
   const written = new Set(results.flatMap((result) => Object.keys(result.metafile.outputs).map((file) => path.resolve(file))));

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
-import { findChromium } from '../../src/engine/stages/dashboard/runner';
+import { findChromium } from '../../src/engine/stages/dashboard/chromium';
 import { defaultPlan } from '../../src/engine/plan/plan';
 import { startRun } from '../../src/engine/run/run';
 import { startSimDeployment } from '../../src/sim';

@@ -1,8 +1,7 @@
-// Checks a command makes before it creates anything: the plan file, the report directory, the
-// dashboard stage's browser, the worker threads option.
+// Checks a command makes before it creates anything: the plan file, the report directory, what
+// the enabled stages need on this machine (their preflight), the worker threads option.
 import * as fs from 'fs';
-import { parsePlanText, type Plan } from '../engine';
-import { findChromium } from '../engine/stages/dashboard/runner';
+import { enabledStages, parsePlanText, trafficSettings, type Plan } from '../engine/plan/plan';
 import { stringOption, UsageError, wholeNumberOption, type OptionValues } from './args';
 
 export function readPlan(file: string | undefined): Plan {
@@ -30,13 +29,11 @@ export function checkOutDir(out: string): void {
   }
 }
 
-/** Fails before prepare (before any user exists) when the dashboard stage has no browser. */
-export function checkChromium(plan: Plan, configured: string | undefined): void {
-  if (!plan.traffic.dashboard.enabled) return;
-  try {
-    findChromium(configured);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
+/** Fails before prepare (before any user exists) when an enabled stage cannot run on this machine (e.g. no browser). */
+export function checkStagesCanRun(plan: Plan, chromiumPath: string | undefined): void {
+  for (const stage of enabledStages(plan)) {
+    const problem = stage.preflight?.(trafficSettings(plan, stage.id), { chromiumPath });
+    if (problem) throw new UsageError(problem);
   }
 }
 

@@ -1,7 +1,6 @@
 // REST + WebSocket client for coderd's API v2. Every response is checked against the project's
 // schemas; every request (failures and retries included) is reported through `onRequest`, which
 // the engine turns into API latency per endpoint class and 4xx/5xx counts.
-import WebSocket from 'ws';
 import { CoderApiTransport, sleep } from './apiTransport';
 import { routePath, routeTemplate, type RouteName } from './routes';
 import * as S from './schemas';
@@ -203,7 +202,9 @@ export class CoderClient extends CoderApiTransport {
    * Follows a build's logs over WebSocket (one ProvisionerJobLog JSON per text frame) until the
    * server closes the socket (the job finished) or `signal` aborts.
    */
-  followBuildLogs(buildId: string, onLog: (log: S.ProvisionerJobLog) => void, signal?: AbortSignal): Promise<void> {
+  async followBuildLogs(buildId: string, onLog: (log: S.ProvisionerJobLog) => void, signal?: AbortSignal): Promise<void> {
+    // ws loads with the first build followed, not with the client (the extension host makes clients at activation).
+    const { default: WebSocket } = await import('ws');
     const routeName: RouteName = 'buildLogs';
     const route = routeTemplate(routeName);
     const url = this.wsUrl(routePath(routeName, { workspacebuild: buildId }) + '?follow=true');

@@ -21,7 +21,7 @@ export {
 export { parseThreshold, evaluateThreshold, metricCatalogue } from './judge/thresholds';
 export { cleanupRun, type CleanupOutcome, type CleanupProgress } from './cleanup/cleanup';
 export { readReport, type RunReport } from './outputs/report/report';
-export { findChromium, ChromiumNotFoundError } from './stages/dashboard/runner';
+export { findChromium, ChromiumNotFoundError } from './stages/dashboard/chromium';
 export { decodeLatency } from './metrics/stageMetrics';
 export { registerStage, stageTitle, trafficStages } from './stages/registry';
 export { defineTrafficStage, type TrafficStageDefinition } from './stages/definition';

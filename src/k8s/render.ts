@@ -4,23 +4,16 @@
 // has no rights at all (shards talk to Coder, never to the Kubernetes API). The objects are typed
 // with @kubernetes/client-node's own models (type-only import: nothing of it is bundled here).
 import type { V1ConfigMap, V1Job, V1ResourceRequirements, V1ServiceAccount } from '@kubernetes/client-node';
-import type { Plan } from '../engine/plan/plan';
+import { enabledStages, trafficSettings, type Plan } from '../engine/plan/plan';
 
 /**
- * Per-shard sizing figures. Until `npm run bench` publishes its own in bench/results, these are
- * the figures measured on the engine in issue 9's table (2 cores, Node 20): RSS per web-terminal
- * connection 170–260 KiB (the upper bound is taken), CPU 24.4 s per 100k echoes for SSH (the
- * costliest kind) at 10 echoes/s per connection ≈ 2.5 mCPU per connection; a headless Chromium
- * dashboard session ≈ 300 MB (issue 10). Base: an idle runner (Node + engine) ≈ 150 MiB.
+ * An idle runner's share of a shard's requests (Node + engine ≈ 150 MiB); each enabled stage
+ * adds its own load (its descriptor's runnerLoad: the echo stages per connection, the
+ * dashboard per browser session). Limits give `limitFactor` headroom over the requests.
  */
 export const SIZING = {
   baseMemoryMiB: 150,
-  memoryKiBPerConnection: 260,
-  milliCpuPerConnection: 2.5,
   baseMilliCpu: 250,
-  memoryMiBPerDashboardSession: 300,
-  milliCpuPerDashboardSession: 200,
-  /** Limits give this much headroom over the requests. */
   limitFactor: 2,
 } as const;
 
@@ -45,21 +38,21 @@ const PLAN_MOUNT = '/etc/coder-scaletest';
 /** The Job's pods set this env var from their completion index annotation. */
 const INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
 
-/** Traffic connections one shard holds at once (every echo stage's users overlapping, as the default timeline can). */
+/**
+ * What one shard's pod requests: an idle runner plus every enabled stage's load for the shard's
+ * users (all stages counted at once, as overlapping windows in the default timeline can run).
+ */
 export function shardResources(plan: Plan, shards: number): V1ResourceRequirements {
   const users = Math.ceil(plan.users / shards);
-  const echoStages = (['ssh', 'pty', 'apps'] as const).filter(
-    (stage) => (plan.traffic as Record<string, { enabled: boolean }>)[stage]?.enabled,
-  ).length;
-  const dashboard = (plan.traffic as Record<string, { enabled: boolean; maxBrowsers?: number }>).dashboard;
-  const sessions = dashboard?.enabled ? Math.min(users, dashboard.maxBrowsers ?? users) : 0;
-  const connections = users * echoStages;
-  const memoryMiB = Math.ceil(
-    SIZING.baseMemoryMiB + (connections * SIZING.memoryKiBPerConnection) / 1024 + sessions * SIZING.memoryMiBPerDashboardSession,
-  );
-  const milliCpu = Math.ceil(
-    SIZING.baseMilliCpu + connections * SIZING.milliCpuPerConnection + sessions * SIZING.milliCpuPerDashboardSession,
-  );
+  let memoryMiB: number = SIZING.baseMemoryMiB;
+  let milliCpu: number = SIZING.baseMilliCpu;
+  for (const stage of enabledStages(plan)) {
+    const load = stage.runnerLoad?.(trafficSettings(plan, stage.id), users);
+    memoryMiB += load?.memoryMiB ?? 0;
+    milliCpu += load?.milliCpu ?? 0;
+  }
+  memoryMiB = Math.ceil(memoryMiB);
+  milliCpu = Math.ceil(milliCpu);
   return {
     requests: { cpu: `${milliCpu}m`, memory: `${memoryMiB}Mi` },
     limits: { cpu: `${milliCpu * SIZING.limitFactor}m`, memory: `${memoryMiB * SIZING.limitFactor}Mi` },

@@ -7,6 +7,16 @@ import type { EndpointClass } from '../coder/endpointClass';
 /** Endpoint classes used for latency and error injection (defined with the client's routes). */
 export type { EndpointClass };
 
+/**
+ * The simulated agents' data-plane connection kinds: the reconnecting PTY, SSH and app proxy
+ * services (./agent). The one list the faults (dropConnections, loadLatency), the schema of the
+ * faults file and the live-connection accounting use. The simulator's own: it stands in for
+ * coderd and its agents, so it lists the services it serves, not the runner's stages (a stage
+ * that needs a new kind of agent connection needs a new simulated service first).
+ */
+export const DATA_PLANE_KINDS = ['pty', 'ssh', 'apps'] as const;
+export type DataPlaneKind = (typeof DATA_PLANE_KINDS)[number];
+
 export interface FaultsConfig {
   /** Added latency per endpoint class (ms), plus uniform jitter (± ms). */
   latency?: Partial<Record<EndpointClass | 'all', { ms: number; jitterMs?: number }>>;
@@ -27,9 +37,9 @@ export interface FaultsConfig {
    * A data plane slow to accept connections: at most `perSecond` new web-terminal, SSH or app
    * connections of the kind are let through a second, the others wait their turn (in order).
    */
-  acceptRate?: Partial<Record<'pty' | 'ssh' | 'apps', { perSecond: number }>>;
+  acceptRate?: Partial<Record<DataPlaneKind, { perSecond: number }>>;
   /** Drop a fraction of PTY / SSH / app connections after a delay. */
-  dropConnections?: Partial<Record<'pty' | 'ssh' | 'apps', { fraction: number; afterMs: number }>>;
+  dropConnections?: Partial<Record<DataPlaneKind, { fraction: number; afterMs: number }>>;
   /** Fraction (0..1) of workspace builds that fail. */
   failBuilds?: number;
   /** Fraction (0..1) of agents that never connect. */
@@ -52,9 +62,6 @@ export interface FaultsConfig {
   ptyBackend?: 'buffered' | 'screen';
 }
 
-/** Data-plane connection kinds the load-growing latency applies to (as dropConnections). */
-export type LoadLatencyKind = 'pty' | 'ssh' | 'apps';
-
-export type LoadLatencyConfig = Partial<Record<LoadLatencyKind, { msPerConnection: number; above?: number }>> & {
+export type LoadLatencyConfig = Partial<Record<DataPlaneKind, { msPerConnection: number; above?: number }>> & {
   api?: { msPerRequest: number; above?: number };
 };

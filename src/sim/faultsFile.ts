@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import Ajv from 'ajv';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { endpointClasses } from '../coder/endpointClass';
-import type { FaultsConfig } from './faults';
+import { DATA_PLANE_KINDS, type FaultsConfig } from './faults';
 
 const Fraction = Type.Number({ minimum: 0, maximum: 1 });
 const Millis = Type.Number({ minimum: 0 });
@@ -23,7 +23,7 @@ function loadLatencySchema() {
   return Type.Partial(
     Type.Object(
       {
-        ...Object.fromEntries(['pty', 'ssh', 'apps'].map((kind) => [kind, perConnection])),
+        ...Object.fromEntries(DATA_PLANE_KINDS.map((kind) => [kind, perConnection])),
         api: Type.Object({ msPerRequest: PerUnitMillis, above: Above }, strict),
       },
       strict,
@@ -42,7 +42,7 @@ export const FaultsSchema = Type.Object(
     dropConnections: Type.Optional(
       Type.Partial(
         Type.Object(
-          Object.fromEntries(['pty', 'ssh', 'apps'].map((kind) => [kind, Type.Object({ fraction: Fraction, afterMs: Millis }, strict)])),
+          Object.fromEntries(DATA_PLANE_KINDS.map((kind) => [kind, Type.Object({ fraction: Fraction, afterMs: Millis }, strict)])),
           strict,
         ),
         strict,
@@ -53,7 +53,7 @@ export const FaultsSchema = Type.Object(
       Type.Partial(
         Type.Object(
           Object.fromEntries(
-            ['pty', 'ssh', 'apps'].map((kind) => [
+            DATA_PLANE_KINDS.map((kind) => [
               kind,
               Type.Object({ perSecond: Type.Number({ exclusiveMinimum: 0, maximum: 100000 }) }, strict),
             ]),

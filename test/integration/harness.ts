@@ -10,7 +10,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
-import { CHROMIUM_FLAGS, findChromium } from '../../src/engine/stages/dashboard/runner';
+import { CHROMIUM_FLAGS, findChromium } from '../../src/engine/stages/dashboard/chromium';
 import { TEST_OUTPUT_ENV } from '../support/testResults';
 
 export const ROOT = path.resolve(__dirname, '..', '..');

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { CoderClient } from '../../src/coder/client';
-import { findChromium } from '../../src/engine/stages/dashboard/runner';
+import { findChromium } from '../../src/engine/stages/dashboard/chromium';
 import type { DeploymentConnection } from '../../src/coder/connection';
 import type { Plan } from '../../src/engine/plan/plan';
 import { startRun } from '../../src/engine/run/run';

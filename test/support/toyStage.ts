@@ -1,8 +1,17 @@
-// A toy traffic stage, as a plug-in would write one: its settings, its window, its metrics and
-// its traffic (here: a "ping" per user every intervalMs that takes no time at all).
-import { Type } from '@sinclair/typebox';
-import { sleepUntil } from '../../src/engine/stages/echo/runner';
+// A toy traffic stage, as a plug-in would write one: its descriptor (settings, window, metrics)
+// here, its traffic in ./toyStageRunner.ts (a "ping" per user every intervalMs that takes no time
+// at all), loaded only when the stage runs.
+import { Type, type Static } from '@sinclair/typebox';
 import { defineTrafficStage } from '../../src/engine/stages/definition';
+
+const settings = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false, description: 'Run the toy stage.' }),
+    intervalMs: Type.Integer({ minimum: 10, default: 50, description: 'Time between pings per user, in ms.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Toy traffic.' },
+);
+export type ToySettings = Static<typeof settings>;
 
 export const toyStage = defineTrafficStage({
   id: 'toy',
@@ -12,24 +21,8 @@ export const toyStage = defineTrafficStage({
   metrics: ['latency', 'counters'],
   latencyMeaning: 'ping',
   connectionNoun: 'pingers',
-  settings: Type.Object(
-    {
-      enabled: Type.Boolean({ default: false, description: 'Run the toy stage.' }),
-      intervalMs: Type.Integer({ minimum: 10, default: 50, description: 'Time between pings per user, in ms.' }),
-    },
-    { additionalProperties: false, default: {}, description: 'Toy traffic.' },
-  ),
-  async run({ settings, users, metrics, endAt, signal }) {
-    metrics.targetConnections = users.length;
-    metrics.activeConnections = users.length;
-    for (let next = Date.now(); next < endAt && !signal.aborted; next += settings.intervalMs) {
-      await sleepUntil(next, signal);
-      for (let i = 0; i < users.length; i++) {
-        metrics.sent++;
-        metrics.completed++;
-        metrics.latency.record(1);
-      }
-    }
-    metrics.activeConnections = 0;
-  },
+  // Pings need no workspace: prepare makes users only when no other enabled stage needs one.
+  prepares: 'users',
+  settings,
+  load: async () => (require('./toyStageRunner') as typeof import('./toyStageRunner')).toyRunner,
 });

@@ -5,7 +5,7 @@ import { parseCommandArgs, stringOption, UsageError, wholeNumberOption } from '.
 import { COMMANDS } from '../commandSpecs';
 import { execute } from '../execute';
 import type { CliIo } from '../io';
-import { applyWorkersOption, checkChromium, checkOutDir } from '../runInputs';
+import { applyWorkersOption, checkStagesCanRun, checkOutDir } from '../runInputs';
 
 export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs(COMMANDS.demo!, args);
@@ -32,7 +32,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
       directSsh: values['ssh-cli'] === true ? undefined : sim.directSsh,
       prometheusUrl: sim.prometheusUrl,
     });
-    checkChromium(plan, chromium);
+    checkStagesCanRun(plan, chromium);
     applyWorkersOption(plan, values, 'demo');
     info.write(
       `simulated deployment at ${sim.url}; running the reference plan scaled down: ${users} users, ${slotSeconds} s slots ` +

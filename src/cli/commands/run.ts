@@ -4,7 +4,7 @@ import { COMMANDS } from '../commandSpecs';
 import { connectionFrom, withoutCredentials } from '../credentials';
 import { execute } from '../execute';
 import type { CliIo } from '../io';
-import { applyWorkersOption, checkChromium, checkOutDir, readPlan } from '../runInputs';
+import { applyWorkersOption, checkStagesCanRun, checkOutDir, readPlan } from '../runInputs';
 import { baselineSummaryLine, markAfterRun } from './baseline';
 import { isShardedRun, runShardedCommand } from './runSharded';
 
@@ -17,7 +17,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   if (plan.deployment.url) plan.deployment.url = withoutCredentials(plan.deployment.url, { write: () => {} });
   const out = stringOption(values, 'out') ?? 'scaletest-results';
   checkOutDir(out);
-  checkChromium(plan, stringOption(values, 'chromium'));
+  checkStagesCanRun(plan, stringOption(values, 'chromium'));
   if (isShardedRun(values) && plan.search)
     throw new UsageError('a capacity search (search in the plan) runs in one runner: drop --shards / --shard', 'run');
   applyWorkersOption(plan, values, 'run');

@@ -8,7 +8,7 @@
 //    run-to-run noise of a deployment that did not change, which no single run's sampling
 //    error shows).
 // 3. Worse when any quantile moved up; better when one moved down and none up; else the same.
-import * as hdr from 'hdr-histogram-js';
+import type * as Hdr from 'hdr-histogram-js';
 import type { RunSnapshot } from '../../protocol/snapshot';
 import type { BaselineComparison, Change, HistogramComparison, QuantileShift, StageComparison } from '../../protocol/comparison';
 import type { RunArtifacts } from '../outputs/sinks';
@@ -42,6 +42,9 @@ interface CountsWalk {
 
 /** The histogram as ascending [value µs, count] pairs. */
 function buckets(base64: string): { points: [number, number][]; total: number } {
+  // Required on first use: the extension host loads this module at activation, and
+  // hdr-histogram-js sets up number formatting (ICU) and its codecs when it loads.
+  const hdr = require('hdr-histogram-js') as typeof Hdr;
   const histogram = hdr.decodeFromCompressedBase64(base64);
   const walk = histogram as unknown as CountsWalk;
   const points: [number, number][] = [];

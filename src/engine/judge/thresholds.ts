@@ -4,6 +4,7 @@
 // `api.errors_5xx <= baseline` (docs/baselines.md). Thresholds are evaluated on a RunSnapshot,
 // the same complete state every face sees, so a live view, the final verdict and a merged
 // shard snapshot all agree.
+import { endpointClasses } from '../../coder/endpointClass';
 import type { LatencySummary, RunSnapshot, StageName, StageSnapshot, ThresholdSnapshot, Verdict } from '../../protocol/snapshot';
 import type { MetricFamily, StageIdentity } from '../stages/definition';
 import { allStages, findStage, registryVersion } from '../stages/registry';
@@ -39,7 +40,7 @@ interface MetricDefinition {
 
 const STATS = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'max'] as const;
 const COUNTERS = ['disconnects', 'reconnects', 'errors', 'mismatches'] as const;
-const API_CLASSES = ['auth', 'users', 'templates', 'workspaces', 'builds', 'stats', 'health', 'dashboard', 'apps', 'pty', 'other'];
+const API_CLASSES: readonly string[] = endpointClasses;
 
 const latencyValue = (latency: LatencySummary | undefined, stat: (typeof STATS)[number]): number | null =>
   latency && latency.count > 0 ? latency[stat] : null;

@@ -34,7 +34,8 @@ const SUMMARY_PERCENTILES = [50, 90, 95, 99] as const;
 export function summarize(histogram: hdr.Histogram): LatencySummary {
   const total = histogram.totalCount;
   if (total === 0) return { ...EMPTY_LATENCY };
-  const ms = (micros: number) => Math.round((micros / MICROS_PER_MS) * 1000) / 1000;
+  // To the microsecond: rounding micros / 1000 × 1000 instead would round 500.5 µs down (0.50049999… ms).
+  const ms = (micros: number) => Math.round(micros) / MICROS_PER_MS;
   const layout = histogram as unknown as CountsLayout;
   // The library's rounding: fp count at the percentile, less one ulp, rounded up.
   const wanted = SUMMARY_PERCENTILES.map((p) => {

@@ -8,7 +8,7 @@ import type { Organization, Template, WorkspaceApp } from '../../coder/schemas';
 import type { StageMetrics } from '../metrics/stageMetrics';
 import { appLabelProblem, userIdentity, workspaceName } from '../run/naming';
 import { APP_LABEL_WITHOUT_AGENT_SINCE, atLeastVersion } from '../../coder/versions';
-import type { Plan } from '../plan/plan';
+import { enabledStages, type Plan } from '../plan/plan';
 import { runPool } from '../common/pool';
 import { shardUserIndexes } from './shardUsers';
 import { withRetries } from '../common/retry';
@@ -19,13 +19,18 @@ export interface CreatedResources {
   workspaces: Map<string, string>; // id → name
 }
 
-export interface PreparedUser {
+/** A scale-test user as prepare leaves it for a stage that asked for users only. */
+export interface StageUser {
   index: number;
   userId: string;
   username: string;
   /** The user's session token (minted by the owner, or from logging in). Never logged or reported. */
   token: string;
   client: CoderClient;
+}
+
+/** A user with a ready workspace (built, agent connected): what a stage gets that asked for workspaces. */
+export interface PreparedUser extends StageUser {
   workspaceId: string;
   workspaceName: string;
   agentId: string;
@@ -48,6 +53,13 @@ export interface PrepareContext {
   userIndexes?: number[];
   /** The run's journal: every create is recorded in it before it is sent (absent: not recorded). */
   journal?: ResourceJournal;
+  /** Whether an enabled stage asked for workspaces (else only users are created). */
+  workspaces: boolean;
+}
+
+/** Whether any stage the plan enables asked prepare for workspaces, not users alone. */
+export function planNeedsWorkspaces(plan: Plan): boolean {
+  return enabledStages(plan).some((stage) => (stage.prepares ?? 'workspaces') === 'workspaces');
 }
 
 /** The plan names an organization or template the deployment does not have: fix the plan. */
@@ -88,7 +100,6 @@ export async function resolveOrganizationAndTemplate(
   return { organization, template };
 }
 
-/** Creates plan.users users and workspaces; resolves with those that became ready. */
 /**
  * A subdomain app's label must fit in a DNS label as the deployment's release forms it — with
  * the agent's name before coder/coder PR #19750 — checked before anything is created (plan
@@ -158,14 +169,15 @@ export async function resolveWorkspaceInputs(owner: CoderClient, plan: Plan, tem
   };
 }
 
+/** Creates plan.users users (and workspaces, when asked); resolves with those that became ready. */
 export async function prepareUsers(
   context: PrepareContext,
   organization: Organization,
   template: Template,
   inputs: WorkspaceInputs = { rich_parameter_values: [] },
-): Promise<PreparedUser[]> {
+): Promise<StageUser[]> {
   const { plan, runId, owner, userClient, created, metrics, signal, log } = context;
-  const ready: PreparedUser[] = [];
+  const ready: StageUser[] = [];
   const indexes = context.userIndexes ?? Array.from({ length: plan.users }, (_, index) => index);
   const progress = { done: 0, total: indexes.length, failed: 0, queued: 0, building: 0, rateLimitedMs: 0 };
   metrics.progress = progress;
@@ -205,6 +217,11 @@ export async function prepareUsers(
         step = 'login';
         const token = await userToken(owner, user.id, identity, runId);
         const client = userClient(token);
+        if (!context.workspaces) {
+          ready.push({ index, userId: user.id, username: user.username, token, client });
+          progress.done++;
+          return;
+        }
         step = 'create_workspace';
         const started = Date.now();
         const name = workspaceName(runId, index);
@@ -250,7 +267,7 @@ export async function prepareUsers(
         );
         const agent = (withAgents.latest_build.resources ?? []).flatMap((resource) => resource.agents ?? [])[0];
         if (!agent) throw new Error(`workspace ${workspace.name} has no agent; the template must define one`);
-        ready.push({
+        const prepared: PreparedUser = {
           index,
           userId: user.id,
           username: user.username,
@@ -261,7 +278,8 @@ export async function prepareUsers(
           agentId: agent.id,
           agentName: agent.name,
           agentApps: agent.apps ?? [],
-        });
+        };
+        ready.push(prepared);
         progress.done++;
       } catch (error) {
         if (signal.aborted) return;
@@ -290,7 +308,7 @@ export async function prepareUsers(
 }
 
 /** What a UserPool needs beyond a PrepareContext: who the owner is a member of, the shard, a start hook. */
-export interface UserPoolContext extends Omit<PrepareContext, 'plan' | 'userIndexes'> {
+export interface UserPoolContext extends Omit<PrepareContext, 'plan' | 'userIndexes' | 'workspaces'> {
   ownerOrganizationIds: string[];
   /** A sharded run prepares only its share of every count. */
   shard?: { index: number; count: number };
@@ -304,14 +322,14 @@ export interface UserPoolContext extends Omit<PrepareContext, 'plan' | 'userInde
  * the pool). Everything created is in `context.created` the moment it exists.
  */
 export class UserPool {
-  private readonly ready: PreparedUser[] = [];
+  private readonly ready: StageUser[] = [];
   private preparedUpTo = 0;
   private target?: { organization: Organization; template: Template; inputs: WorkspaceInputs };
 
   constructor(private readonly context: UserPoolContext) {}
 
   /** Grows the pool to `plan.users`; resolves with every ready user, by index. */
-  async grow(plan: Plan): Promise<PreparedUser[]> {
+  async grow(plan: Plan): Promise<StageUser[]> {
     const { metrics, signal, log } = this.context;
     const wanted = shardUserIndexes(plan.users, this.context.shard ?? { index: 0, count: 1 }).filter((index) => index >= this.preparedUpTo);
     this.preparedUpTo = Math.max(this.preparedUpTo, plan.users);
@@ -328,15 +346,22 @@ export class UserPool {
       this.target = { organization, template, inputs };
     }
     const { organization, template, inputs } = this.target;
-    log('info', `creating ${wanted.length} users and workspaces from template ${template.name} in ${organization.name}`);
-    const users = await prepareUsers({ ...this.context, plan, userIndexes: wanted }, organization, template, inputs);
+    const workspaces = planNeedsWorkspaces(plan);
+    log(
+      'info',
+      workspaces
+        ? `creating ${wanted.length} users and workspaces from template ${template.name} in ${organization.name}`
+        : `creating ${wanted.length} users in ${organization.name} (no enabled stage needs a workspace)`,
+    );
+    const users = await prepareUsers({ ...this.context, plan, userIndexes: wanted, workspaces }, organization, template, inputs);
     this.ready.push(...users);
     this.ready.sort((a, b) => a.index - b.index);
     metrics.state = 'done';
     metrics.endedAt = Date.now();
     if (signal.aborted) return [...this.ready];
-    log('info', `${this.ready.length}/${plan.users} workspaces ready`);
-    if (this.ready.length === 0) throw new Error('no workspace became ready, so no traffic can run; see the prepare errors above');
+    log('info', `${this.ready.length}/${plan.users} ${workspaces ? 'workspaces' : 'users'} ready`);
+    if (this.ready.length === 0)
+      throw new Error(`no ${workspaces ? 'workspace' : 'user'} became ready, so no traffic can run; see the prepare errors above`);
     return [...this.ready];
   }
 }

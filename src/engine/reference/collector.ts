@@ -7,6 +7,7 @@ import type { ReferenceSnapshot } from '../../protocol/reference';
 import type { Plan } from '../plan/plan';
 import type { SearchStep } from '../../protocol/search';
 import type { RunSnapshot } from '../../protocol/snapshot';
+import { findTrafficStage } from '../stages/registry';
 import {
   REFERENCE_FIGURES,
   type ReferenceFigure,
@@ -96,8 +97,10 @@ export function phasesOf(snapshot: RunSnapshot): Set<ReferencePhase> {
   const phases = new Set<ReferencePhase>();
   if (running.has('prepare')) phases.add('prepare');
   if ([...running].some((name) => name !== 'prepare' && name !== 'cleanup')) phases.add('traffic');
-  if (running.has('dashboard')) phases.add('dashboard');
-  else if (running.has('pty') || running.has('apps')) phases.add('terminalApps');
+  // Each stage names its reference phase in its descriptor; the dashboard phase wins.
+  const stagePhases = new Set([...running].map((name) => findTrafficStage(name)?.referencePhase));
+  if (stagePhases.has('dashboard')) phases.add('dashboard');
+  else if (stagePhases.has('terminalApps')) phases.add('terminalApps');
   return phases;
 }
 

@@ -30,7 +30,7 @@ import {
   type RunResult,
 } from './outcome';
 import { PlanError, stageWindowMs, timelineMs, validatePlan, type Plan } from '../plan/plan';
-import { PlanMismatchError, UserPool, type CreatedResources, type PreparedUser } from '../prepare/prepare';
+import { PlanMismatchError, UserPool, type CreatedResources, type StageUser } from '../prepare/prepare';
 import { seededRandom } from '../common/random';
 import { reportSink } from '../outputs/report/report';
 import { CapacitySearch, type SearchHost } from '../search/capacitySearch';
@@ -288,7 +288,7 @@ class Run {
     );
   }
 
-  private async traffic(plan: Plan, users: PreparedUser[], owner: CoderClient, signal: AbortSignal): Promise<void> {
+  private async traffic(plan: Plan, users: StageUser[], owner: CoderClient, signal: AbortSignal): Promise<void> {
     await runTimeline({
       plan,
       users,

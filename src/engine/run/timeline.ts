@@ -2,15 +2,16 @@
 // window (slots from T0), all in parallel. It knows no stage by name: set-up before T0, the
 // stage's run in its window, release after the last one.
 import type { StageMetrics } from '../metrics/stageMetrics';
-import { sleepUntil } from '../stages/echo/runner';
+import { sleepUntil } from '../common/sleep';
 import { stageWindowMs, trafficSettings, type Plan } from '../plan/plan';
-import type { PreparedUser } from '../prepare/prepare';
+import type { StageUser } from '../prepare/prepare';
 import type { ReadyStage, StageEnvironment, StageLog, TrafficStageDefinition } from '../stages/definition';
 import { trafficStages } from '../stages/registry';
 
 export interface TimelineOptions {
   plan: Plan;
-  users: PreparedUser[];
+  /** The prepared users: with their workspaces when an enabled stage asked prepare for them. */
+  users: StageUser[];
   environment: StageEnvironment;
   metricsOf(stageId: string): StageMetrics;
   random: () => number;
@@ -21,7 +22,12 @@ export interface TimelineOptions {
   onStart?(t0: number): void;
 }
 
-type Prepared = ReadyStage<unknown> | { error: Error };
+type Prepared = ReadyStage<unknown, StageUser> | { error: Error };
+
+/** The users a stage gets: those with a ready workspace when it asked prepare for workspaces. */
+function usersFor(stage: TrafficStageDefinition, users: StageUser[]): StageUser[] {
+  return (stage.prepares ?? 'workspaces') === 'workspaces' ? users.filter((user) => 'workspaceId' in user) : users;
+}
 
 export async function runTimeline(options: TimelineOptions): Promise<void> {
   const { plan, environment } = options;
@@ -45,17 +51,21 @@ function stageLog(options: TimelineOptions, stageId: string): StageLog {
   return (level, message) => options.log(level, message, stageId);
 }
 
+/** Loads the stage's runner and sets it up; a failure fails only this stage, at its start. */
 async function setUp(stage: TrafficStageDefinition, options: TimelineOptions): Promise<Prepared> {
+  const users = usersFor(stage, options.users);
   const context = {
     ...options.environment,
     plan: options.plan,
     settings: trafficSettings(options.plan, stage.id),
-    users: options.users,
+    users,
     log: stageLog(options, stage.id),
   };
-  if (!stage.setUp) return { connections: options.users.length, run: stage.run! };
   try {
-    return (await stage.setUp(context)) as ReadyStage<unknown>;
+    const runner = await stage.load();
+    if (runner.setUp) return (await runner.setUp(context as never)) as ReadyStage<unknown, StageUser>;
+    if (!runner.run) throw new Error(`the ${stage.title} stage's runner has neither setUp nor run`);
+    return { connections: users.length, run: runner.run as ReadyStage<unknown, StageUser>['run'] };
   } catch (error) {
     return { error: error as Error };
   }
@@ -82,7 +92,7 @@ async function runInWindow(
       ...options.environment,
       plan: options.plan,
       settings: trafficSettings(options.plan, stage.id),
-      users: options.users,
+      users: usersFor(stage, options.users),
       log,
       metrics,
       endAt: t0 + window.endMs,

@@ -7,7 +7,7 @@
 import type { SearchSnapshot, SearchStep } from '../../protocol/search';
 import type { RunSnapshot, Verdict } from '../../protocol/snapshot';
 import type { Plan } from '../plan/plan';
-import type { PreparedUser } from '../prepare/prepare';
+import type { StageUser } from '../prepare/prepare';
 import type { SearchSettings } from './schema';
 import { SearchStrategy } from './strategy';
 import { peakCpuSince, stepStages, verdictSentence } from './verdict';
@@ -22,9 +22,9 @@ export interface SearchHost {
   /** Shows a saved step's meters in the run's snapshot (its stages, API figures and thresholds). */
   showStep(saved: unknown): void;
   /** Grows the pool to `plan.users` (creating only the users it lacks); resolves with every ready user so far, by index. */
-  grow(plan: Plan): Promise<PreparedUser[]>;
+  grow(plan: Plan): Promise<StageUser[]>;
   /** Runs the plan's traffic timeline for `users`; `signal` also ends it early. */
-  runTraffic(plan: Plan, users: PreparedUser[], signal: AbortSignal): Promise<void>;
+  runTraffic(plan: Plan, users: StageUser[], signal: AbortSignal): Promise<void>;
   /** The step's final judgement: a snapshot whose thresholds are judged as at the end of a run. */
   judgeStep(): RunSnapshot;
   log(level: 'info' | 'warn' | 'error', message: string): void;

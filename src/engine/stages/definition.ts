@@ -1,13 +1,22 @@
-// What a stage is: one StageDefinition per stage, the only place that names it. The registry
+// What a stage is: one definition per stage, the only place that names it. The registry
 // (./registry.ts) collects them; the plan schema, the threshold metrics, the snapshot's stage
-// list, the timeline and the charts all derive from the registered definitions.
-import type { TObject } from '@sinclair/typebox';
+// list, the timeline, prepare, pod sizing, the reference phases, worker threads and the charts
+// all derive from the registered definitions.
+//
+// A definition is a DESCRIPTOR: plain data and cheap checks, importing nothing heavy, so that
+// validating a plan (in the extension host, at activation) loads no stage code. What a stage
+// does when it runs (ssh2, ws, worker threads, Chromium) is its RUNNER, `runner.ts` beside the
+// descriptor, which `load()` requires only when the stage runs: `require('./runner')` inside
+// load() (a require, not import(): esbuild bundles it and tsx's CommonJS hook resolves it; the
+// extension bundle leaves runners out, see esbuild.mjs).
+// Only `import type` here: the descriptor side stays free of the run's code.
+import type { Static, TObject } from '@sinclair/typebox';
 import type { CoderClient } from '../../coder/client';
 import type { DeploymentConnection } from '../../coder/connection';
 import type { ChartColor } from '../../protocol/snapshot';
 import type { StageMetrics } from '../metrics/stageMetrics';
 import type { Plan } from '../plan/plan';
-import type { PreparedUser } from '../prepare/prepare';
+import type { PreparedUser, StageUser } from '../prepare/prepare';
 
 export type StageLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -45,15 +54,28 @@ export interface StageEnvironment {
   cacheDir?: string;
 }
 
-export interface StageSetUpContext<Settings> extends StageEnvironment {
+/**
+ * What prepare makes for each user before T0, for the stages a plan enables: `users` — a user
+ * with a session token; `workspaces` — also a workspace from the plan's template, built, with its
+ * agent connected (its id, name and apps known). Prepare builds workspaces only when an enabled
+ * stage asks for them.
+ */
+export type Prepares = 'users' | 'workspaces';
+
+/** The users a stage gets: with their ready workspace when it asked prepare for one. */
+export type UserOf<P extends Prepares> = P extends 'users' ? StageUser : PreparedUser;
+
+export interface StageSetUpContext<Settings, User extends StageUser = PreparedUser> extends StageEnvironment {
   plan: Plan;
   /** This stage's fragment of the plan: `plan.traffic.<id>`. */
   settings: Settings;
-  users: PreparedUser[];
+  users: User[];
   log: StageLog;
+  /** Set on an echo worker thread (src/engine/workers): the stage runs its share here, on this thread. */
+  onWorkerThread?: boolean;
 }
 
-export interface StageRunContext<Settings> extends StageSetUpContext<Settings> {
+export interface StageRunContext<Settings, User extends StageUser = PreparedUser> extends StageSetUpContext<Settings, User> {
   metrics: StageMetrics;
   /** Epoch ms at which the stage's window ends. */
   endAt: number;
@@ -63,13 +85,37 @@ export interface StageRunContext<Settings> extends StageSetUpContext<Settings> {
 }
 
 /** A stage made ready before T0; runs in its window. */
-export interface ReadyStage<Settings> {
+export interface ReadyStage<Settings, User extends StageUser = PreparedUser> {
   /** How many connections (or browser users) the stage will open, for the log. */
   connections: number;
-  run(context: StageRunContext<Settings>): Promise<void>;
+  run(context: StageRunContext<Settings, User>): Promise<void>;
   /** Releases what set-up acquired (e.g. the browser); called once the timeline is over. */
   close?(): Promise<void>;
 }
+
+/** What a stage does when it runs: loaded by the descriptor's `load()` only then. */
+export interface StageRunner<Settings, User extends StageUser = PreparedUser> {
+  /**
+   * Called before T0 for an enabled stage (e.g. to start a browser: seconds of CPU that must
+   * not land inside other stages' windows). A failure here fails only this stage, at its start.
+   * Without it the stage is ready at once with one connection per user, running `run`.
+   */
+  setUp?(context: StageSetUpContext<Settings, User>): Promise<ReadyStage<Settings, User>>;
+  /** The stage's traffic, from its window's start until `endAt`; required without `setUp`. */
+  run?(context: StageRunContext<Settings, User>): Promise<void>;
+}
+
+/** What a shard's pod needs for a stage on top of an idle runner (Kubernetes requests, src/k8s/render.ts). */
+export interface RunnerLoad {
+  memoryMiB: number;
+  milliCpu: number;
+}
+
+/**
+ * Which of Coder's reference phases (src/engine/reference) a running stage puts the run in:
+ * `dashboard` wins over `terminalApps` when both run.
+ */
+export type ReferencePhaseOfStage = 'dashboard' | 'terminalApps';
 
 /** Settings every traffic stage has in the plan (`plan.traffic.<id>`). */
 export interface TrafficSettings {
@@ -77,7 +123,11 @@ export interface TrafficSettings {
 }
 
 /** A traffic stage: runs in its window of the timeline (`plan.timeline.<id>`, in slots). */
-export interface TrafficStageDefinition<Id extends string = string, Schema extends TObject = TObject> extends StageIdentity {
+export interface TrafficStageDefinition<
+  Id extends string = string,
+  Schema extends TObject = TObject,
+  P extends Prepares = Prepares,
+> extends StageIdentity {
   id: Id;
   /** TypeBox schema of `plan.traffic.<id>`; it must have a boolean `enabled`. */
   settings: Schema;
@@ -85,23 +135,36 @@ export interface TrafficStageDefinition<Id extends string = string, Schema exten
   defaultWindow: [number, number];
   /** What the stage calls its connections in the log ("connections", "browser users"). */
   connectionNoun: string;
+  /** What prepare makes per user for this stage (default `workspaces`). */
+  prepares?: P;
   /** Cross-field checks the schema cannot express; each problem names its field. */
-  validate?(settings: Schema['static'], plan: Plan): string[];
+  validate?(settings: Static<Schema>, plan: Plan): string[];
   /**
-   * Called before T0 for an enabled stage (e.g. to start a browser: seconds of CPU that must
-   * not land inside other stages' windows). A failure here fails only this stage, at its start.
-   * Without it the stage is ready at once with one connection per user, running `run`.
+   * Checks of this machine, made before anything is created (e.g. that a browser is installed);
+   * `chromiumPath` as configured. Returns the problem in words, or undefined.
    */
-  setUp?(context: StageSetUpContext<Schema['static']>): Promise<ReadyStage<Schema['static']>>;
-  /** Its connections may run on echo worker threads (src/engine/workers), which set it up and run it themselves. */
+  preflight?(settings: Static<Schema>, machine: { chromiumPath?: string }): string | undefined;
+  /** What `users` users of this stage (in one process) add to a runner pod's requests. */
+  runnerLoad?(settings: Static<Schema>, users: number): RunnerLoad;
+  /** The reference phase this stage's window puts the run in, for Coder's reference figures. */
+  referencePhase?: ReferencePhaseOfStage;
+  /**
+   * Its users may run on worker threads (src/engine/workers): a worker loads the stage through
+   * the registry and runs its runner with `onWorkerThread` set.
+   */
   runsOnWorkers?: boolean;
-  /** The stage's traffic, from its window's start until `endAt`; required without `setUp`. */
-  run?(context: StageRunContext<Schema['static']>): Promise<void>;
+  /**
+   * For a stage registered at run time (not built in) that runs on workers: the module that
+   * exports this definition, which a worker thread loads to register the stage there too.
+   */
+  module?: string;
+  /** Loads the runner (`require('./runner')` in the function, so descriptors stay light). */
+  load(): Promise<StageRunner<Static<Schema>, UserOf<P>>>;
 }
 
 /** Keeps the literal id and the schema's static type, so the Plan type knows each stage's settings. */
-export function defineTrafficStage<Id extends string, Schema extends TObject>(
-  definition: TrafficStageDefinition<Id, Schema>,
-): TrafficStageDefinition<Id, Schema> {
+export function defineTrafficStage<Id extends string, Schema extends TObject, P extends Prepares = 'workspaces'>(
+  definition: TrafficStageDefinition<Id, Schema, P>,
+): TrafficStageDefinition<Id, Schema, P> {
   return definition;
 }

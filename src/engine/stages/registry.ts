@@ -1,6 +1,7 @@
 // The stage registry: the lifecycle stages (prepare before, cleanup after) and the traffic
-// stages, in timeline order. Adding a traffic stage is one file with its definition plus one
-// line in BUILTIN_TRAFFIC_STAGES (or a registerStage call, as a plug-in or a test does).
+// stages, in timeline order. Adding a traffic stage is a folder with its descriptor and its
+// runner plus one line in BUILTIN_TRAFFIC_STAGES (or a registerStage call, as a plug-in or a
+// test does). Only descriptors are imported here: no stage's runner loads with the registry.
 import { appsStage } from './apps/descriptor';
 import { dashboardStage } from './dashboard/descriptor';
 import type { StageIdentity, TrafficStageDefinition } from './definition';
@@ -30,7 +31,7 @@ let version = 0;
 export function registerStage(definition: TrafficStageDefinition): () => void {
   if (!/^[a-z][a-z0-9_]*$/.test(definition.id)) throw new Error(`stage id "${definition.id}": use lowercase letters, digits and _`);
   if (allStages().some((stage) => stage.id === definition.id)) throw new Error(`stage "${definition.id}" is already registered`);
-  if (!definition.run && !definition.setUp) throw new Error(`stage "${definition.id}" needs run() or setUp()`);
+  if (typeof definition.load !== 'function') throw new Error(`stage "${definition.id}" needs load(), which imports its runner`);
   if (definition.settings.properties.enabled === undefined)
     throw new Error(`stage "${definition.id}": its settings need an "enabled" field`);
   traffic.push(definition);

@@ -11,9 +11,10 @@ import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { Worker } from 'worker_threads';
 import type { DeploymentConnection } from '../../coder/connection';
-import type { EchoStageOptions } from '../stages/echo/runner';
+import type { StageMetrics } from '../metrics/stageMetrics';
 import type { Plan } from '../plan/plan';
-import type { PreparedUser } from '../prepare/prepare';
+import type { StageUser } from '../prepare/prepare';
+import { findTrafficStage } from '../stages/registry';
 import type { EchoWorkerData, FromWorker, ToWorker, WorkerUser } from './protocol';
 import { WorkerReportMerger } from './stageReport';
 
@@ -43,7 +44,7 @@ export function echoWorkerScript(): { file: string; eval: boolean } | undefined 
 export interface EchoWorkerSetUp {
   stageId: string;
   plan: Plan;
-  users: PreparedUser[];
+  users: readonly StageUser[];
   connection: DeploymentConnection;
   cacheDir?: string;
   coderBinaryPath?: string;
@@ -67,9 +68,19 @@ export function workersUnavailable(connection: DeploymentConnection): string | u
   return undefined;
 }
 
-function workerUser(user: PreparedUser): WorkerUser {
-  const { index, userId, username, token, workspaceId, workspaceName, agentId, agentName, agentApps } = user;
-  return { index, userId, username, token, workspaceId, workspaceName, agentId, agentName, agentApps };
+/** The user as data: everything prepare found out, without the client (a worker makes its own). */
+function workerUser(user: StageUser): WorkerUser {
+  const { client: _client, ...data } = user;
+  return data;
+}
+
+/** The stage's window as the worker set runs it. */
+export interface WorkerStageWindow {
+  metrics: StageMetrics;
+  users: readonly StageUser[];
+  /** Epoch ms at which the stage's window ends. */
+  endAt: number;
+  signal: AbortSignal;
 }
 
 /** A stage's worker threads: booted at set-up, started in the stage's window, each ending exactly once. */
@@ -93,6 +104,7 @@ export class EchoWorkerSet {
       const share = setUp.users.filter((_, index) => index % count === worker);
       const data: EchoWorkerData = {
         stageId: setUp.stageId,
+        stageModule: findTrafficStage(setUp.stageId)?.module,
         workerIndex: worker,
         workerCount: count,
         plan,
@@ -136,7 +148,7 @@ export class EchoWorkerSet {
   }
 
   /** The stage's window: starts every worker, folds their reports into `options.metrics`, rejects if one failed. */
-  async run(options: EchoStageOptions): Promise<void> {
+  async run(options: WorkerStageWindow): Promise<void> {
     const { metrics, signal } = options;
     metrics.targetConnections = options.users.length;
     this.merger = new WorkerReportMerger(metrics, this.runs.length);

@@ -1,15 +1,14 @@
-// An echo worker thread (bundled as dist/echoWorker.js): runs one traffic stage's own code on
+// A stage's worker thread (bundled as dist/echoWorker.js): runs one traffic stage's own code on
 // its share of the users, with a StageMetrics of its own, and hands the coordinator a report
 // once a second plus a final one. Boots before T0 and waits for the stage's window; stops at
 // the window's end, or when the coordinator says so.
 import { parentPort, workerData } from 'worker_threads';
 import { CoderClient } from '../../coder/client';
 import { StageMetrics } from '../metrics/stageMetrics';
-import type { PreparedUser } from '../prepare/prepare';
+import type { StageUser } from '../prepare/prepare';
 import { seededRandom } from '../common/random';
-import { BUILTIN_TRAFFIC_STAGES } from '../stages/registry';
-import type { TrafficStageDefinition } from '../stages/definition';
-import { userConnection } from '../stages/echo/transports';
+import { findTrafficStage, registerStage } from '../stages/registry';
+import type { ReadyStage, TrafficStageDefinition } from '../stages/definition';
 import type { EchoWorkerData, FromWorker, ToWorker } from './protocol';
 import { takeWorkerReport } from './stageReport';
 
@@ -30,9 +29,24 @@ function waitForStart(controller: AbortController): Promise<Extract<ToWorker, { 
   });
 }
 
+/** The stage, through the registry; a stage registered at run time is registered here from its module first. */
+function lookUpStage(): TrafficStageDefinition {
+  if (data.stageModule && !findTrafficStage(data.stageId)) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plug-in's module, named at run time
+    const exported = Object.values(require(data.stageModule) as Record<string, unknown>);
+    const definition = exported.find(
+      (value): value is TrafficStageDefinition => (value as TrafficStageDefinition | undefined)?.id === data.stageId,
+    );
+    if (definition) registerStage(definition);
+  }
+  const stage = findTrafficStage(data.stageId);
+  if (!stage) throw new Error(`stage "${data.stageId}" is not registered in the worker thread (its definition's module is not known)`);
+  if (!stage.runsOnWorkers) throw new Error(`stage "${data.stageId}" does not run on worker threads`);
+  return stage;
+}
+
 async function main(): Promise<void> {
-  const stage = (BUILTIN_TRAFFIC_STAGES as readonly TrafficStageDefinition[]).find((candidate) => candidate.id === data.stageId);
-  if (!stage?.runsOnWorkers) throw new Error(`stage "${data.stageId}" cannot run in a worker thread (not a built-in echo stage)`);
+  const stage = lookUpStage();
   const controller = new AbortController();
   const started = waitForStart(controller);
   const owner = new CoderClient(data.connection, { bypassRateLimit: true });
@@ -40,8 +54,8 @@ async function main(): Promise<void> {
     let client: CoderClient | undefined;
     // The echo openers never call the user's client; made on demand should one ever be needed.
     return Object.defineProperty({ ...user }, 'client', {
-      get: () => (client ??= new CoderClient(userConnection(data.connection, user as PreparedUser))),
-    }) as PreparedUser;
+      get: () => (client ??= new CoderClient({ ...data.connection, token: user.token })),
+    }) as StageUser;
   });
   const context = {
     connection: data.connection,
@@ -57,8 +71,11 @@ async function main(): Promise<void> {
   const metrics = new StageMetrics(stage.id, stage.title);
   let error: string | undefined;
   try {
-    // The plan says one thread here: the stage sets up to run on this one.
-    const ready = stage.setUp ? await stage.setUp(context) : { run: stage.run! };
+    // On this thread: the stage sets up to run its share here, not on workers of its own.
+    const runner = await stage.load();
+    const ready: Pick<ReadyStage<unknown, StageUser>, 'run' | 'close'> = runner.setUp
+      ? await runner.setUp({ ...context, onWorkerThread: true } as never)
+      : { run: runner.run! as ReadyStage<unknown, StageUser>['run'] };
     post({ type: 'ready' });
     const window = await started;
     if (window) {
@@ -73,7 +90,7 @@ async function main(): Promise<void> {
         });
       } finally {
         clearInterval(reporter);
-        await ('close' in ready ? ready.close?.() : undefined);
+        await ready.close?.();
       }
     }
   } catch (caught) {

@@ -1,27 +1,19 @@
-// The messages between an echo stage's coordinator (the runner's main thread) and its worker
+// The messages between a stage's coordinator (the runner's main thread) and its worker
 // threads. Workers boot before T0 (the stage's set-up), so their start-up is not traffic
 // time. A worker gets its share of the stage's users in workerData, runs the stage's own
 // traffic code on them with metrics of its own, and reports them once a second.
 import type { TlsOptions } from '../../coder/connection';
-import type { WorkspaceApp } from '../../coder/schemas';
 import type { Plan } from '../plan/plan';
+import type { PreparedUser, StageUser } from '../prepare/prepare';
 import type { WorkerStageReport } from './stageReport';
 
-/** A prepared user without its client (a worker makes its own). */
-export interface WorkerUser {
-  index: number;
-  userId: string;
-  username: string;
-  token: string;
-  workspaceId: string;
-  workspaceName: string;
-  agentId: string;
-  agentName: string;
-  agentApps: WorkspaceApp[];
-}
+/** A prepared user without its client (a worker makes its own); with its workspace when the stage asked for one. */
+export type WorkerUser = Omit<StageUser, 'client'> & Partial<Omit<PreparedUser, keyof StageUser>>;
 
 export interface EchoWorkerData {
   stageId: string;
+  /** For a stage registered at run time: the module exporting its definition, registered in the worker too. */
+  stageModule?: string;
   /** 0-based, of `workerCount`. */
   workerIndex: number;
   workerCount: number;

@@ -2,13 +2,12 @@
 // for deployment/stats, the accept-rate and connection-drop faults, the restart fault
 // (resetAll) and forgetting a deleted workspace's agent.
 import type { AgentRef, AgentServicesOptions, SessionKind } from '../agentServices';
+import type { DataPlaneKind } from '../faults';
 import { loadDelayMs, OrderedDelay } from './loadLatency';
-
-export type DropFaultKey = 'pty' | 'ssh' | 'apps';
 
 interface LiveConnection {
   kind: SessionKind;
-  faultKey: DropFaultKey;
+  faultKey: DataPlaneKind;
   agent: AgentRef;
   /** Cuts the connection abruptly, as a crash or network reset would. */
   kill(): void;
@@ -32,15 +31,15 @@ export class CountedSelector {
 
 export class LiveConnections {
   private readonly connections = new Set<LiveConnection>();
-  private readonly selectors: Record<DropFaultKey, CountedSelector> = {
+  private readonly selectors: Record<DataPlaneKind, CountedSelector> = {
     pty: new CountedSelector(),
     ssh: new CountedSelector(),
     apps: new CountedSelector(),
   };
 
-  private readonly counts: Record<DropFaultKey, number> = { pty: 0, ssh: 0, apps: 0 };
+  private readonly counts: Record<DataPlaneKind, number> = { pty: 0, ssh: 0, apps: 0 };
   /** The accept-rate fault: when the next new connection of each kind may go through (epoch ms). */
-  private readonly nextAcceptAt: Record<DropFaultKey, number> = { pty: 0, ssh: 0, apps: 0 };
+  private readonly nextAcceptAt: Record<DataPlaneKind, number> = { pty: 0, ssh: 0, apps: 0 };
 
   constructor(private readonly options: AgentServicesOptions) {}
 
@@ -49,7 +48,7 @@ export class LiveConnections {
    * `echo` is given runs after the delay the current number of live connections calls for,
    * in order. `cancel` when the connection ends.
    */
-  echoDelay(faultKey: DropFaultKey): { run(action: () => void): void; cancel(): void } {
+  echoDelay(faultKey: DataPlaneKind): { run(action: () => void): void; cancel(): void } {
     const delay = new OrderedDelay();
     return {
       run: (action) => delay.run(loadDelayMs(this.options.faults(), faultKey, this.counts[faultKey]), action),
@@ -62,7 +61,7 @@ export class LiveConnections {
    * fault — once the connections before it have had their turn (1 ÷ perSecond apart), as a
    * deployment that sets tunnels up one after another would let them through.
    */
-  admit(faultKey: DropFaultKey, proceed: () => void): void {
+  admit(faultKey: DataPlaneKind, proceed: () => void): void {
     const rate = this.options.faults().acceptRate?.[faultKey]?.perSecond;
     if (!rate) return proceed();
     const now = Date.now();
@@ -76,7 +75,7 @@ export class LiveConnections {
    * Registers a new connection, counts its session and applies the drop fault. Returns the
    * release function to call exactly once when the connection ends (extra calls are no-ops).
    */
-  add(kind: SessionKind, faultKey: DropFaultKey, agent: AgentRef, kill: () => void): () => void {
+  add(kind: SessionKind, faultKey: DataPlaneKind, agent: AgentRef, kill: () => void): () => void {
     const connection: LiveConnection = { kind, faultKey, agent, kill };
     this.connections.add(connection);
     this.counts[faultKey]++;

@@ -1,10 +1,10 @@
 // The load-growing latency fault (`loadLatency`, docs/faults.md) on the data plane: an echo
 // waits msPerConnection × (live connections of its kind − above), so a deployment that holds N
 // users and breaks beyond can be simulated, and a capacity search has a known break point.
-import type { FaultsConfig, LoadLatencyKind } from '../faults';
+import type { FaultsConfig, DataPlaneKind } from '../faults';
 
 /** The added delay for one echo of `kind` while `live` connections of that kind are open. */
-export function loadDelayMs(faults: FaultsConfig, kind: LoadLatencyKind, live: number): number {
+export function loadDelayMs(faults: FaultsConfig, kind: DataPlaneKind, live: number): number {
   const knob = faults.loadLatency?.[kind];
   if (!knob) return 0;
   return knob.msPerConnection * Math.max(0, live - (knob.above ?? 0));

@@ -3,7 +3,12 @@ import { execFileSync } from 'child_process';
 import type { V1ConfigMap, V1Job, V1ServiceAccount } from '@kubernetes/client-node';
 import { main, type CliIo } from '../../../src/cli/main';
 import { defaultPlan } from '../../../src/engine/plan/plan';
+import { validatePlan } from '../../../src/engine/plan/plan';
+import { DASHBOARD_SESSION_LOAD } from '../../../src/engine/stages/dashboard/descriptor';
+import { ECHO_CONNECTION_LOAD } from '../../../src/engine/stages/echo/descriptor';
+import { registerStage } from '../../../src/engine/stages/registry';
 import { renderManifests, shardResources, SIZING } from '../../../src/k8s/render';
+import { toyStage } from '../../support/toyStage';
 
 const KINDS: Record<string, string> = { ServiceAccount: 'V1ServiceAccount', ConfigMap: 'V1ConfigMap', Job: 'V1Job' };
 
@@ -99,17 +104,32 @@ describe('k8s render', () => {
     assert.notDeepStrictEqual(throughClientModels([broken]), [JSON.parse(JSON.stringify(broken))]);
   });
 
-  it('sizes each shard from the per-connection and per-dashboard figures', () => {
+  it("sizes each shard from the enabled stages' own loads (per connection, per dashboard session)", () => {
     const sized = plan();
     sized.users = 300;
-    (sized.traffic as unknown as Record<string, { enabled: boolean }>).dashboard.enabled = false;
+    sized.traffic.dashboard.enabled = false;
     // 100 users per shard × 3 echo stages = 300 connections.
-    const memory = Math.ceil(SIZING.baseMemoryMiB + (300 * SIZING.memoryKiBPerConnection) / 1024);
-    const cpu = Math.ceil(SIZING.baseMilliCpu + 300 * SIZING.milliCpuPerConnection);
+    const memory = Math.ceil(SIZING.baseMemoryMiB + (300 * ECHO_CONNECTION_LOAD.memoryKiB) / 1024);
+    const cpu = Math.ceil(SIZING.baseMilliCpu + 300 * ECHO_CONNECTION_LOAD.milliCpu);
     assert.deepStrictEqual(shardResources(sized, 3).requests, { cpu: `${cpu}m`, memory: `${memory}Mi` });
-    (sized.traffic as unknown as Record<string, { enabled: boolean }>).dashboard.enabled = true;
-    const withDashboards = Number(/^(\d+)Mi$/.exec(String(shardResources(sized, 3).requests!.memory))![1]);
-    assert.ok(withDashboards >= memory + SIZING.memoryMiBPerDashboardSession, 'dashboard sessions add their memory');
+    sized.traffic.dashboard.enabled = true;
+    sized.traffic.dashboard.maxBrowsers = 10;
+    // 10 browser sessions per shard (maxBrowsers caps the 100 users).
+    assert.deepStrictEqual(shardResources(sized, 3).requests, {
+      cpu: `${Math.ceil(cpu + 10 * DASHBOARD_SESSION_LOAD.milliCpu)}m`,
+      memory: `${Math.ceil(memory + 10 * DASHBOARD_SESSION_LOAD.memoryMiB)}Mi`,
+    });
+    // A stage registered at run time counts with its own load, named nowhere here.
+    const unregister = registerStage({ ...toyStage, runnerLoad: (_settings, users) => ({ memoryMiB: users, milliCpu: 0 }) });
+    try {
+      const withToy = validatePlan({ ...sized, traffic: { ...sized.traffic, toy: { enabled: true } } });
+      assert.strictEqual(
+        shardResources(withToy, 3).requests!.memory,
+        `${Math.ceil(memory + 10 * DASHBOARD_SESSION_LOAD.memoryMiB + 100)}Mi`,
+      );
+    } finally {
+      unregister();
+    }
   });
 
   it('the CLI prints the documents and never the token; missing options exit 2', async () => {

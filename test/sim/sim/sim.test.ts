@@ -7,7 +7,8 @@ import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
 import { BuildFailedError, CoderApiError, CoderClient, DeploymentUnreachableError, routePath } from '../../../src/coder';
 import { loadFaultsFile, startSimDeployment } from '../../../src/sim';
-import { DASHBOARD_TARGETS, findChromium } from '../../../src/engine/stages/dashboard/runner';
+import { findChromium } from '../../../src/engine/stages/dashboard/chromium';
+import { DASHBOARD_TARGETS } from '../../../src/engine/stages/dashboard/runner';
 import { makeSelfSignedCert, type SelfSignedCert } from '../../support/selfSignedCert';
 import { memberClient, startFixture, uniqueName, type Fixture } from '../../support/simFixture';
 

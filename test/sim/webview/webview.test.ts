@@ -7,7 +7,7 @@ import * as esbuild from 'esbuild';
 import * as fs from 'fs';
 import * as path from 'path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { findChromium } from '../../../src/engine/stages/dashboard/runner';
+import { findChromium } from '../../../src/engine/stages/dashboard/chromium';
 import { ReferenceCollector } from '../../../src/engine/reference/collector';
 import { referenceTable } from '../../../src/engine/reference/compare';
 import type { HostToWebview, WebviewToHost } from '../../../src/protocol/messages';

@@ -1,10 +1,46 @@
 // Dashboard traffic: simulated users in one headless Chromium visit dashboard pages (see
-// ../dashboardStage.ts). The browser starts and signs its users in before T0.
-import { Type } from '@sinclair/typebox';
-import { launchDashboardBrowser, runDashboardStage } from './runner';
+// ./runner.ts, loaded when the stage runs). The browser starts and signs its users in before T0.
+import { Type, type Static } from '@sinclair/typebox';
 import { defineTrafficStage } from '../definition';
+import { findChromium } from './chromium';
 
 export const DASHBOARD_PAGES = ['/workspaces', '/templates', '/users', '/@{owner}/{workspace}'] as const;
+
+/**
+ * A runner pod's cost of one dashboard session (a browser context in the one Chromium), issue
+ * 10's figure: about 300 MB and 0.2 cores.
+ */
+export const DASHBOARD_SESSION_LOAD = { memoryMiB: 300, milliCpu: 200 } as const;
+
+const settings = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, description: 'Run the dashboard stage (headless Chromium).' }),
+    intervalSeconds: Type.Number({
+      minimum: 0.1,
+      maximum: 3600,
+      default: 10,
+      description: 'Mean time between page visits per user (reference: 10).',
+    }),
+    jitterSeconds: Type.Number({
+      minimum: 0,
+      maximum: 3600,
+      default: 5,
+      description: 'Uniform jitter around the interval (reference: ±5).',
+    }),
+    pages: Type.Array(Type.String({ pattern: '^/' }), {
+      minItems: 1,
+      default: [...DASHBOARD_PAGES],
+      description: 'Dashboard paths to visit; {owner} and {workspace} are replaced per user.',
+    }),
+    maxBrowsers: Type.Integer({
+      minimum: 1,
+      default: 50,
+      description: 'At most this many simulated dashboard users (browser contexts) in the one Chromium.',
+    }),
+  },
+  { additionalProperties: false, default: {}, description: 'Dashboard traffic through headless Chromium.' },
+);
+export type DashboardSettings = Static<typeof settings>;
 
 export const dashboardStage = defineTrafficStage({
   id: 'dashboard',
@@ -14,48 +50,20 @@ export const dashboardStage = defineTrafficStage({
   metrics: ['latency', 'counters'],
   latencyMeaning: 'page load',
   connectionNoun: 'browser users',
-  settings: Type.Object(
-    {
-      enabled: Type.Boolean({ default: true, description: 'Run the dashboard stage (headless Chromium).' }),
-      intervalSeconds: Type.Number({
-        minimum: 0.1,
-        maximum: 3600,
-        default: 10,
-        description: 'Mean time between page visits per user (reference: 10).',
-      }),
-      jitterSeconds: Type.Number({
-        minimum: 0,
-        maximum: 3600,
-        default: 5,
-        description: 'Uniform jitter around the interval (reference: ±5).',
-      }),
-      pages: Type.Array(Type.String({ pattern: '^/' }), {
-        minItems: 1,
-        default: [...DASHBOARD_PAGES],
-        description: 'Dashboard paths to visit; {owner} and {workspace} are replaced per user.',
-      }),
-      maxBrowsers: Type.Integer({
-        minimum: 1,
-        default: 50,
-        description: 'At most this many simulated dashboard users (browser contexts) in the one Chromium.',
-      }),
-    },
-    { additionalProperties: false, default: {}, description: 'Dashboard traffic through headless Chromium.' },
-  ),
-  async setUp(context) {
-    context.log('info', 'starting Chromium and signing the dashboard users in');
-    const browser = await launchDashboardBrowser({
-      chromiumPath: context.chromiumPath,
-      baseUrl: context.connection.url,
-      tls: context.connection.tls,
-      users: context.users,
-      maxBrowsers: context.settings.maxBrowsers,
-      log: context.log,
-    });
-    return {
-      connections: browser.users.length,
-      run: (run) => runDashboardStage({ ...run, browser }),
-      close: () => browser.close(),
-    };
+  referencePhase: 'dashboard',
+  settings,
+  // Before any user exists: a missing browser would fail the stage only after prepare.
+  preflight(_settings, machine) {
+    try {
+      findChromium(machine.chromiumPath);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
   },
+  runnerLoad: (settings, users) => {
+    const sessions = Math.min(users, settings.maxBrowsers);
+    return { memoryMiB: sessions * DASHBOARD_SESSION_LOAD.memoryMiB, milliCpu: sessions * DASHBOARD_SESSION_LOAD.milliCpu };
+  },
+  load: async () => (require('./runner') as typeof import('./runner')).dashboardRunner,
 });

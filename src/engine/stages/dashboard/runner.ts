@@ -4,80 +4,19 @@
 // the single-page app once and then, every interval ± jitter, clicks a random target inside it
 // (a nav link, a workspace, build or template row, …) and is timed from the click until the
 // element that target's page shows once its data has arrived is there.
-import { createHash, X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ChromiumNotFoundError, CHROMIUM_FLAGS, chromiumTlsFlags, findChromium } from './chromium';
+import type { DashboardSettings } from './descriptor';
 import { deprioritizeBrowsers, nicedLauncher } from './processPriority';
 import type { TlsOptions } from '../../../coder/connection';
+import type { StageRunner } from '../definition';
 import type { StageMetrics } from '../../metrics/stageMetrics';
 import type { Plan } from '../../plan/plan';
 import type { PreparedUser } from '../../prepare/prepare';
-import { sleepUntil } from '../echo/runner';
-
-const CHROMIUM_CANDIDATES = [
-  '/usr/bin/chromium',
-  '/usr/bin/chromium-browser',
-  '/usr/bin/google-chrome',
-  '/usr/bin/google-chrome-stable',
-  '/snap/bin/chromium',
-  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
-  '/Applications/Chromium.app/Contents/MacOS/Chromium',
-];
-
-// Also used by the integration harness. Without the networking flags Chromium floods a closed
-// network with refused connections.
-export const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
-
-export class ChromiumNotFoundError extends Error {
-  constructor(detail: string) {
-    super(
-      `${detail} The dashboard stage needs Chrome or Chromium: install Debian's chromium (sudo apt-get install -y chromium), ` +
-        'or set CODER_SCALETEST_CHROMIUM (or the chromiumPath setting) to a Chrome/Chromium binary, or set traffic.dashboard.enabled to false in the plan.',
-    );
-    this.name = 'ChromiumNotFoundError';
-  }
-}
-
-/**
- * Chromium flags that make the browser trust the deployment like the API client does: it cannot
- * take a CA file, so the certificates in it are pinned by public key (SHA-256 of the SPKI);
- * `insecure` is handled per context (ignoreHTTPSErrors).
- */
-export function chromiumTlsFlags(tls: TlsOptions | undefined): string[] {
-  if (!tls?.caFile) return [];
-  const pem = fs.readFileSync(tls.caFile, 'utf8');
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0)
-    throw new Error(`${tls.caFile} holds no PEM certificate; point the CA file setting at the deployment's CA certificate (PEM).`);
-  const pins = blocks.map((block) => {
-    const spki = new X509Certificate(block).publicKey.export({ type: 'spki', format: 'der' });
-    return createHash('sha256').update(spki).digest('base64');
-  });
-  return [`--ignore-certificate-errors-spki-list=${pins.join(',')}`];
-}
-
-/** The configured path, then CODER_SCALETEST_CHROMIUM, then the usual install locations. */
-export function findChromium(configured?: string): string {
-  const explicit = configured || process.env.CODER_SCALETEST_CHROMIUM;
-  if (explicit) {
-    if (!fs.existsSync(explicit)) throw new ChromiumNotFoundError(`Chromium not found at ${explicit}.`);
-    return explicit;
-  }
-  const found = CHROMIUM_CANDIDATES.find((candidate) => fs.existsSync(candidate));
-  if (!found) throw new ChromiumNotFoundError('No Chromium found on this machine.');
-  return found;
-}
+import { sleepUntil } from '../../common/sleep';
 
 export interface DashboardUser {
   user: PreparedUser;
@@ -292,3 +231,23 @@ async function browseUntilEnd({ user, page }: DashboardUser, options: DashboardS
     nextAt = Date.now() + Math.max(0.1, intervalSeconds + jitter) * 1000;
   }
 }
+
+/** The dashboard stage's runner: the browser starts and signs its users in before T0. */
+export const dashboardRunner: StageRunner<DashboardSettings> = {
+  async setUp(context) {
+    context.log('info', 'starting Chromium and signing the dashboard users in');
+    const browser = await launchDashboardBrowser({
+      chromiumPath: context.chromiumPath,
+      baseUrl: context.connection.url,
+      tls: context.connection.tls,
+      users: context.users,
+      maxBrowsers: context.settings.maxBrowsers,
+      log: context.log,
+    });
+    return {
+      connections: browser.users.length,
+      run: (run) => runDashboardStage({ ...run, browser }),
+      close: () => browser.close(),
+    };
+  },
+};

@@ -1,14 +1,14 @@
-// What the echo stages (SSH, web terminal, apps) share: their plan settings, their metrics and
-// the echo traffic itself; each stage file adds only how it opens a connection.
-import { Type, type TObject, type TProperties } from '@sinclair/typebox';
+// What the echo stages (SSH, web terminal, apps) share as descriptors: their plan settings,
+// their metrics, their runner load and reference phase. Each stage's descriptor adds its own
+// settings; its runner (./runner.ts here, the stage's own runner.ts for how it opens a
+// connection) loads only when the stage runs.
+import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import type { ChartColor } from '../../../protocol/snapshot';
-import { runEchoStage } from './runner';
 import type { Plan } from '../../plan/plan';
 import { DEFAULT_CONNECTIONS_PER_SECOND, rampProblem, type RampSettings } from './ramp';
 import type { PreparedUser } from '../../prepare/prepare';
+import { defineTrafficStage, type ReferencePhaseOfStage, type StageRunContext, type TrafficStageDefinition } from '../definition';
 import type { Opener } from './transports';
-import { echoWorkerCount, EchoWorkerSet, workersUnavailable } from '../../workers/coordinator';
-import { defineTrafficStage, type StageRunContext, type TrafficStageDefinition } from '../definition';
 
 /** Plan settings of every echo stage; a stage adds its own fields beside them. */
 export function echoSettings<Extra extends TProperties>(title: string, extra: Extra) {
@@ -57,6 +57,16 @@ export interface EchoSettings extends RampSettings {
   tickIntervalMs: number;
 }
 
+/**
+ * A runner pod's cost of one echo connection, measured on the engine (issue 9's table, 2 cores,
+ * Node 20): RSS 170–260 KiB per web-terminal connection (the upper bound is taken), CPU 24.4 s
+ * per 100k echoes for SSH (the costliest kind) at 10 echoes/s ≈ 2.5 mCPU per connection.
+ */
+export const ECHO_CONNECTION_LOAD = { memoryKiB: 260, milliCpu: 2.5 } as const;
+
+/** Resolves what the stage needs once (the coder CLI, the app host), then one opener per user. */
+export type OpenerFactory<Settings> = (context: StageRunContext<Settings>) => Promise<(user: PreparedUser) => Opener>;
+
 export function defineEchoStage<Id extends string, Schema extends TObject>(definition: {
   id: Id;
   title: string;
@@ -65,11 +75,12 @@ export function defineEchoStage<Id extends string, Schema extends TObject>(defin
   defaultWindow: [number, number];
   /** Default limit on the p95 of opening a connection (e.g. "5s"). */
   connectP95Budget: string;
-  validate?(settings: Schema['static'], plan: Plan): string[];
-  /** Resolves what the stage needs once (the coder CLI, the app host), then one opener per user. */
-  openers(context: StageRunContext<Schema['static']>): Promise<(user: PreparedUser) => Opener>;
-}): TrafficStageDefinition<Id, Schema> {
-  const { openers, validate, ...rest } = definition;
+  referencePhase?: ReferencePhaseOfStage;
+  validate?(settings: Static<Schema>, plan: Plan): string[];
+  /** Loads how the stage opens its connections (the stage's runner module). */
+  loadOpeners(): Promise<OpenerFactory<Static<Schema>>>;
+}): TrafficStageDefinition<Id, Schema, 'workspaces'> {
+  const { loadOpeners, validate, ...rest } = definition;
   return defineTrafficStage({
     ...rest,
     validate: (settings, plan) => {
@@ -81,24 +92,15 @@ export function defineEchoStage<Id extends string, Schema extends TObject>(defin
     metrics: ['latency', 'connect', 'counters', 'throughput'],
     latencyMeaning: 'echo round trip',
     connectionNoun: 'connections',
+    prepares: 'workspaces',
     runsOnWorkers: true,
-    // Worker threads (plan.workers) boot here, before T0: their start-up is not traffic time.
-    async setUp(context) {
-      const run = (workers?: EchoWorkerSet) => (runContext: StageRunContext<Schema['static']>) =>
-        runEchoStage({
-          ...runContext,
-          settings: runContext.settings as unknown as EchoSettings,
-          openers: () => openers(runContext),
-          workers,
-        });
-      const count = echoWorkerCount(context.plan.workers, context.users.length);
-      const unavailable = count > 1 ? workersUnavailable(context.connection) : undefined;
-      if (unavailable) context.log('info', `connections on the main thread: ${unavailable}`);
-      if (count <= 1 || unavailable) return { connections: context.users.length, run: run() };
-      // What the stage resolves once (the coder CLI, the app host) first, so no worker races for it.
-      await openers(context as StageRunContext<Schema['static']>);
-      const workers = await EchoWorkerSet.boot({ ...context, stageId: definition.id, random: Math.random }, count);
-      return { connections: context.users.length, run: run(workers), close: () => workers.close() };
+    runnerLoad: (_settings, users) => ({
+      memoryMiB: (users * ECHO_CONNECTION_LOAD.memoryKiB) / 1024,
+      milliCpu: users * ECHO_CONNECTION_LOAD.milliCpu,
+    }),
+    async load() {
+      const { echoStageRunner } = require('./runner') as typeof import('./runner');
+      return echoStageRunner<Static<Schema>>(definition.id, await loadOpeners());
     },
   });
 }

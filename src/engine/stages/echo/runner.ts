@@ -11,9 +11,12 @@ import { firstTickAt, planRamp, type RampSettings } from './ramp';
 import type { Plan } from '../../plan/plan';
 import type { PreparedUser } from '../../prepare/prepare';
 import { PayloadPool } from '../../common/random';
+import { sleepUntil } from '../../common/sleep';
 import { TickScheduler, tickPhaseMs } from './tickScheduler';
 import type { Opener } from './transports';
-import type { EchoWorkerSet } from '../../workers/coordinator';
+import { echoWorkerCount, EchoWorkerSet, workersUnavailable } from '../../workers/coordinator';
+import type { StageRunContext, StageRunner } from '../definition';
+import type { EchoSettings, OpenerFactory } from './descriptor';
 
 export interface EchoStageOptions {
   plan: Plan;
@@ -133,16 +136,29 @@ function sleepUntilTime(time: number, signal: AbortSignal): Promise<void> {
   return sleepUntil(Date.now() + wait, signal);
 }
 
-/** Resolves at `epochMs` or as soon as `signal` aborts. */
-export function sleepUntil(epochMs: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, Math.max(0, epochMs - Date.now()));
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+/**
+ * An echo stage's runner around how it opens connections: worker threads (plan.workers) boot at
+ * set-up, before T0, so their start-up is not traffic time; on a worker thread itself, or with
+ * one thread, the connections run here.
+ */
+export function echoStageRunner<Settings>(stageId: string, openers: OpenerFactory<Settings>): StageRunner<Settings> {
+  return {
+    async setUp(context) {
+      const run = (workers?: EchoWorkerSet) => (runContext: StageRunContext<Settings>) =>
+        runEchoStage({
+          ...runContext,
+          settings: runContext.settings as unknown as EchoSettings,
+          openers: () => openers(runContext),
+          workers,
+        });
+      const count = context.onWorkerThread ? 1 : echoWorkerCount(context.plan.workers, context.users.length);
+      const unavailable = count > 1 ? workersUnavailable(context.connection) : undefined;
+      if (unavailable) context.log('info', `connections on the main thread: ${unavailable}`);
+      if (count <= 1 || unavailable) return { connections: context.users.length, run: run() };
+      // What the stage resolves once (the coder CLI, the app host) first, so no worker races for it.
+      await openers(context as StageRunContext<Settings>);
+      const workers = await EchoWorkerSet.boot({ ...context, stageId, random: Math.random }, count);
+      return { connections: context.users.length, run: run(workers), close: () => workers.close() };
+    },
+  };
 }

@@ -1,6 +1,7 @@
-// Adding a stage is one file (./toyStage.ts) plus one registration line: the toy stage then
-// shows up in the plan schema, the defaults, the threshold metrics, the run's snapshots, its
-// timeline and verdict, and in the charts that the webview and report.html draw.
+// Adding a stage is its descriptor and its runner (test/support/toyStage.ts, toyStageRunner.ts)
+// plus one registration line: the toy stage then shows up in the plan schema, the defaults, the
+// threshold metrics, the run's snapshots, its timeline and verdict, and in the charts that the
+// webview and report.html draw. A registered echo-like stage runs on worker threads too.
 import * as assert from 'assert';
 import { defaultThresholds, planJsonSchema, validatePlan } from '../../../../src/engine/plan/plan';
 import { startRun } from '../../../../src/engine/run/run';
@@ -8,6 +9,7 @@ import { registerStage } from '../../../../src/engine/stages/registry';
 import { metricCatalogue, parseThreshold } from '../../../../src/engine/judge/thresholds';
 import { chartSpecs } from '../../../../webview/chartSpecs';
 import { smallPlan, useSimAndOutDir } from '../../../support/simRun';
+import { toyEchoStage } from '../../../support/toyEchoStage';
 import { toyStage } from '../../../support/toyStage';
 
 describe('stage registry: a toy stage registered with one line', function () {
@@ -68,6 +70,8 @@ describe('stage registry: a toy stage registered with one line', function () {
       handle.subscribe((snapshot) => snapshot.stages.forEach((stage) => seen.add(`${stage.name}:${stage.state}`)));
       const result = await handle.done;
       assert.strictEqual(result.verdict, 'pass', result.snapshot.reason);
+      // Its descriptor asked prepare for users only, and no other stage runs: no workspace was built.
+      assert.deepStrictEqual(result.cleanup, { deletedUsers: 2, deletedWorkspaces: 0, leftovers: [] });
       assert.deepStrictEqual(
         result.snapshot.stages.map((stage) => stage.name),
         ['prepare', 'ssh', 'pty', 'apps', 'dashboard', 'toy', 'cleanup'],
@@ -98,5 +102,44 @@ describe('stage registry: a toy stage registered with one line', function () {
       );
       assert.ok(connections[0].data.length > 0, 'the toy stage has history points');
     });
+  });
+});
+
+describe('stage registry: a registered echo-like stage on worker threads', function () {
+  this.timeout(60_000);
+  const env = useSimAndOutDir();
+
+  it('runs on two worker threads, which look it up through their own registry', async () => {
+    const unregister = registerStage(toyEchoStage);
+    try {
+      const plan = smallPlan(env.sim, { users: 4, only: [] }) as unknown as Parameters<typeof validatePlan>[0] &
+        Record<string, Record<string, unknown>>;
+      plan.traffic.toyecho = { enabled: true, tickIntervalMs: 50 };
+      plan.timeline.toyecho = [0, 2];
+      plan.workers = 2 as never;
+      (plan as unknown as { thresholds: unknown[] }).thresholds = [{ expression: 'toyecho.mismatches == 0' }];
+      const logs: string[] = [];
+      const handle = startRun({
+        plan,
+        connection: { url: env.sim.url, token: env.sim.ownerToken },
+        outDir: env.out,
+        log: (event) => logs.push(event.message),
+      });
+      const result = await handle.done;
+      assert.strictEqual(result.verdict, 'pass', `${result.snapshot.reason}\n${logs.join('\n')}`);
+      assert.ok(
+        logs.some((line) => line === '4 connections over 2 worker threads'),
+        `the stage's connections ran on the workers:\n${logs.join('\n')}`,
+      );
+      const stage = result.snapshot.stages.find((candidate) => candidate.name === 'toyecho')!;
+      assert.strictEqual(stage.connections.target, 4);
+      assert.ok(
+        stage.latency.count > 20 && stage.completed === stage.latency.count,
+        `${stage.latency.count} echoes from the workers' reports`,
+      );
+      assert.deepStrictEqual(stage.errors, {});
+    } finally {
+      unregister();
+    }
   });
 });

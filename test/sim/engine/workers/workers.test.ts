@@ -99,7 +99,7 @@ describe('echo stages on worker threads', () => {
         workers,
       }),
       (error: Error) =>
-        /worker 1\/2 \(1 connections\) crashed: stage "dashboard" cannot run in a worker thread/.test(error.message) &&
+        /worker 1\/2 \(1 connections\) crashed: stage "dashboard" does not run on worker threads/.test(error.message) &&
         /worker 2\/2/.test(error.message),
     );
     assert.ok(Date.now() - started < 20_000, 'the stage did not wait for its end');

@@ -2,12 +2,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { TlsOptions } from '../../../../../src/coder/connection';
-import {
-  ChromiumNotFoundError,
-  chromiumTlsFlags,
-  findChromium,
-  launchDashboardBrowser,
-} from '../../../../../src/engine/stages/dashboard/runner';
+import { ChromiumNotFoundError, chromiumTlsFlags, findChromium } from '../../../../../src/engine/stages/dashboard/chromium';
+import { launchDashboardBrowser } from '../../../../../src/engine/stages/dashboard/runner';
 import type { PreparedUser } from '../../../../../src/engine/prepare/prepare';
 import { type SimDeployment, startSimDeployment } from '../../../../../src/sim';
 import { makeSelfSignedCert, type SelfSignedCert } from '../../../../support/selfSignedCert';
