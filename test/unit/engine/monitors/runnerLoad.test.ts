@@ -50,7 +50,8 @@ describe('runner load with its child processes', () => {
 
 describe('/proc parsing', () => {
   it('reads ppid, CPU ticks, start time and resident pages past a command name with spaces and parentheses', () => {
-    const text = '4242 (coder (ssh) x) S 100 4242 4242 0 -1 4194560 1000 0 0 0 250 50 0 0 20 0 12 0 987654 123456789 3300 18446744073709551615';
+    const text =
+      '4242 (coder (ssh) x) S 100 4242 4242 0 -1 4194560 1000 0 0 0 250 50 0 0 20 0 12 0 987654 123456789 3300 18446744073709551615';
     assert.deepStrictEqual(parseProcStat(4242, text), { pid: 4242, ppid: 100, ticks: 300, startTicks: 987654, rssPages: 3300 });
     assert.strictEqual(parseProcStat(1, 'garbage'), undefined);
   });
