@@ -14,17 +14,18 @@ import { activationTime } from './activation';
 import { dashboardCost, hostLag, vsixFigures } from './host';
 import { type CapacityStep, markdown } from './markdown';
 import { snapshotCost } from './snapshot';
+import { cliPathCost } from './cliPath';
 import { type EchoKind, type LoadFigures, runEngine, runFloor, type Target } from './echoLoad';
 
 const smoke = process.argv.includes('--smoke');
 const steadyIndex = process.argv.indexOf('--steady-seconds');
 const steadySeconds = steadyIndex > 0 ? Number(process.argv[steadyIndex + 1]) : smoke ? 3 : 60;
-// `--only costs,capacity,steady,accuracy,snapshot,prepare,host,dashboard,vsix,activation`: just those figures.
+// `--only costs,capacity,steady,accuracy,cli,snapshot,prepare,host,dashboard,vsix,activation`: just those figures.
 const onlyArg = process.argv.find((arg) => arg.startsWith('--only='));
 const only = new Set(
   onlyArg
     ? onlyArg.slice('--only='.length).split(',')
-    : ['costs', 'capacity', 'steady', 'accuracy', 'snapshot', 'prepare', 'host', 'dashboard', 'vsix', 'activation'],
+    : ['costs', 'capacity', 'steady', 'accuracy', 'cli', 'snapshot', 'prepare', 'host', 'dashboard', 'vsix', 'activation'],
 );
 const REFERENCE = { bytesPerTick: 1024, tickIntervalMs: 100 };
 const LAG_BUDGET_MS = 10;
@@ -280,6 +281,14 @@ async function main(): Promise<void> {
       };
       results.accuracy = { connections: options.connections, ...(await against(false)), floor: await against(true) };
       log('accuracy', results.accuracy);
+    }
+    // The coder CLI path: one process per SSH connection, beside direct ssh2 (scripts/bench/cliPath.ts).
+    if (only.has('cli')) {
+      results.cliPath = await bounded(
+        cliPathCost(target, { connections: smoke ? 5 : 40, seconds: smoke ? 2 : 8, ...REFERENCE }),
+        smoke ? 90 : 300,
+      );
+      log('CLI path', results.cliPath);
     }
   } finally {
     stop();

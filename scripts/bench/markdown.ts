@@ -144,6 +144,7 @@ export function markdown(r: Record<string, any>, lagBudgetMs: number): string {
         : `| Chromium per dashboard session (${d.sessions} sessions, ${d.pageLoads} page loads, ${d.seconds} s) | ${d.pssMiBPerSession} MiB PSS, ${d.cpuPercentPerSession} % of a core | | | |`,
     );
   }
+  if (r.cliPath) rows.push(...cliPathRows(r.cliPath));
   if (r.vsix) {
     const v = r.vsix;
     rows.push(v.skipped ? `| VSIX size | not measured: ${v.skipped} | | | |` : `| VSIX size | ${v.vsixKiB} KiB | | | |`);
@@ -157,4 +158,16 @@ export function markdown(r: Record<string, any>, lagBudgetMs: number): string {
     );
   }
   return rows.join('\n') + '\n';
+}
+
+/** The coder CLI path per connection (scripts/bench/cliPath.ts) beside direct ssh2, same run. */
+function cliPathRows(c: Record<string, any>): string[] {
+  if (c.skipped) return [`| SSH through the coder CLI, per connection | not measured: ${c.skipped} | | | |`];
+  const path = (p: Record<string, any>) =>
+    `open ${p.openMsP50} ms (${p.openCpuMs} ms CPU); ${(p.coresPerConnection * 100).toFixed(2)} % of a core; runner heap ${p.runnerHeapPerConnectionKiB} KiB` +
+    (p.childPssMiB !== undefined ? `; process ${p.childRssMiB} MiB RSS, ${p.childPssMiB} MiB PSS` : '');
+  return [
+    `| SSH through the coder CLI (simulated CLI, Node), per connection: ${c.cli.connections} connections, ${c.seconds} s of 1024 B / 100 ms | ${path(c.cli)} | direct ssh2: ${path(c.direct)} | | — |`,
+    `| the CLI path's extra per connection (its process) | +${(c.extraCoresPerConnection * 100).toFixed(2)} % of a core, +${c.extraMemoryMiBPerConnection} MiB | | | — |`,
+  ];
 }

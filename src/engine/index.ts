@@ -26,3 +26,12 @@ export { decodeLatency } from './metrics/stageMetrics';
 export { registerStage, stageTitle, trafficStages } from './stages/registry';
 export { defineTrafficStage, type TrafficStageDefinition } from './stages/definition';
 export { DEFAULT_CONNECTIONS_PER_SECOND, planRamp, type RampSettings } from './stages/echo/ramp';
+export {
+  CONNECTION_COSTS,
+  runnerCapacity,
+  sshCost,
+  type CapacityOptions,
+  type ConnectionCost,
+  type RunnerCapacity,
+  type RunnerMachine,
+} from './plan/runnerCapacity';
