@@ -6,6 +6,7 @@ import { defaultPlan } from '../../../src/engine/plan/plan';
 import { validatePlan } from '../../../src/engine/plan/plan';
 import { DASHBOARD_SESSION_LOAD } from '../../../src/engine/stages/dashboard/descriptor';
 import { ECHO_CONNECTION_LOAD } from '../../../src/engine/stages/echo/descriptor';
+import { CONNECTION_COSTS } from '../../../src/engine/plan/runnerCapacity';
 import { registerStage } from '../../../src/engine/stages/registry';
 import { renderManifests, shardResources, SIZING } from '../../../src/k8s/render';
 import { toyStage } from '../../support/toyStage';
@@ -108,6 +109,7 @@ describe('k8s render', () => {
     const sized = plan();
     sized.users = 300;
     sized.traffic.dashboard.enabled = false;
+    sized.traffic.ssh = { ...sized.traffic.ssh, transport: 'direct', directAddress: '10.0.0.5:2222' };
     // 100 users per shard × 3 echo stages = 300 connections.
     const memory = Math.ceil(SIZING.baseMemoryMiB + (300 * ECHO_CONNECTION_LOAD.memoryKiB) / 1024);
     const cpu = Math.ceil(SIZING.baseMilliCpu + 300 * ECHO_CONNECTION_LOAD.milliCpu);
@@ -118,6 +120,12 @@ describe('k8s render', () => {
     assert.deepStrictEqual(shardResources(sized, 3).requests, {
       cpu: `${Math.ceil(cpu + 10 * DASHBOARD_SESSION_LOAD.milliCpu)}m`,
       memory: `${Math.ceil(memory + 10 * DASHBOARD_SESSION_LOAD.memoryMiB)}Mi`,
+    });
+    // The coder-cli SSH transport adds a CLI process per connection: 100 per shard.
+    const cli = validatePlan({ ...sized, traffic: { ...sized.traffic, ssh: { ...sized.traffic.ssh, transport: 'coder-cli' } } });
+    assert.deepStrictEqual(shardResources(cli, 3).requests, {
+      cpu: `${Math.ceil(cpu + 10 * DASHBOARD_SESSION_LOAD.milliCpu + 100 * CONNECTION_COSTS.sshCoderCli.cores * 1000)}m`,
+      memory: `${Math.ceil(memory + 10 * DASHBOARD_SESSION_LOAD.memoryMiB + (100 * CONNECTION_COSTS.sshCoderCli.memoryBytes) / 1024 ** 2)}Mi`,
     });
     // A stage registered at run time counts with its own load, named nowhere here.
     const unregister = registerStage({ ...toyStage, runnerLoad: (_settings, users) => ({ memoryMiB: users, milliCpu: 0 }) });

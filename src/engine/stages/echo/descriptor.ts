@@ -77,10 +77,12 @@ export function defineEchoStage<Id extends string, Schema extends TObject>(defin
   connectP95Budget: string;
   referencePhase?: ReferencePhaseOfStage;
   validate?(settings: Static<Schema>, plan: Plan): string[];
+  /** What the stage's connections cost beyond the engine's side, e.g. a coder CLI process each (k8s pod sizing). */
+  extraLoad?(settings: Static<Schema>, users: number): { memoryMiB: number; milliCpu: number };
   /** Loads how the stage opens its connections (the stage's runner module). */
   loadOpeners(): Promise<OpenerFactory<Static<Schema>>>;
 }): TrafficStageDefinition<Id, Schema, 'workspaces'> {
-  const { loadOpeners, validate, ...rest } = definition;
+  const { loadOpeners, validate, extraLoad, ...rest } = definition;
   return defineTrafficStage({
     ...rest,
     validate: (settings, plan) => {
@@ -94,10 +96,13 @@ export function defineEchoStage<Id extends string, Schema extends TObject>(defin
     connectionNoun: 'connections',
     prepares: 'workspaces',
     runsOnWorkers: true,
-    runnerLoad: (_settings, users) => ({
-      memoryMiB: (users * ECHO_CONNECTION_LOAD.memoryKiB) / 1024,
-      milliCpu: users * ECHO_CONNECTION_LOAD.milliCpu,
-    }),
+    runnerLoad: (settings, users) => {
+      const extra = extraLoad?.(settings, users);
+      return {
+        memoryMiB: (users * ECHO_CONNECTION_LOAD.memoryKiB) / 1024 + (extra?.memoryMiB ?? 0),
+        milliCpu: users * ECHO_CONNECTION_LOAD.milliCpu + (extra?.milliCpu ?? 0),
+      };
+    },
     async load() {
       const { echoStageRunner } = require('./runner') as typeof import('./runner');
       return echoStageRunner<Static<Schema>>(definition.id, await loadOpeners());

@@ -2,6 +2,7 @@
 // coderd), or plain TCP to a direct SSH endpoint (the simulated deployment's SSH port). How it
 // connects is ./runner.ts (ssh2, the coder CLI), loaded when the stage runs.
 import { Type, type Static } from '@sinclair/typebox';
+import { CONNECTION_COSTS } from '../../plan/runnerCapacity';
 import { defineEchoStage, echoSettings } from '../echo/descriptor';
 
 const settings = echoSettings('SSH', {
@@ -28,5 +29,14 @@ export const sshStage = defineEchoStage({
     settings.transport === 'direct' && !settings.directAddress
       ? ['traffic.ssh.directAddress: required when traffic.ssh.transport is "direct" (e.g. "127.0.0.1:2222")']
       : [],
+  // The coder-cli transport runs a coder CLI process per connection beside the runner (docs/bench.md,
+  // *The coder CLI path*): the deployment's Go binary, budgeted until measured.
+  extraLoad: (settings, users) =>
+    settings.transport === 'coder-cli'
+      ? {
+          memoryMiB: (users * CONNECTION_COSTS.sshCoderCli.memoryBytes) / 1024 ** 2,
+          milliCpu: users * CONNECTION_COSTS.sshCoderCli.cores * 1000,
+        }
+      : { memoryMiB: 0, milliCpu: 0 },
   loadOpeners: async () => (require('./runner') as typeof import('./runner')).sshOpeners,
 });
