@@ -47,6 +47,9 @@ function main() {
     'dist/webview.js',
     'dist/cli.js',
     'dist/node_modules/playwright-core/package.json',
+    // `template push` and *Push Scale-Test Template* read them beside dist/.
+    'templates/kubernetes/main.tf',
+    'templates/docker/main.tf',
   ]) {
     if (!files.includes(required)) throw new Error(`the VSIX would lack ${required}`);
   }

@@ -5,6 +5,7 @@ import { BASELINE_COMMAND, MARK_BASELINE_OPTION } from './commands/baseline';
 import { K8S_COMMAND } from './commands/k8s';
 import { SHARD_RUN_OPTIONS } from './commands/runSharded';
 import { SIM_COMMAND } from './commands/sim';
+import { templateCommandSpec } from './commands/template';
 
 const connectionOptions = (urlDefault: string): OptionSpec[] => [
   { flags: '--url <URL>', help: `the deployment (default: ${urlDefault})`, expects: 'the deployment URL, e.g. https://coder.example.com' },
@@ -121,6 +122,7 @@ finish and lists what is left (exit 130); a second stops waiting; a third exits 
       workers,
     ],
   },
+  template: templateCommandSpec(connectionOptions('CODER_URL')),
   sim: SIM_COMMAND,
   k8s: K8S_COMMAND,
   baseline: BASELINE_COMMAND,

@@ -14,6 +14,7 @@ import { initCommand } from './commands/init';
 import { runK8sCommand } from './commands/k8s';
 import { runCommand } from './commands/run';
 import { runSimCommand } from './commands/sim';
+import { templateCommand } from './commands/template';
 import { validateCommand } from './commands/validate';
 import { connectionFrom } from './credentials';
 import { EXIT, type CliIo } from './io';
@@ -46,6 +47,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await runK8sCommand(rest, io, { readPlan, connectionFrom, checkOutDir });
       case 'baseline':
         return runBaselineCommand(rest, io, readPlan);
+      case 'template':
+        return await templateCommand(COMMANDS.template!, rest, io);
       case '--version':
       case '-v':
         io.stdout.write(`${version}\n`);

@@ -7,7 +7,7 @@ import * as https from 'https';
 import { setTimeout as delay } from 'timers/promises';
 import type WebSocket from 'ws';
 import type { TSchema } from '@sinclair/typebox';
-import { tlsRequestOptions, type DeploymentConnection } from './connection';
+import { lookupFor, tlsRequestOptions, type DeploymentConnection } from './connection';
 import type { EndpointClass } from './endpointClass';
 import { abortReason, httpRequest, HttpTimeoutError } from './httpRequest';
 import { CoderApiError, DeploymentUnreachableError, RequestTimeoutError } from './errors';
@@ -72,7 +72,16 @@ interface CallOptions {
   params?: Record<string, string | number>;
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
+  /** Sent as is instead of a JSON body (e.g. a template archive to POST /files). */
+  raw?: { contentType: string; data: Buffer };
   signal?: AbortSignal;
+  /** The success status coderd answered with (e.g. 201 created vs 200 already there). */
+  onStatus?(status: number): void;
+}
+
+interface RequestBody {
+  data: string | Buffer;
+  contentType: string;
 }
 
 interface RawResponse {
@@ -123,7 +132,7 @@ export abstract class CoderApiTransport {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retry = { ...defaultRetry, ...options.retry };
     this.trust = tlsTrust(connection);
-    this.socketOptions = { ...this.trust, ...(connection.lookup ? { lookup: connection.lookup } : {}) };
+    this.socketOptions = { ...this.trust, lookup: lookupFor(connection) };
     this.support = sharedSupport ?? {};
     this.support.rateLimits ??= options.rateLimits ?? new RateLimitGate();
     this.agent =
@@ -153,7 +162,11 @@ export abstract class CoderApiTransport {
       if (value !== undefined && value !== '') search.set(key, String(value));
     }
     if ([...search.keys()].length) path += `?${search}`;
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const body: RequestBody | undefined = options.raw
+      ? { data: options.raw.data, contentType: options.raw.contentType }
+      : options.body === undefined
+        ? undefined
+        : { data: JSON.stringify(options.body), contentType: 'application/json' };
     const bucketPath = path.split('?')[0]!;
     const gate = this.rateLimits;
     const rateLimitDeadline = Date.now() + (this.options.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS);
@@ -191,6 +204,7 @@ export abstract class CoderApiTransport {
       if (response.status < 200 || response.status >= 300) {
         throw this.apiError(response.status, route.method, template, response.body);
       }
+      options.onStatus?.(response.status);
       if (!schema) return undefined as ResponseOf<N>;
       let json: unknown;
       try {
@@ -208,7 +222,7 @@ export abstract class CoderApiTransport {
     route: string,
     path: string,
     endpointClass: EndpointClass,
-    body: string | undefined,
+    body: RequestBody | undefined,
     attempt: number,
     signal: AbortSignal | undefined,
   ): Promise<RawResponse> {
@@ -217,8 +231,8 @@ export abstract class CoderApiTransport {
     if (this.connection.token) headers['Coder-Session-Token'] = this.connection.token;
     if (this.options.bypassRateLimit) headers['X-Coder-Bypass-Ratelimit'] = 'true';
     if (body !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = Buffer.byteLength(body);
+      headers['Content-Type'] = body.contentType;
+      headers['Content-Length'] = Buffer.byteLength(body.data);
     }
     const report = (status: number | undefined, error: Error | undefined) =>
       this.report({ method, route, endpointClass, status, durationMs: performance.now() - started, error: error?.message, attempt });
@@ -228,7 +242,7 @@ export abstract class CoderApiTransport {
         url: this.baseUrl + path,
         method,
         headers,
-        body,
+        body: body?.data,
         signal,
         agent: this.agent,
         socket: this.socketOptions,

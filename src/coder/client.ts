@@ -2,7 +2,7 @@
 // schemas; every request (failures and retries included) is reported through `onRequest`, which
 // the engine turns into API latency per endpoint class and 4xx/5xx counts.
 import { CoderApiTransport, sleep } from './apiTransport';
-import { routePath, routeTemplate, type RouteName } from './routes';
+import { apiRoutes, routePath, routeTemplate } from './routes';
 import * as S from './schemas';
 import { parseAs } from './validate';
 import { versionWarning } from './versions';
@@ -202,12 +202,26 @@ export class CoderClient extends CoderApiTransport {
    * Follows a build's logs over WebSocket (one ProvisionerJobLog JSON per text frame) until the
    * server closes the socket (the job finished) or `signal` aborts.
    */
-  async followBuildLogs(buildId: string, onLog: (log: S.ProvisionerJobLog) => void, signal?: AbortSignal): Promise<void> {
-    // ws loads with the first build followed, not with the client (the extension host makes clients at activation).
+  followBuildLogs(buildId: string, onLog: (log: S.ProvisionerJobLog) => void, signal?: AbortSignal): Promise<void> {
+    return this.followJobLogs('buildLogs', { workspacebuild: buildId }, onLog, signal);
+  }
+
+  /** A template version's import job logs, the same way (closes when the import job ends). */
+  followTemplateVersionLogs(versionId: string, onLog: (log: S.ProvisionerJobLog) => void, signal?: AbortSignal): Promise<void> {
+    return this.followJobLogs('templateVersionLogs', { templateversion: versionId }, onLog, signal);
+  }
+
+  private async followJobLogs(
+    routeName: 'buildLogs' | 'templateVersionLogs',
+    params: Record<string, string>,
+    onLog: (log: S.ProvisionerJobLog) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    // ws loads with the first log followed, not with the client (the extension host makes clients at activation).
     const { default: WebSocket } = await import('ws');
-    const routeName: RouteName = 'buildLogs';
     const route = routeTemplate(routeName);
-    const url = this.wsUrl(routePath(routeName, { workspacebuild: buildId }) + '?follow=true');
+    const endpointClass = apiRoutes[routeName].endpointClass;
+    const url = this.wsUrl(routePath(routeName, params) + '?follow=true');
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(abortReason(signal));
       const started = performance.now();
@@ -217,7 +231,7 @@ export class CoderClient extends CoderApiTransport {
       const report = (status: number | undefined, error?: string) => {
         if (reported) return;
         reported = true;
-        this.report({ method: 'GET', route, endpointClass: 'builds', status, durationMs: performance.now() - started, error, attempt: 1 });
+        this.report({ method: 'GET', route, endpointClass, status, durationMs: performance.now() - started, error, attempt: 1 });
       };
       const onAbort = () => socket.terminate();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -330,6 +344,39 @@ export class CoderClient extends CoderApiTransport {
       if (error instanceof CoderApiError && error.status === 400 && STATS_NOT_YET.test(error.apiMessage)) return undefined;
       throw error;
     }
+  }
+
+  // ---- templates: files, versions, import jobs ----
+
+  /** POST /files with a tar archive; `existed` when coderd already had these bytes from this user (200, not 201). */
+  async uploadFile(data: Buffer, contentType = 'application/x-tar'): Promise<{ id: string; existed: boolean }> {
+    let status = 0;
+    const { hash } = await this.call('uploadFile', { raw: { contentType, data }, onStatus: (answered) => (status = answered) });
+    return { id: hash, existed: status === 200 };
+  }
+
+  createTemplateVersion(organizationId: string, request: S.CreateTemplateVersionRequest): Promise<S.TemplateVersion> {
+    return this.call('createTemplateVersion', { params: { organization: organizationId }, body: request });
+  }
+
+  templateVersion(id: string, signal?: AbortSignal): Promise<S.TemplateVersion> {
+    return this.call('getTemplateVersion', { params: { templateversion: id }, signal });
+  }
+
+  cancelTemplateVersion(id: string): Promise<S.Response> {
+    return this.call('cancelTemplateVersion', { params: { templateversion: id } });
+  }
+
+  templateVersionExternalAuth(id: string): Promise<S.TemplateVersionExternalAuth[]> {
+    return this.call('templateVersionExternalAuth', { params: { templateversion: id } });
+  }
+
+  createTemplate(organizationId: string, request: S.CreateTemplateRequest): Promise<S.Template> {
+    return this.call('createTemplate', { params: { organization: organizationId }, body: request });
+  }
+
+  async promoteTemplateVersion(templateId: string, versionId: string): Promise<void> {
+    await this.call('updateActiveTemplateVersion', { params: { template: templateId }, body: { id: versionId } });
   }
 
   appHost(): Promise<S.AppHostResponse> {

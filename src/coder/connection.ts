@@ -1,5 +1,6 @@
 // How to reach a deployment: shared by the REST client, the PTY socket, the SSH transport and
 // the app client, so TLS options are honoured everywhere (WebSockets included).
+import * as dns from 'dns';
 import * as fs from 'fs';
 import * as https from 'https';
 import type { LookupFunction } from 'net';
@@ -24,10 +25,30 @@ export interface DeploymentConnection {
   lookup?: LookupFunction;
 }
 
-/** Connection options for http(s).request and ws: TLS settings and the custom lookup, if any. */
+/** Connection options for http(s).request and ws: TLS settings and the name resolution. */
 export function socketOptions(connection: DeploymentConnection): https.RequestOptions {
-  return { ...tlsRequestOptions(connection.tls), ...(connection.lookup ? { lookup: connection.lookup } : {}) };
+  return { ...tlsRequestOptions(connection.tls), lookup: lookupFor(connection) };
 }
+
+/** The connection's own lookup, else the system's with `*.localhost` on loopback. */
+export function lookupFor(connection: DeploymentConnection): LookupFunction {
+  return connection.lookup ?? localhostAwareLookup;
+}
+
+/**
+ * The system resolver, except that names under `localhost` are the loopback address, as RFC 6761
+ * (6.3) asks resolvers to answer and browsers do: a deployment's wildcard app host
+ * `*.apps.localhost` (the simulator's) is then reachable without DNS set-up. glibc alone only
+ * resolves `localhost` itself.
+ */
+export const localhostAwareLookup: LookupFunction = (hostname, options, callback) => {
+  const name = hostname.toLowerCase().replace(/\.$/, '');
+  if (name !== 'localhost' && !name.endsWith('.localhost')) return dns.lookup(hostname, options, callback);
+  const family = options.family === 6 || options.family === 'IPv6' ? 6 : 4;
+  const address = family === 6 ? '::1' : '127.0.0.1';
+  if (options.all) (callback as (error: null, addresses: dns.LookupAddress[]) => void)(null, [{ address, family }]);
+  else callback(null, address, family);
+};
 
 /** TLS settings for https.request / ws / fetch-like calls; undefined for plain HTTP. */
 export function tlsRequestOptions(tls: TlsOptions | undefined): https.RequestOptions {

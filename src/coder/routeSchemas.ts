@@ -45,6 +45,15 @@ export const responseSchemas = {
   templateVersionRichParameters: Type.Array(S.TemplateVersionParameter),
   templateVersionPresets: Type.Array(S.Preset),
   agentPty: null,
+  uploadFile: S.UploadResponse,
+  createTemplateVersion: S.TemplateVersion,
+  getTemplateVersion: S.TemplateVersion,
+  cancelTemplateVersion: S.Response,
+  /** Per WebSocket text frame (or the array without `follow`). */
+  templateVersionLogs: Type.Array(S.ProvisionerJobLog),
+  templateVersionExternalAuth: Type.Array(S.TemplateVersionExternalAuth),
+  createTemplate: S.Template,
+  updateActiveTemplateVersion: S.Response,
 } as const satisfies Record<RouteName, TSchema | null>;
 
 /** The request-body schema of routes that take one. */
@@ -56,6 +65,9 @@ export const requestSchemas = {
   createWorkspace: S.CreateWorkspaceRequest,
   createBuild: S.CreateWorkspaceBuildRequest,
   updateWorkspaceAutostart: S.UpdateWorkspaceAutostartRequest,
+  createTemplateVersion: S.CreateTemplateVersionRequest,
+  createTemplate: S.CreateTemplateRequest,
+  updateActiveTemplateVersion: S.UpdateActiveTemplateVersion,
 } as const satisfies Partial<Record<RouteName, TSchema>>;
 
 type ResponseSchemas = typeof responseSchemas;

@@ -146,6 +146,9 @@ export const ProvisionerJob = Type.Object(
     status: ProvisionerJobStatus,
     type: Opt(ProvisionerJobType),
     error: Opt(Type.String()),
+    /** Why an import failed in a way the client can fix (e.g. REQUIRED_TEMPLATE_VARIABLES). */
+    error_code: Opt(Type.String()),
+    file_id: Opt(Uuid()),
     created_at: DateTime(),
     started_at: Opt(DateTime()),
     completed_at: Opt(DateTime()),
@@ -421,6 +424,71 @@ export const CreateWorkspaceBuildRequest = Type.Object(
 );
 
 /** Every named schema, for the spec check and the conformance test. */
+// ---- templates: files, versions, import jobs ----
+
+/** POST /files: the JSON key is `hash`, but it carries the file's id (codersdk/files.go). */
+export const UploadResponse = Type.Object({ hash: Uuid() }, { title: 'codersdk.UploadResponse' });
+
+export const MatchedProvisioners = Type.Object(
+  { count: Type.Integer(), available: Type.Integer(), most_recently_seen: Opt(DateTime()) },
+  { title: 'codersdk.MatchedProvisioners' },
+);
+
+export const TemplateVersion = Type.Object(
+  {
+    id: Uuid(),
+    name: Type.String(),
+    template_id: Opt(Uuid()),
+    organization_id: Opt(Uuid()),
+    message: Opt(Type.String()),
+    archived: Opt(Type.Boolean()),
+    job: ProvisionerJob,
+    matched_provisioners: Opt(MatchedProvisioners),
+    created_at: DateTime(),
+  },
+  { title: 'codersdk.TemplateVersion' },
+);
+
+export const VariableValue = Type.Object({ name: Type.String(), value: Type.String() }, { title: 'codersdk.VariableValue' });
+
+export const CreateTemplateVersionRequest = Type.Object(
+  {
+    storage_method: StringEnum(['file'], { title: 'codersdk.ProvisionerStorageMethod' }),
+    file_id: Opt(Uuid()),
+    provisioner: StringEnum(['terraform', 'echo']),
+    template_id: Opt(Uuid()),
+    name: Opt(Type.String()),
+    message: Opt(Type.String()),
+    tags: Opt(Type.Record(Type.String(), Type.String())),
+    user_variable_values: Opt(Type.Array(VariableValue)),
+  },
+  { title: 'codersdk.CreateTemplateVersionRequest' },
+);
+
+export const CreateTemplateRequest = Type.Object(
+  {
+    name: Type.String(),
+    template_version_id: Uuid(),
+    display_name: Opt(Type.String()),
+    description: Opt(Type.String()),
+    icon: Opt(Type.String()),
+  },
+  { title: 'codersdk.CreateTemplateRequest' },
+);
+
+export const UpdateActiveTemplateVersion = Type.Object({ id: Uuid() }, { title: 'codersdk.UpdateActiveTemplateVersion' });
+
+export const TemplateVersionExternalAuth = Type.Object(
+  {
+    id: Type.String(),
+    type: Opt(Type.String()),
+    display_name: Opt(Type.String()),
+    optional: Opt(Type.Boolean()),
+    authenticated: Opt(Type.Boolean()),
+  },
+  { title: 'codersdk.TemplateVersionExternalAuth' },
+);
+
 export const allSchemas: readonly TSchema[] = [
   LoginType,
   UserStatus,
@@ -475,6 +543,14 @@ export const allSchemas: readonly TSchema[] = [
   PreviewParameter,
   DynamicParametersRequest,
   DynamicParametersResponse,
+  UploadResponse,
+  MatchedProvisioners,
+  TemplateVersion,
+  VariableValue,
+  CreateTemplateVersionRequest,
+  CreateTemplateRequest,
+  UpdateActiveTemplateVersion,
+  TemplateVersionExternalAuth,
 ];
 
 export type LoginTypeValue = Static<typeof LoginType>;
@@ -518,3 +594,10 @@ export type CreateUserRequestWithOrgs = Static<typeof CreateUserRequestWithOrgs>
 export type WorkspaceBuildParameter = Static<typeof WorkspaceBuildParameter>;
 export type CreateWorkspaceRequest = Static<typeof CreateWorkspaceRequest>;
 export type CreateWorkspaceBuildRequest = Static<typeof CreateWorkspaceBuildRequest>;
+export type UploadResponse = Static<typeof UploadResponse>;
+export type TemplateVersion = Static<typeof TemplateVersion>;
+export type VariableValue = Static<typeof VariableValue>;
+export type CreateTemplateVersionRequest = Static<typeof CreateTemplateVersionRequest>;
+export type CreateTemplateRequest = Static<typeof CreateTemplateRequest>;
+export type UpdateActiveTemplateVersion = Static<typeof UpdateActiveTemplateVersion>;
+export type TemplateVersionExternalAuth = Static<typeof TemplateVersionExternalAuth>;

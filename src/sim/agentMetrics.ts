@@ -139,8 +139,8 @@ export function agentMetricRows(store: SimStore): AgentMetricRow[] {
       agentName: workspace.agent.name,
       username: workspace.owner.username,
       workspaceName: workspace.name,
-      templateName: store.template.name,
-      templateVersionName: `${store.template.name}-v1`,
+      templateName: store.catalog.templates.get(workspace.templateId)?.name ?? '',
+      templateVersionName: store.versionOf(workspace).name,
       status: workspace.agent.status,
       lifecycleState: workspace.agent.lifecycle,
     });

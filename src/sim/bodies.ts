@@ -5,6 +5,7 @@
 import * as crypto from 'crypto';
 import type * as S from '../coder/schemas';
 import type { SimAgent, SimBuild, SimUser, SimWorkspace } from './store';
+import type { SimAppSpec, SimTemplateVersion } from './templates';
 
 /** codersdk.Organization (coderd/database/db2sdk Organization). */
 export interface OrganizationBody extends S.Organization {
@@ -91,21 +92,30 @@ export function userBody(user: SimUser, organizationId: string): S.User {
 /** What bodies need from the deployment beyond the object itself. */
 export interface BodyContext {
   organization: OrganizationBody;
-  template: TemplateBody;
+  /** The template and version a workspace is built from. */
+  templateOf(workspace: SimWorkspace): TemplateBody;
+  versionOf(workspace: SimWorkspace): SimTemplateVersion;
   connectionTimeoutSeconds: number;
+  /** The deployment serves a wildcard app host: subdomain apps get their label. */
   subdomainApps: boolean;
   /** The version's label form: with the agent name before coder/coder PR #19750 (see versions.ts). */
   appLabelWithAgent: boolean;
-  appSlug: string;
   /** 1-based position among pending jobs and the queue's length (0, 0 once started). */
   queue(build: SimBuild): { position: number; size: number };
   /** codersdk.MatchedProvisioners: daemons whose tags match, those online, the latest heartbeat. */
   matchedProvisioners(): { count: number; available: number; most_recently_seen?: string };
 }
 
-function jobBody(context: BodyContext, build: SimBuild): S.ProvisionerJob {
-  const { job, workspace } = build;
-  const queue = context.queue(build);
+/** A provisioner job's id, times, error and worker, present only once they happened (as coderd omits them). */
+export function jobTimes(job: {
+  id: string;
+  createdAt: string;
+  startedAt?: string;
+  completedAt?: string;
+  canceledAt?: string;
+  error?: string;
+  workerId?: string;
+}) {
   return {
     id: job.id,
     created_at: job.createdAt,
@@ -113,8 +123,16 @@ function jobBody(context: BodyContext, build: SimBuild): S.ProvisionerJob {
     ...(job.completedAt ? { completed_at: job.completedAt } : {}),
     ...(job.canceledAt ? { canceled_at: job.canceledAt } : {}),
     ...(job.error ? { error: job.error } : {}),
+    ...(job.startedAt && job.workerId ? { worker_id: job.workerId } : {}),
+  };
+}
+
+function jobBody(context: BodyContext, build: SimBuild): S.ProvisionerJob {
+  const { job, workspace } = build;
+  const queue = context.queue(build);
+  return {
+    ...jobTimes(job),
     status: job.status,
-    ...(job.startedAt ? { worker_id: job.workerId } : {}),
     file_id: job.fileId,
     tags: { scope: 'organization', owner: '' },
     queue_position: queue.position,
@@ -123,32 +141,41 @@ function jobBody(context: BodyContext, build: SimBuild): S.ProvisionerJob {
     input: { workspace_build_id: build.id },
     type: 'workspace_build',
     metadata: {
-      template_version_name: context.template.name + '-v1',
-      template_id: context.template.id,
-      template_name: context.template.name,
-      template_display_name: context.template.display_name,
-      template_icon: context.template.icon,
+      template_version_name: context.versionOf(workspace).name,
+      template_id: context.templateOf(workspace).id,
+      template_name: context.templateOf(workspace).name,
+      template_display_name: context.templateOf(workspace).display_name,
+      template_icon: context.templateOf(workspace).icon,
       workspace_id: workspace.id,
       workspace_name: workspace.name,
     },
   } as S.ProvisionerJob;
 }
 
-function appLabel(context: BodyContext, agent: string, workspace: string, owner: string): string {
-  return context.appLabelWithAgent ? `${context.appSlug}--${agent}--${workspace}--${owner}` : `${context.appSlug}--${workspace}--${owner}`;
+function appLabel(context: BodyContext, slug: string, agent: string, workspace: string, owner: string): string {
+  return context.appLabelWithAgent ? `${slug}--${agent}--${workspace}--${owner}` : `${slug}--${workspace}--${owner}`;
 }
 
-function appBody(context: BodyContext, workspace: SimWorkspace, agent: SimAgent): S.WorkspaceApp {
+/** App ids are stable per workspace and slug (coderd stores one row per app and agent). */
+function appId(agent: SimAgent, index: number): string {
+  if (index === 0) return agent.appId;
+  const hex = crypto.createHash('sha1').update(`${agent.appId}/${index}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+function appBody(context: BodyContext, workspace: SimWorkspace, agent: SimAgent, app: SimAppSpec, index: number): S.WorkspaceApp {
+  // coderd labels a subdomain app only when the deployment has a wildcard host.
+  const label = app.subdomain && context.subdomainApps;
   return {
-    id: agent.appId,
+    id: appId(agent, index),
     url: 'http://127.0.0.1:8080',
     external: false,
-    slug: context.appSlug,
-    display_name: 'WebSocket echo',
+    slug: app.slug,
+    display_name: app.displayName,
     icon: '',
-    subdomain: context.subdomainApps,
+    subdomain: app.subdomain,
     // coderd's label (db2sdk.AppSubdomain): newer releases leave the agent name out for named apps.
-    ...(context.subdomainApps ? { subdomain_name: appLabel(context, agent.name, workspace.name, workspace.owner.username) } : {}),
+    ...(label ? { subdomain_name: appLabel(context, app.slug, agent.name, workspace.name, workspace.owner.username) } : {}),
     sharing_level: 'owner',
     healthcheck: { url: '', interval: 0, threshold: 0 },
     health: 'disabled',
@@ -188,7 +215,9 @@ export function agentBody(context: BodyContext, workspace: SimWorkspace): S.Work
     expanded_directory: agent.firstConnectedAt ? '/home/coder' : '',
     version: agent.firstConnectedAt ? 'v2.24.1' : '',
     api_version: agent.firstConnectedAt ? '2.6' : '',
-    apps: [appBody(context, workspace, agent)],
+    apps: (context.versionOf(workspace).agents.find((spec) => spec.name === agent.name)?.apps ?? []).map((app, index) =>
+      appBody(context, workspace, agent, app, index),
+    ),
     connection_timeout_seconds: context.connectionTimeoutSeconds,
     troubleshooting_url: 'https://coder.com/docs/templates/troubleshooting',
     subsystems: [],
@@ -229,7 +258,7 @@ export function buildBody(context: BodyContext, build: SimBuild): S.WorkspaceBui
             name: 'dev',
             hide: false,
             icon: '/icon/docker.png',
-            agents: [agentBody(context, workspace)],
+            agents: workspace.agentless ? [] : [agentBody(context, workspace)],
             metadata: [{ key: 'image', value: 'codercom/enterprise-base:ubuntu', sensitive: false }],
             daily_cost: 0,
           },
@@ -244,8 +273,8 @@ export function buildBody(context: BodyContext, build: SimBuild): S.WorkspaceBui
     workspace_owner_id: workspace.owner.id,
     workspace_owner_name: workspace.owner.username,
     workspace_owner_avatar_url: '',
-    template_version_id: context.template.active_version_id,
-    template_version_name: context.template.name + '-v1',
+    template_version_id: workspace.templateVersionId,
+    template_version_name: context.versionOf(workspace).name,
     build_number: build.number,
     transition: build.transition,
     initiator_id: build.initiatorId,
@@ -261,7 +290,9 @@ export function buildBody(context: BodyContext, build: SimBuild): S.WorkspaceBui
 
 export function workspaceBody(context: BodyContext, workspace: SimWorkspace, latest: SimBuild): S.Workspace {
   const agent = workspace.agent;
-  const agentHealthy = latest.transition !== 'start' || latest.job.status !== 'succeeded' || agentHealth(agent).healthy;
+  const template = context.templateOf(workspace);
+  const agentHealthy =
+    workspace.agentless || latest.transition !== 'start' || latest.job.status !== 'succeeded' || agentHealth(agent).healthy;
   return {
     id: workspace.id,
     created_at: workspace.createdAt,
@@ -271,15 +302,15 @@ export function workspaceBody(context: BodyContext, workspace: SimWorkspace, lat
     owner_avatar_url: '',
     organization_id: context.organization.id,
     organization_name: context.organization.name,
-    template_id: context.template.id,
-    template_name: context.template.name,
-    template_display_name: context.template.display_name,
-    template_icon: context.template.icon,
+    template_id: template.id,
+    template_name: template.name,
+    template_display_name: template.display_name,
+    template_icon: template.icon,
     template_allow_user_cancel_workspace_jobs: true,
-    template_active_version_id: context.template.active_version_id,
+    template_active_version_id: template.active_version_id,
     template_require_active_version: false,
     latest_build: buildBody(context, latest),
-    outdated: false,
+    outdated: workspace.templateVersionId !== template.active_version_id,
     name: workspace.name,
     last_used_at: workspace.lastUsedAt,
     deleting_at: null,

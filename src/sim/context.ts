@@ -70,6 +70,11 @@ export interface SimDeploymentOptions {
   templateParameters?: SimParameterSpec[];
   /** The template's presets. */
   templatePresets?: SimPresetSpec[];
+  /**
+   * Start with the built-in scale-test template (default true: as if the owner had pushed it,
+   * agent `main` with the `wsec` echo app). false: no template — push one (`template push`).
+   */
+  template?: boolean;
   /** The coderd version to impersonate, e.g. 2.16.0 (default DEFAULT_CODER_VERSION); see versions.ts. */
   coderVersion?: string;
   /** Lifecycle messages (never secrets). */

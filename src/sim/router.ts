@@ -18,6 +18,7 @@ import { organizationHandlers } from './resources/organizations';
 import { parameterHandlers, parameterUpgrades } from './resources/parameters';
 import { provisionerHandlers } from './resources/provisioners';
 import { templateVersionHandlers } from './resources/templateVersions';
+import { templateHandlers, templateUpgrades } from './resources/templates';
 import { userHandlers } from './resources/users';
 import { workspaceHandlers, workspaceUpgrades } from './resources/workspaces';
 import { classify, endpointClassOf, metricPath, type Target } from './routing';
@@ -27,6 +28,7 @@ const apiHandlers = {
   ...deploymentHandlers,
   ...userHandlers,
   ...organizationHandlers,
+  ...templateHandlers,
   ...workspaceHandlers,
   ...agentHandlers,
   ...appHandlers,
@@ -35,7 +37,12 @@ const apiHandlers = {
   ...parameterHandlers,
 } satisfies Record<RouteName, ApiHandler>;
 
-const apiUpgrades: Partial<Record<RouteName, UpgradeHandler>> = { ...workspaceUpgrades, ...agentUpgrades, ...parameterUpgrades };
+const apiUpgrades: Partial<Record<RouteName, UpgradeHandler>> = {
+  ...workspaceUpgrades,
+  ...agentUpgrades,
+  ...parameterUpgrades,
+  ...templateUpgrades,
+};
 
 export interface Router {
   handleRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;

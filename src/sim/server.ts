@@ -13,6 +13,7 @@ import type { AgentServices, SessionKind } from './agentServices';
 import type { SimContext, SimDeploymentOptions } from './context';
 import type { FaultsConfig } from './faults';
 import { validateFaults } from './faultsFile';
+import { presetBody, templateParameterBody } from './bodies';
 import { agentMetricRows } from './agentMetrics';
 import { AutobuildExecutor } from './autobuild';
 import { SimProvisioners } from './provisioners';
@@ -21,7 +22,7 @@ import { FaultInjector } from './middleware/faultInjection';
 import { RateLimiter } from './middleware/rateLimit';
 import { DeploymentStatsCollector } from './resources/deployment';
 import { createRouter } from './router';
-import { randomAlphanumeric, SimStore } from './store';
+import { AGENT_NAME, APP_SLUG, randomAlphanumeric, SimStore, TEMPLATE_NAME } from './store';
 import { behaviourFor } from './versions';
 
 export type { SimDeploymentOptions } from './context';
@@ -53,6 +54,7 @@ export interface SimDeployment {
   ownerToken: string;
   ownerEmail: string;
   organizationId: string;
+  /** The built-in template's id; '' when started without one (`template: false`). */
   templateId: string;
   /** coderd-style Prometheus endpoint on its own listener. */
   prometheusUrl: string;
@@ -99,8 +101,6 @@ function createContext(options: SimDeploymentOptions): SimContext {
       agentConnectionTimeoutSeconds: options.agentConnectionTimeoutSeconds,
       subdomainApps: options.subdomainApps,
       appLabelWithAgent: version.appLabelWithAgent,
-      templateParameters: options.templateParameters,
-      templatePresets: options.templatePresets,
       onAgentGone: (agentId) => agents.forgetAgent(agentId),
     }),
     get agents() {
@@ -176,8 +176,19 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
     owner: true,
   });
   const ownerToken = store.issueToken(owner, 365 * 24 * 3600_000);
-  // The first user (the owner) created the template.
-  Object.assign(store.template, { created_by_id: owner.id, created_by_name: owner.username });
+  // The first user (the owner) pushed the built-in template.
+  const template =
+    options.template === false
+      ? undefined
+      : store.catalog.seed(
+          owner,
+          TEMPLATE_NAME,
+          [{ name: AGENT_NAME, apps: [{ slug: APP_SLUG, displayName: 'WebSocket echo', subdomain: options.subdomainApps ?? false }] }],
+          {
+            parameters: (options.templateParameters ?? []).map(templateParameterBody),
+            presets: (options.templatePresets ?? []).map((spec) => presetBody(crypto.randomUUID(), spec)),
+          },
+        );
 
   const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }) : http.createServer();
   server.on('request', (req, res) => void router.handleRequest(req, res));
@@ -205,7 +216,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
     ownerToken,
     ownerEmail,
     organizationId: store.organization.id,
-    templateId: store.template.id,
+    templateId: template?.id ?? '',
     prometheusUrl: prometheus.url,
     ...(directSsh ? { directSsh } : {}),
     setFaults(next) {

@@ -6,19 +6,8 @@ import { EventEmitter } from 'events';
 import type * as S from '../coder/schemas';
 import type { AgentRef } from './agentServices';
 import { CountedSelector } from './agent/liveConnections';
-import {
-  agentBody,
-  buildBody,
-  organizationBody,
-  presetBody,
-  templateBody,
-  templateParameterBody,
-  workspaceBody,
-  type BodyContext,
-  type SimParameterSpec,
-  type SimPresetSpec,
-  type TemplateBody,
-} from './bodies';
+import { buildBody, organizationBody, workspaceBody, type BodyContext, type TemplateBody } from './bodies';
+import { TemplateCatalog, type SimTemplateVersion } from './templates';
 import { UserDirectory, type SimUser } from './users';
 
 export { hashSecret, randomAlphanumeric, type SimUser } from './users';
@@ -72,7 +61,12 @@ export interface SimWorkspace {
   updatedAt: string;
   lastUsedAt: string;
   builds: SimBuild[];
+  /** The template and version it is built from: its agent and apps are that version's. */
+  templateId: string;
+  templateVersionId: string;
   agent: SimAgent;
+  /** The template version declares no agent: the workspace's resources have none. */
+  agentless: boolean;
   deleted: boolean;
   /** `CRON_TZ=<zone> m h * * dow`, as set by PUT /workspaces/{id}/autostart. */
   autostartSchedule?: string;
@@ -85,10 +79,6 @@ export interface StoreOptions {
   subdomainApps?: boolean;
   /** Subdomain labels carry the agent name (the impersonated version's form). */
   appLabelWithAgent?: boolean;
-  /** The template's parameters (its active version's); none by default. */
-  templateParameters?: SimParameterSpec[];
-  /** The template's presets (its active version's); none by default. */
-  templatePresets?: SimPresetSpec[];
   faults(): FaultsConfig;
   /** Every provisioner job waits here for a daemon (provisioners.ts). */
   provisioners: SimProvisioners;
@@ -115,7 +105,8 @@ export class SimStore extends UserDirectory {
   protected get organizationId(): string {
     return this.organization.id;
   }
-  readonly template: TemplateBody;
+  /** Uploaded files, template versions and templates (templates.ts). */
+  readonly catalog: TemplateCatalog;
   readonly workspaces = new Map<string, SimWorkspace>();
   private readonly builds = new Map<string, SimBuild>();
   /** Emits `log:<buildId>` (ProvisionerJobLog), `done:<buildId>` and `workspace:<id>` (any change). */
@@ -130,57 +121,27 @@ export class SimStore extends UserDirectory {
   constructor(private readonly options: StoreOptions) {
     super();
     this.events.setMaxListeners(0);
-    // The template is created by the deployment's first user, the owner (added right after).
-    this.template = templateBody(this.organization, TEMPLATE_NAME, { id: crypto.randomUUID(), username: 'admin' } as SimUser, now());
-    this.templateParameters = (options.templateParameters ?? []).map(templateParameterBody);
-    this.templatePresets = (options.templatePresets ?? []).map((spec) => presetBody(crypto.randomUUID(), spec));
+    this.catalog = new TemplateCatalog({
+      organization: this.organization,
+      events: this.events,
+      // An import plans the template once: about half a workspace build.
+      importDurationMs: () => Math.max(0, (this.options.faults().buildDurationMs ?? this.options.buildDurationMs) / 2),
+      nextLogId: () => this.nextLogId++,
+    });
   }
 
-  /** The active template version's parameters and presets, as coderd serves them. */
-  readonly templateParameters: ReturnType<typeof templateParameterBody>[];
-  readonly templatePresets: ReturnType<typeof presetBody>[];
+  /** The template a provisioner job works for: a build's workspace's, or an import's version's. */
+  templateOfJob(jobId: string): TemplateBody | undefined {
+    const build = [...this.builds.values()].find((candidate) => candidate.job.id === jobId);
+    const version = build
+      ? this.versionOf(build.workspace)
+      : [...this.catalog.versions.values()].find((candidate) => candidate.job.id === jobId);
+    return version?.templateId ? this.catalog.templates.get(version.templateId) : undefined;
+  }
 
-  /**
-   * GET /templateversions/{id}/resources: what the import found — the agent (never connected)
-   * and its apps; coderd leaves `subdomain_name` out, having no workspace or owner to name.
-   */
-  templateVersionResourcesJson(): S.WorkspaceResource[] {
-    const created = this.template.created_at;
-    const placeholder = {
-      id: '',
-      name: '',
-      owner: { username: '' },
-      agent: {
-        id: this.template.active_version_id,
-        name: AGENT_NAME,
-        resourceId: this.template.active_version_id,
-        appId: this.template.id,
-        logSourceId: this.template.id,
-        scriptId: this.template.id,
-        status: 'connecting',
-        lifecycle: 'created',
-        createdAt: created,
-        updatedAt: created,
-        timers: [],
-      },
-    } as unknown as SimWorkspace;
-    const agent = agentBody(this.bodyContext, placeholder);
-    for (const app of agent.apps ?? []) delete (app as { subdomain_name?: string }).subdomain_name;
-    return [
-      {
-        id: this.template.active_version_id,
-        created_at: created,
-        job_id: this.template.active_version_id,
-        workspace_transition: 'start',
-        type: 'docker_container',
-        name: 'dev',
-        hide: false,
-        icon: '/icon/docker.png',
-        agents: [agent],
-        metadata: [],
-        daily_cost: 0,
-      } as S.WorkspaceResource,
-    ];
+  /** The template version a workspace is built from. */
+  versionOf(workspace: SimWorkspace): SimTemplateVersion {
+    return this.catalog.versions.get(workspace.templateVersionId)!;
   }
 
   // ---- workspaces ----
@@ -217,8 +178,9 @@ export class SimStore extends UserDirectory {
     };
   }
 
-  createWorkspace(owner: SimUser, name: string, initiator: SimUser): SimWorkspace {
+  createWorkspace(owner: SimUser, name: string, initiator: SimUser, version: SimTemplateVersion): SimWorkspace {
     const created = now();
+    const agentSpec = version.agents[0];
     const workspace: SimWorkspace = {
       id: crypto.randomUUID(),
       name,
@@ -227,10 +189,13 @@ export class SimStore extends UserDirectory {
       updatedAt: created,
       lastUsedAt: created,
       builds: [],
+      templateId: version.templateId!,
+      templateVersionId: version.id,
+      agentless: !agentSpec,
       deleted: false,
       agent: {
         id: crypto.randomUUID(),
-        name: AGENT_NAME,
+        name: agentSpec?.name ?? AGENT_NAME,
         resourceId: crypto.randomUUID(),
         appId: crypto.randomUUID(),
         logSourceId: crypto.randomUUID(),
@@ -307,7 +272,8 @@ export class SimStore extends UserDirectory {
             setTimeout(
               () => {
                 this.appendLog(build, stage, 'info', `${stage}...`);
-                if (stage === 'Starting workspace') this.appendLog(build, stage, 'info', `coder_agent.${AGENT_NAME}: Creation complete`);
+                if (stage === 'Starting workspace' && !workspace.agentless)
+                  this.appendLog(build, stage, 'info', `coder_agent.${workspace.agent.name}: Creation complete`);
               },
               stepMs * (index + 1),
             ),
@@ -357,7 +323,7 @@ export class SimStore extends UserDirectory {
         this.setAgent(workspace, 'disconnected', 'off');
       } else {
         this.setBuildStatus(build, 'running');
-        this.scheduleAgentConnect(workspace);
+        if (!workspace.agentless) this.scheduleAgentConnect(workspace);
       }
     }
     this.events.emit(`done:${build.id}`);
@@ -434,11 +400,11 @@ export class SimStore extends UserDirectory {
   private get bodyContext(): BodyContext {
     return {
       organization: this.organization,
-      template: this.template,
+      templateOf: (workspace) => this.catalog.templates.get(workspace.templateId)!,
+      versionOf: (workspace) => this.versionOf(workspace),
       connectionTimeoutSeconds: this.connectionTimeoutSeconds,
       subdomainApps: this.options.subdomainApps ?? false,
       appLabelWithAgent: this.options.appLabelWithAgent ?? false,
-      appSlug: APP_SLUG,
       queue: (build) => this.queueOf(build),
       matchedProvisioners: () => this.options.provisioners.matched(),
     };
@@ -459,6 +425,7 @@ export class SimStore extends UserDirectory {
 
   /** Stops every timer (the deployment is closing). */
   dispose(): void {
+    this.catalog.dispose();
     for (const workspace of this.workspaces.values()) {
       for (const timer of workspace.agent.timers) clearTimeout(timer);
       for (const build of workspace.builds) for (const timer of build.timers) clearTimeout(timer);

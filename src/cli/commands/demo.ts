@@ -1,5 +1,7 @@
 // `demo`: the reference plan scaled down, against the embedded simulated deployment.
+import { CoderClient } from '../../coder/client';
 import { DEFAULT_CONNECTIONS_PER_SECOND, defaultPlan, type Plan } from '../../engine';
+import { pushTemplate } from '../../engine/templates/push';
 import { startSimDeploymentProcess } from '../../sim/process';
 import { parseCommandArgs, stringOption, UsageError, wholeNumberOption } from '../args';
 import { COMMANDS } from '../commandSpecs';
@@ -23,8 +25,24 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   info.write(`starting the embedded simulated Coder deployment...\n`);
   // In a process of its own, so the simulator's half of the traffic cannot stall the runner.
   // Below the runner's CPU priority: on one machine, the runner's event loop is the stopwatch.
-  const sim = await startSimDeploymentProcess({ buildDurationMs: 1500, agentConnectDelayMs: 500, directSsh: true, niceness: 5 });
+  // Empty, like a fresh deployment: the demo pushes the scale-test template as a user would.
+  const sim = await startSimDeploymentProcess({
+    buildDurationMs: 1500,
+    agentConnectDelayMs: 500,
+    directSsh: true,
+    niceness: 5,
+    template: false,
+    subdomainApps: true,
+  });
   try {
+    info.write(`pushing the scale-test template (templates/docker), as \`coder-scaletest template push --kind docker\` does...\n`);
+    const owner = new CoderClient({ url: sim.url, token: sim.ownerToken });
+    const pushed = await pushTemplate({
+      owner,
+      kind: 'docker',
+      signal: io.signal,
+      log: (line) => info.write(`[template] ${line}\n`),
+    }).finally(() => owner.close());
     const plan = demoPlan(defaultPlan(), {
       users,
       slotSeconds,
@@ -32,6 +50,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
       directSsh: values['ssh-cli'] === true ? undefined : sim.directSsh,
       prometheusUrl: sim.prometheusUrl,
     });
+    plan.deployment.template = pushed.template.name;
     checkStagesCanRun(plan, chromium);
     applyWorkersOption(plan, values, 'demo');
     info.write(

@@ -30,6 +30,8 @@ JSON line, {"url", "token"} (the owner's session token), on stdout when ready; e
       help: `the coderd version to behave like, e.g. 2.16.0 (default: ${DEFAULT_CODER_VERSION}; see docs/fidelity.md)`,
       expects: 'a coderd version such as 2.16.0',
     },
+    { flags: '--no-template', help: 'start without the built-in scale-test template (push one with `template push`)' },
+    { flags: '--subdomain-apps', help: 'serve a wildcard app host (*.apps.localhost:PORT) for subdomain apps' },
   ],
 };
 
@@ -40,6 +42,8 @@ interface SimArgs {
   coderVersion?: string;
   provisionerDaemons?: number;
   autobuildPollMs?: number;
+  template: boolean;
+  subdomainApps: boolean;
 }
 
 function simArgs(argv: string[]): SimArgs {
@@ -53,6 +57,8 @@ function simArgs(argv: string[]): SimArgs {
     coderVersion: checkedCoderVersion(stringOption(values, 'coder-version')),
     provisionerDaemons: optionalWhole(values, 'provisioners', 1, 10_000),
     autobuildPollMs: optionalWhole(values, 'autobuild-poll-ms', 100, 3_600_000),
+    template: values['no-template'] !== true,
+    subdomainApps: values['subdomain-apps'] === true,
   };
 }
 
@@ -86,6 +92,8 @@ export async function runSimCommand(argv: string[]): Promise<number> {
     coderVersion: args.coderVersion,
     provisionerDaemons: args.provisionerDaemons,
     autobuildPollMs: args.autobuildPollMs,
+    template: args.template,
+    subdomainApps: args.subdomainApps,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify({ url: sim.url, token: sim.ownerToken })}\n`);

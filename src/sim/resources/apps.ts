@@ -7,7 +7,7 @@ import { connectedAgentFor } from '../access';
 import { trackWebSocket, type ApiCall, type ApiHandlers, type SimContext } from '../context';
 import { HttpError, notFound } from '../http/errors';
 import { SIM_APP_HOST_SUFFIX } from '../routing';
-import { APP_SLUG, type SimUser } from '../store';
+import type { SimUser, SimWorkspace } from '../store';
 
 /** Like coderd (appurl.SubdomainAppHost), the wildcard host carries the access URL's port; empty without one. */
 function wildcardHost(sim: SimContext): string {
@@ -48,6 +48,12 @@ export interface AppTarget {
 
 type AuthenticatedCall = ApiCall & { user: SimUser };
 
+/** The workspace's template version declares the app for its agent (coderd answers 404 otherwise). */
+function declaresApp(call: ApiCall, workspace: SimWorkspace, slug: string): boolean {
+  const agent = call.sim.store.versionOf(workspace).agents.find((spec) => spec.name === workspace.agent.name);
+  return agent?.apps.some((app) => app.slug === slug) ?? false;
+}
+
 export function serveApp(call: AuthenticatedCall, res: http.ServerResponse, target: AppTarget): void {
   if (target.rest === undefined) {
     // coderd redirects to the slug's directory: relative links inside the app depend on it.
@@ -55,14 +61,14 @@ export function serveApp(call: AuthenticatedCall, res: http.ServerResponse, targ
     return;
   }
   const workspace = connectedAgentFor(call, target.owner, target.workspace, target.agent);
-  if (target.slug !== APP_SLUG) throw notFound();
+  if (!declaresApp(call, workspace, target.slug)) throw notFound();
   call.sim.agents.handleAppRequest(call.req, res, call.sim.store.agentRef(workspace), target.slug, target.rest);
 }
 
 export function upgradeApp(call: AuthenticatedCall, target: AppTarget, socket: Duplex, head: Buffer, path: string): void {
   if (target.rest === undefined) throw new HttpError(404, 'Route not found.');
   const workspace = connectedAgentFor(call, target.owner, target.workspace, target.agent);
-  if (target.slug !== APP_SLUG) throw notFound();
+  if (!declaresApp(call, workspace, target.slug)) throw notFound();
   trackWebSocket(call.sim, socket, path);
   call.sim.agents.handleAppUpgrade(call.req, socket, head, call.sim.store.agentRef(workspace), target.slug, target.rest);
 }

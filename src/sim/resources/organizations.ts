@@ -1,4 +1,4 @@
-// The organization and its template (coderd/organizations.go, coderd/templates.go).
+// The organization and its templates (coderd/organizations.go, coderd/templates.go).
 import type { ApiHandlers } from '../context';
 import { notFound } from '../http/errors';
 import type { SimStore } from '../store';
@@ -10,21 +10,26 @@ export function organizationParam(store: SimStore, ref: string) {
   return org;
 }
 
+/** Templates by name, as coderd lists them. */
+const allTemplates = (store: SimStore) => [...store.catalog.templates.values()].sort((a, b) => a.name.localeCompare(b.name));
+
 export const organizationHandlers = {
   listOrganizations: async ({ sim }) => ({ status: 200, body: [sim.store.organization] }),
   getOrganization: async ({ sim }, params) => ({ status: 200, body: organizationParam(sim.store, params.organization!) }),
   listTemplates: async ({ sim }, params) => {
     organizationParam(sim.store, params.organization!);
-    return { status: 200, body: [sim.store.template] };
+    return { status: 200, body: allTemplates(sim.store) };
   },
   getTemplateByName: async ({ sim }, params) => {
     organizationParam(sim.store, params.organization!);
-    if (params.templatename!.toLowerCase() !== sim.store.template.name) throw notFound();
-    return { status: 200, body: sim.store.template };
+    const template = sim.store.catalog.findByName(params.templatename!);
+    if (!template) throw notFound();
+    return { status: 200, body: template };
   },
-  listAllTemplates: async ({ sim }) => ({ status: 200, body: [sim.store.template] }),
+  listAllTemplates: async ({ sim }) => ({ status: 200, body: allTemplates(sim.store) }),
   getTemplate: async ({ sim }, params) => {
-    if (params.template !== sim.store.template.id) throw notFound();
-    return { status: 200, body: sim.store.template };
+    const template = sim.store.catalog.templates.get(params.template!);
+    if (!template) throw notFound();
+    return { status: 200, body: template };
   },
 } satisfies ApiHandlers;

@@ -20,7 +20,7 @@ function ownerOf(user: SimUser): RenderOwner {
 }
 
 function templateVersionParam(sim: SimContext, id: string): void {
-  if (id !== sim.store.template.active_version_id) throw notFound();
+  if (!sim.store.catalog.versions.has(id)) throw notFound();
 }
 
 function serveParameters(sim: SimContext, caller: SimUser, initialOwner: SimUser, ws: WebSocket, staleSelector: CountedSelector): void {

@@ -34,12 +34,13 @@ export const provisionerHandlers = {
     const { provisioners, store } = sim;
     const jobOf = (entry: SimDaemon['previous']) => {
       if (!entry) return null;
+      const template = store.templateOfJob(entry.job.id);
       return {
         id: entry.job.id,
         status: entry.job.status,
-        template_name: store.template.name,
-        template_icon: store.template.icon,
-        template_display_name: store.template.display_name,
+        template_name: template?.name ?? '',
+        template_icon: template?.icon ?? '',
+        template_display_name: template?.display_name ?? '',
       };
     };
     const daemons = user!.owner

@@ -6,9 +6,11 @@ import { canSee, visibleBuild, visibleWorkspace, workspaceByOwnerAndName } from 
 import { trackWebSocket, type ApiCall, type ApiHandlers, type SimContext, type UpgradeHandlers } from '../context';
 import { forbidden, HttpError, needsWebSocket, notFound, validationFailed } from '../http/errors';
 import { booleanQuery, page, paging, readJsonBody, searchTerms } from '../http/io';
-import type { SimBuild, SimStore, SimWorkspace } from '../store';
+import type { SimStore, SimWorkspace } from '../store';
+import type { SimTemplateVersion } from '../templates';
 import { nextAutostart } from '../autobuild';
 import { organizationParam } from './organizations';
+import { streamJobLogs } from '../jobLogs';
 
 const NAME_PATTERN = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
 
@@ -17,15 +19,15 @@ const NAME_PATTERN = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
  * wsbuilder.getParameters resolves them: the request's values, then the preset's; a required
  * parameter (no default) without one fails the request (400) before anything is created.
  */
-function checkParameters(store: SimStore, body: S.CreateWorkspaceRequest): void {
+function checkParameters(version: SimTemplateVersion, body: S.CreateWorkspaceRequest): void {
   let fromPreset: Record<string, string> = {};
   if (body.template_version_preset_id) {
-    const preset = store.templatePresets.find((candidate) => candidate.ID === body.template_version_preset_id);
+    const preset = version.presets.find((candidate) => candidate.ID === body.template_version_preset_id);
     if (!preset) throw new HttpError(400, 'Invalid template version preset.', `preset "${body.template_version_preset_id}" not found`);
     fromPreset = Object.fromEntries(preset.Parameters.map((parameter) => [parameter.Name, parameter.Value]));
   }
   const given = new Map((body.rich_parameter_values ?? []).map((value) => [value.name, value.value]));
-  for (const parameter of store.templateParameters) {
+  for (const parameter of version.parameters) {
     const value = given.get(parameter.name) ?? fromPreset[parameter.name];
     if (value === undefined && parameter.required) {
       throw new HttpError(
@@ -56,17 +58,19 @@ async function createWorkspaceFor(call: ApiCall, userRef: string) {
   if (!body.template_id === !body.template_version_id) {
     throw new HttpError(400, 'Exactly one of TemplateID or TemplateVersionID must be specified.');
   }
-  if (body.template_id ? body.template_id !== store.template.id : body.template_version_id !== store.template.active_version_id) {
+  const template = body.template_id ? store.catalog.templates.get(body.template_id) : undefined;
+  const version = template ? store.catalog.activeVersion(template) : store.catalog.versions.get(body.template_version_id ?? '');
+  if (!version?.templateId) {
     const field = body.template_id ? 'template_id' : 'template_version_id';
     throw new HttpError(400, `Template does not exist.`, undefined, [{ field, detail: 'template not found' }]);
   }
-  checkParameters(store, body);
+  checkParameters(version, body);
   if (store.findWorkspace(target, body.name)) {
     throw new HttpError(409, `Workspace "${body.name}" already exists.`, undefined, [
       { field: 'name', detail: 'This value is already in use and should be unique.' },
     ]);
   }
-  return { status: 201, body: store.workspaceJson(store.createWorkspace(target, body.name, call.user!)) };
+  return { status: 201, body: store.workspaceJson(store.createWorkspace(target, body.name, call.user!, version)) };
 }
 
 function filterWorkspaces(call: ApiCall, store: SimStore): SimWorkspace[] {
@@ -79,7 +83,8 @@ function filterWorkspaces(call: ApiCall, store: SimStore): SimWorkspace[] {
       workspaces = workspaces.filter((w) => w.owner.username.toLowerCase() === ownerName && w.name.toLowerCase().includes(name));
     } else if (!term.key || term.key === 'name') workspaces = workspaces.filter((w) => w.name.toLowerCase().includes(value));
     else if (term.key === 'owner') workspaces = workspaces.filter(ownerMatches);
-    else if (term.key === 'template') workspaces = workspaces.filter(() => value === store.template.name);
+    else if (term.key === 'template')
+      workspaces = workspaces.filter((w) => store.catalog.templates.get(w.templateId)?.name.toLowerCase() === value);
     else if (term.key === 'status') workspaces = workspaces.filter((w) => store.latestBuild(w).status === value);
     else
       throw new HttpError(400, 'Invalid workspace search query.', undefined, [
@@ -171,23 +176,6 @@ export const workspaceHandlers = {
   },
 } satisfies ApiHandlers;
 
-/** Streams a build's logs after id `after` (one JSON per text frame); closes when the job ends. */
-function followLogs(store: SimStore, build: SimBuild, ws: WebSocket, after: number): void {
-  const send = (entry: S.ProvisionerJobLog) => ws.send(JSON.stringify(entry));
-  for (const entry of build.logs) if (entry.id > after) send(entry);
-  if (!store.isActive(build)) {
-    ws.close(1000);
-    return;
-  }
-  const onDone = () => ws.close(1000);
-  store.events.on(`log:${build.id}`, send);
-  store.events.once(`done:${build.id}`, onDone);
-  ws.once('close', () => {
-    store.events.off(`log:${build.id}`, send);
-    store.events.off(`done:${build.id}`, onDone);
-  });
-}
-
 /**
  * coderd's live workspace updates (coderd/workspaces.go watchWorkspace): a ping once
  * subscribed, then the workspace now and after every change, pings every 15 s. The
@@ -220,7 +208,9 @@ export const workspaceUpgrades = {
     const build = visibleBuild(call, params.workspacebuild!);
     trackWebSocket(call.sim, socket, path);
     const after = Number(call.url.searchParams.get('after') ?? 0) || 0;
-    call.sim.apiSockets.handleUpgrade(call.req, socket, head, (ws) => followLogs(call.sim.store, build, ws, after));
+    call.sim.apiSockets.handleUpgrade(call.req, socket, head, (ws) =>
+      streamJobLogs(call.sim.store.events, build.id, build.logs, call.sim.store.isActive(build), ws, after),
+    );
   },
   watchWorkspace: (call, params, socket, head, path) => {
     const workspace = visibleWorkspace(call, params.workspace!);

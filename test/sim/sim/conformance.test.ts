@@ -3,6 +3,9 @@
 // which `npm run check:swagger` in turn checks against Coder's spec.
 import * as assert from 'assert';
 import * as crypto from 'crypto';
+import * as fs from 'fs';
+import { createTar } from 'nanotar';
+import * as path from 'path';
 import WebSocket from 'ws';
 import type { TSchema } from '@sinclair/typebox';
 import { apiRoutes, matchesSchema, responseSchemas, routePath, type RouteName } from '../../../src/coder';
@@ -307,6 +310,7 @@ describe('simulated deployment conformance', () => {
     });
     check(S.DynamicParametersResponse, form, 'dynamic parameters frame');
     exercised.add('dynamicParameters');
+    await pushTemplate(memberToken);
 
     const deletable = await hit('createUser', {
       body: { email: `d-${suffix}@x.io`, username: `d-${suffix}`, password: PASSWORD, organization_ids: [sim.organizationId] },
@@ -320,6 +324,91 @@ describe('simulated deployment conformance', () => {
     );
     assert.ok(validated.length > 40);
   });
+
+  /** Template push as coderd takes it: archive, version, import logs, template, promotion. */
+  async function pushTemplate(memberToken: string): Promise<void> {
+    const archive = Buffer.from(
+      createTar([{ name: 'main.tf', data: fs.readFileSync(path.join(__dirname, '../../../templates/docker/main.tf'), 'utf8') }]),
+    );
+    const upload = (data: Buffer, contentType = 'application/x-tar', token = sim.ownerToken) =>
+      fetch(`${sim.url}/api/v2/files`, {
+        method: 'POST',
+        headers: { 'Coder-Session-Token': token, 'Content-Type': contentType },
+        body: new Uint8Array(data),
+      });
+    const first = await upload(archive);
+    assert.strictEqual(first.status, 201);
+    const fileId: string = ((await first.json()) as { hash: string }).hash;
+    const again = await upload(archive);
+    assert.strictEqual(again.status, 200, 'the same bytes from the same user are the same file');
+    check(S.UploadResponse, await again.json(), 'POST /files → 200');
+    exercised.add('uploadFile');
+    const refused = await upload(archive, 'application/json');
+    assert.strictEqual(refused.status, 400);
+    check(S.Response, await refused.json(), 'POST /files → 400');
+
+    const organization = sim.organizationId;
+    const request = { storage_method: 'file', file_id: fileId, provisioner: 'terraform', tags: {} };
+    assert.strictEqual(
+      (await hit('createTemplateVersion', { params: { organization }, body: { ...request, file_id: crypto.randomUUID() } })).status,
+      404,
+    );
+    assert.strictEqual((await hit('createTemplateVersion', { params: { organization }, body: request, token: memberToken })).status, 403);
+    const version = (await hit('createTemplateVersion', { params: { organization }, body: request })).body;
+    assert.strictEqual(version.job.status, 'pending');
+    const logs = await new Promise<unknown[]>((resolve, reject) => {
+      const received: unknown[] = [];
+      const socket = new WebSocket(
+        `${sim.url.replace('http', 'ws')}${routePath('templateVersionLogs', { templateversion: version.id })}?follow`,
+        {
+          headers: { 'Coder-Session-Token': sim.ownerToken },
+        },
+      );
+      socket.on('message', (data) => received.push(JSON.parse(data.toString())));
+      socket.on('close', (code) => (code === 1000 ? resolve(received) : reject(new Error(`closed with ${code}`))));
+      socket.on('error', reject);
+    });
+    assert.ok(logs.length >= 3);
+    logs.forEach((frame, i) => check(S.ProvisionerJobLog, frame, `import log frame ${i}`));
+    const imported = await until(
+      () => hit('getTemplateVersion', { params: { templateversion: version.id } }),
+      (r) => r.body.job.status === 'succeeded',
+    );
+    assert.strictEqual(imported.body.job.file_id, fileId);
+    assert.strictEqual((await hit('templateVersionLogs', { params: { templateversion: version.id } })).body.length, logs.length);
+    const resources = (await hit('templateVersionResources', { params: { templateversion: version.id } })).body;
+    assert.deepStrictEqual(
+      resources[0].agents[0].apps.map((app: { slug: string; subdomain: boolean }) => [app.slug, app.subdomain]),
+      [
+        ['wsec', true],
+        ['wsra', true],
+        ['wsdi', true],
+      ],
+    );
+    assert.deepStrictEqual((await hit('templateVersionExternalAuth', { params: { templateversion: version.id } })).body, []);
+    const name = `pushed-${crypto.randomBytes(3).toString('hex')}`;
+    const template = (await hit('createTemplate', { params: { organization }, body: { name, template_version_id: version.id } })).body;
+    assert.strictEqual(template.active_version_id, version.id);
+    assert.strictEqual(
+      (await hit('createTemplate', { params: { organization }, body: { name, template_version_id: version.id } })).status,
+      409,
+    );
+
+    // A second version of it: canceled while pending, then one that is promoted.
+    sim.setFaults({ buildDurationMs: 10_000 });
+    const slow = (await hit('createTemplateVersion', { params: { organization }, body: { ...request, template_id: template.id } })).body;
+    assert.strictEqual((await hit('cancelTemplateVersion', { params: { templateversion: slow.id } })).status, 200);
+    sim.setFaults({});
+    const promote = (id: string) => hit('updateActiveTemplateVersion', { params: { template: template.id }, body: { id } });
+    assert.strictEqual((await promote(slow.id)).status, 403, 'only a version whose import succeeded can be promoted');
+    const next = (await hit('createTemplateVersion', { params: { organization }, body: { ...request, template_id: template.id } })).body;
+    await until(
+      () => hit('getTemplateVersion', { params: { templateversion: next.id } }),
+      (r) => r.body.job.status === 'succeeded',
+    );
+    assert.strictEqual((await promote(next.id)).status, 200);
+    assert.strictEqual((await hit('getTemplate', { params: { template: template.id } })).body.active_version_id, next.id);
+  }
 
   it('answers unknown routes, wrong methods and non-API errors with coderd JSON and the build version', async () => {
     for (const [method, path, status] of [
