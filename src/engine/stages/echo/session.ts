@@ -20,6 +20,7 @@
 import { performance } from 'perf_hooks';
 import type { StageMetrics } from '../../metrics/stageMetrics';
 import { PayloadPool } from '../../common/random';
+import { TickRing } from './tickRing';
 import { TickScheduler } from './tickScheduler';
 
 /** The transport as the stage sees it; src/coder/echo.ts channels satisfy it. */
@@ -68,13 +69,6 @@ const COLON = 0x3a;
 const DIGIT_0 = 0x30;
 const LOWER_A = 0x61;
 
-interface PendingTick {
-  seq: number;
-  scheduledAt: number;
-  /** Where the tick's body starts in the payload pool. */
-  offset: number;
-}
-
 function seqHeader(seq: number): string {
   return seq.toString(36).padStart(SEQ_DIGITS, '0').slice(-SEQ_DIGITS);
 }
@@ -114,7 +108,6 @@ export class EchoSession {
   private attempt = 0;
   private startAt = 0;
   private plannedOpenAt?: number;
-  private nextSeq = 0;
   /** False cancels the scheduled tick (a shared scheduler cannot take timers back). */
   private ticking = true;
   /** One callback for every tick of this session: no closure per tick. */
@@ -124,9 +117,8 @@ export class EchoSession {
   private readonly pool: PayloadPool;
   private readonly scheduler: TickScheduler;
   private readonly bodyBytes: number;
-  /** Ticks whose time has come but that could not be sent yet (connection down). */
-  private readonly unsent: PendingTick[] = [];
-  private readonly pending = new Map<number, PendingTick>();
+  /** Ticks due but not sent yet (connection down) and ticks waiting for their echo. */
+  private readonly ticks = new TickRing();
   private readonly lineParts: Buffer[] = [];
   /** The payload buffer reused for a transport that copies what it sends (copiesPayload). */
   private payloadBuffer?: Buffer;
@@ -162,7 +154,7 @@ export class EchoSession {
       await this.connect();
     } catch (error) {
       this.ticking = false;
-      this.unsent.length = 0;
+      this.ticks.clear();
       throw error;
     }
   }
@@ -172,7 +164,7 @@ export class EchoSession {
     if (this.stopped) return;
     this.stopped = true;
     this.ticking = false;
-    if (this.pending.size > 0 && this.connected) {
+    if (this.ticks.pendingCount > 0 && this.connected) {
       await new Promise<void>((resolve) => {
         this.drained = resolve;
         setTimeout(resolve, Math.min(drainTimeoutMs, this.options.echoTimeoutMs)).unref();
@@ -243,19 +235,18 @@ export class EchoSession {
 
   private scheduleNext(): void {
     if (this.stopped) return;
-    this.scheduler.at(this.startAt + this.nextSeq * this.options.tickIntervalMs, this.onTick);
+    this.scheduler.at(this.startAt + this.ticks.nextSeq * this.options.tickIntervalMs, this.onTick);
   }
 
   private onTimer(): void {
     const now = performance.now();
     // Every tick whose time has come goes out now, each keeping its own scheduled time.
     const interval = this.options.tickIntervalMs;
-    let scheduledAt = this.startAt + this.nextSeq * interval;
+    let scheduledAt = this.startAt + this.ticks.nextSeq * interval;
     while (scheduledAt <= now) {
-      this.unsent.push({ seq: this.nextSeq, scheduledAt, offset: this.pool.offset(this.bodyBytes) });
+      this.ticks.addUnsent(scheduledAt, this.pool.offset(this.bodyBytes));
       this.options.metrics.expected++;
-      this.nextSeq++;
-      scheduledAt = this.startAt + this.nextSeq * interval;
+      scheduledAt = this.startAt + this.ticks.nextSeq * interval;
     }
     this.expireOld(now);
     this.flushUnsent();
@@ -263,38 +254,41 @@ export class EchoSession {
   }
 
   /** `<seq>:<pool slice>\n` as text: a slice of the pool's text, no buffer of its own. */
-  private payloadTextOf(tick: PendingTick): string {
-    return `${seqHeader(tick.seq)}:${this.pool.text(tick.offset, this.bodyBytes)}\n`;
+  private payloadTextOf(seq: number, offset: number): string {
+    return `${seqHeader(seq)}:${this.pool.text(offset, this.bodyBytes)}\n`;
   }
 
   /** `<seq>:<pool slice>\n`: one copy per tick, into a new buffer unless `reuse`. */
-  private payloadOf(tick: PendingTick, reuse: boolean): Buffer {
+  private payloadOf(seq: number, offset: number, reuse: boolean): Buffer {
     const payload = reuse
       ? (this.payloadBuffer ??= Buffer.allocUnsafeSlow(this.options.bytesPerTick))
       : Buffer.allocUnsafe(this.options.bytesPerTick);
-    writeSeqHeader(payload, tick.seq);
+    writeSeqHeader(payload, seq);
     payload[SEQ_DIGITS] = COLON;
-    this.pool.bytes.copy(payload, HEADER_BYTES, tick.offset, tick.offset + this.bodyBytes);
+    // From the pool's text: Buffer#copy of a slice would make a view object per tick.
+    payload.write(this.pool.text(offset, this.bodyBytes), HEADER_BYTES, this.bodyBytes, 'latin1');
     payload[payload.length - 1] = NEWLINE;
     return payload;
   }
 
   private flushUnsent(): void {
     const transport = this.transport;
-    if (!this.connected || !transport || this.unsent.length === 0) return;
+    const ticks = this.ticks;
+    if (!this.connected || !transport || ticks.unsentCount === 0) return;
     const metrics = this.options.metrics;
     const onSendLag = this.options.onSendLag;
     const now = onSendLag ? performance.now() : 0;
-    for (let i = 0; i < this.unsent.length; i++) {
-      const tick = this.unsent[i];
-      onSendLag?.(now - tick.scheduledAt);
-      this.pending.set(tick.seq, tick);
-      if (transport.sendText) transport.sendText(this.payloadTextOf(tick));
-      else transport.send(this.payloadOf(tick, transport.copiesPayload === true));
+    const reuse = transport.copiesPayload === true;
+    while (ticks.unsentCount > 0) {
+      const seq = ticks.firstUnsent;
+      const offset = ticks.offsetOf(seq);
+      onSendLag?.(now - ticks.scheduledAtOf(seq));
+      ticks.markSent();
+      if (transport.sendText) transport.sendText(this.payloadTextOf(seq, offset));
+      else transport.send(this.payloadOf(seq, offset, reuse));
       metrics.sent++;
       metrics.bytesSent += this.options.bytesPerTick;
     }
-    this.unsent.length = 0;
   }
 
   private receive(data: Buffer, resync: boolean): void {
@@ -358,52 +352,47 @@ export class EchoSession {
     const length = end - start;
     if (length === 0) return;
     const seq = parseSeqHeader(buf, start, end);
-    const tick = Number.isNaN(seq) ? undefined : this.pending.get(seq);
+    const ticks = this.ticks;
+    const pending = !Number.isNaN(seq) && ticks.isPending(seq);
     // The header parsed strictly is the tick's own (seqHeader's digits); then the rest, byte for byte.
+    const offset = pending ? ticks.offsetOf(seq) : 0;
     const matches =
-      tick !== undefined &&
+      pending &&
       length === this.options.bytesPerTick - 1 &&
       buf[start + SEQ_DIGITS] === COLON &&
-      buf.compare(this.pool.bytes, tick.offset, tick.offset + this.bodyBytes, start + HEADER_BYTES, end) === 0;
+      buf.compare(this.pool.bytes, offset, offset + this.bodyBytes, start + HEADER_BYTES, end) === 0;
     if (this.resyncing) {
       // Stale output: a pending tick's whole echo in it counts, anything else is skipped.
       if (!matches) {
         this.options.metrics.resynced++;
         return;
       }
-    } else if (!tick) {
+    } else if (!pending) {
       // The late echo of an expired tick was already counted as lost; anything else is wrong.
-      if (Number.isNaN(seq) || seq >= this.nextSeq || length <= SEQ_DIGITS || buf[start + SEQ_DIGITS] !== COLON)
+      if (Number.isNaN(seq) || seq >= ticks.nextSeq || length <= SEQ_DIGITS || buf[start + SEQ_DIGITS] !== COLON)
         this.options.metrics.mismatches++;
       return;
     }
-    this.pending.delete(tick!.seq);
+    const scheduledAt = ticks.scheduledAtOf(seq);
+    ticks.settle(seq);
     if (!matches) {
       this.options.metrics.mismatches++;
       return;
     }
     this.options.metrics.completed++;
-    this.options.metrics.latency.record(performance.now() - tick!.scheduledAt);
-    if (this.drained && this.pending.size === 0) this.drained();
+    this.options.metrics.latency.record(performance.now() - scheduledAt);
+    if (this.drained && ticks.pendingCount === 0) this.drained();
   }
 
   private expireOld(now: number): void {
-    const cutoff = now - this.options.echoTimeoutMs;
-    for (const [seq, tick] of this.pending) {
-      if (tick.scheduledAt > cutoff) break; // insertion order = schedule order
-      this.pending.delete(seq);
-      this.options.metrics.countError('echo_timeout');
-    }
-    while (this.unsent.length > 0 && this.unsent[0].scheduledAt <= cutoff) {
-      this.unsent.shift();
-      this.options.metrics.countError('not_sent');
-    }
+    const expired = this.ticks.expire(now - this.options.echoTimeoutMs);
+    for (let i = 0; i < expired.pending; i++) this.options.metrics.countError('echo_timeout');
+    for (let i = 0; i < expired.unsent; i++) this.options.metrics.countError('not_sent');
   }
 
   private expireAll(kind: string): void {
-    const lost = this.pending.size + this.unsent.length;
+    const lost = this.ticks.pendingCount + this.ticks.unsentCount;
     for (let i = 0; i < lost; i++) this.options.metrics.countError(kind);
-    this.pending.clear();
-    this.unsent.length = 0;
+    this.ticks.clear();
   }
 }

@@ -20,21 +20,28 @@ export function tickPhaseMs(index: number, count: number, intervalMs: number): n
 
 export class TickScheduler {
   private readonly due = new Map<number, Array<() => void>>();
+  /** Lists of fired times, emptied, for the next times: no new array per timer. */
+  private readonly spare: Array<Array<() => void>> = [];
+  private readonly fireAt = (time: number) => this.fire(time);
 
   /** Calls `callback` once `performance.now()` has reached `time` (ms). */
   at(time: number, callback: () => void): void {
     let callbacks = this.due.get(time);
     if (!callbacks) {
-      callbacks = [];
+      callbacks = this.spare.pop() ?? [];
       this.due.set(time, callbacks);
-      setTimeout(() => this.fire(time), Math.max(0, time - performance.now()));
+      setTimeout(this.fireAt, Math.max(0, time - performance.now()), time);
     }
     callbacks.push(callback);
   }
 
   private fire(time: number): void {
     const callbacks = this.due.get(time);
+    if (!callbacks) return;
     this.due.delete(time);
-    if (callbacks) for (const callback of callbacks) callback();
+    // A callback schedules its next tick at a later time, in another list.
+    for (let i = 0; i < callbacks.length; i++) callbacks[i]();
+    callbacks.length = 0;
+    this.spare.push(callbacks);
   }
 }
