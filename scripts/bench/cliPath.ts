@@ -14,6 +14,7 @@ import { StageMetrics } from '../../src/engine/metrics/stageMetrics';
 import { EchoSession } from '../../src/engine/stages/echo/session';
 import { TickScheduler, tickPhaseMs } from '../../src/engine/stages/echo/tickScheduler';
 import type { Target } from './echoLoad';
+import type { BenchFigure } from './figures';
 
 export interface PathCost {
   connections: number;
@@ -185,3 +186,22 @@ export async function cliPathCost(
     ),
   };
 }
+
+/** The coder CLI path per connection (scripts/bench/cliPath.ts) beside direct ssh2, same run. */
+function cliPathRows(c: Record<string, any>): string[] {
+  if (c.skipped) return [`| SSH through the coder CLI, per connection | not measured: ${c.skipped} | | | |`];
+  const path = (p: Record<string, any>) =>
+    `open ${p.openMsP50} ms (${p.openCpuMs} ms CPU); ${(p.coresPerConnection * 100).toFixed(2)} % of a core; runner heap ${p.runnerHeapPerConnectionKiB} KiB` +
+    (p.childPssMiB !== undefined ? `; process ${p.childRssMiB} MiB RSS, ${p.childPssMiB} MiB PSS` : '');
+  return [
+    `| SSH through the coder CLI (simulated CLI, Node), per connection: ${c.cli.connections} connections, ${c.seconds} s of 1024 B / 100 ms | ${path(c.cli)} | direct ssh2: ${path(c.direct)} | | — |`,
+    `| the CLI path's extra per connection (its process) | +${(c.extraCoresPerConnection * 100).toFixed(2)} % of a core, +${c.extraMemoryMiBPerConnection} MiB | | | — |`,
+  ];
+}
+
+/** As `npm run bench` runs it (`--only=cli`; see figures.ts). */
+export const cliPathFigure: BenchFigure<CliPathFigures | { skipped: string }> = {
+  name: 'cli',
+  measure: ({ smoke, target, reference }) => cliPathCost(target, { connections: smoke ? 5 : 40, seconds: smoke ? 2 : 8, ...reference }),
+  rows: cliPathRows,
+};

@@ -13,22 +13,58 @@ import { startSimDeployment } from '../../src/sim';
 import { activationTime } from './activation';
 import { dashboardCost, hostLag, vsixFigures } from './host';
 import { type CapacityStep, markdown } from './markdown';
+import { startMachineProbe } from './machineProbe';
 import { snapshotCost } from './snapshot';
-import { cliPathCost } from './cliPath';
+import { cliPathFigure } from './cliPath';
 import { type EchoKind, type LoadFigures, runEngine, runFloor, type Target } from './echoLoad';
+import type { BenchFigure } from './figures';
 
+/** Figures in modules of their own (see figures.ts), after the built-in ones. */
+const FIGURES: Array<BenchFigure<any>> = [cliPathFigure];
 const smoke = process.argv.includes('--smoke');
 const steadyIndex = process.argv.indexOf('--steady-seconds');
 const steadySeconds = steadyIndex > 0 ? Number(process.argv[steadyIndex + 1]) : smoke ? 3 : 60;
-// `--only costs,capacity,steady,accuracy,cli,snapshot,prepare,host,dashboard,vsix,activation`: just those figures.
+// `--only=costs,capacity,…` (FIGURE_NAMES): just those figures.
 const onlyArg = process.argv.find((arg) => arg.startsWith('--only='));
-const only = new Set(
-  onlyArg
-    ? onlyArg.slice('--only='.length).split(',')
-    : ['costs', 'capacity', 'steady', 'accuracy', 'cli', 'snapshot', 'prepare', 'host', 'dashboard', 'vsix', 'activation'],
-);
+const FIGURE_NAMES = [
+  ...['costs', 'capacity', 'steady', 'accuracy', 'snapshot', 'prepare', 'host', 'dashboard', 'vsix', 'activation'],
+  ...FIGURES.map((figure) => figure.name),
+];
+const only = new Set(onlyArg ? onlyArg.slice('--only='.length).split(',') : FIGURE_NAMES);
+// `--kinds=ssh` (or pty, apps, comma-separated): the cost and capacity figures for those stages only.
+const kindsArg = process.argv.find((arg) => arg.startsWith('--kinds='));
+const kinds = new Set<EchoKind>(kindsArg ? (kindsArg.slice('--kinds='.length).split(',') as EchoKind[]) : ['pty', 'apps', 'ssh']);
+for (const [option, given, known] of [
+  ['--only', only, FIGURE_NAMES],
+  ['--kinds', kinds, ['pty', 'apps', 'ssh']],
+] as const) {
+  const unknown = [...given].filter((name) => !(known as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    console.error(`${option}: no figure or stage named ${unknown.join(', ')}; known: ${known.join(', ')}`);
+    process.exit(2);
+  }
+}
 const REFERENCE = { bytesPerTick: 1024, tickIntervalMs: 100 };
 const LAG_BUDGET_MS = 10;
+/** A failed capacity step that looks like a stall of the machine is run again, at most this often. */
+const CAPACITY_RETRIES = 2;
+/** A runner thread using this much of a core is saturated: a miss there is an overload, not a stall. */
+const CAPACITY_SATURATED_CORES = 0.9;
+/** A probe process's 10 ms timers this late (p99) mean the machine itself is busy (quiet: < 1 ms). */
+const MACHINE_BUSY_LAG_MS = 3;
+/** Capacity steps (connections per thread): 250 apart up to 2000, then 500. */
+const CAPACITY_STEPS = [250, 500, 750, 1000, 1250, 1500, 1750, 2000, 2500, 3000];
+const CAPACITY_STEPS_SSH = [100, 250, 500, 750, 1000, 1250, 1500, 1750, 2000];
+/** The measured window of a capacity step, after its warm-up: 5 s at 1000 connections is 50 000 sends. */
+const CAPACITY_WINDOW_SECONDS = 5;
+/** The cost figure's runs: kind and connections (smoke: a tenth). */
+const COST_RUNS = [
+  ['pty', 500],
+  ['apps', 500],
+  ['ssh', 250],
+  ['ssh', 500],
+] as const;
+const COST_WINDOW_SECONDS = 6;
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 async function startTarget(targetScript: string): Promise<{ target: Target; pid: number; holds(): Promise<number[]>; stop(): void }> {
@@ -50,13 +86,64 @@ async function startTarget(targetScript: string): Promise<{ target: Target; pid:
   };
 }
 
-/** Most connections whose send-schedule lag p99 stays under the budget with every echo back. */
+/** One side of a cost figure over its runs: CPU and echoes summed, the worst lag, the first run's memory. */
+export interface PooledCost {
+  cpuSeconds: number;
+  echoes: number;
+  seconds: number;
+  cpuSecondsPer100kEchoes: number;
+  sendLagP99Ms: number;
+  gc: { major: number; pauseMs: number };
+  rssPerConnectionKiB: number;
+  heapPerConnectionKiB: number;
+}
+
+export interface CostFigure {
+  kind: EchoKind;
+  connections: number;
+  engine: PooledCost;
+  floor: PooledCost;
+  /** Engine ÷ floor, CPU per echo. */
+  ratio: number;
+  runs: { engine: LoadFigures[]; floor: LoadFigures[] };
+  /** The engine with a new Buffer per tick (the send path before), once per kind. */
+  bufferPath?: LoadFigures;
+}
+
+function pooled(runs: LoadFigures[]): PooledCost {
+  const sum = (value: (f: LoadFigures) => number) => runs.reduce((total, f) => total + value(f), 0);
+  const cpuSeconds = sum((f) => f.cpuSeconds);
+  const echoes = sum((f) => f.echoes);
+  return {
+    cpuSeconds: round(cpuSeconds),
+    echoes,
+    seconds: sum((f) => f.seconds),
+    cpuSecondsPer100kEchoes: echoes > 0 ? round((cpuSeconds / echoes) * 1e5) : 0,
+    sendLagP99Ms: Math.max(...runs.map((f) => f.sendLagP99Ms)),
+    gc: { major: sum((f) => f.gc.major), pauseMs: round(sum((f) => f.gc.pauseMs)) },
+    rssPerConnectionKiB: runs[0].rssPerConnectionKiB,
+    heapPerConnectionKiB: runs[0].heapPerConnectionKiB,
+  };
+}
+
+/**
+ * Most connections whose send-schedule lag p99 stays under the budget with every echo back.
+ * Steps go up until one fails; a failed step is run again up to twice when its failure looks
+ * like a stall of the machine rather than an overload — most of its seconds were within the
+ * budget (the median second's p99) and the runner thread had a core to spare — so that another
+ * process's burst does not end the search. Each step starts clean: the previous step's
+ * connections are closed and collected before this one connects (their garbage would
+ * otherwise be collected in this step's window), and the window starts after a warm-up.
+ */
 async function capacity(target: Target, targetPid: number, kind: EchoKind, floor: boolean, steps: number[], seconds: number) {
   const tried: CapacityStep[] = [];
   let best = 0;
+  const probe = startMachineProbe();
   const step = async (connections: number): Promise<CapacityStep> => {
     const run = floor ? runFloor : runEngine;
-    const figures = await run(target, { kind, connections, seconds, ...REFERENCE, floor, targetPid }).catch(
+    let machineLag: Promise<number> = Promise.resolve(0);
+    const window = { start: () => probe.reset(), end: () => (machineLag = probe.read()) };
+    const figures = await run(target, { kind, connections, seconds, ...REFERENCE, floor, targetPid, skipMemory: true, window }).catch(
       (error: Error) => ({ error: error.message }) as const,
     );
     if ('error' in figures)
@@ -70,6 +157,8 @@ async function capacity(target: Target, targetPid: number, kind: EchoKind, floor
         targetCores: 0,
         majorGcPerSecond: 0,
         longestGcMs: 0,
+        machineLagP99Ms: 0,
+        machineBusy: false,
         passed: false,
       };
     const echoRatio = round(figures.echoes / ((connections * seconds * 1000) / REFERENCE.tickIntervalMs), 3);
@@ -84,15 +173,29 @@ async function capacity(target: Target, targetPid: number, kind: EchoKind, floor
       targetCores: figures.targetCpuShare ?? 0,
       majorGcPerSecond: round(figures.gc.major / seconds),
       longestGcMs: figures.gc.longestMs,
+      machineLagP99Ms: await machineLag,
+      machineBusy: (await machineLag) >= MACHINE_BUSY_LAG_MS,
       passed: figures.sendLagP99Ms < LAG_BUDGET_MS && echoRatio >= 0.95 && figures.mismatches === 0,
     };
   };
-  for (const connections of steps) {
-    let result = await step(connections);
-    if (!result.passed && result.sendLagP99Ms >= 0) result = { ...(await step(connections)), retried: true };
-    tried.push(result);
-    if (!result.passed) break;
-    best = connections;
+  // A stall, not an overload: the machine itself was busy (the probe's timers were late), or
+  // most seconds were within the budget and the thread was not saturated.
+  const looksLikeStall = (result: CapacityStep) =>
+    result.sendLagP99Ms >= 0 &&
+    result.mismatches === 0 &&
+    result.runnerCores < CAPACITY_SATURATED_CORES &&
+    (result.machineBusy === true || result.sendLagP99MedianSecondMs < LAG_BUDGET_MS);
+  try {
+    for (const connections of steps) {
+      let result = await step(connections);
+      for (let retry = 1; !result.passed && retry <= CAPACITY_RETRIES && looksLikeStall(result); retry++)
+        result = { ...(await step(connections)), retried: retry };
+      tried.push(result);
+      if (!result.passed) break;
+      best = connections;
+    }
+  } finally {
+    probe.stop();
   }
   const last = tried.filter((t) => t.passed).at(-1);
   // What one fully used core would carry at the same cost per connection (an extrapolation,
@@ -167,43 +270,46 @@ async function main(): Promise<void> {
   const load = { startLoad1: round(os.loadavg()[0]), maxLoad1: round(os.loadavg()[0]) };
   const loadSampler = setInterval(() => (load.maxLoad1 = Math.max(load.maxLoad1, round(os.loadavg()[0]))), 5000);
   try {
-    // CPU per 100k echoes and RSS per connection: engine vs floor, same target, same run.
-    const costs: Record<string, { engine: LoadFigures; floor: LoadFigures; ratio: number; bufferPath?: LoadFigures }> = {};
-    for (const [kind, connections] of only.has('costs')
-      ? ([
-          ['pty', 500],
-          ['apps', 500],
-          ['ssh', 250],
-        ] as const)
-      : []) {
-      const options = {
-        kind,
-        connections: smoke ? Math.round(connections / 10) : connections,
-        seconds: smoke ? 2 : 8,
-        ...REFERENCE,
-        floor: false,
-      };
-      const engine = await runEngine(target, options);
-      const floor = await runFloor(target, { ...options, floor: true });
-      // The WebSocket stages send text (sendText): beside them, the Buffer path they used before.
-      const bufferPath = kind === 'ssh' ? undefined : await runEngine(target, { ...options, bufferPath: true });
-      costs[kind] = { engine, floor, ratio: round(engine.cpuSecondsPer100kEchoes / floor.cpuSecondsPer100kEchoes), bufferPath };
-      log(`cost ${kind}`, {
-        engine: engine.cpuSecondsPer100kEchoes,
-        floor: floor.cpuSecondsPer100kEchoes,
-        engineRssKiB: engine.rssPerConnectionKiB,
-        floorRssKiB: floor.rssPerConnectionKiB,
-        engineHeapKiB: engine.heapPerConnectionKiB,
-        floorHeapKiB: floor.heapPerConnectionKiB,
+    // CPU per 100k echoes and RSS per connection: engine vs floor, same target, same run, in
+    // the order engine, floor, floor, engine (a drift of the machine's load over the figure
+    // weighs on both sides alike); each side's CPU and echoes are summed over its two runs.
+    const costs: CostFigure[] = [];
+    for (const [kind, full] of only.has('costs') ? COST_RUNS.filter(([kind]) => kinds.has(kind)) : []) {
+      const connections = smoke ? Math.round(full / 10) : full;
+      const options = { kind, connections, seconds: smoke ? 2 : COST_WINDOW_SECONDS, ...REFERENCE, floor: false };
+      const firstOfKind = !costs.some((cost) => cost.kind === kind);
+      // The smoke only runs each code path: one run a side, one count per kind.
+      if (smoke && !firstOfKind) continue;
+      const engine = [await runEngine(target, options)];
+      const floor = [await runFloor(target, { ...options, floor: true })];
+      if (!smoke) {
+        floor.push(await runFloor(target, { ...options, floor: true }));
+        engine.push(await runEngine(target, options));
+      }
+      // Each stage's send path now beside the Buffer path it used before (a new Buffer per tick).
+      const bufferPath = firstOfKind ? await runEngine(target, { ...options, bufferPath: true }) : undefined;
+      const [enginePooled, floorPooled] = [pooled(engine), pooled(floor)];
+      const ratio = round(enginePooled.cpuSecondsPer100kEchoes / floorPooled.cpuSecondsPer100kEchoes);
+      const cost: CostFigure = { kind, connections, engine: enginePooled, floor: floorPooled, ratio, runs: { engine, floor }, bufferPath };
+      costs.push(cost);
+      log(`cost ${kind} @${connections}`, {
+        engine: cost.engine.cpuSecondsPer100kEchoes,
+        floor: cost.floor.cpuSecondsPer100kEchoes,
+        ratio: cost.ratio,
+        engineLagP99Ms: cost.engine.sendLagP99Ms,
+        floorLagP99Ms: cost.floor.sendLagP99Ms,
+        engineRssKiB: engine[0].rssPerConnectionKiB,
+        floorRssKiB: floor[0].rssPerConnectionKiB,
       });
     }
     results.costs = costs;
 
     // The tick schedule: phases spread over the interval (now) vs every connection in the same
     // phase (before), the engine's web terminals at the cost figure's count.
-    if (costs.pty) {
+    const ptyCost = costs.find((cost) => cost.kind === 'pty');
+    if (ptyCost) {
       // Spread is how the cost figure's engine run sent; only the lockstep run is extra.
-      const spread = costs.pty.engine;
+      const spread = ptyCost.runs.engine[0];
       const lockstep = await runEngine(target, {
         kind: 'pty',
         connections: spread.connections,
@@ -223,9 +329,9 @@ async function main(): Promise<void> {
       caps.idleTimerLag = await idleTimerLag(smoke ? 1 : 5);
       log('idle timer lag', caps.idleTimerLag);
     }
-    for (const kind of only.has('capacity') ? (['pty', 'apps', 'ssh'] as const) : []) {
-      const steps = smoke ? [50] : kind === 'ssh' ? [100, 250, 500, 750, 1000, 1500] : [250, 500, 750, 1000, 1500, 2000, 3000];
-      const seconds = smoke ? 1 : 5;
+    for (const kind of only.has('capacity') ? (['pty', 'apps', 'ssh'] as const).filter((kind) => kinds.has(kind)) : []) {
+      const steps = smoke ? [50] : kind === 'ssh' ? CAPACITY_STEPS_SSH : CAPACITY_STEPS;
+      const seconds = smoke ? 1 : CAPACITY_WINDOW_SECONDS;
       caps[kind] = {
         engine: await capacity(target, targetPid, kind, false, steps, seconds),
         floor: await capacity(target, targetPid, kind, true, steps, seconds),
@@ -282,13 +388,13 @@ async function main(): Promise<void> {
       results.accuracy = { connections: options.connections, ...(await against(false)), floor: await against(true) };
       log('accuracy', results.accuracy);
     }
-    // The coder CLI path: one process per SSH connection, beside direct ssh2 (scripts/bench/cliPath.ts).
-    if (only.has('cli')) {
-      results.cliPath = await bounded(
-        cliPathCost(target, { connections: smoke ? 5 : 40, seconds: smoke ? 2 : 8, ...REFERENCE }),
-        smoke ? 90 : 300,
+    // Figures of their own (figures.ts), while the echo target is up.
+    for (const figure of FIGURES.filter((f) => only.has(f.name))) {
+      results[figure.name] = await bounded(
+        figure.measure({ smoke, target, reference: REFERENCE }),
+        figure.timeoutSeconds ?? (smoke ? 90 : 300),
       );
-      log('CLI path', results.cliPath);
+      log(figure.name, results[figure.name]);
     }
   } finally {
     stop();
@@ -326,10 +432,13 @@ async function main(): Promise<void> {
   const day = new Date().toISOString().slice(0, 10);
   const dir = path.join('bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const base = path.join(dir, `${day}-${os.hostname()}${smoke ? '-smoke' : ''}${onlyArg ? `-${[...only].join('-')}` : ''}`);
+  const base = path.join(
+    dir,
+    `${day}-${os.hostname()}${smoke ? '-smoke' : ''}${onlyArg ? `-${[...only].join('-')}` : ''}${kindsArg ? `-${[...kinds].join('-')}` : ''}`,
+  );
   fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 2));
-  fs.writeFileSync(`${base}.md`, markdown(results, LAG_BUDGET_MS));
-  console.log(markdown(results, LAG_BUDGET_MS));
+  fs.writeFileSync(`${base}.md`, markdown(results, LAG_BUDGET_MS, FIGURES));
+  console.log(markdown(results, LAG_BUDGET_MS, FIGURES));
   console.log(`wrote ${base}.json and ${base}.md`);
 }
 

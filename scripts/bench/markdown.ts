@@ -1,19 +1,9 @@
 // The benchmark's Markdown table: each figure, what it is compared with in the same run, the
 // issue's target, and whether it met it (or by how much it missed).
+import { type BenchFigure, status } from './figures';
 
 const NAMES: Record<string, string> = { pty: 'web terminal', apps: 'apps', ssh: 'SSH (direct)' };
 const round1 = (value: number) => Math.round(value * 10) / 10;
-
-/** "met", or how far off: `atLeast` targets want value ≥ target, the others value ≤ target. */
-function status(value: number | undefined, target: number, atLeast: boolean, unit = ''): string {
-  if (value === undefined || !Number.isFinite(value)) return 'not measured';
-  const met = atLeast ? value >= target : value <= target;
-  if (met) return 'met';
-  const off = Math.round(Math.abs(value - target) * 100) / 100;
-  return atLeast
-    ? `missed by ${off}${unit} (${Math.round((value / target) * 100)} % of the target)`
-    : `missed by ${off}${unit} (${Math.round((value / target) * 10) / 10}× the limit)`;
-}
 
 /** One step of a capacity search (scripts/bench/main.ts): the issue's criterion and what explains a miss. */
 export interface CapacityStep {
@@ -29,9 +19,13 @@ export interface CapacityStep {
   /** The runner's mark-compacts per second and its longest collection pause in the step (absent in older results). */
   majorGcPerSecond?: number;
   longestGcMs?: number;
+  /** The machine's own noise over the window: a probe process's 10 ms timer lag p99 (absent in older results). */
+  machineLagP99Ms?: number;
+  /** That noise was high enough to call the machine busy (scripts/bench/main.ts, MACHINE_BUSY_LAG_MS). */
+  machineBusy?: boolean;
   passed: boolean;
-  /** A failed step is run once more: a stall of the machine must not end the search. */
-  retried?: boolean;
+  /** How often a failed step that looked like a stall was run again (older results: true for once). */
+  retried?: number | boolean;
 }
 
 /** Why a capacity search stopped: the failing step's lag and who used the cores. */
@@ -40,10 +34,14 @@ function capacityMiss(search: { tried: CapacityStep[] }): string {
   if (!failed) return '; no step failed';
   const gc =
     failed.majorGcPerSecond === undefined ? '' : `, ${failed.majorGcPerSecond} mark-compacts/s (longest GC ${failed.longestGcMs} ms)`;
-  return `; at ${failed.connections}: lag p99 ${failed.sendLagP99Ms} ms (median second ${failed.sendLagP99MedianSecondMs} ms), ${Math.round(failed.echoRatio * 100)} % echoed, runner ${failed.runnerCores} + target ${failed.targetCores} cores${gc}`;
+  const machine =
+    failed.machineLagP99Ms === undefined
+      ? ''
+      : `, the machine's own timer lag p99 ${failed.machineLagP99Ms} ms${failed.machineBusy ? " (busy: the miss is the machine's as much as the thread's)" : ''}`;
+  return `; at ${failed.connections}: lag p99 ${failed.sendLagP99Ms} ms (median second ${failed.sendLagP99MedianSecondMs} ms), ${Math.round(failed.echoRatio * 100)} % echoed, runner ${failed.runnerCores} + target ${failed.targetCores} cores${gc}${machine}`;
 }
 
-export function markdown(r: Record<string, any>, lagBudgetMs: number): string {
+export function markdown(r: Record<string, any>, lagBudgetMs: number, figures: Array<BenchFigure<any>> = []): string {
   const rows: string[] = [
     `# Benchmark ${r.date} on ${r.host} (${r.cpus} × ${r.cpuModel}, Node ${r.node})${r.smoke ? ' — smoke' : ''}`,
     '',
@@ -73,29 +71,23 @@ export function markdown(r: Record<string, any>, lagBudgetMs: number): string {
   }
   const gcText = (f: { gc?: { major: number; pauseMs: number }; seconds: number }) =>
     f.gc ? `; ${round1(f.gc.major / f.seconds)} mark-compacts/s, GC ${round1(f.gc.pauseMs / f.seconds)} ms/s` : '';
-  for (const kind of ['pty', 'apps', 'ssh']) {
-    const c = r.costs?.[kind];
-    if (c)
-      rows.push(
-        `| ${NAMES[kind]}: CPU s per 100k echoes @${c.engine.connections} | ${c.engine.cpuSecondsPer100kEchoes}${gcText(c.engine)} | floor ${c.floor.cpuSecondsPer100kEchoes}${gcText(c.floor)} (engine ${c.ratio}×) | ≤ 1.2× floor | ${status(c.ratio, 1.2, false, '×')} |`,
-      );
+  const costs: Array<Record<string, any>> = r.costs ?? [];
+  for (const c of costs) {
+    rows.push(
+      `| ${NAMES[c.kind]}: CPU s per 100k echoes @${c.connections} (send lag p99) | ${c.engine.cpuSecondsPer100kEchoes} (${c.engine.sendLagP99Ms} ms)${gcText(c.engine)} | floor ${c.floor.cpuSecondsPer100kEchoes} (${c.floor.sendLagP99Ms} ms)${gcText(c.floor)} (engine ${c.ratio}×) | ≤ 1.2× floor | ${status(c.ratio, 1.2, false, '×')} |`,
+    );
   }
-  for (const kind of ['pty', 'apps']) {
-    const c = r.costs?.[kind];
-    if (c?.bufferPath) {
-      const b = c.bufferPath;
-      rows.push(
-        `| ${NAMES[kind]}: send path @${c.engine.connections}: CPU s per 100k echoes, send lag p99 | text (now): ${c.engine.cpuSecondsPer100kEchoes}, ${c.engine.sendLagP99Ms} ms${gcText(c.engine)} | Buffer (before): ${b.cpuSecondsPer100kEchoes}, ${b.sendLagP99Ms} ms${gcText(b)} | | |`,
-      );
-    }
+  for (const c of costs.filter((cost) => cost.bufferPath)) {
+    const [now, b] = [c.runs.engine[0], c.bufferPath];
+    rows.push(
+      `| ${NAMES[c.kind]}: send path @${c.connections}: CPU s per 100k echoes, send lag p99 | ${c.kind === 'ssh' ? 'text into one reused buffer' : 'text'} (now): ${now.cpuSecondsPer100kEchoes}, ${now.sendLagP99Ms} ms${gcText(now)} | a Buffer per tick (before): ${b.cpuSecondsPer100kEchoes}, ${b.sendLagP99Ms} ms${gcText(b)} | | |`,
+    );
   }
-  for (const kind of ['pty', 'apps', 'ssh']) {
-    const c = r.costs?.[kind];
-    const target = kind === 'ssh' ? undefined : 50;
-    if (c)
-      rows.push(
-        `| ${NAMES[kind]}: RSS (heap + buffers) per connection | ${c.engine.rssPerConnectionKiB} (${c.engine.heapPerConnectionKiB}) KiB | floor ${c.floor.rssPerConnectionKiB} (${c.floor.heapPerConnectionKiB}) KiB | ${target ? `≤ ${target} KiB` : '—'} | ${target ? status(c.engine.rssPerConnectionKiB, target, false, ' KiB') : ''} |`,
-      );
+  for (const c of costs.filter((cost) => cost.bufferPath)) {
+    const target = c.kind === 'ssh' ? undefined : 50;
+    rows.push(
+      `| ${NAMES[c.kind]}: RSS (heap + buffers) per connection | ${c.engine.rssPerConnectionKiB} (${c.engine.heapPerConnectionKiB}) KiB | floor ${c.floor.rssPerConnectionKiB} (${c.floor.heapPerConnectionKiB}) KiB | ${target ? `≤ ${target} KiB` : '—'} | ${target ? status(c.engine.rssPerConnectionKiB, target, false, ' KiB') : ''} |`,
+    );
   }
   if (r.phases) {
     const { spread, lockstep, connections } = r.phases;
@@ -144,7 +136,6 @@ export function markdown(r: Record<string, any>, lagBudgetMs: number): string {
         : `| Chromium per dashboard session (${d.sessions} sessions, ${d.pageLoads} page loads, ${d.seconds} s) | ${d.pssMiBPerSession} MiB PSS, ${d.cpuPercentPerSession} % of a core | | | |`,
     );
   }
-  if (r.cliPath) rows.push(...cliPathRows(r.cliPath));
   if (r.vsix) {
     const v = r.vsix;
     rows.push(v.skipped ? `| VSIX size | not measured: ${v.skipped} | | | |` : `| VSIX size | ${v.vsixKiB} KiB | | | |`);
@@ -157,17 +148,10 @@ export function markdown(r: Record<string, any>, lagBudgetMs: number): string {
         : `| activation time in VS Code ${a.vscode} (code-server, ${a.bundle} bundle), median (max) of ${a.windows} fresh window${a.windows > 1 ? 's' : ''}${a.ours.loadMedianMs !== undefined ? '; of it, loading code and context' : ''} | ${a.ours.medianMs} ms (${a.ours.maxMs} ms)${a.ours.loadMedianMs !== undefined ? `; ${a.ours.loadMedianMs} ms` : ''} | empty extension ${a.empty.medianMs} ms (${a.empty.maxMs} ms)${a.empty.loadMedianMs !== undefined ? `; ${a.empty.loadMedianMs} ms` : ''} | | — |`,
     );
   }
+  for (const figure of figures) {
+    const result = r[figure.name];
+    if (result === undefined) continue;
+    rows.push(...figure.rows(result));
+  }
   return rows.join('\n') + '\n';
-}
-
-/** The coder CLI path per connection (scripts/bench/cliPath.ts) beside direct ssh2, same run. */
-function cliPathRows(c: Record<string, any>): string[] {
-  if (c.skipped) return [`| SSH through the coder CLI, per connection | not measured: ${c.skipped} | | | |`];
-  const path = (p: Record<string, any>) =>
-    `open ${p.openMsP50} ms (${p.openCpuMs} ms CPU); ${(p.coresPerConnection * 100).toFixed(2)} % of a core; runner heap ${p.runnerHeapPerConnectionKiB} KiB` +
-    (p.childPssMiB !== undefined ? `; process ${p.childRssMiB} MiB RSS, ${p.childPssMiB} MiB PSS` : '');
-  return [
-    `| SSH through the coder CLI (simulated CLI, Node), per connection: ${c.cli.connections} connections, ${c.seconds} s of 1024 B / 100 ms | ${path(c.cli)} | direct ssh2: ${path(c.direct)} | | — |`,
-    `| the CLI path's extra per connection (its process) | +${(c.extraCoresPerConnection * 100).toFixed(2)} % of a core, +${c.extraMemoryMiBPerConnection} MiB | | | — |`,
-  ];
 }
