@@ -50,8 +50,8 @@ export function chartedStages(snapshot: RunSnapshot): StageSnapshot[] {
 function series(history: HistoryPoint[], stage: StageName, figure: StageFigure): { x: number; y: number }[] {
   const points: { x: number; y: number }[] = [];
   for (const point of history) {
-    const figures = point.stages[stage];
-    if (figures) points.push({ x: point.t / 1000, y: figures[figure] });
+    const value = point.stages[stage]?.[figure];
+    if (value !== undefined) points.push({ x: point.t / 1000, y: value });
   }
   return points;
 }
@@ -173,7 +173,26 @@ const SHARED_SPECS: ChartSpec[] = [
   apiVsRunnerSpec,
 ];
 
+/** Stages that start builds report the provisioner queue: the figure that sizes provisioners. */
+function queueSpec(stages: StageSnapshot[]): ChartSpec {
+  return {
+    id: 'queue',
+    title: 'Provisioner queue: jobs waiting (solid) and builds running (dashed)',
+    formatY: (n) => String(Math.round(n)),
+    integer: true,
+    datasets: (snapshot, colors) =>
+      stages.flatMap((stage, index) => {
+        const color = stageColor(colors, stage, index);
+        return [
+          line(`${stage.title} waiting`, series(snapshot.history, stage.name, 'queued'), color, stage.name),
+          line(`${stage.title} running`, series(snapshot.history, stage.name, 'building'), color, stage.name, true),
+        ];
+      }),
+  };
+}
+
 /** The charts a snapshot gets, in display order. */
 export function chartSpecs(snapshot: RunSnapshot): ChartSpec[] {
-  return [...chartedStages(snapshot).map(rttSpec), ...SHARED_SPECS];
+  const queueing = chartedStages(snapshot).filter((stage) => stage.progress?.queued !== undefined);
+  return [...chartedStages(snapshot).map(rttSpec), ...(queueing.length ? [queueSpec(queueing)] : []), ...SHARED_SPECS];
 }

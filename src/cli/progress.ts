@@ -204,6 +204,7 @@ export function renderSummary(result: RunResult, useColor: boolean): string {
   const headline =
     result.exitCode === 130 ? c.yellow('ABORTED') : result.verdict === 'pass' ? c.green(c.bold('PASSED')) : c.red(c.bold('FAILED'));
   lines.push(`${headline}${s.reason ? `: ${s.reason}` : ''}`);
+  for (const stage of s.stages) if (stage.summary) lines.push(`${stage.title}: ${stage.summary}`);
   const cleanup = result.cleanup;
   lines.push(
     `cleanup: ${cleanup.deletedWorkspaces} workspace(s) and ${cleanup.deletedUsers} user(s) deleted` +

@@ -96,6 +96,8 @@ export interface StageSnapshot {
   progress?: StageProgress;
   verdict: Verdict;
   reason?: string;
+  /** The stage's result in one sentence, when it has one (the morning rush's: how long until users were ready). */
+  summary?: string;
 }
 
 export interface ThresholdSnapshot {
@@ -212,6 +214,9 @@ export interface HistoryPoint {
         bytesPerSecond: number;
         errors: number;
         disconnects: number;
+        /** Stages that start builds (morning rush): provisioner jobs waiting, and builds in progress. */
+        queued?: number;
+        building?: number;
       }
     >
   >;

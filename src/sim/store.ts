@@ -252,8 +252,6 @@ export class SimStore extends UserDirectory {
     workspace.builds.push(build);
     workspace.updatedAt = created;
     this.builds.set(build.id, build);
-    if (transition === 'start') this.setAgent(workspace, 'connecting', 'created');
-    else this.events.emit(`workspace:${workspace.id}`);
 
     const willFail = transition === 'start' && (faults.failBuilds ?? 0) > 0 && this.failBuildSelector.next(faults.failBuilds!);
     const stages =
@@ -282,6 +280,9 @@ export class SimStore extends UserDirectory {
       },
       onFinish: () => this.finishBuild(build, willFail),
     });
+    // Announced once queued, so the first update already carries the queue figures.
+    if (transition === 'start') this.setAgent(workspace, 'connecting', 'created');
+    else this.events.emit(`workspace:${workspace.id}`);
     return build;
   }
 

@@ -36,6 +36,19 @@ export function smallPlan(
   return plan;
 }
 
+/** A plan that runs one traffic stage alone, in `window`, judged by `thresholds`. */
+export function oneStagePlan<Id extends keyof Plan['traffic']>(
+  sim: SimDeployment,
+  options: { users: number; stage: Id; settings: Partial<Plan['traffic'][Id]>; window: [number, number]; thresholds: string[] },
+): Plan {
+  const plan = smallPlan(sim, { users: options.users });
+  for (const stage of Object.keys(plan.traffic) as Array<keyof Plan['traffic']>) plan.traffic[stage].enabled = false;
+  plan.traffic[options.stage] = { ...plan.traffic[options.stage], ...options.settings, enabled: true };
+  plan.timeline[options.stage] = options.window;
+  plan.thresholds = options.thresholds.map((expression) => ({ expression, abortOnFail: false, abortAfterSeconds: 0 }));
+  return plan;
+}
+
 /** A fresh simulated deployment and output directory for every test of the enclosing suite. */
 export function useSimAndOutDir(): { sim: SimDeployment; out: string } {
   const env = {} as { sim: SimDeployment; out: string };

@@ -38,6 +38,9 @@ export class HistoryRecorder {
         bytesPerSecond: Math.max(0, Math.round((bytes - (this.lastBytes.get(stage.name) ?? 0)) / seconds)),
         errors: Object.values(stage.errors).reduce((a, b) => a + b, 0),
         disconnects: stage.disconnects,
+        ...(stage.progress?.queued !== undefined && stage.plannedStartMs !== undefined
+          ? { queued: stage.progress.queued, building: stage.progress.building ?? 0 }
+          : {}),
       };
       this.lastBytes.set(stage.name, bytes);
     }

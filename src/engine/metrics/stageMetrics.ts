@@ -179,6 +179,8 @@ export class StageMetrics {
   progress?: StageProgress;
   verdict: StageSnapshot['verdict'] = 'pending';
   reason?: string;
+  /** The stage's result in one sentence, when it has one (e.g. the morning rush's). */
+  summary?: string;
   readonly latency = new LatencyRecorder();
   /** Echo stages: how long each connection's handshake took (first connects and reconnects). */
   readonly connectLatency = new LatencyRecorder();
@@ -237,6 +239,7 @@ export class StageMetrics {
       progress: this.progress ? { ...this.progress } : undefined,
       verdict: this.verdict,
       reason: this.reason,
+      summary: this.summary,
     };
   }
 }

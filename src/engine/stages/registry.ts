@@ -4,12 +4,23 @@
 // test does). Only descriptors are imported here: no stage's runner loads with the registry.
 import { appsStage } from './apps/descriptor';
 import { dashboardStage } from './dashboard/descriptor';
+import { dynamicParametersStage } from './dynamicParameters/descriptor';
+import { morningRushStage } from './morningRush/descriptor';
 import type { StageIdentity, TrafficStageDefinition } from './definition';
 import { ptyStage } from './pty/descriptor';
+import { workspaceUpdatesStage } from './workspaceUpdates/descriptor';
 import { sshStage } from './ssh/descriptor';
 
 /** The registration lines of the built-in traffic stages; the Plan type derives from this tuple. */
-export const BUILTIN_TRAFFIC_STAGES = [sshStage, ptyStage, appsStage, dashboardStage] as const;
+export const BUILTIN_TRAFFIC_STAGES = [
+  sshStage,
+  ptyStage,
+  appsStage,
+  dashboardStage,
+  dynamicParametersStage,
+  workspaceUpdatesStage,
+  morningRushStage,
+] as const;
 
 export const PREPARE_STAGE: StageIdentity = {
   id: 'prepare',

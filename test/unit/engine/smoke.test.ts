@@ -8,13 +8,28 @@ describe('smoke: engine surface', () => {
   it('lists every stage in run order, with a title and a distinct colour for each traffic stage', () => {
     assert.deepStrictEqual(
       allStages().map((stage) => stage.id),
-      ['prepare', 'ssh', 'pty', 'apps', 'dashboard', 'cleanup'],
+      ['prepare', 'ssh', 'pty', 'apps', 'dashboard', 'dynamic_parameters', 'workspace_updates', 'morning_rush', 'cleanup'],
     );
     assert.deepStrictEqual(
       allStages().map((stage) => stageTitle(stage.id)),
-      ['Prepare', 'SSH', 'Web terminal', 'Workspace apps', 'Dashboard', 'Cleanup'],
+      [
+        'Prepare',
+        'SSH',
+        'Web terminal',
+        'Workspace apps',
+        'Dashboard',
+        'Dynamic parameters',
+        'Workspace updates',
+        'Morning rush',
+        'Cleanup',
+      ],
     );
-    const colours = allStages().map((stage) => stage.color);
+    // Six theme colours: the stages of the default plan (the reference methodology) never share
+    // one; an opt-in stage may repeat one of them.
+    const enabled = new Set(enabledStages(defaultPlan()).map((stage) => stage.id));
+    const colours = allStages()
+      .filter((stage) => enabled.has(stage.id) || stage.id === 'prepare' || stage.id === 'cleanup')
+      .map((stage) => stage.color);
     assert.strictEqual(new Set(colours).size, colours.length, `colours repeat: ${colours.join(', ')}`);
     assert.strictEqual(stageTitle('unknown-stage'), 'unknown-stage', 'an unknown id is shown as itself');
   });
@@ -28,12 +43,24 @@ describe('smoke: engine surface', () => {
     );
     const metrics = plan.thresholds.map((threshold) => parseThreshold(threshold.expression).metric);
     const prefixes = new Set(metrics.map((metric) => metric.split('.')[0]));
-    assert.deepStrictEqual([...prefixes].sort(), ['api', 'apps', 'dashboard', 'deployment', 'prepare', 'pty', 'ssh']);
+    assert.deepStrictEqual([...prefixes].sort(), [
+      'api',
+      'apps',
+      'dashboard',
+      'deployment',
+      'dynamic_parameters',
+      'morning_rush',
+      'prepare',
+      'pty',
+      'ssh',
+      'workspace_updates',
+    ]);
   });
 
   it('the plan schema has a timeline window and a traffic section per traffic stage', () => {
     const properties = planJsonSchema().properties as Record<string, { properties: Record<string, unknown> }>;
-    assert.deepStrictEqual(Object.keys(properties.traffic.properties), ['ssh', 'pty', 'apps', 'dashboard']);
-    assert.deepStrictEqual(Object.keys(properties.timeline.properties), ['slotSeconds', 'ssh', 'pty', 'apps', 'dashboard']);
+    const stages = ['ssh', 'pty', 'apps', 'dashboard', 'dynamic_parameters', 'workspace_updates', 'morning_rush'];
+    assert.deepStrictEqual(Object.keys(properties.traffic.properties), stages);
+    assert.deepStrictEqual(Object.keys(properties.timeline.properties), ['slotSeconds', ...stages]);
   });
 });

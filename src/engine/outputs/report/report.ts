@@ -213,6 +213,10 @@ body{--vscode-foreground:#1f2328;--vscode-descriptionForeground:#57606a;--vscode
 <h1>${html(report.planName)} — ${badge(report.verdict)}</h1>
 <div class="muted">Run <code>${html(report.runId)}</code> against ${html(report.deploymentUrl)} · ${html(new Date(report.startedAt).toISOString())} · ${((report.finishedAt - report.startedAt) / 1000).toFixed(0)} s · status ${html(report.status)}</div>
 ${report.reason ? `<p><strong>${html(report.reason)}</strong></p>` : ''}
+${report.snapshot.stages
+  .filter((s) => s.summary)
+  .map((s) => `<p class="stage-summary"><strong>${html(s.title)}:</strong> ${html(s.summary!)}</p>`)
+  .join('\n')}
 ${report.search ? searchSectionHtml(report.search) : ''}
 <h2>Stages</h2>
 <table><tr><th>Stage</th><th>Verdict</th><th>Progress / connections</th><th>Completed/sent</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>Ramp</th><th>Disconnects</th><th>Mismatches</th><th>Errors</th><th>Reason</th></tr>

@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { allStages } from '../../../../src/engine/stages/registry';
 import { getEventListeners } from 'events';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -48,7 +49,8 @@ describe('engine run against the simulated deployment', function () {
 
     // Complete snapshots, about once a second, with history.
     assert.ok(snapshots.length >= 6, `${snapshots.length} snapshots`);
-    for (const snapshot of snapshots) assert.strictEqual(snapshot.stages.length, 6);
+    // Every registered stage in every snapshot (opt-in stages the default plan leaves off included).
+    for (const snapshot of snapshots) assert.strictEqual(snapshot.stages.length, allStages().length);
     assert.ok(result.snapshot.history.length >= 5);
 
     // Reports: JSON (readable), JUnit (a case per stage and threshold), HTML with chart.js inlined.
@@ -61,7 +63,7 @@ describe('engine run against the simulated deployment', function () {
     );
     assert.strictEqual(decodeLatency(report.histograms.api.total).p95, result.snapshot.api.total.latency.p95);
     const junit = fs.readFileSync(path.join(result.reportDir, 'junit.xml'), 'utf8');
-    assert.strictEqual((junit.match(/<testcase /g) ?? []).length, 6 + result.snapshot.thresholds.length);
+    assert.strictEqual((junit.match(/<testcase /g) ?? []).length, result.snapshot.stages.length + result.snapshot.thresholds.length);
     assert.ok(!junit.includes('<failure'));
     const html = fs.readFileSync(path.join(result.reportDir, 'report.html'), 'utf8');
     assert.match(html, /Chart\.js v4/);

@@ -74,7 +74,7 @@ describe('stage registry: a toy stage registered with one line', function () {
       assert.deepStrictEqual(result.cleanup, { deletedUsers: 2, deletedWorkspaces: 0, leftovers: [] });
       assert.deepStrictEqual(
         result.snapshot.stages.map((stage) => stage.name),
-        ['prepare', 'ssh', 'pty', 'apps', 'dashboard', 'toy', 'cleanup'],
+        ['prepare', 'ssh', 'pty', 'apps', 'dashboard', 'dynamic_parameters', 'workspace_updates', 'morning_rush', 'toy', 'cleanup'],
       );
       const toy = result.snapshot.stages.find((stage) => stage.name === 'toy')!;
       assert.deepStrictEqual([toy.title, toy.color, toy.verdict, toy.plannedEndMs], ['Toy pings', 'red', 'pass', 1000]);

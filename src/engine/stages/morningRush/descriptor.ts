@@ -1,0 +1,55 @@
+// The morning rush (issue 22): every workspace of the run starts at once, through coderd's
+// autostart (scaletest/autostart) or start builds at a given rate. See runner.ts and
+// docs/stages/morning-rush.md.
+import { Type, type Static } from '@sinclair/typebox';
+import { defineTrafficStage } from '../definition';
+
+const settings = Type.Object(
+  {
+    enabled: Type.Boolean({
+      default: false,
+      description:
+        "Run the morning rush (opt-in): it stops the run's workspaces and starts them all at once; keep it after the echo stages.",
+    }),
+    mode: Type.Union([Type.Literal('autostart'), Type.Literal('manual')], {
+      default: 'autostart',
+      description:
+        "autostart: one autostart schedule for every workspace, started by coderd's lifecycle executor (as scaletest/autostart); manual: the runner requests the start builds itself at ratePerSecond.",
+    }),
+    delaySeconds: Type.Number({
+      minimum: 5,
+      maximum: 3600,
+      default: 120,
+      description:
+        "autostart: the schedule's minute is at least this far ahead (rounded up to the minute). Coder's runner requires 120: schedules have minute resolution and every workspace must have its schedule before that minute, or coderd starts it a day later. Shorter only for small runs.",
+    }),
+    ratePerSecond: Type.Number({
+      minimum: 0,
+      maximum: 10000,
+      default: 0,
+      description: 'manual: start builds requested per second (0: all at once).',
+    }),
+    timeoutSeconds: Type.Number({
+      minimum: 1,
+      maximum: 86400,
+      default: 900,
+      description: 'How long after the scheduled start every workspace may take to be ready; the rest count as errors (not_ready).',
+    }),
+  },
+  { additionalProperties: false, default: {}, description: "Workspace start rush: the run's workspaces stopped, then started at once." },
+);
+export type MorningRushSettings = Static<typeof settings>;
+
+export const morningRushStage = defineTrafficStage({
+  id: 'morning_rush',
+  title: 'Morning rush',
+  color: 'orange',
+  // After the traffic stages: it stops the run's workspaces before starting them again.
+  defaultWindow: [6, 16],
+  metrics: ['latency', 'counters'],
+  latencyMeaning: 'scheduled start → agent ready',
+  connectionNoun: 'workspaces',
+  prepares: 'workspaces',
+  settings,
+  load: async () => (require('./runner') as typeof import('./runner')).morningRushRunner,
+});

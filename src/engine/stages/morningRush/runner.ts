@@ -1,0 +1,265 @@
+// The morning rush: every user's workspace starts at once, as on Monday 9:00. Follows Coder's
+// own runner (scaletest/autostart/run.go): stop the run's workspaces, give them all one
+// autostart schedule a short while ahead, and time each one from the scheduled minute; the
+// manual variant requests the start builds itself at a plan-given rate. Per workspace:
+// scheduled → build created → job started (a provisioner took it) → build succeeded → agent
+// ready, watched over watch-ws as the dashboard does; the provisioner queue (jobs pending)
+// is read once a second. Ends with one sentence: when 50 / 95 / 100 % of users had a ready
+// workspace, the queue's peak, and the reference deployment's provisioners scaled to the run.
+import type WebSocket from 'ws';
+import { watchWorkspace, type schemas as S } from '../../../coder';
+import { runPool } from '../../common/pool';
+import type { StageRunContext, StageRunner } from '../definition';
+import type { MorningRushSettings } from './descriptor';
+import { userConnection } from '../echo/transports';
+import type { PreparedUser } from '../../prepare/prepare';
+
+/** Coder's reference deployment: 50 provisioners for 2000 users. */
+const REFERENCE_PROVISIONERS = 50;
+const REFERENCE_USERS = 2000;
+const MINUTE = 60_000;
+
+interface Rush {
+  user: PreparedUser;
+  /** Epoch ms the start was due (the scheduled minute, or the manual request's send time). */
+  scheduledAt?: number;
+  stopBuildNumber: number;
+  createdAt?: number;
+  startedAt?: number;
+  succeededAt?: number;
+  readyAt?: number;
+  failed?: string;
+  socket?: WebSocket;
+}
+
+/** The time for `share` (0..1] of `total` users to be ready, from sorted ready times (ms); undefined when not reached. */
+export function timeToShare(sortedReadyMs: readonly number[], total: number, share: number): number | undefined {
+  const needed = Math.max(1, Math.ceil(share * total));
+  return needed <= sortedReadyMs.length ? sortedReadyMs[needed - 1] : undefined;
+}
+
+function duration(ms: number | undefined): string {
+  if (ms === undefined) return 'not reached';
+  const seconds = Math.round(ms / 1000);
+  return seconds >= 60 ? `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s` : `${seconds}s`;
+}
+
+/** The verdict sentence (pure, so it can be tested on its own). */
+export function rushSentence(options: { readyMs: number[]; users: number; queuePeak: number; provisioners?: number }): string {
+  const sorted = [...options.readyMs].sort((a, b) => a - b);
+  const at = (share: number) => duration(timeToShare(sorted, options.users, share));
+  const scaled = (REFERENCE_PROVISIONERS * options.users) / REFERENCE_USERS;
+  const ours = options.provisioners === undefined ? 'an unknown number of provisioners' : `${options.provisioners} provisioner(s)`;
+  return (
+    `50 % of ${options.users} users had a ready workspace after ${at(0.5)}, 95 % after ${at(0.95)}, 100 % after ${at(1)}; ` +
+    `the provisioner queue peaked at ${options.queuePeak} job(s) with ${ours} ` +
+    `(the reference deployment runs ${REFERENCE_PROVISIONERS} for ${REFERENCE_USERS} users: ${Number(scaled.toFixed(1))} for ${options.users})`
+  );
+}
+
+function agentsReady(workspace: S.Workspace): boolean {
+  const agents = (workspace.latest_build.resources ?? []).flatMap((resource) => resource.agents ?? []);
+  return (
+    agents.length > 0 && agents.every((agent) => (agent.lifecycle_state ? agent.lifecycle_state === 'ready' : agent.status === 'connected'))
+  );
+}
+
+/** The UTC schedule of the minute `at` (coderd's cron.Weekly form). */
+export function scheduleFor(at: number): string {
+  const date = new Date(at);
+  return `CRON_TZ=UTC ${date.getUTCMinutes()} ${date.getUTCHours()} * * *`;
+}
+
+export async function runMorningRush(context: StageRunContext<MorningRushSettings>): Promise<void> {
+  const { users, settings, metrics, signal, owner, log, plan } = context;
+  const rushes: Rush[] = users.map((user) => ({ user, stopBuildNumber: 0 }));
+  const concurrency = plan.concurrency.prepare;
+  metrics.targetConnections = users.length;
+  metrics.progress = { done: 0, total: users.length, failed: 0, queued: 0, building: 0 };
+  const progress = metrics.progress;
+  const organizationId = (await owner.me()).organization_ids?.[0];
+  if (!organizationId) throw new Error('the owner belongs to no organization: cannot read the provisioner queue');
+
+  // 1. Stop every workspace (the reference runner stops them, then waits for all at a barrier).
+  log('info', `stopping ${users.length} workspace(s) before the rush`);
+  await runPool(
+    rushes,
+    concurrency,
+    async (rush) => {
+      try {
+        const stop = await rush.user.client.createBuild(rush.user.workspaceId, { transition: 'stop' });
+        rush.stopBuildNumber = stop.build_number;
+        // Bounded like the reference runner's workspace_job_timeout: a stuck stop must not hold the run.
+        await rush.user.client.waitForBuild(stop.id, {
+          signal: AbortSignal.any([signal, AbortSignal.timeout(settings.timeoutSeconds * 1000)]),
+        });
+      } catch (error) {
+        rush.failed = `stop: ${(error as Error).message}`;
+        metrics.countError('stop');
+        progress.failed++;
+      }
+    },
+    signal,
+  );
+  if (signal.aborted) return;
+
+  // 2. Watch every workspace over watch-ws, as the dashboard does.
+  let queuePeak = 0;
+  const onWorkspace = (rush: Rush, workspace: S.Workspace, at: number) => {
+    const build = workspace.latest_build;
+    if (rush.failed || build.transition !== 'start' || build.build_number <= rush.stopBuildNumber) return;
+    rush.createdAt ??= at;
+    // coderd's queue_size on a pending job: every job waiting for a daemon that could take it.
+    if (build.job.status === 'pending') queuePeak = Math.max(queuePeak, build.job.queue_size ?? 0);
+    if (build.job.status !== 'pending') rush.startedAt ??= Date.parse(build.job.started_at ?? '') || at;
+    if (build.job.status === 'succeeded') rush.succeededAt ??= at;
+    if (build.job.status === 'failed' || build.job.status === 'canceled') {
+      rush.failed = `build ${build.job.status}${build.job.error ? `: ${build.job.error}` : ''}`;
+      metrics.countError('build_failed');
+      progress.failed++;
+      return;
+    }
+    if (rush.readyAt === undefined && build.job.status === 'succeeded' && agentsReady(workspace) && rush.scheduledAt !== undefined) {
+      rush.readyAt = at;
+      metrics.latency.record(Math.max(0, at - rush.scheduledAt));
+      metrics.activeConnections++;
+      progress.done++;
+    }
+  };
+  await runPool(
+    rushes.filter((rush) => !rush.failed),
+    concurrency,
+    async (rush) => {
+      try {
+        rush.socket = await watchWorkspace({
+          connection: userConnection(context.connection, rush.user),
+          workspaceId: rush.user.workspaceId,
+          signal,
+          onFrame: (frame) => {
+            if (frame.type === 'data' && frame.data) onWorkspace(rush, frame.data as S.Workspace, Date.now());
+          },
+          onBadFrame: () => metrics.countError('watch_frame'),
+          onClose: () => {
+            if (rush.readyAt === undefined && !rush.failed && !signal.aborted && rush.socket) metrics.disconnects++;
+          },
+        });
+      } catch (error) {
+        rush.failed = `watch: ${(error as Error).message}`;
+        metrics.countError('watch');
+        progress.failed++;
+      }
+    },
+    signal,
+  );
+
+  // 3. The queue, once a second (owner: coderd lists jobs to those who may read them).
+  const pollQueue = async () => {
+    try {
+      const jobs = await owner.provisionerJobs(organizationId, { status: 'pending', limit: Math.max(50, users.length * 4) }, signal);
+      progress.queued = jobs.length;
+      queuePeak = Math.max(queuePeak, jobs.length);
+    } catch {
+      // An older coderd without the listing: the queue is read from the run's own builds.
+      const pending = rushes.filter((rush) => rush.createdAt !== undefined && rush.startedAt === undefined).length;
+      progress.queued = pending;
+      queuePeak = Math.max(queuePeak, pending);
+    }
+    progress.building = rushes.filter((rush) => rush.startedAt !== undefined && rush.succeededAt === undefined && !rush.failed).length;
+  };
+  const queueTimer = setInterval(() => void pollQueue(), 1000);
+  const schedules: Rush[] = [];
+  try {
+    // 4. The rush itself.
+    const live = rushes.filter((rush) => !rush.failed);
+    if (settings.mode === 'autostart') {
+      const scheduledAt = Math.ceil((Date.now() + settings.delaySeconds * 1000) / MINUTE) * MINUTE;
+      const schedule = scheduleFor(scheduledAt);
+      log(
+        'info',
+        `autostart schedule "${schedule}" for ${live.length} workspace(s): the rush starts at ${new Date(scheduledAt).toISOString()}`,
+      );
+      await runPool(
+        live,
+        concurrency,
+        async (rush) => {
+          try {
+            await rush.user.client.updateWorkspaceAutostart(rush.user.workspaceId, schedule);
+            rush.scheduledAt = scheduledAt;
+            schedules.push(rush);
+          } catch (error) {
+            rush.failed = `schedule: ${(error as Error).message}`;
+            metrics.countError('schedule');
+            progress.failed++;
+          }
+        },
+        signal,
+      );
+      if (Date.now() >= scheduledAt) {
+        throw new Error(
+          `setting ${live.length} schedules took until after the scheduled minute; coderd would start them a day later: raise traffic.morning_rush.delaySeconds (the reference runner's minimum is 120)`,
+        );
+      }
+    } else {
+      const start = Date.now();
+      const gapMs = settings.ratePerSecond > 0 ? 1000 / settings.ratePerSecond : 0;
+      log('info', `requesting ${live.length} start build(s)${gapMs ? ` at ${settings.ratePerSecond}/s` : ' at once'}`);
+      await Promise.all(
+        live.map(async (rush, index) => {
+          const due = start + index * gapMs;
+          if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+          if (signal.aborted) return;
+          rush.scheduledAt = Date.now();
+          try {
+            await rush.user.client.createBuild(rush.user.workspaceId, { transition: 'start' });
+          } catch (error) {
+            rush.failed = `start: ${(error as Error).message}`;
+            metrics.countError('start');
+            progress.failed++;
+          }
+        }),
+      );
+    }
+
+    // 5. Until everyone is ready (or failed), the timeout, or an abort.
+    const scheduled = rushes.filter((rush) => rush.scheduledAt !== undefined);
+    const deadline = Math.max(...scheduled.map((rush) => rush.scheduledAt!), Date.now()) + settings.timeoutSeconds * 1000;
+    while (!signal.aborted && Date.now() < deadline && rushes.some((rush) => rush.readyAt === undefined && !rush.failed)) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await pollQueue();
+    const notReady = rushes.filter((rush) => rush.readyAt === undefined && !rush.failed);
+    notReady.forEach(() => metrics.countError('not_ready'));
+    if (notReady.length) {
+      const waiting = notReady.filter((rush) => rush.createdAt !== undefined && rush.startedAt === undefined).length;
+      const notCreated = notReady.filter((rush) => rush.createdAt === undefined).length;
+      metrics.reason =
+        `${notReady.length} of ${users.length} workspace(s) not ready after ${settings.timeoutSeconds}s` +
+        (waiting ? `; ${waiting} build(s) still waiting for a provisioner (queue ${progress.queued})` : '') +
+        (notCreated
+          ? `; ${notCreated} never got a start build${settings.mode === 'autostart' ? ' (the autostart did not fire)' : ''}`
+          : '');
+    }
+    let provisioners: number | undefined;
+    try {
+      provisioners = (await owner.provisionerDaemons(organizationId)).filter((daemon) => daemon.status !== 'offline').length;
+    } catch {
+      provisioners = undefined; // listing daemons is newer than some coderd releases
+    }
+    const readyMs = rushes.filter((rush) => rush.readyAt !== undefined).map((rush) => rush.readyAt! - rush.scheduledAt!);
+    metrics.summary = rushSentence({ readyMs, users: users.length, queuePeak, provisioners });
+    log('info', metrics.summary);
+  } finally {
+    clearInterval(queueTimer);
+    for (const rush of rushes) rush.socket?.close();
+    // Leave nothing behind: the schedule this stage set would start the workspaces every day.
+    await runPool(schedules, concurrency, async (rush) => {
+      try {
+        await rush.user.client.updateWorkspaceAutostart(rush.user.workspaceId, '');
+      } catch (error) {
+        log('warn', `could not clear the autostart schedule of ${rush.user.workspaceName}: ${(error as Error).message}`);
+      }
+    });
+  }
+}
+
+export const morningRushRunner: StageRunner<MorningRushSettings> = { run: runMorningRush };

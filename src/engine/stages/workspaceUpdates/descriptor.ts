@@ -1,0 +1,42 @@
+// Workspace updates (issue 22): users watch their workspaces while builds happen on them
+// (scaletest/workspaceupdates, over the dashboard's watch-ws). See runner.ts and
+// docs/stages/workspace-updates.md.
+import { Type, type Static } from '@sinclair/typebox';
+import { defineTrafficStage } from '../definition';
+
+const settings = Type.Object(
+  {
+    enabled: Type.Boolean({
+      default: false,
+      description: 'Run the workspace-updates stage (opt-in): each user creates workspaces of its own, watches them and builds on them.',
+    }),
+    workspacesPerUser: Type.Integer({
+      minimum: 1,
+      maximum: 20,
+      default: 1,
+      description: "Workspaces each user creates and watches (the reference runner's power_user_workspaces); deleted when the stage ends.",
+    }),
+    intervalSeconds: Type.Number({
+      minimum: 0.1,
+      maximum: 3600,
+      default: 10,
+      description: 'Mean time between builds per watched workspace.',
+    }),
+    jitterSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 3, description: 'Uniform jitter around the interval.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Live workspace updates (watch-ws) while builds happen.' },
+);
+export type WorkspaceUpdatesSettings = Static<typeof settings>;
+
+export const workspaceUpdatesStage = defineTrafficStage({
+  id: 'workspace_updates',
+  title: 'Workspace updates',
+  color: 'yellow',
+  defaultWindow: [1, 4],
+  metrics: ['latency', 'counters'],
+  latencyMeaning: 'build requested → update seen by the watcher',
+  connectionNoun: 'watched workspaces',
+  prepares: 'workspaces',
+  settings,
+  load: async () => (require('./runner') as typeof import('./runner')).workspaceUpdatesRunner,
+});
