@@ -188,6 +188,8 @@ export interface RunnerSnapshot {
   /** The machine: cores available to the runner and its memory (absent in reports written before). */
   cores?: number;
   memoryBytes?: number;
+  /** How busy the whole machine's cores were in the last interval (0..1), whoever used them. */
+  machineCpuShare?: number;
 }
 
 export interface RunnerChildren {
@@ -227,6 +229,8 @@ export interface HistoryPoint {
   runnerChildrenCpuPercent?: number;
   /** The runner and its children's CPU as a share of the machine's cores (0..1). */
   runnerMachineShare?: number;
+  /** How busy the machine's cores were, whoever used them (0..1). */
+  machineCpuShare?: number;
   eventLoopLagMs: number;
   /** The runner's event loop: time it could not run anything during this point's interval, ms. */
   eventLoopStalledMs?: number;

@@ -94,6 +94,7 @@ const Runner = Type.Object({
   childrenUnavailable: Type.Optional(Type.String()),
   cores: Type.Optional(Type.Number()),
   memoryBytes: Type.Optional(Type.Number()),
+  machineCpuShare: Type.Optional(Type.Number()),
 });
 
 const Shard = Type.Object({ index: Type.Integer({ minimum: 0 }), count: Type.Integer({ minimum: 1 }) });

@@ -1,6 +1,6 @@
 // `demo`: the reference plan scaled down, against the embedded simulated deployment.
 import { CoderClient } from '../../coder/client';
-import { DEFAULT_CONNECTIONS_PER_SECOND, defaultPlan, type Plan } from '../../engine';
+import { defaultPlan, type Plan } from '../../engine';
 import { pushTemplate } from '../../engine/templates/push';
 import { startSimDeploymentProcess } from '../../sim/process';
 import { parseCommandArgs, stringOption, UsageError, wholeNumberOption } from '../args';
@@ -86,11 +86,10 @@ export function demoPlan(
   plan.traffic.dashboard.intervalSeconds = Math.max(1, Math.min(10, options.slotSeconds / 3));
   plan.traffic.dashboard.jitterSeconds = plan.traffic.dashboard.intervalSeconds / 2;
   for (const stage of ['ssh', 'pty', 'apps'] as const) {
-    // The default ramp (DEFAULT_CONNECTIONS_PER_SECOND) unless, with short slots, it would take
-    // more than a sixth of the stage's window: the demo is about the steady state.
-    const [start, end] = plan.timeline[stage];
-    const fastest = options.users / (((end - start) * options.slotSeconds) / 6);
-    if (fastest > DEFAULT_CONNECTIONS_PER_SECOND) plan.traffic[stage].connectionsPerSecond = Math.ceil(fastest);
+    // Each echo stage ramps over its first slot: the three ramps follow one another (their
+    // windows start a slot apart) instead of piling handshakes onto one small machine, and two
+    // thirds of each window are steady traffic.
+    plan.traffic[stage].rampSeconds = options.slotSeconds;
   }
   if (options.directSsh) {
     // The simulator's direct SSH port spares one coder CLI process per connection (--ssh-cli

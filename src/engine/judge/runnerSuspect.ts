@@ -85,6 +85,8 @@ export function runnerSuspicion(
   let worstCpuPercent = 0;
   let worstShare = 0;
   let worstValue = 0;
+  let busyMachineSeconds = 0;
+  let worstMachineShare = 0;
   let worstExplainableMs = 0;
   history.forEach((point, index) => {
     const value = reader.read(point);
@@ -109,6 +111,9 @@ export function runnerSuspicion(
     const saturated = share >= SATURATED_SHARE;
     if (saturated) saturatedSeconds++;
     if (saturated || (explainableMs > 0 && !breaks(threshold, value - explainableMs))) stalledSeconds++;
+    const machineShare = Math.max(...around.map((p) => p.machineCpuShare ?? 0));
+    worstMachineShare = Math.max(worstMachineShare, machineShare);
+    if (machineShare >= SATURATED_SHARE) busyMachineSeconds++;
     const stage = reader.stage && point.stages[reader.stage];
     if (stage && stage.active < stage.target) rampSeconds++;
   });
@@ -131,6 +136,11 @@ export function runnerSuspicion(
   }
   const ramp =
     rampSeconds > 0 ? `; ${rampSeconds} of those seconds fell in the stage's ramp (connections still opening: see its open lag)` : '';
+  // Neither the runner's loop nor its children filled the machine, but something did.
+  const machine =
+    busyMachineSeconds * 2 > breachedSeconds
+      ? `; the machine itself was busy (up to ${Math.round(worstMachineShare * 100)}% of its cores, the runner's share up to ${Math.round(worstShare * 100)}%): other processes competed for the CPU — on one machine with the deployment (the demo), that slows the deployment too`
+      : '';
   const runner =
     worstLagMs >= OVERLOADED_LAG_MS
       ? `the runner's event loop stalled (lag p99 up to ${ms(worstLagMs)}), which explains at most ~${ms(worstExplainableMs)} of latencies up to ${ms(worstValue)}`
@@ -138,7 +148,7 @@ export function runnerSuspicion(
   return {
     ...common,
     blamed: false,
-    explanation: `not the runner: in the ${breachedSeconds} second(s) in which ${threshold.metric} broke its limit ${runner}; the latency is the deployment's or the network's${ramp}`,
+    explanation: `not the runner: in the ${breachedSeconds} second(s) in which ${threshold.metric} broke its limit ${runner}; the latency is the deployment's or the network's${ramp}${machine}`,
   };
 }
 

@@ -57,6 +57,7 @@ export class HistoryRecorder {
         : undefined,
       eventLoopLagMs: snapshot.runner.eventLoopLagP99Ms,
       eventLoopStalledMs: snapshot.runner.eventLoopStalledMs,
+      machineCpuShare: snapshot.runner.machineCpuShare,
       deploymentHealthy: snapshot.deployment.healthy,
       deploymentCpuCores: snapshot.deployment.prometheus?.cpuCores,
       deploymentWebsockets: snapshot.deployment.prometheus?.concurrentWebsockets,

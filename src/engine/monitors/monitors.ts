@@ -254,11 +254,23 @@ export function describeChildren(children: ChildProcessFigures): string {
 
 const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
 
+/** Every core's CPU times, summed (ms): busy is total − idle. */
+function machineCpuTimes(): { idle: number; total: number } {
+  let idle = 0;
+  let total = 0;
+  for (const cpu of os.cpus()) {
+    idle += cpu.times.idle;
+    total += cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.idle + cpu.times.irq;
+  }
+  return { idle, total };
+}
+
 export class RunnerMonitor {
   private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   private lastCpu = process.cpuUsage();
   private lastAt = performance.now();
   private readonly children: ProcessTreeSampler;
+  private lastMachine = machineCpuTimes();
   private current: RunnerSnapshot = {
     cpuPercent: 0,
     rssBytes: 0,
@@ -300,6 +312,10 @@ export class RunnerMonitor {
     const stalledMs = this.lag.count > 0 ? Math.max(0, (this.lag.mean / 1e6 - LAG_RESOLUTION_MS) * this.lag.count) : elapsedMs;
     this.lag.reset();
     const memory = process.memoryUsage();
+    const machine = machineCpuTimes();
+    const machineBusy =
+      machine.total > this.lastMachine.total ? 1 - (machine.idle - this.lastMachine.idle) / (machine.total - this.lastMachine.total) : 0;
+    this.lastMachine = machine;
     const children = this.children.sample();
     const counted = 'unavailable' in children ? undefined : children;
     const load: RunnerLoad = {
@@ -323,6 +339,7 @@ export class RunnerMonitor {
       childrenUnavailable: 'unavailable' in children ? children.unavailable : undefined,
       cores: load.cores,
       memoryBytes: load.memoryBytes,
+      machineCpuShare: Math.round(Math.max(0, Math.min(1, machineBusy)) * 1000) / 1000,
     };
     return this.current;
   }

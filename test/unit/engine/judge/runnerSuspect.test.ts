@@ -77,6 +77,13 @@ describe('runner suspicion on failed latency thresholds', () => {
     assert.strictEqual(suspicion?.blamed, false);
     assert.match(suspicion!.explanation, /the runner kept up \(event-loop lag p99 at most 12 ms/);
     assert.match(suspicion!.explanation, /the latency is the deployment's or the network's/);
+    assert.doesNotMatch(suspicion!.explanation, /machine itself was busy/);
+    // Other processes filling the machine are named (the runner's own share stayed small).
+    const busy = history.map((point) => ({ ...point, machineCpuShare: 0.98, runnerMachineShare: 0.2 }));
+    assert.match(
+      runnerSuspicion(sshP95, busy)!.explanation,
+      /the machine itself was busy \(up to 98% of its cores, the runner's share up to 20%\)/,
+    );
   });
 
   it('blames the runner whose child processes used every core, though its own loop kept up (coder CLI processes)', () => {
