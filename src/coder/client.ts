@@ -320,11 +320,16 @@ export class CoderClient extends CoderApiTransport {
       const agents = (workspace.latest_build.resources ?? []).flatMap((resource) => resource.agents ?? []);
       // `timeout` and `disconnected` are not final in coderd (an agent may still connect), so
       // keep waiting like the reference runner; the deadline message names the last status.
-      if (built && agents.every((agent) => agent.status === 'connected')) return workspace;
+      // Connected is not ready: the startup script (which starts the template's apps) has
+      // finished when lifecycle_state is `ready`, or ended badly (`start_error`,
+      // `start_timeout`); the caller decides what those mean (cli/cliui/agent.go does the same).
+      if (built && agents.every((agent) => agent.status === 'connected' && startupFinished(agent.lifecycle_state))) return workspace;
       if (Date.now() + pollMs > deadline) {
-        const states = built ? agents.map((agent) => `${agent.name}: ${agent.status}`).join(', ') : `build ${job.status}`;
+        const states = built
+          ? agents.map((agent) => `${agent.name}: ${agent.status}${agent.lifecycle_state ? `, ${agent.lifecycle_state}` : ''}`).join('; ')
+          : `build ${job.status}`;
         throw new Error(
-          `agents of workspace ${workspace.owner_name}/${workspace.name} not connected after ${Math.round(timeoutMs / 1000)} s (${states})`,
+          `agents of workspace ${workspace.owner_name}/${workspace.name} not ready after ${Math.round(timeoutMs / 1000)} s (${states})`,
         );
       }
       await sleep(pollMs, signal);
@@ -415,4 +420,9 @@ export class CoderClient extends CoderApiTransport {
     if (response.status !== 200) throw this.apiError(response.status, 'GET', route, response.body);
     return response.body;
   }
+}
+
+/** The startup script has ended (coderd's agent lifecycle): ready, or failed / timed out. An agent without a lifecycle (very old) counts as ready once connected. */
+export function startupFinished(lifecycle: string | undefined): boolean {
+  return lifecycle === undefined || lifecycle === 'ready' || lifecycle === 'start_error' || lifecycle === 'start_timeout';
 }

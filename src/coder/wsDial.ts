@@ -11,6 +11,8 @@ export class WebSocketDialError extends Error {
     message: string,
     /** HTTP status of the refused upgrade, when the server answered. */
     readonly status?: number,
+    /** The refusal's Retry-After (a rate limit's window), ms. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'WebSocketDialError';
@@ -83,10 +85,12 @@ export function dialWebSocket(options: DialOptions): Promise<WebSocket> {
       response.on('error', () => {});
       response.on('end', () => {
         const status = response.statusCode ?? 0;
+        const retryAfter = Number(response.headers['retry-after']);
         finish(
           new WebSocketDialError(
             `The deployment refused the WebSocket to ${where}: HTTP ${status}${describeCoderError(Buffer.concat(chunks))}`,
             status,
+            Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
           ),
         );
       });
@@ -107,4 +111,29 @@ export function describeCoderError(body: Buffer): string {
     // Not JSON: fall through to the excerpt.
   }
   return `: ${text.slice(0, 200)}`;
+}
+
+/** Refusals worth another try: a rate limit (429) or an app that is still starting (502, 503, 504). */
+const RETRYABLE_OPEN = new Set([429, 502, 503, 504]);
+
+/**
+ * Opens, and opens again after a refusal that may pass (a rate limit's window, an app still
+ * starting), until `budgetMs` is spent; the last refusal is thrown. Waits the refusal's
+ * Retry-After, else backs off from 250 ms to 4 s.
+ */
+export async function openWithRetries<T>(open: () => Promise<T>, budgetMs: number, signal?: AbortSignal): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await open();
+    } catch (error) {
+      const refusal = error instanceof WebSocketDialError && error.status !== undefined && RETRYABLE_OPEN.has(error.status);
+      const waitMs = refusal ? (error.retryAfterMs ?? Math.min(4000, 250 * 2 ** attempt)) : undefined;
+      if (waitMs === undefined || signal?.aborted || Date.now() + waitMs >= deadline) throw error;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+  }
 }

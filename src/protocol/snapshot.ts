@@ -43,6 +43,8 @@ export interface StageProgress {
   building?: number;
   /** Prepare only: wall-clock time its requests waited for the deployment's rate limits, ms. */
   rateLimitedMs?: number;
+  /** Prepare only: workspaces whose startup script timed out (lifecycle start_timeout); they are used, with a warning. */
+  startTimeouts?: number;
 }
 
 /** An echo stage's planned ramp (src/engine/stages/echo/ramp.ts). */

@@ -27,6 +27,8 @@ export interface SimDeploymentOptions {
   buildDurationMs?: number;
   /** From build success until the agent connects (default 500 ms). */
   agentConnectDelayMs?: number;
+  /** How long the agent's startup script runs once connected, lifecycle `starting` (default 200 ms; the `startupScriptMs` fault overrides). */
+  startupScriptMs?: number;
   /** The template's agent connection timeout, whole seconds (default 120, as coderd): a slower agent shows `timeout` until it connects. */
   agentConnectionTimeoutSeconds?: number;
   /**

@@ -58,6 +58,12 @@ export interface FaultsConfig {
   staleParameters?: number;
   /** Time (ms) from build success until the agent connects. */
   agentConnectDelayMs?: number;
+  /** How long the agent's startup script runs (ms; it starts the template's apps): lifecycle `starting` until then. */
+  startupScriptMs?: number;
+  /** Fraction (0..1) of startup scripts that exit with an error: lifecycle `start_error`, the apps never start. */
+  startupScriptFails?: number;
+  /** Fraction (0..1) of startup scripts that outlive their timeout: lifecycle `start_timeout`; the apps start anyway. */
+  startupScriptTimesOut?: number;
   /** Reconnecting-PTY backend for sessions started from now on: 'screen' = a workspace image with GNU screen on PATH (see docs/fidelity-pty.md). */
   ptyBackend?: 'buffered' | 'screen';
 }

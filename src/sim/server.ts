@@ -98,6 +98,7 @@ function createContext(options: SimDeploymentOptions): SimContext {
       provisioners,
       buildDurationMs: options.buildDurationMs ?? 2000,
       agentConnectDelayMs: options.agentConnectDelayMs ?? 500,
+      startupScriptMs: options.startupScriptMs ?? 200,
       agentConnectionTimeoutSeconds: options.agentConnectionTimeoutSeconds,
       subdomainApps: options.subdomainApps,
       appLabelWithAgent: version.appLabelWithAgent,

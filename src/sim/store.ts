@@ -50,6 +50,9 @@ export interface SimAgent {
   createdAt: string;
   updatedAt: string;
   firstConnectedAt?: string;
+  /** When the startup script started and ended (coderd's started_at / ready_at). */
+  startedAt?: string;
+  readyAt?: string;
   timers: NodeJS.Timeout[];
 }
 
@@ -85,6 +88,8 @@ export interface StoreOptions {
   /** Default build duration when the faults do not set one. */
   buildDurationMs: number;
   agentConnectDelayMs: number;
+  /** How long the agent's startup script runs once connected (lifecycle `starting`), ms. */
+  startupScriptMs: number;
   /** The template's agent connection timeout; coderd's default is 120 s. */
   agentConnectionTimeoutSeconds?: number;
   /** A workspace was deleted: its agent's sessions must go. */
@@ -115,6 +120,8 @@ export class SimStore extends UserDirectory {
   // Exact fractions, evenly spread, like the other faults: failBuilds 0.25 fails every 4th build.
   private readonly failBuildSelector = new CountedSelector();
   private readonly neverConnectSelector = new CountedSelector();
+  private readonly scriptFailSelector = new CountedSelector();
+  private readonly scriptTimeoutSelector = new CountedSelector();
   /** Seeded, so a build-duration distribution gives the same durations on every run. */
   private readonly random = seededRandom(0x5eed);
 
@@ -344,8 +351,34 @@ export class SimStore extends UserDirectory {
     agent.timers.push(
       setTimeout(() => {
         agent.firstConnectedAt ??= now();
-        this.setAgent(workspace, 'connected', 'ready');
+        this.setAgent(workspace, 'connected', 'starting');
+        this.runStartupScript(workspace);
       }, delay),
+    );
+  }
+
+  /**
+   * The agent runs the template's startup script once connected (lifecycle `starting`), which
+   * starts the apps: `ready` when it ends, `start_error` when it fails (the apps never start),
+   * `start_timeout` when it outlives its timeout (coderd's agent reports that and the script
+   * goes on; the apps start). coderd: agent/agent.go, codersdk.WorkspaceAgentLifecycle.
+   */
+  private runStartupScript(workspace: SimWorkspace): void {
+    const agent = workspace.agent;
+    const faults = this.options.faults();
+    const ms = Math.max(0, faults.startupScriptMs ?? this.options.startupScriptMs);
+    const outcome: S.WorkspaceAgentLifecycleValue =
+      (faults.startupScriptFails ?? 0) > 0 && this.scriptFailSelector.next(faults.startupScriptFails!)
+        ? 'start_error'
+        : (faults.startupScriptTimesOut ?? 0) > 0 && this.scriptTimeoutSelector.next(faults.startupScriptTimesOut!)
+          ? 'start_timeout'
+          : 'ready';
+    agent.startedAt = now();
+    agent.timers.push(
+      setTimeout(() => {
+        agent.readyAt = now();
+        this.setAgent(workspace, 'connected', outcome);
+      }, ms),
     );
   }
 

@@ -171,7 +171,8 @@ function planProperties(stages: readonly TrafficStageDefinition[]) {
           minimum: 1,
           maximum: DAY_SECONDS,
           default: 600,
-          description: 'Longest wait for a workspace agent to connect (at most a day).',
+          description:
+            "Longest wait for a workspace's agent to be ready: connected, and its startup script (which starts the template's apps) finished (at most a day).",
         }),
         connectSeconds: Type.Number({
           minimum: 1,

@@ -179,7 +179,7 @@ export async function prepareUsers(
   const { plan, runId, owner, userClient, created, metrics, signal, log } = context;
   const ready: StageUser[] = [];
   const indexes = context.userIndexes ?? Array.from({ length: plan.users }, (_, index) => index);
-  const progress = { done: 0, total: indexes.length, failed: 0, queued: 0, building: 0, rateLimitedMs: 0 };
+  const progress = { done: 0, total: indexes.length, failed: 0, queued: 0, building: 0, rateLimitedMs: 0, startTimeouts: 0 };
   metrics.progress = progress;
   metrics.targetConnections = indexes.length;
   // How long the deployment's rate limits held prepare back (the gate is shared by the run's clients).
@@ -267,6 +267,20 @@ export async function prepareUsers(
         );
         const agent = (withAgents.latest_build.resources ?? []).flatMap((resource) => resource.agents ?? [])[0];
         if (!agent) throw new Error(`workspace ${workspace.name} has no agent; the template must define one`);
+        // Connected is not ready: the startup script starts the template's apps (coderd's
+        // lifecycle_state; cli/cliui/agent.go words the two bad endings like this).
+        if (agent.lifecycle_state === 'start_error') {
+          throw new Error(
+            `the agent's startup script exited with an error (lifecycle start_error): the template's apps may not be running; see the workspace's agent logs`,
+          );
+        }
+        if (agent.lifecycle_state === 'start_timeout') {
+          progress.startTimeouts++;
+          log(
+            'warn',
+            `user ${index + 1}/${plan.users}: a startup script timed out (lifecycle start_timeout); the workspace may be incomplete`,
+          );
+        }
         const prepared: PreparedUser = {
           index,
           userId: user.id,

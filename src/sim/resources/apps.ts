@@ -54,6 +54,17 @@ function declaresApp(call: ApiCall, workspace: SimWorkspace, slug: string): bool
   return agent?.apps.some((app) => app.slug === slug) ?? false;
 }
 
+/**
+ * The echo app listens once the startup script has started it: before that (and after the
+ * script failed) coderd's proxy cannot dial it and answers 502 (workspaceapps/proxy.go,
+ * "Failed to proxy request to application", as an HTML error page in coderd).
+ */
+function appRunning(workspace: SimWorkspace): void {
+  const lifecycle = workspace.agent.lifecycle;
+  if (lifecycle === 'ready' || lifecycle === 'start_timeout') return;
+  throw new HttpError(502, 'Failed to proxy request to application: dial tcp 127.0.0.1:8080: connect: connection refused');
+}
+
 export function serveApp(call: AuthenticatedCall, res: http.ServerResponse, target: AppTarget): void {
   if (target.rest === undefined) {
     // coderd redirects to the slug's directory: relative links inside the app depend on it.
@@ -62,6 +73,7 @@ export function serveApp(call: AuthenticatedCall, res: http.ServerResponse, targ
   }
   const workspace = connectedAgentFor(call, target.owner, target.workspace, target.agent);
   if (!declaresApp(call, workspace, target.slug)) throw notFound();
+  appRunning(workspace);
   call.sim.agents.handleAppRequest(call.req, res, call.sim.store.agentRef(workspace), target.slug, target.rest);
 }
 
@@ -69,6 +81,7 @@ export function upgradeApp(call: AuthenticatedCall, target: AppTarget, socket: D
   if (target.rest === undefined) throw new HttpError(404, 'Route not found.');
   const workspace = connectedAgentFor(call, target.owner, target.workspace, target.agent);
   if (!declaresApp(call, workspace, target.slug)) throw notFound();
+  appRunning(workspace);
   trackWebSocket(call.sim, socket, path);
   call.sim.agents.handleAppUpgrade(call.req, socket, head, call.sim.store.agentRef(workspace), target.slug, target.rest);
 }

@@ -92,7 +92,7 @@ describe('simulated deployment: faults', () => {
     fx.sim.setFaults({ agentsNeverConnect: 1 });
     const { client, workspace } = await newWorkspace(fx);
     await client.waitForBuild(workspace.latest_build.id, { pollMs: 20 });
-    await assert.rejects(client.waitForAgents(workspace.id, { timeoutMs: 300, pollMs: 50 }), /not connected after .*main: connecting/);
+    await assert.rejects(client.waitForAgents(workspace.id, { timeoutMs: 300, pollMs: 50 }), /not ready after .*main: connecting/);
   });
 
   it('an agent slower than the connection timeout shows `timeout`, then connects; waitForAgents waits for it', async () => {

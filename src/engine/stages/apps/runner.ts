@@ -1,6 +1,7 @@
 // How the workspace apps stage opens its echo connections: the echo app's WebSocket through
 // coderd's app proxy, on a subdomain URL where coderd marks the app as one, else path-based.
 import { openAppEchoChannel } from '../../../coder/apps';
+import { openWithRetries } from '../../../coder/wsDial';
 import type { WorkspaceApp } from '../../../coder/schemas';
 import type { OpenerFactory } from '../echo/descriptor';
 import { CLOSE_TIMEOUT_MS, closeLate, userConnection, withTimeout } from '../echo/transports';
@@ -13,22 +14,31 @@ export const appsOpeners: OpenerFactory<AppsSettings> = async (context) => {
     (answer) => answer.host,
     () => '',
   );
+  const connectMs = context.plan.timeouts.connectSeconds * 1000;
   return (user) => async () =>
     withTimeout(
-      openAppEchoChannel({
-        connection: userConnection(context.connection, user),
-        owner: user.username,
-        workspace: user.workspaceName,
-        agent: user.agentName,
-        slug: settings.slug,
-        ...subdomainOf(
-          user.agentApps.find((app) => app.slug === settings.slug),
-          host,
-        ),
+      // A refused open is tried again within the connect budget: subdomain app opens share one
+      // rate-limit bucket per runner before coderd keyed limits by user, and an app its startup
+      // script has not started yet answers 502.
+      openWithRetries(
+        () =>
+          openAppEchoChannel({
+            connection: userConnection(context.connection, user),
+            owner: user.username,
+            workspace: user.workspaceName,
+            agent: user.agentName,
+            slug: settings.slug,
+            ...subdomainOf(
+              user.agentApps.find((app) => app.slug === settings.slug),
+              host,
+            ),
+            signal,
+            closeTimeoutMs: CLOSE_TIMEOUT_MS,
+          }),
+        connectMs,
         signal,
-        closeTimeoutMs: CLOSE_TIMEOUT_MS,
-      }),
-      context.plan.timeouts.connectSeconds * 1000,
+      ),
+      connectMs,
       'app connect',
       closeLate,
     );
