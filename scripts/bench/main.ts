@@ -13,10 +13,10 @@ import { startSimDeployment } from '../../src/sim';
 import { activationTime } from './activation';
 import { dashboardCost, hostLag, vsixFigures } from './host';
 import { type CapacityStep, markdown } from './markdown';
-import { startMachineProbe } from './machineProbe';
 import { snapshotCost } from './snapshot';
 import { cliPathFigure } from './cliPath';
-import { type EchoKind, type LoadFigures, runEngine, runFloor, type Target } from './echoLoad';
+import { type EchoKind, type LoadFigures, type LoadOptions, type Target } from './echoLoad';
+import type { IsolatedRunFigures, IsolatedRunRequest } from './loadRun';
 import type { BenchFigure } from './figures';
 
 /** Figures in modules of their own (see figures.ts), after the built-in ones. */
@@ -66,6 +66,29 @@ const COST_RUNS = [
 ] as const;
 const COST_WINDOW_SECONDS = 6;
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/**
+ * One engine or floor run (`options.floor`) in a process of its own (scripts/bench/loadRun.ts),
+ * against the running target: each figure on a fresh heap, as an independent measurement has it.
+ */
+function isolatedRun(target: Target, options: LoadOptions, probe = false): Promise<IsolatedRunFigures> {
+  const request: IsolatedRunRequest = { target, options, probe };
+  const child = spawn(
+    process.execPath,
+    // This process's flags (--expose-gc, tsx's loader: see scripts/bench.mjs).
+    [...process.execArgv, path.join(__dirname, 'loadRun.ts'), JSON.stringify(request)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (err += text));
+  return new Promise((resolve, reject) =>
+    child.once('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as IsolatedRunFigures) : reject(new Error(err.trim() || `exited with ${code}`)),
+    ),
+  );
+}
 
 async function startTarget(targetScript: string): Promise<{ target: Target; pid: number; holds(): Promise<number[]>; stop(): void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', targetScript], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -138,12 +161,8 @@ function pooled(runs: LoadFigures[]): PooledCost {
 async function capacity(target: Target, targetPid: number, kind: EchoKind, floor: boolean, steps: number[], seconds: number) {
   const tried: CapacityStep[] = [];
   let best = 0;
-  const probe = startMachineProbe();
   const step = async (connections: number): Promise<CapacityStep> => {
-    const run = floor ? runFloor : runEngine;
-    let machineLag: Promise<number> = Promise.resolve(0);
-    const window = { start: () => probe.reset(), end: () => (machineLag = probe.read()) };
-    const figures = await run(target, { kind, connections, seconds, ...REFERENCE, floor, targetPid, skipMemory: true, window }).catch(
+    const figures = await isolatedRun(target, { kind, connections, seconds, ...REFERENCE, floor, targetPid, skipMemory: true }, true).catch(
       (error: Error) => ({ error: error.message }) as const,
     );
     if ('error' in figures)
@@ -173,8 +192,8 @@ async function capacity(target: Target, targetPid: number, kind: EchoKind, floor
       targetCores: figures.targetCpuShare ?? 0,
       majorGcPerSecond: round(figures.gc.major / seconds),
       longestGcMs: figures.gc.longestMs,
-      machineLagP99Ms: await machineLag,
-      machineBusy: (await machineLag) >= MACHINE_BUSY_LAG_MS,
+      machineLagP99Ms: figures.machineLagP99Ms ?? 0,
+      machineBusy: (figures.machineLagP99Ms ?? 0) >= MACHINE_BUSY_LAG_MS,
       passed: figures.sendLagP99Ms < LAG_BUDGET_MS && echoRatio >= 0.95 && figures.mismatches === 0,
     };
   };
@@ -185,17 +204,13 @@ async function capacity(target: Target, targetPid: number, kind: EchoKind, floor
     result.mismatches === 0 &&
     result.runnerCores < CAPACITY_SATURATED_CORES &&
     (result.machineBusy === true || result.sendLagP99MedianSecondMs < LAG_BUDGET_MS);
-  try {
-    for (const connections of steps) {
-      let result = await step(connections);
-      for (let retry = 1; !result.passed && retry <= CAPACITY_RETRIES && looksLikeStall(result); retry++)
-        result = { ...(await step(connections)), retried: retry };
-      tried.push(result);
-      if (!result.passed) break;
-      best = connections;
-    }
-  } finally {
-    probe.stop();
+  for (const connections of steps) {
+    let result = await step(connections);
+    for (let retry = 1; !result.passed && retry <= CAPACITY_RETRIES && looksLikeStall(result); retry++)
+      result = { ...(await step(connections)), retried: retry };
+    tried.push(result);
+    if (!result.passed) break;
+    best = connections;
   }
   const last = tried.filter((t) => t.passed).at(-1);
   // What one fully used core would carry at the same cost per connection (an extrapolation,
@@ -280,14 +295,15 @@ async function main(): Promise<void> {
       const firstOfKind = !costs.some((cost) => cost.kind === kind);
       // The smoke only runs each code path: one run a side, one count per kind.
       if (smoke && !firstOfKind) continue;
-      const engine = [await runEngine(target, options)];
-      const floor = [await runFloor(target, { ...options, floor: true })];
+      // Memory from each side's first run; the others skip it (and its warm-up run).
+      const engine = [await isolatedRun(target, options)];
+      const floor = [await isolatedRun(target, { ...options, floor: true })];
       if (!smoke) {
-        floor.push(await runFloor(target, { ...options, floor: true }));
-        engine.push(await runEngine(target, options));
+        floor.push(await isolatedRun(target, { ...options, floor: true, skipMemory: true }));
+        engine.push(await isolatedRun(target, { ...options, skipMemory: true }));
       }
       // Each stage's send path now beside the Buffer path it used before (a new Buffer per tick).
-      const bufferPath = firstOfKind ? await runEngine(target, { ...options, bufferPath: true }) : undefined;
+      const bufferPath = firstOfKind ? await isolatedRun(target, { ...options, bufferPath: true, skipMemory: true }) : undefined;
       const [enginePooled, floorPooled] = [pooled(engine), pooled(floor)];
       const ratio = round(enginePooled.cpuSecondsPer100kEchoes / floorPooled.cpuSecondsPer100kEchoes);
       const cost: CostFigure = { kind, connections, engine: enginePooled, floor: floorPooled, ratio, runs: { engine, floor }, bufferPath };
@@ -310,13 +326,14 @@ async function main(): Promise<void> {
     if (ptyCost) {
       // Spread is how the cost figure's engine run sent; only the lockstep run is extra.
       const spread = ptyCost.runs.engine[0];
-      const lockstep = await runEngine(target, {
+      const lockstep = await isolatedRun(target, {
         kind: 'pty',
         connections: spread.connections,
         seconds: spread.seconds,
         ...REFERENCE,
         floor: false,
         lockstep: true,
+        skipMemory: true,
       });
       const figures = (f: LoadFigures) => ({ sendLagP99Ms: f.sendLagP99Ms, rttP50Ms: f.rttP50Ms, rttP99Ms: f.rttP99Ms });
       results.phases = { connections: spread.connections, spread: figures(spread), lockstep: figures(lockstep) };
@@ -342,7 +359,7 @@ async function main(): Promise<void> {
 
     // Steady RSS (flat?): the engine's web terminals over a longer run.
     if (only.has('steady')) {
-      const steady = await runEngine(target, {
+      const steady = await isolatedRun(target, {
         kind: 'pty',
         connections: smoke ? 50 : 500,
         seconds: steadySeconds,
@@ -368,7 +385,7 @@ async function main(): Promise<void> {
       const options = { kind: 'delay' as const, connections: smoke ? 20 : 100, seconds: smoke ? 3 : 10, ...REFERENCE };
       const against = async (floor: boolean) => {
         await holds();
-        const figures = await (floor ? runFloor : runEngine)(target, { ...options, floor });
+        const figures = await isolatedRun(target, { ...options, floor, skipMemory: true });
         const truth = (await holds()).sort((a, b) => a - b);
         const trueP = { p50: round(percentile(truth, 50)), p95: round(percentile(truth, 95)), p99: round(percentile(truth, 99)) };
         // The same echoes on both sides: every one of the run (the target records each hold).
