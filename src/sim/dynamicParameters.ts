@@ -204,3 +204,36 @@ export function renderConditionalParameters(inputs: Record<string, string>, owne
   );
   return [zero, one, two, three, four];
 }
+
+/** A version's own parameters (as imported), each set to its input or its default, options checked. */
+export function renderStaticParameters(
+  parameters: ReadonlyArray<{
+    name: string;
+    display_name: string;
+    description: string;
+    type: string;
+    form_type?: string;
+    mutable: boolean;
+    default_value: string;
+    options: Array<{ name: string; value: string }>;
+  }>,
+  inputs: Record<string, string>,
+): PreviewParameter[] {
+  return parameters.map((p, order) => {
+    const rendered = parameter(
+      {
+        name: p.name,
+        display_name: p.display_name,
+        description: p.description,
+        type: (['string', 'number', 'bool', 'list(string)'].includes(p.type) ? p.type : 'string') as PreviewParameter['type'],
+        form_type: p.form_type || (p.options.length ? 'radio' : 'input'),
+        order,
+        mutable: p.mutable,
+        defaultValue: p.default_value,
+        options: p.options,
+      },
+      inputs[p.name],
+    );
+    return p.options.length ? rendered : { ...rendered, diagnostics: [] };
+  });
+}

@@ -7,7 +7,13 @@ import type { WebSocket } from 'ws';
 import * as S from '../../coder/schemas';
 import { CountedSelector } from '../agent/liveConnections';
 import { trackWebSocket, type ApiHandlers, type SimContext, type UpgradeHandlers } from '../context';
-import { renderConditionalParameters, type DynamicParametersResponse, type RenderOwner } from '../dynamicParameters';
+import {
+  renderConditionalParameters,
+  renderStaticParameters,
+  type DynamicParametersResponse,
+  type RenderOwner,
+} from '../dynamicParameters';
+import type { SimTemplateVersion } from '../templates';
 import { HttpError, needsWebSocket, notFound } from '../http/errors';
 import type { SimUser } from '../store';
 
@@ -19,11 +25,23 @@ function ownerOf(user: SimUser): RenderOwner {
   return { username: user.username, roles: user.owner ? ['owner', 'member', 'organization-member'] : ['member', 'organization-member'] };
 }
 
-function templateVersionParam(sim: SimContext, id: string): void {
-  if (!sim.store.catalog.versions.has(id)) throw notFound();
+function templateVersionParam(sim: SimContext, id: string): SimTemplateVersion {
+  const version = sim.store.catalog.versions.get(id);
+  if (!version) throw notFound();
+  // coderd: 425 until the version's import job has completed.
+  if (version.job.status === 'pending' || version.job.status === 'running')
+    throw new HttpError(425, 'Template version job has not finished');
+  return version;
 }
 
-function serveParameters(sim: SimContext, caller: SimUser, initialOwner: SimUser, ws: WebSocket, staleSelector: CountedSelector): void {
+function serveParameters(
+  sim: SimContext,
+  version: SimTemplateVersion,
+  caller: SimUser,
+  initialOwner: SimUser,
+  ws: WebSocket,
+  staleSelector: CountedSelector,
+): void {
   let previous: Record<string, string> = {};
   const render = (id: number, ownerId: string | undefined, inputs: Record<string, string>): DynamicParametersResponse => {
     const owner = ownerId ? sim.store.findUser(ownerId, caller) : initialOwner;
@@ -44,7 +62,12 @@ function serveParameters(sim: SimContext, caller: SimUser, initialOwner: SimUser
     const fraction = sim.faults.staleParameters ?? 0;
     const used = fraction > 0 && staleSelector.next(fraction) ? previous : inputs;
     previous = inputs;
-    return { id, diagnostics: [], parameters: renderConditionalParameters(used, ownerOf(owner)) };
+    // A pushed version renders the parameters its import found; the built-in one (none of its
+    // own) renders the reference runner's conditional chain.
+    const parameters = version.parameters.length
+      ? renderStaticParameters(version.parameters, used)
+      : renderConditionalParameters(used, ownerOf(owner));
+    return { id, diagnostics: [], parameters };
   };
   const send = (response: DynamicParametersResponse) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(response));
@@ -77,12 +100,12 @@ export const parameterHandlers = {
 export const parameterUpgrades = {
   dynamicParameters: (call, params, socket, head, path) => {
     const { sim } = call;
-    templateVersionParam(sim, params.templateversion!);
+    const version = templateVersionParam(sim, params.templateversion!);
     const userId = call.url.searchParams.get('user_id');
     const owner = userId && userId !== 'me' ? sim.store.findUser(userId, call.user) : call.user!;
     if (!owner) throw new HttpError(400, 'Invalid user_id query parameter');
     trackWebSocket(sim, socket, path);
     const stale = new CountedSelector();
-    sim.apiSockets.handleUpgrade(call.req, socket, head, (ws) => serveParameters(sim, call.user!, owner, ws, stale));
+    sim.apiSockets.handleUpgrade(call.req, socket, head, (ws) => serveParameters(sim, version, call.user!, owner, ws, stale));
   },
 } satisfies UpgradeHandlers;
