@@ -1,6 +1,8 @@
 // Every command's options, once: commander parses with them and writes the help from them.
 import { version } from '../../package.json';
 import { commandHelp, type CommandSpec, type OptionSpec } from './args';
+import { exitCodeHelp } from '../engine/judge/outcome';
+import { OBSERVE_OPTIONS } from './observe';
 import { BASELINE_COMMAND, MARK_BASELINE_OPTION } from './commands/baseline';
 import { K8S_COMMAND } from './commands/k8s';
 import { SHARD_RUN_OPTIONS } from './commands/runSharded';
@@ -46,7 +48,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     name: 'run',
     summary: "run a plan's scale test against a deployment",
     usage: 'PLAN [options]',
-    description: `Runs the plan's scale test against a deployment: prepare, traffic stages, thresholds, cleanup, reports.\n${STOP_HELP}`,
+    description: `Runs the plan's scale test against a deployment: prepare, traffic stages, thresholds, cleanup, reports.\n${STOP_HELP}\nExit codes (the first that applies, in this order: 3, 2, 130, 4, 1, 5):\n${exitCodeHelp()}`,
     options: [
       ...connectionOptions("CODER_URL, then the plan's deployment.url"),
       out,
@@ -59,6 +61,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       },
       MARK_BASELINE_OPTION,
       workers,
+      ...OBSERVE_OPTIONS,
       ...SHARD_RUN_OPTIONS,
     ],
   },
@@ -137,8 +140,8 @@ ${lines.join('\n')}
   coder-scaletest COMMAND --help | --help | --version
 
 CODER_URL and CODER_SESSION_TOKEN work in place of --url and --token (an owner's token).
-Exit codes: 0 passed, 1 thresholds or cleanup failed, 2 bad usage or invalid plan,
-3 deployment unreachable or authentication failed, 130 stopped by a signal (after cleanup).
+Exit codes (when several apply: 3, 2, 130, 4, 1, 5, in that order):
+${exitCodeHelp()}
 `;
 }
 

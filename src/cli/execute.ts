@@ -4,6 +4,7 @@ import { startRun, type Plan, type RunResult } from '../engine';
 import { EXIT, type CliIo } from './io';
 import { watchInterrupts } from './interrupts';
 import { accessProblemText, cleanupCommandText, cliEvent } from './outcomeText';
+import { Observers, type ObserveSettings } from './observe';
 import { ProgressView, renderSummary } from './progress';
 
 export interface ExecuteOptions {
@@ -13,7 +14,11 @@ export interface ExecuteOptions {
   coderBinary?: string;
   /** Child processes of this process that are not the runner's (the demo's simulated deployment). */
   foreignProcessPids?: number[];
+  /** /metrics, Grafana annotations, the Markdown summary (default: none). */
+  observe?: ObserveSettings;
 }
+
+const NO_OBSERVERS: ObserveSettings = { lingerMs: 0 };
 
 export async function execute(plan: Plan, connection: DeploymentConnection, options: ExecuteOptions, io: CliIo): Promise<RunResult> {
   const view = new ProgressView(io.stdout, io.stderr, options.ndjson);
@@ -27,7 +32,9 @@ export async function execute(plan: Plan, connection: DeploymentConnection, opti
     },
     io.signal,
   );
+  let observers: Observers | undefined;
   try {
+    observers = await Observers.start(options.observe ?? NO_OBSERVERS, '0/1', io.stderr);
     const handle = startRun({
       plan,
       connection,
@@ -40,8 +47,15 @@ export async function execute(plan: Plan, connection: DeploymentConnection, opti
       foreignProcessPids: options.foreignProcessPids,
     });
     runId = handle.runId;
+    const ended: { exitCode?: number } = {};
+    observers.bind(handle.runId, {
+      snapshot: () => handle.latest(),
+      histograms: () => handle.histograms(),
+      exitCode: () => ended.exitCode,
+    });
     handle.subscribe((snapshot) => view.snapshot(snapshot));
     const result = await handle.done;
+    ended.exitCode = result.exitCode;
     view.finish();
     if (result.exitCode === EXIT.access) {
       io.stderr.write(
@@ -50,8 +64,10 @@ export async function execute(plan: Plan, connection: DeploymentConnection, opti
     } else {
       (options.ndjson ? io.stderr : io.stdout).write(renderSummary(result, Boolean(io.stdout.isTTY) && !options.ndjson));
     }
+    await observers.finish({ snapshot: result.snapshot, reportDir: result.reportDir });
     return result;
   } finally {
     interrupts.dispose();
+    await observers?.close();
   }
 }

@@ -1,10 +1,17 @@
-// What every command gets and gives back: its input and output streams and its exit codes.
-// Exit codes: 0 passed, 1 thresholds or cleanup failed, 2 bad usage or invalid plan, 3 deployment
-// unreachable or authentication failed, 130 stopped by a signal (SIGINT, SIGTERM, SIGHUP).
-import { ABORTED_EXIT } from './interrupts';
+// What every command gets and gives back: its input and output streams and its exit codes (the
+// one table: EXIT_CODE_TABLE in engine/judge/outcome.ts, also in --help and the README).
+import { EXIT_CODES } from '../engine/judge/outcome';
 import type { Output } from './progress';
 
-export const EXIT = { passed: 0, failed: 1, usage: 2, access: 3, aborted: ABORTED_EXIT } as const;
+export const EXIT = {
+  passed: EXIT_CODES.passed,
+  failed: EXIT_CODES.failed,
+  usage: EXIT_CODES.plan,
+  access: EXIT_CODES.access,
+  cleanup: EXIT_CODES.cleanup,
+  runner: EXIT_CODES.runner,
+  aborted: EXIT_CODES.aborted,
+} as const;
 
 export interface CliIo {
   stdout: Output;

@@ -71,8 +71,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`${error.message}\n`);
       return EXIT.usage;
     }
+    // Not the deployment's failure: the runner itself failed (exit 5).
     io.stderr.write(`error: ${(error as Error).message}\n`);
-    return EXIT.failed;
+    return EXIT.runner;
   }
 }
 
@@ -88,7 +89,7 @@ if (require.main === module && process.argv[2] === RUNNER_MODE_ARG) {
     (code) => process.exit(code),
     (error: Error) => {
       process.stderr.write(`error: ${error.message}\n`);
-      process.exit(EXIT.failed);
+      process.exit(EXIT.runner);
     },
   );
 }

@@ -202,7 +202,13 @@ export function renderSummary(result: RunResult, useColor: boolean): string {
   const s = result.snapshot;
   const lines = ['', ...renderTable(s, useColor), ''];
   const headline =
-    result.exitCode === 130 ? c.yellow('ABORTED') : result.verdict === 'pass' ? c.green(c.bold('PASSED')) : c.red(c.bold('FAILED'));
+    result.exitCode === 130
+      ? c.yellow('ABORTED')
+      : result.exitCode === 5
+        ? c.yellow(c.bold('INCONCLUSIVE'))
+        : result.verdict === 'pass'
+          ? c.green(c.bold('PASSED'))
+          : c.red(c.bold('FAILED'));
   lines.push(`${headline}${s.reason ? `: ${s.reason}` : ''}`);
   for (const stage of s.stages) if (stage.summary) lines.push(`${stage.title}: ${stage.summary}`);
   const cleanup = result.cleanup;

@@ -23,6 +23,8 @@ export interface KubernetesRunRequest extends ClusterTarget {
   runId: string;
   startDelayS: number;
   out: string;
+  /** The pods serve /metrics on this port, with scrape annotations (render.ts). */
+  metricsPort?: number;
   env?: NodeJS.ProcessEnv;
   log(line: string): void;
 }
@@ -49,6 +51,7 @@ export async function launchKubernetesRun(request: KubernetesRunRequest): Promis
     startAt,
     url: request.podUrl ?? request.connection.url,
     tokenSecret: request.tokenSecret,
+    metricsPort: request.metricsPort,
   });
   const objects: RunObjects = {
     serviceAccount: serviceAccount as V1ServiceAccount,

@@ -29,9 +29,24 @@ export interface RenderOptions {
   url: string;
   /** Secret holding the owner's session token, and its key. */
   tokenSecret: { name: string; key: string };
+  /** Each pod serves /metrics on this port (every interface), with Prometheus's scrape annotations. */
+  metricsPort?: number;
+  /** Also a PodMonitor (Prometheus Operator, monitoring.coreos.com/v1) selecting the run's pods. */
+  podMonitor?: boolean;
 }
 
-export type Manifest = V1ServiceAccount | V1ConfigMap | V1Job;
+/** The Prometheus Operator's PodMonitor, as far as this file writes it. */
+export interface PodMonitor {
+  apiVersion: 'monitoring.coreos.com/v1';
+  kind: 'PodMonitor';
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: Array<{ port: string; path: string; interval: string }> };
+}
+
+export type Manifest = V1ServiceAccount | V1ConfigMap | V1Job | PodMonitor;
+
+/** The pods' /metrics port when the run is to be scraped: --metrics-port, else the plan's observe.metricsAddress port. */
+export const METRICS_PORT_NAME = 'metrics';
 
 export const PLAN_FILE = 'plan.scaletest.json';
 const PLAN_MOUNT = '/etc/coder-scaletest';
@@ -59,7 +74,7 @@ export function shardResources(plan: Plan, shards: number): V1ResourceRequiremen
   };
 }
 
-export function renderManifests(options: RenderOptions): Manifest[] {
+export function renderManifests(options: RenderOptions): [V1ServiceAccount, V1ConfigMap, V1Job, ...PodMonitor[]] {
   const name = `coder-scaletest-${options.runId}`;
   const labels = {
     'app.kubernetes.io/name': 'coder-scaletest',
@@ -92,7 +107,19 @@ export function renderManifests(options: RenderOptions): Manifest[] {
       backoffLimit: 0,
       ttlSecondsAfterFinished: 3600,
       template: {
-        metadata: { labels: { ...labels } },
+        metadata: {
+          labels: { ...labels },
+          // The annotations most Prometheus Kubernetes scrape configs follow (prometheus.io/*).
+          ...(options.metricsPort !== undefined
+            ? {
+                annotations: {
+                  'prometheus.io/scrape': 'true',
+                  'prometheus.io/port': String(options.metricsPort),
+                  'prometheus.io/path': '/metrics',
+                },
+              }
+            : {}),
+        },
         spec: {
           restartPolicy: 'Never',
           serviceAccountName: name,
@@ -121,7 +148,9 @@ export function renderManifests(options: RenderOptions): Manifest[] {
                 'ndjson',
                 '--out',
                 '/tmp/scaletest-results',
+                ...(options.metricsPort !== undefined ? ['--metrics-address', `0.0.0.0:${options.metricsPort}`] : []),
               ],
+              ...(options.metricsPort !== undefined ? { ports: [{ name: METRICS_PORT_NAME, containerPort: options.metricsPort }] } : {}),
               env: [
                 { name: 'SHARD_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${INDEX_ANNOTATION}']` } } },
                 { name: 'CODER_URL', value: options.url },
@@ -147,7 +176,18 @@ export function renderManifests(options: RenderOptions): Manifest[] {
       },
     },
   };
-  return [serviceAccount, configMap, job];
+  if (!options.podMonitor) return [serviceAccount, configMap, job];
+  if (options.metricsPort === undefined) throw new Error('a PodMonitor needs the pods to serve /metrics: give --metrics-port');
+  const podMonitor: PodMonitor = {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PodMonitor',
+    metadata: metadata(),
+    spec: {
+      selector: { matchLabels: { 'coder-scaletest/run-id': options.runId } },
+      podMetricsEndpoints: [{ port: METRICS_PORT_NAME, path: '/metrics', interval: '15s' }],
+    },
+  };
+  return [serviceAccount, configMap, job, podMonitor];
 }
 
 /** YAML-compatible output: one JSON document per object, separated by `---` (JSON is YAML). */

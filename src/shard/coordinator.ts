@@ -5,11 +5,10 @@ import * as path from 'path';
 import type { DeploymentConnection } from '../coder/connection';
 import { baselineForRun } from '../engine/baseline/store';
 import { cleanupRun } from '../engine/cleanup/cleanup';
-import { EXIT_CODES } from '../engine/run/outcome';
 import { timelineMs, type Plan } from '../engine/plan/plan';
 import type { RunSnapshot } from '../protocol/snapshot';
 import { referenceSettingsOf } from '../engine/reference/collector';
-import { ShardMerger, type MergedOutcome } from './merge';
+import { ShardMerger, type CleanupTotal, type MergedOutcome } from './merge';
 import { writeMergedReports } from './report';
 
 /** Where the coordinator's shard messages come from: local processes, a stream, or pods. */
@@ -104,23 +103,15 @@ export async function coordinate(options: CoordinatorOptions): Promise<MergedOut
     log(`shards still running were not cleaned up; once they have stopped: coder-scaletest cleanup --run-id ${runId}`);
   }
   await source.close?.().catch((error: Error) => log(`could not remove the run's objects: ${error.message}`));
-  const outcome = merger.finish({ aborted: stop.aborted });
-  outcome.cleanup.deletedUsers += lostCleanup.deletedUsers;
-  outcome.cleanup.deletedWorkspaces += lostCleanup.deletedWorkspaces;
-  outcome.cleanup.leftovers.push(...lostCleanup.leftovers.filter((leftover) => !outcome.cleanup.leftovers.includes(leftover)));
-  if (lostCleanup.leftovers.length > 0) {
-    outcome.verdict = 'fail';
-    outcome.snapshot.verdict = 'fail';
-    if (outcome.exit === 'passed') Object.assign(outcome, { exit: 'failed', exitCode: EXIT_CODES.failed });
-    const whose = sweep ? "the run's final sweep" : "the lost shards' cleanup";
-    outcome.reason = [
-      outcome.reason,
-      `${whose} left ${lostCleanup.leftovers.length} resource(s) behind; remove them with: coder-scaletest cleanup --run-id ${runId}`,
-    ]
-      .filter(Boolean)
-      .join('; ');
-    outcome.snapshot.reason = outcome.reason;
-  }
+  const outcome = merger.finish({
+    aborted: stop.aborted,
+    thresholdAbort: abortedByThreshold ? merger.abortReason() : undefined,
+    extraCleanup: lostCleanup,
+  });
+  if (lostCleanup.leftovers.length > 0)
+    log(
+      `${sweep ? "the run's final sweep" : "the lost shards' cleanup"} left ${lostCleanup.leftovers.length} resource(s) behind; remove them with: coder-scaletest cleanup --run-id ${runId}`,
+    );
   options.onSnapshot(outcome.snapshot);
   try {
     await writeMergedReports({ dir: options.reportDir, plan: options.plan, merger, outcome });
@@ -130,8 +121,6 @@ export async function coordinate(options: CoordinatorOptions): Promise<MergedOut
   }
   return outcome;
 }
-
-type CleanupTotal = { deletedUsers: number; deletedWorkspaces: number; leftovers: string[] };
 
 async function cleanUpLostShards({ merger, connection, runId, count, reportDir, log }: CoordinatorOptions): Promise<CleanupTotal> {
   const total: CleanupTotal = { deletedUsers: 0, deletedWorkspaces: 0, leftovers: [] };

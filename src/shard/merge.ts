@@ -1,29 +1,20 @@
-// The coordinator's half of a sharded run: it takes every shard's messages (src/shard/message.ts),
-// adds their HDR histograms (exact: the merged percentiles are those of one histogram fed every
-// sample) and sums their counters into one RunSnapshot, judges the plan's thresholds on that
-// merged view, live and at the end, and counts a shard that died against the verdict.
-import * as hdr from 'hdr-histogram-js';
-import { newHistogram, summarize } from '../engine/metrics/stageMetrics';
-import { HistoryRecorder } from '../engine/metrics/historyRecorder';
+// The coordinator's half of a sharded run: it takes every shard's messages (src/shard/message.ts)
+// and builds the run's snapshot with the same SnapshotBuilder a local run uses, from merged
+// sources (./mergedSources.ts); it judges the plan's thresholds on that merged view, live and at
+// the end, and decides the outcome with the same decideOutcome (engine/judge/outcome.ts), a
+// lost shard counting against it.
 import type { BaselineLookup } from '../engine/baseline/store';
 import { ThresholdJudge } from '../engine/judge/judge';
-import { EXIT_CODES, type ExitReason } from '../engine/run/outcome';
-import { ReferenceCollector, type ReferenceSettings } from '../engine/reference/collector';
+import { decideOutcome, type ExitReason } from '../engine/judge/outcome';
+import { HistoryRecorder } from '../engine/metrics/historyRecorder';
 import type { ThresholdSpec } from '../engine/plan/plan';
-import type {
-  ApiClassSnapshot,
-  ChartColor,
-  DeploymentSnapshot,
-  LatencySummary,
-  RunnerChildren,
-  RunnerSnapshot,
-  RunSnapshot,
-  RunStatus,
-  StageName,
-  StageSnapshot,
-  Verdict,
-} from '../protocol/snapshot';
-import type { ShardApiReport, ShardMessage, ShardReport, ShardResult, ShardStageReport } from './message';
+import { ReferenceCollector, type ReferenceSettings } from '../engine/reference/collector';
+import { SnapshotBuilder, type RunState } from '../engine/run/snapshotBuilder';
+import type { DeploymentSnapshot, RunnerChildren, RunnerSnapshot, RunSnapshot, RunStatus, StageName, Verdict } from '../protocol/snapshot';
+import type { ShardMessage, ShardReport, ShardResult } from './message';
+import { MergedApiSource, MergedStageSource, sumBy, type ShardReports } from './mergedSources';
+
+export { mergeEncoded } from './mergedSources';
 
 export interface MergeOptions {
   runId: string;
@@ -41,6 +32,12 @@ export interface MergeOptions {
   reference?: ReferenceSettings;
 }
 
+export interface CleanupTotal {
+  deletedUsers: number;
+  deletedWorkspaces: number;
+  leftovers: string[];
+}
+
 /** What the coordinator decides once every shard has ended (or was declared lost). */
 export interface MergedOutcome {
   snapshot: RunSnapshot;
@@ -50,7 +47,7 @@ export interface MergedOutcome {
   exitCode: number;
   reason?: string;
   lostShards: Array<{ index: number; why: string }>;
-  cleanup: { deletedUsers: number; deletedWorkspaces: number; leftovers: string[] };
+  cleanup: CleanupTotal;
 }
 
 interface ShardState {
@@ -62,52 +59,24 @@ interface ShardState {
 }
 
 const EVENTS_KEPT = 200;
-
-/** Decodes and adds encoded histograms; an empty list gives an empty histogram. */
-export function mergeEncoded(encoded: Iterable<string | undefined>): hdr.Histogram {
-  const merged = newHistogram();
-  for (const base64 of encoded) {
-    if (!base64) continue;
-    const decoded = hdr.decodeFromCompressedBase64(base64);
-    merged.add(decoded);
-    decoded.destroy();
-  }
-  return merged;
-}
-
-function summaryOf(encoded: Iterable<string | undefined>): LatencySummary {
-  const histogram = mergeEncoded(encoded);
-  const summary = summarize(histogram);
-  histogram.destroy();
-  return summary;
-}
-
-function sumBy<T>(items: readonly T[], read: (item: T) => number | undefined): number {
-  return items.reduce((total, item) => total + (read(item) ?? 0), 0);
-}
-
-function mergeState(states: StageSnapshot['state'][]): StageSnapshot['state'] {
-  if (states.every((state) => state === 'skipped')) return 'skipped';
-  if (states.every((state) => state === 'waiting')) return 'waiting';
-  if (states.every((state) => state === 'done' || state === 'skipped')) return 'done';
-  if (states.includes('running')) return 'running';
-  if (states.includes('stopping')) return 'stopping';
-  // Some shards have finished the stage, others not yet begun it (they started late).
-  return 'running';
-}
-
 const STATUS_ORDER: RunStatus[] = ['running', 'preparing', 'cleaning', 'starting', 'error', 'aborted', 'finished'];
+const ACCESS_EXIT = 3;
+const PLAN_EXIT = 2;
+const SIGNAL_EXIT = 130;
 
 export class ShardMerger {
   private readonly shards: ShardState[];
   private readonly judge: ThresholdJudge;
   private readonly history: HistoryRecorder;
   private readonly reference?: ReferenceCollector;
+  private readonly builder: SnapshotBuilder;
+  private readonly stages: MergedStageSource[] = [];
+  private readonly api: MergedApiSource;
+  private rolling: ShardReport[] = [];
+  private generation = 0;
   private abort?: string;
-  private readonly recent = new Map<string, LatencySummary>();
-  private apiRecent = { requestsPerSecond: 0, p95Ms: 0 };
-  private apiRequestsAtLastRoll = 0;
-  private lastRollAt: number;
+  /** Set by finish(): the outcome's verdict and reason, shown by every later snapshot. */
+  private final?: RunState;
   private readonly startedAt: number;
   /** Warnings and errors the shards reported, prefixed with the shard, for the report. */
   readonly events: Array<{ level: string; time: number; stage?: string; message: string }> = [];
@@ -116,11 +85,32 @@ export class ShardMerger {
 
   constructor(private readonly options: MergeOptions) {
     this.startedAt = options.startedAt ?? Date.now();
-    this.lastRollAt = this.startedAt;
     this.shards = Array.from({ length: options.shardCount }, () => ({ pendingIntervals: [] }));
     this.judge = new ThresholdJudge(options.thresholds, options.baseline);
     this.history = new HistoryRecorder(undefined, this.startedAt);
     if (options.reference) this.reference = new ReferenceCollector(options.reference);
+    this.api = new MergedApiSource(this.sourceReports(), this.startedAt);
+    this.builder = new SnapshotBuilder(
+      {
+        runId: options.runId,
+        planName: options.planName,
+        deploymentUrl: options.deploymentUrl,
+        startedAt: this.startedAt,
+        timelineMs: options.timelineMs,
+        slotMs: options.slotMs,
+        reportDir: options.reportDir,
+      },
+      {
+        stages: this.stages,
+        api: this.api,
+        deployment: () => this.deployment(),
+        runner: () => this.mergeRunner(),
+        thresholds: () => this.judge.states(),
+        history: () => this.history.points(),
+        ...(this.reference ? { reference: () => this.reference!.view() } : {}),
+        state: () => this.final ?? this.state(),
+      },
+    );
   }
 
   get baseline(): BaselineLookup | undefined {
@@ -145,6 +135,9 @@ export class ShardMerger {
     if (shard.report && message.seq <= shard.report.seq) return true;
     shard.report = message;
     shard.pendingIntervals.push(message);
+    this.generation++;
+    for (const name of Object.keys(message.stages))
+      if (!this.stages.some((stage) => stage.name === name)) this.stages.push(new MergedStageSource(name, this.sourceReports()));
     for (const event of message.events ?? []) {
       this.events.push({ ...event, message: `shard ${message.shard.index}: ${event.message}` });
       if (this.events.length > EVENTS_KEPT) this.events.shift();
@@ -152,10 +145,17 @@ export class ShardMerger {
     return true;
   }
 
+  private sourceReports(): ShardReports {
+    return { latest: () => this.reports(), rolling: () => this.rolling, generation: () => this.generation };
+  }
+
   /** A shard that died or vanished: it counts against the verdict and is named in the report. */
   lose(index: number, why: string): void {
     const shard = this.shards[index];
-    if (shard && !shard.result && !shard.lost) shard.lost = why;
+    if (shard && !shard.result && !shard.lost) {
+      shard.lost = why;
+      this.generation++;
+    }
   }
 
   /** Whether this shard has ended (its result, or lost). */
@@ -175,8 +175,11 @@ export class ShardMerger {
 
   /** Once per snapshot period: the merged view, its live threshold judgement and a history point. */
   snapshot(now = Date.now()): RunSnapshot {
-    this.rollRecent(now);
-    const snapshot = this.build(now);
+    // Each interval histogram that arrived since the previous snapshot is merged once.
+    this.rolling = this.shards.flatMap((shard) => shard.pendingIntervals.splice(0));
+    this.builder.rollInterval();
+    this.rolling = [];
+    const snapshot = this.builder.build(now);
     const { abort } = this.judge.evaluate(snapshot, {
       final: false,
       trafficPhase: snapshot.status === 'preparing' || snapshot.status === 'running',
@@ -192,218 +195,119 @@ export class ShardMerger {
     return snapshot;
   }
 
-  /** Whole-run histograms of the merged run, encoded (for the report). */
-  encodedHistograms(): { stages: Record<string, string>; api: Record<string, string> } {
-    const reports = this.reports();
-    const encode = (encoded: Array<string | undefined>) => {
-      const histogram = mergeEncoded(encoded);
-      const text = hdr.encodeIntoCompressedBase64(histogram);
-      histogram.destroy();
-      return text;
-    };
-    const stages: Record<string, string> = {};
-    for (const name of this.stageNames(reports)) stages[name] = encode(reports.map((r) => r.stages[name]?.latency.total));
-    const api: Record<string, string> = { total: encode(reports.map((r) => r.api.total.latency.total)) };
-    for (const name of new Set(reports.flatMap((r) => Object.keys(r.api.byClass))))
-      api[name] = encode(reports.map((r) => r.api.byClass[name]?.latency.total));
-    return { stages, api };
+  /** The latest merged view without rolling an interval (e.g. for /metrics between snapshots). */
+  latest(now = Date.now()): RunSnapshot {
+    return this.builder.build(now);
   }
 
-  /** Final judgement once every shard has a result or was lost; `aborted` when the user stopped the run. */
-  finish(options: { aborted?: boolean; now?: number } = {}): MergedOutcome {
-    const snapshot = this.build(options.now ?? Date.now());
-    this.judge.evaluate(snapshot, { final: true, trafficPhase: false });
+  /** Whole-run histograms of the merged run, encoded: stage latency (and handshakes), API by class. */
+  encodedHistograms(): { stages: Record<string, string>; api: Record<string, string> } {
+    return { stages: Object.fromEntries(this.stages.map((stage) => [stage.name, stage.encoded().latency])), api: this.api.encoded() };
+  }
+
+  /** The same, with each stage's handshake histogram, as /metrics reads them. */
+  metricHistograms(): { stages: Record<string, { latency?: string; connect?: string }>; api: Record<string, string> } {
+    return { stages: Object.fromEntries(this.stages.map((stage) => [stage.name, stage.encoded()])), api: this.api.encoded() };
+  }
+
+  /**
+   * The final judgement once every shard has a result or was lost: `aborted` when the user stopped
+   * the run, `thresholdAbort` when the coordinator stopped it for a breached threshold, `extraCleanup`
+   * what the coordinator's own cleanup (of lost shards, or a sweep) deleted and left.
+   */
+  finish(options: { aborted?: boolean; thresholdAbort?: string; extraCleanup?: CleanupTotal; now?: number } = {}): MergedOutcome {
+    const now = options.now ?? Date.now();
+    for (const { expression, explanation } of this.judge.finalJudgement(this.builder.build(now), this.history.points(), this.stages))
+      this.events.push({ level: 'warn', time: now, message: `${expression}: ${explanation}` });
+    const lost = this.lostShards();
+    const results = this.shards.map((shard) => shard.result).filter((result): result is ShardResult => !!result);
+    const of = (index: number) => `shard ${index}/${this.options.shardCount}`;
+    const access = results.find((result) => result.exitCode === ACCESS_EXIT);
+    const planMismatch = results.length > 0 && results.every((result) => result.exitCode === PLAN_EXIT) ? results[0] : undefined;
+    const extra = options.extraCleanup ?? { deletedUsers: 0, deletedWorkspaces: 0, leftovers: [] };
+    const shardLeftovers = results.flatMap((r) => r.cleanup.leftovers);
+    const cleanup: CleanupTotal = {
+      deletedUsers: sumBy(results, (r) => r.cleanup.deletedUsers) + extra.deletedUsers,
+      deletedWorkspaces: sumBy(results, (r) => r.cleanup.deletedWorkspaces) + extra.deletedWorkspaces,
+      leftovers: [...shardLeftovers, ...extra.leftovers.filter((leftover) => !shardLeftovers.includes(leftover))],
+    };
+    const stopped = options.aborted || options.thresholdAbort !== undefined;
+    const outcome = decideOutcome({
+      // The deployment's answer, the same to every shard: worded as a local run's.
+      access: access ? (access.reason ?? 'the deployment refused access') : undefined,
+      planMismatch: planMismatch ? (planMismatch.reason ?? 'the plan does not fit the deployment') : undefined,
+      abort: options.aborted
+        ? { by: 'user', reason: 'aborted by the user' }
+        : options.thresholdAbort
+          ? { by: 'threshold', reason: options.thresholdAbort }
+          : undefined,
+      errors: results
+        .filter((result) => result.status === 'error' && result.exitCode !== ACCESS_EXIT && result.exitCode !== PLAN_EXIT)
+        .map((result) => `${of(result.shard.index)} stopped on an error: ${result.reason ?? 'no reason given'}`),
+      runnerProblems: [
+        ...lost.map(({ index, why }) => `${of(index)} was lost (${why}); its share of the traffic is missing`),
+        // Stopped by something other than this coordinator (e.g. its pod was deleted).
+        ...results
+          .filter((result) => !stopped && result.status === 'aborted' && result.exitCode === SIGNAL_EXIT)
+          .map((result) => `${of(result.shard.index)} was stopped (${result.reason ?? 'by a signal'})`),
+      ],
+      failedThresholds: this.judge.failed(),
+      cleanup: {
+        ran: this.stages.find((stage) => stage.name === 'cleanup')?.snapshot().state !== 'skipped',
+        leftovers: cleanup.leftovers.length,
+      },
+      runId: this.options.runId,
+    });
+    this.final = { ...this.state(), status: outcome.status, verdict: outcome.verdict, reason: outcome.reason, currentStage: undefined };
+    const snapshot = this.builder.build(now);
     snapshot.thresholds = this.judge.states();
     snapshot.history = this.history.points();
     snapshot.reference = this.reference?.view();
-    const failed = this.judge.failed();
-    const lost = this.lostShards();
-    const results = this.shards.map((shard) => shard.result).filter((result): result is ShardResult => !!result);
-    const problems: string[] = [];
-    for (const { index, why } of lost)
-      problems.push(`shard ${index}/${this.options.shardCount} was lost (${why}); its share of the traffic is missing`);
-    for (const result of results) {
-      if (result.status === 'error')
-        problems.push(`shard ${result.shard.index}/${this.options.shardCount} stopped on an error: ${result.reason ?? 'no reason given'}`);
-    }
-    if (failed.length > 0) problems.push(`${failed.length} threshold(s) failed: ${failed.map((t) => t.reason).join('; ')}`);
-    const cleanup = {
-      deletedUsers: sumBy(results, (r) => r.cleanup.deletedUsers),
-      deletedWorkspaces: sumBy(results, (r) => r.cleanup.deletedWorkspaces),
-      leftovers: results.flatMap((r) => r.cleanup.leftovers),
+    return {
+      snapshot,
+      verdict: outcome.verdict,
+      exit: outcome.exit,
+      exitCode: outcome.exitCode,
+      reason: outcome.reason,
+      lostShards: lost,
+      cleanup,
     };
-    const cleanupStage = snapshot.stages.find((stage) => stage.name === 'cleanup');
-    if (cleanup.leftovers.length > 0 && cleanupStage?.state !== 'skipped') {
-      problems.push(
-        `cleanup left ${cleanup.leftovers.length} resource(s) behind; remove them with: coder-scaletest cleanup --run-id ${this.options.runId}`,
-      );
-    }
-    for (const stage of snapshot.stages) Object.assign(stage, this.judge.judgeStage(stage));
-    const aborted = options.aborted || results.some((r) => r.status === 'aborted' && r.exitCode === 130);
-    const verdict: Verdict = problems.length > 0 || aborted ? 'fail' : 'pass';
-    const reason = options.aborted ? ['aborted by the user', ...problems].join('; ') : problems.join('; ') || undefined;
-    const exitCodes = results.map((r) => r.exitCode);
-    const exit: ExitReason = options.aborted
-      ? 'aborted'
-      : exitCodes.includes(EXIT_CODES.access)
-        ? 'access'
-        : exitCodes.length > 0 && exitCodes.every((code) => code === EXIT_CODES.plan)
-          ? 'plan'
-          : verdict === 'pass'
-            ? 'passed'
-            : 'failed';
-    Object.assign(snapshot, {
-      verdict,
-      reason,
-      status: options.aborted ? 'aborted' : lost.length > 0 || results.some((r) => r.status === 'error') ? 'error' : 'finished',
-    });
-    snapshot.currentStage = undefined;
-    return { snapshot, verdict, exit, exitCode: EXIT_CODES[exit], reason, lostShards: lost, cleanup };
   }
 
   private reports(): ShardReport[] {
     return this.shards.map((shard) => shard.report).filter((report): report is ShardReport => !!report);
   }
 
-  private stageNames(reports: ShardReport[]): StageName[] {
-    const names: StageName[] = [];
-    for (const report of reports) for (const name of Object.keys(report.stages) as StageName[]) if (!names.includes(name)) names.push(name);
-    return names;
-  }
-
-  /** Merges the interval histograms that arrived since the previous snapshot: each counted once. */
-  private rollRecent(now: number): void {
-    const pending = this.shards.flatMap((shard) => shard.pendingIntervals.splice(0));
-    this.recent.clear();
-    for (const name of new Set(pending.flatMap((report) => Object.keys(report.stages)))) {
-      this.recent.set(name, summaryOf(pending.map((report) => report.stages[name]?.latency.interval)));
-    }
-    const requests = sumBy(this.reports(), (report) => report.api.total.requests);
-    this.apiRecent = {
-      requestsPerSecond: (requests - this.apiRequestsAtLastRoll) / Math.max(0.001, (now - this.lastRollAt) / 1000),
-      p95Ms: summaryOf(pending.map((report) => report.api.total.latency.interval)).p95,
-    };
-    this.apiRequestsAtLastRoll = requests;
-    this.lastRollAt = now;
-  }
-
-  private build(now: number): RunSnapshot {
-    const reports = this.reports();
-    const stages = this.stageNames(reports).map((name) =>
-      this.mergeStage(
-        name,
-        reports.flatMap((report) => (report.stages[name] ? [report.stages[name]] : [])),
-      ),
-    );
-    const status = this.status(reports);
+  /** Where the merged run is, live. */
+  private state(): RunState {
+    const status = this.status();
+    const stages = this.stages.map((stage) => stage.snapshot());
     const running = stages.find((stage) => stage.state === 'running' && stage.name !== 'prepare' && stage.name !== 'cleanup');
-    const timelineStarts = reports.map((r) => r.timelineStartedAt).filter((t): t is number => t !== undefined);
+    const timelineStarts = this.reports()
+      .map((r) => r.timelineStartedAt)
+      .filter((t): t is number => t !== undefined);
     const lost = this.lostShards();
     return {
-      schemaVersion: 1,
-      runId: this.options.runId,
-      planName: this.options.planName,
-      deploymentUrl: this.options.deploymentUrl,
       status,
-      startedAt: this.startedAt,
-      now,
-      timelineStartedAt: timelineStarts.length ? Math.min(...timelineStarts) : undefined,
-      timelineMs: this.options.timelineMs,
-      slotMs: this.options.slotMs,
-      currentStage: status === 'preparing' ? 'prepare' : status === 'cleaning' ? 'cleanup' : running?.name,
-      stages,
-      thresholds: this.judge.states(),
-      api: { ...this.mergeApi(reports), recent: { ...this.apiRecent } },
-      deployment: this.deployment(),
-      runner: this.mergeRunner(reports),
-      history: [],
       verdict: 'pending',
       reason: lost.length ? lost.map(({ index, why }) => `shard ${index}/${this.options.shardCount} lost: ${why}`).join('; ') : undefined,
-      reportDir: this.options.reportDir,
+      timelineStartedAt: timelineStarts.length ? Math.min(...timelineStarts) : undefined,
+      currentStage: (status === 'preparing' ? 'prepare' : status === 'cleaning' ? 'cleanup' : running?.name) as StageName | undefined,
     };
   }
 
-  private status(reports: ShardReport[]): RunStatus {
+  private status(): RunStatus {
     const statuses = this.shards.map(
       (shard) => shard.result?.status ?? shard.report?.status ?? (shard.lost ? 'error' : 'starting'),
     ) as RunStatus[];
-    if (reports.length === 0) return 'starting';
+    if (this.reports().length === 0) return 'starting';
     if (this.ended()) return statuses.includes('error') ? 'error' : statuses.includes('aborted') ? 'aborted' : 'finished';
     return STATUS_ORDER.find((status) => statuses.includes(status)) ?? 'running';
   }
 
-  private mergeStage(name: StageName, parts: ShardStageReport[]): StageSnapshot {
-    const first = parts[0];
-    const starts = parts.map((p) => p.startedAt).filter((t): t is number => t !== undefined);
-    const ends = parts.map((p) => p.endedAt).filter((t): t is number => t !== undefined);
-    const state = mergeState(parts.map((p) => p.state));
-    const errors: Record<string, number> = {};
-    for (const part of parts) for (const [kind, n] of Object.entries(part.errors)) errors[kind] = (errors[kind] ?? 0) + n;
-    const progressParts = parts.filter((p) => p.progress);
-    const connectParts = parts.filter((p) => p.connect);
-    const openLagParts = parts.filter((p) => p.openLag);
-    const ramps = parts.flatMap((p) => (p.ramp ? [p.ramp] : []));
-    const reasons = [...new Set(parts.map((p) => p.reason).filter((r): r is string => !!r))];
-    const expected = sumBy(parts, (p) => p.counters.expected);
-    const resynced = sumBy(parts, (p) => p.counters.resynced);
-    return {
-      name,
-      title: first.title,
-      color: first.color as ChartColor | undefined,
-      state,
-      plannedStartMs: first.plannedStartMs,
-      plannedEndMs: first.plannedEndMs,
-      startedAt: starts.length ? Math.min(...starts) : undefined,
-      endedAt: state === 'done' && ends.length ? Math.max(...ends) : undefined,
-      connections: { active: sumBy(parts, (p) => p.connections.active), target: sumBy(parts, (p) => p.connections.target) },
-      latency: summaryOf(parts.map((p) => p.latency.total)),
-      connectLatency: connectParts.length ? summaryOf(connectParts.map((p) => p.connect!.total)) : undefined,
-      openLag: openLagParts.length ? summaryOf(openLagParts.map((p) => p.openLag!.total)) : undefined,
-      ramp: ramps.length ? { ...ramps[0], heldBackMs: Math.max(...ramps.map((r) => r.heldBackMs)) } : undefined,
-      recentLatency: this.recent.get(name) ?? summaryOf([]),
-      bytesSent: sumBy(parts, (p) => p.counters.bytesSent),
-      bytesReceived: sumBy(parts, (p) => p.counters.bytesReceived),
-      sent: sumBy(parts, (p) => p.counters.sent),
-      completed: sumBy(parts, (p) => p.counters.completed),
-      expected: expected || undefined,
-      mismatches: sumBy(parts, (p) => p.counters.mismatches),
-      resynced: resynced || undefined,
-      disconnects: sumBy(parts, (p) => p.counters.disconnects),
-      reconnects: sumBy(parts, (p) => p.counters.reconnects),
-      errors,
-      progress: progressParts.length
-        ? {
-            done: sumBy(progressParts, (p) => p.progress!.done),
-            total: sumBy(progressParts, (p) => p.progress!.total),
-            failed: sumBy(progressParts, (p) => p.progress!.failed),
-            queued: sumBy(progressParts, (p) => p.progress!.queued),
-            building: sumBy(progressParts, (p) => p.progress!.building),
-          }
-        : undefined,
-      verdict: 'pending',
-      reason: reasons.length ? reasons.join('; ') : undefined,
-    };
-  }
-
-  private mergeApi(reports: ShardReport[]): RunSnapshot['api'] {
-    const mergeClass = (parts: ShardApiReport[]): ApiClassSnapshot => ({
-      requests: sumBy(parts, (p) => p.requests),
-      errors4xx: sumBy(parts, (p) => p.errors4xx),
-      errors5xx: sumBy(parts, (p) => p.errors5xx),
-      networkErrors: sumBy(parts, (p) => p.networkErrors),
-      latency: summaryOf(parts.map((p) => p.latency.total)),
-    });
-    const classes = new Set(reports.flatMap((r) => Object.keys(r.api.byClass)));
-    return {
-      total: mergeClass(reports.map((r) => r.api.total)),
-      byClass: Object.fromEntries(
-        [...classes].map((name) => [name, mergeClass(reports.flatMap((r) => (r.api.byClass[name] ? [r.api.byClass[name]] : [])))]),
-      ),
-    };
-  }
-
   /** The busiest shard's CPU and lag (the runner that limits the run), the shards' memory added up. */
-  private mergeRunner(reports: ShardReport[]): RunnerSnapshot {
+  private mergeRunner(): RunnerSnapshot {
+    const reports = this.reports();
     const runners = reports.map((r) => r.runner);
     const overloaded = reports.filter((r) => r.runner.overloaded);
     return {

@@ -182,14 +182,14 @@ describe('fault matrix: the deployment and the runner', function () {
     });
   });
 
-  it('a cleanup that cannot delete fails the run naming the leftovers and the command (exit 1); that command removes them', async () => {
+  it('a cleanup that cannot delete fails the run naming the leftovers and the command (exit 4); that command removes them', async () => {
     const plan = faultPlan(sim, { mutate: (p) => (p.timeouts.cleanupSeconds = 3) });
     const run = runCli(['run', writePlan(out, plan), '--out', out], sim);
     // Traffic uses neither builds nor users: the fault hits cleanup from its first request.
     await run.waitFor(/stage finished/);
     sim.setFaults({ errorRates: { builds: 1, users: 1 } });
     const result = await run.done;
-    assert.strictEqual(result.code, 1, result.stdout + result.stderr);
+    assert.strictEqual(result.code, 4, result.stdout + result.stderr);
     const report = readReport(out, result.runId);
     assert.strictEqual(report.verdict, 'fail');
     sim.setFaults({});

@@ -122,13 +122,13 @@ describe('k8s run against MockKubernetesApi (pods are shard processes against th
     await assertClusterEmpty(kube, 'the Job, ConfigMap and ServiceAccount were deleted');
   });
 
-  it('a pod killed mid-run: the shard is named lost, the Job deleted, every shard cleaned up, exit 1', async () => {
+  it('a pod killed mid-run: the shard is named lost, the Job deleted, every shard cleaned up, exit 5 (runner)', async () => {
     const out = path.join(dir, 'killed');
     const run = start(out, [], longPlanFile);
     await run.waitFor(/"status":"running"/, 60_000);
     kube.podProcess(1)!.kill('SIGKILL');
     const { code, stdout, stderr } = await run.done;
-    assert.strictEqual(code, 1, stderr);
+    assert.strictEqual(code, 5, stderr);
     const report = readReport(out);
     assert.strictEqual(report.verdict, 'fail');
     assert.match(report.reason!, /shard 1\/3 was lost \(its pod failed: its container exited with code 137/);

@@ -58,7 +58,7 @@ export async function cleanupCommand(args: string[], io: CliIo): Promise<number>
         '\n',
     );
     if (!outcome.leftovers.length) return EXIT.passed;
-    return interrupted ? EXIT.aborted : EXIT.failed;
+    return interrupted ? EXIT.aborted : EXIT.cleanup;
   } catch (error) {
     if ((error as Error).message.includes('is not a run id')) throw new UsageError((error as Error).message);
     if (error instanceof JournalReadError) {

@@ -61,6 +61,12 @@ export const K8S_COMMAND: CommandSpec = {
       help: "run: a file with the owner's session token, for the coordinator's cleanup (or CODER_SESSION_TOKEN)",
       expects: 'a file holding one session token',
     },
+    {
+      flags: '--metrics-port <PORT>',
+      help: "each pod serves Prometheus /metrics on this port, with prometheus.io/scrape annotations (default: the plan's observe.metricsAddress port, else off)",
+      expects: 'a port from 1 to 65535',
+    },
+    { flags: '--pod-monitor', help: 'render: also a Prometheus Operator PodMonitor for the pods (needs --metrics-port)' },
     { flags: '--out <DIR>', help: 'run: where the merged reports go (default: scaletest-results)', expects: 'a directory' },
     { flags: '--ndjson', help: 'run: one merged snapshot per second as JSON lines' },
     { flags: '--ca-file <PEM>', help: "run: extra CA for the coordinator's connection to the deployment", expects: 'a PEM file' },
@@ -125,23 +131,47 @@ function common(values: OptionValues, plan: Plan) {
   }
   const [secretName, secretKey = 'token'] = (stringOption(values, 'token-secret') ?? 'coder-scaletest-token').split(':');
   if (!secretName || !NAMESPACE.test(secretName)) throw new UsageError(`--token-secret: "${secretName}" is not a Secret name`, 'k8s');
-  return { shards, image, namespace, runId, tokenSecret: { name: secretName, key: secretKey } };
+  const planPort = plan.observe.metricsAddress ? Number(/:(\d+)$/.exec(plan.observe.metricsAddress)?.[1]) : undefined;
+  const metricsPort = wholeNumberOption('k8s', 'metrics-port', stringOption(values, 'metrics-port'), planPort ?? NaN, 1, 65_535);
+  if (values['pod-monitor'] === true && Number.isNaN(metricsPort))
+    throw new UsageError('--pod-monitor needs --metrics-port: the port the pods serve /metrics on', 'k8s');
+  return {
+    shards,
+    image,
+    namespace,
+    runId,
+    tokenSecret: { name: secretName, key: secretKey },
+    metricsPort: Number.isNaN(metricsPort) ? undefined : metricsPort,
+  };
 }
 
 function render(values: OptionValues, plan: Plan, io: K8sIo): number {
-  const { shards, image, namespace = 'default', runId, tokenSecret } = common(values, plan);
+  const { shards, image, namespace = 'default', runId, tokenSecret, metricsPort } = common(values, plan);
   const url = stringOption(values, 'url') ?? io.env.CODER_URL ?? plan.deployment.url;
   if (!url) throw new UsageError('no deployment URL: pass --url, set CODER_URL, or set deployment.url in the plan', 'k8s');
   const startDelayS = wholeNumberOption('k8s', 'start-delay', stringOption(values, 'start-delay'), 300, 1, 86_400);
   io.stdout.write(
-    manifestsText(renderManifests({ plan, shards, image, namespace, runId, url, startAt: Date.now() + startDelayS * 1000, tokenSecret })),
+    manifestsText(
+      renderManifests({
+        plan,
+        shards,
+        image,
+        namespace,
+        runId,
+        url,
+        startAt: Date.now() + startDelayS * 1000,
+        tokenSecret,
+        metricsPort,
+        podMonitor: values['pod-monitor'] === true,
+      }),
+    ),
   );
   return 0;
 }
 
 async function run(values: OptionValues, planFile: string | undefined, io: K8sIo, helpers: K8sCommandHelpers): Promise<number> {
   const plan = helpers.readPlan(planFile);
-  const { shards, image, namespace, runId, tokenSecret } = common(values, plan);
+  const { shards, image, namespace, runId, tokenSecret, metricsPort } = common(values, plan);
   // The coordinator's own connection (the token only cleans up after a teardown; the pods read theirs from the Secret).
   const connection = helpers.connectionFrom(values, io.env, io.stderr, plan);
   const out = stringOption(values, 'out') ?? 'scaletest-results';
@@ -167,6 +197,7 @@ async function run(values: OptionValues, planFile: string | undefined, io: K8sIo
     runId,
     startDelayS,
     out,
+    metricsPort,
     env: io.env,
     log,
   }).finally(() => STOP_SIGNALS.forEach((signal) => process.off(signal, stopEarly)));

@@ -3,6 +3,7 @@ import { parseCommandArgs, stringOption, UsageError } from '../args';
 import { COMMANDS } from '../commandSpecs';
 import { connectionFrom, withoutCredentials } from '../credentials';
 import { execute } from '../execute';
+import { observeSettings } from '../observe';
 import type { CliIo } from '../io';
 import { applyWorkersOption, checkStagesCanRun, checkOutDir, readPlan } from '../runInputs';
 import { baselineSummaryLine, markAfterRun } from './baseline';
@@ -21,15 +22,22 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   if (isShardedRun(values) && plan.search)
     throw new UsageError('a capacity search (search in the plan) runs in one runner: drop --shards / --shard', 'run');
   applyWorkersOption(plan, values, 'run');
+  const observe = observeSettings(values, io.env, plan);
   if (isShardedRun(values)) {
     if (values['mark-baseline'] === true)
       throw new UsageError('--mark-baseline is not available for a sharded run yet: mark a run with `baseline set` instead', 'run');
-    return runShardedCommand({ plan, planFile: positionals[0]!, connection, out, values, io });
+    return runShardedCommand({ plan, planFile: positionals[0]!, connection, out, values, io, observe });
   }
   const result = await execute(
     plan,
     connection,
-    { out, ndjson: values.ndjson === true, chromium: stringOption(values, 'chromium'), coderBinary: stringOption(values, 'coder-binary') },
+    {
+      out,
+      ndjson: values.ndjson === true,
+      chromium: stringOption(values, 'chromium'),
+      coderBinary: stringOption(values, 'coder-binary'),
+      observe,
+    },
     io,
   );
   const againstBaseline = baselineSummaryLine(result.reportDir);

@@ -15,6 +15,8 @@ import { encodeShardMessage, parseShardMessage, parseShardSpec } from '../../sha
 import { ShardReporter, type ShardEventLine } from '../../shard/producer';
 import { stringOption, UsageError, wholeNumberOption, type OptionSpec, type OptionValues } from '../args';
 import { watchInterrupts } from '../interrupts';
+import { parseMetricsAddress } from '../../engine/outputs/prometheus';
+import { Observers, type ObserveSettings } from '../observe';
 import { ProgressView, type Output } from '../progress';
 
 export const SHARD_RUN_OPTIONS: OptionSpec[] = [
@@ -58,7 +60,11 @@ export interface ShardRunContext {
   out: string;
   values: OptionValues;
   io: { stdout: Output; stderr: Output; env: NodeJS.ProcessEnv; signal?: AbortSignal; stdin?: NodeJS.ReadableStream };
+  /** /metrics (a shard: its own; the coordinator: the merged view), Grafana, the summary. */
+  observe?: ObserveSettings;
 }
+
+const NO_OBSERVERS: ObserveSettings = { lingerMs: 0 };
 
 /** Whether `values` ask for a sharded run (then runShardedCommand handles it). */
 export function isShardedRun(values: OptionValues): boolean {
@@ -95,7 +101,7 @@ function shardPlan(plan: Plan): Plan {
   return { ...plan, thresholds: plan.thresholds.map((threshold) => ({ ...threshold, abortOnFail: false })) };
 }
 
-async function runOneShard({ plan, connection, out, values, io }: ShardRunContext): Promise<number> {
+async function runOneShard({ plan, connection, out, values, io, observe }: ShardRunContext): Promise<number> {
   const shard = parseShardSpecOrUsage(stringOption(values, 'shard')!);
   const runId = stringOption(values, 'run-id');
   if (!runId) throw new UsageError('--shard needs --run-id: the run id every shard of the run shares', 'run');
@@ -118,7 +124,14 @@ async function runOneShard({ plan, connection, out, values, io }: ShardRunContex
     },
     io.signal,
   );
+  let observers: Observers | undefined;
   try {
+    // A shard's summary and annotations are the coordinator's to write: only /metrics here.
+    observers = await Observers.start(
+      { ...(observe ?? NO_OBSERVERS), summaryFile: undefined, stepSummaryFile: undefined, grafana: undefined },
+      `${shard.index}/${shard.count}`,
+      io.stderr,
+    );
     const handle = startRun({
       plan: shardPlan(plan),
       connection,
@@ -136,16 +149,21 @@ async function runOneShard({ plan, connection, out, values, io }: ShardRunContex
     const emit = (snapshot: ReturnType<typeof handle.latest>) => {
       io.stdout.write(`${encodeShardMessage(reporter.report(snapshot, handle.histograms(), pending.splice(0)))}\n`);
     };
+    const ended: { exitCode?: number } = {};
+    observers.bind(runId, { snapshot: () => handle.latest(), histograms: () => handle.histograms(), exitCode: () => ended.exitCode });
     handle.subscribe(emit);
     const result = await handle.done;
+    ended.exitCode = result.exitCode;
     // The complete final state (cleanup included) before the result line.
     emit(result.snapshot);
     io.stdout.write(
       `${encodeShardMessage(reporter.result({ exitCode: result.exitCode, status: result.snapshot.status, reason: result.snapshot.reason, cleanup: result.cleanup }))}\n`,
     );
+    await observers.finish({ snapshot: result.snapshot, reportDir: result.reportDir });
     return result.exitCode;
   } finally {
     interrupts.dispose();
+    await observers?.close();
   }
 }
 
@@ -164,7 +182,7 @@ interface LocalShard {
   exited: Promise<void>;
 }
 
-async function coordinateShards({ plan, planFile, connection, out, values, io }: ShardRunContext): Promise<number> {
+async function coordinateShards({ plan, planFile, connection, out, values, io, observe }: ShardRunContext): Promise<number> {
   const count = wholeNumberOption('run', 'shards', stringOption(values, 'shards'), 1, 1, 64);
   const runId = stringOption(values, 'run-id') ?? newRunId(plan.runIdPrefix);
   try {
@@ -184,7 +202,7 @@ async function coordinateShards({ plan, planFile, connection, out, values, io }:
   );
   const source = fromStdin
     ? streamSource(io.stdin ?? process.stdin, merger, count, io.stderr)
-    : localSource({ planFile, connection, values, io, merger, count, runId, startAt, reportDir });
+    : localSource({ planFile, connection, values, io, merger, count, runId, startAt, reportDir, metricsAddress: observe?.metricsAddress });
   return runCoordinatorView({
     plan,
     connection,
@@ -196,6 +214,7 @@ async function coordinateShards({ plan, planFile, connection, out, values, io }:
     stopEndsWait: fromStdin,
     ndjson: values.ndjson === true,
     io,
+    observe,
   });
 }
 
@@ -204,9 +223,14 @@ export async function runCoordinatorView(
   options: Omit<CoordinatorOptions, 'stop' | 'hurry' | 'onSnapshot' | 'log'> & {
     ndjson: boolean;
     io: Pick<ShardRunContext['io'], 'stdout' | 'stderr' | 'signal'>;
+    observe?: ObserveSettings;
   },
 ): Promise<number> {
-  const { io, runId, count } = options;
+  const { io, runId, count, merger } = options;
+  // The coordinator serves the merged view; each shard its own.
+  const observers = await Observers.start(options.observe ?? NO_OBSERVERS, 'merged', io.stderr);
+  const ended: { exitCode?: number } = {};
+  observers.bind(runId, { snapshot: () => merger.latest(), histograms: () => merger.metricHistograms(), exitCode: () => ended.exitCode });
   const view = new ProgressView(io.stdout, io.stderr, options.ndjson);
   const interrupts = watchInterrupts(
     io.stderr,
@@ -229,8 +253,10 @@ export async function runCoordinatorView(
   } finally {
     interrupts.dispose();
   }
+  ended.exitCode = outcome.exitCode;
   view.finish();
   (options.ndjson ? io.stderr : io.stdout).write(mergedSummary(runId, count, outcome));
+  await observers.finish({ snapshot: outcome.snapshot, reportDir: options.reportDir });
   return outcome.exitCode;
 }
 
@@ -272,8 +298,16 @@ function localSource(options: {
   runId: string;
   startAt: number;
   reportDir: string;
+  /** The coordinator's: shard i serves at the next port + i (none when the coordinator's port is 0). */
+  metricsAddress?: string;
 }): ShardSource {
   const { planFile, connection, values, io, merger, count, runId, startAt, reportDir } = options;
+  const shardMetrics = (index: number): string[] => {
+    if (!options.metricsAddress) return [];
+    const { host, port } = parseMetricsAddress(options.metricsAddress);
+    const hostPart = host.includes(':') ? `[${host}]` : host;
+    return ['--metrics-address', `${hostPart}:${port === 0 ? 0 : port + 1 + index}`];
+  };
   const { entry, execArgv } = childEntry();
   const passThrough = (['ca-file', 'chromium', 'coder-binary', 'workers'] as const).flatMap((name) => {
     const value = stringOption(values, name);
@@ -294,6 +328,7 @@ function localSource(options: {
       '--out',
       `${reportDir}/shards/${index}`,
       ...passThrough,
+      ...shardMetrics(index),
     ];
     if (values.insecure === true) args.push('--insecure');
     // The token goes through the environment, never the command line (visible in `ps`).

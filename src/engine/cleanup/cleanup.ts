@@ -137,8 +137,13 @@ export async function deleteResources(created: CreatedResources, options: Cleanu
   };
   const retryLog = (name: string) => (error: unknown, attempt: number) =>
     options.log?.('info', `deleting ${name}: ${(error as Error).message}; retrying (attempt ${attempt + 1})`);
-  const deadline = () =>
-    options.abandon ? AbortSignal.any([options.abandon, AbortSignal.timeout(options.timeoutMs)]) : AbortSignal.timeout(options.timeoutMs);
+  const deadline = () => {
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    if (!options.abandon) return timeout;
+    // AbortSignal.any holds its sources weakly (nodejs/node#57736): a timeout nothing else references can be
+    // collected and never fire, and the deletion retries forever. The combined signal keeps it.
+    return Object.assign(AbortSignal.any([options.abandon, timeout]), { timeout });
+  };
   const stop = options.abandon && options.signal ? AbortSignal.any([options.signal, options.abandon]) : (options.signal ?? options.abandon);
   const attempted = new Set<string>();
 

@@ -118,12 +118,19 @@ export class ThresholdJudge {
     return problems.length ? { verdict: 'fail', reason: problems.join('; ') } : { verdict: 'pass' };
   }
 
-  /** The run's verdict once the final judgement is in; `reason` when the thresholds alone explain a failure. */
-  judgeRun(outcome: { broken: boolean; aborted: boolean; runnerSuspect?: string }): { verdict: Verdict; reason?: string } {
-    const failed = this.failed();
-    if (outcome.broken) return { verdict: 'fail' };
-    if (failed.length === 0) return { verdict: outcome.aborted ? 'fail' : 'pass' };
-    const suspect = outcome.runnerSuspect ? `. Runner suspect: ${outcome.runnerSuspect}` : '';
-    return { verdict: 'fail', reason: `${failed.length} threshold(s) failed: ${failed.map((t) => t.reason).join('; ')}${suspect}` };
+  /**
+   * The final judgement, the same for a local and a sharded run: thresholds judged on the final
+   * snapshot, the runner's stalls weighed against failed latency thresholds, each stage's verdict
+   * set on its source. Returns what the runner's figures say of each failed threshold (`blamed`: they explain it).
+   */
+  finalJudgement(
+    snapshot: RunSnapshot,
+    history: readonly HistoryPoint[],
+    stages: Iterable<{ snapshot(): StageSnapshot; verdict: Verdict; reason?: string }>,
+  ): { expression: string; explanation: string; blamed: boolean }[] {
+    this.evaluate(snapshot, { final: true, trafficPhase: false });
+    const suspects = this.suspectRunner(history, snapshot.stages);
+    for (const stage of stages) Object.assign(stage, this.judgeStage(stage.snapshot()));
+    return suspects;
   }
 }

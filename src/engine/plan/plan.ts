@@ -195,6 +195,41 @@ function planProperties(stages: readonly TrafficStageDefinition[]) {
       },
       { additionalProperties: false, default: {}, description: 'Time limits.' },
     ),
+    observe: Type.Object(
+      {
+        metricsAddress: Type.Optional(
+          Type.String({
+            pattern: '^(\\[[^\\]]+\\]|[^:\\[\\]]*):\\d{1,5}$',
+            description:
+              'Serve Prometheus /metrics at HOST:PORT while the run goes (default: off). `:9464` or `127.0.0.1:9464` stays on this machine; `0.0.0.0:9464` serves every interface. Overridden by --metrics-address.',
+          }),
+        ),
+        metricsLingerSeconds: Type.Number({
+          minimum: 0,
+          maximum: 600,
+          default: 5,
+          description: 'How long /metrics is still served after the run ends, so the last scrape lands.',
+        }),
+        grafanaUrl: Type.Optional(
+          Type.String({
+            pattern: '^https?://',
+            description:
+              "Grafana to write the run's stage windows to as annotations (token: GRAFANA_TOKEN or --grafana-token-file). Overridden by --grafana-url.",
+          }),
+        ),
+        grafanaDashboard: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: "Ties the annotations to this dashboard's uid (default: organization annotations, tag coder-scaletest).",
+          }),
+        ),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description: 'Prometheus and Grafana: where the run shows up beside coderd (docs/observe.md).',
+      },
+    ),
   };
 }
 

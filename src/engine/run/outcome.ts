@@ -4,6 +4,7 @@
 import { CoderClient, type RequestInfo } from '../../coder/client';
 import type { DeploymentConnection } from '../../coder/connection';
 import { CoderApiError, DeploymentUnreachableError, RequestTimeoutError } from '../../coder/errors';
+import type { ExitReason } from '../judge/outcome';
 import type { RunSnapshot, StageName, Verdict } from '../../protocol/snapshot';
 import type { CleanupOutcome } from '../cleanup/cleanup';
 
@@ -24,22 +25,7 @@ export interface RunEvent {
   code?: RunEventCode;
 }
 
-/**
- * Why the run ended the way it did; exit codes follow from it (EXIT_CODES). `plan`: the plan
- * names an organization or template the deployment lacks (like a bad plan).
- */
-export type ExitReason = 'passed' | 'failed' | 'plan' | 'access' | 'aborted';
-
-/** 0 passed, 1 thresholds failed (or the run broke), 2 plan does not fit the deployment, 3 deployment unreachable or access refused, 130 aborted. */
-export const EXIT_CODES: Record<ExitReason, number> = { passed: 0, failed: 1, plan: 2, access: 3, aborted: 130 };
-
-/** The first that applies: no access, aborted by the user, plan does not fit, then the verdict. */
-export function exitReasonOf(run: { access: boolean; userAborted: boolean; planMismatch: boolean; verdict: Verdict }): ExitReason {
-  if (run.access) return 'access';
-  if (run.userAborted) return 'aborted';
-  if (run.planMismatch) return 'plan';
-  return run.verdict === 'pass' ? 'passed' : 'failed';
-}
+export { EXIT_CODES, type ExitReason } from '../judge/outcome';
 
 export type AccessProblemKind = 'unreachable' | 'no-token' | 'unauthenticated' | 'not-owner' | 'not-coder';
 

@@ -15,14 +15,13 @@ import { cleanUpAfterRun, type CleanupOutcome } from '../cleanup/cleanup';
 import { HistoryRecorder } from '../metrics/historyRecorder';
 import { ReferenceCollector, referenceSettingsOf } from '../reference/collector';
 import { ThresholdJudge } from '../judge/judge';
+import { decideOutcome } from '../judge/outcome';
 import { StageMetrics } from '../metrics/stageMetrics';
 import { DeploymentMonitor, RunnerMonitor } from '../monitors/monitors';
 import { newRunId } from './naming';
 import { ResourceJournal } from './journal';
 import {
   DeploymentAccessError,
-  EXIT_CODES,
-  exitReasonOf,
   verifyOwnerAccess,
   type AccessProblemKind,
   type RunEvent,
@@ -95,13 +94,16 @@ class Run {
   private timelineStartedAt?: number;
   private status: RunStatus = 'starting';
   private verdict: Verdict = 'pending';
+  /** Live: why the run is stopping (the abort or the error); at the end, the outcome's reason. */
   private reason?: string;
+  /** Why the run was aborted (a signal, a threshold). */
+  private abortReason?: string;
+  /** The error the run stopped on, unless it only followed from an abort. */
+  private failure?: string;
   private runnerSuspect?: string;
   private userAborted = false;
   /** The plan names an organization or template the deployment lacks (exit 2, like a bad plan). */
   private planMismatch = false;
-  /** The run stopped on an error (status goes on to 'cleaning', the outcome stays 'error'). */
-  private errored = false;
   /** Set when the deployment refused or could not be reached: nothing was created. */
   private accessProblem?: AccessProblemKind;
   /** Set once cleanup is over: a later abort changes nothing. */
@@ -165,7 +167,7 @@ class Run {
   abort(reason: string, byUser: boolean): void {
     if (this.controller.signal.aborted || this.settled) return;
     this.userAborted = byUser;
-    this.reason = reason;
+    this.reason = this.abortReason = reason;
     this.log('warn', `aborting: ${reason}`);
     this.controller.abort();
   }
@@ -254,9 +256,9 @@ class Run {
         if (!this.controller.signal.aborted) await this.traffic(this.plan, users, owner, this.controller.signal);
       }
     } catch (error) {
-      if (!this.controller.signal.aborted || !this.reason) this.reason = (error as Error).message;
+      // An error that only followed from the abort (a stage cut short) is not the run's failure.
+      if (!this.controller.signal.aborted || !this.reason) this.reason = this.failure = (error as Error).message;
       this.planMismatch = error instanceof PlanMismatchError;
-      this.errored = true;
       this.status = 'error';
       this.log('error', (error as Error).message);
     } finally {
@@ -351,7 +353,8 @@ class Run {
       runId: this.runId,
       owner,
       created,
-      failing: this.errored || this.controller.signal.aborted || (this.search ? !this.search.passed() : this.judge.anyFailed()),
+      failing:
+        this.failure !== undefined || this.controller.signal.aborted || (this.search ? !this.search.passed() : this.judge.anyFailed()),
       metrics: this.stage('cleanup'),
       cleanupSignal: this.options.cleanupSignal,
       share: this.options.shard,
@@ -377,39 +380,31 @@ class Run {
     this.sinks.snapshot(snapshot);
   }
 
-  /** The final judgement: thresholds, each stage's verdict, the run's verdict and exit reason. */
+  /** The final judgement: thresholds, each stage's verdict, then the outcome (judge/outcome.ts, as a sharded run's). */
   private finish(cleanup: CleanupOutcome): RunResult {
-    const final = this.builder.build();
-    this.judge.evaluate(final, { final: true, trafficPhase: false });
-    for (const { expression, explanation, blamed } of this.judge.suspectRunner(this.history.points(), final.stages)) {
+    for (const { expression, explanation, blamed } of this.judge.finalJudgement(this.builder.build(), this.history.points(), this.stages)) {
       if (blamed) this.runnerSuspect ??= explanation;
       this.log(blamed ? 'warn' : 'info', `${expression}: ${explanation}`);
     }
-    for (const stage of this.stages) Object.assign(stage, this.judge.judgeStage(stage.snapshot()));
     const aborted = this.controller.signal.aborted;
-    const outcome = { broken: this.accessProblem !== undefined || this.errored, aborted, runnerSuspect: this.runnerSuspect };
-    const judged = this.search ? this.search.judgeRun(outcome) : this.judge.judgeRun(outcome);
-    this.verdict = judged.verdict;
-    // A search's sentence (how many users it held) belongs beside any abort reason.
-    if (judged.reason && (!this.reason || this.search)) this.reason = this.reason ? `${this.reason}; ${judged.reason}` : judged.reason;
-    // Resources the run meant to delete but could not: the run did not end cleanly, whatever
-    // the thresholds say (a kept run under strategy "never" etc. is not a failure).
-    if (this.stage('cleanup').state !== 'skipped' && cleanup.leftovers.length > 0) {
-      this.verdict = 'fail';
-      const what = `cleanup left ${cleanup.leftovers.length} resource(s) of run ${this.runId} behind`;
-      this.reason = this.reason ? `${this.reason}; ${what}` : what;
-    }
-    this.status = aborted ? 'aborted' : this.errored ? 'error' : 'finished';
-    const exit = exitReasonOf({
-      access: this.accessProblem !== undefined,
-      userAborted: this.userAborted,
-      planMismatch: this.planMismatch,
-      verdict: this.verdict,
+    const access = this.accessProblem !== undefined;
+    const outcome = decideOutcome({
+      access: access ? this.failure : undefined,
+      planMismatch: this.planMismatch ? this.failure : undefined,
+      abort: aborted ? { by: this.userAborted ? 'user' : 'threshold', reason: this.abortReason ?? 'aborted' } : undefined,
+      errors: this.failure && !access && !this.planMismatch ? [this.failure] : [],
+      runnerProblems: [],
+      failedThresholds: this.judge.failed(),
+      search: this.search?.outcome(),
+      // A run kept by its cleanup strategy ("never" etc.) left nothing it meant to delete.
+      cleanup: { ran: this.stage('cleanup').state !== 'skipped', leftovers: cleanup.leftovers.length },
+      runId: this.runId,
     });
+    [this.verdict, this.reason, this.status] = [outcome.verdict, outcome.reason, outcome.status];
     return {
-      verdict: this.verdict,
-      exit,
-      exitCode: EXIT_CODES[exit],
+      verdict: outcome.verdict,
+      exit: outcome.exit,
+      exitCode: outcome.exitCode,
       access: this.accessProblem,
       reportDir: this.reportDir,
       snapshot: this.snapshot(),

@@ -96,11 +96,9 @@ export class CapacitySearch {
     return this.state.metMinimum === true;
   }
 
-  /** The run's verdict: a pass when the capacity found reaches the plan's minimum. */
-  judgeRun(outcome: { broken: boolean; aborted: boolean }): { verdict: Verdict; reason?: string } {
-    if (outcome.broken) return { verdict: 'fail' };
-    const reason = this.state.verdict ?? verdictSentence(this.state);
-    return { verdict: this.state.metMinimum && !outcome.aborted ? 'pass' : 'fail', reason };
+  /** The search's own verdict (a pass when the capacity found reaches the plan's minimum) and sentence, for the run's outcome. */
+  outcome(): { verdict: Verdict; reason: string } {
+    return { verdict: this.state.metMinimum ? 'pass' : 'fail', reason: this.state.verdict ?? verdictSentence(this.state) };
   }
 
   /** One step; resolves with whether it passed, or undefined when the run was stopped during it. */

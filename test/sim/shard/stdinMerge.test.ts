@@ -81,7 +81,7 @@ describe('run --shards N --stdin (merging shards that run elsewhere, e.g. kubect
     assert.deepStrictEqual(whole.report.cleanup, { deletedUsers: 2, deletedWorkspaces: 2, leftovers: [] });
 
     const partial = await run([...shardLines(0, 2, true), ...shardLines(1, 2, false)]);
-    assert.strictEqual(partial.code, 1);
+    assert.strictEqual(partial.code, 5);
     assert.match(partial.report.reason!, /shard 1\/2 was lost \(its stream ended without a result\)/);
   });
 });

@@ -208,11 +208,12 @@ describe('shard message and merge', () => {
     assert.ok(!lossy.ended());
     lossy.lose(1, 'killed by SIGKILL');
     const outcome = lossy.finish();
-    assert.deepStrictEqual([outcome.verdict, outcome.exitCode, outcome.lostShards], ['fail', 1, [{ index: 1, why: 'killed by SIGKILL' }]]);
+    // A lost shard is the runner's failure, not the deployment's: exit 5 (runner suspect).
+    assert.deepStrictEqual([outcome.verdict, outcome.exitCode, outcome.lostShards], ['fail', 5, [{ index: 1, why: 'killed by SIGKILL' }]]);
     assert.match(outcome.reason!, /shard 1\/2 was lost \(killed by SIGKILL\)/);
   });
 
-  it('a shard that left resources behind fails the merged verdict', () => {
+  it('a shard that left resources behind fails the merged verdict with exit 4', () => {
     const shard = new FakeShard(0, 1);
     shard.pty.latency.record(20);
     shard.pty.state = 'done';
@@ -220,8 +221,8 @@ describe('shard message and merge', () => {
     coordinator.accept(shard.line('finished'));
     coordinator.accept(shard.result(1, ['user scaletest-abcdefgh-strun1']));
     const outcome = coordinator.finish();
-    assert.strictEqual(outcome.verdict, 'fail');
-    assert.match(outcome.reason!, /cleanup left 1 resource\(s\) behind.*--run-id strun1/);
+    assert.deepStrictEqual([outcome.verdict, outcome.exitCode], ['fail', 4]);
+    assert.match(outcome.reason!, /cleanup left 1 resource\(s\) of run strun1 behind/);
   });
 
   it('takes intervals off totals whose maximum lies in the last bucket of the range (hdr subtract edge)', () => {

@@ -1,6 +1,7 @@
 // Reports of a run in `<out>/<runId>/`: report.json (everything, with encoded HDR
-// histograms), junit.xml (a test case per stage and per threshold, for CI) and a
-// self-contained report.html (the dashboard's own charts, bundled and inlined; opens offline).
+// histograms), junit.xml (a test case per stage and per threshold, for CI), a self-contained
+// report.html (the dashboard's own charts, bundled and inlined; opens offline) and summary.md
+// (Markdown for CI pages, ./summary.ts).
 // Never any secret: the report is built from the plan, the snapshot and the event log, none of
 // which holds one.
 import * as fs from 'fs';
@@ -15,6 +16,7 @@ import type { RunEvent, RunResult } from '../../run/outcome';
 import type { Plan } from '../../plan/plan';
 import { searchSectionHtml } from './sections/search';
 import type { RunArtifacts, RunSink } from '../sinks';
+import { summaryMarkdown } from './summary';
 
 export interface RunReport {
   schemaVersion: 1;
@@ -94,6 +96,7 @@ export async function writeReports(dir: string, result: RunResult, artifacts: Ru
     fs.promises.writeFile(path.join(input.dir, 'report.json'), JSON.stringify(report, null, 2)),
     fs.promises.writeFile(path.join(input.dir, 'junit.xml'), junitXml(report)),
     fs.promises.writeFile(path.join(input.dir, 'report.html'), reportHtml(report)),
+    fs.promises.writeFile(path.join(input.dir, 'summary.md'), summaryMarkdown(report)),
   ]);
   return report;
 }

@@ -3,6 +3,7 @@
 import * as assert from 'assert';
 import { HistoryRecorder } from '../../../../src/engine/metrics/historyRecorder';
 import { ThresholdJudge } from '../../../../src/engine/judge/judge';
+import { decideOutcome } from '../../../../src/engine/judge/outcome';
 import { StageMetrics } from '../../../../src/engine/metrics/stageMetrics';
 import { SinkSet, EventLog } from '../../../../src/engine/outputs/sinks';
 import { SnapshotBuilder } from '../../../../src/engine/run/snapshotBuilder';
@@ -74,10 +75,16 @@ describe('run parts, each alone', () => {
     judge.evaluate(builder.build(), { final: true, trafficPhase: false });
     ssh.state = 'done';
     assert.deepStrictEqual(judge.judgeStage(ssh.snapshot()), { verdict: 'fail', reason: 'ssh.rtt.p95 was 50ms, required < 10ms' });
-    assert.deepStrictEqual(judge.judgeRun({ broken: false, aborted: false }), {
-      verdict: 'fail',
-      reason: '1 threshold(s) failed: ssh.rtt.p95 was 50ms, required < 10ms',
-    });
+    assert.deepStrictEqual(
+      decideOutcome({ errors: [], runnerProblems: [], failedThresholds: judge.failed(), cleanup: { ran: true, leftovers: 0 }, runId: 'r' }),
+      {
+        verdict: 'fail',
+        exit: 'failed',
+        exitCode: 1,
+        status: 'finished',
+        reason: '1 threshold(s) failed: ssh.rtt.p95 was 50ms, required < 10ms',
+      },
+    );
     assert.deepStrictEqual(judge.judgeStage({ ...ssh.snapshot(), state: 'skipped' }), { verdict: 'skipped' });
   });
 
