@@ -15,7 +15,7 @@ interface Scenario {
   name: string;
   plan?: (plan: Plan) => void;
   token?: string;
-  /** Acts on the run once the merged (or local) NDJSON shows `ready` (prepare done, traffic running). */
+  /** Acts on the run once the merged (or local) NDJSON shows prepare done (on every shard). */
   whenRunning?: (sim: SimDeployment, stop: AbortController) => void;
 }
 
@@ -50,7 +50,8 @@ describe('one outcome path: a local run and --shards 2 --local decide alike', fu
     try {
       const plan = smallPlan(sim, { users: 2, only: ['ssh'] });
       plan.timeline.ssh = [0, 3];
-      plan.thresholds = [{ expression: 'ssh.errors == 0', abortOnFail: false, abortAfterSeconds: 0 }];
+      // No threshold that a busy machine's late connections could break: each scenario fails (or not) by itself.
+      plan.thresholds = [];
       scenario.plan?.(plan);
       const planFile = path.join(dir, `${scenario.name.replace(/ /g, '-')}-${sharded ? 'sharded' : 'local'}.scaletest.json`);
       fs.writeFileSync(planFile, JSON.stringify(plan));
@@ -60,12 +61,12 @@ describe('one outcome path: a local run and --shards 2 --local decide alike', fu
       const args = ['run', planFile, '--url', sim.url, '--out', out, '--ndjson'];
       const done = main(sharded ? [...args, '--shards', '2', '--local', '--start-delay', '12'] : args, io);
       if (scenario.whenRunning) {
-        // Once every shard has prepared and traffic runs.
+        // Once every shard has prepared (the merged prepare stage is done only then).
         const ready = () =>
           io
             .out()
             .split('\n')
-            .some((line) => /"status":"running"/.test(line) && /"name":"prepare"[^}]*"state":"done"/.test(line));
+            .some((line) => /"name":"prepare"[^}]*"state":"done"/.test(line));
         while (!ready()) await new Promise((resolve) => setTimeout(resolve, 100));
         scenario.whenRunning(sim, stop);
       }
