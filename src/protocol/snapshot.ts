@@ -55,6 +55,8 @@ export interface StageRamp {
   connectionsPerSecond: number | null;
   /** How long the runner's lag pacer held the ramp back (the most of any of its threads), ms. */
   heldBackMs: number;
+  /** p95 of how late the runner itself started opening a connection after its planned time (pacer and event loop), ms. */
+  startedLateMs?: number;
 }
 
 export interface StageSnapshot {

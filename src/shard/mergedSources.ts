@@ -115,7 +115,13 @@ export class MergedStageSource implements StageSource {
       latency: summaryOf(parts.map((p) => p.latency.total)),
       connectLatency: connectParts.length ? summaryOf(connectParts.map((p) => p.connect!.total)) : undefined,
       openLag: openLagParts.length ? summaryOf(openLagParts.map((p) => p.openLag!.total)) : undefined,
-      ramp: ramps.length ? { ...ramps[0], heldBackMs: Math.max(...ramps.map((r) => r.heldBackMs)) } : undefined,
+      ramp: ramps.length
+        ? {
+            ...ramps[0],
+            heldBackMs: Math.max(...ramps.map((r) => r.heldBackMs)),
+            startedLateMs: Math.max(...ramps.map((r) => r.startedLateMs ?? 0)),
+          }
+        : undefined,
       recentLatency: { ...this.recent },
       bytesSent: sumBy(parts, (p) => p.counters.bytesSent),
       bytesReceived: sumBy(parts, (p) => p.counters.bytesReceived),

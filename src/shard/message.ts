@@ -63,7 +63,12 @@ const ShardStage = Type.Object({
   openLag: Type.Optional(Latency),
   /** Echo stages: the planned ramp and how long this shard's pacer held it back. */
   ramp: Type.Optional(
-    Type.Object({ description: Type.String(), connectionsPerSecond: Type.Union([Type.Number(), Type.Null()]), heldBackMs: Type.Number() }),
+    Type.Object({
+      description: Type.String(),
+      connectionsPerSecond: Type.Union([Type.Number(), Type.Null()]),
+      heldBackMs: Type.Number(),
+      startedLateMs: Type.Optional(Type.Number()),
+    }),
   ),
 });
 

@@ -159,14 +159,15 @@ function openLagSuspicion(threshold: ParsedThreshold, stage: StageSnapshot | und
   const stat = threshold.metric.split('.').pop() as keyof typeof observed;
   const value = Number(observed[stat] ?? observed.p95);
   const held = stage.ramp.heldBackMs;
+  // What the runner itself added: how late it started the opens (its pacer, its own lagging loop).
+  const runnerMs = Math.max(held, stage.ramp.startedLateMs ?? 0);
   const common = { breachedSeconds: 0, stalledSeconds: 0, worstLagMs: 0, worstCpuPercent: 0 };
-  // The pacer holds opens back while the runner's own loop lags: that much of the lag is the runner's.
-  if (held > 0 && !breaks(threshold, value - held)) {
+  if (runnerMs > 0 && !breaks(threshold, value - runnerMs)) {
     return {
       ...common,
       blamed: true,
       explanation:
-        `the runner's lag pacer held the ramp back ${ms(held)} (its event loop lagged), enough to explain the open lag of ${ms(value)}, ` +
+        `the runner itself started its opens late (p95 ${ms(runnerMs)}; its lag pacer held the ramp back ${ms(held)}, its event loop lagged), enough to explain the open lag of ${ms(value)}, ` +
         'so the runner, not the deployment, is suspect: rerun with fewer users per runner or a slower ramp',
     };
   }
@@ -175,7 +176,7 @@ function openLagSuspicion(threshold: ParsedThreshold, stage: StageSnapshot | und
     ...common,
     blamed: false,
     explanation:
-      `not the runner: its lag pacer held the ramp back ${ms(held)} of an open lag of ${ms(value)}; the connections were slower to come up ` +
+      `not the runner: it started its opens late by p95 ${ms(runnerMs)} (its lag pacer held the ramp back ${ms(held)}) of an open lag of ${ms(value)}; the connections were slower to come up ` +
       `than the ramp planned (${stage.ramp.description})${connect}`,
   };
 }

@@ -90,7 +90,12 @@ export class WorkerReportMerger {
     for (const name of COUNTER_NAMES) this.metrics[name] = reports.reduce((sum, r) => sum + r.counters[name], 0);
     // Every worker plans the same ramp (plan-wide indexes); each paces its own share.
     const ramps = reports.flatMap((r) => (r.ramp ? [r.ramp] : []));
-    if (ramps.length > 0) this.metrics.ramp = { ...ramps[0], heldBackMs: Math.max(...ramps.map((r) => r.heldBackMs)) };
+    if (ramps.length > 0)
+      this.metrics.ramp = {
+        ...ramps[0],
+        heldBackMs: Math.max(...ramps.map((r) => r.heldBackMs)),
+        startedLateMs: Math.max(...ramps.map((r) => r.startedLateMs ?? 0)),
+      };
     const errors = this.metrics.errors;
     for (const kind of Object.keys(errors)) delete errors[kind];
     for (const counts of [this.own, ...reports.map((r) => r.errors)])

@@ -78,7 +78,9 @@ async function runEchoStageHere(options: EchoStageOptions): Promise<void> {
     description: ramp.description,
     connectionsPerSecond: Number.isFinite(ramp.connectionsPerSecond) ? ramp.connectionsPerSecond : null,
     heldBackMs: 0,
+    startedLateMs: 0,
   };
+  const startLags: number[] = [];
   metrics.ramp = rampFigures;
   const pacer = new RampPacer();
   const starts: Array<Promise<void>> = [];
@@ -94,6 +96,10 @@ async function runEchoStageHere(options: EchoStageOptions): Promise<void> {
       notOpened = sessions.length - index;
       break;
     }
+    // How late this thread itself started the open (its pacer, its own lagging loop).
+    startLags.push(Math.max(0, performance.now() - plannedOpen));
+    startLags.sort((a, b) => a - b);
+    rampFigures.startedLateMs = Math.round(startLags[Math.ceil(startLags.length * 0.95) - 1]);
     const firstTick = firstTickAt(
       plannedOpen,
       scheduleStart,

@@ -104,19 +104,26 @@ describe('runner suspicion on failed latency thresholds', () => {
 
   it('judges open lag by how long the runner itself held the ramp back', () => {
     const openLag = parseThreshold('ssh.open_lag.p95 < 2s');
-    const stage = (heldBackMs: number, p95: number) =>
+    const stage = (heldBackMs: number, p95: number, startedLateMs = heldBackMs) =>
       ({
         name: 'ssh',
         openLag: { count: 200, min: 10, mean: p95 / 2, p50: p95 / 2, p90: p95, p95, p99: p95, max: p95 },
         connectLatency: { count: 200, min: 10, mean: 40, p50: 40, p90: 60, p95: 70, p99: 90, max: 120 },
-        ramp: { description: '200 connections at 50/s (4 s)', connectionsPerSecond: 50, heldBackMs },
+        ramp: { description: '200 connections at 50/s (4 s)', connectionsPerSecond: 50, heldBackMs, startedLateMs },
       }) as unknown as StageSnapshot;
     const held = runnerSuspicion(openLag, [], [stage(2900, 3500)]);
     assert.ok(held?.blamed);
     assert.match(held.explanation, /lag pacer held the ramp back 2900 ms/);
     const deployment = runnerSuspicion(openLag, [], [stage(300, 3500)]);
     assert.strictEqual(deployment?.blamed, false);
-    assert.match(deployment!.explanation, /not the runner: its lag pacer held the ramp back 300 ms of an open lag of 3500 ms/);
+    assert.match(
+      deployment!.explanation,
+      /not the runner: it started its opens late by p95 300 ms \(its lag pacer held the ramp back 300 ms\) of an open lag of 3500 ms/,
+    );
+    // A runner whose own loop started the opens late is named though its pacer held little.
+    const lagging = runnerSuspicion(openLag, [], [stage(300, 3500, 3200)]);
+    assert.ok(lagging?.blamed);
+    assert.match(lagging.explanation, /started its opens late \(p95 3200 ms/);
   });
 
   it('judges only upper latency limits', () => {

@@ -49,10 +49,13 @@ describe('echo stage ramp', () => {
     const openLag = metrics.openLag.summary();
     assert.strictEqual(openLag.count, 8);
     assert.ok(openLag.min >= 390, `open lag min ${openLag.min} ms`);
-    assert.deepStrictEqual(metrics.ramp && { ...metrics.ramp, heldBackMs: 0 }, {
+    // How late the opens started is the machine's timing: its shape, not its value.
+    assert.ok((metrics.ramp?.startedLateMs ?? -1) >= 0);
+    assert.deepStrictEqual(metrics.ramp && { ...metrics.ramp, heldBackMs: 0, startedLateMs: 0 }, {
       description: '8 connections at 20/s (0.4 s)',
       connectionsPerSecond: 20,
       heldBackMs: 0,
+      startedLateMs: 0,
     });
   });
 
