@@ -8,6 +8,7 @@ import { K8S_COMMAND } from './commands/k8s';
 import { SHARD_RUN_OPTIONS } from './commands/runSharded';
 import { SIM_COMMAND } from './commands/sim';
 import { templateCommandSpec } from './commands/template';
+import { checkCommandSpec } from './commands/check';
 
 const connectionOptions = (urlDefault: string): OptionSpec[] => [
   { flags: '--url <URL>', help: `the deployment (default: ${urlDefault})`, expects: 'the deployment URL, e.g. https://coder.example.com' },
@@ -62,6 +63,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       MARK_BASELINE_OPTION,
       workers,
       ...OBSERVE_OPTIONS,
+      { flags: '--skip-check', help: 'start without the pre-run check (`coder-scaletest check`); the report records it' },
       ...SHARD_RUN_OPTIONS,
     ],
   },
@@ -125,6 +127,7 @@ finish and lists what is left (exit 130); a second stops waiting; a third exits 
       workers,
     ],
   },
+  check: checkCommandSpec(connectionOptions("CODER_URL, then the plan's deployment.url")),
   template: templateCommandSpec(connectionOptions('CODER_URL')),
   sim: SIM_COMMAND,
   k8s: K8S_COMMAND,

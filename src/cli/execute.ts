@@ -1,4 +1,5 @@
 // Runs a plan in this process with the live table (or NDJSON), Ctrl-C handling and the summary.
+import type { PreRunCheckRecord } from '../engine/run/options';
 import type { DeploymentConnection } from '../coder/connection';
 import { startRun, type Plan, type RunResult } from '../engine';
 import { EXIT, type CliIo } from './io';
@@ -16,6 +17,8 @@ export interface ExecuteOptions {
   foreignProcessPids?: number[];
   /** /metrics, Grafana annotations, the Markdown summary (default: none). */
   observe?: ObserveSettings;
+  /** The pre-run check's outcome (or that it was skipped), recorded in the report. */
+  preRunCheck?: PreRunCheckRecord;
 }
 
 const NO_OBSERVERS: ObserveSettings = { lingerMs: 0 };
@@ -45,6 +48,7 @@ export async function execute(plan: Plan, connection: DeploymentConnection, opti
       chromiumPath: options.chromium,
       coderBinaryPath: options.coderBinary,
       foreignProcessPids: options.foreignProcessPids,
+      preRunCheck: options.preRunCheck,
     });
     runId = handle.runId;
     const ended: { exitCode?: number } = {};

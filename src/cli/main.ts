@@ -15,6 +15,7 @@ import { runK8sCommand } from './commands/k8s';
 import { runCommand } from './commands/run';
 import { runSimCommand } from './commands/sim';
 import { templateCommand } from './commands/template';
+import { checkCommand } from './commands/check';
 import { validateCommand } from './commands/validate';
 import { connectionFrom } from './credentials';
 import { EXIT, type CliIo } from './io';
@@ -47,6 +48,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await runK8sCommand(rest, io, { readPlan, connectionFrom, checkOutDir });
       case 'baseline':
         return runBaselineCommand(rest, io, readPlan);
+      case 'check':
+        return await checkCommand(COMMANDS.check!, rest, io);
       case 'template':
         return await templateCommand(COMMANDS.template!, rest, io);
       case '--version':

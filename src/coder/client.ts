@@ -351,6 +351,16 @@ export class CoderClient extends CoderApiTransport {
     }
   }
 
+  /** GET /entitlements: the licence's features; undefined on a coderd without a licence route (AGPL: 404). */
+  async entitlements(): Promise<S.Entitlements | undefined> {
+    try {
+      return await this.call('entitlements');
+    } catch (error) {
+      if (error instanceof CoderApiError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
   // ---- templates: files, versions, import jobs ----
 
   /** POST /files with a tar archive; `existed` when coderd already had these bytes from this user (200, not 201). */

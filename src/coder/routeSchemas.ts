@@ -46,6 +46,7 @@ export const responseSchemas = {
   templateVersionPresets: Type.Array(S.Preset),
   agentPty: null,
   uploadFile: S.UploadResponse,
+  entitlements: S.Entitlements,
   createTemplateVersion: S.TemplateVersion,
   getTemplateVersion: S.TemplateVersion,
   cancelTemplateVersion: S.Response,

@@ -117,6 +117,7 @@ export const apiRoutes = {
   },
   deploymentStats: { method: 'GET', path: '/deployment/stats', endpointClass: 'stats', auth: true },
   uploadFile: { method: 'POST', path: '/files', endpointClass: 'templates', auth: true },
+  entitlements: { method: 'GET', path: '/entitlements', endpointClass: 'other', auth: true },
   createTemplateVersion: {
     method: 'POST',
     path: '/organizations/{organization}/templateversions',

@@ -489,6 +489,22 @@ export const TemplateVersionExternalAuth = Type.Object(
   { title: 'codersdk.TemplateVersionExternalAuth' },
 );
 
+/** A licensed feature (codersdk.Feature); `limit`/`actual` only for counted ones such as user_limit. */
+export const Feature = Type.Object(
+  { entitlement: Type.String(), enabled: Type.Boolean(), limit: Opt(Type.Integer()), actual: Opt(Type.Integer()) },
+  { title: 'codersdk.Feature' },
+);
+
+/** GET /entitlements (enterprise coderd; AGPL coderd has no such route and answers 404). */
+export const Entitlements = Type.Object(
+  {
+    features: Type.Record(Type.String(), Feature),
+    warnings: Type.Array(Type.String()),
+    has_license: Type.Boolean(),
+  },
+  { title: 'codersdk.Entitlements' },
+);
+
 export const allSchemas: readonly TSchema[] = [
   LoginType,
   UserStatus,
@@ -544,6 +560,8 @@ export const allSchemas: readonly TSchema[] = [
   DynamicParametersRequest,
   DynamicParametersResponse,
   UploadResponse,
+  Feature,
+  Entitlements,
   MatchedProvisioners,
   TemplateVersion,
   VariableValue,
@@ -601,3 +619,4 @@ export type CreateTemplateVersionRequest = Static<typeof CreateTemplateVersionRe
 export type CreateTemplateRequest = Static<typeof CreateTemplateRequest>;
 export type UpdateActiveTemplateVersion = Static<typeof UpdateActiveTemplateVersion>;
 export type TemplateVersionExternalAuth = Static<typeof TemplateVersionExternalAuth>;
+export type Entitlements = Static<typeof Entitlements>;

@@ -77,6 +77,11 @@ export interface SimDeploymentOptions {
    * agent `main` with the `wsec` echo app). false: no template — push one (`template push`).
    */
   template?: boolean;
+  /**
+   * A licence with a user limit (seats): GET /entitlements answers as an enterprise coderd does.
+   * Without one the simulator is AGPL coderd, which has no entitlements route (404).
+   */
+  licence?: { userLimit: number };
   /** The coderd version to impersonate, e.g. 2.16.0 (default DEFAULT_CODER_VERSION); see versions.ts. */
   coderVersion?: string;
   /** Lifecycle messages (never secrets). */

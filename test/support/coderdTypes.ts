@@ -183,6 +183,15 @@ export const coderdTypes: Record<string, Record<string, string>> = {
   PreviewParameterOption: { name: 'string', description: 'string', value: 'NullHCLString', icon: 'string' },
   MatchedProvisioners: { count: 'number', available: 'number', 'most_recently_seen?': 'string' },
   UploadResponse: { hash: 'string' },
+  Entitlements: {
+    features: 'record',
+    warnings: 'string[]',
+    errors: 'string[]',
+    has_license: 'boolean',
+    trial: 'boolean',
+    require_telemetry: 'boolean',
+    refreshed_at: 'string',
+  },
   TemplateVersion: {
     id: 'string',
     'template_id?': 'string',

@@ -4,7 +4,8 @@ import { COMMANDS } from '../commandSpecs';
 import { connectionFrom, withoutCredentials } from '../credentials';
 import { execute } from '../execute';
 import { observeSettings } from '../observe';
-import type { CliIo } from '../io';
+import { EXIT, type CliIo } from '../io';
+import { runPreRunCheck } from './check';
 import { applyWorkersOption, checkStagesCanRun, checkOutDir, readPlan } from '../runInputs';
 import { baselineSummaryLine, markAfterRun } from './baseline';
 import { isShardedRun, runShardedCommand } from './runSharded';
@@ -23,6 +24,18 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError('a capacity search (search in the plan) runs in one runner: drop --shards / --shard', 'run');
   applyWorkersOption(plan, values, 'run');
   const observe = observeSettings(values, io.env, plan);
+  // The coordinator checks once for all its shards; a shard (--shard i/N) is started after it.
+  const check = values.shard === undefined;
+  const preRunCheck = check
+    ? await runPreRunCheck(plan, connection, {
+        skip: values['skip-check'] === true,
+        coderBinaryPath: stringOption(values, 'coder-binary'),
+        // stderr: stdout stays the run's own output (the live table, NDJSON, the summary).
+        out: io.stderr,
+        signal: io.signal,
+      })
+    : undefined;
+  if (check && !preRunCheck) return EXIT.failed;
   if (isShardedRun(values)) {
     if (values['mark-baseline'] === true)
       throw new UsageError('--mark-baseline is not available for a sharded run yet: mark a run with `baseline set` instead', 'run');
@@ -37,6 +50,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       chromium: stringOption(values, 'chromium'),
       coderBinary: stringOption(values, 'coder-binary'),
       observe,
+      preRunCheck,
     },
     io,
   );

@@ -2,6 +2,7 @@
 // complete), its events and, at the end, its result with the artefacts reports need. The
 // report writer, the CLI's live table or NDJSON and the extension's views subscribe; the run
 // never formats for any of them. A failing sink is reported and never stops the run.
+import type { PreRunCheckRecord } from '../run/options';
 import type { RunSnapshot } from '../../protocol/snapshot';
 import type { BaselineLookup } from '../baseline/store';
 import type { Plan } from '../plan/plan';
@@ -16,6 +17,8 @@ export interface RunArtifacts {
   events: RunEvent[];
   /** The plan's baseline as the run found it at its start (docs/baselines.md). */
   baseline?: BaselineLookup;
+  /** The pre-run check the run was started after, or that it was skipped. */
+  preRunCheck?: PreRunCheckRecord;
 }
 
 export interface RunSink {

@@ -7,6 +7,8 @@ import type { Plan } from '../plan/plan';
 import type { RunSink } from '../outputs/sinks';
 
 export interface StartRunOptions {
+  /** The pre-run check this run was started after (or that it was skipped), for the report. */
+  preRunCheck?: PreRunCheckRecord;
   /** A validated Plan or plan JSON (validated here; throws PlanError when invalid). */
   plan: Plan | unknown;
   connection: DeploymentConnection;
@@ -53,3 +55,7 @@ export interface RunHandle {
   histograms(): { stages: Record<string, { latency: string; connect?: string; openLag?: string }>; api: Record<string, string> };
   done: Promise<RunResult>;
 }
+
+/** What report.json says about the pre-run check: its lines, or that it was skipped (`--skip-check`). */
+export type PreRunCheckRecord =
+  { skipped: true } | { skipped: false; passed: boolean; lines: Array<{ id: string; status: string; detail: string }> };

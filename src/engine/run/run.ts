@@ -424,6 +424,6 @@ class Run {
   private artifacts(): RunArtifacts {
     const stages = this.stages.filter((stage) => stage.latency.summary().count > 0).map((stage) => [stage.name, stage.latency.encode()]);
     const histograms = { stages: Object.fromEntries(stages), api: this.api.encodedHistograms() };
-    return { plan: this.plan, histograms, events: this.events.events, baseline: this.baseline };
+    return { plan: this.plan, histograms, events: this.events.events, baseline: this.baseline, preRunCheck: this.options.preRunCheck };
   }
 }

@@ -74,6 +74,26 @@ export const deploymentHandlers = {
     };
     return { status: 200, body: body satisfies S.BuildInfoResponse };
   },
+  // Enterprise coderd (enterprise/coderd/license): the user limit with the active users; AGPL coderd has no such route.
+  entitlements: async ({ sim }) => {
+    const licence = sim.options.licence;
+    if (!licence) throw new HttpError(404, 'Route not found.');
+    const actual = [...sim.store.users.values()].filter((user) => user.status === 'active').length;
+    const warnings =
+      actual > licence.userLimit ? [`Your deployment has ${actual} active users but is only licensed for ${licence.userLimit}.`] : [];
+    return {
+      status: 200,
+      body: {
+        features: { user_limit: { entitlement: 'entitled', enabled: true, limit: licence.userLimit, actual } },
+        warnings,
+        errors: [],
+        has_license: true,
+        trial: false,
+        require_telemetry: false,
+        refreshed_at: new Date().toISOString(),
+      },
+    };
+  },
   deploymentStats: async (call) => {
     requireOwnerRole(call);
     const stats = call.sim.deploymentStats.current();

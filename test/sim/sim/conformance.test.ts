@@ -312,6 +312,20 @@ describe('simulated deployment conformance', () => {
     exercised.add('dynamicParameters');
     await pushTemplate(memberToken);
 
+    // AGPL coderd has no entitlements route; an enterprise one answers with the licence's user limit.
+    assert.strictEqual((await hit('entitlements')).status, 404);
+    const licensed = await startSimDeployment({ licence: { userLimit: 25 } });
+    try {
+      const response = await fetch(`${licensed.url}/api/v2/entitlements`, { headers: { 'Coder-Session-Token': licensed.ownerToken } });
+      assert.strictEqual(response.status, 200);
+      const entitlements = (await response.json()) as { features: { user_limit: { limit: number; actual: number } } };
+      check(S.Entitlements, entitlements, 'GET /entitlements → 200');
+      assert.deepStrictEqual([entitlements.features.user_limit.limit, entitlements.features.user_limit.actual], [25, 1]);
+      exercised.add('entitlements');
+    } finally {
+      await licensed.close();
+    }
+
     const deletable = await hit('createUser', {
       body: { email: `d-${suffix}@x.io`, username: `d-${suffix}`, password: PASSWORD, organization_ids: [sim.organizationId] },
     });

@@ -4,6 +4,7 @@
 // (Markdown for CI pages, ./summary.ts).
 // Never any secret: the report is built from the plan, the snapshot and the event log, none of
 // which holds one.
+import type { PreRunCheckRecord } from '../../run/options';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { SearchSnapshot } from '../../../protocol/search';
@@ -20,6 +21,8 @@ import { summaryMarkdown } from './summary';
 
 export interface RunReport {
   schemaVersion: 1;
+  /** The pre-run check the run was started after (`coder-scaletest check`), or `{ skipped: true }`. */
+  check?: PreRunCheckRecord;
   runId: string;
   planName: string;
   plan: Plan;
@@ -90,6 +93,7 @@ export async function writeReports(dir: string, result: RunResult, artifacts: Ru
     search: snapshot.search,
     snapshot,
     baseline: baselineSection(input.baseline, { runId: snapshot.runId, snapshot, histograms: input.histograms }),
+    ...(input.preRunCheck ? { check: input.preRunCheck } : {}),
   };
   await fs.promises.mkdir(input.dir, { recursive: true });
   await Promise.all([
