@@ -1,6 +1,7 @@
 // Entry point of the extension host bundle: builds the shared services, then one feature per
 // folder of src/vscode (deployments, plans, runs, dashboard, testing), each registering its own
 // commands and disposables. Runs and the simulated deployment run in child processes.
+import { CheckFeature } from './vscode/check/feature';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { RunSnapshot } from './protocol/snapshot';
@@ -78,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): ScaleTestExtensionAp
   const runsFeature = register(new RunsFeature(runs, history, backend, plans, deployments, panel, log, errors));
   register(new DashboardFeature(panel, runs, history, backend, errors));
   register(new KubernetesFeature(cli, context.globalState, errors));
+  register(new CheckFeature(plans, deployments, store, backend, log, errors));
   const tests = register(new PlanTests(planIndex, backend, runs, (uri) => deployments.pickDeploymentFor(uri)));
 
   shutdown = async () => {

@@ -1,6 +1,8 @@
 // What the extension needs from the engine, the Coder client and the simulated deployment,
 // in one narrow interface: commands and views depend on this, not on those modules, so tests
 // can see exactly what crosses the boundary. No vscode import here.
+import type { CheckReport } from '../engine/check/check';
+import type { TemplateKind } from '../engine/templates/push';
 import type { DeploymentConnection, TlsOptions } from '../coder/connection';
 import type { KubernetesRunSpec } from '../protocol/runner';
 import type { RunSnapshot } from '../protocol/snapshot';
@@ -76,6 +78,10 @@ export interface ScaleTestBackend {
   login(url: string, email: string, password: string, tls?: TlsOptions): Promise<string>;
   startRun(request: RunRequest): Promise<RunningTest>;
   cleanupRun(request: CleanupRequest): Promise<string>;
+  /** The pre-run check of plan text against a deployment (read-only). */
+  checkDeployment(planText: string, source: string, connection: DeploymentConnection): Promise<CheckReport>;
+  /** Pushes a shipped scale-test template; `log` hears progress and the import job's logs. Resolves with a summary. */
+  pushTemplate(kind: TemplateKind, connection: DeploymentConnection, log: (line: string) => void): Promise<string>;
   /** The final snapshot of a finished run, from `<dir>/report.json`. */
   readReport(dir: string): Promise<RunSnapshot>;
   startSimDeployment(): Promise<SimDeploymentHandle>;

@@ -24,6 +24,8 @@ export const COMMAND_IDS = [
   'coderScaletest.compareWithBaseline',
   'coderScaletest.refreshRuns',
   'coderScaletest.showLog',
+  'coderScaletest.checkDeployment',
+  'coderScaletest.pushTemplate',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -7,6 +7,8 @@ import { CoderApiError } from '../coder/errors';
 import * as fs from 'fs';
 import * as path from 'path';
 import { cleanupRun } from '../engine/cleanup/cleanup';
+import { checkDeployment } from '../engine/check/check';
+import { pushTemplate } from '../engine/templates/push';
 import { defaultPlan, enabledStages, parsePlanText, PlanError, type Plan } from '../engine/plan/plan';
 import type { RunSnapshot } from '../protocol/snapshot';
 import type { DeploymentInfo, ScaleTestBackend } from './backend';
@@ -107,6 +109,21 @@ export function createEngineBackend(): InHostBackend {
       const gone = outcome.gone.length ? `; ${outcome.gone.length} already gone` : '';
       const source = outcome.source === 'journal' ? " (from the run's journal)" : '';
       return `Run ${runId}: deleted ${outcome.deletedWorkspaces} of ${outcome.found.workspaces} workspace(s) and ${outcome.deletedUsers} of ${outcome.found.users} user(s)${gone}${leftovers}${source}.`;
+    },
+
+    async checkDeployment(planText, source, connection) {
+      return checkDeployment({ plan: parsePlanText(planText, source), connection });
+    },
+
+    async pushTemplate(kind, connection, log) {
+      const owner = new CoderClient(connection);
+      try {
+        const outcome = await pushTemplate({ owner, kind, log });
+        const what = { created: 'created', promoted: 'updated (new active version)', unchanged: 'already up to date' }[outcome.action];
+        return `Template ${outcome.template.name} ${what} on ${connection.url}. Set deployment.template to "${outcome.template.name}" in the plan.`;
+      } finally {
+        owner.close();
+      }
     },
 
     readReport: readReportSnapshot,
