@@ -30,6 +30,12 @@ export type SshTransport =
       owner: string;
       workspace: string;
       /**
+       * Tell the CLI not to connect peer to peer (`CODER_DISABLE_DIRECT_CONNECTIONS`): every byte
+       * then goes through a DERP relay (coderd's built-in one unless the deployment has others).
+       * Default false, like the reference runner's in-process dial.
+       */
+      disableDirect?: boolean;
+      /**
        * The agent to reach. The real CLI refuses a bare `<owner>/<workspace>` when the workspace
        * has several agents ("multiple agents found"), so name it whenever it is known.
        */
@@ -53,10 +59,23 @@ export interface SshEchoChannelOptions {
 }
 
 export class SshChannelError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The HTTP status the coder CLI was refused with (its stderr names it), when it says one. */
+    readonly refusedStatus?: number,
+  ) {
     super(message);
     this.name = 'SshChannelError';
   }
+}
+
+/**
+ * The status in a coder CLI's error: the real CLI prints codersdk's `unexpected status code
+ * 429: …`, the simulated one `HTTP 429: …`.
+ */
+export function refusedStatusOf(cliError: string): number | undefined {
+  const match = /(?:unexpected status code|HTTP) (\d{3})\b/.exec(cliError);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** The reference echo command. */
@@ -85,8 +104,10 @@ export function spawnCoderSshStdio(
   owner: string,
   workspace: string,
   agent?: string,
+  disableDirect = false,
 ): CliStdioTransport {
-  const env: NodeJS.ProcessEnv = { ...process.env, CODER_URL: connection.url };
+  // Set either way, so a value inherited from the runner's environment cannot change the path.
+  const env: NodeJS.ProcessEnv = { ...process.env, CODER_URL: connection.url, CODER_DISABLE_DIRECT_CONNECTIONS: String(disableDirect) };
   if (connection.token) env.CODER_SESSION_TOKEN = connection.token;
   // A Node-based CLI (the simulator's) follows our TLS options; a real coder CLI ignores these
   // variables and needs the deployment's CA in the system trust store.
@@ -123,7 +144,14 @@ export async function openSshEchoChannel(options: SshEchoChannelOptions): Promis
   const client = new SshClient();
   const cli =
     transport.kind === 'cli'
-      ? spawnCoderSshStdio(transport.binaryPath, transport.connection, transport.owner, transport.workspace, transport.agent)
+      ? spawnCoderSshStdio(
+          transport.binaryPath,
+          transport.connection,
+          transport.owner,
+          transport.workspace,
+          transport.agent,
+          transport.disableDirect,
+        )
       : undefined;
   const describeTarget =
     transport.kind === 'cli'
@@ -173,7 +201,7 @@ function connectAndExec(
       signal?.removeEventListener('abort', onAbort);
       client.end();
       cli?.child.kill();
-      reject(new SshChannelError(`SSH to ${describeTarget} failed: ${reason}`));
+      reject(new SshChannelError(`SSH to ${describeTarget} failed: ${reason}`, cli ? refusedStatusOf(reason) : undefined));
     };
     const onAbort = () => fail('cancelled');
     signal?.addEventListener('abort', onAbort, { once: true });

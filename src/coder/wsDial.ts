@@ -114,21 +114,34 @@ export function describeCoderError(body: Buffer): string {
 }
 
 /** Refusals worth another try: a rate limit (429) or an app that is still starting (502, 503, 504). */
-const RETRYABLE_OPEN = new Set([429, 502, 503, 504]);
+export const RETRYABLE_OPEN = new Set([429, 502, 503, 504]);
+
+/** How long to wait before opening again after `error`, or undefined when it will not pass. */
+export type RetryDelay = (error: unknown, attempt: number) => number | undefined;
+
+/** A WebSocket refusal worth another try: its Retry-After, else a backoff from 250 ms to 4 s. */
+export const webSocketRetryDelay: RetryDelay = (error, attempt) =>
+  error instanceof WebSocketDialError && error.status !== undefined && RETRYABLE_OPEN.has(error.status)
+    ? (error.retryAfterMs ?? Math.min(4000, 250 * 2 ** attempt))
+    : undefined;
 
 /**
  * Opens, and opens again after a refusal that may pass (a rate limit's window, an app still
- * starting), until `budgetMs` is spent; the last refusal is thrown. Waits the refusal's
- * Retry-After, else backs off from 250 ms to 4 s.
+ * starting), until `budgetMs` is spent; the last refusal is thrown. `retryDelay` says which
+ * errors are refusals and how long to wait (default: WebSocket refusals, see above).
  */
-export async function openWithRetries<T>(open: () => Promise<T>, budgetMs: number, signal?: AbortSignal): Promise<T> {
+export async function openWithRetries<T>(
+  open: () => Promise<T>,
+  budgetMs: number,
+  signal?: AbortSignal,
+  retryDelay: RetryDelay = webSocketRetryDelay,
+): Promise<T> {
   const deadline = Date.now() + budgetMs;
   for (let attempt = 0; ; attempt++) {
     try {
       return await open();
     } catch (error) {
-      const refusal = error instanceof WebSocketDialError && error.status !== undefined && RETRYABLE_OPEN.has(error.status);
-      const waitMs = refusal ? (error.retryAfterMs ?? Math.min(4000, 250 * 2 ** attempt)) : undefined;
+      const waitMs = retryDelay(error, attempt);
       if (waitMs === undefined || signal?.aborted || Date.now() + waitMs >= deadline) throw error;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);

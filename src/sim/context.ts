@@ -107,6 +107,8 @@ export interface SimContext {
   baseUrl: string;
   faults: FaultsConfig;
   readonly sessions: Record<SessionKind, number>;
+  /** SSH tunnels opened per path the CLI was allowed (see SimStats.sshPaths). */
+  readonly sshPaths: { direct: number; relayed: number };
   /** coderd's API limit (on /api/v2 and workspace apps). */
   readonly apiRateLimiter: RateLimiter;
   /** coderd's login limit (per IP). */

@@ -57,11 +57,13 @@ export interface Router {
  */
 function applyRateLimits(sim: SimContext, target: Target, req: http.IncomingMessage, url: URL, user: SimUser | undefined) {
   const limiters: RateLimiter[] = [];
-  if (target.kind === 'api' || target.kind === 'app') limiters.push(sim.apiRateLimiter);
+  if (target.kind === 'api' || target.kind === 'app' || target.kind === 'tunnel') limiters.push(sim.apiRateLimiter);
   if (target.kind === 'api' && target.match.name === 'login') limiters.push(sim.loginRateLimiter);
+  // The tunnel stands in for tailnet, whose coordination socket is /api/v2/tailnet for every agent.
+  const limitedPath = target.kind === 'tunnel' ? '/api/v2/tailnet' : url.pathname;
   const headers: Record<string, string> = {};
   for (const limiter of limiters) {
-    const verdict = limiter.check(req, url.pathname, user);
+    const verdict = limiter.check(req, limitedPath, user);
     if (verdict.error) throw verdict.error;
     Object.assign(headers, verdict.headers);
   }

@@ -42,6 +42,11 @@ export interface SimStats {
   /** Workspaces the lifecycle executor has started (autostart). */
   autostarts: number;
   sessions: Record<SessionKind, number>;
+  /**
+   * SSH tunnels opened by `coder ssh` per network path: `direct` when the CLI may connect peer to
+   * peer (its default), `relayed` when it was told not to (CODER_DISABLE_DIRECT_CONNECTIONS).
+   */
+  sshPaths: { direct: number; relayed: number };
   requests: number;
   openWebSockets: number;
   restarts: number;
@@ -116,6 +121,7 @@ function createContext(options: SimDeploymentOptions): SimContext {
     baseUrl: '',
     faults: validateFaults(options.faults ?? {}),
     sessions,
+    sshPaths: { direct: 0, relayed: 0 },
     apiRateLimiter: new RateLimiter({
       limit: options.disableRateLimits ? -1 : (options.rateLimitPerMinute ?? 512),
       windowMs: options.rateLimitWindowMs,
@@ -237,6 +243,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
       },
       autostarts: sim.autobuild.started,
       sessions: { ...sim.sessions },
+      sshPaths: { ...sim.sshPaths },
       requests: router.requests(),
       openWebSockets: sim.openWebSockets.size,
       restarts: faults.restarts,

@@ -97,7 +97,12 @@ export function predictRateLimits(input: PredictionInput): RateLimitPrediction {
       buckets.push(bucket('apps', '/ (every subdomain app)', users, limit, 'subdomain app connections (limited before authentication)'));
     }
     if (ssh?.enabled && input.sshThroughCli) {
-      buckets.push(bucket('ssh', '/api/v2/buildinfo', users, limit, '`coder ssh` start-up (also /appearance and the template version)'));
+      // cli/ssh.go: every CLI reads its build's template version (one path per template; a
+      // refusal ends the CLI, the runner starts it again) and dials /api/v2/tailnet (tailnet's
+      // controller retries). /appearance is shared too, but its errors are ignored.
+      buckets.push(
+        bucket('ssh', '/api/v2/templateversions/{id}', users, limit, '`coder ssh` start-ups (the template version; also /api/v2/tailnet)'),
+      );
     }
     if (dashboard?.enabled) {
       const browsers = Math.min(users, (dashboard as { maxBrowsers?: number }).maxBrowsers ?? users);

@@ -44,6 +44,15 @@ const LF = 0x0a;
 const CR = 0x0d;
 const CRLF = Buffer.from('\r\n');
 const CTRL_C_ECHO = Buffer.from('^C');
+/**
+ * A terminal in canonical mode (Linux n_tty, N_TTY_BUF_SIZE 4096) holds 4095 characters of an
+ * unfinished line; further ones are still echoed but overwrite the last place, so a command
+ * reading the line gets its first 4095 bytes and the newline (measured on Linux 6.18: a line of
+ * 8192 echoes whole, `readline()` returns 4096 bytes).
+ */
+export const CANONICAL_LINE_MAX = 4095;
+/** The prompt of the user's shell in the simulated workspace (bash's default `\u@\h:\w\$ `). */
+const SHELL_PROMPT = 'coder@workspace:~$ ';
 
 export interface PtySessionInfo {
   agentId: string;
@@ -94,9 +103,11 @@ class TerminalSession {
   /** Screen backend: sockets whose screen client is still starting (no output, input waits). */
   private readonly starting = new Set<WebSocket>();
   private expiryTimer: NodeJS.Timeout | undefined;
-  /** The line typed so far, for commands that print what they read. */
+  /** The line typed so far, for commands that print what they read and for the shell. */
   private pendingLine: Buffer[] = [];
   private readonly printsLines: boolean;
+  /** No command: the agent runs the user's login shell (agent/reconnectingpty), which runs what is typed. */
+  private readonly shell: boolean;
   width: number;
   height: number;
 
@@ -112,7 +123,9 @@ class TerminalSession {
     this.width = params.width;
     this.height = params.height;
     const command = params.command.trim();
+    this.shell = command === '';
     this.printsLines = command === 'cat' || /^dd\b.*\bof=\/dev\/stdout\b/.test(command);
+    if (this.shell) this.output.write(Buffer.from(SHELL_PROMPT));
   }
 
   get attachedSockets(): number {
@@ -138,6 +151,8 @@ class TerminalSession {
       }
       this.sockets.add(socket);
       socket.send(screenAttachOutput(this.height, this.width, this.attachedBefore ? this.output.contents() : undefined), { binary: true });
+      // A new session's shell prints its prompt once screen has started.
+      if (!this.attachedBefore && this.output.length > 0) socket.send(this.output.contents(), { binary: true });
       this.attachedBefore = true;
       ready();
     }, SCREEN_ATTACH_DELAY_MS).unref();
@@ -164,24 +179,59 @@ class TerminalSession {
       echo.push(data.subarray(start, i));
       if (byte === INTERRUPT) {
         echo.push(CTRL_C_ECHO);
-        // screen's goodbye when its only window's command exits.
-        if (this.backend === 'screen') echo.push(Buffer.from(`\x1b[?1l\x1b>\x1b[${this.height};1H\r\n[screen is terminating]\r\n`));
-        this.emit(Buffer.concat(echo));
-        this.end();
+        if (this.shell) {
+          // The shell drops the line it was reading and prompts again.
+          this.pendingLine = [];
+          echo.push(CRLF, Buffer.from(SHELL_PROMPT));
+          start = i + 1;
+          continue;
+        }
+        this.exit(echo);
         return;
       }
       // icrnl on input, onlcr on output: either newline echoes as CRLF.
       echo.push(CRLF);
-      if (this.printsLines) {
+      if (this.printsLines || this.shell) {
         this.pendingLine.push(data.subarray(start, i));
-        echo.push(...this.pendingLine, CRLF);
+        const line = Buffer.concat(this.pendingLine);
         this.pendingLine = [];
+        if (this.printsLines) echo.push(line.subarray(0, CANONICAL_LINE_MAX), CRLF);
+        else {
+          const ran = this.runShellLine(line.toString('utf8'));
+          if (ran === 'exit') {
+            this.exit(echo);
+            return;
+          }
+          echo.push(Buffer.from(ran + SHELL_PROMPT));
+        }
       }
       start = i + 1;
     }
     echo.push(data.subarray(start));
-    if (this.printsLines) this.pendingLine.push(Buffer.from(data.subarray(start)));
+    if (this.printsLines || this.shell) this.pendingLine.push(Buffer.from(data.subarray(start)));
     this.emit(Buffer.concat(echo));
+  }
+
+  /** The command (or shell) ends after printing `output`: screen says goodbye, then EOF. */
+  private exit(output: Buffer[]): void {
+    // screen's goodbye when its only window's command exits.
+    if (this.backend === 'screen') output.push(Buffer.from(`\x1b[?1l\x1b>\x1b[${this.height};1H\r\n[screen is terminating]\r\n`));
+    this.emit(Buffer.concat(output));
+    this.end();
+  }
+
+  /**
+   * The user's shell, as far as a scale test types into it: `echo WORDS` prints them on a line
+   * of their own, a comment or an empty line prints nothing, `exit` ends the session, anything
+   * else is not found. Returns the output (CRLF line ends), or 'exit'.
+   */
+  private runShellLine(line: string): string {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return '';
+    if (trimmed === 'exit') return 'exit';
+    const echo = /^echo(?:\s+(.*))?$/.exec(trimmed);
+    if (echo) return `${(echo[1] ?? '').replace(/^(["'])(.*)\1$/, '$2')}\r\n`;
+    return `bash: ${trimmed.split(/\s+/)[0]}: command not found\r\n`;
   }
 
   resize(height: number, width: number): void {

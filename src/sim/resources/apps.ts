@@ -98,5 +98,8 @@ export function upgradeTunnel(
   }
   const workspace = connectedAgentFor(call, target.owner, target.workspace, call.url.searchParams.get('agent') ?? undefined);
   trackWebSocket(call.sim, socket, path);
+  // The CLI says whether it may go peer to peer; the tunnel carries the bytes either way.
+  if (call.url.searchParams.get('direct') === '0') call.sim.sshPaths.relayed++;
+  else call.sim.sshPaths.direct++;
   call.sim.agents.handleTunnelUpgrade(call.req, socket, head, call.sim.store.agentRef(workspace));
 }

@@ -11,6 +11,12 @@ const settings = echoSettings('SSH', {
     description:
       "coder-cli: `coder ssh --stdio` with the CLI downloaded from the deployment (works with any coderd); direct: plain TCP to directAddress (the simulated deployment's SSH port).",
   }),
+  directConnections: Type.Boolean({
+    default: true,
+    description:
+      'coder-cli only. true (the reference runner: its in-process dial allows it): the CLI may connect peer to peer, and the echo bypasses coderd once a direct path is found; ' +
+      "false: CODER_DISABLE_DIRECT_CONNECTIONS=true, every byte goes through a DERP relay (coderd's built-in one unless the deployment has others), which loads coderd.",
+  }),
   directAddress: Type.Optional(
     Type.String({ pattern: '^[^:]+:\\d+$', description: 'host:port of a direct SSH endpoint (transport "direct" only).' }),
   ),

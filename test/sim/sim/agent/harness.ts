@@ -55,6 +55,14 @@ export async function startHarness(
       return;
     }
     if (!authorized(req)) return json(res, 401, { message: 'You are not authorized.' });
+    // What the coder CLI asks before it dials (see the simulated CLI).
+    const byName = /^\/api\/v2\/users\/([^/]+)\/workspace\/([^/?]+)$/.exec(url);
+    if (byName) {
+      const agent = AGENTS.find((a) => a.ownerName === decodeURIComponent(byName[1]) && a.workspaceName === decodeURIComponent(byName[2]));
+      if (!agent) return json(res, 404, { message: 'Workspace not found.' });
+      return json(res, 200, { id: agent.workspaceId, latest_build: { template_version_id: 'version-1' } });
+    }
+    if (/^\/api\/v2\/(templateversions|workspaces)\/[^/?]+$/.test(url)) return json(res, 200, {});
     const app = appRoute.exec(url);
     if (app) {
       const agent = AGENTS.find((a) => a.ownerName === app[1] && a.workspaceName === app[2] && a.agentName === app[3]);

@@ -5,7 +5,7 @@ import { ByteRing } from '../../../../src/coder/byteRing';
 import { MarkerResync, TerminalTextFilter } from '../../../../src/coder/echo';
 import { chunkUtf8, openPtyEchoChannel, ReconnectingPtySocket, ptyPath } from '../../../../src/coder/pty';
 import { WebSocketDialError } from '../../../../src/coder/wsDial';
-import { PTY_BACKENDS, screenAttachOutput } from '../../../../src/sim/agent/ptyService';
+import { CANONICAL_LINE_MAX, PTY_BACKENDS, screenAttachOutput } from '../../../../src/sim/agent/ptyService';
 import { Collector, type Harness, startHarness, TEST_TOKEN, waitFor } from './harness';
 
 const DISCARD = 'dd if=/dev/stdin of=/dev/null bs=64 status=none';
@@ -182,6 +182,46 @@ describe('data plane: reconnecting PTY', () => {
     assert.strictEqual(out.text, 'one\r\none\r\ntwo\r\ntwo\r\n');
     socket.terminate();
   });
+
+  it("a line longer than the terminal's canonical buffer echoes whole; a reader gets its first 4095 bytes", async () => {
+    const { socket, out } = await rawSocket(harness, 'long-line', 'cat');
+    const line = 'a'.repeat(5000);
+    socket.send(Buffer.from(JSON.stringify({ data: `${line}\n` })));
+    await waitFor(() => out.text.length >= 5002 + CANONICAL_LINE_MAX + 2, 'echo and output');
+    assert.strictEqual(CANONICAL_LINE_MAX, 4095);
+    assert.strictEqual(out.text, `${line}\r\n${'a'.repeat(4095)}\r\n`);
+    socket.terminate();
+  });
+
+  for (const backend of PTY_BACKENDS) {
+    it(`without a command the user's shell runs what is typed: \`echo marker\` prints the marker on a line of its own (${backend})`, async () => {
+      const shellHarness = await startHarness({ ptyBackend: backend });
+      try {
+        const { socket, out } = await rawSocket(shellHarness, 'shell', '');
+        await waitFor(() => out.text.endsWith('$ '), 'prompt');
+        const start = out.text.length;
+        socket.send(Buffer.from(JSON.stringify({ data: 'echo marker-1\n# comment\nnope\nhalf\u0003' })));
+        await waitFor(() => (out.text.slice(start).match(/\$ /g) ?? []).length === 4, 'four prompts');
+        const lines = new TerminalTextFilter();
+        const text: Buffer[] = [];
+        lines.push(Buffer.from(out.text.slice(start)), (view) => text.push(Buffer.from(view)));
+        assert.deepStrictEqual(Buffer.concat(text).toString().split('\n'), [
+          'echo marker-1',
+          'marker-1',
+          'coder@workspace:~$ # comment',
+          'coder@workspace:~$ nope',
+          'bash: nope: command not found',
+          'coder@workspace:~$ half^C',
+          'coder@workspace:~$ ',
+        ]);
+        const closed = closeOf(socket);
+        socket.send(Buffer.from(JSON.stringify({ data: 'exit\n' })));
+        assert.strictEqual(await closed, 1000);
+      } finally {
+        await shellHarness.close();
+      }
+    });
+  }
 
   it('closes with 1003 on a text frame', async () => {
     const { socket } = await rawSocket(harness, 'text-frame');

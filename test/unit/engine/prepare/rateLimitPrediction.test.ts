@@ -19,8 +19,8 @@ describe('engine: what a run meets at coderd rate limits (pure prediction for th
       'subdomain apps share `/`',
     );
     assert.ok(
-      prediction.buckets.some((b) => b.stage === 'ssh'),
-      '`coder ssh` start-up shares /buildinfo',
+      prediction.buckets.some((b) => b.stage === 'ssh' && b.path === '/api/v2/templateversions/{id}'),
+      '`coder ssh` start-ups share the template version',
     );
     assert.match(prediction.findings.join('\n'), /2000 user creation .* at least 2\.9 min \(up to 3\.9 min\)/);
     assert.match(prediction.advice, /CODER_DANGEROUS_DISABLE_RATE_LIMITS=true/);
