@@ -10,7 +10,8 @@ import * as path from 'path';
 import type { SearchSnapshot } from '../../../protocol/search';
 import { describeRampFigures, describeRunnerResources } from '../../../protocol/format';
 import type { RunSnapshot } from '../../../protocol/snapshot';
-import { baselineHtml, baselineSection, type BaselineReportSection } from './sections/baseline';
+import { escapeMarkup } from './markup';
+import { baselineSection, baselineSectionHtml, type BaselineReportSection } from './sections/baseline';
 import { referenceSectionHtml } from './sections/reference';
 import { reportChartsSource } from './chartSource';
 import type { RunEvent, RunResult } from '../../run/outcome';
@@ -109,8 +110,7 @@ export { readReport } from './reportFile';
 
 // ---- JUnit ----
 
-const xml = (text: string) =>
-  text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+const xml = escapeMarkup;
 
 export function junitXml(report: RunReport): string {
   const cases: string[] = [];
@@ -224,14 +224,14 @@ ${report.snapshot.stages
   .filter((s) => s.summary)
   .map((s) => `<p class="stage-summary"><strong>${html(s.title)}:</strong> ${html(s.summary!)}</p>`)
   .join('\n')}
-${report.search ? searchSectionHtml(report.search) : ''}
+${searchSectionHtml(report.search)}
 <h2>Stages</h2>
 <table><tr><th>Stage</th><th>Verdict</th><th>Progress / connections</th><th>Completed/sent</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th><th>Ramp</th><th>Disconnects</th><th>Mismatches</th><th>Errors</th><th>Reason</th></tr>
 ${stageRows}</table>
 <h2>Thresholds</h2>
 <table><tr><th>Expression</th><th>Verdict</th><th>Observed</th><th>Reason</th></tr>
 ${thresholdRows}</table>
-${baselineHtml(report.baseline)}
+${baselineSectionHtml(report.baseline)}
 <h2>Over time</h2>
 <section id="charts" class="charts" aria-label="Charts"></section>
 ${referenceSectionHtml(report.snapshot.reference)}

@@ -4,6 +4,7 @@ import type { RunSnapshot } from '../../../../protocol/snapshot';
 import type { RunArtifacts } from '../../sinks';
 import { compareWithBaseline, type BaselineComparison, type StageComparison } from '../../../baseline/compare';
 import type { BaselineLookup } from '../../../baseline/store';
+import { escapeMarkup as escape } from '../markup';
 
 export interface BaselineReportSection {
   runId: string;
@@ -34,7 +35,6 @@ export function baselineSection(
   };
 }
 
-const escape = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const ms = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(0));
 
 export const CHANGE_SYMBOLS = { better: '▼ better', worse: '▲ worse', same: '= same', 'no-data': '– no data' } as const;
@@ -48,7 +48,7 @@ function stageRow(stage: StageComparison): string {
   return `<tr><td>${escape(stage.title)}</td><td class="change ${stage.change}">${CHANGE_SYMBOLS[stage.change]}</td><td>${escape(shifts)}</td><td>${counts}</td><td>${escape(stage.comparison?.explanation ?? 'one of the runs has no samples')}</td></tr>`;
 }
 
-export function baselineHtml(section: BaselineReportSection | undefined): string {
+export function baselineSectionHtml(section: BaselineReportSection | undefined): string {
   if (!section) return '';
   const { tally } = section.comparison;
   const stale = section.planMatches

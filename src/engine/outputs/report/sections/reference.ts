@@ -2,8 +2,7 @@
 // to the run's users, and for what could not be measured, the setting that would measure it.
 import { formatReferenceValue, referenceScopeText, type ReferenceRow, type ReferenceSnapshot } from '../../../../protocol/reference';
 
-const escape = (text: string) =>
-  text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
+import { escapeMarkup as escape } from '../markup';
 
 /** Backticked names of the notes as <code>. */
 const withCode = (text: string) => escape(text).replace(/`([^`]+)`/g, '<code>$1</code>');

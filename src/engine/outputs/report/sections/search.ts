@@ -3,8 +3,7 @@
 // report's chart bundle (webview/reportCharts.ts) draws the step chart (webview/searchView.ts).
 import type { SearchSnapshot, SearchStep } from '../../../../protocol/search';
 
-const escape = (text: string) =>
-  text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
+import { escapeMarkup as escape } from '../markup';
 
 const ms = (value: number) => `${Math.round(value * 10) / 10} ms`;
 
@@ -22,7 +21,8 @@ function stepRow(step: SearchStep): string {
   );
 }
 
-export function searchSectionHtml(search: SearchSnapshot): string {
+export function searchSectionHtml(search: SearchSnapshot | undefined): string {
+  if (!search) return '';
   const bounds = `from ${search.from} to ${search.to} users, step ${search.step === 'double' ? 'doubling' : `+${search.step}`}, resolution ${search.resolution}, minimum ${search.minimum}`;
   return `<h2>Capacity search</h2>
 <p><strong>${escape(search.verdict ?? 'the search did not finish')}</strong></p>
