@@ -7,7 +7,7 @@ import { parsePlanText, PlanError, startRun, type RunHandle } from '../engine';
 import { runKubernetesJob } from '../k8s/runnerJob';
 import { asRunnerMessage, RUNNER_PROTOCOL_VERSION, type HostToRunner, type RunnerToHost } from '../protocol/runner';
 // The runner serves the VS Code face: its events and outcomes are worded for VS Code users.
-import { accessProblemText, eventLine } from '../vscode/outcomeText';
+import { accessProblemText, eventLine } from '../protocol/editorWording';
 
 /** After the host is gone, how long an aborted run may take to clean up before the child gives up. */
 const ORPHAN_CLEANUP_LIMIT_MS = 5 * 60_000;

@@ -1,5 +1,7 @@
 // The extension's words for the engine's structured outcomes (src/engine/run/outcome.ts): what to do
-// about leftovers and access problems, in terms of this extension's commands and settings.
+// about leftovers and access problems, in terms of this extension's commands and settings. The
+// runner child (src/cli/runner.ts) sends them to the editor over the runner protocol (./runner.ts),
+// so they live beside that protocol, not in src/vscode (which the CLI side must not import).
 import type { AccessProblemKind, RunEvent } from '../engine/run/outcome';
 
 const CLEANUP_COMMAND = '"Coder Scale Test: Clean Up Leftovers of a Run"';
