@@ -77,9 +77,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
   init: {
     name: 'init',
     summary: 'write the default plan',
-    usage: '[PATH] [--force]',
-    description: 'Writes the default plan (the reference methodology) to PATH (default: plan.scaletest.json).',
-    options: [{ flags: '--force', help: 'overwrite an existing file' }],
+    usage: '[PATH] [--search] [--force]',
+    description:
+      'Writes the default plan (the reference methodology) to PATH (default: plan.scaletest.json); with --search, a plan\nwhose capacity search finds how many users the deployment carries (docs/search.md).',
+    options: [
+      { flags: '--search', help: 'a capacity search (100 to 2000 users, doubling, then bisecting to 50) instead of a fixed user count' },
+      { flags: '--force', help: 'overwrite an existing file' },
+    ],
   },
   cleanup: {
     name: 'cleanup',
@@ -134,8 +138,16 @@ finish and lists what is left (exit 130); a second stops waiting; a third exits 
   baseline: BASELINE_COMMAND,
 };
 
+/** Where the overview's summaries start; a longer usage puts its summary on the next line there. */
+const SUMMARY_COLUMN = 48;
+
 export function usageOverview(): string {
-  const lines = Object.values(COMMANDS).map((spec) => `  coder-scaletest ${spec.name} ${spec.usage}`.padEnd(48) + spec.summary);
+  const lines = Object.values(COMMANDS).map((spec) => {
+    const usage = `  coder-scaletest ${spec.name} ${spec.usage}`;
+    return usage.length + 2 <= SUMMARY_COLUMN
+      ? usage.padEnd(SUMMARY_COLUMN) + spec.summary
+      : `${usage}\n${' '.repeat(SUMMARY_COLUMN)}${spec.summary}`;
+  });
   return `coder-scaletest ${version}: staged scale tests against a Coder deployment
 
 usage:
