@@ -158,7 +158,7 @@ describe('fault matrix: stop signals', function () {
     const run = await runCli(['run', writePlan(out, plan), '--out', out], sim).done;
     assert.strictEqual(run.code, 0, run.stdout + run.stderr);
     const cleanup = runCli(['cleanup', '--run-id', run.runId!, '--concurrency', '1'], sim);
-    await cleanup.waitFor(/found 3 workspace\(s\) and 3 user\(s\)/);
+    await cleanup.waitFor(/found (by name )?3 workspace\(s\) and 3 user\(s\)/);
     cleanup.child.kill('SIGTERM');
     const stopped = await cleanup.done;
     assert.strictEqual(stopped.code, 130, stopped.stdout + stopped.stderr);

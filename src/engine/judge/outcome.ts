@@ -115,12 +115,14 @@ export function decideOutcome(facts: OutcomeFacts): Outcome {
 
   const broken = !!facts.access || !!facts.planMismatch || facts.errors.length > 0;
   const failed = broken || !!facts.abort || facts.runnerProblems.length > 0 || thresholdsFailed || leftovers;
-  // Only the runner explains what failed: no deployment error, and every failed threshold is the runner's.
+  // Only the runner explains what failed: no deployment error, and every failed threshold is the
+  // runner's — suspect, or without data because a lost runner took its share of the traffic with it.
+  const runnerLost = facts.runnerProblems.length > 0;
   const runnerOnly =
     !broken &&
     !facts.search &&
-    (facts.runnerProblems.length > 0 || facts.failedThresholds.length > 0) &&
-    facts.failedThresholds.every((threshold) => threshold.runnerSuspect);
+    (runnerLost || facts.failedThresholds.length > 0) &&
+    facts.failedThresholds.every((threshold) => threshold.runnerSuspect || (runnerLost && threshold.observed === null));
   const exit: ExitReason = facts.access
     ? 'access'
     : facts.planMismatch

@@ -46,6 +46,15 @@ describe('decideOutcome: one verdict, reason and exit code for every run', () =>
     assert.strictEqual(decideOutcome(facts({ runnerProblems: ['shard 1/2 was lost (killed by SIGKILL)'] })).exitCode, 5);
   });
 
+  it('a lost runner explains thresholds left without data (exit 5), not those with data of their own', () => {
+    const lost = ['shard 1/3 was lost (its pod failed)'];
+    const noData: ThresholdSnapshot = { ...failed('ssh.rtt.p95 < 5s'), observed: null, observedText: 'no data' };
+    assert.strictEqual(decideOutcome(facts({ runnerProblems: lost, failedThresholds: [noData] })).exitCode, 5);
+    assert.strictEqual(decideOutcome(facts({ failedThresholds: [noData] })).exitCode, 1, 'without a lost runner, no data is a failure');
+    const measured = decideOutcome(facts({ runnerProblems: lost, failedThresholds: [noData, failed('api.latency.p95 < 300ms')] }));
+    assert.strictEqual(measured.exitCode, 1);
+  });
+
   it('ranks access above a signal (the merged path used to rank the abort first)', () => {
     const outcome = decideOutcome(
       facts({ access: 'the deployment rejected the session token', abort: { by: 'user', reason: 'aborted by the user' } }),
