@@ -273,7 +273,7 @@ async function confirmLeftovers(
 }
 
 /** Resolves true when this call deleted it, false when it was already gone. */
-async function deleteWorkspace(
+export async function deleteWorkspace(
   owner: CoderClient,
   id: string,
   signal: AbortSignal,

@@ -17,12 +17,19 @@ const JOURNAL_VERSION = 1;
 
 export type ResourceKind = 'user' | 'workspace';
 
+/**
+ * `intent` … `created`/`refused` for every create; a workspace a traffic stage creates (not
+ * prepare) names the `stage`. `changed`: a stage set (or with null cleared) a workspace's
+ * autostart schedule, recorded before the request. `deleted`: the run (its cleanup, or the
+ * stage that created it) deleted it or found it gone.
+ */
 export type JournalRecord =
   | { v: number; type: 'run'; runId: string; url: string; pid: number; at: string }
   | { type: 'intent'; kind: 'user'; key: string; username: string; email: string; at: string }
-  | { type: 'intent'; kind: 'workspace'; key: string; owner: string; ownerId: string; name: string; at: string }
+  | { type: 'intent'; kind: 'workspace'; key: string; owner: string; ownerId: string; name: string; stage?: string; at: string }
   | { type: 'created'; kind: ResourceKind; key: string; id: string; at: string }
   | { type: 'refused'; kind: ResourceKind; key: string; status: number; at: string }
+  | { type: 'changed'; kind: 'workspace'; id: string; name: string; stage: string; autostart: string | null; at: string }
   | { type: 'deleted'; kind: ResourceKind; id: string; name: string; at: string };
 
 type Body<T> = T extends unknown ? Omit<T, 'at'> : never;
@@ -140,6 +147,10 @@ export interface JournalEntry {
   email?: string;
   /** coderd's id, once the create was answered. */
   id?: string;
+  /** The traffic stage that created it (prepare's resources name none). */
+  stage?: string;
+  /** The autostart schedule a stage last set on it and did not clear. */
+  autostart?: string;
   /**
    * `pending`: the request may or may not have reached coderd (killed before the answer);
    * `created`: coderd answered with `id`; `refused`: coderd answered 4xx, nothing exists;
@@ -228,7 +239,14 @@ function fold(record: JournalRecord, { byKey, byId, byName }: Indexes, problems:
       const entry: JournalEntry =
         record.kind === 'user'
           ? { kind: 'user', key: record.key, name: record.username, email: record.email, state: 'pending' }
-          : { kind: 'workspace', key: record.key, name: record.name, owner: record.owner, state: 'pending' };
+          : {
+              kind: 'workspace',
+              key: record.key,
+              name: record.name,
+              owner: record.owner,
+              ...(record.stage ? { stage: record.stage } : {}),
+              state: 'pending',
+            };
       byKey.set(record.key, entry);
       byName.set(`${entry.kind}:${entry.name}`, entry);
       return;
@@ -245,6 +263,12 @@ function fold(record: JournalRecord, { byKey, byId, byName }: Indexes, problems:
         byId.set(record.id, entry);
         if (entry.state === 'pending') entry.state = 'created';
       } else if (entry.state === 'pending') entry.state = 'refused';
+      return;
+    }
+    case 'changed': {
+      const entry = byId.get(record.id) ?? byName.get(`workspace:${record.name}`);
+      if (entry && record.autostart) entry.autostart = record.autostart;
+      else if (entry) delete entry.autostart;
       return;
     }
     case 'deleted': {

@@ -20,6 +20,7 @@ import { StageMetrics } from '../metrics/stageMetrics';
 import { DeploymentMonitor, RunnerMonitor } from '../monitors/monitors';
 import { newRunId } from './naming';
 import { ResourceJournal } from './journal';
+import { RunResources } from './stageResources';
 import {
   DeploymentAccessError,
   verifyOwnerAccess,
@@ -91,6 +92,8 @@ class Run {
   private readonly events = new EventLog();
   private readonly random: () => number;
   private monitor?: DeploymentMonitor;
+  /** What stages create or change themselves; set once the journal is open. */
+  private resources?: RunResources;
   private timelineStartedAt?: number;
   private status: RunStatus = 'starting';
   private verdict: Verdict = 'pending';
@@ -228,6 +231,15 @@ class Run {
       const ownerOrgs = await this.checkAccess();
       // Before anything is created: a run that cannot keep its journal creates nothing.
       journal = await ResourceJournal.open(this.reportDir, { runId: this.runId, url: this.options.connection.url });
+      this.resources = new RunResources({
+        runId: this.runId,
+        users: this.plan.users,
+        owner,
+        created,
+        journal,
+        deleteTimeoutMs: this.plan.timeouts.cleanupSeconds * 1000,
+        log: (level, message, stage) => this.log(level, message, stage),
+      });
       this.monitor = new DeploymentMonitor(
         monitorClient,
         this.options.connection.url,
@@ -263,6 +275,7 @@ class Run {
       this.log('error', (error as Error).message);
     } finally {
       for (const stage of this.stages) if (stage.name !== 'cleanup' && stage.state === 'waiting') stage.state = 'skipped';
+      await this.resources?.clearLeftSchedules();
       // Snapshots keep coming during cleanup, so its progress shows live.
       cleanup = await this.cleanup(owner, created, journal);
       await journal?.close();
@@ -303,6 +316,7 @@ class Run {
         cacheDir: this.options.cacheDir,
       },
       metricsOf: (id) => this.stage(id),
+      resourcesOf: (id) => this.resources!.forStage(id),
       random: this.random,
       startAt: this.options.shard?.startAt,
       log: (level, message, stage) => this.log(level, message, stage),

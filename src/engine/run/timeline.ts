@@ -5,7 +5,7 @@ import type { StageMetrics } from '../metrics/stageMetrics';
 import { sleepUntil } from '../common/sleep';
 import { stageWindowMs, trafficSettings, type Plan } from '../plan/plan';
 import type { StageUser } from '../prepare/prepare';
-import type { ReadyStage, StageEnvironment, StageLog, TrafficStageDefinition } from '../stages/definition';
+import type { ReadyStage, StageEnvironment, StageLog, StageResources, TrafficStageDefinition } from '../stages/definition';
 import { trafficStages } from '../stages/registry';
 
 export interface TimelineOptions {
@@ -14,6 +14,8 @@ export interface TimelineOptions {
   users: StageUser[];
   environment: StageEnvironment;
   metricsOf(stageId: string): StageMetrics;
+  /** What a stage creates or changes itself, recorded with the run's resources (./stageResources.ts). */
+  resourcesOf(stageId: string): StageResources;
   random: () => number;
   log(level: 'info' | 'warn' | 'error', message: string, stageId?: string): void;
   /** Epoch ms of T0 agreed with other shards (default: once every stage is set up). */
@@ -60,6 +62,7 @@ async function setUp(stage: TrafficStageDefinition, options: TimelineOptions): P
     settings: trafficSettings(options.plan, stage.id),
     users,
     log: stageLog(options, stage.id),
+    resources: options.resourcesOf(stage.id),
   };
   try {
     const runner = await stage.load();
@@ -94,6 +97,7 @@ async function runInWindow(
       settings: trafficSettings(options.plan, stage.id),
       users: usersFor(stage, options.users),
       log,
+      resources: options.resourcesOf(stage.id),
       metrics,
       endAt: t0 + window.endMs,
       random: options.random,

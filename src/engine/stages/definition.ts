@@ -13,6 +13,7 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import type { CoderClient } from '../../coder/client';
 import type { DeploymentConnection } from '../../coder/connection';
+import type { CreateWorkspaceRequest, Workspace } from '../../coder/schemas';
 import type { ChartColor } from '../../protocol/snapshot';
 import type { StageMetrics } from '../metrics/stageMetrics';
 import type { Plan } from '../plan/plan';
@@ -43,6 +44,34 @@ export interface StageIdentity {
   connectP95Budget?: string;
 }
 
+/**
+ * What a stage creates or changes on the deployment beyond what prepare made, recorded the way
+ * prepare records its own (src/engine/run/stageResources.ts): in the run's journal before each
+ * request is sent and again with coderd's id, and in the run's list of what it created. The
+ * run's cleanup, and `cleanup --run-id` after a crash, then find every one of them.
+ */
+export interface StageResources {
+  /** The run's id: every name the run gives carries it. */
+  readonly runId: string;
+  /**
+   * Creates one more workspace for `user`, as that user, named by the run (`scaletest-<runId>-<n>`,
+   * so that it is the run's by name as well as by the journal).
+   */
+  createWorkspace(user: StageUser, organizationId: string, request: Omit<CreateWorkspaceRequest, 'name'>): Promise<Workspace>;
+  /**
+   * Deletes a workspace this stage created, as the run's cleanup deletes (an active build is
+   * canceled first, transient failures retried): true when deleted, false when it was already
+   * gone. When it throws, the workspace stays the run's: its cleanup tries again.
+   */
+  deleteWorkspace(workspaceId: string): Promise<boolean>;
+  /**
+   * Sets (a cron spec, e.g. `CRON_TZ=UTC 30 9 * * *`) or clears (null) the autostart schedule of
+   * one of the run's workspaces, as `user`, recorded in the journal first. A schedule the stage
+   * leaves set is cleared by the run once the timeline is over.
+   */
+  setAutostart(user: StageUser, workspace: { id: string; name: string }, schedule: string | null): Promise<void>;
+}
+
 /** Resolved once per run, shared by every stage. */
 export interface StageEnvironment {
   connection: DeploymentConnection;
@@ -71,6 +100,8 @@ export interface StageSetUpContext<Settings, User extends StageUser = PreparedUs
   settings: Settings;
   users: User[];
   log: StageLog;
+  /** Resources the stage creates or changes itself, recorded with the run's (see StageResources). */
+  resources: StageResources;
   /** Set on an echo worker thread (src/engine/workers): the stage runs its share here, on this thread. */
   onWorkerThread?: boolean;
 }

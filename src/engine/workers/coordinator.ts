@@ -43,6 +43,7 @@ export function echoWorkerScript(): { file: string; eval: boolean } | undefined 
 /** What the coordinator needs to boot a stage's workers before T0. */
 export interface EchoWorkerSetUp {
   stageId: string;
+  resources: { runId: string };
   plan: Plan;
   users: readonly StageUser[];
   connection: DeploymentConnection;
@@ -103,6 +104,7 @@ export class EchoWorkerSet {
     for (let worker = 0; worker < count; worker++) {
       const share = setUp.users.filter((_, index) => index % count === worker);
       const data: EchoWorkerData = {
+        runId: setUp.resources.runId,
         stageId: setUp.stageId,
         stageModule: findTrafficStage(setUp.stageId)?.module,
         workerIndex: worker,

@@ -11,6 +11,7 @@ import { findTrafficStage, registerStage } from '../stages/registry';
 import type { ReadyStage, TrafficStageDefinition } from '../stages/definition';
 import type { EchoWorkerData, FromWorker, ToWorker } from './protocol';
 import { takeWorkerReport } from './stageReport';
+import { workerThreadResources } from '../run/stageResources';
 
 const data = workerData as EchoWorkerData;
 const port = parentPort!;
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
     settings: (data.plan.traffic as Record<string, Record<string, unknown>>)[stage.id],
     users,
     log: (level: 'info' | 'warn' | 'error', message: string) => post({ type: 'log', level, message }),
+    resources: workerThreadResources(data.runId),
   };
   const metrics = new StageMetrics(stage.id, stage.title);
   let error: string | undefined;

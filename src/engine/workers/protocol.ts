@@ -11,6 +11,7 @@ import type { WorkerStageReport } from './stageReport';
 export type WorkerUser = Omit<StageUser, 'client'> & Partial<Omit<PreparedUser, keyof StageUser>>;
 
 export interface EchoWorkerData {
+  runId: string;
   stageId: string;
   /** For a stage registered at run time: the module exporting its definition, registered in the worker too. */
   stageModule?: string;

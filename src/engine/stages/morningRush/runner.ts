@@ -64,6 +64,8 @@ function agentsReady(workspace: S.Workspace): boolean {
   );
 }
 
+const workspaceOf = (rush: Rush) => ({ id: rush.user.workspaceId, name: rush.user.workspaceName });
+
 /** The UTC schedule of the minute `at` (coderd's cron.Weekly form). */
 export function scheduleFor(at: number): string {
   const date = new Date(at);
@@ -183,9 +185,10 @@ export async function runMorningRush(context: StageRunContext<MorningRushSetting
         concurrency,
         async (rush) => {
           try {
-            await rush.user.client.updateWorkspaceAutostart(rush.user.workspaceId, schedule);
-            rush.scheduledAt = scheduledAt;
+            // Recorded with the run's resources: a schedule left behind is cleared by the run.
             schedules.push(rush);
+            await context.resources.setAutostart(rush.user, workspaceOf(rush), schedule);
+            rush.scheduledAt = scheduledAt;
           } catch (error) {
             rush.failed = `schedule: ${(error as Error).message}`;
             metrics.countError('schedule');
@@ -251,10 +254,11 @@ export async function runMorningRush(context: StageRunContext<MorningRushSetting
   } finally {
     clearInterval(queueTimer);
     for (const rush of rushes) rush.socket?.close();
-    // Leave nothing behind: the schedule this stage set would start the workspaces every day.
+    // Leave nothing behind: the schedule this stage set would start the workspaces every day
+    // (one it could not clear, the run clears once the timeline is over).
     await runPool(schedules, concurrency, async (rush) => {
       try {
-        await rush.user.client.updateWorkspaceAutostart(rush.user.workspaceId, '');
+        await context.resources.setAutostart(rush.user, workspaceOf(rush), null);
       } catch (error) {
         log('warn', `could not clear the autostart schedule of ${rush.user.workspaceName}: ${(error as Error).message}`);
       }

@@ -11,7 +11,6 @@ import type WebSocket from 'ws';
 import { watchWorkspace, type schemas as S } from '../../../coder';
 import { runPool } from '../../common/pool';
 import type { PreparedUser } from '../../prepare/prepare';
-import { workspaceName } from '../../run/naming';
 import type { StageRunContext, StageRunner } from '../definition';
 import type { WorkspaceUpdatesSettings } from './descriptor';
 import { userConnection } from '../echo/transports';
@@ -44,15 +43,8 @@ async function until(check: () => boolean, timeoutMs: number, signal: AbortSigna
   return true;
 }
 
-/** The run id in a run workspace's name (`scaletest-<runId>-<n>`). */
-function runIdOf(user: PreparedUser): string {
-  const match = /^scaletest-(.+)-\d+$/.exec(user.workspaceName);
-  if (!match) throw new Error(`workspace ${user.workspaceName} does not carry a run id`);
-  return match[1]!;
-}
-
 export async function runWorkspaceUpdates(context: StageRunContext<WorkspaceUpdatesSettings>): Promise<void> {
-  const { users, settings, metrics, signal, endAt, random, plan, log } = context;
+  const { users, settings, metrics, signal, endAt, random, plan, log, resources } = context;
   const jobTimeoutMs = plan.timeouts.connectSeconds * 1000 * 10;
   const watched: Watched[] = [];
   metrics.targetConnections = users.length * settings.workspacesPerUser;
@@ -83,19 +75,25 @@ export async function runWorkspaceUpdates(context: StageRunContext<WorkspaceUpda
   };
 
   try {
-    // The workspaces to watch: created by this stage, named like the run's (so the run's cleanup finds them too).
-    const runId = runIdOf(users[0]!);
-    const slots = users.flatMap((user) => Array.from({ length: settings.workspacesPerUser }, (_, k) => ({ user, k })));
+    // The workspaces to watch: created by this stage through the run's resources (journaled, named like the run's).
+    const slots = users.flatMap((user) => Array.from({ length: settings.workspacesPerUser }, () => user));
     log('info', `creating ${slots.length} workspace(s) to watch`);
     await runPool(
       slots,
       plan.concurrency.prepare,
-      async ({ user, k }) => {
+      async (user) => {
         try {
           const own = await user.client.getWorkspace(user.workspaceId, { signal });
-          const name = workspaceName(runId, plan.users * (k + 1) + user.index);
-          const created = await user.client.createWorkspace(own.organization_id, 'me', { name, template_id: own.template_id });
-          const item: Watched = { user, id: created.id, name, transition: 'start', seen: new Map(), done: new Map(), closing: false };
+          const created = await resources.createWorkspace(user, own.organization_id, { template_id: own.template_id });
+          const item: Watched = {
+            user,
+            id: created.id,
+            name: created.name,
+            transition: 'start',
+            seen: new Map(),
+            done: new Map(),
+            closing: false,
+          };
           watched.push(item);
           await user.client.waitForBuild(created.latest_build.id, { signal });
           await watch(item);
@@ -144,18 +142,17 @@ export async function runWorkspaceUpdates(context: StageRunContext<WorkspaceUpda
       item.closing = true;
       item.socket?.close();
     }
-    // The stage's own workspaces go when it ends (the run's cleanup would also find them).
-    await runPool(watched, plan.concurrency.cleanup, async (item) => {
-      try {
-        const latest = (await item.user.client.getWorkspace(item.id)).latest_build;
-        if (!['succeeded', 'failed', 'canceled'].includes(latest.job.status))
-          await item.user.client.waitForBuild(latest.id).catch(() => undefined);
-        const deletion = await item.user.client.createBuild(item.id, { transition: 'delete' });
-        await item.user.client.waitForBuild(deletion.id);
-      } catch (error) {
-        log('warn', `could not delete ${item.name} (the run's cleanup will try again): ${(error as Error).message}`);
-      }
-    });
+    // The stage's own workspaces go when it ends; after an abort, or where a deletion fails, the
+    // run's cleanup deletes them (they are in its list and its journal).
+    if (!signal.aborted) {
+      await runPool(watched, plan.concurrency.cleanup, async (item) => {
+        try {
+          await resources.deleteWorkspace(item.id);
+        } catch (error) {
+          log('warn', `could not delete ${item.name} (the run's cleanup will try again): ${(error as Error).message}`);
+        }
+      });
+    }
   }
 }
 

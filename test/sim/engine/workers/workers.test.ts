@@ -81,7 +81,15 @@ describe('echo stages on worker threads', () => {
     const log = (_level: string, message: string) => logs.push(message);
     // The dashboard is no echo stage: its workers fail as they boot, as a crashing worker would.
     const workers = await EchoWorkerSet.boot(
-      { stageId: 'dashboard', plan, users, connection: { url: 'http://127.0.0.1:1' }, random: seededRandom(1), log },
+      {
+        stageId: 'dashboard',
+        resources: { runId: 'stworkers1' },
+        plan,
+        users,
+        connection: { url: 'http://127.0.0.1:1' },
+        random: seededRandom(1),
+        log,
+      },
       2,
     );
     const started = Date.now();

@@ -163,6 +163,51 @@ describe('run journal', () => {
     assert.match(read.problems[0]!, /cut short by a crash/);
   });
 
+  it("folds a stage's own workspace (naming the stage) and the autostart schedule a stage set, then cleared", async () => {
+    const file = path.join(dir, JOURNAL_FILE);
+    const at = new Date().toISOString();
+    const owner = userIntent(3).username;
+    const workspace = (key: string, name: string, stage?: string) => ({
+      type: 'intent',
+      kind: 'workspace',
+      key,
+      owner,
+      ownerId: 'u-3',
+      name,
+      ...(stage ? { stage } : {}),
+      at,
+    });
+    const changed = (id: string, name: string, autostart: string | null) => ({
+      type: 'changed',
+      kind: 'workspace',
+      id,
+      name,
+      stage: 'morning_rush',
+      autostart,
+      at,
+    });
+    const records = [
+      { v: 1, type: 'run', runId: 'stjournal1', url: URL, pid: 1, at },
+      workspace('workspace:3', 'scaletest-stjournal1-3'),
+      { type: 'created', kind: 'workspace', key: 'workspace:3', id: 'w-3', at },
+      workspace('workspace:1:3', 'scaletest-stjournal1-13', 'workspace_updates'),
+      { type: 'created', kind: 'workspace', key: 'workspace:1:3', id: 'w-13', at },
+      changed('w-3', 'scaletest-stjournal1-3', 'CRON_TZ=UTC 30 9 * * *'),
+      changed('w-13', 'scaletest-stjournal1-13', 'CRON_TZ=UTC 31 9 * * *'),
+      changed('w-13', 'scaletest-stjournal1-13', null),
+    ];
+    fs.writeFileSync(file, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+    const read = readRunJournal(dir, 'stjournal1')!;
+    assert.deepStrictEqual(read.problems, []);
+    assert.deepStrictEqual(
+      read.entries.map((entry) => [entry.key, entry.state, entry.id, entry.stage ?? null, entry.autostart ?? null]),
+      [
+        ['workspace:3', 'created', 'w-3', null, 'CRON_TZ=UTC 30 9 * * *'],
+        ['workspace:1:3', 'created', 'w-13', 'workspace_updates', null],
+      ],
+    );
+  });
+
   it("merges the journals of a sharded run's directory and refuses another run's journal", async () => {
     for (const shard of [0, 1]) {
       const journal = await ResourceJournal.open(path.join(dir, 'shards', String(shard), 'stjournal1'), { runId: 'stjournal1', url: URL });

@@ -1,6 +1,9 @@
 // The morning rush against the simulated deployment: manual and autostart variants, and the
 // fault that must fail it for the right reason (no provisioner takes the jobs).
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { JOURNAL_FILE, readRunJournal } from '../../../../../src/engine/run/journal';
 import { startRun, type RunResult } from '../../../../../src/engine/run/run';
 import type { Plan } from '../../../../../src/engine';
 import { rushSentence, timeToShare } from '../../../../../src/engine/stages/morningRush/runner';
@@ -118,6 +121,22 @@ describe('morning rush stage', function () {
       assert.strictEqual(stage.latency.count, 2);
       assert.strictEqual(sim.stats().autostarts, 2, 'the executor, not the runner, started them');
       assert.ok(stage.latency.max < 5000, `ready within a tick and a build of the minute: ${stage.latency.max} ms`);
+      // Each schedule went through the run's resources: in the journal before it was set, and again as it was cleared.
+      const changes = fs
+        .readFileSync(path.join(result.reportDir, JOURNAL_FILE), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { type: string; stage?: string; name?: string; autostart?: string | null })
+        .filter((record) => record.type === 'changed');
+      const runId = result.snapshot.runId;
+      assert.deepStrictEqual(
+        changes.map((record) => [record.stage, record.name, record.autostart === null ? 'cleared' : 'set']).sort(),
+        [0, 0, 1, 1].map((n, i) => ['morning_rush', `scaletest-${runId}-${n}`, i % 2 ? 'set' : 'cleared']),
+      );
+      assert.ok(
+        readRunJournal(result.reportDir, runId)!.entries.every((entry) => entry.autostart === undefined),
+        'no schedule left set',
+      );
     } finally {
       await sim.close();
     }

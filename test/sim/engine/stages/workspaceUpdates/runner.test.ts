@@ -2,6 +2,7 @@
 // the right reason (updates reaching watchers late).
 import * as assert from 'assert';
 import type { Plan } from '../../../../../src/engine';
+import { readRunJournal } from '../../../../../src/engine/run/journal';
 import { startRun, type RunResult } from '../../../../../src/engine/run/run';
 import { leftovers, oneStagePlan, tempDir, useSimAndOutDir } from '../../../../support/simRun';
 
@@ -27,6 +28,13 @@ describe('workspace updates stage', function () {
     assert.strictEqual(result.verdict, 'pass', `${s.reason ?? ''} ${JSON.stringify(s.errors)}`);
     assert.ok(s.latency.count >= 4, `updates timed: ${s.latency.count}`);
     assert.strictEqual(s.connections.target, 2);
+    // Its own workspaces are the run's: in its journal, named by the stage, numbered after prepare's (users × 1 + index).
+    const runId = result.snapshot.runId;
+    const own = readRunJournal(result.reportDir, runId)!.entries.filter((entry) => entry.stage === 'workspace_updates');
+    assert.deepStrictEqual(own.map((entry) => [entry.key, entry.name, entry.state]).sort(), [
+      ['workspace:1:0', `scaletest-${runId}-2`, 'deleted'],
+      ['workspace:1:1', `scaletest-${runId}-3`, 'deleted'],
+    ]);
     assert.deepStrictEqual(await leftovers(env.sim), { users: [], workspaces: [] });
   });
 
