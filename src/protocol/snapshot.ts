@@ -59,6 +59,14 @@ export interface StageRamp {
   startedLateMs?: number;
 }
 
+/** A latency a stage records besides its main one (thresholds: `<stage>.<name>.<stat>`). */
+export interface NamedLatency {
+  name: string;
+  /** What it measures, e.g. "scheduled start → build started". */
+  meaning: string;
+  latency: LatencySummary;
+}
+
 export interface StageSnapshot {
   name: StageName;
   title: string;
@@ -74,6 +82,8 @@ export interface StageSnapshot {
   connections: { active: number; target: number };
   /** Round trips (or page loads, or build durations for prepare) since the stage began. */
   latency: LatencySummary;
+  /** The stage's other latencies, as its definition declares them (e.g. the morning rush's queue wait). */
+  latencies?: NamedLatency[];
   /** Echo stages: connection handshakes (open → ready), first connects and reconnects alike. */
   connectLatency?: LatencySummary;
   /** Echo stages: open lag, how much later than planned by the ramp each connection was ready (first opens). */

@@ -4,6 +4,8 @@
 // histogram fed every sample), its counters the sum of theirs.
 import * as hdr from 'hdr-histogram-js';
 import { newHistogram, summarize } from '../engine/metrics/stageMetrics';
+import { declaredLatencies } from '../engine/stages/presentation';
+import { findStage } from '../engine/stages/registry';
 import type { ApiSource, StageSource } from '../engine/run/snapshotBuilder';
 import type { ApiClassSnapshot, ChartColor, LatencySummary, RunSnapshot, StageName, StageSnapshot, Verdict } from '../protocol/snapshot';
 import type { ShardApiReport, ShardReport, ShardStageReport } from './message';
@@ -102,6 +104,11 @@ export class MergedStageSource implements StageSource {
     const reasons = [...new Set(parts.map((p) => p.reason).filter((r): r is string => !!r))];
     const expected = sumBy(parts, (p) => p.counters.expected);
     const resynced = sumBy(parts, (p) => p.counters.resynced);
+    // Named as this build's registry declares them, as on the shards.
+    const latencies = declaredLatencies(findStage(this.name)).flatMap(([name, meaning]) => {
+      const encoded = parts.flatMap((p) => (p.latencies?.[name] ? [p.latencies[name]] : []));
+      return encoded.length ? [{ name, meaning, latency: summaryOf(encoded) }] : [];
+    });
     return {
       name: this.name,
       title: first?.title ?? this.name,
@@ -113,6 +120,7 @@ export class MergedStageSource implements StageSource {
       endedAt: state === 'done' && ends.length ? Math.max(...ends) : undefined,
       connections: { active: sumBy(parts, (p) => p.connections.active), target: sumBy(parts, (p) => p.connections.target) },
       latency: summaryOf(parts.map((p) => p.latency.total)),
+      latencies: latencies.length ? latencies : undefined,
       connectLatency: connectParts.length ? summaryOf(connectParts.map((p) => p.connect!.total)) : undefined,
       openLag: openLagParts.length ? summaryOf(openLagParts.map((p) => p.openLag!.total)) : undefined,
       ramp: ramps.length

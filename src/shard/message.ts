@@ -61,6 +61,8 @@ const ShardStage = Type.Object({
   connect: Type.Optional(Latency),
   /** Echo stages: open lag (ready − planned open). */
   openLag: Type.Optional(Latency),
+  /** The stage's other latencies (its definition's `latencies`), by name: whole-run histograms. */
+  latencies: Type.Optional(Type.Record(Type.String(), Type.String())),
   /** Echo stages: the planned ramp and how long this shard's pacer held it back. */
   ramp: Type.Optional(
     Type.Object({

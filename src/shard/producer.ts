@@ -8,7 +8,7 @@ import { SHARD_MESSAGE_VERSION, type ShardReport, type ShardResult, type ShardSt
 
 /** A run's whole-run histograms, encoded (hdr-histogram-js compressed base64, microseconds). */
 export interface EncodedTotals {
-  stages: Record<string, { latency: string; connect?: string; openLag?: string }>;
+  stages: Record<string, { latency: string; connect?: string; openLag?: string; latencies?: Record<string, string> }>;
   /** Keyed by endpoint class, plus `total`. */
   api: Record<string, string>;
 }
@@ -69,6 +69,7 @@ function stageReport(
     latency: { total: totals.latency, interval: intervalOf(totals.latency, previous?.latency) },
     connect: totals.connect ? { total: totals.connect, interval: intervalOf(totals.connect, previous?.connect) } : undefined,
     openLag: totals.openLag ? { total: totals.openLag, interval: intervalOf(totals.openLag, previous?.openLag) } : undefined,
+    latencies: totals.latencies ? { ...totals.latencies } : undefined,
     ramp: stage.ramp ? { ...stage.ramp } : undefined,
   };
 }

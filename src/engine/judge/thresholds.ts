@@ -66,6 +66,13 @@ function lookupStageMetric(stage: StageIdentity, rest: string[]): MetricDefiniti
   if (rest.length === 2 && has('connect') && field === 'open_lag' && isStat(stat)) {
     return { kind: 'duration', stage: id, read: (s) => latencyValue(stageOf(s, id)?.openLag, stat) };
   }
+  if (rest.length === 2 && Object.hasOwn(stage.latencies ?? {}, field) && isStat(stat)) {
+    return {
+      kind: 'duration',
+      stage: id,
+      read: (s) => latencyValue(stageOf(s, id)?.latencies?.find((named) => named.name === field)?.latency, stat),
+    };
+  }
   if (rest.length !== 1) return undefined;
   const sentBase = (s: RunSnapshot) => stageOf(s, id)?.sent ?? 0;
   const connectionBase = (s: RunSnapshot) => stageOf(s, id)?.connections.target ?? 0;
@@ -147,6 +154,7 @@ export function metricCatalogue(): string[] {
     if (stage.metrics.includes('connect'))
       names.push(`${stage.id}.connect.<stat> (handshake)`, `${stage.id}.open_lag.<stat> (ready − planned open)`);
     if (stage.metrics.includes('counters')) names.push(`${stage.id}.<${COUNTERS.join('|')}>`);
+    for (const [name, meaning] of Object.entries(stage.latencies ?? {})) names.push(`${stage.id}.${name}.<stat> (${meaning})`);
     if (stage.metrics.includes('throughput')) names.push(`${stage.id}.throughput`);
     if (stage.metrics.includes('failures')) names.push(`${stage.id}.failures`);
     return names;

@@ -1,6 +1,7 @@
 // Latency in HDR histograms (memory flat however long the run) and per-stage counters.
 import * as hdr from 'hdr-histogram-js';
 import type { ChartColor, LatencySummary, StageName, StageProgress, StageRamp, StageSnapshot } from '../../protocol/snapshot';
+import { declaredLatencies, type StagePresentation } from '../stages/presentation';
 
 /** Histograms store microseconds (integers) so sub-millisecond loopback round trips keep their precision. */
 const MICROS_PER_MS = 1000;
@@ -189,13 +190,33 @@ export class StageMetrics {
   /** Echo stages: the planned ramp, and how long the lag pacer held it back (the most of any thread). */
   ramp?: StageRamp;
   private lastRecent: LatencySummary = { ...EMPTY_LATENCY };
+  private readonly namedLatencies = new Map<string, LatencyRecorder>();
 
   constructor(
     readonly name: StageName,
     readonly title: string,
     readonly planned?: { startMs: number; endMs: number },
     readonly color?: ChartColor,
+    /** What the stage's definition declares about its latencies (../stages/presentation.ts). */
+    readonly presentation?: StagePresentation,
   ) {}
+
+  /** One of the stage's other latencies, by the name its definition declares (`latencies`). */
+  latencyOf(name: string): LatencyRecorder {
+    let recorder = this.namedLatencies.get(name);
+    if (!recorder) {
+      if (!Object.hasOwn(this.presentation?.latencies ?? {}, name))
+        throw new Error(`stage "${this.name}" records latency "${name}", which its definition does not declare in \`latencies\``);
+      recorder = new LatencyRecorder();
+      this.namedLatencies.set(name, recorder);
+    }
+    return recorder;
+  }
+
+  /** The other latencies recorded so far, by name. */
+  recordedLatencies(): ReadonlyMap<string, LatencyRecorder> {
+    return this.namedLatencies;
+  }
 
   countError(kind: string): void {
     this.errors[kind] = (this.errors[kind] ?? 0) + 1;
@@ -211,6 +232,10 @@ export class StageMetrics {
   }
 
   snapshot(): StageSnapshot {
+    const latencies = declaredLatencies(this.presentation).flatMap(([name, meaning]) => {
+      const recorder = this.namedLatencies.get(name);
+      return recorder ? [{ name, meaning, latency: recorder.summary() }] : [];
+    });
     return {
       name: this.name,
       title: this.title,
@@ -222,6 +247,7 @@ export class StageMetrics {
       endedAt: this.endedAt,
       connections: { active: this.activeConnections, target: this.targetConnections },
       latency: this.latency.summary(),
+      latencies: latencies.length ? latencies : undefined,
       connectLatency: this.connectLatency.count() > 0 ? this.connectLatency.summary() : undefined,
       openLag: this.openLag.count() > 0 ? this.openLag.summary() : undefined,
       ramp: this.ramp ? { ...this.ramp } : undefined,

@@ -139,7 +139,10 @@ function planProperties(stages: readonly TrafficStageDefinition[]) {
         },
         { additionalProperties: false },
       ),
-      { description: 'Pass criteria, evaluated live and at the end.' },
+      {
+        description:
+          "Pass criteria, evaluated live and at the end. Without it: the reference criteria of the stages the plan enables, each stage's own among them.",
+      },
     ),
     cleanup: Type.Object(
       {
@@ -268,9 +271,15 @@ export function enabledStages(plan: Plan): TrafficStageDefinition[] {
   return trafficStages().filter((stage) => trafficSettings(plan, stage.id)?.enabled);
 }
 
-/** The reference pass criteria, for the stages registered now (a plan without thresholds gets them). */
-export function defaultThresholds(): string[] {
-  const stages = trafficStages();
+/**
+ * The reference pass criteria: the run's own, and for each traffic stage those its metric
+ * families imply plus its own (`defaultThresholds` in its definition). With a plan, only the
+ * stages it enables (what a plan without `thresholds` is judged by); without, every registered
+ * stage (what `init` writes: a stage enabled later in the file brings its criteria, which are
+ * skipped while it is off).
+ */
+export function defaultThresholds(plan?: Plan): string[] {
+  const stages = plan ? enabledStages(plan) : trafficStages();
   const having = (family: 'counters' | 'throughput') => stages.filter((stage) => stage.metrics.includes(family)).map((stage) => stage.id);
   const echo = having('throughput');
   return [
@@ -295,6 +304,8 @@ export function defaultThresholds(): string[] {
       ]),
     // Coder's connection criterion: at least 90 % of target throughput.
     ...echo.map((id) => `${id}.throughput >= 90%`),
+    // What each stage's own definition asks of it.
+    ...stages.flatMap((stage) => stage.defaultThresholds ?? []),
   ];
 }
 
@@ -349,7 +360,9 @@ export class PlanError extends Error {
 
 /** The default plan: the reference methodology, with all defaults written out in schema order. */
 export function defaultPlan(): Plan {
-  const filled = validatePlan({ name: 'reference scale test' });
+  // Every stage's criteria, also of the stages it leaves off: enabling one in the file brings them.
+  const thresholds = defaultThresholds().map((expression) => ({ expression }));
+  const filled = validatePlan({ name: 'reference scale test', thresholds });
   return Object.fromEntries(
     Object.keys(planSchema().properties)
       .filter((key) => key in filled)
@@ -363,7 +376,10 @@ export function validatePlan(json: unknown): Plan {
     throw new PlanError(['plan: must be a JSON object like {"users": 10, ...}']);
   }
   const plan = structuredClone(json) as Record<string, unknown>;
-  if (plan.thresholds === undefined) plan.thresholds = defaultThresholds().map((expression) => ({ expression }));
+  // Without thresholds the plan is judged by the defaults of the stages it enables, known once
+  // the schema has filled the stages' settings.
+  const defaulted = plan.thresholds === undefined;
+  if (defaulted) plan.thresholds = [];
   const problems: string[] = [];
   const validateSchema = schemaValidator();
   if (!validateSchema(plan)) {
@@ -371,6 +387,8 @@ export function validatePlan(json: unknown): Plan {
     throw new PlanError(problems);
   }
   const valid = plan as Plan;
+  if (defaulted)
+    valid.thresholds = defaultThresholds(valid).map((expression) => ({ expression, abortOnFail: false, abortAfterSeconds: 0 }));
   if (valid.search) {
     problems.push(...searchProblems(valid.search, (json as Record<string, unknown>).users));
     // The pool never grows beyond `to`: what `users` bounds elsewhere (names, app labels) holds.

@@ -52,7 +52,10 @@ export interface RunHandle {
   latest(): RunSnapshot;
   abort(reason?: string): void;
   /** Whole-run HDR histograms, encoded (what a shard ships to its coordinator). */
-  histograms(): { stages: Record<string, { latency: string; connect?: string; openLag?: string }>; api: Record<string, string> };
+  histograms(): {
+    stages: Record<string, { latency: string; connect?: string; openLag?: string; latencies?: Record<string, string> }>;
+    api: Record<string, string>;
+  };
   done: Promise<RunResult>;
 }
 

@@ -192,7 +192,7 @@ class Run {
   private newStageMetrics(id: StageName): StageMetrics {
     const stage = allStages().find((candidate) => candidate.id === id)!;
     const planned = findTrafficStage(id) ? stageWindowMs(this.plan, id) : undefined;
-    return new StageMetrics(id, stage.title, planned, stage.color);
+    return new StageMetrics(id, stage.title, planned, stage.color, stage);
   }
 
   /** The snapshot every face gets: the builder's, with the capacity search when there is one. */
@@ -431,6 +431,9 @@ class Run {
       latency: stage.latency.encode(),
       connect: stage.connectLatency.count() > 0 ? stage.connectLatency.encode() : undefined,
       openLag: stage.openLag.count() > 0 ? stage.openLag.encode() : undefined,
+      latencies: stage.recordedLatencies().size
+        ? Object.fromEntries([...stage.recordedLatencies()].map(([name, recorder]) => [name, recorder.encode()]))
+        : undefined,
     });
     return { stages: Object.fromEntries(this.stages.map((stage) => [stage.name, encoded(stage)])), api: this.api.encodedHistograms() };
   }

@@ -18,6 +18,9 @@ import type { ChartColor } from '../../protocol/snapshot';
 import type { StageMetrics } from '../metrics/stageMetrics';
 import type { Plan } from '../plan/plan';
 import type { PreparedUser, StageUser } from '../prepare/prepare';
+import type { StagePresentation } from './presentation';
+
+export type { StagePresentation } from './presentation';
 
 export type StageLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -32,14 +35,15 @@ export type StageLog = (level: 'info' | 'warn' | 'error', message: string) => vo
  */
 export type MetricFamily = 'latency' | 'connect' | 'counters' | 'throughput' | 'failures';
 
-/** What every stage declares, traffic or lifecycle. */
-export interface StageIdentity {
+/**
+ * What every stage declares, traffic or lifecycle: besides its id, title and colour, what its
+ * latency measures and its other latencies (./presentation.ts).
+ */
+export interface StageIdentity extends StagePresentation {
   id: string;
   title: string;
   color: ChartColor;
   metrics: readonly MetricFamily[];
-  /** What the latency histogram measures, for the metric catalogue (e.g. "echo round trip"). */
-  latencyMeaning?: string;
   /** With `connect`: the default thresholds' limit on the handshake p95 and the open lag p95 (e.g. "5s"). */
   connectP95Budget?: string;
 }
@@ -189,6 +193,11 @@ export interface TrafficStageDefinition<
    * exports this definition, which a worker thread loads to register the stage there too.
    */
   module?: string;
+  /**
+   * Pass criteria of this stage that a plan without `thresholds` gets while the stage is enabled,
+   * beside those its metric families imply (e.g. `morning_rush.latency.p95 < 600s`).
+   */
+  defaultThresholds?: readonly string[];
   /** Loads the runner (`require('./runner')` in the function, so descriptors stay light). */
   load(): Promise<StageRunner<Static<Schema>, UserOf<P>>>;
 }

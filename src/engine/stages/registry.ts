@@ -7,6 +7,7 @@ import { dashboardStage } from './dashboard/descriptor';
 import { dynamicParametersStage } from './dynamicParameters/descriptor';
 import { morningRushStage } from './morningRush/descriptor';
 import type { StageIdentity, TrafficStageDefinition } from './definition';
+import { presentationProblems } from './presentation';
 import { ptyStage } from './pty/descriptor';
 import { workspaceUpdatesStage } from './workspaceUpdates/descriptor';
 import { sshStage } from './ssh/descriptor';
@@ -45,6 +46,8 @@ export function registerStage(definition: TrafficStageDefinition): () => void {
   if (typeof definition.load !== 'function') throw new Error(`stage "${definition.id}" needs load(), which imports its runner`);
   if (definition.settings.properties.enabled === undefined)
     throw new Error(`stage "${definition.id}": its settings need an "enabled" field`);
+  const problems = presentationProblems(definition.id, definition);
+  if (problems.length) throw new Error(problems.join('; '));
   traffic.push(definition);
   version++;
   return () => {

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     log: (level: 'info' | 'warn' | 'error', message: string) => post({ type: 'log', level, message }),
     resources: workerThreadResources(data.runId),
   };
-  const metrics = new StageMetrics(stage.id, stage.title);
+  const metrics = new StageMetrics(stage.id, stage.title, undefined, stage.color, stage);
   let error: string | undefined;
   try {
     // On this thread: the stage sets up to run its share here, not on workers of its own.

@@ -33,6 +33,8 @@ export interface WorkerStageReport {
   openLag?: EncodedInterval;
   /** The worker's ramp: its pacer's held-back time. */
   ramp?: StageRamp;
+  /** The stage's other latencies recorded since the previous report, by name. */
+  latencies?: Record<string, EncodedInterval>;
 }
 
 /** The worker's side: its stage metrics as a report (takes the histograms' intervals). */
@@ -47,7 +49,17 @@ export function takeWorkerReport(metrics: StageMetrics): WorkerStageReport {
     connect: metrics.connectLatency.takeEncodedInterval(),
     openLag: metrics.openLag.takeEncodedInterval(),
     ramp: metrics.ramp ? { ...metrics.ramp } : undefined,
+    latencies: takeNamedIntervals(metrics),
   };
+}
+
+function takeNamedIntervals(metrics: StageMetrics): Record<string, EncodedInterval> | undefined {
+  const taken: Record<string, EncodedInterval> = {};
+  for (const [name, recorder] of metrics.recordedLatencies()) {
+    const interval = recorder.takeEncodedInterval();
+    if (interval) taken[name] = interval;
+  }
+  return Object.keys(taken).length ? taken : undefined;
 }
 
 /** The coordinator's side: keeps each worker's latest totals and writes their sums into the stage's metrics. */
@@ -69,6 +81,7 @@ export class WorkerReportMerger {
     if (report.latency) this.metrics.latency.addEncoded(report.latency);
     if (report.connect) this.metrics.connectLatency.addEncoded(report.connect);
     if (report.openLag) this.metrics.openLag.addEncoded(report.openLag);
+    for (const [name, interval] of Object.entries(report.latencies ?? {})) this.metrics.latencyOf(name).addEncoded(interval);
     this.refresh();
   }
 

@@ -6,6 +6,7 @@ import type { LatencySummary, RunSnapshot } from '../../../src/protocol/snapshot
 import { encodeShardMessage, parseShardMessage, parseShardSpec, SHARD_MESSAGE_VERSION, shardUserIndexes } from '../../../src/shard/message';
 import { ShardMerger } from '../../../src/shard/merge';
 import { intervalOf, ShardReporter, type EncodedTotals } from '../../../src/shard/producer';
+import { morningRushStage } from '../../../src/engine/stages/morningRush/descriptor';
 
 const API = {
   requests: 0,
@@ -55,6 +56,29 @@ class FakeShard {
       ),
     );
   }
+}
+
+/** One shard's morning rush: a stage with latencies (and figures) of its own, declared by its descriptor. */
+function rushShard(index: number, count: number) {
+  const metrics = new StageMetrics('morning_rush', 'Morning rush', { startMs: 0, endMs: 60_000 }, 'yellow', morningRushStage);
+  metrics.state = 'running';
+  const reporter = new ShardReporter('strun1', { index, count });
+  const line = () => {
+    const snapshot = {
+      status: 'running',
+      stages: [metrics.snapshot()],
+      api: { total: { ...API, requests: 1 }, byClass: {} },
+      runner: { cpuPercent: 1, rssBytes: 1, heapUsedBytes: 1, eventLoopLagP99Ms: 0, overloaded: false },
+      deployment: { url: 'http://127.0.0.1:1', healthy: true, restarts: 0 },
+    } as unknown as RunSnapshot;
+    const latencies = Object.fromEntries([...metrics.recordedLatencies()].map(([name, recorder]) => [name, recorder.encode()]));
+    const totals: EncodedTotals = {
+      stages: { morning_rush: { latency: metrics.latency.encode(), latencies } },
+      api: { total: metrics.latency.encode() },
+    };
+    return parseShardMessage(encodeShardMessage(reporter.report(snapshot, totals)));
+  };
+  return { metrics, line };
 }
 
 function merger(count: number, thresholds: string[] = [], extra: Partial<ConstructorParameters<typeof ShardMerger>[0]> = {}): ShardMerger {
@@ -107,6 +131,22 @@ describe('shard message and merge', () => {
       assertSameDistribution(merged.latency, reference.latency.summary());
       if (round === 1) assertSameDistribution(merged.recentLatency, recentReference.latency.summary());
     }
+  });
+
+  it("merges a stage's own latencies over the shards, named and explained by its descriptor", () => {
+    const shards = [0, 1].map((index) => rushShard(index, 2));
+    for (const ms of [100, 200]) shards[0]!.metrics.latencyOf('queue_wait').record(ms);
+    shards[1]!.metrics.latencyOf('queue_wait').record(3000);
+    shards[1]!.metrics.latencyOf('build_created').record(50);
+    const coordinator = merger(2);
+    for (const shard of shards) assert.ok(coordinator.accept(shard.line()));
+    const rush = coordinator.snapshot().stages.find((stage) => stage.name === 'morning_rush')!;
+    const named = Object.fromEntries((rush.latencies ?? []).map((entry) => [entry.name, entry]));
+    assert.deepStrictEqual(Object.keys(named), ['build_created', 'queue_wait'], 'in the order the descriptor declares them');
+    assert.strictEqual(named.queue_wait!.meaning, morningRushStage.latencies!.queue_wait);
+    assert.strictEqual(named.queue_wait!.latency.count, 3);
+    assert.ok(Math.abs(named.queue_wait!.latency.max - 3000) <= 3, `max ${named.queue_wait!.latency.max}`);
+    assert.strictEqual(named.build_created!.latency.count, 1);
   });
 
   it('adds up counters, errors, connections and memory, and takes the busiest runner', () => {

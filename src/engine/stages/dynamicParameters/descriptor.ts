@@ -33,6 +33,8 @@ export const dynamicParametersStage = defineTrafficStage({
   defaultWindow: [0, 3],
   metrics: ['latency', 'counters'],
   latencyMeaning: 'parameter change → re-rendered form',
+  // A form that answers within half a second feels immediate; a stale answer is a wrong form.
+  defaultThresholds: ['dynamic_parameters.latency.p95 < 500ms', 'dynamic_parameters.mismatches == 0'],
   connectionNoun: 'parameter forms',
   prepares: 'workspaces',
   settings,

@@ -48,6 +48,18 @@ export const morningRushStage = defineTrafficStage({
   defaultWindow: [6, 16],
   metrics: ['latency', 'counters'],
   latencyMeaning: 'scheduled start → agent ready',
+  // Per workspace, each step of the way from the scheduled minute (scaletest/autostart's
+  // job-creation, job-acquired and total latencies), and the time its job waited for a provisioner.
+  latencies: {
+    build_created: 'scheduled start → start build created',
+    build_started: 'scheduled start → build started (a provisioner took its job)',
+    build_succeeded: 'scheduled start → build succeeded',
+    queue_wait: 'build job created → started (waiting for a provisioner)',
+  },
+  // scaletest/autostart/config.go: the autostart build must be created within autostart_timeout
+  // of the scheduled time, and each job done within workspace_job_timeout (cli/exp_scaletest.go:
+  // 5 min each): the build within the one, the workspace ready within both.
+  defaultThresholds: ['morning_rush.build_created.p95 < 300s', 'morning_rush.latency.p95 < 600s'],
   connectionNoun: 'workspaces',
   prepares: 'workspaces',
   settings,

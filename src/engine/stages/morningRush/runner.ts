@@ -107,23 +107,38 @@ export async function runMorningRush(context: StageRunContext<MorningRushSetting
 
   // 2. Watch every workspace over watch-ws, as the dashboard does.
   let queuePeak = 0;
+  const sinceScheduled = (rush: Rush, at: number) => Math.max(0, at - rush.scheduledAt!);
   const onWorkspace = (rush: Rush, workspace: S.Workspace, at: number) => {
     const build = workspace.latest_build;
-    if (rush.failed || build.transition !== 'start' || build.build_number <= rush.stopBuildNumber) return;
-    rush.createdAt ??= at;
+    const job = build.job;
+    if (rush.failed || build.transition !== 'start' || build.build_number <= rush.stopBuildNumber || rush.scheduledAt === undefined) return;
+    if (rush.createdAt === undefined) {
+      rush.createdAt = at;
+      metrics.latencyOf('build_created').record(sinceScheduled(rush, at));
+    }
     // coderd's queue_size on a pending job: every job waiting for a daemon that could take it.
-    if (build.job.status === 'pending') queuePeak = Math.max(queuePeak, build.job.queue_size ?? 0);
-    if (build.job.status !== 'pending') rush.startedAt ??= Date.parse(build.job.started_at ?? '') || at;
-    if (build.job.status === 'succeeded') rush.succeededAt ??= at;
-    if (build.job.status === 'failed' || build.job.status === 'canceled') {
-      rush.failed = `build ${build.job.status}${build.job.error ? `: ${build.job.error}` : ''}`;
+    if (job.status === 'pending') queuePeak = Math.max(queuePeak, job.queue_size ?? 0);
+    if (job.status !== 'pending' && rush.startedAt === undefined) {
+      rush.startedAt = at;
+      metrics.latencyOf('build_started').record(sinceScheduled(rush, at));
+      // Both ends on coderd's clock when it gives them; else as the watcher saw them.
+      const created = Date.parse(job.created_at ?? '');
+      const started = Date.parse(job.started_at ?? '');
+      metrics.latencyOf('queue_wait').record(Number.isFinite(created + started) ? Math.max(0, started - created) : at - rush.createdAt);
+    }
+    if (job.status === 'succeeded' && rush.succeededAt === undefined) {
+      rush.succeededAt = at;
+      metrics.latencyOf('build_succeeded').record(sinceScheduled(rush, at));
+    }
+    if (job.status === 'failed' || job.status === 'canceled') {
+      rush.failed = `build ${job.status}${job.error ? `: ${job.error}` : ''}`;
       metrics.countError('build_failed');
       progress.failed++;
       return;
     }
-    if (rush.readyAt === undefined && build.job.status === 'succeeded' && agentsReady(workspace) && rush.scheduledAt !== undefined) {
+    if (rush.readyAt === undefined && job.status === 'succeeded' && agentsReady(workspace)) {
       rush.readyAt = at;
-      metrics.latency.record(Math.max(0, at - rush.scheduledAt));
+      metrics.latency.record(sinceScheduled(rush, at));
       metrics.activeConnections++;
       progress.done++;
     }

@@ -35,6 +35,8 @@ export const workspaceUpdatesStage = defineTrafficStage({
   defaultWindow: [1, 4],
   metrics: ['latency', 'counters'],
   latencyMeaning: 'build requested → update seen by the watcher',
+  // The dashboard shows a build as it starts: a second is already a slow page; a missed update is a stale page.
+  defaultThresholds: ['workspace_updates.latency.p95 < 1s', 'workspace_updates.disconnects <= 1%'],
   connectionNoun: 'watched workspaces',
   prepares: 'workspaces',
   settings,

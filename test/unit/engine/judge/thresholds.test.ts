@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { evaluateThreshold, parseThreshold } from '../../../../src/engine/judge/thresholds';
 import { StageMetrics } from '../../../../src/engine/metrics/stageMetrics';
+import { morningRushStage } from '../../../../src/engine/stages/morningRush/descriptor';
 import type { RunSnapshot } from '../../../../src/protocol/snapshot';
 
 function snapshotWith(pty: StageMetrics): RunSnapshot {
@@ -33,6 +34,26 @@ describe('thresholds', () => {
     assert.throws(() => parseThreshold('ssh.throughput >= 90'), /percentage/);
     assert.throws(() => parseThreshold('deployment.restarts < 1%'), /% is not defined/);
     assert.throws(() => parseThreshold('api.errors_5xx < 3ms'), /is a count/);
+  });
+
+  it("judges a stage's own latencies by the names its descriptor declares (morning_rush.queue_wait.<stat>)", () => {
+    const rush = new StageMetrics('morning_rush', 'Morning rush', undefined, undefined, morningRushStage);
+    rush.state = 'done';
+    for (const ms of [100, 200, 4000]) rush.latencyOf('queue_wait').record(ms);
+    rush.latency.record(5000);
+    const snapshot = snapshotWith(rush);
+    const judge = (expression: string) => evaluateThreshold(parseThreshold(expression), snapshot, true);
+    // Ready in time, yet the builds waited too long for a provisioner: the verdict says which.
+    assert.strictEqual(judge('morning_rush.latency.p95 < 10s').verdict, 'pass');
+    assert.deepStrictEqual(
+      [judge('morning_rush.queue_wait.max < 1s').verdict, judge('morning_rush.queue_wait.max < 1s').observed],
+      ['fail', 4000],
+    );
+    assert.strictEqual(judge('morning_rush.queue_wait.p50 < 1s').verdict, 'pass');
+    // Declared but never recorded: no data, which fails at the end.
+    assert.strictEqual(judge('morning_rush.build_started.p95 < 1s').verdict, 'fail');
+    assert.throws(() => parseThreshold('morning_rush.queue_waits.p95 < 1s'), /unknown metric/);
+    assert.throws(() => rush.latencyOf('queue_waits'), /does not declare/);
   });
 
   it('evaluates counts, percentages and latencies on a snapshot', () => {

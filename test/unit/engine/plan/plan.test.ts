@@ -45,6 +45,26 @@ describe('plan', () => {
     assert.ok(plan.thresholds.length > 5, 'default thresholds apply when none are given');
   });
 
+  it("judges a plan without thresholds by the defaults of the stages it enables, each stage's own among them", () => {
+    const expressions = (json: Record<string, unknown>) => validatePlan({ users: 3, ...json }).thresholds.map((t) => t.expression);
+    const rushOwn = ['morning_rush.build_created.p95 < 300s', 'morning_rush.latency.p95 < 600s'];
+    const off = expressions({});
+    assert.ok(off.includes('pty.disconnects == 0'));
+    assert.ok(!off.some((e) => e.startsWith('morning_rush.')), `a disabled stage brings no criteria: ${off.join(', ')}`);
+    const on = expressions({ traffic: { morning_rush: { enabled: true } } });
+    for (const expected of ['morning_rush.errors == 0', ...rushOwn]) assert.ok(on.includes(expected), expected);
+    assert.ok(!on.some((e) => e.startsWith('dynamic_parameters.')));
+    // Given thresholds are the plan's, as given.
+    assert.deepStrictEqual(
+      expressions({ traffic: { morning_rush: { enabled: true } }, thresholds: [{ expression: 'api.errors_5xx == 0' }] }),
+      ['api.errors_5xx == 0'],
+    );
+    // `init` writes every stage's, so enabling one in the file brings its criteria (skipped while it is off).
+    const written = defaultPlan().thresholds.map((t) => t.expression);
+    for (const expected of [...rushOwn, 'workspace_updates.latency.p95 < 1s', 'dynamic_parameters.mismatches == 0'])
+      assert.ok(written.includes(expected), expected);
+  });
+
   it('names the field and the problem for each mistake', () => {
     const problems = problemsOf({
       users: 0,

@@ -27,7 +27,7 @@ function rushPlan(sim: SimDeployment, users: number, settings: Partial<Plan['tra
     stage: 'morning_rush',
     settings: { timeoutSeconds: 30, ...settings },
     window: [0, 1],
-    thresholds: ['morning_rush.errors == 0', 'morning_rush.latency.p95 < 20s'],
+    thresholds: ['morning_rush.errors == 0', 'morning_rush.latency.p95 < 20s', 'morning_rush.queue_wait.p95 < 20s'],
   });
 }
 
@@ -69,6 +69,21 @@ describe('morning rush stage', function () {
       assert.ok(stage.latency.max >= 2 * 300, `the slowest waited in the queue: ${stage.latency.max} ms`);
       assert.match(stage.summary!, /^50 % of 4 users had a ready workspace after \d+s, 95 % after \d+s, 100 % after \d+s; /);
       assert.match(stage.summary!, /peaked at [1-9]\d* job\(s\) with 2 provisioner\(s\)/);
+      // Each step per workspace, thresholdable as morning_rush.<name>.<stat>, in order along the way.
+      const named = Object.fromEntries((stage.latencies ?? []).map((entry) => [entry.name, entry.latency]));
+      assert.deepStrictEqual(Object.keys(named), ['build_created', 'build_started', 'build_succeeded', 'queue_wait']);
+      for (const latency of Object.values(named)) assert.strictEqual(latency.count, 4);
+      assert.ok(named.build_started.max <= named.build_succeeded.max && named.build_succeeded.max <= stage.latency.max);
+      // Two daemons for four builds of 300 ms: the last two waited about one build in the queue.
+      assert.ok(named.queue_wait.max >= 250, `queue wait ${named.queue_wait.max} ms`);
+      assert.deepStrictEqual(
+        result.snapshot.thresholds.map((t) => [t.expression, t.verdict]),
+        [
+          ['morning_rush.errors == 0', 'pass'],
+          ['morning_rush.latency.p95 < 20s', 'pass'],
+          ['morning_rush.queue_wait.p95 < 20s', 'pass'],
+        ],
+      );
       // The dashboard and report.html chart the queue over time.
       const queue = chartSpecs(result.snapshot).find((spec) => spec.id === 'queue');
       assert.ok(queue, 'a provisioner queue chart');
