@@ -17,7 +17,9 @@ export function scaledDownPlan(sim: SimDeployment, options: ScaledDownOptions): 
   plan.traffic.ssh.transport = 'direct';
   plan.traffic.ssh.directAddress = `${sim.directSsh!.host}:${sim.directSsh!.port}`;
   plan.traffic.dashboard.enabled = options.dashboard;
-  plan.traffic.dashboard.intervalSeconds = 0.5;
+  // Each action must be done by the next one (the reference's deadline): at least 0.8 s here,
+  // for Chromium on a busy test machine.
+  plan.traffic.dashboard.intervalSeconds = 1;
   plan.traffic.dashboard.jitterSeconds = 0.2;
   plan.timeouts.echoSeconds = 5;
   // These tests check behaviour, not speed, on a noisy 2-core machine: every millisecond

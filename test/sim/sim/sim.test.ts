@@ -245,7 +245,7 @@ describe('simulated deployment: Prometheus, apps, dashboard', () => {
   it('serves the dashboard as a single-page app: loaded once, navigated by the reference runner’s clicks, each page calling the real page’s API', async function () {
     this.timeout(60_000);
     const { client, username, workspace } = await newWorkspace(fx);
-    await client.waitForBuild(workspace.latest_build.id, { pollMs: 20 });
+    const agentName = (await client.waitForAgents(workspace.id, { pollMs: 20 })).latest_build.resources![0]!.agents![0]!.name;
     const root = await fetch(fx.sim.url, { redirect: 'manual' });
     assert.strictEqual(root.status, 307);
     assert.strictEqual(root.headers.get('location'), '/workspaces');
@@ -266,31 +266,30 @@ describe('simulated deployment: Prometheus, apps, dashboard', () => {
       const target = (label: string) => DASHBOARD_TARGETS.find((t) => t.label === label)!;
       await page.waitForSelector(target('workspace_list').waitFor, { timeout: 10_000 });
       assert.ok(page.url().endsWith('/workspaces'));
-      assert.deepStrictEqual(apiCalls.slice(0, 2).sort(), ['/api/v2/buildinfo', '/api/v2/users/me']);
+      assert.deepStrictEqual(apiCalls.slice(0, 3).sort(), ['/api/v2/buildinfo', '/api/v2/regions', '/api/v2/users/me']);
       assert.ok(apiCalls.includes('/api/v2/workspaces?q=owner%3Ame&limit=25'), apiCalls.join(','));
+      // Today's DOM: the current page's nav link says so with aria-current, never a class.
+      assert.strictEqual(await page.locator('nav a[aria-current="page"]').getAttribute('href'), '/workspaces');
+      assert.strictEqual(await page.locator('nav a.active').count(), 0);
+      assert.strictEqual(await page.locator('a[href^="/users"], a[href^="/deployment/users"]').count(), 0, 'members have no users link');
       documentLoads = 0;
-      // Each reference target in turn: click, then its page's own element appears.
-      for (const label of [
-        'workspace_details',
-        'workspace_build_details',
-        'template_list',
-        'template_summary',
-        'template_docs',
-        'user_list',
-        'workspace_list',
-      ]) {
+      // Each target in turn: click, then its page's own element appears. The workspace page has
+      // no nav: its topbar's back link leads to the workspace list.
+      for (const label of ['workspace_details', 'workspace_list', 'template_list', 'template_summary', 'template_docs', 'workspace_list']) {
         const { clickOn, waitFor } = target(label);
         await page.locator(clickOn).first().click({ timeout: 10_000 });
         await page.waitForSelector(waitFor, { state: 'attached', timeout: 10_000 });
+        if (label === 'workspace_details') {
+          assert.strictEqual(await page.locator('nav').count(), 0, 'the workspace page is outside the dashboard layout');
+          assert.strictEqual(await page.locator('tr[data-testid^="build-"]').count(), 0, 'no builds table');
+          assert.strictEqual(await page.locator(waitFor).getAttribute('href'), `/@${username}/${workspace.name}.${agentName}/terminal`);
+        }
       }
       assert.strictEqual(documentLoads, 0, 'every page after the first was navigated inside the app');
       for (const call of [
         `/api/v2/users/${username}/workspace/${workspace.name}?include_deleted=true`,
-        `/api/v2/workspaces/${workspace.id}/builds`,
         `/api/v2/workspaces/${workspace.id}/watch-ws`,
-        `/api/v2/users/${username}/workspace/${workspace.name}/builds/1`,
         `/api/v2/organizations/${fx.sim.organizationId}/templates`,
-        '/api/v2/users?q=&limit=25&offset=0',
       ]) {
         assert.ok(apiCalls.includes(call), `${call} not in ${apiCalls.join(', ')}`);
       }

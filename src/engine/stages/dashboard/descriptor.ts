@@ -4,7 +4,21 @@ import { Type, type Static } from '@sinclair/typebox';
 import { defineTrafficStage } from '../definition';
 import { findChromium } from './chromium';
 
-export const DASHBOARD_PAGES = ['/workspaces', '/templates', '/users', '/@{owner}/{workspace}'] as const;
+export const DASHBOARD_PAGES = ['/workspaces', '/templates', '/@{owner}/{workspace}'] as const;
+
+/** A plan page's section: its first path segment, or `@` for a workspace page. */
+export function sectionOf(page: string): string {
+  return page.startsWith('/@') ? '@' : (page.split('/')[1] ?? '');
+}
+
+/** The sections the stage has targets for (./runner.ts DASHBOARD_TARGETS). */
+const SECTIONS_WITH_TARGETS = new Set(['workspaces', 'templates', '@']);
+
+/** Why pages the reference runner visits are not visited for a member of today's dashboard. */
+const SECTIONS_WITHOUT_TARGETS: Readonly<Record<string, string>> = {
+  users:
+    'coderd moved the users list to /deployment/users (site/src/router.tsx), reached through the Deployment menu by admins only; the scale-test users are members',
+};
 
 /**
  * A runner pod's cost of one dashboard session (a browser context in the one Chromium), issue
@@ -52,6 +66,14 @@ export const dashboardStage = defineTrafficStage({
   connectionNoun: 'browser users',
   referencePhase: 'dashboard',
   settings,
+  validate: (settings) =>
+    settings.pages.flatMap((page, index) => {
+      const section = sectionOf(page);
+      if (SECTIONS_WITH_TARGETS.has(section)) return [];
+      return [
+        `traffic.dashboard.pages[${index}]: "${page}" has nothing to click: ${SECTIONS_WITHOUT_TARGETS[section] ?? 'the stage visits /workspaces, /templates and /@{owner}/{workspace}'}`,
+      ];
+    }),
   // Before any user exists: a missing browser would fail the stage only after prepare.
   preflight(_settings, machine) {
     try {

@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ChromiumNotFoundError, CHROMIUM_FLAGS, chromiumTlsFlags, findChromium } from './chromium';
-import type { DashboardSettings } from './descriptor';
+import { type DashboardSettings, sectionOf } from './descriptor';
 import { deprioritizeBrowsers, nicedLauncher } from './processPriority';
 import type { TlsOptions } from '../../../coder/connection';
 import type { StageRunner } from '../definition';
@@ -124,33 +124,33 @@ export interface DashboardTarget {
 }
 
 /**
- * The reference runner's targets (scaletest/dashboard/chromedp.go defaultTargets), without
- * those that need pages the scale-test template does not have (starter templates, the file
- * and version views with their code editor), plus a click on a template row, which the
- * template docs target needs to be reachable.
+ * The reference runner's targets (scaletest/dashboard/chromedp.go defaultTargets) as today's
+ * dashboard (site/src) renders them, for a member (our users are members). The reference's
+ * selectors lag the site: nav links are react-router NavLinks whose className is a function,
+ * so they never carry `active` — the current page's link has `aria-current="page"`; the
+ * workspace page sits outside the dashboard layout (no nav: its topbar has a "Back to
+ * workspaces" link) and has no builds table (the history sidebar's build links open a new
+ * tab), so it is timed until the agent's Terminal link is there; template tabs mark the active
+ * one with `aria-current` (NavLink tabs), nothing, or `data-active="true"` (Tailwind tabs); the
+ * users list moved to /deployment/users, reached through the Deployment menu, for admins only.
+ * Left out: starter templates, files and versions (the code editor), build details, users.
  */
 export const DASHBOARD_TARGETS: readonly DashboardTarget[] = [
   {
     label: 'workspace_list',
-    clickOn: 'nav a[href="/workspaces"]:not(.active)',
+    clickOn: 'a[href="/workspaces"]:not([aria-current="page"])',
     waitFor: 'tr[role="button"][data-testid^="workspace-"]',
     section: 'workspaces',
   },
   {
     label: 'workspace_details',
     clickOn: 'tr[role="button"][data-testid^="workspace-"]',
-    waitFor: 'tr[role="button"][data-testid^="build-"]',
-    section: '@',
-  },
-  {
-    label: 'workspace_build_details',
-    clickOn: 'tr[role="button"][data-testid^="build-"]',
-    waitFor: '*[aria-label="Build details"]',
+    waitFor: 'a[href^="/@"][href$="/terminal"]',
     section: '@',
   },
   {
     label: 'template_list',
-    clickOn: 'nav a[href="/templates"]:not(.active)',
+    clickOn: 'nav a[href="/templates"]:not([aria-current="page"])',
     waitFor: 'tr[role="button"][data-testid^="template-"]',
     section: 'templates',
   },
@@ -162,20 +162,30 @@ export const DASHBOARD_TARGETS: readonly DashboardTarget[] = [
   },
   {
     label: 'template_docs',
-    clickOn: 'a[href^="/templates/"][href$="/docs"]:not([aria-current])',
+    clickOn: 'a[href^="/templates/"][href$="/docs"]:not([aria-current="page"]):not([data-active="true"])',
     waitFor: '#readme',
     section: 'templates',
   },
-  { label: 'user_list', clickOn: 'nav a[href^="/users"]:not(.active)', waitFor: 'tr[data-testid^="user-"]', section: 'users' },
 ];
 
-/** The targets whose pages the plan asks for: `/workspaces`, `/templates`, `/users`, `/@{owner}/…`. */
+/** The targets whose pages the plan asks for: `/workspaces`, `/templates`, `/@{owner}/…`. */
 export function targetsForPages(pages: readonly string[]): DashboardTarget[] {
-  const sections = new Set(pages.map((page) => (page.startsWith('/@') ? '@' : (page.split('/')[1] ?? ''))));
+  const sections = new Set(pages.map(sectionOf));
   return DASHBOARD_TARGETS.filter((target) => sections.has(target.section));
 }
 
-const ACTION_TIMEOUT_MS = 30_000;
+/**
+ * When the next action starts and by when it must be done, like scaletest/dashboard/run.go: a
+ * ticker reset to interval + U[−jitter, +jitter) at every tick, and the action (finding the
+ * targets, the click, the wait) bounded by the same instant.
+ */
+export function nextTick(tickAt: number, intervalSeconds: number, jitterSeconds: number, random: () => number): number {
+  const offset = jitterSeconds > 0 ? (random() * 2 - 1) * jitterSeconds : 0;
+  return tickAt + Math.max(0.1, intervalSeconds + offset) * 1000;
+}
+
+/** How long a user finds nothing to click before reloading the plan's first page. */
+const IDLE_RELOAD_MS = 10_000;
 
 async function browseUntilEnd({ user, page }: DashboardUser, options: DashboardStageOptions): Promise<void> {
   const { plan, metrics, signal, random, log } = options;
@@ -190,12 +200,18 @@ async function browseUntilEnd({ user, page }: DashboardUser, options: DashboardS
       );
     }
   });
-  // Spread the first clicks over one interval so users do not all click at once.
-  let nextAt = Date.now() + random() * intervalSeconds * 1000;
+  // Spread the first clicks over one interval so users do not all click at once (the
+  // reference starts each user's ticker as its browser is ready).
+  let tickAt = Date.now() + random() * intervalSeconds * 1000;
+  let idleTicks = 0;
+  let idleSince: number | undefined;
   while (!signal.aborted) {
-    if (nextAt >= options.endAt) break;
-    await sleepUntil(nextAt, signal);
+    if (tickAt >= options.endAt) break;
+    await sleepUntil(tickAt, signal);
     if (signal.aborted) break;
+    // run.go takes the tick's own time: a late tick (a busy runner) still gets a whole interval.
+    const deadline = nextTick(Date.now(), intervalSeconds, jitterSeconds, random);
+    const remaining = () => Math.max(1, deadline - Date.now());
     const available: DashboardTarget[] = [];
     for (const target of targets)
       if (
@@ -206,29 +222,45 @@ async function browseUntilEnd({ user, page }: DashboardUser, options: DashboardS
       )
         available.push(target);
     if (available.length === 0) {
-      // Nothing to click (an error page, or the app not loaded): start again from the plan's
-      // first page, like a user reloading. Not a timed action.
-      await page.goto(landing, { waitUntil: 'load', timeout: ACTION_TIMEOUT_MS }).catch(() => undefined);
-      nextAt = Date.now() + 100;
+      // Nothing to click (a page still loading, an error page): like the reference, wait for
+      // the next tick; after three such ticks and 10 s, start again from the plan's first page,
+      // like a user reloading. Not timed actions.
+      idleSince ??= tickAt;
+      if (++idleTicks >= 3 && tickAt - idleSince >= IDLE_RELOAD_MS) {
+        idleTicks = 0;
+        idleSince = undefined;
+        await page.goto(landing, { waitUntil: 'load', timeout: remaining() }).catch(() => undefined);
+      }
+      tickAt = deadline;
       continue;
     }
+    idleTicks = 0;
+    idleSince = undefined;
     const target = available[Math.floor(random() * available.length)]!;
     metrics.sent++;
+    const started = performance.now();
     try {
       const candidates = page.locator(target.clickOn);
       const element = candidates.nth(Math.floor(random() * (await candidates.count())));
-      const started = performance.now();
-      await element.click({ timeout: ACTION_TIMEOUT_MS });
-      await page.waitForSelector(target.waitFor, { state: 'attached', timeout: ACTION_TIMEOUT_MS });
+      await element.click({ timeout: remaining() });
+      await page.waitForSelector(target.waitFor, { state: 'attached', timeout: remaining() });
       metrics.latency.record(performance.now() - started);
       metrics.completed++;
     } catch (error) {
       if (signal.aborted) break;
-      metrics.countError((error as Error).name === 'TimeoutError' ? 'timeout' : 'page_error');
-      log('warn', `dashboard ${user.username} ${target.label}: ${(error as Error).message.split('\n')[0]}`);
+      // The reference observes the duration of a failed action too, and counts it as an error.
+      const elapsed = performance.now() - started;
+      metrics.latency.record(elapsed);
+      const missed = (error as Error).name === 'TimeoutError';
+      metrics.countError(missed ? 'deadline' : 'page_error');
+      log(
+        'warn',
+        missed
+          ? `dashboard ${user.username} ${target.label}: not done by its deadline (${Math.round(elapsed)} ms; the next action was due)`
+          : `dashboard ${user.username} ${target.label}: ${(error as Error).message.split('\n')[0]}`,
+      );
     }
-    const jitter = (random() * 2 - 1) * jitterSeconds;
-    nextAt = Date.now() + Math.max(0.1, intervalSeconds + jitter) * 1000;
+    tickAt = deadline;
   }
 }
 

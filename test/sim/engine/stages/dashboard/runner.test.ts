@@ -7,9 +7,10 @@ import {
   runDashboardStage,
   targetsForPages,
   DASHBOARD_TARGETS,
+  nextTick,
 } from '../../../../../src/engine/stages/dashboard/runner';
 import { StageMetrics } from '../../../../../src/engine/metrics/stageMetrics';
-import { validatePlan } from '../../../../../src/engine/plan/plan';
+import { PlanError, validatePlan } from '../../../../../src/engine/plan/plan';
 import type { PreparedUser } from '../../../../../src/engine/prepare/prepare';
 import { memberClient, startFixture, uniqueName, type Fixture } from '../../../../support/simFixture';
 
@@ -19,24 +20,43 @@ describe('dashboard stage (issue 12 item 7)', function () {
   before(async () => (fx = await startFixture()));
   after(async () => fx.close());
 
-  it('picks the reference runner’s targets for the plan’s pages', () => {
-    assert.deepStrictEqual(
-      targetsForPages(['/users']).map((t) => t.label),
-      ['user_list'],
-    );
+  it('picks the targets for the plan’s pages; a page with nothing to click for a member is refused', () => {
     assert.deepStrictEqual(
       targetsForPages(['/workspaces', '/@{owner}/{workspace}']).map((t) => t.label),
-      ['workspace_list', 'workspace_details', 'workspace_build_details'],
+      ['workspace_list', 'workspace_details'],
     );
-    assert.strictEqual(targetsForPages(['/workspaces', '/templates', '/users', '/@{owner}/{workspace}']).length, DASHBOARD_TARGETS.length);
+    assert.strictEqual(targetsForPages(['/workspaces', '/templates', '/@{owner}/{workspace}']).length, DASHBOARD_TARGETS.length);
+    assert.deepStrictEqual(targetsForPages(['/users']), []);
+    assert.throws(
+      () => validatePlan({ users: 1, traffic: { dashboard: { pages: ['/workspaces', '/users'] } } }),
+      (error: unknown) =>
+        error instanceof PlanError && /pages\[1\]: "\/users" has nothing to click: .*\/deployment\/users/.test(error.message),
+    );
+    // Today's site: no `active` class on nav links, no builds table, no users link for members.
+    for (const target of DASHBOARD_TARGETS) {
+      assert.ok(!/\.active\b/.test(target.clickOn), target.label);
+      assert.ok(!/build-|user-/.test(target.clickOn + target.waitFor), target.label);
+    }
   });
 
-  it('navigates inside the app (one page load per user) and times click-to-element', async () => {
+  it('ticks like scaletest/dashboard/run.go: the next action at tick + interval ± jitter, also its deadline', () => {
+    const ticks = [0, 0.5, 0.999999].map((r) => nextTick(1000, 10, 5, () => r));
+    assert.deepStrictEqual(
+      ticks.map((t) => Math.round(t)),
+      [6000, 11000, 16000],
+    );
+    assert.strictEqual(
+      nextTick(1000, 10, 0, () => 0.9),
+      11000,
+    );
+  });
+
+  async function preparedUser(): Promise<PreparedUser> {
     const { client, userId, username } = await memberClient(fx);
     const created = await client.createWorkspace(fx.sim.organizationId, 'me', { name: uniqueName('ws'), template_id: fx.sim.templateId });
     const ready = await client.waitForAgents(created.id, { pollMs: 20 });
     const agent = ready.latest_build.resources![0]!.agents![0]!;
-    const user: PreparedUser = {
+    return {
       index: 0,
       userId,
       username,
@@ -48,7 +68,10 @@ describe('dashboard stage (issue 12 item 7)', function () {
       agentName: agent.name,
       agentApps: agent.apps ?? [],
     };
-    const plan = validatePlan({ users: 1, traffic: { dashboard: { intervalSeconds: 0.2, jitterSeconds: 0 } } });
+  }
+
+  async function browse(user: PreparedUser, dashboard: Record<string, unknown>, seconds: number) {
+    const plan = validatePlan({ users: 1, traffic: { dashboard } });
     const logs: string[] = [];
     const log = (_level: string, message: string) => logs.push(message);
     const browser = await launchDashboardBrowser({ baseUrl: fx.sim.url, users: [user], maxBrowsers: 1, log });
@@ -61,14 +84,47 @@ describe('dashboard stage (issue 12 item 7)', function () {
       const metrics = new StageMetrics('dashboard', 'Dashboard');
       let seed = 1;
       const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
-      await runDashboardStage({ plan, browser, metrics, endAt: Date.now() + 4000, signal: new AbortController().signal, random, log });
-      assert.ok(metrics.completed >= 5, `${metrics.completed} clicks completed; ${logs.join('; ')}`);
-      assert.strictEqual(metrics.errorTotal(), 0, logs.join('; '));
-      assert.strictEqual(metrics.completed, metrics.sent);
-      assert.strictEqual(documentLoads, 0, 'no page loads after the first: every action navigated inside the app');
-      assert.ok(metrics.bytesReceived > 0, 'API responses counted');
+      await runDashboardStage({
+        plan,
+        browser,
+        metrics,
+        endAt: Date.now() + seconds * 1000,
+        signal: new AbortController().signal,
+        random,
+        log,
+      });
+      return { metrics, logs, documentLoads };
     } finally {
       await browser.close();
+    }
+  }
+
+  it('navigates inside today’s dashboard (one page load per user) and times click-to-element', async () => {
+    const { metrics, logs, documentLoads } = await browse(await preparedUser(), { intervalSeconds: 0.8, jitterSeconds: 0 }, 7);
+    assert.ok(metrics.completed >= 4, `${metrics.completed} clicks completed; ${logs.join('; ')}`);
+    assert.strictEqual(metrics.errorTotal(), 0, logs.join('; '));
+    assert.strictEqual(metrics.completed, metrics.sent);
+    assert.strictEqual(documentLoads, 0, 'no page loads after the first: every action navigated inside the app');
+    assert.ok(metrics.bytesReceived > 0, 'API responses counted');
+  });
+
+  it('an action not done by the next tick is an error, its duration recorded (the reference’s deadline)', async () => {
+    const user = await preparedUser();
+    // Every workspace read takes 1.5 s: the workspace list and page miss a 0.6-s deadline.
+    fx.sim.setFaults({ latency: { workspaces: { ms: 1500 } } });
+    try {
+      const { metrics, logs } = await browse(
+        user,
+        { intervalSeconds: 0.6, jitterSeconds: 0, pages: ['/workspaces', '/@{owner}/{workspace}'] },
+        5,
+      );
+      assert.ok((metrics.errors.deadline ?? 0) >= 2, `${JSON.stringify(metrics.errors)}; ${logs.join('; ')}`);
+      assert.match(logs.join('\n'), /not done by its deadline \(\d+ ms/);
+      const summary = metrics.latency.summary();
+      assert.ok(summary.count >= metrics.errors.deadline!, 'failed actions are timed too');
+      assert.ok(summary.max < 1500, `no action ran past its deadline: max ${summary.max} ms`);
+    } finally {
+      fx.sim.setFaults({});
     }
   });
 });
