@@ -100,7 +100,9 @@ describe('dashboard stage (issue 12 item 7)', function () {
   }
 
   it('navigates inside today’s dashboard (one page load per user) and times click-to-element', async () => {
-    const { metrics, logs, documentLoads } = await browse(await preparedUser(), { intervalSeconds: 0.8, jitterSeconds: 0 }, 7);
+    // 1.5 s between actions: finding the targets and clicking share that deadline, and a busy
+    // 2-core machine (Chromium, the simulator and the runner) must still make it.
+    const { metrics, logs, documentLoads } = await browse(await preparedUser(), { intervalSeconds: 1.5, jitterSeconds: 0 }, 8);
     assert.ok(metrics.completed >= 4, `${metrics.completed} clicks completed; ${logs.join('; ')}`);
     assert.strictEqual(metrics.errorTotal(), 0, logs.join('; '));
     assert.strictEqual(metrics.completed, metrics.sent);
