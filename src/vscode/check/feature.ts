@@ -2,6 +2,7 @@
 // deployment, shown as a Markdown preview with each line and its advice; when the check finds
 // no suitable template, the Deployments view offers the push (its title bar and the
 // notification), which pushes a shipped template with its import logs in the log channel.
+import * as path from 'path';
 import * as vscode from 'vscode';
 import type { CheckReport } from '../../engine/check/check';
 import { checkMarkdown } from './markdown';
@@ -15,8 +16,17 @@ import type { PlanArg, PlansFeature } from '../plans/feature';
 import type { ScaleTestBackend } from '../backend';
 
 const OFFER_CONTEXT = 'coderScaletest.offerTemplatePush';
+/**
+ * The check's Markdown lives in a read-only document of its own scheme: an untitled document
+ * would stay open, unsaved, and ask to be saved on every close.
+ */
+const CHECK_SCHEME = 'coder-scaletest-check';
 
 export class CheckFeature extends Disposable {
+  /** The latest check's Markdown per plan, by its document's URI. */
+  private readonly checks = new Map<string, string>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+
   constructor(
     private readonly plans: PlansFeature,
     private readonly deployments: DeploymentsFeature,
@@ -26,6 +36,13 @@ export class CheckFeature extends Disposable {
     errors: CommandErrors,
   ) {
     super();
+    this.register(
+      vscode.workspace.registerTextDocumentContentProvider(CHECK_SCHEME, {
+        onDidChange: this.changed.event,
+        provideTextDocumentContent: (uri) => this.checks.get(uri.toString()) ?? '',
+      }),
+    );
+    this.register(this.changed);
     this.register(registerCommand(errors, 'coderScaletest.checkDeployment', (arg?: PlanArg) => this.check(arg)));
     this.register(registerCommand(errors, 'coderScaletest.pushTemplate', (arg?: { url?: string; kind?: TemplateKind }) => this.push(arg)));
     void vscode.commands.executeCommand('setContext', OFFER_CONTEXT, false);
@@ -43,8 +60,10 @@ export class CheckFeature extends Disposable {
       () => this.backend.checkDeployment(planText, vscode.workspace.asRelativePath(uri), connection),
     );
     for (const line of report.lines) this.log.info(`check ${line.status.padEnd(4)} ${line.title}: ${line.detail}`);
-    const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: checkMarkdown(report) });
-    await vscode.commands.executeCommand('markdown.showPreview', document.uri);
+    const checkUri = vscode.Uri.from({ scheme: CHECK_SCHEME, path: `/${path.basename(uri.fsPath, '.json')}.check.md` });
+    this.checks.set(checkUri.toString(), checkMarkdown(report));
+    this.changed.fire(checkUri);
+    await vscode.commands.executeCommand('markdown.showPreview', checkUri);
     await vscode.commands.executeCommand('setContext', OFFER_CONTEXT, report.offerTemplatePush);
     if (report.offerTemplatePush) {
       const choice = await vscode.window.showWarningMessage(
