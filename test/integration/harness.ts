@@ -200,9 +200,12 @@ export class WorkbenchSession {
     return `vscode-remote://${new URL(this.baseUrl).host}${localPath}`;
   }
 
-  /** The document inside the active webview (VS Code nests it in two iframes). */
+  /**
+   * The document inside the webview on screen (VS Code nests it in two iframes). Webviews of
+   * editors in the background stay in the page, hidden: the visible one is the one a person sees.
+   */
   activeWebview(): FrameLocator {
-    return this.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    return this.page.locator('iframe.webview.ready').filter({ visible: true }).first().contentFrame().frameLocator('#active-frame');
   }
 
   /**

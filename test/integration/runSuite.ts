@@ -1,11 +1,22 @@
 // Runs the in-host integration suite (out/test/integration/suite/index.js, built by
 // esbuild.mjs) inside a real VS Code for one route:
-//   node --import tsx test/integration/runSuite.ts <minimum|latest>
+//   node --import tsx test/integration/runSuite.ts <minimum|latest> [GREP]
+// (GREP: only the tests whose full title matches this regular expression, as mocha's --grep;
+// for working on one test.)
 // Writes test-results/integration-<route>/results.json and exits non-zero on any failure.
 import * as fs from 'fs';
 import * as path from 'path';
 import { format } from 'util';
-import { BRIDGE_DIR, BRIDGE_PREFIX, MOCHA_OUTPUT_PREFIX, type BridgeReply, type BridgeRequest } from './workbenchBridge';
+import type { Locator } from 'playwright-core';
+import {
+  BRIDGE_DIR,
+  BRIDGE_PREFIX,
+  GREP_ENV,
+  MOCHA_OUTPUT_PREFIX,
+  type BridgeElement,
+  type BridgeReply,
+  type BridgeRequest,
+} from './workbenchBridge';
 import { ROOT, TEST_RESULTS_DIR, WorkbenchSession, findRoute } from './harness';
 import { RESULTS_FILE_ENV, type TestResults } from '../support/testResults';
 
@@ -17,7 +28,7 @@ function delay<T>(ms: number, value: T): Promise<T> {
   return new Promise((resolve) => setTimeout(() => resolve(value), ms).unref());
 }
 
-async function main(routeName: string | undefined): Promise<number> {
+async function main(routeName: string | undefined, grep: string | undefined): Promise<number> {
   if (!routeName) throw new Error('usage: runSuite.ts <route> (a route name from .cache/vscode-routes.json)');
   if (!fs.existsSync(SUITE_INDEX)) throw new Error(`${SUITE_INDEX} is missing: run \`npm run build\` first.`);
   const route = findRoute(routeName);
@@ -25,7 +36,11 @@ async function main(routeName: string | undefined): Promise<number> {
   const resultsFile = path.join(TEST_RESULTS_DIR, outputName, 'results.json');
   console.log(`[integration] VS Code ${route.vscode} (code-server ${route.codeServer}, Node from ${route.node})`);
 
-  const session = await WorkbenchSession.start({ route, outputName, env: { [RESULTS_FILE_ENV]: resultsFile } });
+  const session = await WorkbenchSession.start({
+    route,
+    outputName,
+    env: { [RESULTS_FILE_ENV]: resultsFile, ...(grep ? { [GREP_ENV]: grep } : {}) },
+  });
   let workbenchLog: fs.WriteStream | undefined;
   try {
     const exitCode = new Promise<number>((resolve) => {
@@ -87,16 +102,28 @@ function bridgeRequest(line: string): BridgeRequest | undefined {
   return JSON.parse(line.slice(at + BRIDGE_PREFIX.length)) as BridgeRequest;
 }
 
+/** The first element matching the request, once it is in the document. */
+async function find(session: WorkbenchSession, element: BridgeElement): Promise<Locator> {
+  const root = element.target === 'webview' ? session.activeWebview() : session.page;
+  const locator = root.locator(element.selector, element.hasText === undefined ? undefined : { hasText: element.hasText }).first();
+  await locator.waitFor({ state: 'attached', timeout: element.timeoutMs });
+  return locator;
+}
+
 async function answer(session: WorkbenchSession, request: BridgeRequest): Promise<void> {
   let reply: BridgeReply;
   try {
     switch (request.kind) {
-      case 'webviewText': {
-        const element = session.activeWebview().locator(request.selector).first();
-        await element.waitFor({ state: 'attached', timeout: request.timeoutMs });
-        reply = { ok: true, text: (await element.textContent()) ?? '' };
+      case 'text':
+        reply = { ok: true, text: (await (await find(session, request)).textContent()) ?? '' };
         break;
-      }
+      case 'attribute':
+        reply = { ok: true, text: (await (await find(session, request)).getAttribute(request.name)) ?? '' };
+        break;
+      case 'click':
+        await (await find(session, request)).click({ timeout: request.timeoutMs });
+        reply = { ok: true };
+        break;
       case 'screenshot':
         reply = { ok: true, path: await session.screenshot(request.name) };
         break;
@@ -112,7 +139,7 @@ async function answer(session: WorkbenchSession, request: BridgeRequest): Promis
   fs.renameSync(`${file}.tmp`, file);
 }
 
-main(process.argv[2]).then(
+main(process.argv[2], process.argv[3]).then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(`[integration] ${error instanceof Error ? error.message : String(error)}`);

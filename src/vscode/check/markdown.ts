@@ -1,12 +1,13 @@
 // The pre-run check as Markdown for *Check Deployment*'s preview. No vscode import (unit-tested).
 import type { CheckReport } from '../../engine/check/check';
 
-const MARKS = { pass: '✅ pass', warn: '⚠️ warn', fail: '❌ fail', skip: '➖ skip' } as const;
+/** How each status reads in the preview's table. */
+export const CHECK_MARKS = { pass: '✅ pass', warn: '⚠️ warn', fail: '❌ fail', skip: '➖ skip' } as const;
 
 /** The check as Markdown: a table of the lines, then what to do for each that needs it. */
 export function checkMarkdown(report: CheckReport): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const rows = report.lines.map((line) => `| ${MARKS[line.status]} | ${line.title} | ${cell(line.detail)} |`);
+  const rows = report.lines.map((line) => `| ${CHECK_MARKS[line.status]} | ${line.title} | ${cell(line.detail)} |`);
   const advice = report.lines
     .filter((line) => line.advice && line.status !== 'pass')
     .map((line) => `- **${line.title}** (${line.status}): ${line.advice}`);

@@ -7,7 +7,7 @@ import { format } from 'util';
 import * as vscode from 'vscode';
 import Mocha = require('mocha');
 import ResultsReporter = require('../../support/resultsReporter');
-import { BROWSER_TAG, MOCHA_OUTPUT_PREFIX } from '../workbenchBridge';
+import { BROWSER_TAG, GREP_ENV, MOCHA_OUTPUT_PREFIX } from '../workbenchBridge';
 import { TEST_OUTPUT_ENV } from '../../support/testResults';
 
 const DEFAULT_TEST_TIMEOUT_MS = 120_000;
@@ -21,6 +21,8 @@ export async function run(): Promise<void> {
     console.log(`${BROWSER_TAG} tests need the code-server runner (npm test); running the others.`);
     mocha.grep(BROWSER_TAG).invert();
   }
+  const grep = process.env[GREP_ENV];
+  if (grep) mocha.grep(new RegExp(grep));
   const testFiles = fs
     .readdirSync(__dirname)
     .filter((file) => file.endsWith('.test.js'))

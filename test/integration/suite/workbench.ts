@@ -2,7 +2,7 @@
 // that run inside the extension host ask the Playwright side about the browser.
 import * as fs from 'fs';
 import * as path from 'path';
-import { BRIDGE_DIR, BRIDGE_PREFIX, type BridgeReply, type BridgeRequest } from '../workbenchBridge';
+import { BRIDGE_DIR, BRIDGE_PREFIX, type BridgeElement, type BridgeReply, type BridgeRequest } from '../workbenchBridge';
 import { TEST_OUTPUT_ENV } from '../../support/testResults';
 
 let nextId = 0;
@@ -40,8 +40,47 @@ async function ask(body: RequestBody, timeoutMs: number): Promise<BridgeReply & 
  * returns its text content. Fails after `timeoutMs`.
  */
 export async function webviewText(selector: string, timeoutMs = 30_000): Promise<string> {
-  const reply = await ask({ kind: 'webviewText', selector, timeoutMs }, timeoutMs + 10_000);
+  return elementText({ target: 'webview', selector, timeoutMs });
+}
+
+/**
+ * Waits until the text of the first `selector` in the visible webview matches `expected` and
+ * returns it: a webview re-renders a moment after the change that causes it, so one read may
+ * still see the old page. Fails with the last text seen after `timeoutMs`.
+ */
+export async function webviewTextMatching(selector: string, expected: RegExp, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = '';
+  for (;;) {
+    seen = await webviewText(selector, Math.max(1_000, deadline - Date.now())).catch(() => seen);
+    if (expected.test(seen)) return seen;
+    if (Date.now() > deadline) throw new Error(`after ${timeoutMs} ms the webview's ${selector} does not match ${expected}: ${seen}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Where to look for an element, as in {@link BridgeElement}, with a default wait of 30 s. */
+type ElementQuery = Omit<BridgeElement, 'timeoutMs'> & { timeoutMs?: number };
+const withTimeout = (query: ElementQuery): BridgeElement => ({ ...query, timeoutMs: query.timeoutMs ?? 30_000 });
+
+/** The text content of the first element the query finds, once it exists. */
+export async function elementText(query: ElementQuery): Promise<string> {
+  const element = withTimeout(query);
+  const reply = await ask({ kind: 'text', ...element }, element.timeoutMs + 10_000);
   return reply.text ?? '';
+}
+
+/** An attribute of the first element the query finds ('' when it has none). */
+export async function elementAttribute(query: ElementQuery, name: string): Promise<string> {
+  const element = withTimeout(query);
+  const reply = await ask({ kind: 'attribute', name, ...element }, element.timeoutMs + 10_000);
+  return reply.text ?? '';
+}
+
+/** Clicks the first element the query finds, as a person does (it must be visible and enabled). */
+export async function click(query: ElementQuery): Promise<void> {
+  const element = withTimeout(query);
+  await ask({ kind: 'click', ...element }, element.timeoutMs + 10_000);
 }
 
 /** Saves a screenshot of the whole workbench as <test output>/<name>.png; returns its path. */
