@@ -1,18 +1,20 @@
-// The charts of a run, as data: which charts a snapshot gets (one round-trip chart per charted
-// stage, then connections, throughput, errors and API vs runner) and their datasets. Pure (no
+// The charts of a run, as data: which charts a snapshot gets (per charted stage its latency
+// chart, titled by what the latency measures, and the charts the stage declares of its own
+// figures; then connections, throughput, errors and API vs runner) and their datasets. Pure (no
 // DOM, no chart.js), so the dashboard webview and report.html draw the same charts from it,
-// and unit tests can read it directly.
+// and unit tests can read it directly. Everything comes from the snapshot: no stage registry.
 import { formatBytes, formatMs } from '../src/protocol/format';
 import {
   CHART_COLORS,
   type ChartColor,
   type HistoryPoint,
   type RunSnapshot,
+  type StageChart,
   type StageName,
   type StageSnapshot,
 } from '../src/protocol/snapshot';
 
-type StageFigure = keyof NonNullable<HistoryPoint['stages'][StageName]>;
+type StageFigure = Exclude<keyof NonNullable<HistoryPoint['stages'][StageName]>, 'figures'>;
 export interface Point {
   x: number;
   y: number;
@@ -51,6 +53,16 @@ function series(history: HistoryPoint[], stage: StageName, figure: StageFigure):
   const points: { x: number; y: number }[] = [];
   for (const point of history) {
     const value = point.stages[stage]?.[figure];
+    if (value !== undefined) points.push({ x: point.t / 1000, y: value });
+  }
+  return points;
+}
+
+/** One of the stage's own figures over time. */
+function figureSeries(history: HistoryPoint[], stage: StageName, figure: string): { x: number; y: number }[] {
+  const points: { x: number; y: number }[] = [];
+  for (const point of history) {
+    const value = point.stages[stage]?.figures?.[figure];
     if (value !== undefined) points.push({ x: point.t / 1000, y: value });
   }
   return points;
@@ -96,10 +108,11 @@ function stageColor(colors: ThemeColors, stage: StageSnapshot, index: number): s
   return colors.series[stage.color ?? CHART_COLORS[index % CHART_COLORS.length]];
 }
 
-function rttSpec({ name, title }: StageSnapshot): ChartSpec {
+/** The stage's latency chart, titled by what it measures (a report written before stages said so: "round trip"). */
+function rttSpec({ name, title, latencyMeaning }: StageSnapshot): ChartSpec {
   return {
     id: `rtt:${name}`,
-    title: `${title} round trip`,
+    title: latencyMeaning ? `${title}: ${latencyMeaning}` : `${title} round trip`,
     formatY: formatMs,
     datasets: (snapshot, colors) => [
       line('p50', latencySeries(snapshot.history, name, 'p50'), colors.p50, name),
@@ -173,26 +186,37 @@ const SHARED_SPECS: ChartSpec[] = [
   apiVsRunnerSpec,
 ];
 
-/** Stages that start builds report the provisioner queue: the figure that sizes provisioners. */
-function queueSpec(stages: StageSnapshot[]): ChartSpec {
+const UNIT_FORMAT: Record<StageChart['unit'], (n: number) => string> = {
+  count: (n) => String(Math.round(n)),
+  ms: formatMs,
+  percent: (n) => `${Math.round(n)}%`,
+};
+
+/** A chart the stage declares of its own figures (carried in its snapshot), in the stage's colour unless a line names one. */
+function stageChartSpec(stage: StageSnapshot, index: number, chart: StageChart): ChartSpec {
   return {
-    id: 'queue',
-    title: 'Provisioner queue: jobs waiting (solid) and builds running (dashed)',
-    formatY: (n) => String(Math.round(n)),
-    integer: true,
+    id: `${chart.id}:${stage.name}`,
+    title: `${stage.title}: ${chart.title}`,
+    formatY: UNIT_FORMAT[chart.unit] ?? UNIT_FORMAT.count,
+    integer: chart.unit === 'count',
     datasets: (snapshot, colors) =>
-      stages.flatMap((stage, index) => {
-        const color = stageColor(colors, stage, index);
-        return [
-          line(`${stage.title} waiting`, series(snapshot.history, stage.name, 'queued'), color, stage.name),
-          line(`${stage.title} running`, series(snapshot.history, stage.name, 'building'), color, stage.name, true),
-        ];
-      }),
+      chart.lines.map((entry) =>
+        line(
+          entry.label,
+          figureSeries(snapshot.history, stage.name, entry.figure),
+          entry.color ? colors.series[entry.color] : stageColor(colors, stage, index),
+          stage.name,
+          entry.dashed,
+        ),
+      ),
   };
 }
 
-/** The charts a snapshot gets, in display order. */
+/** The charts a snapshot gets, in display order: each stage's latency and its own charts, then the shared ones. */
 export function chartSpecs(snapshot: RunSnapshot): ChartSpec[] {
-  const queueing = chartedStages(snapshot).filter((stage) => stage.progress?.queued !== undefined);
-  return [...chartedStages(snapshot).map(rttSpec), ...(queueing.length ? [queueSpec(queueing)] : []), ...SHARED_SPECS];
+  const stages = chartedStages(snapshot).flatMap((stage, index) => [
+    rttSpec(stage),
+    ...(stage.charts ?? []).map((chart) => stageChartSpec(stage, index, chart)),
+  ]);
+  return [...stages, ...SHARED_SPECS];
 }

@@ -93,7 +93,7 @@ export class ChartBoard {
     });
   }
 
-  /** Data points per chart and per stage, e.g. `rtt:ssh` and `connections:ssh`. */
+  /** Data points per chart and per stage, e.g. `rtt:ssh`, `queue:morning_rush` and `connections:ssh`. */
   pointCounts(): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const [id, { chart }] of this.charts) {
@@ -101,7 +101,8 @@ export class ChartBoard {
       for (const dataset of chart.data.datasets) {
         counts[id] += dataset.data.length;
         const stage = (dataset as { stage?: string }).stage;
-        if (stage && !id.startsWith('rtt:')) counts[`${id}:${stage}`] = Math.max(counts[`${id}:${stage}`] ?? 0, dataset.data.length);
+        // Shared charts per stage too; a stage's own charts (`rtt:ssh`, `queue:morning_rush`) are per stage already.
+        if (stage && !id.endsWith(`:${stage}`)) counts[`${id}:${stage}`] = Math.max(counts[`${id}:${stage}`] ?? 0, dataset.data.length);
       }
     }
     return counts;

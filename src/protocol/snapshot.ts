@@ -59,6 +59,27 @@ export interface StageRamp {
   startedLateMs?: number;
 }
 
+/** One line of a stage's own chart: a figure of the stage (`StageSnapshot.figures`) over time. */
+export interface StageChartLine {
+  figure: string;
+  label: string;
+  dashed?: boolean;
+  /** Default: the stage's colour. */
+  color?: ChartColor;
+}
+
+/**
+ * A chart a stage declares in its descriptor, carried in its snapshot so that every face (the
+ * VS Code panel, report.html) draws it from the snapshot alone. Its id on the page is `<id>:<stage>`.
+ */
+export interface StageChart {
+  id: string;
+  title: string;
+  /** How the y axis reads: counts (whole numbers), durations in ms, or a share in % (0..100). */
+  unit: 'count' | 'ms' | 'percent';
+  lines: StageChartLine[];
+}
+
 /** A latency a stage records besides its main one (thresholds: `<stage>.<name>.<stat>`). */
 export interface NamedLatency {
   name: string;
@@ -72,6 +93,8 @@ export interface StageSnapshot {
   title: string;
   /** Chart colour from the stage's definition (absent in reports written before it existed). */
   color?: ChartColor;
+  /** What `latency` measures, from the stage's definition (e.g. "echo round trip"); titles its chart. */
+  latencyMeaning?: string;
   state: 'waiting' | 'running' | 'stopping' | 'done' | 'skipped';
   /** Planned window as offsets from the start of the traffic timeline (ms); prepare/cleanup have none. */
   plannedStartMs?: number;
@@ -84,6 +107,10 @@ export interface StageSnapshot {
   latency: LatencySummary;
   /** The stage's other latencies, as its definition declares them (e.g. the morning rush's queue wait). */
   latencies?: NamedLatency[];
+  /** The stage's own live figures (e.g. provisioner jobs waiting), by the names its definition declares. */
+  figures?: Record<string, number>;
+  /** The stage's own charts of its figures over time (from its definition). */
+  charts?: StageChart[];
   /** Echo stages: connection handshakes (open → ready), first connects and reconnects alike. */
   connectLatency?: LatencySummary;
   /** Echo stages: open lag, how much later than planned by the ramp each connection was ready (first opens). */
@@ -230,9 +257,8 @@ export interface HistoryPoint {
         bytesPerSecond: number;
         errors: number;
         disconnects: number;
-        /** Stages that start builds (morning rush): provisioner jobs waiting, and builds in progress. */
-        queued?: number;
-        building?: number;
+        /** The stage's own figures at this point (those its charts draw). */
+        figures?: Record<string, number>;
       }
     >
   >;

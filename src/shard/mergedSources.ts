@@ -4,7 +4,7 @@
 // histogram fed every sample), its counters the sum of theirs.
 import * as hdr from 'hdr-histogram-js';
 import { newHistogram, summarize } from '../engine/metrics/stageMetrics';
-import { declaredLatencies } from '../engine/stages/presentation';
+import { combineFigures, declaredLatencies } from '../engine/stages/presentation';
 import { findStage } from '../engine/stages/registry';
 import type { ApiSource, StageSource } from '../engine/run/snapshotBuilder';
 import type { ApiClassSnapshot, ChartColor, LatencySummary, RunSnapshot, StageName, StageSnapshot, Verdict } from '../protocol/snapshot';
@@ -61,7 +61,11 @@ export interface ShardReports {
   generation(): number;
 }
 
-/** One stage, merged over the shards that report it. */
+/**
+ * One stage, merged over the shards that report it. Its figures are the shards'; how they are
+ * combined and charted (the stage's presentation) comes from the stage's definition
+ * in this build's registry, as on the shards.
+ */
 export class MergedStageSource implements StageSource {
   verdict: Verdict = 'pending';
   /** Set by the final judgement (it includes the shards' own reasons). */
@@ -104,15 +108,16 @@ export class MergedStageSource implements StageSource {
     const reasons = [...new Set(parts.map((p) => p.reason).filter((r): r is string => !!r))];
     const expected = sumBy(parts, (p) => p.counters.expected);
     const resynced = sumBy(parts, (p) => p.counters.resynced);
-    // Named as this build's registry declares them, as on the shards.
-    const latencies = declaredLatencies(findStage(this.name)).flatMap(([name, meaning]) => {
+    const presentation = findStage(this.name);
+    const latencies = declaredLatencies(presentation).flatMap(([name, meaning]) => {
       const encoded = parts.flatMap((p) => (p.latencies?.[name] ? [p.latencies[name]] : []));
       return encoded.length ? [{ name, meaning, latency: summaryOf(encoded) }] : [];
     });
-    return {
+    const snapshot: StageSnapshot = {
       name: this.name,
       title: first?.title ?? this.name,
       color: first?.color as ChartColor | undefined,
+      latencyMeaning: presentation?.latencyMeaning,
       state: parts.length ? state : 'waiting',
       plannedStartMs: first?.plannedStartMs,
       plannedEndMs: first?.plannedEndMs,
@@ -121,6 +126,11 @@ export class MergedStageSource implements StageSource {
       connections: { active: sumBy(parts, (p) => p.connections.active), target: sumBy(parts, (p) => p.connections.target) },
       latency: summaryOf(parts.map((p) => p.latency.total)),
       latencies: latencies.length ? latencies : undefined,
+      figures: combineFigures(
+        parts.map((p) => p.figures),
+        presentation,
+      ),
+      charts: presentation?.charts?.length ? [...presentation.charts] : undefined,
       connectLatency: connectParts.length ? summaryOf(connectParts.map((p) => p.connect!.total)) : undefined,
       openLag: openLagParts.length ? summaryOf(openLagParts.map((p) => p.openLag!.total)) : undefined,
       ramp: ramps.length
@@ -153,6 +163,7 @@ export class MergedStageSource implements StageSource {
       verdict: 'pending',
       reason: reasons.length ? reasons.join('; ') : undefined,
     };
+    return snapshot;
   }
 
   /** The whole-run histograms of this stage over every shard, encoded (for /metrics and the report). */

@@ -63,6 +63,8 @@ const ShardStage = Type.Object({
   openLag: Type.Optional(Latency),
   /** The stage's other latencies (its definition's `latencies`), by name: whole-run histograms. */
   latencies: Type.Optional(Type.Record(Type.String(), Type.String())),
+  /** The stage's own live figures (its definition's `figures`), by name; combined as the definition says. */
+  figures: Type.Optional(Type.Record(Type.String(), Type.Number())),
   /** Echo stages: the planned ramp and how long this shard's pacer held it back. */
   ramp: Type.Optional(
     Type.Object({

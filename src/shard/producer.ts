@@ -70,6 +70,7 @@ function stageReport(
     connect: totals.connect ? { total: totals.connect, interval: intervalOf(totals.connect, previous?.connect) } : undefined,
     openLag: totals.openLag ? { total: totals.openLag, interval: intervalOf(totals.openLag, previous?.openLag) } : undefined,
     latencies: totals.latencies ? { ...totals.latencies } : undefined,
+    figures: stage.figures ? { ...stage.figures } : undefined,
     ramp: stage.ramp ? { ...stage.ramp } : undefined,
   };
 }

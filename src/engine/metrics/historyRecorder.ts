@@ -38,9 +38,8 @@ export class HistoryRecorder {
         bytesPerSecond: Math.max(0, Math.round((bytes - (this.lastBytes.get(stage.name) ?? 0)) / seconds)),
         errors: Object.values(stage.errors).reduce((a, b) => a + b, 0),
         disconnects: stage.disconnects,
-        ...(stage.progress?.queued !== undefined && stage.plannedStartMs !== undefined
-          ? { queued: stage.progress.queued, building: stage.progress.building ?? 0 }
-          : {}),
+        // A stage's own figures, for the charts it declares.
+        ...(stage.figures && stage.charts?.length ? { figures: { ...stage.figures } } : {}),
       };
       this.lastBytes.set(stage.name, bytes);
     }

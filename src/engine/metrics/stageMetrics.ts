@@ -182,6 +182,8 @@ export class StageMetrics {
   reason?: string;
   /** The stage's result in one sentence, when it has one (e.g. the morning rush's). */
   summary?: string;
+  /** The stage's own live figures, by the names its definition declares (`figures`). */
+  readonly figures: Record<string, number> = {};
   readonly latency = new LatencyRecorder();
   /** Echo stages: how long each connection's handshake took (first connects and reconnects). */
   readonly connectLatency = new LatencyRecorder();
@@ -197,7 +199,7 @@ export class StageMetrics {
     readonly title: string,
     readonly planned?: { startMs: number; endMs: number },
     readonly color?: ChartColor,
-    /** What the stage's definition declares about its latencies (../stages/presentation.ts). */
+    /** What the stage's definition declares about its figures and their charts (./stages/presentation.ts). */
     readonly presentation?: StagePresentation,
   ) {}
 
@@ -232,14 +234,16 @@ export class StageMetrics {
   }
 
   snapshot(): StageSnapshot {
-    const latencies = declaredLatencies(this.presentation).flatMap(([name, meaning]) => {
+    const presentation = this.presentation;
+    const latencies = declaredLatencies(presentation).flatMap(([name, meaning]) => {
       const recorder = this.namedLatencies.get(name);
       return recorder ? [{ name, meaning, latency: recorder.summary() }] : [];
     });
-    return {
+    const snapshot: StageSnapshot = {
       name: this.name,
       title: this.title,
       color: this.color,
+      latencyMeaning: presentation?.latencyMeaning,
       state: this.state,
       plannedStartMs: this.planned?.startMs,
       plannedEndMs: this.planned?.endMs,
@@ -248,6 +252,8 @@ export class StageMetrics {
       connections: { active: this.activeConnections, target: this.targetConnections },
       latency: this.latency.summary(),
       latencies: latencies.length ? latencies : undefined,
+      figures: Object.keys(this.figures).length ? { ...this.figures } : undefined,
+      charts: presentation?.charts?.length ? presentation.charts.map((chart) => ({ ...chart })) : undefined,
       connectLatency: this.connectLatency.count() > 0 ? this.connectLatency.summary() : undefined,
       openLag: this.openLag.count() > 0 ? this.openLag.summary() : undefined,
       ramp: this.ramp ? { ...this.ramp } : undefined,
@@ -267,5 +273,6 @@ export class StageMetrics {
       reason: this.reason,
       summary: this.summary,
     };
+    return snapshot;
   }
 }

@@ -20,7 +20,7 @@ import type { Plan } from '../plan/plan';
 import type { PreparedUser, StageUser } from '../prepare/prepare';
 import type { StagePresentation } from './presentation';
 
-export type { StagePresentation } from './presentation';
+export type { StageFigure, StagePresentation } from './presentation';
 
 export type StageLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -36,8 +36,9 @@ export type StageLog = (level: 'info' | 'warn' | 'error', message: string) => vo
 export type MetricFamily = 'latency' | 'connect' | 'counters' | 'throughput' | 'failures';
 
 /**
- * What every stage declares, traffic or lifecycle: besides its id, title and colour, what its
- * latency measures and its other latencies (./presentation.ts).
+ * What every stage declares, traffic or lifecycle: besides its id, title and colour, its
+ * presentation (./presentation.ts): what its latency measures, its other latencies, its live
+ * figures and their charts.
  */
 export interface StageIdentity extends StagePresentation {
   id: string;

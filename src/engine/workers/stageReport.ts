@@ -6,6 +6,7 @@
 // whole-run totals, so a report that is late or repeated changes nothing.
 import type { StageRamp } from '../../protocol/snapshot';
 import type { EncodedInterval, StageMetrics } from '../metrics/stageMetrics';
+import { combineFigures } from '../stages/presentation';
 
 export const COUNTER_NAMES = [
   'bytesSent',
@@ -35,6 +36,8 @@ export interface WorkerStageReport {
   ramp?: StageRamp;
   /** The stage's other latencies recorded since the previous report, by name. */
   latencies?: Record<string, EncodedInterval>;
+  /** The stage's own figures on this worker. */
+  figures?: Record<string, number>;
 }
 
 /** The worker's side: its stage metrics as a report (takes the histograms' intervals). */
@@ -50,6 +53,7 @@ export function takeWorkerReport(metrics: StageMetrics): WorkerStageReport {
     openLag: metrics.openLag.takeEncodedInterval(),
     ramp: metrics.ramp ? { ...metrics.ramp } : undefined,
     latencies: takeNamedIntervals(metrics),
+    figures: Object.keys(metrics.figures).length ? { ...metrics.figures } : undefined,
   };
 }
 
@@ -109,6 +113,15 @@ export class WorkerReportMerger {
         heldBackMs: Math.max(...ramps.map((r) => r.heldBackMs)),
         startedLateMs: Math.max(...ramps.map((r) => r.startedLateMs ?? 0)),
       };
+    const figures = this.metrics.figures;
+    for (const name of Object.keys(figures)) delete figures[name];
+    Object.assign(
+      figures,
+      combineFigures(
+        reports.map((r) => r.figures),
+        this.metrics.presentation,
+      ),
+    );
     const errors = this.metrics.errors;
     for (const kind of Object.keys(errors)) delete errors[kind];
     for (const counts of [this.own, ...reports.map((r) => r.errors)])

@@ -149,6 +149,22 @@ describe('shard message and merge', () => {
     assert.strictEqual(named.build_created!.latency.count, 1);
   });
 
+  it("combines a stage's own figures over the shards as its descriptor says, and carries its charts", () => {
+    const shards = [0, 1].map((index) => rushShard(index, 2));
+    // Each shard polls the same deployment-wide queue (max); each counts its own users' workspaces (sum).
+    Object.assign(shards[0]!.metrics.figures, { queued: 7, queue_peak: 9, ready: 3 });
+    Object.assign(shards[1]!.metrics.figures, { queued: 6, queue_peak: 11, ready: 4 });
+    const coordinator = merger(2);
+    for (const shard of shards) assert.ok(coordinator.accept(shard.line()));
+    const rush = coordinator.snapshot().stages.find((stage) => stage.name === 'morning_rush')!;
+    assert.deepStrictEqual(rush.figures, { queued: 7, queue_peak: 11, ready: 7 });
+    assert.deepStrictEqual(
+      rush.charts?.map((chart) => chart.id),
+      ['queue', 'progress'],
+    );
+    assert.strictEqual(rush.latencyMeaning, 'scheduled start → agent ready');
+  });
+
   it('adds up counters, errors, connections and memory, and takes the busiest runner', () => {
     const shards = [0, 1].map((index) => new FakeShard(index, 2));
     shards.forEach((shard, i) => {

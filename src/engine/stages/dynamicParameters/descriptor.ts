@@ -33,6 +33,21 @@ export const dynamicParametersStage = defineTrafficStage({
   defaultWindow: [0, 3],
   metrics: ['latency', 'counters'],
   latencyMeaning: 'parameter change → re-rendered form',
+  figures: {
+    answered: { meaning: 'parameter changes answered with a re-rendered form', merge: 'sum' },
+    stale: { meaning: "answers that rendered other inputs than the change's (stale)", merge: 'sum' },
+  },
+  charts: [
+    {
+      id: 'renders',
+      title: 'changes answered (solid) and stale renders (dashed)',
+      unit: 'count',
+      lines: [
+        { figure: 'answered', label: 'answered' },
+        { figure: 'stale', label: 'stale', dashed: true, color: 'red' },
+      ],
+    },
+  ],
   // A form that answers within half a second feels immediate; a stale answer is a wrong form.
   defaultThresholds: ['dynamic_parameters.latency.p95 < 500ms', 'dynamic_parameters.mismatches == 0'],
   connectionNoun: 'parameter forms',

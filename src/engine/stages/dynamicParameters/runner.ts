@@ -73,9 +73,11 @@ async function formUser(context: StageRunContext<DynamicParametersSettings>, use
         }
         if (!waiting || frame.id !== waiting.id) return; // an older answer: the form drops it too
         metrics.completed++;
+        metrics.figures.answered = metrics.completed;
         const stale = staleInputs(frame, waiting.inputs);
         if (stale.length) {
           metrics.mismatches++;
+          metrics.figures.stale = metrics.mismatches;
           metrics.countError('stale');
         } else metrics.latency.record(receivedAt - waiting.sentAt);
         if ((frame.diagnostics ?? []).some((d) => d.severity === 'error')) metrics.countError('diagnostics');
@@ -132,6 +134,7 @@ async function formUser(context: StageRunContext<DynamicParametersSettings>, use
 
 export async function runDynamicParameters(context: StageRunContext<DynamicParametersSettings>): Promise<void> {
   context.metrics.targetConnections = context.users.length;
+  Object.assign(context.metrics.figures, { answered: 0, stale: 0 });
   await Promise.all(
     context.users.map(async (user) => {
       try {

@@ -56,6 +56,37 @@ export const morningRushStage = defineTrafficStage({
     build_succeeded: 'scheduled start → build succeeded',
     queue_wait: 'build job created → started (waiting for a provisioner)',
   },
+  figures: {
+    // Every shard polls the same deployment-wide queue: the largest reading, not the sum.
+    queued: { meaning: 'provisioner jobs waiting for a daemon', merge: 'max' },
+    building: { meaning: "the run's start builds a provisioner is working on", merge: 'sum' },
+    started: { meaning: 'workspaces whose start build a provisioner took', merge: 'sum' },
+    succeeded: { meaning: 'workspaces whose start build succeeded', merge: 'sum' },
+    ready: { meaning: 'workspaces whose agent is ready', merge: 'sum' },
+    queue_peak: { meaning: 'the most provisioner jobs waiting at once', merge: 'max' },
+    provisioners: { meaning: 'provisioner daemons online at the end', merge: 'max' },
+  },
+  charts: [
+    {
+      id: 'queue',
+      title: 'provisioner jobs waiting (solid) and builds running (dashed)',
+      unit: 'count',
+      lines: [
+        { figure: 'queued', label: 'jobs waiting' },
+        { figure: 'building', label: 'builds running', dashed: true },
+      ],
+    },
+    {
+      id: 'progress',
+      title: 'workspaces with a build started, succeeded (dashed), ready (solid)',
+      unit: 'count',
+      lines: [
+        { figure: 'started', label: 'build started', dashed: true, color: 'yellow' },
+        { figure: 'succeeded', label: 'build succeeded', dashed: true, color: 'blue' },
+        { figure: 'ready', label: 'ready', color: 'green' },
+      ],
+    },
+  ],
   // scaletest/autostart/config.go: the autostart build must be created within autostart_timeout
   // of the scheduled time, and each job done within workspace_job_timeout (cli/exp_scaletest.go:
   // 5 min each): the build within the one, the workspace ready within both.

@@ -4,8 +4,9 @@
 // manual variant requests the start builds itself at a plan-given rate. Per workspace:
 // scheduled → build created → job started (a provisioner took it) → build succeeded → agent
 // ready, watched over watch-ws as the dashboard does; the provisioner queue (jobs pending)
-// is read once a second. Ends with one sentence: when 50 / 95 / 100 % of users had a ready
-// workspace, the queue's peak, and the reference deployment's provisioners scaled to the run.
+// is read once a second (its figures and charts are declared in ./descriptor.ts). Ends with one
+// sentence: when 50 / 95 / 100 % of users had a ready workspace, the queue's peak, and the
+// reference deployment's provisioners scaled to the run.
 import type WebSocket from 'ws';
 import { watchWorkspace, type schemas as S } from '../../../coder';
 import { runPool } from '../../common/pool';
@@ -24,6 +25,7 @@ interface Rush {
   /** Epoch ms the start was due (the scheduled minute, or the manual request's send time). */
   scheduledAt?: number;
   stopBuildNumber: number;
+  /** When the watcher saw each step (epoch ms, this machine's clock, like scheduledAt). */
   createdAt?: number;
   startedAt?: number;
   succeededAt?: number;
@@ -77,7 +79,7 @@ export async function runMorningRush(context: StageRunContext<MorningRushSetting
   const rushes: Rush[] = users.map((user) => ({ user, stopBuildNumber: 0 }));
   const concurrency = plan.concurrency.prepare;
   metrics.targetConnections = users.length;
-  metrics.progress = { done: 0, total: users.length, failed: 0, queued: 0, building: 0 };
+  metrics.progress = { done: 0, total: users.length, failed: 0 };
   const progress = metrics.progress;
   const organizationId = (await owner.me()).organization_ids?.[0];
   if (!organizationId) throw new Error('the owner belongs to no organization: cannot read the provisioner queue');
@@ -106,7 +108,9 @@ export async function runMorningRush(context: StageRunContext<MorningRushSetting
   if (signal.aborted) return;
 
   // 2. Watch every workspace over watch-ws, as the dashboard does.
-  let queuePeak = 0;
+  const figures = metrics.figures;
+  Object.assign(figures, { queued: 0, building: 0, started: 0, succeeded: 0, ready: 0, queue_peak: 0 });
+  const notePeak = (depth: number) => (figures.queue_peak = Math.max(figures.queue_peak ?? 0, depth));
   const sinceScheduled = (rush: Rush, at: number) => Math.max(0, at - rush.scheduledAt!);
   const onWorkspace = (rush: Rush, workspace: S.Workspace, at: number) => {
     const build = workspace.latest_build;
@@ -117,9 +121,10 @@ export async function runMorningRush(context: StageRunContext<MorningRushSetting
       metrics.latencyOf('build_created').record(sinceScheduled(rush, at));
     }
     // coderd's queue_size on a pending job: every job waiting for a daemon that could take it.
-    if (job.status === 'pending') queuePeak = Math.max(queuePeak, job.queue_size ?? 0);
+    if (job.status === 'pending') notePeak(job.queue_size ?? 0);
     if (job.status !== 'pending' && rush.startedAt === undefined) {
       rush.startedAt = at;
+      figures.started++;
       metrics.latencyOf('build_started').record(sinceScheduled(rush, at));
       // Both ends on coderd's clock when it gives them; else as the watcher saw them.
       const created = Date.parse(job.created_at ?? '');
@@ -128,6 +133,7 @@ export async function runMorningRush(context: StageRunContext<MorningRushSetting
     }
     if (job.status === 'succeeded' && rush.succeededAt === undefined) {
       rush.succeededAt = at;
+      figures.succeeded++;
       metrics.latencyOf('build_succeeded').record(sinceScheduled(rush, at));
     }
     if (job.status === 'failed' || job.status === 'canceled') {
@@ -140,6 +146,7 @@ export async function runMorningRush(context: StageRunContext<MorningRushSetting
       rush.readyAt = at;
       metrics.latency.record(sinceScheduled(rush, at));
       metrics.activeConnections++;
+      figures.ready++;
       progress.done++;
     }
   };
@@ -173,15 +180,13 @@ export async function runMorningRush(context: StageRunContext<MorningRushSetting
   const pollQueue = async () => {
     try {
       const jobs = await owner.provisionerJobs(organizationId, { status: 'pending', limit: Math.max(50, users.length * 4) }, signal);
-      progress.queued = jobs.length;
-      queuePeak = Math.max(queuePeak, jobs.length);
+      figures.queued = jobs.length;
     } catch {
       // An older coderd without the listing: the queue is read from the run's own builds.
-      const pending = rushes.filter((rush) => rush.createdAt !== undefined && rush.startedAt === undefined).length;
-      progress.queued = pending;
-      queuePeak = Math.max(queuePeak, pending);
+      figures.queued = rushes.filter((rush) => rush.createdAt !== undefined && rush.startedAt === undefined).length;
     }
-    progress.building = rushes.filter((rush) => rush.startedAt !== undefined && rush.succeededAt === undefined && !rush.failed).length;
+    notePeak(figures.queued);
+    figures.building = rushes.filter((rush) => rush.startedAt !== undefined && rush.succeededAt === undefined && !rush.failed).length;
   };
   const queueTimer = setInterval(() => void pollQueue(), 1000);
   const schedules: Rush[] = [];
@@ -252,19 +257,23 @@ export async function runMorningRush(context: StageRunContext<MorningRushSetting
       const notCreated = notReady.filter((rush) => rush.createdAt === undefined).length;
       metrics.reason =
         `${notReady.length} of ${users.length} workspace(s) not ready after ${settings.timeoutSeconds}s` +
-        (waiting ? `; ${waiting} build(s) still waiting for a provisioner (queue ${progress.queued})` : '') +
+        (waiting ? `; ${waiting} build(s) still waiting for a provisioner (queue ${figures.queued})` : '') +
         (notCreated
           ? `; ${notCreated} never got a start build${settings.mode === 'autostart' ? ' (the autostart did not fire)' : ''}`
           : '');
     }
-    let provisioners: number | undefined;
     try {
-      provisioners = (await owner.provisionerDaemons(organizationId)).filter((daemon) => daemon.status !== 'offline').length;
+      figures.provisioners = (await owner.provisionerDaemons(organizationId)).filter((daemon) => daemon.status !== 'offline').length;
     } catch {
-      provisioners = undefined; // listing daemons is newer than some coderd releases
+      // Listing daemons is newer than some coderd releases: the sentence says "an unknown number".
     }
     const readyMs = rushes.filter((rush) => rush.readyAt !== undefined).map((rush) => rush.readyAt! - rush.scheduledAt!);
-    metrics.summary = rushSentence({ readyMs, users: users.length, queuePeak, provisioners });
+    metrics.summary = rushSentence({
+      readyMs,
+      users: users.length,
+      queuePeak: figures.queue_peak ?? 0,
+      provisioners: figures.provisioners,
+    });
     log('info', metrics.summary);
   } finally {
     clearInterval(queueTimer);

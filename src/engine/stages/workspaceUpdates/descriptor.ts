@@ -35,6 +35,23 @@ export const workspaceUpdatesStage = defineTrafficStage({
   defaultWindow: [1, 4],
   metrics: ['latency', 'counters'],
   latencyMeaning: 'build requested → update seen by the watcher',
+  figures: {
+    builds: { meaning: 'builds requested on watched workspaces', merge: 'sum' },
+    seen: { meaning: 'builds whose update reached the watcher', merge: 'sum' },
+    missed: { meaning: 'builds whose update never reached the watcher', merge: 'sum' },
+  },
+  charts: [
+    {
+      id: 'updates',
+      title: 'builds requested (dashed), seen by the watcher (solid), missed',
+      unit: 'count',
+      lines: [
+        { figure: 'builds', label: 'requested', dashed: true },
+        { figure: 'seen', label: 'seen' },
+        { figure: 'missed', label: 'missed', color: 'red' },
+      ],
+    },
+  ],
   // The dashboard shows a build as it starts: a second is already a slow page; a missed update is a stale page.
   defaultThresholds: ['workspace_updates.latency.p95 < 1s', 'workspace_updates.disconnects <= 1%'],
   connectionNoun: 'watched workspaces',

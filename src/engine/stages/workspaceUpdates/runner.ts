@@ -48,6 +48,7 @@ export async function runWorkspaceUpdates(context: StageRunContext<WorkspaceUpda
   const jobTimeoutMs = plan.timeouts.connectSeconds * 1000 * 10;
   const watched: Watched[] = [];
   metrics.targetConnections = users.length * settings.workspacesPerUser;
+  const figures = Object.assign(metrics.figures, { builds: 0, seen: 0, missed: 0 });
 
   const watch = async (item: Watched) => {
     item.socket = await watchWorkspace({
@@ -128,10 +129,15 @@ export async function runWorkspaceUpdates(context: StageRunContext<WorkspaceUpda
             continue;
           }
           metrics.sent++;
+          figures.builds++;
           if (await until(() => item.seen.has(build.id), plan.timeouts.connectSeconds * 1000, signal)) {
             metrics.completed++;
+            figures.seen++;
             metrics.latency.record(item.seen.get(build.id)! - sentAt);
-          } else if (!signal.aborted) metrics.countError('missed');
+          } else if (!signal.aborted) {
+            metrics.countError('missed');
+            figures.missed++;
+          }
           // The next build only once this one is over (coderd refuses a second active build).
           await until(() => item.done.has(build.id), jobTimeoutMs, signal);
         }

@@ -9,6 +9,9 @@ import { SinkSet, EventLog } from '../../../../src/engine/outputs/sinks';
 import { SnapshotBuilder } from '../../../../src/engine/run/snapshotBuilder';
 import type { RunSnapshot } from '../../../../src/protocol/snapshot';
 import { cliEvent } from '../../../../src/cli/outcomeText';
+import { morningRushStage } from '../../../../src/engine/stages/morningRush/descriptor';
+import { LETTER_THEME as THEME } from '../../../support/chartTheme';
+import { chartSpecs } from '../../../../webview/chartSpecs';
 
 function builderWith(stages: StageMetrics[], thresholds: () => RunSnapshot['thresholds'] = () => []) {
   const api = {
@@ -102,6 +105,40 @@ describe('run parts, each alone', () => {
     const gaps = points.slice(1).map((point, i) => point.t - points[i].t);
     assert.strictEqual(new Set(gaps).size, 1, `evenly spaced: ${gaps.join(',')}`);
     assert.strictEqual(points[0].stages.ssh!.bytesPerSecond, 1000);
+  });
+
+  it("history and charts: a stage's declared figures over time, in the charts its descriptor declares, titled by what it measures", () => {
+    const rush = new StageMetrics('morning_rush', 'Morning rush', { startMs: 0, endMs: 2000 }, 'yellow', morningRushStage);
+    const ssh = new StageMetrics('ssh', 'SSH', { startMs: 0, endMs: 2000 });
+    rush.state = ssh.state = 'running';
+    const builder = builderWith([rush, ssh]);
+    const history = new HistoryRecorder(10, 1_000);
+    for (const [i, queued] of [3, 5, 1].entries()) {
+      Object.assign(rush.figures, { queued, building: i, ready: i * 2 });
+      history.record(builder.build(2_000 + i * 1000));
+    }
+    const snapshot = { ...builder.build(5_000), history: history.points() };
+    assert.deepStrictEqual(history.points()[1]!.stages.morning_rush!.figures, { queued: 5, building: 1, ready: 2 });
+    assert.strictEqual(history.points()[1]!.stages.ssh!.figures, undefined, 'a stage without charts keeps no figures');
+    const specs = chartSpecs(snapshot);
+    assert.deepStrictEqual(
+      specs.slice(0, 4).map((spec) => [spec.id, spec.title]),
+      [
+        ['rtt:morning_rush', 'Morning rush: scheduled start → agent ready'],
+        ['queue:morning_rush', 'Morning rush: provisioner jobs waiting (solid) and builds running (dashed)'],
+        ['progress:morning_rush', 'Morning rush: workspaces with a build started, succeeded (dashed), ready (solid)'],
+        // A stage without a latencyMeaning keeps the old title.
+        ['rtt:ssh', 'SSH round trip'],
+      ],
+    );
+    const [waiting, running] = specs[1]!.datasets(snapshot, THEME);
+    assert.deepStrictEqual(
+      [waiting!.label, waiting!.data.map((point) => point.y), waiting!.borderColor, waiting!.borderDash],
+      ['jobs waiting', [3, 5, 1], 'y', []],
+    );
+    assert.deepStrictEqual([running!.data.map((point) => point.y), running!.borderDash.length > 0], [[0, 1, 2], true]);
+    const ready = specs[2]!.datasets(snapshot, THEME).find((set) => set.label === 'ready')!;
+    assert.deepStrictEqual([ready.data.map((point) => point.y), ready.borderColor], [[0, 2, 4], 'g']);
   });
 
   it('sinks: every sink gets snapshots, events and the finish; a failing sink is reported, not fatal', async () => {

@@ -48,6 +48,12 @@ describe('dynamic parameters stage', function () {
     assert.strictEqual(result.verdict, 'fail');
     assert.ok((s.errors.stale ?? 0) >= 1, JSON.stringify(s.errors));
     assert.strictEqual(s.mismatches, s.errors.stale);
+    // Its live figures, and the chart its descriptor declares of them.
+    assert.deepStrictEqual(s.figures, { answered: s.completed, stale: s.mismatches });
+    assert.deepStrictEqual(
+      s.charts?.map((chart) => chart.lines.map((line) => line.figure)),
+      [['answered', 'stale']],
+    );
     assert.ok(result.snapshot.thresholds.find((t) => t.expression === 'dynamic_parameters.errors == 0')!.verdict === 'fail');
   });
 });

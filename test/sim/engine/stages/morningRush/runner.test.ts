@@ -9,17 +9,8 @@ import type { Plan } from '../../../../../src/engine';
 import { rushSentence, timeToShare } from '../../../../../src/engine/stages/morningRush/runner';
 import { startSimDeployment, type FaultsConfig, type SimDeployment } from '../../../../../src/sim';
 import { leftovers, oneStagePlan, tempDir } from '../../../../support/simRun';
-import { chartSpecs, type ThemeColors } from '../../../../../webview/chartSpecs';
-
-const THEME: ThemeColors = {
-  foreground: '#000',
-  muted: '#888',
-  grid: '#ddd',
-  series: { blue: 'b', orange: 'o', purple: 'p', green: 'g', yellow: 'y', red: 'r' },
-  p50: '1',
-  p95: '2',
-  p99: '3',
-};
+import { LETTER_THEME as THEME } from '../../../../support/chartTheme';
+import { chartSpecs } from '../../../../../webview/chartSpecs';
 
 function rushPlan(sim: SimDeployment, users: number, settings: Partial<Plan['traffic']['morning_rush']>): Plan {
   return oneStagePlan(sim, {
@@ -84,11 +75,20 @@ describe('morning rush stage', function () {
           ['morning_rush.queue_wait.p95 < 20s', 'pass'],
         ],
       );
-      // The dashboard and report.html chart the queue over time.
-      const queue = chartSpecs(result.snapshot).find((spec) => spec.id === 'queue');
-      assert.ok(queue, 'a provisioner queue chart');
-      const waiting = queue.datasets(result.snapshot, THEME)[0]!;
-      assert.ok(waiting.data.length > 0 && waiting.data.every((point) => point.y >= 0));
+      // The stage's own charts (declared in its descriptor, carried in the snapshot) in the dashboard and report.html.
+      const specs = chartSpecs(result.snapshot);
+      assert.deepStrictEqual(
+        specs.slice(0, 3).map((spec) => [spec.id, spec.title]),
+        [
+          ['rtt:morning_rush', 'Morning rush: scheduled start → agent ready'],
+          ['queue:morning_rush', 'Morning rush: provisioner jobs waiting (solid) and builds running (dashed)'],
+          ['progress:morning_rush', 'Morning rush: workspaces with a build started, succeeded (dashed), ready (solid)'],
+        ],
+      );
+      const [waiting] = specs[1]!.datasets(result.snapshot, THEME);
+      assert.ok(waiting!.data.length > 0 && waiting!.data.every((point) => point.y >= 0));
+      const ready = specs[2]!.datasets(result.snapshot, THEME).find((set) => set.label === 'ready')!;
+      assert.strictEqual(ready.data.at(-1)?.y, 4, 'every workspace ready by the last point');
       assert.deepStrictEqual(await leftovers(sim), { users: [], workspaces: [] });
     });
 
