@@ -55,6 +55,7 @@ export async function execute(plan: Plan, connection: DeploymentConnection, opti
     observers.bind(handle.runId, {
       snapshot: () => handle.latest(),
       histograms: () => handle.histograms(),
+      workspaces: () => handle.workspaces(),
       exitCode: () => ended.exitCode,
     });
     handle.subscribe((snapshot) => view.snapshot(snapshot));

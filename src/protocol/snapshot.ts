@@ -4,6 +4,7 @@
 // again after the next one. Plain JSON only (no Maps, no Dates, no functions).
 import type { ReferenceSnapshot } from './reference';
 import type { SearchSnapshot } from './search';
+import type { WorkspacesSnapshot } from './workspaces';
 
 /**
  * A stage id. The engine's stage registry (src/engine/stages) decides which stages exist: the
@@ -316,4 +317,6 @@ export interface RunSnapshot {
   reference?: ReferenceSnapshot;
   /** A capacity search (plan.search): its steps so far and, at the end, its verdict. */
   search?: SearchSnapshot;
+  /** Which workspace? The worst few per stage (every workspace is in report.json), refreshed every few seconds. */
+  workspaces?: WorkspacesSnapshot;
 }

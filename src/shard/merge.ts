@@ -11,6 +11,7 @@ import type { ThresholdSpec } from '../engine/plan/plan';
 import { ReferenceCollector, type ReferenceSettings } from '../engine/reference/collector';
 import { SnapshotBuilder, type RunState } from '../engine/run/snapshotBuilder';
 import type { DeploymentSnapshot, RunnerChildren, RunnerSnapshot, RunSnapshot, RunStatus, StageName, Verdict } from '../protocol/snapshot';
+import { mergeWorkspaceSnapshots, type WorkspaceRow, type WorkspacesSnapshot } from '../protocol/workspaces';
 import type { ShardMessage, ShardReport, ShardResult } from './message';
 import { MergedApiSource, MergedStageSource, sumBy, type ShardReports } from './mergedSources';
 
@@ -108,6 +109,7 @@ export class ShardMerger {
         thresholds: () => this.judge.states(),
         history: () => this.history.points(),
         ...(this.reference ? { reference: () => this.reference!.view() } : {}),
+        workspaces: () => this.workspaces(),
         state: () => this.final ?? this.state(),
       },
     );
@@ -272,6 +274,29 @@ export class ShardMerger {
       lostShards: lost,
       cleanup,
     };
+  }
+
+  /** The worst workspaces per stage over every shard (each sends its own worst few: their union holds the overall worst). */
+  private workspaces(): WorkspacesSnapshot | undefined {
+    const parts = this.reports().flatMap((report) => (report.workspaces ? [report.workspaces] : []));
+    return parts.length > 0 ? mergeWorkspaceSnapshots(parts) : undefined;
+  }
+
+  /**
+   * Every workspace of the run, in user order: each shard's last report has all of its own; a
+   * shard that was lost before it sent one contributes the rows its worst lists named.
+   */
+  workspaceRows(): WorkspaceRow[] {
+    const rows = new Map<number, WorkspaceRow>();
+    for (const report of this.reports()) {
+      const own = report.workspaces;
+      if (!own) continue;
+      for (const row of own.rows ?? Object.values(own.worst).flat()) {
+        const known = rows.get(row.index);
+        rows.set(row.index, known ? { ...known, ...row, stages: { ...known.stages, ...row.stages } } : row);
+      }
+    }
+    return [...rows.values()].sort((a, b) => a.index - b.index);
   }
 
   private reports(): ShardReport[] {

@@ -108,6 +108,29 @@ const Runner = Type.Object({
 
 const Shard = Type.Object({ index: Type.Integer({ minimum: 0 }), count: Type.Integer({ minimum: 1 }) });
 
+/** One workspace's figures in one stage (src/protocol/workspaces.ts). */
+const WorkspaceStageFigures = Type.Object({
+  connects: Type.Number(),
+  reconnects: Type.Number(),
+  disconnects: Type.Number(),
+  mismatches: Type.Number(),
+  errors: Type.Record(Type.String(), Type.Number()),
+  bytesSent: Type.Number(),
+  bytesReceived: Type.Number(),
+  rtt: Type.Object({ count: Type.Number(), p50: Type.Number(), p95: Type.Number(), max: Type.Number() }),
+});
+
+const WorkspaceRow = Type.Object({
+  index: Type.Integer({ minimum: 0 }),
+  user: Type.String(),
+  workspace: Type.String(),
+  agent: Type.String(),
+  buildMs: Type.Optional(Type.Number()),
+  agentReadyMs: Type.Optional(Type.Number()),
+  prepareError: Type.Optional(Type.String()),
+  stages: Type.Record(Type.String(), WorkspaceStageFigures),
+});
+
 /** Once a second while the shard runs, and once more (complete) just before its result. */
 export const ShardReportSchema = Type.Object({
   type: Type.Literal('shard-report'),
@@ -133,6 +156,17 @@ export const ShardReportSchema = Type.Object({
   runner: Runner,
   /** The deployment as this shard sees it (health, stats); the coordinator shows shard 0's. */
   deployment: Type.Optional(Type.Unknown()),
+  /**
+   * Which workspace? The shard's worst few per stage (its snapshot's) and, in its last report,
+   * every workspace of the shard. A workspace belongs to one shard: the coordinator concatenates.
+   */
+  workspaces: Type.Optional(
+    Type.Object({
+      total: Type.Number(),
+      worst: Type.Record(Type.String(), Type.Array(WorkspaceRow)),
+      rows: Type.Optional(Type.Array(WorkspaceRow)),
+    }),
+  ),
   /** Warnings and errors the shard logged since its previous report (bounded). */
   events: Type.Optional(
     Type.Array(Type.Object({ level: Type.String(), time: Type.Number(), stage: Type.Optional(Type.String()), message: Type.String() })),

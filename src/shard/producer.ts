@@ -4,6 +4,7 @@
 // snapshot period.
 import * as hdr from 'hdr-histogram-js';
 import type { RunSnapshot, StageSnapshot } from '../protocol/snapshot';
+import type { WorkspaceRow } from '../protocol/workspaces';
 import { SHARD_MESSAGE_VERSION, type ShardReport, type ShardResult, type ShardStageReport } from './message';
 
 /** A run's whole-run histograms, encoded (hdr-histogram-js compressed base64, microseconds). */
@@ -85,7 +86,14 @@ export class ShardReporter {
     private readonly shard: { index: number; count: number },
   ) {}
 
-  report(snapshot: RunSnapshot, totals: EncodedTotals, events: ShardEventLine[] = [], now = Date.now()): ShardReport {
+  /** `allWorkspaces`: every workspace's row, for the shard's last report (the others carry the snapshot's worst few). */
+  report(
+    snapshot: RunSnapshot,
+    totals: EncodedTotals,
+    events: ShardEventLine[] = [],
+    now = Date.now(),
+    allWorkspaces?: WorkspaceRow[],
+  ): ShardReport {
     const previous = this.previous;
     const stages: ShardReport['stages'] = {};
     for (const stage of snapshot.stages) {
@@ -115,6 +123,10 @@ export class ShardReporter {
       api: { total: apiClass('total', snapshot.api.total), byClass },
       runner: { ...snapshot.runner },
       deployment: snapshot.deployment,
+      workspaces:
+        snapshot.workspaces || allWorkspaces?.length
+          ? { total: allWorkspaces?.length ?? snapshot.workspaces!.total, worst: snapshot.workspaces?.worst ?? {}, rows: allWorkspaces }
+          : undefined,
       events: events.length ? events.slice(-50) : undefined,
     };
   }

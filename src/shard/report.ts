@@ -12,6 +12,7 @@ export async function writeMergedReports(input: {
   outcome: MergedOutcome;
 }): Promise<RunReport> {
   const { outcome } = input;
+  const rows = input.merger.workspaceRows();
   return writeReports(
     input.dir,
     {
@@ -27,6 +28,7 @@ export async function writeMergedReports(input: {
       histograms: input.merger.encodedHistograms(),
       events: input.merger.events as RunEvent[],
       baseline: input.merger.baseline,
+      workspaces: rows.length > 0 ? rows : undefined,
     },
   );
 }

@@ -40,6 +40,8 @@ export interface FaultsConfig {
   acceptRate?: Partial<Record<DataPlaneKind, { perSecond: number }>>;
   /** Drop a fraction of PTY / SSH / app connections after a delay. */
   dropConnections?: Partial<Record<DataPlaneKind, { fraction: number; afterMs: number }>>;
+  /** Faults of a few workspaces only (by name), the rest healthy: a slow or flapping agent among many. */
+  workspaceFaults?: WorkspaceFault[];
   /** Fraction (0..1) of workspace builds that fail. */
   failBuilds?: number;
   /** Fraction (0..1) of agents that never connect. */
@@ -66,6 +68,20 @@ export interface FaultsConfig {
   startupScriptTimesOut?: number;
   /** Reconnecting-PTY backend for sessions started from now on: 'screen' = a workspace image with GNU screen on PATH (see docs/fidelity-pty.md). */
   ptyBackend?: 'buffered' | 'screen';
+}
+
+/** One `workspaceFaults` entry: which workspaces (and agents) it hits, and what it does to their connections. */
+export interface WorkspaceFault {
+  /** The workspace name; `*` stands for any characters (e.g. `scaletest-*-3`: the fourth user's of any run). */
+  workspace: string;
+  /** The agent name, the same way (default: every agent of the workspace). */
+  agent?: string;
+  /** The connection kinds it hits (default: all). */
+  kinds?: DataPlaneKind[];
+  /** Each echo of these connections waits this long (ms), in order. */
+  echoDelayMs?: number;
+  /** Each of these connections is cut this long after it opened (ms) — every reconnect too: a flapping agent. */
+  dropAfterMs?: number;
 }
 
 export type LoadLatencyConfig = Partial<Record<DataPlaneKind, { msPerConnection: number; above?: number }>> & {

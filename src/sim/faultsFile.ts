@@ -49,6 +49,20 @@ export const FaultsSchema = Type.Object(
       ),
     ),
     loadLatency: Type.Optional(loadLatencySchema()),
+    workspaceFaults: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            workspace: Type.String({ minLength: 1 }),
+            agent: Type.Optional(Type.String({ minLength: 1 })),
+            kinds: Type.Optional(Type.Array(Type.Union(DATA_PLANE_KINDS.map((kind) => Type.Literal(kind))), { minItems: 1 })),
+            echoDelayMs: Type.Optional(PerUnitMillis),
+            dropAfterMs: Type.Optional(Millis),
+          },
+          strict,
+        ),
+      ),
+    ),
     acceptRate: Type.Optional(
       Type.Partial(
         Type.Object(

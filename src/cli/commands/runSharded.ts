@@ -146,16 +146,22 @@ async function runOneShard({ plan, connection, out, values, io, observe }: Shard
         if (event.level === 'warn' || event.level === 'error') pending.push(event);
       },
     });
-    const emit = (snapshot: ReturnType<typeof handle.latest>) => {
-      io.stdout.write(`${encodeShardMessage(reporter.report(snapshot, handle.histograms(), pending.splice(0)))}\n`);
+    const emit = (snapshot: ReturnType<typeof handle.latest>, final = false) => {
+      const workspaces = final ? handle.workspaces() : undefined;
+      io.stdout.write(`${encodeShardMessage(reporter.report(snapshot, handle.histograms(), pending.splice(0), Date.now(), workspaces))}\n`);
     };
     const ended: { exitCode?: number } = {};
-    observers.bind(runId, { snapshot: () => handle.latest(), histograms: () => handle.histograms(), exitCode: () => ended.exitCode });
+    observers.bind(runId, {
+      snapshot: () => handle.latest(),
+      histograms: () => handle.histograms(),
+      workspaces: () => handle.workspaces(),
+      exitCode: () => ended.exitCode,
+    });
     handle.subscribe(emit);
     const result = await handle.done;
     ended.exitCode = result.exitCode;
-    // The complete final state (cleanup included) before the result line.
-    emit(result.snapshot);
+    // The complete final state (cleanup included), with every workspace's row, before the result line.
+    emit(result.snapshot, true);
     io.stdout.write(
       `${encodeShardMessage(reporter.result({ exitCode: result.exitCode, status: result.snapshot.status, reason: result.snapshot.reason, cleanup: result.cleanup }))}\n`,
     );

@@ -2,6 +2,7 @@
 import * as hdr from 'hdr-histogram-js';
 import type { ChartColor, LatencySummary, StageName, StageProgress, StageRamp, StageSnapshot } from '../../protocol/snapshot';
 import { declaredLatencies, type StagePresentation } from '../stages/presentation';
+import { StageWorkspaces } from './workspaceTally';
 
 /** Histograms store microseconds (integers) so sub-millisecond loopback round trips keep their precision. */
 const MICROS_PER_MS = 1000;
@@ -191,6 +192,8 @@ export class StageMetrics {
   readonly openLag = new LatencyRecorder();
   /** Echo stages: the planned ramp, and how long the lag pacer held it back (the most of any thread). */
   ramp?: StageRamp;
+  /** Per workspace: echo stages' connections, prepare's build and agent-ready times. */
+  readonly workspaces: StageWorkspaces;
   private lastRecent: LatencySummary = { ...EMPTY_LATENCY };
   private readonly namedLatencies = new Map<string, LatencyRecorder>();
 
@@ -201,7 +204,9 @@ export class StageMetrics {
     readonly color?: ChartColor,
     /** What the stage's definition declares about its figures and their charts (./stages/presentation.ts). */
     readonly presentation?: StagePresentation,
-  ) {}
+  ) {
+    this.workspaces = new StageWorkspaces(name);
+  }
 
   /** One of the stage's other latencies, by the name its definition declares (`latencies`). */
   latencyOf(name: string): LatencyRecorder {

@@ -4,6 +4,7 @@
 // never formats for any of them. A failing sink is reported and never stops the run.
 import type { PreRunCheckRecord } from '../run/options';
 import type { RunSnapshot } from '../../protocol/snapshot';
+import type { WorkspaceRow } from '../../protocol/workspaces';
 import type { BaselineLookup } from '../baseline/store';
 import type { Plan } from '../plan/plan';
 import type { RunEvent, RunResult } from '../run/outcome';
@@ -19,6 +20,8 @@ export interface RunArtifacts {
   baseline?: BaselineLookup;
   /** The pre-run check the run was started after, or that it was skipped. */
   preRunCheck?: PreRunCheckRecord;
+  /** Every workspace's figures, in user order (none: the run had no workspace figures). */
+  workspaces?: WorkspaceRow[];
 }
 
 export interface RunSink {

@@ -193,8 +193,11 @@ export async function prepareUsers(
     async (index) => {
       metrics.activeConnections++;
       let step = 'create_user';
+      // Which workspace (the report's per-workspace rows): named before it exists, its agent once seen.
+      const who = { index, user: '', workspace: workspaceName(runId, index), agent: '' };
       try {
         const identity = userIdentity(runId);
+        who.user = identity.username;
         const { journal } = context;
         const userIntent = {
           type: 'intent',
@@ -256,7 +259,9 @@ export async function prepareUsers(
             throw error;
           })
           .finally(() => queue.update(undefined));
-        metrics.latency.record(Date.now() - started);
+        const built = Date.now();
+        metrics.latency.record(built - started);
+        metrics.workspaces.prepared(who, { buildMs: built - started });
         step = 'agent';
         const agentMs = plan.timeouts.agentSeconds * 1000;
         const agentEnd = Date.now() + agentMs;
@@ -281,6 +286,7 @@ export async function prepareUsers(
             `user ${index + 1}/${plan.users}: a startup script timed out (lifecycle start_timeout); the workspace may be incomplete`,
           );
         }
+        metrics.workspaces.prepared({ ...who, agent: agent.name }, { agentReadyMs: Date.now() - built });
         const prepared: PreparedUser = {
           index,
           userId: user.id,
@@ -298,7 +304,9 @@ export async function prepareUsers(
       } catch (error) {
         if (signal.aborted) return;
         progress.failed++;
-        metrics.countError(step === 'build' && !(error instanceof CoderApiError) ? 'build_failed' : step);
+        const kind = step === 'build' && !(error instanceof CoderApiError) ? 'build_failed' : step;
+        metrics.countError(kind);
+        if (context.workspaces) metrics.workspaces.prepared(who, { error: kind });
         log('warn', `user ${index + 1}/${plan.users}: ${step.replace('_', ' ')} failed: ${(error as Error).message}`);
       } finally {
         metrics.activeConnections--;

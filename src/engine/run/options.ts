@@ -2,6 +2,7 @@
 // the handle of a started run.
 import type { DeploymentConnection } from '../../coder/connection';
 import type { RunSnapshot } from '../../protocol/snapshot';
+import type { WorkspaceRow } from '../../protocol/workspaces';
 import type { RunEvent, RunResult } from './outcome';
 import type { Plan } from '../plan/plan';
 import type { RunSink } from '../outputs/sinks';
@@ -56,6 +57,8 @@ export interface RunHandle {
     stages: Record<string, { latency: string; connect?: string; openLag?: string; latencies?: Record<string, string> }>;
     api: Record<string, string>;
   };
+  /** Every workspace's figures so far, in user order (report.json's `workspaces`, /metrics). */
+  workspaces(): WorkspaceRow[];
   done: Promise<RunResult>;
 }
 

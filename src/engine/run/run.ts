@@ -17,6 +17,7 @@ import { ReferenceCollector, referenceSettingsOf } from '../reference/collector'
 import { ThresholdJudge } from '../judge/judge';
 import { decideOutcome } from '../judge/outcome';
 import { StageMetrics } from '../metrics/stageMetrics';
+import { RunWorkspaces } from '../metrics/workspaceTally';
 import { DeploymentMonitor, RunnerMonitor } from '../monitors/monitors';
 import { newRunId } from './naming';
 import { ResourceJournal } from './journal';
@@ -60,6 +61,7 @@ export function startRun(options: StartRunOptions): RunHandle {
     latest: () => run.snapshot(),
     abort: (reason) => run.abort(reason ?? 'aborted by the user', true),
     histograms: () => run.histograms(),
+    workspaces: () => run.workspaces.rows(),
     done: run.execute(),
   };
 }
@@ -88,6 +90,8 @@ class Run {
   private readonly baseline: BaselineLookup;
   private readonly search?: CapacitySearch;
   private readonly history = new HistoryRecorder();
+  /** Which workspace? Every stage's per-workspace figures (the array is replaced in place by search steps). */
+  readonly workspaces = new RunWorkspaces(() => this.stages);
   private readonly reference: ReferenceCollector;
   private readonly events = new EventLog();
   private readonly random: () => number;
@@ -149,6 +153,7 @@ class Run {
         thresholds: () => this.judge.states(),
         history: () => this.history.points(),
         reference: () => this.reference.view(),
+        workspaces: () => this.workspaces.summary(),
         state: () => ({
           status: this.status,
           verdict: this.verdict,
@@ -415,6 +420,8 @@ class Run {
       runId: this.runId,
     });
     [this.verdict, this.reason, this.status] = [outcome.verdict, outcome.reason, outcome.status];
+    // The final snapshot ranks the workspaces on their final figures.
+    this.workspaces.summary(true);
     return {
       verdict: outcome.verdict,
       exit: outcome.exit,
@@ -441,6 +448,7 @@ class Run {
   private artifacts(): RunArtifacts {
     const stages = this.stages.filter((stage) => stage.latency.summary().count > 0).map((stage) => [stage.name, stage.latency.encode()]);
     const histograms = { stages: Object.fromEntries(stages), api: this.api.encodedHistograms() };
-    return { plan: this.plan, histograms, events: this.events.events, baseline: this.baseline, preRunCheck: this.options.preRunCheck };
+    const { plan, baseline, options, events } = this;
+    return { plan, histograms, events: events.events, baseline, preRunCheck: options.preRunCheck, workspaces: this.workspaces.rows() };
   }
 }

@@ -4,6 +4,7 @@
 // be merged from several producers (worker threads, Kubernetes shards) that each ship counters
 // and encoded HDR histograms: anything that yields a StageSnapshot is a stage source.
 import type { ReferenceSnapshot } from '../../protocol/reference';
+import type { WorkspacesSnapshot } from '../../protocol/workspaces';
 import type {
   DeploymentSnapshot,
   HistoryPoint,
@@ -50,6 +51,8 @@ export interface SnapshotSources {
   state(): RunState;
   /** Coder's reference figures beside the measured ones, when the run collects them. */
   reference?(): ReferenceSnapshot;
+  /** The worst workspaces per stage, when there are per-workspace figures. */
+  workspaces?(): WorkspacesSnapshot | undefined;
 }
 
 export interface RunIdentity {
@@ -99,6 +102,7 @@ export class SnapshotBuilder {
       runnerSuspect: state.runnerSuspect,
       reportDir: this.identity.reportDir,
       reference: this.sources.reference?.(),
+      workspaces: this.sources.workspaces?.(),
     };
   }
 }

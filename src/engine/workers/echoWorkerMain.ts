@@ -10,7 +10,7 @@ import { seededRandom } from '../common/random';
 import { findTrafficStage, registerStage } from '../stages/registry';
 import type { ReadyStage, TrafficStageDefinition } from '../stages/definition';
 import type { EchoWorkerData, FromWorker, ToWorker } from './protocol';
-import { takeWorkerReport } from './stageReport';
+import { reportsWorkspaces, takeWorkerReport } from './stageReport';
 import { workerThreadResources } from '../run/stageResources';
 
 const data = workerData as EchoWorkerData;
@@ -81,7 +81,11 @@ async function main(): Promise<void> {
     post({ type: 'ready' });
     const window = await started;
     if (window) {
-      const reporter = setInterval(() => post({ type: 'report', report: takeWorkerReport(metrics) }), data.reportIntervalMs);
+      let reports = 0;
+      const reporter = setInterval(
+        () => post({ type: 'report', report: takeWorkerReport(metrics, reportsWorkspaces(++reports, metrics.workspaces.size)) }),
+        data.reportIntervalMs,
+      );
       try {
         await ready.run({
           ...context,
@@ -100,7 +104,7 @@ async function main(): Promise<void> {
   } finally {
     owner.close();
   }
-  post({ type: 'done', report: takeWorkerReport(metrics), error });
+  post({ type: 'done', report: takeWorkerReport(metrics, true), error });
 }
 
 main().then(

@@ -7,6 +7,7 @@
 import type { StageRamp } from '../../protocol/snapshot';
 import type { EncodedInterval, StageMetrics } from '../metrics/stageMetrics';
 import { combineFigures } from '../stages/presentation';
+import { RANKED_EVERY_TIME, type StageWorkspaceFigures } from '../metrics/workspaceTally';
 
 export const COUNTER_NAMES = [
   'bytesSent',
@@ -38,10 +39,21 @@ export interface WorkerStageReport {
   latencies?: Record<string, EncodedInterval>;
   /** The stage's own figures on this worker. */
   figures?: Record<string, number>;
+  /** Each of the worker's workspaces, cumulative (every few reports, and in the final one). */
+  workspaces?: StageWorkspaceFigures[];
 }
 
-/** The worker's side: its stage metrics as a report (takes the histograms' intervals). */
-export function takeWorkerReport(metrics: StageMetrics): WorkerStageReport {
+/**
+ * Whether a worker's `reportNumber`th report (1, 2, …) carries its `workspaces` workspaces'
+ * figures: every one for a few; for many, every fifth (they only rank workspaces, and the
+ * snapshots rank many every 5 s) — plus the final report, always.
+ */
+export function reportsWorkspaces(reportNumber: number, workspaces: number): boolean {
+  return workspaces <= RANKED_EVERY_TIME || reportNumber % 5 === 1;
+}
+
+/** The worker's side: its stage metrics as a report (takes the histograms' intervals), with its workspaces' figures when asked. */
+export function takeWorkerReport(metrics: StageMetrics, withWorkspaces = false): WorkerStageReport {
   const counters = {} as Record<CounterName, number>;
   for (const name of COUNTER_NAMES) counters[name] = metrics[name];
   return {
@@ -54,6 +66,7 @@ export function takeWorkerReport(metrics: StageMetrics): WorkerStageReport {
     ramp: metrics.ramp ? { ...metrics.ramp } : undefined,
     latencies: takeNamedIntervals(metrics),
     figures: Object.keys(metrics.figures).length ? { ...metrics.figures } : undefined,
+    workspaces: withWorkspaces ? metrics.workspaces.figures() : undefined,
   };
 }
 
@@ -86,6 +99,8 @@ export class WorkerReportMerger {
     if (report.connect) this.metrics.connectLatency.addEncoded(report.connect);
     if (report.openLag) this.metrics.openLag.addEncoded(report.openLag);
     for (const [name, interval] of Object.entries(report.latencies ?? {})) this.metrics.latencyOf(name).addEncoded(interval);
+    // A workspace lives on one worker: its figures are taken as they are.
+    if (report.workspaces) this.metrics.workspaces.report(report.workspaces);
     this.refresh();
   }
 

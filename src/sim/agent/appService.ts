@@ -54,7 +54,7 @@ export class AppService {
     }
     this.server.handleUpgrade(req, socket, head, (ws) => {
       const release = this.live.add('app', 'apps', agent, () => ws.terminate());
-      const loaded = this.live.echoDelay('apps');
+      const loaded = this.live.echoDelay('apps', agent);
       ws.on('error', () => {});
       ws.on('close', () => {
         loaded.cancel();

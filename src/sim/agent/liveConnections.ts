@@ -2,8 +2,24 @@
 // for deployment/stats, the accept-rate and connection-drop faults, the restart fault
 // (resetAll) and forgetting a deleted workspace's agent.
 import type { AgentRef, AgentServicesOptions, SessionKind } from '../agentServices';
-import type { DataPlaneKind } from '../faults';
+import type { DataPlaneKind, FaultsConfig, WorkspaceFault } from '../faults';
 import { loadDelayMs, OrderedDelay } from './loadLatency';
+
+/** `*` in a workspaceFaults pattern stands for any characters; everything else is literal. */
+function matchesPattern(pattern: string, name: string): boolean {
+  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('.*')}$`).test(name);
+}
+
+/** The workspaceFaults entries that hit a connection of `kind` to `agent`. */
+export function workspaceFaultsFor(faults: FaultsConfig, kind: DataPlaneKind, agent: AgentRef): WorkspaceFault[] {
+  return (faults.workspaceFaults ?? []).filter(
+    (fault) =>
+      (!fault.kinds || fault.kinds.includes(kind)) &&
+      matchesPattern(fault.workspace, agent.workspaceName) &&
+      (!fault.agent || matchesPattern(fault.agent, agent.agentName)),
+  );
+}
 
 interface LiveConnection {
   kind: SessionKind;
@@ -48,10 +64,15 @@ export class LiveConnections {
    * `echo` is given runs after the delay the current number of live connections calls for,
    * in order. `cancel` when the connection ends.
    */
-  echoDelay(faultKey: DataPlaneKind): { run(action: () => void): void; cancel(): void } {
+  echoDelay(faultKey: DataPlaneKind, agent: AgentRef): { run(action: () => void): void; cancel(): void } {
     const delay = new OrderedDelay();
     return {
-      run: (action) => delay.run(loadDelayMs(this.options.faults(), faultKey, this.counts[faultKey]), action),
+      run: (action) => {
+        const faults = this.options.faults();
+        // Read at each echo, like the load latency: a fault switched on mid-run hits open connections.
+        const targeted = workspaceFaultsFor(faults, faultKey, agent).reduce((sum, fault) => sum + (fault.echoDelayMs ?? 0), 0);
+        delay.run(loadDelayMs(faults, faultKey, this.counts[faultKey]) + targeted, action);
+      },
       cancel: () => delay.cancel(),
     };
   }
@@ -80,8 +101,12 @@ export class LiveConnections {
     this.connections.add(connection);
     this.counts[faultKey]++;
     this.options.onSessionChange(kind, 1, agent);
-    const drop = this.options.faults().dropConnections?.[faultKey];
-    if (drop && drop.fraction > 0 && this.selectors[faultKey].next(drop.fraction)) {
+    const faults = this.options.faults();
+    const drop = faults.dropConnections?.[faultKey];
+    const targeted = workspaceFaultsFor(faults, faultKey, agent).find((fault) => fault.dropAfterMs !== undefined);
+    if (targeted) {
+      connection.dropTimer = setTimeout(() => connection.kill(), targeted.dropAfterMs);
+    } else if (drop && drop.fraction > 0 && this.selectors[faultKey].next(drop.fraction)) {
       connection.dropTimer = setTimeout(() => connection.kill(), Math.max(0, drop.afterMs));
     }
     return () => {

@@ -309,7 +309,7 @@ export class PtyService {
     const attached = session;
     const release = this.live.add('reconnecting_pty', 'pty', agent, () => ws.terminate());
     // The load-growing latency fault holds input back, so its echo comes late, in order.
-    const loaded = this.live.echoDelay('pty');
+    const loaded = this.live.echoDelay('pty', agent);
     const input = new JsonObjectStream();
     ws.on('error', () => {
       // ws closes the socket itself (e.g. 1009 for an oversized frame); 'close' cleans up.

@@ -133,7 +133,7 @@ export class SshService {
           return;
         }
         // The load-growing latency fault holds each chunk back before dd writes it.
-        const loaded = this.live.echoDelay('ssh');
+        const loaded = this.live.echoDelay('ssh', pending.agent!);
         stream.on('data', (chunk: Buffer) => loaded.run(() => stream.write(chunk)));
         // dd read EOF: it exits 0 once everything read has been written.
         stream.on('end', () => loaded.run(() => finish(0)));

@@ -12,6 +12,7 @@ import { describeRampFigures, describeRunnerResources } from '../../../protocol/
 import type { RunSnapshot } from '../../../protocol/snapshot';
 import { escapeMarkup } from './markup';
 import { baselineSection, baselineSectionHtml, type BaselineReportSection } from './sections/baseline';
+import type { WorkspaceRow } from '../../../protocol/workspaces';
 import { referenceSectionHtml } from './sections/reference';
 import { reportChartsSource } from './chartSource';
 import type { RunEvent, RunResult } from '../../run/outcome';
@@ -19,6 +20,7 @@ import type { Plan } from '../../plan/plan';
 import { searchSectionHtml } from './sections/search';
 import type { RunArtifacts, RunSink } from '../sinks';
 import { summaryMarkdown } from './summary';
+import { workspacesSectionHtml } from './sections/workspaces';
 
 export interface RunReport {
   schemaVersion: 1;
@@ -51,6 +53,8 @@ export interface RunReport {
   snapshot: RunSnapshot;
   /** When the plan had a baseline run: per stage, better / worse / same (docs/baselines.md). */
   baseline?: BaselineReportSection;
+  /** Which workspace? Every workspace's own figures, in user order (the snapshot has the worst per stage). */
+  workspaces?: WorkspaceRow[];
 }
 
 /** The report writer as a run output: writes the three files when the run is over. */
@@ -95,6 +99,7 @@ export async function writeReports(dir: string, result: RunResult, artifacts: Ru
     snapshot,
     baseline: baselineSection(input.baseline, { runId: snapshot.runId, snapshot, histograms: input.histograms }),
     ...(input.preRunCheck ? { check: input.preRunCheck } : {}),
+    workspaces: input.workspaces?.length ? input.workspaces : undefined,
   };
   await fs.promises.mkdir(input.dir, { recursive: true });
   await Promise.all([
@@ -206,7 +211,7 @@ export function reportHtml(report: RunReport): string {
 body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2328;background:#fff}
 h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:28px 0 8px}
 table{border-collapse:collapse;width:100%;font-size:13px} td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f6f8fa} code{font-size:12px}
+th{background:#f6f8fa} code{font-size:12px} td.bad{color:#cf222e} h3{font-size:14px;margin:18px 0 6px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;background:#6e7781}
 .badge.pass{background:#1a7f37} .badge.fail{background:#cf222e} .badge.skipped{background:#8c959f}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:16px}
@@ -235,6 +240,7 @@ ${baselineSectionHtml(report.baseline)}
 <h2>Over time</h2>
 <section id="charts" class="charts" aria-label="Charts"></section>
 ${referenceSectionHtml(report.snapshot.reference)}
+${workspacesSectionHtml(report.workspaces, (stage) => report.stages.find((s) => s.name === stage)?.title ?? stage)}
 <h2>Deployment and runner</h2>
 <table>
 <tr><th>Deployment</th><td>${html(d.url)} ${d.version ? `(version ${html(d.version)})` : ''} · restarts ${d.restarts} · ${d.healthy ? 'healthy' : 'unhealthy'}${d.lastError ? ` · last error: ${html(d.lastError)}` : ''}</td></tr>

@@ -1,10 +1,11 @@
 // summary.md: the run in Markdown for CI pages (GitHub's job summary, GitLab's exposed artifact,
 // a merge-request comment): the verdict sentence, the stage table, the failed thresholds with
-// what was observed, the comparison with the baseline, Coder's reference figures and the
-// cleanup result. GitHub-flavoured Markdown that GitLab renders the same: tables, <details>.
+// what was observed, the comparison with the baseline, Coder's reference figures, the worst
+// workspaces and the cleanup result. GitHub-flavoured Markdown that GitLab renders the same: tables, <details>.
 import { EXIT_CODE_TABLE } from '../../judge/outcome';
 import { CHANGE_SYMBOLS } from './sections/baseline';
 import type { RunReport } from './report';
+import { workspacesMarkdown } from './sections/workspaces';
 
 /** A table cell: no line breaks, pipes escaped. */
 const cell = (text: string) => text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
@@ -102,16 +103,16 @@ function cleanupSection(report: RunReport): string {
   return `### Cleanup\n\n${deleted}; **${cleanup.leftovers.length} left behind**. Remove them with \`coder-scaletest cleanup --run-id ${report.runId}\`:\n\n${listed.join('\n')}`;
 }
 
-/** The run as Markdown; `details` adds sections a face appends (e.g. the worst workspaces). */
-export function summaryMarkdown(report: RunReport, details: string[] = []): string {
+/** The run as Markdown. */
+export function summaryMarkdown(report: RunReport): string {
   const sections = [
     headline(report),
     stagesSection(report),
     thresholdsSection(report),
     baselineSection(report),
     referenceSection(report),
+    workspacesMarkdown(report.workspaces, (stage) => report.stages.find((s) => s.name === stage)?.title ?? stage),
     cleanupSection(report),
-    ...details,
   ];
   return `${sections.filter((section): section is string => !!section).join('\n\n')}\n`;
 }

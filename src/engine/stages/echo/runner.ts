@@ -52,14 +52,18 @@ async function runEchoStageHere(options: EchoStageOptions): Promise<void> {
   // Shared by the stage's connections: one payload pool, one timer per tick of the schedule.
   const pool = new PayloadPool(options.random);
   const scheduler = new TickScheduler();
+  const workspaces = metrics.workspaces.track(
+    users.map((user) => ({ index: user.index, user: user.username, workspace: user.workspaceName, agent: user.agentName })),
+  );
   const sessions = users.map(
-    (user) =>
+    (user, index) =>
       new EchoSession({
         open: openerFor(user),
         bytesPerTick: traffic.bytesPerTick,
         tickIntervalMs: traffic.tickIntervalMs,
         echoTimeoutMs: plan.timeouts.echoSeconds * 1000,
         metrics,
+        workspace: workspaces[index],
         random: options.random,
         pool,
         scheduler,
@@ -109,6 +113,7 @@ async function runEchoStageHere(options: EchoStageOptions): Promise<void> {
     starts.push(
       sessions[index].start(firstTick, plannedOpen).catch((error: Error) => {
         metrics.countError('connect');
+        workspaces[index].countError('connect');
         firstFailure ??= error.message;
         log('warn', `${users[index].workspaceName}: cannot connect: ${error.message}`);
       }),
@@ -122,6 +127,7 @@ async function runEchoStageHere(options: EchoStageOptions): Promise<void> {
   }
   if (notOpened > 0) {
     for (let i = 0; i < notOpened; i++) metrics.countError('not_opened');
+    for (const workspace of workspaces.slice(sessions.length - notOpened)) workspace.countError('not_opened');
     log(
       'warn',
       `${notOpened} of ${users.length} connections were not opened before the stage's end: the ramp, held back by the runner's event-loop lag, ran out of time (an overloaded runner)`,

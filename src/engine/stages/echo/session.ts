@@ -19,6 +19,7 @@
 // other line is counted as resynced, never as a mismatch.
 import { performance } from 'perf_hooks';
 import type { StageMetrics } from '../../metrics/stageMetrics';
+import type { WorkspaceTally } from '../../metrics/workspaceTally';
 import { PayloadPool } from '../../common/random';
 import { TickRing } from './tickRing';
 import { TickScheduler } from './tickScheduler';
@@ -48,6 +49,8 @@ export interface EchoSessionOptions {
   /** A tick whose echo has not arrived after this long is lost. */
   echoTimeoutMs: number;
   metrics: StageMetrics;
+  /** This connection's workspace: the same figures counted for it alone (the report's "which workspace?"). */
+  workspace?: WorkspaceTally;
   random: () => number;
   /** The stage's shared payload pool; default: a small one of this session's own. */
   pool?: PayloadPool;
@@ -194,6 +197,7 @@ export class EchoSession {
     this.transport = transport;
     this.connected = true;
     this.options.metrics.activeConnections++;
+    if (this.options.workspace) this.options.workspace.connects++;
     // A web terminal reconnects the same channel object, which keeps its listeners.
     if (this.listening.has(transport)) {
       this.flushUnsent();
@@ -208,6 +212,7 @@ export class EchoSession {
       this.connected = false;
       if (info.expected || this.stopped) return;
       this.options.metrics.disconnects++;
+      if (this.options.workspace) this.options.workspace.disconnects++;
       this.options.onProblem?.(
         `connection closed unexpectedly${info.code ? ` (code ${info.code})` : ''}${info.reason ? `: ${info.reason}` : ''}`,
       );
@@ -222,10 +227,12 @@ export class EchoSession {
       this.attempt++;
       this.connect().then(
         () => {
-          if (!this.stopped) this.options.metrics.reconnects++;
+          if (this.stopped) return;
+          this.options.metrics.reconnects++;
+          if (this.options.workspace) this.options.workspace.reconnects++;
         },
         (error: Error) => {
-          this.options.metrics.countError('reconnect');
+          this.countError('reconnect', 1);
           this.options.onProblem?.(`reconnect failed: ${error.message}`);
           this.reconnectSoon();
         },
@@ -279,6 +286,7 @@ export class EchoSession {
     const onSendLag = this.options.onSendLag;
     const now = onSendLag ? performance.now() : 0;
     const reuse = transport.copiesPayload === true;
+    const workspace = this.options.workspace;
     while (ticks.unsentCount > 0) {
       const seq = ticks.firstUnsent;
       const offset = ticks.offsetOf(seq);
@@ -288,11 +296,13 @@ export class EchoSession {
       else transport.send(this.payloadOf(seq, offset, reuse));
       metrics.sent++;
       metrics.bytesSent += this.options.bytesPerTick;
+      if (workspace) workspace.bytesSent += this.options.bytesPerTick;
     }
   }
 
   private receive(data: Buffer, resync: boolean): void {
     this.options.metrics.bytesReceived += data.length;
+    if (this.options.workspace) this.options.workspace.bytesReceived += data.length;
     if (resync && !this.resyncing) {
       // A new attach: a line cut off by the drop is never completed.
       this.lineParts.length = 0;
@@ -319,7 +329,7 @@ export class EchoSession {
     if (this.lineLength > this.options.bytesPerTick * 4) {
       // No newline where one was due: the stream is not what was sent.
       if (this.resyncing) this.options.metrics.resynced++;
-      else this.options.metrics.mismatches++;
+      else this.countMismatch();
       this.lineParts.length = 0;
       this.lineLength = 0;
     }
@@ -369,30 +379,42 @@ export class EchoSession {
       }
     } else if (!pending) {
       // The late echo of an expired tick was already counted as lost; anything else is wrong.
-      if (Number.isNaN(seq) || seq >= ticks.nextSeq || length <= SEQ_DIGITS || buf[start + SEQ_DIGITS] !== COLON)
-        this.options.metrics.mismatches++;
+      if (Number.isNaN(seq) || seq >= ticks.nextSeq || length <= SEQ_DIGITS || buf[start + SEQ_DIGITS] !== COLON) this.countMismatch();
       return;
     }
     const scheduledAt = ticks.scheduledAtOf(seq);
     ticks.settle(seq);
     if (!matches) {
-      this.options.metrics.mismatches++;
+      this.countMismatch();
       return;
     }
     this.options.metrics.completed++;
-    this.options.metrics.latency.record(performance.now() - scheduledAt);
+    const roundTrip = performance.now() - scheduledAt;
+    this.options.metrics.latency.record(roundTrip);
+    this.options.workspace?.record(roundTrip);
     if (this.drained && ticks.pendingCount === 0) this.drained();
   }
 
   private expireOld(now: number): void {
     const expired = this.ticks.expire(now - this.options.echoTimeoutMs);
-    for (let i = 0; i < expired.pending; i++) this.options.metrics.countError('echo_timeout');
-    for (let i = 0; i < expired.unsent; i++) this.options.metrics.countError('not_sent');
+    if (expired.pending > 0) this.countError('echo_timeout', expired.pending);
+    if (expired.unsent > 0) this.countError('not_sent', expired.unsent);
   }
 
   private expireAll(kind: string): void {
     const lost = this.ticks.pendingCount + this.ticks.unsentCount;
-    for (let i = 0; i < lost; i++) this.options.metrics.countError(kind);
+    if (lost > 0) this.countError(kind, lost);
     this.ticks.clear();
+  }
+
+  /** Counted for the stage and for this connection's workspace. */
+  private countError(kind: string, n: number): void {
+    for (let i = 0; i < n; i++) this.options.metrics.countError(kind);
+    this.options.workspace?.countError(kind, n);
+  }
+
+  private countMismatch(): void {
+    this.options.metrics.mismatches++;
+    if (this.options.workspace) this.options.workspace.mismatches++;
   }
 }
