@@ -12,17 +12,20 @@ import {
   worstRecentP95,
 } from '../../protocol/format';
 import type { RunSnapshot, StageSnapshot, ThresholdSnapshot, Verdict } from '../../protocol/snapshot';
+import { describeProblems, describeWorkspace, PREPARE_STAGE, problemsOf, type WorkspaceRow } from '../../protocol/workspaces';
 
 /** Which icon to show: a verdict, or "running" while a stage is under way. */
 export type NodeIcon = Verdict | 'running';
 
 export interface RunChildNode {
-  kind: 'stage' | 'threshold';
+  kind: 'stage' | 'threshold' | 'workspace';
   id: string;
   label: string;
   description: string;
   tooltip: string;
   icon: NodeIcon;
+  /** A stage's worst workspaces (the snapshot's bounded list), worst first. */
+  children?: RunChildNode[];
 }
 
 export interface RunNodeModel {
@@ -78,6 +81,37 @@ export function describeStage(stage: StageSnapshot, now: number): RunChildNode {
   return { kind: 'stage', id: `stage:${stage.name}`, label: stage.title, description: parts.join(' · '), tooltip, icon: stageIcon(stage) };
 }
 
+/** One of a stage's worst workspaces: what went wrong and its own p95 (prepare: its times). */
+export function describeWorkspaceNode(row: WorkspaceRow, stage: string): RunChildNode {
+  const figures = row.stages[stage];
+  const problems = describeProblems(row, stage);
+  const times =
+    stage === PREPARE_STAGE
+      ? [
+          row.buildMs === undefined ? '' : `build ${formatMs(row.buildMs)}`,
+          row.agentReadyMs === undefined ? '' : `agent ready ${formatMs(row.agentReadyMs)}`,
+        ]
+      : figures?.rtt.count
+        ? [`p95 ${formatMs(figures.rtt.p95)}`, `max ${formatMs(figures.rtt.max)}`]
+        : [];
+  const failed = stage === PREPARE_STAGE ? row.prepareError !== undefined : !!figures && problemsOf(figures) > 0;
+  const description = [problems, ...times].filter(Boolean).join(' · ');
+  return {
+    kind: 'workspace',
+    id: `stage:${stage}:workspace:${row.index}`,
+    label: row.workspace || `user ${row.index}`,
+    description,
+    tooltip: [
+      describeWorkspace(row),
+      description,
+      figures ? `connects ${figures.connects}, reconnects ${figures.reconnects}, round trips ${formatCount(figures.rtt.count)}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+    icon: failed ? 'fail' : 'pass',
+  };
+}
+
 export function describeThreshold(threshold: ThresholdSnapshot): RunChildNode {
   const observed = threshold.observed === null ? 'no data yet' : `observed ${threshold.observedText}`;
   return {
@@ -117,7 +151,14 @@ export function describeRun(snapshot: RunSnapshot, live: boolean): RunNodeModel 
       .filter((line): line is string => Boolean(line))
       .join('\n'),
     icon,
-    children: [...snapshot.stages.map((stage) => describeStage(stage, snapshot.now)), ...snapshot.thresholds.map(describeThreshold)],
+    children: [
+      ...snapshot.stages.map((stage) => {
+        const worst = snapshot.workspaces?.worst[stage.name];
+        const node = describeStage(stage, snapshot.now);
+        return worst?.length ? { ...node, children: worst.map((row) => describeWorkspaceNode(row, stage.name)) } : node;
+      }),
+      ...snapshot.thresholds.map(describeThreshold),
+    ],
   };
 }
 

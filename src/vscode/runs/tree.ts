@@ -70,14 +70,19 @@ export class RunNode extends vscode.TreeItem {
 export class RunDetailNode extends vscode.TreeItem {
   constructor(
     readonly model: RunChildNode,
-    runId: string,
+    private readonly runId: string,
   ) {
-    super(model.label, vscode.TreeItemCollapsibleState.None);
+    // A stage with worst workspaces opens onto them.
+    super(model.label, model.children?.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     this.id = `run:${runId}:${model.id}`;
     this.description = model.description;
     this.tooltip = model.tooltip;
     this.iconPath = themeIcon(model.icon);
     this.contextValue = model.kind;
+  }
+
+  children(): RunDetailNode[] {
+    return (this.model.children ?? []).map((child) => new RunDetailNode(child, this.runId));
   }
 }
 
@@ -129,7 +134,7 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
   }
 
   async getChildren(node?: RunsNode): Promise<RunsNode[]> {
-    if (node) return node instanceof RunNode ? node.children() : [];
+    if (node) return node instanceof RunNode || node instanceof RunDetailNode ? node.children() : [];
     const live = this.controller.current;
     const roots: (RunNode | InterruptedRunNode)[] = [];
     if (live?.snapshot) roots.push(new RunNode(live.snapshot, undefined, true));

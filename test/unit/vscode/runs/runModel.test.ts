@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import { formatBytes, formatDuration, formatMs, worstRecentP95 } from '../../../../src/protocol/format';
+import type { WorkspaceStageFigures } from '../../../../src/protocol/workspaces';
 import { describeRun, failureMessage, statusBarSummary } from '../../../../src/vscode/runs/runModel';
 import { sampleSnapshot } from '../../../support/snapshotFixture';
 
@@ -52,6 +53,41 @@ describe('vscode run model (tree, status bar, test messages)', () => {
     assert.strictEqual(text, '$(error) Web terminal · 3 conn · p95 500ms · 1✓ 1✗');
     assert.match(tooltip, /Worst p95: 500ms \(Web terminal\)/);
     assert.strictEqual(worstRecentP95(sampleSnapshot())!.stage.name, 'pty');
+  });
+
+  it('opens a stage onto its worst workspaces, worst first, when the snapshot ranks them', () => {
+    const figures = (p95: number, disconnects: number): WorkspaceStageFigures => ({
+      connects: 1 + disconnects,
+      reconnects: disconnects,
+      disconnects,
+      mismatches: 0,
+      errors: disconnects ? { echo_timeout: 2 } : {},
+      bytesSent: 1024,
+      bytesReceived: 1024,
+      rtt: { count: 40, p50: p95 / 2, p95, max: p95 * 2 },
+    });
+    const row = (index: number, p95: number, disconnects: number) => ({
+      index,
+      user: `u${index}`,
+      workspace: `scaletest-st1abc-${index}`,
+      agent: 'main',
+      stages: { pty: figures(p95, disconnects) },
+    });
+    const snapshot = sampleSnapshot({ workspaces: { total: 2, worst: { pty: [row(1, 900, 3), row(0, 20, 0)] } } });
+    const stages = describeRun(snapshot, true).children.filter((child) => child.kind === 'stage');
+    const pty = stages.find((child) => child.id === 'stage:pty')!;
+    assert.deepStrictEqual(
+      pty.children!.map((child) => [child.label, child.icon, child.description]),
+      [
+        ['scaletest-st1abc-1', 'fail', '3 disconnects, echo_timeout 2 · p95 900ms · max 1800ms'],
+        ['scaletest-st1abc-0', 'pass', 'p95 20.0ms · max 40.0ms'],
+      ],
+    );
+    assert.match(pty.children![0].tooltip, /^scaletest-st1abc-1 \(u1, agent main\)\n/);
+    assert.ok(
+      stages.filter((child) => child.id !== 'stage:pty').every((child) => !child.children),
+      'a stage without ranked workspaces stays a leaf',
+    );
   });
 
   it('writes failure messages carrying the observed values', () => {
