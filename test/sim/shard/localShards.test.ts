@@ -42,7 +42,7 @@ describe('run --shards N --local (shard processes merged like a cluster)', funct
     const out = path.join(dir, 'three');
     const io = capture({ CODER_SESSION_TOKEN: sim.ownerToken });
     const code = await main(
-      ['run', planFile, '--shards', '3', '--local', '--start-delay', '8', '--url', sim.url, '--out', out, '--ndjson'],
+      ['run', planFile, '--shards', '3', '--local', '--start-delay', '15', '--url', sim.url, '--out', out, '--ndjson'],
       io,
     );
     assert.strictEqual(code, 0, io.err());
@@ -79,7 +79,7 @@ describe('run --shards N --local (shard processes merged like a cluster)', funct
   it('a shard killed mid-run (SIGKILL) fails the verdict, is named, and its users are cleaned up', async () => {
     const out = path.join(dir, 'killed');
     const io = capture({ CODER_SESSION_TOKEN: sim.ownerToken });
-    const done = main(['run', planFile, '--shards', '3', '--local', '--start-delay', '8', '--url', sim.url, '--out', out, '--ndjson'], io);
+    const done = main(['run', planFile, '--shards', '3', '--local', '--start-delay', '15', '--url', sim.url, '--out', out, '--ndjson'], io);
     await until(() => /shard 1\/3 started \(pid \d+\)/.test(io.err()), 30_000, 'shard 1 to start');
     const pid = Number(/shard 1\/3 started \(pid (\d+)\)/.exec(io.err())![1]);
     await until(() => /"status":"running"/.test(io.out()), 60_000, 'traffic to start');

@@ -59,7 +59,7 @@ describe('one outcome path: a local run and --shards 2 --local decide alike', fu
       const stop = new AbortController();
       const io = { ...capture({ CODER_SESSION_TOKEN: scenario.token ?? sim.ownerToken }), signal: stop.signal };
       const args = ['run', planFile, '--url', sim.url, '--out', out, '--ndjson'];
-      const done = main(sharded ? [...args, '--shards', '2', '--local', '--start-delay', '12'] : args, io);
+      const done = main(sharded ? [...args, '--shards', '2', '--local', '--start-delay', '15'] : args, io);
       if (scenario.whenRunning) {
         // Once every shard has prepared (the merged prepare stage is done only then).
         const ready = () =>

@@ -89,6 +89,9 @@ async function runEchoStageHere(options: EchoStageOptions): Promise<void> {
   const pacer = new RampPacer();
   const starts: Array<Promise<void>> = [];
   let notOpened = 0;
+  // A runner that reaches the stage after its window (a shard not ready by the agreed start)
+  // opens nothing: that is its lateness, not the event loop's.
+  const enteredAfterWindow = Date.now() >= options.endAt;
   for (let index = 0; index < sessions.length; index++) {
     const plannedOpen = scheduleStart + ramp.openOffsetMs(users[index].index);
     await sleepUntilTime(plannedOpen, signal);
@@ -130,7 +133,9 @@ async function runEchoStageHere(options: EchoStageOptions): Promise<void> {
     for (const workspace of workspaces.slice(sessions.length - notOpened)) workspace.countError('not_opened');
     log(
       'warn',
-      `${notOpened} of ${users.length} connections were not opened before the stage's end: the ramp, held back by the runner's event-loop lag, ran out of time (an overloaded runner)`,
+      enteredAfterWindow
+        ? `${notOpened} of ${users.length} connections were not opened: this runner reached the stage after its window had ended (not ready by the agreed start: its prepare or set-up ran late; give shards a longer --start-delay)`
+        : `${notOpened} of ${users.length} connections were not opened before the stage's end: the ramp, held back by the runner's event-loop lag, ran out of time (an overloaded runner)`,
     );
   }
   void Promise.all(starts).then(() => {

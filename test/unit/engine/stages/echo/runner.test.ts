@@ -84,6 +84,30 @@ describe('echo stage ramp', () => {
       warnings.join('\n'),
     );
   });
+
+  it('a runner that reaches the stage after its window opens nothing and says it was late, not lagging', async () => {
+    const metrics = new StageMetrics('apps', 'Workspace apps');
+    const warnings: string[] = [];
+    await runEchoStage({
+      plan: defaultPlan(),
+      settings: { bytesPerTick: 64, tickIntervalMs: 100, connectionsPerSecond: 50 },
+      openers: async () => () => slowEcho(10),
+      signal: new AbortController().signal,
+      users: users(3),
+      metrics,
+      // A shard whose prepare ran past the agreed start: its window is already over.
+      scheduleStartEpochMs: Date.now() - 2000,
+      endAt: Date.now() - 1000,
+      random: seededRandom(1),
+      log: (level, message) => level === 'warn' && warnings.push(message),
+    });
+    assert.strictEqual(metrics.errors.not_opened, 3);
+    assert.ok(
+      warnings.some((w) => /3 of 3 connections were not opened: this runner reached the stage after its window had ended/.test(w)),
+      warnings.join('\n'),
+    );
+    assert.ok(!warnings.some((w) => /event-loop lag/.test(w)), 'the lag is not blamed');
+  });
 });
 
 describe('echo stage tick phases', () => {
