@@ -138,7 +138,10 @@ export interface StageSnapshot {
   progress?: StageProgress;
   verdict: Verdict;
   reason?: string;
-  /** The stage's result in one sentence, when it has one (the morning rush's: how long until users were ready). */
+  /**
+   * The stage's result in one sentence once it is done, worded by its definition from this
+   * snapshot's figures (the morning rush's: how long until 50/95/100 % of users were ready).
+   */
   summary?: string;
 }
 

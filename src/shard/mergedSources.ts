@@ -3,7 +3,7 @@
 // is the sum of its shards' HDR histograms (exact: the merged percentiles are those of one
 // histogram fed every sample), its counters the sum of theirs.
 import * as hdr from 'hdr-histogram-js';
-import { newHistogram, summarize } from '../engine/metrics/stageMetrics';
+import { newHistogram, stageSentence, summarize, valueAtRank } from '../engine/metrics/stageMetrics';
 import { combineFigures, declaredLatencies } from '../engine/stages/presentation';
 import { findStage } from '../engine/stages/registry';
 import type { ApiSource, StageSource } from '../engine/run/snapshotBuilder';
@@ -63,7 +63,7 @@ export interface ShardReports {
 
 /**
  * One stage, merged over the shards that report it. Its figures are the shards'; how they are
- * combined and charted (the stage's presentation) comes from the stage's definition
+ * combined, charted and worded (the stage's presentation) comes from the stage's definition
  * in this build's registry, as on the shards.
  */
 export class MergedStageSource implements StageSource {
@@ -163,6 +163,15 @@ export class MergedStageSource implements StageSource {
       verdict: 'pending',
       reason: reasons.length ? reasons.join('; ') : undefined,
     };
+    if (snapshot.state === 'done' && presentation?.summary) {
+      // Worded from the merged histogram: "50 % of users" is of every shard's users together.
+      const histogram = mergeEncoded(parts.map((p) => p.latency.total));
+      try {
+        snapshot.summary = stageSentence(presentation, snapshot, (rank) => valueAtRank(histogram, rank));
+      } finally {
+        histogram.destroy();
+      }
+    }
     return snapshot;
   }
 

@@ -103,6 +103,11 @@ export class LatencyRecorder {
     return this.total.totalCount;
   }
 
+  /** The `rank`-th smallest value recorded (1-based), ms, to the histogram's precision; undefined past the samples. */
+  atRank(rank: number): number | undefined {
+    return valueAtRank(this.total, rank);
+  }
+
   summary(): LatencySummary {
     this.cached ??= summarize(this.total);
     return { ...this.cached };
@@ -156,9 +161,30 @@ export class LatencyRecorder {
   }
 }
 
+/** The `rank`-th smallest value of `histogram` (1-based), ms; undefined past its samples. */
+export function valueAtRank(histogram: hdr.Histogram, rank: number): number | undefined {
+  const total = histogram.totalCount;
+  if (rank < 1 || rank > total) return undefined;
+  // The percentile half a sample below the rank: the library rounds its count up to exactly `rank`.
+  return Math.round(histogram.getValueAtPercentile((100 * (rank - 0.5)) / total)) / MICROS_PER_MS;
+}
+
 /** Decodes a histogram written by LatencyRecorder.encode (for report readers and shard merging). */
 export function decodeLatency(base64: string): LatencySummary {
   return summarize(hdr.decodeFromCompressedBase64(base64));
+}
+
+/** A finished stage's sentence, worded by its definition; a definition that fails to word it says so instead of breaking the run. */
+export function stageSentence(
+  presentation: StagePresentation,
+  stage: StageSnapshot,
+  latencyAtRank: (rank: number) => number | undefined,
+): string | undefined {
+  try {
+    return presentation.summary?.({ stage, latencyAtRank });
+  } catch (error) {
+    return `(the ${stage.title} stage's summary failed: ${(error as Error).message})`;
+  }
 }
 
 /** Live counters and latency of one stage; `snapshot()` turns them into the shared shape. */
@@ -181,8 +207,6 @@ export class StageMetrics {
   progress?: StageProgress;
   verdict: StageSnapshot['verdict'] = 'pending';
   reason?: string;
-  /** The stage's result in one sentence, when it has one (e.g. the morning rush's). */
-  summary?: string;
   /** The stage's own live figures, by the names its definition declares (`figures`). */
   readonly figures: Record<string, number> = {};
   readonly latency = new LatencyRecorder();
@@ -276,8 +300,9 @@ export class StageMetrics {
       progress: this.progress ? { ...this.progress } : undefined,
       verdict: this.verdict,
       reason: this.reason,
-      summary: this.summary,
     };
+    if (this.state === 'done' && presentation?.summary)
+      snapshot.summary = stageSentence(presentation, snapshot, (rank) => this.latency.atRank(rank));
     return snapshot;
   }
 }

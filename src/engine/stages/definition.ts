@@ -20,7 +20,7 @@ import type { Plan } from '../plan/plan';
 import type { PreparedUser, StageUser } from '../prepare/prepare';
 import type { StagePresentation } from './presentation';
 
-export type { StageFigure, StagePresentation } from './presentation';
+export type { StageFigure, StagePresentation, StageSummaryInput } from './presentation';
 
 export type StageLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -38,7 +38,7 @@ export type MetricFamily = 'latency' | 'connect' | 'counters' | 'throughput' | '
 /**
  * What every stage declares, traffic or lifecycle: besides its id, title and colour, its
  * presentation (./presentation.ts): what its latency measures, its other latencies, its live
- * figures and their charts.
+ * figures and their charts, and its summary sentence.
  */
 export interface StageIdentity extends StagePresentation {
   id: string;

@@ -1,10 +1,11 @@
 // What a stage declares about its figures and how they are shown: what its latency measures,
-// its other latencies, its live figures and their charts. Declared in the stage's definition
-// (./definition.ts), applied by the engine: StageMetrics puts them into the stage's snapshot,
-// so the faces (report.html, the VS Code panel) draw them from the snapshot alone, and a
-// sharded run's coordinator merges them the same way.
+// its other latencies, its live figures and their charts, and the sentence that sums it up.
+// Declared in the stage's definition (./definition.ts), applied by the engine: StageMetrics puts
+// them into the stage's snapshot, so the faces (CLI, report.html, the VS Code panel) draw and
+// print them from the snapshot alone, and a sharded run's coordinator merges and words them the
+// same way.
 // Plain types only: the metrics module and the definitions both import this, neither the other.
-import type { StageChart } from '../../protocol/snapshot';
+import type { StageChart, StageSnapshot } from '../../protocol/snapshot';
 
 /** A live figure of a stage (`metrics.figures.<name>`), e.g. provisioner jobs waiting. */
 export interface StageFigure {
@@ -17,6 +18,13 @@ export interface StageFigure {
   merge: 'sum' | 'max';
 }
 
+/** What a stage's summary is worded from: its finished snapshot and its latency histogram. */
+export interface StageSummaryInput {
+  stage: StageSnapshot;
+  /** The `rank`-th smallest latency recorded (1-based), ms; undefined past the samples. */
+  latencyAtRank(rank: number): number | undefined;
+}
+
 export interface StagePresentation {
   /** What the latency histogram measures (e.g. "echo round trip"); titles the stage's latency chart. */
   latencyMeaning?: string;
@@ -26,6 +34,11 @@ export interface StagePresentation {
   figures?: Readonly<Record<string, StageFigure>>;
   /** Charts of those figures over time, drawn in the VS Code panel and report.html. */
   charts?: readonly StageChart[];
+  /**
+   * The stage's result in one sentence, once it is done (printed by the CLI, report.html and the
+   * panel). Pure: the same words for a local run and a sharded run's merged snapshot.
+   */
+  summary?(input: StageSummaryInput): string | undefined;
 }
 
 /** The named latencies a presentation declares, as [name, meaning] pairs in declaration order. */

@@ -165,6 +165,28 @@ describe('shard message and merge', () => {
     assert.strictEqual(rush.latencyMeaning, 'scheduled start → agent ready');
   });
 
+  it("words a finished stage's sentence from the merged histogram: the shares are of every shard's users", () => {
+    const shards = [0, 1].map((index) => rushShard(index, 2));
+    // Shard 0's users were ready fast, shard 1's slowly: neither alone knows when half of all were.
+    for (const [shard, readyMs] of [
+      [shards[0]!, [2_000, 3_000]],
+      [shards[1]!, [90_000, 120_000]],
+    ] as const) {
+      shard.metrics.targetConnections = 2;
+      Object.assign(shard.metrics.figures, { queue_peak: 3, provisioners: 2 });
+      for (const ms of readyMs) shard.metrics.latency.record(ms);
+      shard.metrics.state = 'done';
+    }
+    const coordinator = merger(2);
+    for (const shard of shards) assert.ok(coordinator.accept(shard.line()));
+    const rush = coordinator.snapshot().stages.find((stage) => stage.name === 'morning_rush')!;
+    assert.strictEqual(
+      rush.summary,
+      '50 % of 4 users had a ready workspace after 3s, 95 % after 2m00s, 100 % after 2m00s; the provisioner queue peaked at 3 job(s) ' +
+        'with 2 provisioner(s) (the reference deployment runs 50 for 2000 users: 0.1 for 4)',
+    );
+  });
+
   it('adds up counters, errors, connections and memory, and takes the busiest runner', () => {
     const shards = [0, 1].map((index) => new FakeShard(index, 2));
     shards.forEach((shard, i) => {

@@ -2,7 +2,8 @@
 // parameter every interval (scaletest/dynamicparameters). See runner.ts and
 // docs/stages/dynamic-parameters.md.
 import { Type, type Static } from '@sinclair/typebox';
-import { defineTrafficStage } from '../definition';
+import { formatCount, formatMs } from '../../../protocol/format';
+import { defineTrafficStage, type StageSummaryInput } from '../definition';
 
 const settings = Type.Object(
   {
@@ -26,6 +27,17 @@ const settings = Type.Object(
 );
 export type DynamicParametersSettings = Static<typeof settings>;
 
+/** "1,204 parameter changes answered: the re-rendered form after 12.0ms (p50), 40.2ms (p95); 0 stale renders". */
+export function parametersSummary({ stage }: StageSummaryInput): string | undefined {
+  if (stage.sent === 0) return undefined;
+  const { latency } = stage;
+  const timing = latency.count ? `: the re-rendered form after ${formatMs(latency.p50)} (p50), ${formatMs(latency.p95)} (p95)` : '';
+  return (
+    `${formatCount(stage.completed)} of ${formatCount(stage.sent)} parameter change(s) answered${timing}; ` +
+    `${formatCount(stage.mismatches)} stale render(s), ${formatCount(stage.disconnects)} disconnect(s)`
+  );
+}
+
 export const dynamicParametersStage = defineTrafficStage({
   id: 'dynamic_parameters',
   title: 'Dynamic parameters',
@@ -48,6 +60,7 @@ export const dynamicParametersStage = defineTrafficStage({
       ],
     },
   ],
+  summary: parametersSummary,
   // A form that answers within half a second feels immediate; a stale answer is a wrong form.
   defaultThresholds: ['dynamic_parameters.latency.p95 < 500ms', 'dynamic_parameters.mismatches == 0'],
   connectionNoun: 'parameter forms',

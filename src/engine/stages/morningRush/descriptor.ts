@@ -3,6 +3,7 @@
 // docs/stages/morning-rush.md.
 import { Type, type Static } from '@sinclair/typebox';
 import { defineTrafficStage } from '../definition';
+import { rushSummary } from './summary';
 
 const settings = Type.Object(
   {
@@ -87,6 +88,7 @@ export const morningRushStage = defineTrafficStage({
       ],
     },
   ],
+  summary: rushSummary,
   // scaletest/autostart/config.go: the autostart build must be created within autostart_timeout
   // of the scheduled time, and each job done within workspace_job_timeout (cli/exp_scaletest.go:
   // 5 min each): the build within the one, the workspace ready within both.

@@ -4,9 +4,7 @@
 // manual variant requests the start builds itself at a plan-given rate. Per workspace:
 // scheduled → build created → job started (a provisioner took it) → build succeeded → agent
 // ready, watched over watch-ws as the dashboard does; the provisioner queue (jobs pending)
-// is read once a second (its figures and charts are declared in ./descriptor.ts). Ends with one
-// sentence: when 50 / 95 / 100 % of users had a ready workspace, the queue's peak, and the
-// reference deployment's provisioners scaled to the run.
+// is read once a second. Its figures, charts and sentence are declared in ./descriptor.ts.
 import type WebSocket from 'ws';
 import { watchWorkspace, type schemas as S } from '../../../coder';
 import { runPool } from '../../common/pool';
@@ -15,9 +13,6 @@ import type { MorningRushSettings } from './descriptor';
 import { userConnection } from '../echo/transports';
 import type { PreparedUser } from '../../prepare/prepare';
 
-/** Coder's reference deployment: 50 provisioners for 2000 users. */
-const REFERENCE_PROVISIONERS = 50;
-const REFERENCE_USERS = 2000;
 const MINUTE = 60_000;
 
 interface Rush {
@@ -32,31 +27,6 @@ interface Rush {
   readyAt?: number;
   failed?: string;
   socket?: WebSocket;
-}
-
-/** The time for `share` (0..1] of `total` users to be ready, from sorted ready times (ms); undefined when not reached. */
-export function timeToShare(sortedReadyMs: readonly number[], total: number, share: number): number | undefined {
-  const needed = Math.max(1, Math.ceil(share * total));
-  return needed <= sortedReadyMs.length ? sortedReadyMs[needed - 1] : undefined;
-}
-
-function duration(ms: number | undefined): string {
-  if (ms === undefined) return 'not reached';
-  const seconds = Math.round(ms / 1000);
-  return seconds >= 60 ? `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s` : `${seconds}s`;
-}
-
-/** The verdict sentence (pure, so it can be tested on its own). */
-export function rushSentence(options: { readyMs: number[]; users: number; queuePeak: number; provisioners?: number }): string {
-  const sorted = [...options.readyMs].sort((a, b) => a - b);
-  const at = (share: number) => duration(timeToShare(sorted, options.users, share));
-  const scaled = (REFERENCE_PROVISIONERS * options.users) / REFERENCE_USERS;
-  const ours = options.provisioners === undefined ? 'an unknown number of provisioners' : `${options.provisioners} provisioner(s)`;
-  return (
-    `50 % of ${options.users} users had a ready workspace after ${at(0.5)}, 95 % after ${at(0.95)}, 100 % after ${at(1)}; ` +
-    `the provisioner queue peaked at ${options.queuePeak} job(s) with ${ours} ` +
-    `(the reference deployment runs ${REFERENCE_PROVISIONERS} for ${REFERENCE_USERS} users: ${Number(scaled.toFixed(1))} for ${options.users})`
-  );
 }
 
 function agentsReady(workspace: S.Workspace): boolean {
@@ -267,14 +237,6 @@ export async function runMorningRush(context: StageRunContext<MorningRushSetting
     } catch {
       // Listing daemons is newer than some coderd releases: the sentence says "an unknown number".
     }
-    const readyMs = rushes.filter((rush) => rush.readyAt !== undefined).map((rush) => rush.readyAt! - rush.scheduledAt!);
-    metrics.summary = rushSentence({
-      readyMs,
-      users: users.length,
-      queuePeak: figures.queue_peak ?? 0,
-      provisioners: figures.provisioners,
-    });
-    log('info', metrics.summary);
   } finally {
     clearInterval(queueTimer);
     for (const rush of rushes) rush.socket?.close();

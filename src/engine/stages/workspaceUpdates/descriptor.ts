@@ -2,7 +2,8 @@
 // (scaletest/workspaceupdates, over the dashboard's watch-ws). See runner.ts and
 // docs/stages/workspace-updates.md.
 import { Type, type Static } from '@sinclair/typebox';
-import { defineTrafficStage } from '../definition';
+import { formatCount, formatMs } from '../../../protocol/format';
+import { defineTrafficStage, type StageSummaryInput } from '../definition';
 
 const settings = Type.Object(
   {
@@ -28,6 +29,18 @@ const settings = Type.Object(
 );
 export type WorkspaceUpdatesSettings = Static<typeof settings>;
 
+/** "48 of 50 builds reached their watcher: the update after 8.1ms (p50), 20.4ms (p95); 2 missed". */
+export function updatesSummary({ stage }: StageSummaryInput): string | undefined {
+  const builds = stage.figures?.builds ?? 0;
+  if (builds === 0) return undefined;
+  const { latency } = stage;
+  const timing = latency.count ? `: the update after ${formatMs(latency.p50)} (p50), ${formatMs(latency.p95)} (p95)` : '';
+  return (
+    `${formatCount(stage.figures?.seen ?? 0)} of ${formatCount(builds)} build(s) on ${formatCount(stage.connections.target)} watched workspace(s) ` +
+    `reached their watcher${timing}; ${formatCount(stage.figures?.missed ?? 0)} missed`
+  );
+}
+
 export const workspaceUpdatesStage = defineTrafficStage({
   id: 'workspace_updates',
   title: 'Workspace updates',
@@ -52,6 +65,7 @@ export const workspaceUpdatesStage = defineTrafficStage({
       ],
     },
   ],
+  summary: updatesSummary,
   // The dashboard shows a build as it starts: a second is already a slow page; a missed update is a stale page.
   defaultThresholds: ['workspace_updates.latency.p95 < 1s', 'workspace_updates.disconnects <= 1%'],
   connectionNoun: 'watched workspaces',

@@ -50,6 +50,10 @@ describe('dynamic parameters stage', function () {
     assert.strictEqual(s.mismatches, s.errors.stale);
     // Its live figures, and the chart its descriptor declares of them.
     assert.deepStrictEqual(s.figures, { answered: s.completed, stale: s.mismatches });
+    assert.match(
+      s.summary!,
+      new RegExp(`^\\d+ of \\d+ parameter change\\(s\\) answered.*; ${s.mismatches} stale render\\(s\\), \\d+ disconnect\\(s\\)$`),
+    );
     assert.deepStrictEqual(
       s.charts?.map((chart) => chart.lines.map((line) => line.figure)),
       [['answered', 'stale']],

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { JOURNAL_FILE, readRunJournal } from '../../../../../src/engine/run/journal';
 import { startRun, type RunResult } from '../../../../../src/engine/run/run';
 import type { Plan } from '../../../../../src/engine';
-import { rushSentence, timeToShare } from '../../../../../src/engine/stages/morningRush/runner';
+import { rushSentence, timeToShare } from '../../../../../src/engine/stages/morningRush/summary';
 import { startSimDeployment, type FaultsConfig, type SimDeployment } from '../../../../../src/sim';
 import { leftovers, oneStagePlan, tempDir } from '../../../../support/simRun';
 import { LETTER_THEME as THEME } from '../../../../support/chartTheme';
@@ -36,8 +36,9 @@ describe('morning rush stage', function () {
   it('says when 50/95/100 % of users were ready and the queue peak, beside the reference provisioners scaled', () => {
     assert.strictEqual(timeToShare([1000, 2000, 3000, 4000], 4, 0.5), 2000);
     assert.strictEqual(timeToShare([1000, 2000, 3000], 4, 1), undefined, 'one user never got ready');
+    const sorted = [5_000, 50_000, 70_000, 100_000];
     assert.strictEqual(
-      rushSentence({ readyMs: [70_000, 5_000, 100_000, 50_000], users: 4, queuePeak: 3, provisioners: 2 }),
+      rushSentence({ users: 4, queuePeak: 3, provisioners: 2, readyAtRank: (rank) => sorted[rank - 1] }),
       '50 % of 4 users had a ready workspace after 50s, 95 % after 1m40s, 100 % after 1m40s; the provisioner queue peaked at 3 job(s) ' +
         'with 2 provisioner(s) (the reference deployment runs 50 for 2000 users: 0.1 for 4)',
     );

@@ -29,6 +29,10 @@ describe('workspace updates stage', function () {
     assert.ok(s.latency.count >= 4, `updates timed: ${s.latency.count}`);
     assert.strictEqual(s.connections.target, 2);
     assert.deepStrictEqual(s.figures, { builds: s.sent, seen: s.completed, missed: 0 });
+    assert.match(
+      s.summary!,
+      /^\d+ of \d+ build\(s\) on 2 watched workspace\(s\) reached their watcher: the update after .+ \(p50\), .+ \(p95\); 0 missed$/,
+    );
     // Its own workspaces are the run's: in its journal, named by the stage, numbered after prepare's (users × 1 + index).
     const runId = result.snapshot.runId;
     const own = readRunJournal(result.reportDir, runId)!.entries.filter((entry) => entry.stage === 'workspace_updates');
