@@ -63,6 +63,8 @@ export async function findRunResources(
   const refused: string[] = [];
   const users = await listAll(async (offset) => (await owner.listUsers({ q: runId, offset, limit: PAGE })).users);
   const runUsers = new Map<string, S.User>();
+  /** The run's users of the other shards: their workspaces are theirs to clean up. */
+  const otherShares = new Set<string>();
   for (const user of users) {
     if (runIdOfUser(user.username) !== runId && !user.username.includes(runId)) continue;
     const failure = userCheckFailure(user, runId);
@@ -71,7 +73,10 @@ export async function findRunResources(
       if (runIdOfUser(user.username) === runId) refused.push(`user ${user.username}: ${failure}`);
       continue;
     }
-    if (!inShare(indexOf(user.name, /^Scale test user (\d+)$/), share)) continue;
+    if (!inShare(indexOf(user.name, /^Scale test user (\d+)$/), share)) {
+      otherShares.add(user.id);
+      continue;
+    }
     runUsers.set(user.id, user);
     resources.users.set(user.id, user.username);
   }
@@ -79,7 +84,9 @@ export async function findRunResources(
     async (offset) => (await owner.listWorkspaces({ q: `name:"${runId}"`, offset, limit: PAGE })).workspaces,
   );
   for (const workspace of workspaces) {
-    if (!isRunWorkspace(workspace.name, runId) || !inShare(indexOf(workspace.name, /-(\d+)$/), share)) continue;
+    // A workspace is in its owner's share: a stage's extra workspaces are numbered past prepare's
+    // (users × k + index), so the number in the name does not tell the shard.
+    if (!isRunWorkspace(workspace.name, runId) || otherShares.has(workspace.owner_id)) continue;
     if (!runUsers.has(workspace.owner_id)) {
       refused.push(`workspace ${workspace.owner_name}/${workspace.name}: its owner ${workspace.owner_name} is not one of the run's users`);
       continue;

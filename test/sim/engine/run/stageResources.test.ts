@@ -51,14 +51,19 @@ describe("a stage's own resources are the run's", function () {
   beforeEach(() => (unregister = registerStage(leaverStage)));
   afterEach(() => unregister());
 
-  it('clears the schedules a stage left set, keeps its workspace in the run and its journal, and cleanup --run-id deletes it', async () => {
-    const plan = smallPlan(env.sim, { users: 2, only: [] });
+  /** A run of the leaver stage alone that keeps what it created (cleanup "never"). */
+  const leaverRun = (users: number) => {
+    const plan = smallPlan(env.sim, { users, only: [] });
     (plan.traffic as unknown as Record<string, unknown>).leaver = { enabled: true };
     (plan.timeline as unknown as Record<string, unknown>).leaver = [0, 1];
     plan.thresholds = [];
     plan.cleanup.strategy = 'never';
+    return startRun({ plan, connection: { url: env.sim.url, token: env.sim.ownerToken }, outDir: env.out }).done;
+  };
+
+  it('clears the schedules a stage left set, keeps its workspace in the run and its journal, and cleanup --run-id deletes it', async () => {
     const connection = { url: env.sim.url, token: env.sim.ownerToken };
-    const result = await startRun({ plan, connection, outDir: env.out }).done;
+    const result = await leaverRun(2);
     assert.deepStrictEqual(problems, []);
     const runId = result.snapshot.runId;
     // Kept by the run, the stage's workspace with prepare's: 2 users, 3 workspaces.
@@ -90,6 +95,18 @@ describe("a stage's own resources are the run's", function () {
     );
     const outcome = await cleanupRun({ connection, runId, runDir });
     assert.deepStrictEqual([outcome.source, outcome.deletedWorkspaces, outcome.deletedUsers, outcome.leftovers], ['journal', 3, 2, []]);
+    assert.deepStrictEqual(await leftovers(env.sim), { users: [], workspaces: [] });
+  });
+
+  it("cleanup --run-id --shard without a journal takes a stage's workspace with its owner's shard", async () => {
+    const connection = { url: env.sim.url, token: env.sim.ownerToken };
+    const { runId } = (await leaverRun(3)).snapshot;
+    // User 0's extra workspace is number 3 (users × 1 + 0): by its number shard 1's, by its owner shard 0's.
+    const first = await cleanupRun({ connection, runId, share: { index: 0, count: 2 } });
+    assert.deepStrictEqual([first.source, first.deletedUsers, first.deletedWorkspaces, first.refused], ['names', 2, 3, []]);
+    assert.deepStrictEqual((await leftovers(env.sim)).workspaces, [`scaletest-${runId}-1`]);
+    const second = await cleanupRun({ connection, runId, share: { index: 1, count: 2 } });
+    assert.deepStrictEqual([second.deletedUsers, second.deletedWorkspaces, second.refused], [1, 1, []]);
     assert.deepStrictEqual(await leftovers(env.sim), { users: [], workspaces: [] });
   });
 });
