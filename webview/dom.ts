@@ -33,3 +33,40 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   if (!element) throw new Error(`dashboard element #${id} is missing`);
   return element as T;
 }
+
+/** A wide panel `#NAME-panel` titled `title` around an empty `#NAME`, hidden until it has something to show. */
+export function hiddenPanel(name: string, title: string): HTMLElement {
+  return h(
+    'section',
+    { id: `${name}-panel`, class: 'panel wide', 'aria-labelledby': `${name}-heading`, hidden: '' },
+    h('h2', { id: `${name}-heading` }, title),
+    h('div', { id: name }),
+  );
+}
+
+/** A table whose first cell per row is its header; cells from `numericFrom` on are numbers. */
+export function table(caption: string, headers: string[], rows: (string | HTMLElement)[][], numericFrom = 1): HTMLElement {
+  return h(
+    'table',
+    {},
+    h('caption', { class: 'visually-hidden' }, caption),
+    h(
+      'thead',
+      {},
+      h('tr', {}, ...headers.map((header, i) => h('th', { scope: 'col', class: i >= numericFrom ? 'num' : undefined }, header))),
+    ),
+    h(
+      'tbody',
+      {},
+      ...rows.map((row) =>
+        h(
+          'tr',
+          {},
+          ...row.map((cell, i) =>
+            i === 0 ? h('th', { scope: 'row' }, cell) : h('td', { class: i >= numericFrom ? 'num' : undefined }, cell),
+          ),
+        ),
+      ),
+    ),
+  );
+}

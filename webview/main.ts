@@ -22,7 +22,8 @@ import {
 import type { RunSnapshot, StageSnapshot, Verdict } from '../src/protocol/snapshot';
 import { ChartBoard } from './charts';
 import { comparisonSection } from './compareView';
-import { byId, h, replace } from './dom';
+import { byId, h, replace, table } from './dom';
+import { renderWorkspaces, workspacesPanel } from './workspacesView';
 import { referencePanel, renderReference } from './referenceView';
 import { SearchView } from './searchView';
 
@@ -105,6 +106,7 @@ function buildLayout(): void {
             h('div', { id: 'runner' }),
           ),
           referencePanel(),
+          workspacesPanel(),
         ),
       ),
       h('section', { id: 'compare-view', 'aria-label': 'Run comparison' }),
@@ -125,32 +127,6 @@ function verdictChip(verdict: Verdict | 'running', text?: string): HTMLElement {
 
 function keyValues(rows: [string, string | HTMLElement][]): HTMLElement {
   return h('dl', { class: 'kv' }, ...rows.flatMap(([key, value]) => [h('dt', {}, key), h('dd', { class: 'num' }, value)]));
-}
-
-function table(caption: string, headers: string[], rows: (string | HTMLElement)[][], numericFrom = 1): HTMLElement {
-  return h(
-    'table',
-    {},
-    h('caption', { class: 'visually-hidden' }, caption),
-    h(
-      'thead',
-      {},
-      h('tr', {}, ...headers.map((header, i) => h('th', { scope: 'col', class: i >= numericFrom ? 'num' : undefined }, header))),
-    ),
-    h(
-      'tbody',
-      {},
-      ...rows.map((row) =>
-        h(
-          'tr',
-          {},
-          ...row.map((cell, i) =>
-            i === 0 ? h('th', { scope: 'row' }, cell) : h('td', { class: i >= numericFrom ? 'num' : undefined }, cell),
-          ),
-        ),
-      ),
-    ),
-  );
 }
 
 function stageVerdict(stage: StageSnapshot): Verdict | 'running' {
@@ -374,6 +350,7 @@ function renderSnapshot(snapshot: RunSnapshot, source: 'live' | 'report'): void 
   renderApi(snapshot);
   renderRunner(snapshot);
   renderReference(snapshot);
+  renderWorkspaces(snapshot);
 }
 
 function compareRow(

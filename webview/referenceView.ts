@@ -2,7 +2,7 @@
 // measured, scaled to the run's users, and the setting that would measure what is missing.
 import { formatReferenceValue, referenceScopeText, type ReferenceRow } from '../src/protocol/reference';
 import type { RunSnapshot } from '../src/protocol/snapshot';
-import { byId, h, replace } from './dom';
+import { byId, h, hiddenPanel, replace } from './dom';
 
 const GROUP_TITLES: Record<ReferenceRow['group'], string> = {
   coderd: 'coderd',
@@ -13,12 +13,7 @@ const GROUP_TITLES: Record<ReferenceRow['group'], string> = {
 
 /** The panel, empty until a snapshot with reference figures arrives. */
 export function referencePanel(): HTMLElement {
-  return h(
-    'section',
-    { id: 'reference-panel', class: 'panel wide', 'aria-labelledby': 'reference-heading', hidden: '' },
-    h('h2', { id: 'reference-heading' }, "Coder's reference figures"),
-    h('div', { id: 'reference' }),
-  );
+  return hiddenPanel('reference', "Coder's reference figures");
 }
 
 const valueText = (row: ReferenceRow, value: number | undefined) =>

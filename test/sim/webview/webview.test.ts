@@ -155,6 +155,35 @@ window.acquireVsCodeApi = () => ({ postMessage: (m) => window.posted.push(m), ge
     await page.close();
   });
 
+  it('shows the worst workspaces per stage, the one with problems first, and hides the panel without them', async () => {
+    const page = await openPage();
+    const figures = (p95: number, disconnects: number) => ({
+      ...{ connects: 1 + disconnects, reconnects: disconnects, disconnects, mismatches: 0, bytesSent: 1024, bytesReceived: 1024 },
+      errors: {},
+      rtt: { count: 30, p50: p95 / 2, p95, max: p95 * 2 },
+    });
+    const row = (index: number, p95: number, disconnects: number) => ({
+      ...{ index, user: `u${index}`, workspace: `scaletest-st1abc-${index}`, agent: 'main' },
+      stages: { pty: figures(p95, disconnects), ssh: figures(10 + index, 0) },
+    });
+    const worst = { pty: [row(2, 400, 3), row(0, 30, 0)], ssh: [row(1, 0, 0), row(0, 0, 0)] };
+    await send(page, { type: 'snapshot', snapshot: sampleSnapshot({ workspaces: { total: 3, worst } }), source: 'live' });
+    await page.waitForSelector('#workspaces-panel:not([hidden]) details[data-stage="pty"]', WAIT);
+    const ranked = await page.locator('#workspaces details[data-stage="pty"] tbody th').allTextContents();
+    assert.deepStrictEqual(ranked, ['scaletest-st1abc-2', 'scaletest-st1abc-0']);
+    assert.match((await page.textContent('#workspaces details[data-stage="pty"] tbody tr')) ?? '', /3 disconnects\s*4\s*3\s*400ms\s*800ms/);
+    // A stage with a problem is open; a healthy one stays folded.
+    assert.deepStrictEqual(
+      [await page.getAttribute('details[data-stage="pty"]', 'open'), await page.getAttribute('details[data-stage="ssh"]', 'open')],
+      ['', null],
+    );
+    await send(page, { type: 'snapshot', snapshot: sampleSnapshot({ planName: 'no workspaces' }), source: 'report' });
+    await page.waitForFunction(() => document.getElementById('title')?.textContent === 'no workspaces', undefined, WAIT);
+    assert.strictEqual(await page.isHidden('#workspaces-panel'), true);
+    assert.deepStrictEqual(problems, []);
+    await page.close();
+  });
+
   it('restores the saved state after a reload without waiting for the host', async () => {
     const page = await openPage({
       type: 'snapshot',
