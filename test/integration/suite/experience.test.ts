@@ -9,6 +9,8 @@ import * as vscode from 'vscode';
 import type { ScaleTestExtensionApi } from '../../../src/extension';
 import { startSimDeployment, type SimDeployment } from '../../../src/sim';
 import { leftovers } from '../../support/simRun';
+import { readReport } from '../../../src/engine/outputs/report/reportFile';
+import { formatDuration, formatMs } from '../../../src/protocol/format';
 import type { RunPlanResult } from '../../../src/vscode/runs/feature';
 import { screenshot, testOutputDir, waitFor, webviewText } from './workbench';
 
@@ -269,9 +271,32 @@ describe('VS Code experience', function () {
     assert.strictEqual(exported, target);
     assert.strictEqual(JSON.parse(fs.readFileSync(target, 'utf8')).runId, run.runId);
 
-    await vscode.commands.executeCommand('coderScaletest.compareRuns', { left: run.reportDir, right: run.reportDir });
+    // Two different runs of the plan: this one and the Test Explorer's, each figure in its column.
+    const older = readReport(run.reportDir).snapshot;
+    const resultsDir = path.dirname(run.reportDir);
+    const newer = fs
+      .readdirSync(resultsDir)
+      .map((name) => path.join(resultsDir, name))
+      .filter((dir) => dir !== run!.reportDir && fs.existsSync(path.join(dir, 'report.json')))
+      .map((dir) => ({ dir, snapshot: readReport(dir).snapshot }))
+      .filter(({ snapshot }) => snapshot.planName === 'ui smoke' && snapshot.startedAt > older.startedAt)
+      .sort((a, b) => b.snapshot.startedAt - a.snapshot.startedAt)[0];
+    assert.ok(newer, `no later run of the plan in ${resultsDir} to compare with`);
+    await vscode.commands.executeCommand('coderScaletest.compareRuns', { left: newer.dir, right: run.reportDir });
     const compared = await api.dashboard.probe();
-    assert.strictEqual(compared.title, `${run.runId} vs ${run.runId}`);
+    assert.strictEqual(compared.title, `${older.runId} vs ${newer.snapshot.runId}`);
+    const sshOf = (snapshot: typeof older) => snapshot.stages.find((stage) => stage.name === 'ssh')!;
+    const figures = [
+      ...(['p50', 'p95'] as const).map((q) => ({
+        label: `${sshOf(older).title} ${q}`,
+        of: (snapshot: typeof older) => formatMs(sshOf(snapshot).latency[q]),
+      })),
+      { label: 'Duration', of: (snapshot: typeof older) => formatDuration(snapshot.now - snapshot.startedAt) },
+    ];
+    for (const { label, of } of figures) {
+      const cell = (column: number) => webviewText(`#compare-view tbody tr:has(th:text-is("${label}")) td:nth-of-type(${column})`, 15_000);
+      assert.deepStrictEqual([await cell(1), await cell(2)], [of(older), of(newer.snapshot)], `the compare view's ${label}`);
+    }
     await screenshot('dashboard-compare');
 
     // Runs view action "Mark as Baseline": the run gets the badge; a baseline run has nothing to compare with but itself.
