@@ -102,10 +102,17 @@ function bridgeRequest(line: string): BridgeRequest | undefined {
   return JSON.parse(line.slice(at + BRIDGE_PREFIX.length)) as BridgeRequest;
 }
 
-/** The first element matching the request, once it is in the document. */
+/**
+ * The first element matching the request, once it is in the document. In the workbench, only
+ * visible ones: its lists keep rows of removed items (old notifications, closed quick picks)
+ * in the DOM, hidden.
+ */
 async function find(session: WorkbenchSession, element: BridgeElement): Promise<Locator> {
-  const root = element.target === 'webview' ? session.activeWebview() : session.page;
-  const locator = root.locator(element.selector, element.hasText === undefined ? undefined : { hasText: element.hasText }).first();
+  const options = element.hasText === undefined ? undefined : { hasText: element.hasText };
+  const locator =
+    element.target === 'webview'
+      ? session.activeWebview().locator(element.selector, options).first()
+      : session.page.locator(element.selector, options).filter({ visible: true }).first();
   await locator.waitFor({ state: 'attached', timeout: element.timeoutMs });
   return locator;
 }

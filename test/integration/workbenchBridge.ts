@@ -17,7 +17,7 @@ export const GREP_ENV = 'CODER_SCALETEST_INTEGRATION_GREP';
  */
 export const BROWSER_TAG = '@browser';
 
-/** Which document a selector is looked up in: the visible webview's, or the workbench's own. */
+/** Which document a selector is looked up in: the visible webview's, or the workbench's own (its visible elements). */
 export type BridgeTarget = 'webview' | 'workbench';
 
 /** An element: the first match of `selector` in `target`, narrowed to those holding `hasText`. */

@@ -96,7 +96,9 @@ export class CheckFeature extends Disposable {
             { label: 'kubernetes', description: 'a pod per workspace (templates/kubernetes)' },
             { label: 'docker', description: 'a container per workspace (templates/docker)' },
           ],
-          { title: 'Which scale-test template?' },
+          // Often opened from a notification's button: a focus change as the notification closes
+          // must not dismiss the pick before the user has seen it.
+          { title: 'Which scale-test template?', ignoreFocusOut: true },
         )
       )?.label as TemplateKind | undefined);
     if (!kind) return undefined;
