@@ -7,7 +7,7 @@ import {
   RunWorkspaces,
   StageWorkspaces,
 } from '../../../../src/engine/metrics/workspaceTally';
-import { WORST_IN_SNAPSHOT } from '../../../../src/protocol/workspaces';
+import { mergeWorkspaceSnapshots, summarizeWorkspaces, WORST_IN_SNAPSHOT } from '../../../../src/protocol/workspaces';
 
 const identity = (index: number) => ({ index, user: `u${index}`, workspace: `ws-${index}`, agent: 'main' });
 
@@ -85,5 +85,24 @@ describe('workspaceTally: each workspace’s own figures, bounded', () => {
     tallies[5].countError('echo_timeout', 9);
     assert.strictEqual(run.summary(false, (now += 1000))!.worst.apps[0].workspace, 'ws-1234');
     assert.strictEqual(run.summary(false, (now += 5000))!.worst.apps[0].workspace, 'ws-5');
+  });
+
+  it('ranks prepare failed first, then slowest; shards’ worst lists merge worst first, bounded', () => {
+    const prepare = new StageWorkspaces('prepare');
+    prepare.prepared(identity(0), { buildMs: 900, agentReadyMs: 100 });
+    prepare.prepared(identity(1), { buildMs: 3000, agentReadyMs: 500 });
+    prepare.prepared(identity(2), { error: 'build_failed' });
+    const run = new RunWorkspaces(() => [{ workspaces: prepare }]);
+    assert.deepStrictEqual(
+      run.summary()!.worst.prepare.map((row) => row.workspace),
+      ['ws-2', 'ws-1', 'ws-0'],
+    );
+    const shard = (first: number, p95s: number[]) => {
+      const stage = new StageWorkspaces('ssh');
+      stage.track(p95s.map((_, i) => identity(first + i))).forEach((tally, i) => tally.record(p95s[i]));
+      return summarizeWorkspaces(new RunWorkspaces(() => [{ workspaces: stage }]).rows(), 2);
+    };
+    const merged = mergeWorkspaceSnapshots([shard(0, [5, 50, 7]), shard(10, [30, 90])], 3);
+    assert.deepStrictEqual([merged.total, merged.worst.ssh.map((row) => row.workspace)], [5, ['ws-11', 'ws-1', 'ws-10']]);
   });
 });
