@@ -1,7 +1,8 @@
 // `check PLAN`: the pre-run check (engine/check/check.ts) — every line pass / warn / fail with
 // what to do; exit 0 when nothing fails, 1 otherwise; `--json` for pipelines. `run` performs the
 // same check first (runPreRunCheck) and stops on a fail unless given `--skip-check`.
-import { checkDeployment, type CheckLineId, type CheckReport, type CheckStatus } from '../../engine/check/check';
+import { checkDeployment, type CheckReport } from '../../engine/check/check';
+import type { CheckLineId, CheckStatus } from '../../engine/check/lines';
 import type { Plan } from '../../engine/plan/plan';
 import type { PreRunCheckRecord } from '../../engine/run/options';
 import type { DeploymentConnection } from '../../coder/connection';
