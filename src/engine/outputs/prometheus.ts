@@ -43,6 +43,8 @@ export interface MetricsSource {
 const STAGE_STATES: StageSnapshot['state'][] = ['waiting', 'running', 'stopping', 'done', 'skipped'];
 const RUN_STATUSES: RunSnapshot['status'][] = ['starting', 'preparing', 'running', 'cleaning', 'finished', 'aborted', 'error'];
 const VERDICTS = ['pending', 'pass', 'fail', 'skipped'] as const;
+/** Collects within this long of each other belong to one scrape: they share the per-workspace rows. */
+const SCRAPE_SHARING_MS = 250;
 
 /** Cumulative counts of `histogram` at each bound (microseconds): a value counts as its HDR bucket's highest equivalent value. */
 export function cumulativeCounts(histogram: hdr.Histogram, boundsMicros: readonly number[]): number[] {
@@ -333,6 +335,10 @@ export function runRegistry(source: MetricsSource, identity: { runId: string; sh
 
   // Coder's workspace-traffic runner names, per workspace (only the runner that owns it serves them).
   const workspaceLabels = ['username', 'workspace_name', 'agent_name', 'stage'];
+  // One scrape collects the four counters within milliseconds: they share the rows (thousands).
+  let scraped: { at: number; rows: readonly WorkspaceRow[] } | undefined;
+  const workspaceRows = (now = Date.now()) =>
+    (scraped = scraped && now - scraped.at < SCRAPE_SHARING_MS ? scraped : { at: now, rows: source.workspaces?.() ?? [] }).rows;
   const workspaceCounter = (name: string, help: string, read: (row: WorkspaceRow, stage: string) => number) =>
     new Counter({
       name,
@@ -341,7 +347,7 @@ export function runRegistry(source: MetricsSource, identity: { runId: string; sh
       registers,
       collect() {
         this.reset();
-        for (const row of source.workspaces?.() ?? [])
+        for (const row of workspaceRows())
           for (const stage of Object.keys(row.stages))
             this.inc({ username: row.user, workspace_name: row.workspace, agent_name: row.agent, stage }, read(row, stage));
       },

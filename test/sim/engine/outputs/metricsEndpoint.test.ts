@@ -92,6 +92,16 @@ describe('run --metrics-address: /metrics during and after a simulator run', fun
             0.01 * stage.latency.count,
         );
       }
+      // Coder's runner names, per workspace: report.json's rows.
+      assert.strictEqual(report.workspaces?.length, 2);
+      for (const row of report.workspaces)
+        for (const stage of ['ssh', 'pty']) {
+          const labels = { username: row.user, workspace_name: row.workspace, agent_name: row.agent, stage };
+          assert.ok(row.stages[stage].bytesSent > 0, `${row.workspace} sent in ${stage}`);
+          assert.strictEqual(sample(last, 'coderd_scaletest_bytes_written_total', labels), row.stages[stage].bytesSent);
+          assert.strictEqual(sample(last, 'coderd_scaletest_bytes_read_total', labels), row.stages[stage].bytesReceived);
+          assert.strictEqual(sample(last, 'coderd_scaletest_read_errors_total', labels), row.stages[stage].disconnects);
+        }
       for (const threshold of final.thresholds)
         assert.strictEqual(
           sample(last, 'coder_scaletest_threshold_verdict', { expression: threshold.expression, verdict: threshold.verdict }),
