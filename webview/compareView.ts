@@ -1,10 +1,12 @@
-// The compare view's per-stage verdict: the newer run against the reference (its plan's
-// baseline, or the older run) — better / worse / same within noise, decided by the engine on
-// the runs' histograms (docs/baselines.md), with the quantiles and the reason.
+// The compare view: the newer run against the reference (its plan's baseline, or the older
+// run) stage by stage — better / worse / same within noise, decided by the engine on the runs'
+// histograms (docs/baselines.md), with the quantiles and the reason — then both runs' figures
+// and thresholds side by side.
 import type { HostToWebview } from '../src/protocol/messages';
 import type { StageComparison } from '../src/protocol/comparison';
-import { formatMs } from '../src/protocol/format';
-import { h } from './dom';
+import { formatCount, formatDuration, formatMs, totalErrors } from '../src/protocol/format';
+import { h, table } from './dom';
+import { verdictChip } from './verdicts';
 
 type CompareMessage = Extract<HostToWebview, { type: 'compare' }>;
 
@@ -68,4 +70,78 @@ export function comparisonSection(message: CompareMessage): HTMLElement | null {
       h('tbody', {}, ...comparison.stages.map(stageRow)),
     ),
   );
+}
+
+function compareRow(
+  label: string,
+  left: number | undefined,
+  right: number | undefined,
+  format: (n: number) => string,
+): (string | HTMLElement)[] {
+  const delta = left !== undefined && right !== undefined ? right - left : undefined;
+  const deltaText = delta === undefined ? '–' : `${delta > 0 ? '+' : delta < 0 ? '−' : '±'}${format(Math.abs(delta))}`;
+  return [
+    label,
+    left === undefined ? '–' : format(left),
+    right === undefined ? '–' : format(right),
+    h('span', { class: delta && delta > 0 ? 'worse' : delta && delta < 0 ? 'better' : undefined }, deltaText),
+  ];
+}
+
+/** Both runs' figures side by side with the change, and each threshold's verdict in both. */
+export function figurePanels(message: CompareMessage): HTMLElement[] {
+  const { left, right } = message;
+  const stageNames = [...new Set([...left.snapshot.stages, ...right.snapshot.stages].map((stage) => stage.name))];
+  const rows: (string | HTMLElement)[][] = [];
+  for (const name of stageNames) {
+    const a = left.snapshot.stages.find((stage) => stage.name === name);
+    const b = right.snapshot.stages.find((stage) => stage.name === name);
+    const title = (a ?? b)!.title;
+    // Only figures at least one run has: no rows of dashes for stages without round trips.
+    if (a?.latency.count || b?.latency.count) {
+      for (const figure of ['p50', 'p95', 'p99'] as const) {
+        rows.push(
+          compareRow(
+            `${title} ${figure}`,
+            a?.latency.count ? a.latency[figure] : undefined,
+            b?.latency.count ? b.latency[figure] : undefined,
+            formatMs,
+          ),
+        );
+      }
+    }
+    rows.push(compareRow(`${title} errors`, a ? totalErrors(a) : undefined, b ? totalErrors(b) : undefined, formatCount));
+    if (name !== 'prepare' && name !== 'cleanup')
+      rows.push(compareRow(`${title} disconnects`, a?.disconnects, b?.disconnects, formatCount));
+  }
+  rows.push(compareRow('API p95', left.snapshot.api.total.latency.p95, right.snapshot.api.total.latency.p95, formatMs));
+  rows.push(compareRow('API 5xx', left.snapshot.api.total.errors5xx, right.snapshot.api.total.errors5xx, formatCount));
+  rows.push(
+    compareRow('Duration', left.snapshot.now - left.snapshot.startedAt, right.snapshot.now - right.snapshot.startedAt, formatDuration),
+  );
+
+  const expressions = [...new Set([...left.snapshot.thresholds, ...right.snapshot.thresholds].map((t) => t.expression))];
+  const thresholdRows = expressions.map((expression) => {
+    const a = left.snapshot.thresholds.find((t) => t.expression === expression);
+    const b = right.snapshot.thresholds.find((t) => t.expression === expression);
+    return [
+      h('code', {}, expression),
+      a ? verdictChip(a.verdict, a.observed === null ? 'no data' : a.observedText) : '–',
+      b ? verdictChip(b.verdict, b.observed === null ? 'no data' : b.observedText) : '–',
+    ];
+  });
+  return [
+    h(
+      'section',
+      { class: 'panel wide' },
+      h('h2', {}, 'Figures'),
+      table('Figures of both runs', ['Figure', left.label, right.label, 'Change'], rows),
+    ),
+    h(
+      'section',
+      { class: 'panel wide' },
+      h('h2', {}, 'Thresholds'),
+      table('Thresholds of both runs', ['Expression', left.label, right.label], thresholdRows),
+    ),
+  ];
 }
