@@ -18,6 +18,8 @@ const SLOW_POLL_EVERY = 5;
 const HEALTH_TIMEOUT_MS = 3000;
 /** Consecutive timed-out health checks that count as coderd being down. */
 const SLOW_HEALTH_CHECKS_FOR_RESTART = 3;
+/** A health check's abort firing this much later than its timeout means the runner's own loop stalled. */
+const RUNNER_STALL_MS = 1000;
 
 export class DeploymentMonitor {
   private readonly state: DeploymentSnapshot;
@@ -26,6 +28,8 @@ export class DeploymentMonitor {
   private lastRestartAt = -Infinity;
   private inFlight = false;
   private slowHealthChecks = 0;
+  private readonly runnerOverloaded: () => boolean;
+  private readonly healthTimeoutMs: number;
   private readonly prometheus?: PrometheusScraper;
   private readonly provisioner?: ProcessCpuScraper;
   private readonly database?: NodeCpuScraper;
@@ -35,8 +39,16 @@ export class DeploymentMonitor {
     url: string,
     prometheusUrl: string | undefined,
     private readonly onRestart: (why: string) => void,
-    around: { provisionerPrometheusUrl?: string; databaseMetricsUrl?: string } = {},
+    around: {
+      provisionerPrometheusUrl?: string;
+      databaseMetricsUrl?: string;
+      /** Whether the runner (with its children) is overloaded now: its timed-out checks prove nothing of coderd. */
+      runnerOverloaded?: () => boolean;
+      healthTimeoutMs?: number;
+    } = {},
   ) {
+    this.runnerOverloaded = around.runnerOverloaded ?? (() => false);
+    this.healthTimeoutMs = around.healthTimeoutMs ?? HEALTH_TIMEOUT_MS;
     this.state = { url, healthy: true, restarts: 0 };
     if (prometheusUrl) this.prometheus = new PrometheusScraper(prometheusUrl);
     if (around.provisionerPrometheusUrl) this.provisioner = new ProcessCpuScraper(around.provisionerPrometheusUrl);
@@ -87,12 +99,12 @@ export class DeploymentMonitor {
   private async checkHealth(): Promise<void> {
     let started = Date.now();
     try {
-      await this.client.healthz(AbortSignal.timeout(HEALTH_TIMEOUT_MS)).catch((error: Error) => {
+      await this.client.healthz(AbortSignal.timeout(this.healthTimeoutMs)).catch((error: Error) => {
         // A kept-alive socket that the server closed just as it was reused fails at once with
         // a reset: that is no restart. Ask once more on a fresh connection before judging.
         if (!/ECONNRESET|socket hang up|EPIPE/i.test(error.message)) throw error;
         started = Date.now();
-        return this.client.healthz(AbortSignal.timeout(HEALTH_TIMEOUT_MS));
+        return this.client.healthz(AbortSignal.timeout(this.healthTimeoutMs));
       });
       this.state.healthLatencyMs = Date.now() - started;
       this.state.healthy = true;
@@ -105,6 +117,14 @@ export class DeploymentMonitor {
       // A 429 is a busy coderd (or a proxy's limiter), not a down one: judged like a slow answer.
       const busy = error instanceof CoderApiError && error.status === 429;
       const timedOut = busy || (error as Error).name === 'TimeoutError' || /timeout|timed out|within/i.test(message);
+      // A check that timed out while the runner could not run (its loop stalled: the abort fired
+      // late) or while it and its children held the machine's cores says nothing of coderd: the
+      // answer may have waited unread. Such checks neither count towards a restart nor clear it.
+      const abortLateMs = Date.now() - started - this.healthTimeoutMs;
+      if (timedOut && !busy && (abortLateMs > RUNNER_STALL_MS || this.runnerOverloaded())) {
+        this.state.lastError = `${message} (while the runner was overloaded: not counted against the deployment)`;
+        return;
+      }
       this.slowHealthChecks = timedOut ? this.slowHealthChecks + 1 : 0;
       if (timedOut && this.slowHealthChecks < SLOW_HEALTH_CHECKS_FOR_RESTART) return;
       if (this.state.healthy) this.countRestart(`health check failed: ${message}`);

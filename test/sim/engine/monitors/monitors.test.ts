@@ -128,6 +128,46 @@ describe('deployment monitor: health', () => {
     }
   });
 
+  it('health checks that time out while the runner is overloaded are not a restart; the same timeouts otherwise are', async () => {
+    let checks = 0;
+    // Never answers /healthz: every check times out.
+    const server = http.createServer((req, res) => {
+      if (req.url === '/healthz') return void checks++;
+      res.statusCode = 404;
+      res.end('{"message":"not found"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const watch = async (runnerOverloaded: boolean) => {
+      const client = new CoderClient({ url, token: 'x' }, { retry: { retries: 0 }, timeoutMs: 3000 });
+      const restarts: string[] = [];
+      const monitor = new DeploymentMonitor(client, url, undefined, (why) => restarts.push(why), {
+        runnerOverloaded: () => runnerOverloaded,
+        healthTimeoutMs: 150,
+      });
+      const from = checks;
+      monitor.start();
+      const deadline = Date.now() + 10_000;
+      while (checks - from < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      monitor.stop();
+      client.close();
+      return { restarts, snapshot: monitor.snapshot() };
+    };
+    try {
+      const overloaded = await watch(true);
+      assert.deepStrictEqual(overloaded.restarts, []);
+      assert.strictEqual(overloaded.snapshot.restarts, 0);
+      assert.match(overloaded.snapshot.lastError ?? '', /while the runner was overloaded/);
+      const idle = await watch(false);
+      assert.strictEqual(idle.restarts.length, 1, 'three timed-out checks in a row are coderd down');
+      assert.strictEqual(idle.snapshot.healthy, false);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('a deployment that keeps resetting connections is down: one restart', async () => {
     const server = await healthServer(() => true);
     try {
