@@ -30,14 +30,17 @@ function verdictText(verdict: string, c: ReturnType<typeof color>): string {
   return c.dim(verdict);
 }
 
-function stageLine(stage: StageSnapshot, c: ReturnType<typeof color>): string {
+/** The stage column fits the longest title ("Dynamic parameters") with a space after it. */
+const stageColumnWidth = (stages: readonly StageSnapshot[]) => Math.max(15, ...stages.map((stage) => stage.title.length + 1));
+
+function stageLine(stage: StageSnapshot, c: ReturnType<typeof color>, titleWidth: number): string {
   const errors = Object.values(stage.errors).reduce((a, b) => a + b, 0);
   const connections = stage.progress
     ? `${stage.progress.done}/${stage.progress.total}${stage.progress.failed ? ` ✗${stage.progress.failed}` : ''}`
     : `${stage.connections.active}/${stage.connections.target}`;
   const latency = stage.latency.count > 0 ? stage.latency : undefined;
   return [
-    pad(stage.title, 15),
+    pad(stage.title, titleWidth),
     pad(stage.state, 9),
     padLeft(connections, 9),
     padLeft(`${stage.completed}/${stage.sent}`, 13),
@@ -62,10 +65,11 @@ export function renderTable(snapshot: RunSnapshot, useColor: boolean): string[] 
     const t = snapshot.now - snapshot.timelineStartedAt;
     slot = `  T${Math.min(Math.floor(t / snapshot.slotMs), Math.round(snapshot.timelineMs / snapshot.slotMs))} of T${Math.round(snapshot.timelineMs / snapshot.slotMs)}`;
   }
+  const titleWidth = stageColumnWidth(snapshot.stages);
   const lines = [
     c.bold(`run ${snapshot.runId}`) + `  ${snapshot.planName}  ${snapshot.status}  ${elapsed}s${slot}`,
     c.dim(
-      pad('stage', 15) +
+      pad('stage', titleWidth) +
         pad('state', 9) +
         padLeft('conns', 9) +
         padLeft('done/sent', 13) +
@@ -78,7 +82,7 @@ export function renderTable(snapshot: RunSnapshot, useColor: boolean): string[] 
         padLeft('err', 6) +
         '  verdict',
     ),
-    ...snapshot.stages.map((stage) => stageLine(stage, c)),
+    ...snapshot.stages.map((stage) => stageLine(stage, c, titleWidth)),
   ];
   const api = snapshot.api.total;
   const d = snapshot.deployment;

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { ProgressView } from '../../../src/cli/progress';
+import { ProgressView, renderTable } from '../../../src/cli/progress';
 import type { RunSnapshot, StageSnapshot } from '../../../src/protocol/snapshot';
 import { sampleSnapshot } from '../../support/snapshotFixture';
 
@@ -59,5 +59,22 @@ describe('CLI progress lines (not a terminal)', () => {
     // A skipped empty line does not hold back the next real one.
     progress.snapshot({ ...base, now: base.now + 11_000 });
     assert.strictEqual(lines().length, 1);
+  });
+});
+
+describe('CLI run table', () => {
+  it('keeps a stage title longer than the default column apart from its state', () => {
+    const base = sampleSnapshot();
+    const long = withStage(base, base.stages[1]!.name, { title: 'Dynamic parameters', state: 'skipped' });
+    const lines = renderTable(long, false);
+    const row = lines.find((line) => line.startsWith('Dynamic parameters'));
+    assert.ok(row, lines.join('\n'));
+    assert.match(row, /^Dynamic parameters +skipped /);
+    // Every row's state starts in the same column as the header's.
+    const column = lines[1]!.indexOf('state');
+    for (const stage of long.stages) {
+      const line = lines.find((l) => l.startsWith(stage.title))!;
+      assert.strictEqual(line.indexOf(stage.state, stage.title.length), column, line);
+    }
   });
 });
