@@ -83,6 +83,7 @@ export function runnerSuspicion(
   let rampSeconds = 0;
   let worstLagMs = 0;
   let worstCpuPercent = 0;
+  let worstChildrenCpuPercent = 0;
   let worstShare = 0;
   let worstValue = 0;
   let busyMachineSeconds = 0;
@@ -100,6 +101,7 @@ export function runnerSuspicion(
     const share = Math.max(...around.map((p) => p.runnerMachineShare ?? 0));
     worstLagMs = Math.max(worstLagMs, lagMs);
     worstCpuPercent = Math.max(worstCpuPercent, ...around.map((p) => p.runnerCpuPercent + (p.runnerChildrenCpuPercent ?? 0)));
+    worstChildrenCpuPercent = Math.max(worstChildrenCpuPercent, ...around.map((p) => p.runnerChildrenCpuPercent ?? 0));
     worstShare = Math.max(worstShare, share);
     // What the runner can have added to a round trip is the time its loop could not run during
     // it (the seconds it spans, stalls summed), and at least its longest stall on the way out
@@ -125,7 +127,7 @@ export function runnerSuspicion(
     const how =
       saturatedSeconds * 2 > breachedSeconds
         ? `the runner and its child processes used up to ${Math.round(worstShare * 100)}% of the machine's cores (CPU up to ${Math.round(worstCpuPercent)}%) ${ofSeconds}: delay added while its children waited for a core is not visible as event-loop lag`
-        : `the runner itself stalled (event-loop lag p99 up to ${ms(worstLagMs)}, CPU up to ${Math.round(worstCpuPercent)}%) long enough to explain the latency ${ofSeconds}`;
+        : `the runner itself stalled (event-loop lag p99 up to ${ms(worstLagMs)}, CPU ${worstChildrenCpuPercent > 0 ? `with its child processes up to ${Math.round(worstCpuPercent)}%, theirs up to ${Math.round(worstChildrenCpuPercent)}%` : `up to ${Math.round(worstCpuPercent)}%`}) long enough to explain the latency ${ofSeconds}`;
     return {
       ...common,
       blamed: true,

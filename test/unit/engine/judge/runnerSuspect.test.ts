@@ -34,6 +34,14 @@ describe('runner suspicion on failed latency thresholds', () => {
     assert.match(suspicion.explanation, /808 ms/);
   });
 
+  it('names the child processes in the CPU of a runner that stalled (coder CLI processes starving its loop)', () => {
+    const starved = { runnerChildrenCpuPercent: 150, runnerMachineShare: 0.8 };
+    const history = [second(1, 12, 3), second(2, 4000, 2500, 30, starved), second(3, 3000, 1600, 25, starved)];
+    const suspicion = runnerSuspicion(sshP95, history);
+    assert.ok(suspicion?.blamed);
+    assert.match(suspicion.explanation, /CPU with its child processes up to 180%, theirs up to 150%/);
+  });
+
   it('counts a stall in the seconds before a breach (a starved runner catches up on its schedule for a while)', () => {
     const history = [second(1, 12, 3), second(2, 20, 500), second(3, 900, 4), second(4, 10, 2)];
     assert.ok(runnerSuspicion(sshP95, history)?.blamed);
