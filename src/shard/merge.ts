@@ -10,6 +10,7 @@ import { HistoryRecorder } from '../engine/metrics/historyRecorder';
 import type { ThresholdSpec } from '../engine/plan/plan';
 import { ReferenceCollector, type ReferenceSettings } from '../engine/reference/collector';
 import { SnapshotBuilder, type RunState } from '../engine/run/snapshotBuilder';
+import type { EncodedRunHistograms } from '../engine/outputs/prometheus';
 import type { DeploymentSnapshot, RunnerChildren, RunnerSnapshot, RunSnapshot, RunStatus, StageName, Verdict } from '../protocol/snapshot';
 import { mergeWorkspaceSnapshots, type WorkspaceRow, type WorkspacesSnapshot } from '../protocol/workspaces';
 import type { ShardMessage, ShardReport, ShardResult } from './message';
@@ -208,7 +209,7 @@ export class ShardMerger {
   }
 
   /** The same, with each stage's handshake histogram, as /metrics reads them. */
-  metricHistograms(): { stages: Record<string, { latency?: string; connect?: string }>; api: Record<string, string> } {
+  metricHistograms(): EncodedRunHistograms {
     return { stages: Object.fromEntries(this.stages.map((stage) => [stage.name, stage.encoded()])), api: this.api.encoded() };
   }
 

@@ -176,12 +176,18 @@ export class MergedStageSource implements StageSource {
   }
 
   /** The whole-run histograms of this stage over every shard, encoded (for /metrics and the report). */
-  encoded(): { latency: string; connect?: string } {
+  encoded(): { latency: string; connect?: string; openLag?: string; latencies?: Record<string, string> } {
     const parts = this.parts(this.reports.latest());
     const connect = parts.filter((p) => p.connect);
+    const openLag = parts.filter((p) => p.openLag);
+    const names = [...new Set(parts.flatMap((p) => Object.keys(p.latencies ?? {})))];
     return {
       latency: encodeMerged(parts.map((p) => p.latency.total)),
       connect: connect.length ? encodeMerged(connect.map((p) => p.connect!.total)) : undefined,
+      openLag: openLag.length ? encodeMerged(openLag.map((p) => p.openLag!.total)) : undefined,
+      latencies: names.length
+        ? Object.fromEntries(names.map((name) => [name, encodeMerged(parts.map((p) => p.latencies?.[name]))]))
+        : undefined,
     };
   }
 }

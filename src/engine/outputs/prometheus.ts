@@ -14,18 +14,19 @@
 // coderd_api_request_latencies_seconds buckets, coderd/httpmw/prometheus.go, plus 0.3 s, the
 // reference limit). Counts are cumulative and the buckets the same on every runner, so
 // `sum by (le)` over shards is exact and equals the coordinator's merged view.
-import * as http from 'http';
-import type { AddressInfo } from 'net';
 import * as hdr from 'hdr-histogram-js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunSnapshot, StageSnapshot } from '../../protocol/snapshot';
 import type { WorkspaceRow } from '../../protocol/workspaces';
 
-export const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.5, 1, 2.5, 5, 10, 30] as const;
+// Up to 30 s for round trips and requests; minutes for builds (prepare, the morning rush's scheduled → ready).
+export const LATENCY_BUCKETS_SECONDS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800,
+] as const;
 
 /** Whole-run HDR histograms, encoded (microseconds, hdr-histogram-js compressed base64). */
 export interface EncodedRunHistograms {
-  stages: Record<string, { latency?: string; connect?: string }>;
+  stages: Record<string, { latency?: string; connect?: string; openLag?: string; latencies?: Record<string, string> }>;
   /** Keyed by endpoint class, plus `total`. */
   api: Record<string, string>;
 }
@@ -265,6 +266,34 @@ export function runRegistry(source: MetricsSource, identity: { runId: string; sh
     Object.entries(source.histograms().stages).flatMap(([stage, encoded]) => figuresOf(encoded.connect, { stage }) ?? []),
   );
   new HdrBackedHistogram(
+    'coder_scaletest_open_lag_seconds',
+    'Echo stages: how much later than planned each connection opened (actual − planned open time).',
+    ['stage'],
+    registry,
+    () => Object.entries(source.histograms().stages).flatMap(([stage, encoded]) => figuresOf(encoded.openLag, { stage }) ?? []),
+  );
+  new HdrBackedHistogram(
+    'coder_scaletest_stage_latency_seconds',
+    "A stage's other latencies, by the name its definition declares (the morning rush's build_started, queue_wait, …).",
+    ['stage', 'latency'],
+    registry,
+    () =>
+      Object.entries(source.histograms().stages).flatMap(([stage, encoded]) =>
+        Object.entries(encoded.latencies ?? {}).flatMap(([latency, histogram]) => figuresOf(histogram, { stage, latency }) ?? []),
+      ),
+  );
+  new Gauge({
+    name: 'coder_scaletest_stage_figure',
+    help: "A stage's own live figures, by the names its definition declares (e.g. the morning rush's provisioner jobs waiting).",
+    labelNames: ['stage', 'figure'],
+    registers,
+    collect() {
+      this.reset();
+      for (const stage of latest().stages)
+        for (const [figure, value] of Object.entries(stage.figures ?? {})) this.set({ stage: stage.name, figure }, value);
+    },
+  });
+  new HdrBackedHistogram(
     'coder_scaletest_api_latency_seconds',
     'Coder API requests the runner made, by endpoint class (client side; buckets include coderd_api_request_latencies_seconds).',
     ['endpoint_class'],
@@ -375,64 +404,4 @@ export function runRegistry(source: MetricsSource, identity: { runId: string; sh
   return registry;
 }
 
-/** `HOST:PORT`, `[IPv6]:PORT`, `:PORT` or `PORT` (the last two: loopback). */
-export function parseMetricsAddress(text: string): { host: string; port: number } {
-  const trimmed = text.trim();
-  const match =
-    /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(trimmed) ?? (/^\d{1,5}$/.test(trimmed) ? [trimmed, undefined, '', trimmed] : null);
-  const port = match ? Number(match[3]) : NaN;
-  if (!match || !(port >= 0 && port <= 65535)) {
-    throw new Error(
-      `metrics address "${text}": expected HOST:PORT (e.g. 127.0.0.1:9464, 0.0.0.0:9464 for every interface, or :9464 for loopback)`,
-    );
-  }
-  const host = match[1] ?? match[2] ?? '';
-  return { host: host || '127.0.0.1', port };
-}
-
-export interface MetricsServer {
-  /** e.g. http://127.0.0.1:9464/metrics */
-  url: string;
-  /** Keeps serving for `lingerMs` (the last scrapes), then stops. */
-  close(lingerMs?: number): Promise<void>;
-}
-
-/** Serves the registry's `/metrics`; fails with a message naming the address when it cannot listen. */
-export async function serveMetrics(address: string, registry: Registry): Promise<MetricsServer> {
-  const { host, port } = parseMetricsAddress(address);
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' || (path !== '/metrics' && path !== '/')) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('coder-scaletest serves /metrics\n');
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
-      (error: Error) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${error.message}\n`),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new Error(
-          `metrics address ${address}: cannot listen (${error.code ?? error.message})${error.code === 'EADDRINUSE' ? '; the port is taken, pick another' : ''}`,
-        ),
-      ),
-    );
-    server.listen(port, host, () => resolve());
-  });
-  const bound = server.address() as AddressInfo;
-  const hostPart = bound.address.includes(':') ? `[${bound.address}]` : bound.address;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://${hostPart}:${bound.port}/metrics`,
-    close: (lingerMs = 0) =>
-      (closing ??= new Promise<void>((resolve) => {
-        // The listening server keeps the process alive meanwhile.
-        setTimeout(() => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }, lingerMs);
-      })),
-  };
-}
+export { parseMetricsAddress, serveMetrics, type MetricsServer } from './metricsServer';

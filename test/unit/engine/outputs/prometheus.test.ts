@@ -7,7 +7,8 @@ import {
   runRegistry,
   type EncodedRunHistograms,
 } from '../../../../src/engine/outputs/prometheus';
-import type { RunSnapshot } from '../../../../src/protocol/snapshot';
+import type { RunSnapshot, StageSnapshot } from '../../../../src/protocol/snapshot';
+import { sampleSnapshot } from '../../../support/snapshotFixture';
 
 const newHistogram = () => hdr.build({ bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
 const BOUNDS = LATENCY_BUCKETS_SECONDS.map((s) => Math.round(s * 1e6));
@@ -80,6 +81,39 @@ describe('/metrics: latency histograms projected from the HDR histograms', () =>
     assert.strictEqual(bucket('\\+Inf'), 4);
     assert.match(text, /coder_scaletest_latency_seconds_count\{stage="pty",run_id="abc",shard="0\/1"\} 4/);
     assert.match(text, /# TYPE coder_scaletest_latency_seconds histogram/);
+  });
+
+  it("serves a stage's open lag, its declared latencies (minutes long) and its live figures", async () => {
+    const encode = (values: number[]) => {
+      const histogram = newHistogram();
+      for (const value of values) histogram.recordValue(value);
+      return hdr.encodeIntoCompressedBase64(histogram);
+    };
+    const encoded: EncodedRunHistograms = {
+      stages: {
+        ssh: { latency: encode([1000]), openLag: encode([5_000, 20_000, 900_000]) },
+        // The morning rush's queue wait: 40 s and 4 minutes, beyond the round trips' 30 s bucket.
+        morning_rush: { latency: encode([200_000_000]), latencies: { queue_wait: encode([40_000_000, 240_000_000]) } },
+      },
+      api: {},
+    };
+    const base = sampleSnapshot();
+    const ssh = base.stages.find((stage) => stage.name === 'ssh')!;
+    const rush = { ...ssh, name: 'morning_rush', title: 'Morning rush', figures: { queue_depth: 7, ready: 150 } } as StageSnapshot;
+    const snapshot: RunSnapshot = { ...base, stages: [ssh, rush] };
+    const registry = runRegistry({ snapshot: () => snapshot, histograms: () => encoded }, { runId: 'r', shard: '' });
+    const text = await registry.metrics();
+    const value = (pattern: string) => Number(new RegExp(`^${pattern} (\\S+)$`, 'm').exec(text)?.[1]);
+    assert.strictEqual(value('coder_scaletest_open_lag_seconds_bucket\\{stage="ssh",le="0.025",run_id="r",shard=""\\}'), 2);
+    assert.strictEqual(value('coder_scaletest_open_lag_seconds_count\\{stage="ssh",run_id="r",shard=""\\}'), 3);
+    const wait = (le: string) =>
+      value(`coder_scaletest_stage_latency_seconds_bucket\\{stage="morning_rush",latency="queue_wait",le="${le}",run_id="r",shard=""\\}`);
+    assert.strictEqual(wait('30'), 0);
+    assert.strictEqual(wait('60'), 1);
+    assert.strictEqual(wait('300'), 2);
+    assert.strictEqual(value('coder_scaletest_latency_seconds_bucket\\{stage="morning_rush",le="300",run_id="r",shard=""\\}'), 1);
+    assert.strictEqual(value('coder_scaletest_stage_figure\\{stage="morning_rush",figure="queue_depth",run_id="r",shard=""\\}'), 7);
+    assert.strictEqual(value('coder_scaletest_stage_figure\\{stage="morning_rush",figure="ready",run_id="r",shard=""\\}'), 150);
   });
 
   it('reads a metrics address: loopback unless an interface is named', () => {
