@@ -1,8 +1,10 @@
-// Builds the three bundles: the extension host (node, cjs, `vscode` external), the
-// dashboard webview (browser) and the headless CLI (node, with a shebang).
+// Builds the bundles: the extension host (node, cjs, `vscode` external; the engine's part in
+// its own file, loaded on first use), the dashboard webview (browser) and the headless CLI
+// (node, with a shebang).
 // esbuild does not type-check: `npm run typecheck` (tsc --noEmit) does.
 import * as esbuild from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as path from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -108,10 +110,57 @@ const stageRunnersLeftOut = {
   },
 };
 
-/** What must never be in the extension host bundle (the runners' code and dependencies). */
+/**
+ * The engine's code in the extension host is dist/engineBackend.js, which
+ * src/vscode/engineModule.ts requires on first use: in dist/extension.js its
+ * `require('./engineBackend')` stays a require of that file beside it, so activation parses
+ * only the VS Code layer.
+ */
+const engineBackendApart = {
+  name: 'engine-backend-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/engineBackend$/ }, (args) => {
+      if (!/[\\/]src[\\/]vscode[\\/]engineModule\.ts$/.test(args.importer)) return undefined;
+      return { path: './engineBackend.js', external: true };
+    });
+  },
+};
+
+/**
+ * One `require` per external module in the extension bundle: esbuild wraps an external imported
+ * as `import * as x` in __toESM in every module that imports it, which copies all its properties
+ * each time (the vscode API has hundreds: about 0.4 ms per module at activation, 23 modules).
+ * A shim per external re-exports it once, and every module reads the shim's namespace.
+ */
+const externalsOnce = {
+  name: 'externals-once',
+  setup(build) {
+    const once = (name) => name === 'vscode' || builtinModules.includes(name.replace(/^node:/, ''));
+    build.onResolve({ filter: /^(vscode|(node:)?[a-z_]+)$/ }, (args) => {
+      if (!once(args.path)) return undefined;
+      return args.namespace === 'external-once' ? { path: args.path, external: true } : { path: args.path, namespace: 'external-once' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'external-once' }, (args) => ({
+      contents: `export * from ${JSON.stringify(args.path)};`,
+      loader: 'js',
+    }));
+  },
+};
+
+// Packages match anywhere in the path: with node_modules a symlink (a git worktree sharing
+// another checkout's), esbuild names inputs by their real path (`../<checkout>/node_modules/…`).
+
+/** What must never be in the extension host's bundles (the runners' code and dependencies). */
 const NOT_IN_EXTENSION = [
-  /^node_modules[\\/](ssh2|playwright-core)[\\/]/,
+  /(^|[\\/])node_modules[\\/](ssh2|playwright-core)[\\/]/,
   /^src[\\/]engine[\\/](workers[\\/]|stages[\\/][^\\/]+[\\/]runner\.ts$)/,
+];
+
+/** What belongs in dist/engineBackend.js, not in dist/extension.js (parsed at activation). */
+const NOT_AT_ACTIVATION = [
+  /(^|[\\/])node_modules[\\/](ajv|fast-uri|@sinclair[\\/]typebox|ws|hdr-histogram-js|pako|@assemblyscript[\\/]loader)[\\/]/,
+  /^src[\\/]engine[\\/](plan|check|stages|cleanup|templates)[\\/]/,
+  /^src[\\/]coder[\\/]client\.ts$/,
 ];
 
 const integrationSuiteDir = 'test/integration/suite';
@@ -120,9 +169,15 @@ const integrationOutDir = 'out/test/integration/suite';
 const builds = [
   {
     ...nodeCommon,
-    plugins: [...nodeCommon.plugins, stageRunnersLeftOut],
+    plugins: [...nodeCommon.plugins, stageRunnersLeftOut, engineBackendApart, externalsOnce],
     entryPoints: ['src/extension.ts'],
     outfile: 'dist/extension.js',
+  },
+  {
+    ...nodeCommon,
+    plugins: [...nodeCommon.plugins, stageRunnersLeftOut],
+    entryPoints: ['src/vscode/engineBackend.ts'],
+    outfile: 'dist/engineBackend.js',
   },
   {
     ...nodeCommon,
@@ -168,10 +223,18 @@ if (watch) {
   await Promise.all(contexts.map((context) => context.watch()));
 } else {
   const results = await Promise.all(builds.map((options) => esbuild.build({ ...options, metafile: true })));
-  const extensionInputs = Object.keys(results[0].metafile.inputs);
-  const leaked = extensionInputs.filter((input) => NOT_IN_EXTENSION.some((pattern) => pattern.test(input)));
-  if (leaked.length > 0) {
-    console.error(`✘ dist/extension.js bundles stage runner code (import it through the stage's load()): ${leaked.join(', ')}`);
+  const inputsOf = (outfile) => Object.keys(results[builds.findIndex((options) => options.outfile === outfile)].metafile.inputs);
+  const leaks = (inputs, patterns) => inputs.filter((input) => patterns.some((pattern) => pattern.test(input)));
+  for (const outfile of ['dist/extension.js', 'dist/engineBackend.js']) {
+    const leaked = leaks(inputsOf(outfile), NOT_IN_EXTENSION);
+    if (leaked.length > 0) {
+      console.error(`✘ ${outfile} bundles stage runner code (import it through the stage's load()): ${leaked.join(', ')}`);
+      process.exitCode = 1;
+    }
+  }
+  const eager = leaks(inputsOf('dist/extension.js'), NOT_AT_ACTIVATION);
+  if (eager.length > 0) {
+    console.error(`✘ dist/extension.js bundles engine code (reach it through src/vscode/engineModule.ts): ${eager.join(', ')}`);
     process.exitCode = 1;
   }
   // A test whose source was deleted must not keep running from a stale bundle. Removed after

@@ -44,6 +44,8 @@ function main() {
   for (const required of [
     'package.json',
     'dist/extension.js',
+    // Required by the extension on first use of the engine (src/vscode/engineModule.ts).
+    'dist/engineBackend.js',
     'dist/webview.js',
     'dist/cli.js',
     'dist/node_modules/playwright-core/package.json',

@@ -12,7 +12,7 @@ import { DashboardHost, type RenderedReport } from './vscode/liveView/panel';
 import { DeploymentsFeature } from './vscode/deployments/feature';
 import { DeploymentStore, type DeploymentState, type KnownDeployment } from './vscode/deployments/store';
 import { KubernetesFeature } from './vscode/k8s/feature';
-import { createEngineBackend } from './vscode/engineBackend';
+import { lazyEngineBackend } from './vscode/engineModule';
 import { ScaleTestLog } from './vscode/log';
 import { PlansFeature } from './vscode/plans/feature';
 import { PlanIndex } from './vscode/plans/planIndex';
@@ -61,7 +61,7 @@ export function activate(context: vscode.ExtensionContext): ScaleTestExtensionAp
     return disposable;
   };
   const cli = { modulePath: path.join(context.extensionPath, 'dist', 'cli.js') };
-  const backend = { ...createEngineBackend(), ...createProcessBackend(cli) };
+  const backend = { ...lazyEngineBackend(), ...createProcessBackend(cli) };
   const redactor = new SecretRedactor();
   const log = register(new ScaleTestLog(redactor));
   const errors = new CommandErrors(log, redactor);

@@ -1,17 +1,19 @@
 // The in-host half of the backend: plan validation, deployment checks, login, cleanup and
 // report reading, all light request/response work. Runs and the simulated deployment run in
 // child processes (processBackend.ts). No vscode import.
+//
+// The entry of its own bundle, dist/engineBackend.js, which the extension requires on first
+// use (engineModule.ts): the engine's code (TypeBox, Ajv, the stage descriptors, the Coder
+// client with ws, HDR histograms) is then not parsed at activation.
 import { CoderClient } from '../coder/client';
 import type { DeploymentConnection, TlsOptions } from '../coder/connection';
 import { CoderApiError } from '../coder/errors';
-import * as fs from 'fs';
-import * as path from 'path';
 import { cleanupRun } from '../engine/cleanup/cleanup';
 import { checkDeployment } from '../engine/check/check';
 import { pushTemplate } from '../engine/templates/push';
 import { defaultPlan, enabledStages, parsePlanText, PlanError, type Plan } from '../engine/plan/plan';
-import type { RunSnapshot } from '../protocol/snapshot';
 import type { DeploymentInfo, ScaleTestBackend } from './backend';
+import { readReportSnapshot } from './runs/reportSnapshot';
 
 function parsePlan(text: string, source: string): Plan {
   try {
@@ -21,30 +23,6 @@ function parsePlan(text: string, source: string): Plan {
     if (error instanceof PlanError) throw new Error(error.problems.join('\n'));
     throw error;
   }
-}
-
-function isSnapshot(value: unknown): value is RunSnapshot {
-  const candidate = value as Partial<RunSnapshot> | undefined;
-  return (
-    candidate?.schemaVersion === 1 &&
-    Array.isArray(candidate.stages) &&
-    Array.isArray(candidate.thresholds) &&
-    typeof candidate.runId === 'string'
-  );
-}
-
-/** The final snapshot stored in `<dir>/report.json`. */
-export async function readReportSnapshot(dir: string): Promise<RunSnapshot> {
-  const file = path.join(dir, 'report.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(await fs.promises.readFile(file, 'utf8'));
-  } catch (error) {
-    throw new Error(`Cannot read ${file}: ${(error as Error).message}`);
-  }
-  const snapshot = (json as { snapshot?: unknown }).snapshot ?? json;
-  if (!isSnapshot(snapshot)) throw new Error(`${file} is not a coder-scaletest report (no run snapshot in it).`);
-  return { ...snapshot, reportDir: dir };
 }
 
 function isOwner(roles: { name: string; organization_id?: string }[] | undefined): boolean {
@@ -129,3 +107,7 @@ export function createEngineBackend(): InHostBackend {
     readReport: readReportSnapshot,
   };
 }
+
+// The rest of the engine the extension host uses, so it loads with this bundle (engineModule.ts).
+export { compareWithBaseline } from '../engine/baseline/compare';
+export { stageTitle } from '../engine/stages/registry';

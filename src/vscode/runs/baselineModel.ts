@@ -1,10 +1,11 @@
 // What the extension shows of baselines, without touching VS Code (unit-testable): the Runs
 // view's badge, and the comparison the dashboard's compare view draws. Baselines live where
 // the CLI keeps them: `<results folder>/baselines/<plan>.json` (docs/baselines.md).
-import { compareWithBaseline, type BaselineComparison } from '../../engine/baseline/compare';
+import type { BaselineComparison } from '../../engine/baseline/compare';
 import { listBaselines, markBaseline, readBaseline, type BaselineRecord } from '../../engine/baseline/store';
 import { readReport } from '../../engine/outputs/report/reportFile';
 import type { DashboardState } from '../../protocol/messages';
+import { engineModule } from '../engineModule';
 
 export const BASELINE_BADGE = '★ baseline';
 
@@ -37,7 +38,7 @@ export function markRunAsBaseline(runDir: string, resultsFolder: string): { mess
  */
 export function compareReportDirs(referenceDir: string, currentDir: string): BaselineComparison | undefined {
   try {
-    return compareWithBaseline(readReport(referenceDir), readReport(currentDir));
+    return engineModule().compareWithBaseline(readReport(referenceDir), readReport(currentDir));
   } catch {
     return undefined;
   }
@@ -68,6 +69,6 @@ export function baselineCompareState(resultsFolder: string, currentDir: string):
     left: { label: `baseline ${record.runId}`, snapshot: { ...record.snapshot, reportDir: undefined } },
     right: { label: current.runId, snapshot: { ...current.snapshot, reportDir: currentDir } },
     reference: 'baseline',
-    comparison: compareWithBaseline(record, current),
+    comparison: engineModule().compareWithBaseline(record, current),
   };
 }

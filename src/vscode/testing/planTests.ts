@@ -1,9 +1,9 @@
 // The Testing API face: each plan is a test, its stages and thresholds are its children.
 // Running it in the Test Explorer runs the plan; verdicts arrive with the observed values.
 import * as vscode from 'vscode';
-import { stageTitle } from '../../engine/stages/registry';
 import type { RunSnapshot, StageSnapshot, ThresholdSnapshot } from '../../protocol/snapshot';
 import type { ScaleTestBackend } from '../backend';
+import { engineModule } from '../engineModule';
 import { Disposable } from '../lifecycle';
 import type { PlanIndex } from '../plans/planIndex';
 import { planDisplayName } from '../plans/planIndex';
@@ -64,6 +64,7 @@ export class PlanTests extends Disposable {
       const text = Buffer.from(await vscode.workspace.fs.readFile(item.uri)).toString('utf8');
       const plan = this.backend.validatePlanText(text, item.uri.fsPath);
       item.error = undefined;
+      const { stageTitle } = engineModule();
       item.children.replace([
         ...plan.stages.map((stage) => this.child(item, `stage:${stage}`, stageTitle(stage))),
         ...plan.thresholds.map((expression) => this.child(item, `threshold:${expression}`, expression)),

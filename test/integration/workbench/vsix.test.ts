@@ -42,6 +42,7 @@ for (const route of readRoutes()) {
       for (const required of [
         'package.json',
         'dist/extension.js',
+        'dist/engineBackend.js',
         'dist/cli.js',
         'dist/webview.js',
         'dist/node_modules/playwright-core/package.json',
