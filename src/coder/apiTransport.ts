@@ -1,7 +1,7 @@
-// The plumbing under CoderClient: one HTTP exchange at a time through the shared request
+// The plumbing a CoderClient holds: one HTTP exchange at a time through the shared request
 // helper, retries with backoff (honouring Retry-After), coderd error bodies turned into
-// CoderApiError with the token scrubbed, and every exchange reported through `onRequest`.
-// Kept apart from the API methods (client.ts) so each file reads as one thing.
+// CoderApiError with the token scrubbed, followed WebSockets, and every exchange reported
+// through `onRequest`. Kept apart from the API methods (client.ts) so each file reads as one thing.
 import * as http from 'http';
 import * as https from 'https';
 import { setTimeout as delay } from 'timers/promises';
@@ -102,20 +102,20 @@ export interface RouteSupport {
   rateLimits?: RateLimitGate;
 }
 
-export abstract class CoderApiTransport {
+export class CoderApiTransport {
   readonly baseUrl: string;
-  protected readonly timeoutMs: number;
-  protected readonly retry: RetryPolicy;
-  protected readonly agent: http.Agent;
+  private readonly timeoutMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly agent: http.Agent;
   /** Read once: the CA file is not re-read for every request. */
-  protected readonly trust: ReturnType<typeof tlsTrust>;
+  private readonly trust: ReturnType<typeof tlsTrust>;
   /** TLS trust plus the connection's custom lookup, for every request. */
-  protected readonly socketOptions: https.RequestOptions;
-  protected readonly support: RouteSupport;
+  private readonly socketOptions: https.RequestOptions;
+  readonly support: RouteSupport;
 
   constructor(
     readonly connection: DeploymentConnection,
-    protected readonly options: CoderClientOptions = {},
+    private readonly options: CoderClientOptions = {},
     sharedAgent?: http.Agent,
     sharedSupport?: RouteSupport,
   ) {
@@ -140,6 +140,11 @@ export abstract class CoderApiTransport {
       (parsed.protocol === 'https:' ? new https.Agent({ keepAlive: true, ...this.trust }) : new http.Agent({ keepAlive: true }));
   }
 
+  /** The same deployment as another user, sharing options, pooled sockets and what was learnt. */
+  withToken(token: string): CoderApiTransport {
+    return new CoderApiTransport({ ...this.connection, token }, this.options, this.agent, this.support);
+  }
+
   /** What the client learnt about the deployment's rate limits, and how long they held it back. */
   get rateLimits(): RateLimitGate {
     return this.options.rateLimits ?? this.support.rateLimits!;
@@ -152,7 +157,8 @@ export abstract class CoderApiTransport {
 
   // ---- plumbing ----
 
-  protected async call<N extends RouteName>(name: N, options: CallOptions = {}): Promise<ResponseOf<N>> {
+  /** One API call: paced under the rate limits, retried when safe, its answer checked against the route's schema. */
+  async call<N extends RouteName>(name: N, options: CallOptions = {}): Promise<ResponseOf<N>> {
     const schema: TSchema | null = responseSchemas[name];
     const route = apiRoutes[name];
     const template = routeTemplate(name);
@@ -216,8 +222,8 @@ export abstract class CoderApiTransport {
     }
   }
 
-  /** One HTTP exchange; reports it through onRequest whatever happens. */
-  protected async attempt(
+  /** One HTTP exchange, not retried; reports it through onRequest whatever happens. */
+  async attempt(
     method: string,
     route: string,
     path: string,
@@ -264,7 +270,7 @@ export abstract class CoderApiTransport {
     return response;
   }
 
-  protected report(info: RequestInfo): void {
+  private report(info: RequestInfo): void {
     try {
       this.options.onRequest?.(info);
     } catch {
@@ -273,7 +279,7 @@ export abstract class CoderApiTransport {
   }
 
   /** Builds a CoderApiError from coderd's `{message, detail, validations}`, scrubbing the token. */
-  protected apiError(status: number, method: string, route: string, body: string): CoderApiError {
+  apiError(status: number, method: string, route: string, body: string): CoderApiError {
     let message = body.trim().slice(0, 300);
     let detail: string | undefined;
     let validations: S.ValidationError[] = [];
@@ -288,18 +294,18 @@ export abstract class CoderApiTransport {
     return new CoderApiError(status, method, route, this.scrub(message), detail && this.scrub(detail), validations);
   }
 
-  protected scrub(text: string): string {
+  private scrub(text: string): string {
     const token = this.connection.token;
     return token ? text.split(token).join('[token]') : text;
   }
 
-  protected networkError(error: NodeJS.ErrnoException): Error {
+  private networkError(error: NodeJS.ErrnoException): Error {
     if (error.name === 'AbortError') return error;
     return new DeploymentUnreachableError(this.baseUrl, error.code ?? 'ERROR', this.scrub(error.message));
   }
 
   /** How long to wait before the next attempt; undefined when the server asks for longer than we may wait. */
-  protected backoffMs(attempt: number, retryAfter?: string | string[]): number | undefined {
+  private backoffMs(attempt: number, retryAfter?: string | string[]): number | undefined {
     const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
     if (Number.isFinite(seconds) && seconds > 0) {
       // Retrying before the server's window ends only earns another refusal.
@@ -310,7 +316,66 @@ export abstract class CoderApiTransport {
     return Math.random() * ceiling;
   }
 
-  protected wsUrl(path: string): string {
+  /**
+   * Follows a streaming route over WebSocket (`?follow=true`), each text frame to `onText`, until
+   * the server closes the socket or `signal` aborts. The handshake is reported like a request; an
+   * `onText` that throws ends the socket, and the call rejects with its error.
+   */
+  async follow(routeName: RouteName, params: Record<string, string>, onText: (text: string) => void, signal?: AbortSignal): Promise<void> {
+    // ws loads with the first socket followed, not with the client (the extension host makes clients at activation).
+    const { default: WebSocket } = await import('ws');
+    const route = routeTemplate(routeName);
+    const endpointClass = apiRoutes[routeName].endpointClass;
+    const url = this.wsUrl(routePath(routeName, params) + '?follow=true');
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(abortReason(signal));
+      const started = performance.now();
+      let reported = false;
+      const socket = new WebSocket(url, { ...this.wsOptions() });
+      // One report per socket: the handshake's outcome.
+      const report = (status: number | undefined, error?: string) => {
+        if (reported) return;
+        reported = true;
+        this.report({ method: 'GET', route, endpointClass, status, durationMs: performance.now() - started, error, attempt: 1 });
+      };
+      const onAbort = () => socket.terminate();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const finish = (error?: Error) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (signal?.aborted) return reject(abortReason(signal));
+        if (error) reject(error);
+        else resolve();
+      };
+      socket.on('upgrade', () => report(101));
+      socket.on('unexpected-response', (_request, response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => {
+          const error = this.apiError(response.statusCode ?? 0, 'GET', route, body);
+          report(response.statusCode, error.message);
+          socket.terminate();
+          finish(error);
+        });
+      });
+      socket.on('message', (data, isBinary) => {
+        if (isBinary) return;
+        try {
+          onText(data.toString('utf8'));
+        } catch (error) {
+          socket.terminate();
+          finish(error as Error);
+        }
+      });
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        report(undefined, error.message);
+        finish(this.networkError(error));
+      });
+      socket.on('close', () => finish());
+    });
+  }
+
+  private wsUrl(path: string): string {
     return this.baseUrl.replace(/^http/, 'ws') + path;
   }
 

@@ -1,12 +1,13 @@
 // REST + WebSocket client for coderd's API v2. Every response is checked against the project's
 // schemas; every request (failures and retries included) is reported through `onRequest`, which
 // the engine turns into API latency per endpoint class and 4xx/5xx counts.
-import { CoderApiTransport, sleep } from './apiTransport';
-import { apiRoutes, routePath, routeTemplate } from './routes';
+import { CoderApiTransport, sleep, type CoderClientOptions } from './apiTransport';
+import type { DeploymentConnection } from './connection';
+import type { RateLimitGate } from './rateLimitGate';
+import { routeTemplate } from './routes';
 import * as S from './schemas';
 import { parseAs } from './validate';
 import { versionWarning } from './versions';
-import { abortReason } from './httpRequest';
 import { BuildFailedError, CoderApiError } from './errors';
 
 export type { CoderClientOptions, RequestInfo, RetryPolicy } from './apiTransport';
@@ -32,10 +33,35 @@ export interface WaitForAgentsOptions {
 const STATS_NOT_YET = /still processing/i;
 const terminalJobStatuses = new Set(['succeeded', 'failed', 'canceled']);
 
-export class CoderClient extends CoderApiTransport {
+export class CoderClient {
+  /** The plumbing under every call (apiTransport.ts): held, not inherited, so each reads alone. */
+  readonly transport: CoderApiTransport;
+
+  constructor(connection: DeploymentConnection, options?: CoderClientOptions);
+  /** A client over a transport already made (withToken()'s). */
+  constructor(transport: CoderApiTransport);
+  constructor(target: DeploymentConnection | CoderApiTransport, options: CoderClientOptions = {}) {
+    this.transport = target instanceof CoderApiTransport ? target : new CoderApiTransport(target, options);
+  }
+
   /** A client acting as another user (e.g. a scale-test user), sharing options and connections. */
   withToken(token: string): CoderClient {
-    return new CoderClient({ ...this.connection, token }, this.options, this.agent, this.support);
+    return new CoderClient(this.transport.withToken(token));
+  }
+
+  /** The deployment and the token this client acts with. */
+  get connection(): DeploymentConnection {
+    return this.transport.connection;
+  }
+
+  /** What the client learnt about the deployment's rate limits, and how long they held it back. */
+  get rateLimits(): RateLimitGate {
+    return this.transport.rateLimits;
+  }
+
+  /** Releases pooled keep-alive sockets. */
+  close(): void {
+    this.transport.close();
   }
 
   // ---- authentication and identity ----
@@ -43,12 +69,12 @@ export class CoderClient extends CoderApiTransport {
   /** POST /users/login (201); returns the session token. */
   async login(email: string, password: string): Promise<string> {
     const body: S.LoginWithPasswordRequest = { email, password };
-    const response = await this.call('login', { body });
+    const response = await this.transport.call('login', { body });
     return response.session_token;
   }
 
   buildInfo(): Promise<S.BuildInfoResponse> {
-    return this.call('buildInfo');
+    return this.transport.call('buildInfo');
   }
 
   /** The deployment's version (from buildinfo) and a warning when it is outside the supported range. */
@@ -59,7 +85,7 @@ export class CoderClient extends CoderApiTransport {
   }
 
   me(): Promise<S.User> {
-    return this.call('getUser', { params: { user: 'me' } });
+    return this.transport.call('getUser', { params: { user: 'me' } });
   }
 
   /** Resolves with the current user when it has the site-wide `owner` role. */
@@ -72,13 +98,13 @@ export class CoderClient extends CoderApiTransport {
   }
 
   createApiKey(user: string, request: S.CreateTokenRequest): Promise<S.GenerateAPIKeyResponse> {
-    return this.call('createToken', { params: { user }, body: request });
+    return this.transport.call('createToken', { params: { user }, body: request });
   }
 
   /** The deployment's token limits for `user`; undefined on a coderd without the endpoint. */
   async tokenConfig(user: string): Promise<S.TokenConfig | undefined> {
     try {
-      return await this.call('tokenConfig', { params: { user } });
+      return await this.transport.call('tokenConfig', { params: { user } });
     } catch (error) {
       if (error instanceof CoderApiError && error.status === 404) return undefined;
       throw error;
@@ -101,33 +127,33 @@ export class CoderClient extends CoderApiTransport {
   // ---- users ----
 
   createUser(request: S.CreateUserRequestWithOrgs): Promise<S.User> {
-    return this.call('createUser', { body: request });
+    return this.transport.call('createUser', { body: request });
   }
 
   listUsers(query: { q?: string; offset?: number; limit?: number } = {}): Promise<S.GetUsersResponse> {
-    return this.call('listUsers', { query });
+    return this.transport.call('listUsers', { query });
   }
 
   getUser(user: string): Promise<S.User> {
-    return this.call('getUser', { params: { user } });
+    return this.transport.call('getUser', { params: { user } });
   }
 
   async deleteUser(user: string): Promise<void> {
-    await this.call('deleteUser', { params: { user } });
+    await this.transport.call('deleteUser', { params: { user } });
   }
 
   // ---- organizations and templates ----
 
   organizations(): Promise<S.Organization[]> {
-    return this.call('listOrganizations');
+    return this.transport.call('listOrganizations');
   }
 
   templates(organizationId: string): Promise<S.Template[]> {
-    return this.call('listTemplates', { params: { organization: organizationId } });
+    return this.transport.call('listTemplates', { params: { organization: organizationId } });
   }
 
   templateByName(organizationId: string, name: string): Promise<S.Template> {
-    return this.call('getTemplateByName', { params: { organization: organizationId, templatename: name } });
+    return this.transport.call('getTemplateByName', { params: { organization: organizationId, templatename: name } });
   }
 
   // ---- workspaces and builds ----
@@ -139,19 +165,19 @@ export class CoderClient extends CoderApiTransport {
    * route is used.
    */
   async createWorkspace(organizationId: string, user: string, request: S.CreateWorkspaceRequest): Promise<S.Workspace> {
-    if (!this.support.legacyCreateWorkspace) {
+    if (!this.transport.support.legacyCreateWorkspace) {
       try {
-        return await this.call('createUserWorkspace', { params: { user }, body: request });
+        return await this.transport.call('createUserWorkspace', { params: { user }, body: request });
       } catch (error) {
         if (!(error instanceof CoderApiError) || error.status !== 404 || !/route not found/i.test(error.apiMessage)) throw error;
-        this.support.legacyCreateWorkspace = true;
+        this.transport.support.legacyCreateWorkspace = true;
       }
     }
-    return this.call('createWorkspace', { params: { organization: organizationId, user }, body: request });
+    return this.transport.call('createWorkspace', { params: { organization: organizationId, user }, body: request });
   }
 
   getWorkspace(id: string, options: { includeDeleted?: boolean; signal?: AbortSignal } = {}): Promise<S.Workspace> {
-    return this.call('getWorkspace', {
+    return this.transport.call('getWorkspace', {
       params: { workspace: id },
       query: { include_deleted: options.includeDeleted ? true : undefined },
       signal: options.signal,
@@ -159,30 +185,30 @@ export class CoderClient extends CoderApiTransport {
   }
 
   workspaceByOwnerAndName(owner: string, name: string): Promise<S.Workspace> {
-    return this.call('getWorkspaceByOwnerAndName', { params: { user: owner, workspacename: name } });
+    return this.transport.call('getWorkspaceByOwnerAndName', { params: { user: owner, workspacename: name } });
   }
 
   /** `q` uses coderd's search syntax, e.g. `name:"scaletest-" owner:me`. */
   listWorkspaces(query: { q?: string; offset?: number; limit?: number } = {}): Promise<S.WorkspacesResponse> {
-    return this.call('listWorkspaces', { query });
+    return this.transport.call('listWorkspaces', { query });
   }
 
   getBuild(id: string, signal?: AbortSignal): Promise<S.WorkspaceBuild> {
-    return this.call('getBuild', { params: { workspacebuild: id }, signal });
+    return this.transport.call('getBuild', { params: { workspacebuild: id }, signal });
   }
 
   createBuild(workspaceId: string, request: S.CreateWorkspaceBuildRequest): Promise<S.WorkspaceBuild> {
-    return this.call('createBuild', { params: { workspace: workspaceId }, body: request });
+    return this.transport.call('createBuild', { params: { workspace: workspaceId }, body: request });
   }
 
   /** PUT /workspaces/{id}/autostart (204); an empty schedule clears it. */
   async updateWorkspaceAutostart(workspaceId: string, schedule: string): Promise<void> {
-    await this.call('updateWorkspaceAutostart', { params: { workspace: workspaceId }, body: { schedule } });
+    await this.transport.call('updateWorkspaceAutostart', { params: { workspace: workspaceId }, body: { schedule } });
   }
 
   /** GET /organizations/{org}/provisionerdaemons: the daemons the caller may see, with status (2.18+). */
   provisionerDaemons(organizationId: string): Promise<S.ProvisionerDaemon[]> {
-    return this.call('listProvisionerDaemons', { params: { organization: organizationId } });
+    return this.transport.call('listProvisionerDaemons', { params: { organization: organizationId } });
   }
 
   /** GET /organizations/{org}/provisionerjobs, newest first (coderd's default limit 50). */
@@ -191,11 +217,11 @@ export class CoderClient extends CoderApiTransport {
     query: { status?: string; limit?: number } = {},
     signal?: AbortSignal,
   ): Promise<S.ProvisionerJob[]> {
-    return this.call('listProvisionerJobs', { params: { organization: organizationId }, query, signal });
+    return this.transport.call('listProvisionerJobs', { params: { organization: organizationId }, query, signal });
   }
 
   cancelBuild(id: string): Promise<S.Response> {
-    return this.call('cancelBuild', { params: { workspacebuild: id } });
+    return this.transport.call('cancelBuild', { params: { workspacebuild: id } });
   }
 
   /**
@@ -211,63 +237,14 @@ export class CoderClient extends CoderApiTransport {
     return this.followJobLogs('templateVersionLogs', { templateversion: versionId }, onLog, signal);
   }
 
-  private async followJobLogs(
+  private followJobLogs(
     routeName: 'buildLogs' | 'templateVersionLogs',
     params: Record<string, string>,
     onLog: (log: S.ProvisionerJobLog) => void,
     signal?: AbortSignal,
   ): Promise<void> {
-    // ws loads with the first log followed, not with the client (the extension host makes clients at activation).
-    const { default: WebSocket } = await import('ws');
-    const route = routeTemplate(routeName);
-    const endpointClass = apiRoutes[routeName].endpointClass;
-    const url = this.wsUrl(routePath(routeName, params) + '?follow=true');
-    return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(abortReason(signal));
-      const started = performance.now();
-      let reported = false;
-      const socket = new WebSocket(url, { ...this.wsOptions() });
-      // One report per socket: the handshake's outcome.
-      const report = (status: number | undefined, error?: string) => {
-        if (reported) return;
-        reported = true;
-        this.report({ method: 'GET', route, endpointClass, status, durationMs: performance.now() - started, error, attempt: 1 });
-      };
-      const onAbort = () => socket.terminate();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const finish = (error?: Error) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (signal?.aborted) return reject(abortReason(signal));
-        if (error) reject(error);
-        else resolve();
-      };
-      socket.on('upgrade', () => report(101));
-      socket.on('unexpected-response', (_request, response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => {
-          const error = this.apiError(response.statusCode ?? 0, 'GET', route, body);
-          report(response.statusCode, error.message);
-          socket.terminate();
-          finish(error);
-        });
-      });
-      socket.on('message', (data, isBinary) => {
-        if (isBinary) return;
-        try {
-          onLog(parseAs(S.ProvisionerJobLog, JSON.parse(data.toString('utf8')), `GET ${route} (log frame)`));
-        } catch (error) {
-          socket.terminate();
-          finish(error as Error);
-        }
-      });
-      socket.on('error', (error: NodeJS.ErrnoException) => {
-        report(undefined, error.message);
-        finish(this.networkError(error));
-      });
-      socket.on('close', () => finish());
-    });
+    const frame = `GET ${routeTemplate(routeName)} (log frame)`;
+    return this.transport.follow(routeName, params, (text) => onLog(parseAs(S.ProvisionerJobLog, JSON.parse(text), frame)), signal);
   }
 
   /**
@@ -344,7 +321,7 @@ export class CoderClient extends CoderApiTransport {
    */
   async deploymentStats(): Promise<S.DeploymentStats | undefined> {
     try {
-      return await this.call('deploymentStats');
+      return await this.transport.call('deploymentStats');
     } catch (error) {
       if (error instanceof CoderApiError && error.status === 400 && STATS_NOT_YET.test(error.apiMessage)) return undefined;
       throw error;
@@ -354,7 +331,7 @@ export class CoderClient extends CoderApiTransport {
   /** GET /entitlements: the licence's features; undefined on a coderd without a licence route (AGPL: 404). */
   async entitlements(): Promise<S.Entitlements | undefined> {
     try {
-      return await this.call('entitlements');
+      return await this.transport.call('entitlements');
     } catch (error) {
       if (error instanceof CoderApiError && error.status === 404) return undefined;
       throw error;
@@ -366,57 +343,57 @@ export class CoderClient extends CoderApiTransport {
   /** POST /files with a tar archive; `existed` when coderd already had these bytes from this user (200, not 201). */
   async uploadFile(data: Buffer, contentType = 'application/x-tar'): Promise<{ id: string; existed: boolean }> {
     let status = 0;
-    const { hash } = await this.call('uploadFile', { raw: { contentType, data }, onStatus: (answered) => (status = answered) });
+    const { hash } = await this.transport.call('uploadFile', { raw: { contentType, data }, onStatus: (answered) => (status = answered) });
     return { id: hash, existed: status === 200 };
   }
 
   createTemplateVersion(organizationId: string, request: S.CreateTemplateVersionRequest): Promise<S.TemplateVersion> {
-    return this.call('createTemplateVersion', { params: { organization: organizationId }, body: request });
+    return this.transport.call('createTemplateVersion', { params: { organization: organizationId }, body: request });
   }
 
   templateVersion(id: string, signal?: AbortSignal): Promise<S.TemplateVersion> {
-    return this.call('getTemplateVersion', { params: { templateversion: id }, signal });
+    return this.transport.call('getTemplateVersion', { params: { templateversion: id }, signal });
   }
 
   cancelTemplateVersion(id: string): Promise<S.Response> {
-    return this.call('cancelTemplateVersion', { params: { templateversion: id } });
+    return this.transport.call('cancelTemplateVersion', { params: { templateversion: id } });
   }
 
   templateVersionExternalAuth(id: string): Promise<S.TemplateVersionExternalAuth[]> {
-    return this.call('templateVersionExternalAuth', { params: { templateversion: id } });
+    return this.transport.call('templateVersionExternalAuth', { params: { templateversion: id } });
   }
 
   createTemplate(organizationId: string, request: S.CreateTemplateRequest): Promise<S.Template> {
-    return this.call('createTemplate', { params: { organization: organizationId }, body: request });
+    return this.transport.call('createTemplate', { params: { organization: organizationId }, body: request });
   }
 
   async promoteTemplateVersion(templateId: string, versionId: string): Promise<void> {
-    await this.call('updateActiveTemplateVersion', { params: { template: templateId }, body: { id: versionId } });
+    await this.transport.call('updateActiveTemplateVersion', { params: { template: templateId }, body: { id: versionId } });
   }
 
   appHost(): Promise<S.AppHostResponse> {
-    return this.call('appHost');
+    return this.transport.call('appHost');
   }
 
   /** GET /regions: the primary region (path app URL, wildcard host), as the dashboard reads it. */
   regions(): Promise<S.RegionsResponse> {
-    return this.call('regions');
+    return this.transport.call('regions');
   }
 
   /** GET /templateversions/{id}/resources: what the version's import found (agents and their apps). */
   templateVersionResources(templateVersionId: string): Promise<S.WorkspaceResource[]> {
-    return this.call('templateVersionResources', { params: { templateversion: templateVersionId } });
+    return this.transport.call('templateVersionResources', { params: { templateversion: templateVersionId } });
   }
 
   /** GET /templateversions/{id}/rich-parameters: the version's parameters (required ones have no default). */
   templateVersionParameters(templateVersionId: string): Promise<S.TemplateVersionParameter[]> {
-    return this.call('templateVersionRichParameters', { params: { templateversion: templateVersionId } });
+    return this.transport.call('templateVersionRichParameters', { params: { templateversion: templateVersionId } });
   }
 
   /** GET /templateversions/{id}/presets; a coderd from before presets answers 404: none. */
   async templateVersionPresets(templateVersionId: string): Promise<S.Preset[]> {
     try {
-      return await this.call('templateVersionPresets', { params: { templateversion: templateVersionId } });
+      return await this.transport.call('templateVersionPresets', { params: { templateversion: templateVersionId } });
     } catch (error) {
       if (error instanceof CoderApiError && error.status === 404) return [];
       throw error;
@@ -426,8 +403,8 @@ export class CoderClient extends CoderApiTransport {
   /** GET /healthz (outside /api/v2, no auth): "OK" when coderd is healthy. Not retried. */
   async healthz(signal?: AbortSignal): Promise<string> {
     const route = '/healthz';
-    const response = await this.attempt('GET', route, route, 'health', undefined, 1, signal);
-    if (response.status !== 200) throw this.apiError(response.status, 'GET', route, response.body);
+    const response = await this.transport.attempt('GET', route, route, 'health', undefined, 1, signal);
+    if (response.status !== 200) throw this.transport.apiError(response.status, 'GET', route, response.body);
     return response.body;
   }
 }

@@ -12,7 +12,7 @@ export function requireOwnerRole(call: ApiCall): void {
 
 /** The `{user}` path parameter (id, username or `me`), visible to the caller. */
 export function userParam(call: ApiCall, ref: string): SimUser {
-  const user = call.sim.store.findUser(ref, call.user);
+  const user = call.sim.store.users.find(ref, call.user);
   if (!user || (!call.user?.owner && user.id !== call.user?.id)) throw notFound();
   return user;
 }
@@ -37,7 +37,7 @@ export function visibleBuild(call: ApiCall, id: string): SimBuild {
 
 /** `{user}/workspace/{workspacename}`: the workspace by owner and name, visible to the caller. */
 export function workspaceByOwnerAndName(call: ApiCall, ownerRef: string, name: string): SimWorkspace {
-  const owner = call.sim.store.findUser(ownerRef, call.user);
+  const owner = call.sim.store.users.find(ownerRef, call.user);
   const workspace = owner && call.sim.store.findWorkspace(owner, name);
   if (!workspace || !canSee(call.user, workspace)) throw notFound();
   return workspace;

@@ -98,7 +98,7 @@ export function createRouter(sim: SimContext, faults: FaultInjector): Router {
       const injected = await faults.inject(endpointClassOf(target));
       if (injected) throw injected;
       const user = authenticate(sim.store, req, url);
-      if (user) sim.store.markSeen(user);
+      if (user) sim.store.users.markSeen(user);
       const call: ApiCall = { sim, req, url, user };
       for (const [name, value] of Object.entries(applyRateLimits(sim, target, req, url, user))) res.setHeader(name, value);
       switch (target.kind) {

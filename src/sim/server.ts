@@ -143,7 +143,7 @@ function createContext(options: SimDeploymentOptions): SimContext {
       sessions[kind] = Math.max(0, sessions[kind] + delta);
     },
     resolveWorkspace: (owner, name) => {
-      const user = sim.store.findUser(owner);
+      const user = sim.store.users.find(owner);
       const workspace = user && sim.store.findWorkspace(user, name);
       return workspace ? sim.store.agentRef(workspace) : undefined;
     },
@@ -174,7 +174,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
   const router = createRouter(sim, faults);
 
   const ownerEmail = 'admin@coder.local';
-  const owner = store.addUser({
+  const owner = store.users.add({
     username: 'admin',
     email: ownerEmail,
     name: 'Admin',
@@ -182,7 +182,7 @@ export async function startSimDeployment(options: SimDeploymentOptions = {}): Pr
     loginType: 'password',
     owner: true,
   });
-  const ownerToken = store.issueToken(owner, 365 * 24 * 3600_000);
+  const ownerToken = store.users.issueToken(owner, 365 * 24 * 3600_000);
   // The first user (the owner) pushed the built-in template.
   const template =
     options.template === false

@@ -1,6 +1,7 @@
-// The simulated deployment's state (coderd's database, in memory): users and tokens (users.ts), the
-// organization and its template, workspaces and their builds, plus the build and agent
-// lifecycles that move them along over time. Its JSON views are in bodies.ts.
+// The simulated deployment's state (coderd's database, in memory): the organization, its users
+// and tokens (`users`, users.ts) and templates (`catalog`, templates.ts), workspaces and their
+// builds, plus the build and agent lifecycles that move them along over time. Its JSON views are
+// in bodies.ts.
 import * as crypto from 'crypto';
 import { EventEmitter } from 'events';
 import type * as S from '../coder/schemas';
@@ -8,7 +9,7 @@ import type { AgentRef } from './agentServices';
 import { CountedSelector } from './agent/liveConnections';
 import { buildBody, organizationBody, workspaceBody, type BodyContext, type TemplateBody } from './bodies';
 import { TemplateCatalog, type SimTemplateVersion } from './templates';
-import { UserDirectory, type SimUser } from './users';
+import { SimUsers, type SimUser } from './users';
 
 export { hashSecret, randomAlphanumeric, type SimUser } from './users';
 import type { FaultsConfig } from './faults';
@@ -105,11 +106,10 @@ const AGENT_CONNECTION_TIMEOUT_SECONDS = 120;
 
 const now = () => new Date().toISOString();
 
-export class SimStore extends UserDirectory {
+export class SimStore {
   readonly organization = organizationBody(now());
-  protected get organizationId(): string {
-    return this.organization.id;
-  }
+  /** Users and their session tokens (users.ts), all in the one organization. */
+  readonly users = new SimUsers(this.organization.id);
   /** Uploaded files, template versions and templates (templates.ts). */
   readonly catalog: TemplateCatalog;
   readonly workspaces = new Map<string, SimWorkspace>();
@@ -126,7 +126,6 @@ export class SimStore extends UserDirectory {
   private readonly random = seededRandom(0x5eed);
 
   constructor(private readonly options: StoreOptions) {
-    super();
     this.events.setMaxListeners(0);
     this.catalog = new TemplateCatalog({
       organization: this.organization,

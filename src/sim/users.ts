@@ -35,21 +35,26 @@ export function randomAlphanumeric(length: number): string {
   return out;
 }
 
-export abstract class UserDirectory {
-  readonly users = new Map<string, SimUser>();
+/**
+ * coderd's users and api_keys tables. The store holds one (`store.users`) rather than extending
+ * it: of the deployment it needs only the organization's id.
+ */
+export class SimUsers {
+  private readonly byId = new Map<string, SimUser>();
   private readonly tokens = new Map<string, { secretHash: string; userId: string; expiresAt: number }>();
 
-  /** The organization every user belongs to. */
-  protected abstract get organizationId(): string;
+  /** Every user belongs to this organization (their JSON names it). */
+  constructor(private readonly organizationId: string) {}
 
-  addUser(input: {
-    username: string;
-    email: string;
-    name?: string;
-    password?: string;
-    loginType: S.LoginTypeValue;
-    owner?: boolean;
-  }): SimUser {
+  get size(): number {
+    return this.byId.size;
+  }
+
+  values(): IterableIterator<SimUser> {
+    return this.byId.values();
+  }
+
+  add(input: { username: string; email: string; name?: string; password?: string; loginType: S.LoginTypeValue; owner?: boolean }): SimUser {
     const created = now();
     const user: SimUser = {
       id: crypto.randomUUID(),
@@ -64,28 +69,28 @@ export abstract class UserDirectory {
       updatedAt: created,
       lastSeenAt: input.owner ? created : DORMANT_LAST_SEEN,
     };
-    this.users.set(user.id, user);
+    this.byId.set(user.id, user);
     return user;
   }
 
   /** By id, username (case-insensitive) or `me` (resolved against `self`). */
-  findUser(ref: string, self?: SimUser): SimUser | undefined {
+  find(ref: string, self?: SimUser): SimUser | undefined {
     if (ref === 'me') return self;
-    const byId = this.users.get(ref);
+    const byId = this.byId.get(ref);
     if (byId) return byId;
     const lower = ref.toLowerCase();
-    for (const user of this.users.values()) if (user.username.toLowerCase() === lower) return user;
+    for (const user of this.byId.values()) if (user.username.toLowerCase() === lower) return user;
     return undefined;
   }
 
-  findUserByEmail(email: string): SimUser | undefined {
+  findByEmail(email: string): SimUser | undefined {
     const lower = email.toLowerCase();
-    for (const user of this.users.values()) if (user.email.toLowerCase() === lower) return user;
+    for (const user of this.byId.values()) if (user.email.toLowerCase() === lower) return user;
     return undefined;
   }
 
-  deleteUser(user: SimUser): void {
-    this.users.delete(user.id);
+  delete(user: SimUser): void {
+    this.byId.delete(user.id);
     for (const [id, token] of this.tokens) if (token.userId === user.id) this.tokens.delete(id);
   }
 
@@ -97,17 +102,17 @@ export abstract class UserDirectory {
     return `${id}-${secret}`;
   }
 
-  userForToken(token: string): SimUser | undefined {
+  forToken(token: string): SimUser | undefined {
     const match = /^([A-Za-z0-9]{10})-([A-Za-z0-9]{22})$/.exec(token);
     if (!match) return undefined;
     const stored = this.tokens.get(match[1]!);
     if (!stored || stored.expiresAt < Date.now()) return undefined;
     const given = Buffer.from(hashSecret(match[2]!));
     if (!crypto.timingSafeEqual(given, Buffer.from(stored.secretHash))) return undefined;
-    return this.users.get(stored.userId);
+    return this.byId.get(stored.userId);
   }
 
-  userJson(user: SimUser): S.User {
+  json(user: SimUser): S.User {
     return userBody(user, this.organizationId);
   }
 

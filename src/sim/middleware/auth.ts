@@ -7,7 +7,7 @@ import type { SimStore, SimUser } from '../store';
 
 export function authenticate(store: SimStore, req: http.IncomingMessage, url: URL): SimUser | undefined {
   const token = tokenOf(req, url);
-  return token ? store.userForToken(token) : undefined;
+  return token ? store.users.forToken(token) : undefined;
 }
 
 export function unauthorized(req: http.IncomingMessage, url: URL): HttpError {

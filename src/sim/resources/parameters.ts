@@ -44,7 +44,7 @@ function serveParameters(
 ): void {
   let previous: Record<string, string> = {};
   const render = (id: number, ownerId: string | undefined, inputs: Record<string, string>): DynamicParametersResponse => {
-    const owner = ownerId ? sim.store.findUser(ownerId, caller) : initialOwner;
+    const owner = ownerId ? sim.store.users.find(ownerId, caller) : initialOwner;
     if (!owner) {
       return {
         id,
@@ -102,7 +102,7 @@ export const parameterUpgrades = {
     const { sim } = call;
     const version = templateVersionParam(sim, params.templateversion!);
     const userId = call.url.searchParams.get('user_id');
-    const owner = userId && userId !== 'me' ? sim.store.findUser(userId, call.user) : call.user!;
+    const owner = userId && userId !== 'me' ? sim.store.users.find(userId, call.user) : call.user!;
     if (!owner) throw new HttpError(400, 'Invalid user_id query parameter');
     trackWebSocket(sim, socket, path);
     const stale = new CountedSelector();

@@ -36,13 +36,13 @@ export const userHandlers = {
   // The login limit is applied by the router (coderd: a route group with its own limiter).
   login: async ({ sim, req }) => {
     const body = await readJsonBody(req, S.LoginWithPasswordRequest);
-    const user = sim.store.findUserByEmail(body.email);
+    const user = sim.store.users.findByEmail(body.email);
     if (!user || !user.passwordHash || user.passwordHash !== hashSecret(body.password)) {
       throw new HttpError(401, 'Incorrect email or password.');
     }
-    return { status: 201, body: { session_token: sim.store.issueToken(user) } satisfies S.LoginWithPasswordResponse };
+    return { status: 201, body: { session_token: sim.store.users.issueToken(user) } satisfies S.LoginWithPasswordResponse };
   },
-  getUser: async (call, params) => ({ status: 200, body: call.sim.store.userJson(userParam(call, params.user!)) }),
+  getUser: async (call, params) => ({ status: 200, body: call.sim.store.users.json(userParam(call, params.user!)) }),
   listUsers: async ({ sim, url, user: caller }) => {
     let users = [...sim.store.users.values()].filter((user) => caller!.owner || user.id === caller!.id);
     for (const term of searchTerms(url.searchParams.get('q') ?? '')) {
@@ -58,7 +58,7 @@ export const userHandlers = {
     users.sort((a, b) => a.username.toLowerCase().localeCompare(b.username.toLowerCase()));
     return {
       status: 200,
-      body: { users: page(users, paging(url)).map((u) => sim.store.userJson(u)), count: users.length } satisfies S.GetUsersResponse,
+      body: { users: page(users, paging(url)).map((u) => sim.store.users.json(u)), count: users.length } satisfies S.GetUsersResponse,
     };
   },
   createUser: async (call) => {
@@ -85,7 +85,7 @@ export const userHandlers = {
         [{ field: 'organization_ids', detail: 'Missing values, this cannot be empty' }],
       );
     }
-    if (store.findUser(body.username) || store.findUserByEmail(body.email)) throw new HttpError(409, 'User already exists.');
+    if (store.users.find(body.username) || store.users.findByEmail(body.email)) throw new HttpError(409, 'User already exists.');
     for (const orgId of body.organization_ids) {
       if (orgId !== store.organization.id && orgId !== NIL_UUID) {
         throw new HttpError(404, `Organization does not exist with the provided id "${orgId}".`);
@@ -93,8 +93,8 @@ export const userHandlers = {
     }
     const weakness = loginType === 'password' ? passwordWeakness(body.password ?? '') : undefined;
     if (weakness) throw new HttpError(400, 'Password not strong enough!', undefined, [{ field: 'password', detail: weakness }]);
-    const user = store.addUser({ username: body.username, email: body.email, name: body.name, password: body.password, loginType });
-    return { status: 201, body: store.userJson(user) };
+    const user = store.users.add({ username: body.username, email: body.email, name: body.name, password: body.password, loginType });
+    return { status: 201, body: store.users.json(user) };
   },
   deleteUser: async (call, params) => {
     requireOwnerRole(call);
@@ -104,7 +104,7 @@ export const userHandlers = {
     if ([...store.workspaces.values()].some((w) => !w.deleted && w.owner.id === user.id)) {
       throw new HttpError(417, 'You cannot delete a user that has workspaces. Delete their workspaces and try again!');
     }
-    store.deleteUser(user);
+    store.users.delete(user);
     return { status: 200, body: { message: 'User has been deleted!' } satisfies S.Response };
   },
   createToken: async (call, params) => {
@@ -119,7 +119,7 @@ export const userHandlers = {
     }
     // coderd's default: 30 days, or the maximum when that is shorter.
     const lifetimeMs = body.lifetime ? body.lifetime / 1e6 : Math.min(30 * 24 * 3600_000, maxMs ?? Infinity);
-    return { status: 201, body: { key: call.sim.store.issueToken(user, lifetimeMs) } satisfies S.GenerateAPIKeyResponse };
+    return { status: 201, body: { key: call.sim.store.users.issueToken(user, lifetimeMs) } satisfies S.GenerateAPIKeyResponse };
   },
   tokenConfig: async (call, params) => {
     userParam(call, params.user!);

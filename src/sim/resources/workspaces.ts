@@ -48,7 +48,7 @@ function checkParameters(version: SimTemplateVersion, body: S.CreateWorkspaceReq
 
 async function createWorkspaceFor(call: ApiCall, userRef: string) {
   const { store } = call.sim;
-  const target = store.findUser(userRef, call.user);
+  const target = store.users.find(userRef, call.user);
   if (!target) throw new HttpError(400, `"user" must be an existing uuid or username.`);
   if (!call.user!.owner && target.id !== call.user!.id) throw forbidden();
   const body = await readJsonBody(call.req, S.CreateWorkspaceRequest);
