@@ -28,7 +28,9 @@ export class DeploymentMonitor {
   private lastRestartAt = -Infinity;
   private inFlight = false;
   private slowHealthChecks = 0;
-  private readonly runnerOverloaded: () => boolean;
+  /** When the first of the current run of timed-out checks was sent. */
+  private slowSince = 0;
+  private readonly runnerOverloadedSince: (since: number) => boolean;
   private readonly healthTimeoutMs: number;
   private readonly prometheus?: PrometheusScraper;
   private readonly provisioner?: ProcessCpuScraper;
@@ -42,12 +44,12 @@ export class DeploymentMonitor {
     around: {
       provisionerPrometheusUrl?: string;
       databaseMetricsUrl?: string;
-      /** Whether the runner (with its children) is overloaded now: its timed-out checks prove nothing of coderd. */
-      runnerOverloaded?: () => boolean;
+      /** Whether the runner (with its children) was overloaded at any time since `since` (epoch ms): its timed-out checks then prove nothing of coderd. */
+      runnerOverloadedSince?: (since: number) => boolean;
       healthTimeoutMs?: number;
     } = {},
   ) {
-    this.runnerOverloaded = around.runnerOverloaded ?? (() => false);
+    this.runnerOverloadedSince = around.runnerOverloadedSince ?? (() => false);
     this.healthTimeoutMs = around.healthTimeoutMs ?? HEALTH_TIMEOUT_MS;
     this.state = { url, healthy: true, restarts: 0 };
     if (prometheusUrl) this.prometheus = new PrometheusScraper(prometheusUrl);
@@ -120,16 +122,24 @@ export class DeploymentMonitor {
       // A check that timed out while the runner could not run (its loop stalled: the abort fired
       // late) or while it and its children held the machine's cores says nothing of coderd: the
       // answer may have waited unread. Such checks neither count towards a restart nor clear it.
-      const abortLateMs = Date.now() - started - this.healthTimeoutMs;
-      if (timedOut && !busy && (abortLateMs > RUNNER_STALL_MS || this.runnerOverloaded())) {
-        this.state.lastError = `${message} (while the runner was overloaded: not counted against the deployment)`;
-        return;
-      }
+      // The runner's load is sampled once a second, so the run of slow checks is weighed whole
+      // when it would become a restart, by then every second of it sampled.
+      const stalled = Date.now() - started - this.healthTimeoutMs > RUNNER_STALL_MS;
+      if (timedOut && !busy && stalled) return this.notCounted(message);
+      if (timedOut && this.slowHealthChecks === 0) this.slowSince = started;
       this.slowHealthChecks = timedOut ? this.slowHealthChecks + 1 : 0;
       if (timedOut && this.slowHealthChecks < SLOW_HEALTH_CHECKS_FOR_RESTART) return;
+      if (timedOut && !busy && this.runnerOverloadedSince(this.slowSince)) {
+        this.slowHealthChecks = 0;
+        return this.notCounted(message);
+      }
       if (this.state.healthy) this.countRestart(`health check failed: ${message}`);
       this.state.healthy = false;
     }
+  }
+
+  private notCounted(message: string): void {
+    this.state.lastError = `${message} (while the runner was overloaded: not counted against the deployment)`;
   }
 
   private async checkVersionAndStats(): Promise<void> {
@@ -291,6 +301,7 @@ export class RunnerMonitor {
   private lastAt = performance.now();
   private readonly children: ProcessTreeSampler;
   private lastMachine = machineCpuTimes();
+  private lastOverloadedAt = -Infinity;
   private current: RunnerSnapshot = {
     cpuPercent: 0,
     rssBytes: 0,
@@ -347,6 +358,7 @@ export class RunnerMonitor {
       memoryBytes: this.current.memoryBytes ?? os.totalmem(),
     };
     const warning = runnerOverload(load);
+    if (warning) this.lastOverloadedAt = Date.now();
     this.current = {
       cpuPercent: Math.round(cpuPercent * 10) / 10,
       rssBytes: memory.rss,
@@ -366,5 +378,10 @@ export class RunnerMonitor {
 
   latest(): RunnerSnapshot {
     return this.current;
+  }
+
+  /** Whether a sample found the runner overloaded in an interval that reached past `since` (epoch ms). */
+  overloadedSince(since: number): boolean {
+    return this.lastOverloadedAt >= since;
   }
 }

@@ -250,7 +250,7 @@ class Run {
         this.options.connection.url,
         this.plan.deployment.prometheusUrl,
         (why) => this.log('error', `deployment restart detected: ${why}`),
-        { ...this.plan.deployment, runnerOverloaded: () => this.runner.latest().overloaded },
+        { ...this.plan.deployment, runnerOverloadedSince: (since) => this.runner.overloadedSince(since) },
       );
       this.monitor.start();
       const pool = new UserPool({

@@ -142,13 +142,14 @@ describe('deployment monitor: health', () => {
       const client = new CoderClient({ url, token: 'x' }, { retry: { retries: 0 }, timeoutMs: 3000 });
       const restarts: string[] = [];
       const monitor = new DeploymentMonitor(client, url, undefined, (why) => restarts.push(why), {
-        runnerOverloaded: () => runnerOverloaded,
+        runnerOverloadedSince: () => runnerOverloaded,
         healthTimeoutMs: 150,
       });
       const from = checks;
       monitor.start();
       const deadline = Date.now() + 10_000;
-      while (checks - from < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      // Three timed-out checks in a row: what would be a restart.
+      while (checks - from < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       await new Promise((resolve) => setTimeout(resolve, 300));
       monitor.stop();
       client.close();
