@@ -7,8 +7,8 @@ import * as vscode from 'vscode';
 import type { RunSnapshot } from './protocol/snapshot';
 import { COMMAND_IDS } from './vscode/commandIds';
 import { CommandErrors } from './vscode/commands';
-import { DashboardFeature } from './vscode/liveView/feature';
-import { DashboardHost, type RenderedReport } from './vscode/liveView/panel';
+import { LiveViewFeature } from './vscode/liveView/feature';
+import { LiveViewPanel, type RenderedReport } from './vscode/liveView/panel';
 import { DeploymentsFeature } from './vscode/deployments/feature';
 import { DeploymentStore, type DeploymentState, type KnownDeployment } from './vscode/deployments/store';
 import { KubernetesFeature } from './vscode/k8s/feature';
@@ -68,7 +68,7 @@ export function activate(context: vscode.ExtensionContext): ScaleTestExtensionAp
   const results = () => resultsFolder(context);
   const store = register(new DeploymentStore(context, backend, redactor));
   const planIndex = register(new PlanIndex());
-  const panel = register(new DashboardHost(context.extensionUri));
+  const panel = register(new LiveViewPanel(context.extensionUri));
   const runs = register(new RunController(backend, store, panel, log, redactor, results));
   const history = new RunHistory(backend, results);
 
@@ -77,7 +77,7 @@ export function activate(context: vscode.ExtensionContext): ScaleTestExtensionAp
   );
   const plans = register(new PlansFeature(planIndex, backend, errors));
   const runsFeature = register(new RunsFeature(runs, history, backend, plans, deployments, panel, log, errors));
-  register(new DashboardFeature(panel, runs, history, backend, errors));
+  register(new LiveViewFeature(panel, runs, history, backend, errors));
   register(new KubernetesFeature(cli, context.globalState, errors));
   register(new CheckFeature(plans, deployments, store, backend, log, errors));
   const tests = register(new PlanTests(planIndex, backend, runs, (uri) => deployments.pickDeploymentFor(uri)));

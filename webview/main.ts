@@ -3,8 +3,8 @@
 // This file lays out the page and routes the host's messages; each view renders in its own module.
 import {
   dispatchMessage,
-  type DashboardCommand,
-  type DashboardState,
+  type LiveViewCommand,
+  type LiveViewState,
   type HostToWebview,
   type MessageHandlers,
   type WebviewToHost,
@@ -23,12 +23,12 @@ import { verdictChip } from './verdicts';
 
 declare function acquireVsCodeApi(): {
   postMessage(message: WebviewToHost): void;
-  getState(): DashboardState | undefined;
-  setState(state: DashboardState): void;
+  getState(): LiveViewState | undefined;
+  setState(state: LiveViewState): void;
 };
 const vscodeApi = acquireVsCodeApi();
 
-const COMMAND_BUTTONS: { id: string; command: DashboardCommand; label: string; aria: string }[] = [
+const COMMAND_BUTTONS: { id: string; command: LiveViewCommand; label: string; aria: string }[] = [
   { id: 'btn-stop', command: 'stopRun', label: 'Stop run', aria: 'Stop the running scale test' },
   { id: 'btn-report', command: 'openReport', label: 'Open report', aria: 'Open the HTML report of this run' },
   { id: 'btn-export', command: 'exportReport', label: 'Export…', aria: 'Export a report of this run' },
@@ -124,7 +124,7 @@ function showView(view: 'run' | 'compare' | 'empty'): void {
 buildLayout();
 const board = new ChartBoard(byId('charts'));
 const searchView = new SearchView(byId('search-view'));
-let current: DashboardState | undefined;
+let current: LiveViewState | undefined;
 
 function renderSnapshot(snapshot: RunSnapshot, source: 'live' | 'report'): void {
   showView('run');
@@ -190,7 +190,7 @@ function renderEmpty(message: string): void {
   setButtons(undefined, undefined);
 }
 
-function show(state: DashboardState): void {
+function show(state: LiveViewState): void {
   current = state;
   if (state.type === 'snapshot') renderSnapshot(state.snapshot, state.source);
   else if (state.type === 'compare') renderCompare(state);

@@ -24,17 +24,17 @@ export type HostToWebview =
   /** Test hook: the webview answers with a `rendered` message describing what it drew. */
   | { type: 'probe' };
 
-export type DashboardCommand = 'stopRun' | 'openReport' | 'exportReport' | 'showLog';
+export type LiveViewCommand = 'stopRun' | 'openReport' | 'exportReport' | 'showLog';
 
 export type WebviewToHost =
   /** Sent once the script has loaded; the host answers with the current state. */
   | { type: 'ready' }
-  | { type: 'command'; command: DashboardCommand }
+  | { type: 'command'; command: LiveViewCommand }
   /** Answer to a probe: data points per chart id (e.g. `rtt:ssh`) and the shown title. */
   | { type: 'rendered'; charts: Record<string, number>; title: string };
 
 /** What the webview keeps in `setState`, so it can redraw after being hidden or reloaded. */
-export type DashboardState = Extract<HostToWebview, { type: 'snapshot' | 'compare' | 'empty' }>;
+export type LiveViewState = Extract<HostToWebview, { type: 'snapshot' | 'compare' | 'empty' }>;
 
 /** One handler per message type; leaving a type out is a compile error. */
 export type MessageHandlers<M extends { type: string }> = {

@@ -1,5 +1,5 @@
-// The Dashboard feature: the live dashboard webview, past runs shown in it, and two runs
-// compared side by side.
+// The live view feature (the "Scale Test Dashboard" panel, not Coder's dashboard): the live run,
+// past runs shown in it, and two runs compared side by side.
 import * as vscode from 'vscode';
 import type { ScaleTestBackend } from '../backend';
 import { registerCommand, type CommandErrors } from '../commands';
@@ -8,11 +8,11 @@ import type { RunController } from '../runs/controller';
 import { compareReportDirs, isPlanBaseline } from '../runs/baselineModel';
 import type { RunHistory } from '../runs/pastRuns';
 import { pickRun, type RunArg } from '../runs/pickRun';
-import type { DashboardHost } from './panel';
+import type { LiveViewPanel } from './panel';
 
-export class DashboardFeature extends Disposable {
+export class LiveViewFeature extends Disposable {
   constructor(
-    private readonly panel: DashboardHost,
+    private readonly panel: LiveViewPanel,
     private readonly runs: RunController,
     private readonly history: RunHistory,
     private readonly backend: Pick<ScaleTestBackend, 'readReport'>,

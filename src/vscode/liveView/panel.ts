@@ -1,4 +1,4 @@
-// Host side of the dashboard webview: one panel, restored after a reload by a serializer.
+// Host side of the live view webview ("Scale Test Dashboard"): one panel, restored after a reload by a serializer.
 // It keeps only the newest state and sends it complete (never deltas) when the webview says
 // it is ready, when it becomes visible again and whenever a new snapshot arrives while it is
 // visible; a hidden webview would drop messages anyway.
@@ -6,8 +6,8 @@ import * as crypto from 'crypto';
 import * as vscode from 'vscode';
 import {
   dispatchMessage,
-  type DashboardCommand,
-  type DashboardState,
+  type LiveViewCommand,
+  type LiveViewState,
   type HostToWebview,
   type MessageHandlers,
   type WebviewToHost,
@@ -18,7 +18,7 @@ import type { CommandId } from '../commandIds';
 const VIEW_TYPE = 'coderScaletest.dashboard';
 const TITLE = 'Scale Test Dashboard';
 
-const COMMAND_FOR: Record<DashboardCommand, CommandId> = {
+const COMMAND_FOR: Record<LiveViewCommand, CommandId> = {
   stopRun: 'coderScaletest.stopRun',
   openReport: 'coderScaletest.openReportFile',
   exportReport: 'coderScaletest.exportReport',
@@ -30,10 +30,10 @@ export interface RenderedReport {
   title: string;
 }
 
-export class DashboardHost implements vscode.Disposable {
+export class LiveViewPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private panelDisposables: vscode.Disposable[] = [];
-  private latest: DashboardState = {
+  private latest: LiveViewState = {
     type: 'empty',
     message: 'No run yet. Run a plan from the Plans view, or open a past run from the Runs view.',
   };
@@ -49,7 +49,7 @@ export class DashboardHost implements vscode.Disposable {
         deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
           // The webview redraws its own saved state at once; the host adopts it as the newest
           // unless a live run has published something since.
-          if (this.latest.type === 'empty' && isDashboardState(state)) this.latest = state;
+          if (this.latest.type === 'empty' && isLiveViewState(state)) this.latest = state;
           this.attach(panel);
         },
       }),
@@ -82,7 +82,7 @@ export class DashboardHost implements vscode.Disposable {
   }
 
   /** A past run or a comparison, kept on screen while a live run goes on, until `unpin`. */
-  pin(state: DashboardState): void {
+  pin(state: LiveViewState): void {
     this.pinned = true;
     this.update(state);
   }
@@ -92,7 +92,7 @@ export class DashboardHost implements vscode.Disposable {
   }
 
   /** Replaces what the dashboard shows; sent now if it is visible, else when it becomes visible. */
-  private update(state: DashboardState): void {
+  private update(state: LiveViewState): void {
     this.latest = state;
     if (this.panel?.visible) this.post(state);
   }
@@ -165,7 +165,7 @@ export class DashboardHost implements vscode.Disposable {
   }
 }
 
-function isDashboardState(value: unknown): value is DashboardState {
+function isLiveViewState(value: unknown): value is LiveViewState {
   const type = (value as { type?: unknown } | undefined)?.type;
   return type === 'snapshot' || type === 'compare' || type === 'empty';
 }

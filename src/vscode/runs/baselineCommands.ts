@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { ScaleTestBackend } from '../backend';
 import { registerCommand, type CommandErrors } from '../commands';
-import type { DashboardHost } from '../liveView/panel';
+import type { LiveViewPanel } from '../liveView/panel';
 import { Disposable } from '../lifecycle';
 import { baselineCompareState, markRunAsBaseline } from './baselineModel';
 import type { RunHistory } from './pastRuns';
@@ -15,7 +15,7 @@ export class BaselineCommands extends Disposable {
     private readonly history: RunHistory,
     private readonly backend: Pick<ScaleTestBackend, 'readReport'>,
     private readonly tree: { refresh(): void },
-    private readonly dashboard: DashboardHost,
+    private readonly liveView: LiveViewPanel,
     errors: CommandErrors,
   ) {
     super();
@@ -42,7 +42,7 @@ export class BaselineCommands extends Disposable {
   private async compareWithBaseline(arg: RunArg): Promise<void> {
     const dir = await this.runDir(arg, 'compare with its baseline');
     if (!dir) return;
-    this.dashboard.pin(baselineCompareState(this.history.folder(), dir));
-    this.dashboard.show();
+    this.liveView.pin(baselineCompareState(this.history.folder(), dir));
+    this.liveView.show();
   }
 }

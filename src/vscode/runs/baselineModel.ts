@@ -4,7 +4,7 @@
 import type { BaselineComparison } from '../../engine/baseline/compare';
 import { listBaselines, markBaseline, readBaseline, type BaselineRecord } from '../../engine/baseline/store';
 import { readReport } from '../../engine/outputs/report/reportFile';
-import type { DashboardState } from '../../protocol/messages';
+import type { LiveViewState } from '../../protocol/messages';
 import { engineModule } from '../engineModule';
 
 export const BASELINE_BADGE = '★ baseline';
@@ -54,7 +54,7 @@ export function isPlanBaseline(resultsFolder: string, planName: string, runId: s
 }
 
 /** The dashboard state comparing the run in `currentDir` with its plan's baseline. */
-export function baselineCompareState(resultsFolder: string, currentDir: string): Extract<DashboardState, { type: 'compare' }> {
+export function baselineCompareState(resultsFolder: string, currentDir: string): Extract<LiveViewState, { type: 'compare' }> {
   const current = readReport(currentDir);
   const record: BaselineRecord | null = readBaseline(resultsFolder, current.planName);
   if (!record) {

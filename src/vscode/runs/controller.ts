@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { KubernetesRunSpec } from '../../protocol/runner';
 import type { RunSnapshot } from '../../protocol/snapshot';
 import type { LogLevel, RunOutcome, RunningTest, ScaleTestBackend } from '../backend';
-import type { DashboardHost } from '../liveView/panel';
+import type { LiveViewPanel } from '../liveView/panel';
 import type { DeploymentStore } from '../deployments/store';
 import { Disposable } from '../lifecycle';
 import type { ScaleTestLog } from '../log';
@@ -56,7 +56,7 @@ export class RunController extends Disposable {
   constructor(
     private readonly backend: Pick<ScaleTestBackend, 'startRun' | 'cleanupRun'>,
     private readonly deployments: DeploymentStore,
-    private readonly dashboard: DashboardHost,
+    private readonly liveView: LiveViewPanel,
     private readonly log: ScaleTestLog,
     private readonly redactor: SecretRedactor,
     private readonly resultsFolder: () => string,
@@ -111,7 +111,7 @@ export class RunController extends Disposable {
       this.error(`Run could not start: ${(error as Error).message}`);
       throw error;
     }
-    this.dashboard.unpin();
+    this.liveView.unpin();
     this.hostLag?.dispose();
     this.hostLag = new HostLagMonitor();
     this.info(`Run ${test.runId} runs in process ${test.runnerPid ?? '?'} (this extension host is process ${process.pid})`);
@@ -125,14 +125,14 @@ export class RunController extends Disposable {
       live.snapshot = snapshot;
       this.showStatus(snapshot);
       progress.update(snapshot);
-      this.dashboard.showLive(snapshot);
+      this.liveView.showLive(snapshot);
       this.updated.fire(snapshot);
     });
 
     try {
       const outcome = await test.done;
       live.snapshot = outcome.snapshot;
-      this.dashboard.showLive(outcome.snapshot);
+      this.liveView.showLive(outcome.snapshot);
       this.showStatus(outcome.snapshot);
       this.info(
         `Run ${outcome.snapshot.runId} ${outcome.snapshot.status}: ${outcome.snapshot.verdict}${outcome.snapshot.reason ? ` (${outcome.snapshot.reason})` : ''}`,

@@ -6,7 +6,7 @@ import type { RunSnapshot } from '../../protocol/snapshot';
 import type { ScaleTestBackend } from '../backend';
 import type { CommandId } from '../commandIds';
 import { registerCommand, type CommandErrors } from '../commands';
-import type { DashboardHost } from '../liveView/panel';
+import type { LiveViewPanel } from '../liveView/panel';
 import { normalizeDeploymentUrl } from '../deployments/deploymentUrl';
 import type { DeploymentsFeature } from '../deployments/feature';
 import { Disposable } from '../lifecycle';
@@ -41,7 +41,7 @@ export class RunsFeature extends Disposable {
     backend: Pick<ScaleTestBackend, 'readReport'>,
     private readonly plans: PlansFeature,
     private readonly deployments: DeploymentsFeature,
-    private readonly dashboard: DashboardHost,
+    private readonly liveView: LiveViewPanel,
     log: ScaleTestLog,
     errors: CommandErrors,
   ) {
@@ -61,7 +61,7 @@ export class RunsFeature extends Disposable {
       ),
     );
     this.register(new ReportCommands(history, backend, errors));
-    this.register(new BaselineCommands(history, backend, this.tree, dashboard, errors));
+    this.register(new BaselineCommands(history, backend, this.tree, liveView, errors));
     this.register(
       registerCommand(errors, 'coderScaletest.runPlan', (arg?: PlanArg, options?: RunPlanOptions) => this.runPlan(arg, options)),
     );
@@ -86,7 +86,7 @@ export class RunsFeature extends Disposable {
       ? normalizeDeploymentUrl(options.deploymentUrl)
       : await this.deployments.pickDeploymentFor(uri);
     if (!deploymentUrl) return undefined;
-    this.dashboard.show();
+    this.liveView.show();
     const outcome = await this.runs.run(uri, deploymentUrl, undefined, options?.kubernetes);
     this.tree.refresh();
     const { snapshot } = outcome;
