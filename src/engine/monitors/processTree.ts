@@ -6,7 +6,8 @@
 // Linux reads /proc: the runner's threads' `children` files name its direct children every
 // sample (a CLI process is one), a scan of every /proc/<pid>/stat finds their descendants every
 // few samples (Chromium's renderers), and each counted process's /proc/<pid>/stat gives its CPU
-// ticks and resident pages. Files are opened, read into one buffer and closed (readFileSync
+// ticks and resident pages; its command line, read once and off the event loop, its kind.
+// Files are opened, read into one buffer and closed (readFileSync
 // stats and grows buffers: ~4× slower on procfs); no process is spawned and no descriptor is
 // kept (a runner with 300 CLI children already holds 900 pipes). npm's pidusage reads the same
 // stat files on Linux but cannot list descendants, and pidtree spawns `ps` on every call.
@@ -99,6 +100,7 @@ export class ProcessTreeSampler {
   private samples = 0;
   private descendants = new Set<number>();
   private readonly kinds = new Map<string, ChildKind>();
+  private readonly classifying = new Set<string>();
   private pageSize?: number;
   private darwinLatest?: ChildSample;
   private darwinPending = false;
@@ -196,14 +198,26 @@ export class ProcessTreeSampler {
     return found;
   }
 
+  /**
+   * A process's kind, from its command line. Reading /proc/<pid>/cmdline takes the process's
+   * memory-map lock, which a process starting on a starved machine can hold for a long time
+   * (296 ms once, among 200 CLI processes starting on two cores): the runner's loop — the
+   * stopwatch — must not wait for it, so it is read off the loop, and until it is known the
+   * process counts by its name (/proc/<pid>/comm, which takes no such lock): Chromium by its
+   * name, anything else as 'other' for that one sample.
+   */
   private kindOf(pid: number, key: string): ChildKind {
-    let kind = this.kinds.get(key);
-    if (!kind) {
-      const commandLine = (readSmall(`/proc/${pid}/cmdline`) ?? '').split('\0').join(' ');
-      kind = classifyCommand(commandLine);
-      this.kinds.set(key, kind);
+    const known = this.kinds.get(key);
+    if (known) return known;
+    if (!this.classifying.has(key)) {
+      this.classifying.add(key);
+      fs.readFile(`/proc/${pid}/cmdline`, 'latin1', (error, text) => {
+        this.classifying.delete(key);
+        // A process gone meanwhile is dropped from the cache at the next sample.
+        if (!error) this.kinds.set(key, classifyCommand(text.split('\0').join(' ')));
+      });
     }
-    return kind;
+    return classifyCommand(readSmall(`/proc/${pid}/comm`) ?? '');
   }
 
   /** Clock ticks since boot, now (from /proc/uptime). */

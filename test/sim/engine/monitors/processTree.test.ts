@@ -26,8 +26,10 @@ describe('runner child processes (/proc)', function () {
     const everything = new ProcessTreeSampler();
     // Let the shells start their node children first.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    sampler.sample();
+    const first = sampler.sample();
     everything.sample();
+    // The command line is read off the event loop: known from the next sample on, by name before.
+    assert.ok(!('unavailable' in first) && !first.kinds.some((k) => k.kind === 'coder CLI'), JSON.stringify(first));
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const figures = sampler.sample();
     const all = everything.sample();
