@@ -143,9 +143,13 @@ export function runnerSuspicion(
     busyMachineSeconds * 2 > breachedSeconds
       ? `; the machine itself was busy (up to ${Math.round(worstMachineShare * 100)}% of its cores, the runner's share up to ${Math.round(worstShare * 100)}%): other processes competed for the CPU — on one machine with the deployment (the demo), that slows the deployment too`
       : '';
+  // The worst figures may come from different seconds: with some seconds explained, the count
+  // says what the comparison found ("explains at most 12 s of latencies up to 7 s" would not).
   const runner =
     worstLagMs >= OVERLOADED_LAG_MS
-      ? `the runner's event loop stalled (lag p99 up to ${ms(worstLagMs)}), which explains at most ~${ms(worstExplainableMs)} of latencies up to ${ms(worstValue)}`
+      ? stalledSeconds > 0
+        ? `the runner's event loop stalled (lag p99 up to ${ms(worstLagMs)}) long enough to explain the latency in only ${stalledSeconds} of them, too few to blame it`
+        : `the runner's event loop stalled (lag p99 up to ${ms(worstLagMs)}), which explains at most ~${ms(worstExplainableMs)} of latencies up to ${ms(worstValue)}`
       : `the runner kept up (event-loop lag p99 at most ${ms(worstLagMs)}, CPU with its children at most ${Math.round(worstCpuPercent)}%, ${Math.round(worstShare * 100)}% of the machine)`;
   return {
     ...common,

@@ -68,6 +68,16 @@ describe('runner suspicion on failed latency thresholds', () => {
     assert.match(suspicion.explanation, /2 of those seconds fell in the stage's ramp/);
   });
 
+  it('says in how few of the breached seconds the stalls explain the latency when they explain some (not a bare worst against worst)', () => {
+    // A 9 s stall explains second 2; seconds 3–5 are slow with the loop free.
+    const history = [second(1, 10, 3), second(2, 6000, 9000), ...[12, 13, 14].map((t) => second(t, 7000, 5)), second(15, 10, 3)];
+    const suspicion = runnerSuspicion(sshP95, history);
+    assert.ok(suspicion && !suspicion.blamed);
+    assert.strictEqual(suspicion.stalledSeconds, 1);
+    assert.match(suspicion.explanation, /stalled \(lag p99 up to 9000 ms\) long enough to explain the latency in only 1 of them, too few to blame it/);
+    assert.doesNotMatch(suspicion.explanation, /explains at most/);
+  });
+
   it('adds up the stalls a long round trip met: a loop blocked most of every second explains more than its longest stall', () => {
     // 400 ms blocks back to back (lag p99 400 ms, 950 ms of every second stalled), round trips of 1.2 s.
     const blocked = { eventLoopStalledMs: 950 };
