@@ -68,6 +68,8 @@ export function runnerSuspicion(
   history: readonly HistoryPoint[],
   stages: readonly StageSnapshot[] = [],
 ): RunnerSuspicion | undefined {
+  const errorsOf = /^([a-z0-9_-]+)\.errors$/.exec(threshold.metric);
+  if (errorsOf) return runnerErrorsSuspicion(stages.find((stage) => stage.name === errorsOf[1]));
   if (threshold.kind !== 'duration' || upperLimit(threshold) === undefined) return undefined;
   const openLag = /^([a-z0-9_-]+)\.open_lag\./.exec(threshold.metric);
   if (openLag)
@@ -155,6 +157,29 @@ export function runnerSuspicion(
     ...common,
     blamed: false,
     explanation: `not the runner: in the ${breachedSeconds} second(s) in which ${threshold.metric} broke its limit ${runner}; the latency is the deployment's or the network's${ramp}${machine}`,
+  };
+}
+
+/**
+ * Errors only the runner causes: connections its ramp did not open before the stage's window
+ * ended (held back by its own event-loop lag, or a runner that reached the stage late).
+ */
+const RUNNER_ERROR_KINDS: ReadonlySet<string> = new Set(['not_opened']);
+
+/** A failed error count the runner alone explains: every error is of a kind only the runner causes. */
+function runnerErrorsSuspicion(stage: StageSnapshot | undefined): RunnerSuspicion | undefined {
+  const counted = Object.entries(stage?.errors ?? {}).filter(([, count]) => count > 0);
+  if (!counted.length || !counted.every(([kind]) => RUNNER_ERROR_KINDS.has(kind))) return undefined;
+  const total = counted.reduce((sum, [, count]) => sum + count, 0);
+  return {
+    blamed: true,
+    breachedSeconds: 0,
+    stalledSeconds: 0,
+    worstLagMs: 0,
+    worstCpuPercent: 0,
+    explanation:
+      `all ${total} error(s) are connections this runner did not open before the stage's window ended (its ramp held back by its own ` +
+      'event-loop lag, or the runner reached the stage late), so the runner, not the deployment, is suspect: rerun with fewer users per runner or across more runners',
   };
 }
 

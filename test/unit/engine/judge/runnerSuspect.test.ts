@@ -74,8 +74,23 @@ describe('runner suspicion on failed latency thresholds', () => {
     const suspicion = runnerSuspicion(sshP95, history);
     assert.ok(suspicion && !suspicion.blamed);
     assert.strictEqual(suspicion.stalledSeconds, 1);
-    assert.match(suspicion.explanation, /stalled \(lag p99 up to 9000 ms\) long enough to explain the latency in only 1 of them, too few to blame it/);
+    assert.match(
+      suspicion.explanation,
+      /stalled \(lag p99 up to 9000 ms\) long enough to explain the latency in only 1 of them, too few to blame it/,
+    );
     assert.doesNotMatch(suspicion.explanation, /explains at most/);
+  });
+
+  it('blames the runner for an error count made only of connections it did not open in time, and for nothing else', () => {
+    const stage = (errors: Record<string, number>) => ({ name: 'ssh', errors }) as unknown as StageSnapshot;
+    const sshErrors = parseThreshold('ssh.errors == 0');
+    const notOpened = runnerSuspicion(sshErrors, [], [stage({ not_opened: 12 })]);
+    assert.ok(notOpened?.blamed);
+    assert.match(notOpened.explanation, /all 12 error\(s\) are connections this runner did not open/);
+    // One error of another kind (the deployment's, or not known to be the runner's) keeps it the deployment's.
+    assert.strictEqual(runnerSuspicion(sshErrors, [], [stage({ not_opened: 12, connect: 1 })]), undefined);
+    assert.strictEqual(runnerSuspicion(sshErrors, [], [stage({ lost: 40 })]), undefined);
+    assert.strictEqual(runnerSuspicion(sshErrors, [], [stage({})]), undefined);
   });
 
   it('adds up the stalls a long round trip met: a loop blocked most of every second explains more than its longest stall', () => {
