@@ -164,6 +164,18 @@ export function runRegistry(source: MetricsSource, identity: { runId: string; sh
         }
       },
     });
+  /** One gauge per stage and value of a second label (`label`), the pairs read from each stage. */
+  const stageGaugeBy = (name: string, help: string, label: string, read: (stage: StageSnapshot) => Iterable<[string, number]>) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['stage', label],
+      registers,
+      collect() {
+        this.reset();
+        for (const stage of latest().stages) for (const [key, value] of read(stage)) this.set({ stage: stage.name, [label]: key }, value);
+      },
+    });
   const runGauge = (name: string, help: string, read: (snapshot: RunSnapshot) => number | undefined) =>
     new Gauge({
       name,
@@ -212,17 +224,12 @@ export function runRegistry(source: MetricsSource, identity: { runId: string; sh
     "The run's exit code once it has ended (README: Exit codes); -1 before.",
     () => source.exitCode?.() ?? -1,
   );
-  new Gauge({
-    name: 'coder_scaletest_stage_state',
-    help: 'Where each stage is (state set: waiting, running, stopping, done, skipped).',
-    labelNames: ['stage', 'state'],
-    registers,
-    collect() {
-      this.reset();
-      for (const stage of latest().stages)
-        for (const state of STAGE_STATES) this.set({ stage: stage.name, state }, stage.state === state ? 1 : 0);
-    },
-  });
+  stageGaugeBy(
+    'coder_scaletest_stage_state',
+    'Where each stage is (state set: waiting, running, stopping, done, skipped).',
+    'state',
+    (stage) => STAGE_STATES.map((state) => [state, stage.state === state ? 1 : 0]),
+  );
   stageGauge('coder_scaletest_stage_start_timestamp_seconds', 'When the stage began (epoch seconds).', (s) =>
     s.startedAt === undefined ? undefined : s.startedAt / 1000,
   );
@@ -282,17 +289,12 @@ export function runRegistry(source: MetricsSource, identity: { runId: string; sh
         Object.entries(encoded.latencies ?? {}).flatMap(([latency, histogram]) => figuresOf(histogram, { stage, latency }) ?? []),
       ),
   );
-  new Gauge({
-    name: 'coder_scaletest_stage_figure',
-    help: "A stage's own live figures, by the names its definition declares (e.g. the morning rush's provisioner jobs waiting).",
-    labelNames: ['stage', 'figure'],
-    registers,
-    collect() {
-      this.reset();
-      for (const stage of latest().stages)
-        for (const [figure, value] of Object.entries(stage.figures ?? {})) this.set({ stage: stage.name, figure }, value);
-    },
-  });
+  stageGaugeBy(
+    'coder_scaletest_stage_figure',
+    "A stage's own live figures, by the names its definition declares (e.g. the morning rush's provisioner jobs waiting).",
+    'figure',
+    (stage) => Object.entries(stage.figures ?? {}),
+  );
   new HdrBackedHistogram(
     'coder_scaletest_api_latency_seconds',
     'Coder API requests the runner made, by endpoint class (client side; buckets include coderd_api_request_latencies_seconds).',
