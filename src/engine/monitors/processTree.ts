@@ -7,9 +7,9 @@
 // sample (a CLI process is one), a scan of every /proc/<pid>/stat finds their descendants every
 // few samples (Chromium's renderers), and each counted process's /proc/<pid>/stat gives its CPU
 // ticks and resident pages; its command line, read once and off the event loop, its kind.
-// Files are opened, read into one buffer and closed (readFileSync
-// stats and grows buffers: ~4× slower on procfs); no process is spawned and no descriptor is
-// kept (a runner with 300 CLI children already holds 900 pipes). npm's pidusage reads the same
+// Files are opened, read into one buffer and closed (readFileSync stats and grows buffers: ~4×
+// slower on procfs); no process is spawned and no descriptor is kept (a runner with 300 CLI
+// children already holds 900 pipes). npm's pidusage reads the same
 // stat files on Linux but cannot list descendants, and pidtree spawns `ps` on every call.
 // macOS: one `ps` per sample, its answer used at the next. Elsewhere children are not counted,
 // and the figure says so. Processes the caller declares foreign (the demo's simulated
